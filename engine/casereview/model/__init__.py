@@ -1,0 +1,4 @@
+from .case import CaseFile
+from .roster import Certificate, Roster
+
+__all__ = ["CaseFile", "Certificate", "Roster"]

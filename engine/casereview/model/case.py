@@ -1,0 +1,229 @@
+"""The case file (案卷) as exported from an enforcement system.
+
+Dates are `date`, money is integer yuan, enums accept codes or Chinese labels. Optional
+sections are absent rather than empty strings; unknown fields are refused so a typo in an
+export is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from .enums import (
+    AccidentGrade,
+    ActKind,
+    ActResult,
+    Adjustment,
+    AgencyLevel,
+    Branch,
+    Harm,
+    MitigationGround,
+    Outcome,
+    PartyKind,
+    PenaltyType,
+    PerformerRole,
+    PersonRole,
+    Procedure,
+    Recording,
+    Sector,
+    ServiceMethod,
+    Target,
+)
+
+Yuan = Annotated[StrictInt, Field(ge=0, description="金额，单位：元（整数）")]
+FactValue = StrictInt | float | bool | str | dt.date
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+class LegalRef(Strict):
+    """A citation: instrument, version, article, paragraph, item (法律依据，精确到条款项)."""
+
+    law: str = Field(description="法律文件名称，如 安全生产法")
+    version: str | None = Field(None, description="版本（修订年份或日期），如 2021")
+    article: StrictInt = Field(ge=1, description="条")
+    paragraph: StrictInt | None = Field(None, ge=1, description="款")
+    item: StrictInt | None = Field(None, ge=1, description="项")
+
+    def cite(self) -> str:
+        text = f"《{self.law}》第{self.article}条"
+        if self.paragraph:
+            text += f"第{self.paragraph}款"
+        if self.item:
+            text += f"第{self.item}项"
+        return text
+
+
+class Agency(Strict):
+    name: str = Field(description="执法机关名称")
+    region: str | None = Field(None, pattern=r"^\d{6}$", description="行政区划代码（6位）")
+    level: AgencyLevel | None = None
+
+
+class CaseInfo(Strict):
+    number: str = Field(min_length=1, description="案号")
+    title: str = Field(min_length=1, description="案由")
+    agency: Agency
+    procedure: Procedure = Field(description="程序类型")
+    opened_on: dt.date | None = Field(None, description="立案日期（简易程序可无）")
+    closed_on: dt.date | None = Field(None, description="结案日期")
+    handlers: list[str] = Field(default_factory=list, description="承办人（办案人员）姓名")
+
+
+class PartyFlags(Strict):
+    """Facts the exemption lists read (None = not recorded in the file)."""
+
+    serious_dishonesty: bool | None = Field(None, description="列入安全生产严重失信主体名单")
+    fatal_accident_within_3y: bool | None = Field(None, description="三年内发生过人员死亡的生产安全事故")
+    major_hazard_source: bool | None = Field(None, description="存在重大危险源")
+
+
+class Party(Strict):
+    kind: PartyKind
+    name: str = Field(min_length=1)
+    credit_code: str | None = Field(None, description="统一社会信用代码")
+    id_number: str | None = Field(None, description="居民身份证号码（个人）")
+    address: str | None = None
+    phone: str | None = None
+    sector: Sector | None = Field(None, description="行业领域")
+    headcount: StrictInt | None = Field(None, ge=0, description="从业人员人数")
+    age: StrictInt | None = Field(None, ge=0, le=150, description="违法行为发生时的年龄（公民）")
+    flags: PartyFlags = Field(default_factory=PartyFlags)
+
+
+class Person(Strict):
+    """A responsible person named in the decision (一案双罚)."""
+
+    id: str = Field(min_length=1)
+    name: str
+    role: PersonRole
+    id_number: str | None = None
+    phone: str | None = None
+    last_year_income: Yuan | None = Field(None, description="上一年年收入（元）")
+
+
+class Discretion(Strict):
+    """The discretion the decision claims for one violation (裁量说明)."""
+
+    benchmark_item: str | None = Field(None, description="适用的裁量基准事项编号")
+    tier: StrictInt | None = Field(None, ge=1, description="裁量阶次（序号）")
+    tier_label: str | None = Field(None, description="裁量阶次原文表述")
+    adjustment: Adjustment = Field(Adjustment("none"), description="从轻/减轻/从重/不予处罚")
+    grounds: list[MitigationGround] = Field(default_factory=list, description="从轻、减轻的法定情节")
+    list_item: str | None = Field(None, description="适用的减免责清单事项编号")
+    stated_in_decision: bool = Field(False, description="决定书是否载明裁量基准、阶次及理由")
+
+
+class Violation(Strict):
+    id: str = Field(min_length=1)
+    description: str = Field(min_length=1, description="违法事实")
+    duty: LegalRef | None = Field(None, description="违反的法律规定")
+    penalty_basis: LegalRef = Field(description="处罚依据")
+    committed_on: dt.date = Field(description="违法行为发生日")
+    continuing_until: dt.date | None = Field(None, description="连续或继续状态终了日")
+    discovered_on: dt.date | None = Field(None, description="发现日")
+    branch: Branch = Field(Branch("initial"), description="适用的处罚情形")
+    first_offence: bool | None = Field(None, description="初次违法")
+    harm: Harm | None = Field(None, description="危害后果")
+    corrected_in_time: bool | None = Field(None, description="及时改正（限期内改正并经复查）")
+    major_hazard: bool | None = Field(None, description="构成重大事故隐患")
+    health_safety_harm: bool | None = Field(
+        None, description="涉及公民生命健康安全且有危害后果（行政处罚法第三十六条五年时效）"
+    )
+    accident_grade: AccidentGrade | None = None
+    illegal_gains: Yuan | None = Field(None, description="违法所得（元）")
+    facts: dict[str, FactValue] = Field(
+        default_factory=dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
+    )
+    discretion: Discretion | None = None
+
+
+class Performer(Strict):
+    name: str = Field(min_length=1)
+    cert: str | None = Field(None, description="执法证件号")
+    role: PerformerRole = PerformerRole("officer")
+
+
+class Act(Strict):
+    """One enforcement act (执法环节) with its date, performers and record."""
+
+    id: str | None = None
+    kind: ActKind
+    on: dt.date = Field(description="日期")
+    by: list[Performer] = Field(default_factory=list, description="实施人员")
+    recorded: Recording | None = Field(None, description="记录形式（音像记录等）")
+    documents: list[str] = Field(default_factory=list, description="形成的文书")
+    violation_ids: list[str] = Field(default_factory=list)
+    deadline: dt.date | None = Field(None, description="整改期限（责令限期改正）")
+    result: ActResult | None = Field(None, description="结果（复查、审核、申请等）")
+    approved: bool | None = Field(None, description="经负责人批准")
+    method: ServiceMethod | None = Field(None, description="送达方式")
+    hearing_right_notified: bool | None = Field(None, description="告知书是否告知听证权利")
+    reason: str | None = Field(None, description="事由（如集体讨论、法制审核的理由）")
+    note: str | None = None
+
+
+class Penalty(Strict):
+    target: Target
+    person_id: str | None = Field(None, description="被处罚个人（persons 中的 id）")
+    type: PenaltyType
+    amount: Yuan | None = Field(None, description="罚款金额（元）")
+    violation_ids: list[str] = Field(default_factory=list, description="对应的违法行为（合并处罚可多项）")
+    basis: LegalRef | None = Field(None, description="本项处罚的依据（缺省取违法行为的处罚依据）")
+
+    @model_validator(mode="after")
+    def _fine_has_amount(self) -> Penalty:
+        if self.type.value == "fine" and self.amount is None:
+            raise ValueError("罚款必须填写金额 amount（元）")
+        if self.target.value == "person" and not self.person_id:
+            raise ValueError("对个人的处罚必须填写 person_id")
+        return self
+
+
+class Decision(Strict):
+    outcome: Outcome
+    decided_on: dt.date = Field(description="决定日期")
+    number: str | None = Field(None, description="决定书文号")
+    penalties: list[Penalty] = Field(default_factory=list)
+    major_case: bool | None = Field(None, description="情节复杂或者重大违法行为（需集体讨论）")
+
+
+class Document(Strict):
+    title: str
+    number: str | None = None
+    on: dt.date | None = None
+
+
+class CaseFile(Strict):
+    """A whole case file (案卷)."""
+
+    schema_version: Literal["1"] = "1"
+    case: CaseInfo
+    party: Party
+    persons: list[Person] = Field(default_factory=list)
+    violations: list[Violation] = Field(min_length=1)
+    acts: list[Act] = Field(default_factory=list)
+    decision: Decision | None = None
+    documents: list[Document] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> CaseFile:
+        violation_ids = {v.id for v in self.violations}
+        person_ids = {p.id for p in self.persons}
+        for act in self.acts:
+            for vid in act.violation_ids:
+                if vid not in violation_ids:
+                    raise ValueError(f"acts 引用了不存在的违法行为 {vid!r}")
+        if self.decision:
+            for penalty in self.decision.penalties:
+                for vid in penalty.violation_ids:
+                    if vid not in violation_ids:
+                        raise ValueError(f"decision.penalties 引用了不存在的违法行为 {vid!r}")
+                if penalty.person_id and penalty.person_id not in person_ids:
+                    raise ValueError(f"decision.penalties 引用了不存在的个人 {penalty.person_id!r}")
+        return self

@@ -1,0 +1,54 @@
+"""Enums whose members carry Chinese labels.
+
+Case files exported from Chinese enforcement systems may use either the English code
+(`general`) or the Chinese label (`一般程序`); both validate to the same member, and the
+JSON Schema lists the labels so an exporter can see what each code means.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, ClassVar
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+
+class LabelledEnum(str, Enum):
+    """A string enum with a Chinese label per member (`_labels`)."""
+
+    _labels: ClassVar[dict[str, str]]
+
+    @property
+    def label(self) -> str:
+        return type(self)._labels.get(self.value, self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str):
+            for code, label in cls._labels.items():
+                if value.strip() == label:
+                    return cls(code)
+        return None
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema = handler.resolve_ref_schema(json_schema)
+        json_schema["enum"] = [m.value for m in cls] + [cls._labels[m.value] for m in cls]
+        json_schema["x-labels"] = {m.value: cls._labels[m.value] for m in cls}
+        json_schema["description"] = "；".join(f"{m.value}={cls._labels[m.value]}" for m in cls)
+        return json_schema
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def labelled(name: str, members: dict[str, str]) -> type[LabelledEnum]:
+    """Build a LabelledEnum from {code: 中文标签}."""
+    enum_cls = LabelledEnum(name, {code: code for code in members})  # type: ignore[call-overload]
+    enum_cls._labels = dict(members)
+    return enum_cls
