@@ -1,0 +1,291 @@
+"""Working-day and natural-day period arithmetic for Chinese administrative procedure.
+
+Legal basis (see domain research §8 and §C):
+
+* 行政处罚法 art. 85: the law's 二日/三日/五日/七日 periods are working days (不含法定节假日).
+* 民法典 art. 201 (applied by analogy): the start day is not counted; counting begins the next day.
+* 民法典 art. 203: a natural-day period whose last day is a rest day ends on the next working day.
+
+Calendar data comes from ``chinesecalendar`` (import ``chinese_calendar``), which covers a fixed range of
+years and raises ``NotImplementedError`` outside it. Uncovered years degrade to a Mon–Fri approximation and
+every result says so (``DayCount.complete`` / ``missing_years``), so callers can mark findings unverified.
+Users may add or correct a year with ``<extra_dir>/<YYYY>.yaml``::
+
+    holidays: [2027-01-01, 2027-02-08]   # weekday rest days
+    workdays: [2027-02-06]               # weekend days that are working days (调休)
+
+All methods are pure; per-year lookup tables are built lazily and memoised on the instance.
+"""
+
+from __future__ import annotations
+
+import functools
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+import yaml
+
+__all__ = ["DayCount", "WorkCalendar", "default_calendar", "missing_calendar_note"]
+
+_ONE_DAY = timedelta(days=1)
+
+
+def missing_calendar_note(missing_years: Iterable[int]) -> str | None:
+    """User-facing note for results computed without calendar data, or None if nothing was missing."""
+    years = sorted(set(missing_years))
+    if not years:
+        return None
+    return f"日历数据缺失（{'、'.join(f'{y}年' for y in years)}），按周一至周五估算"
+
+
+@dataclass(frozen=True)
+class DayCount:
+    days: int  # the count (meaning depends on the method that produced it)
+    complete: bool  # False if any year consulted lacked calendar data (Mon–Fri approximation used)
+    missing_years: tuple[int, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        """Chinese note for the report when the calendar was incomplete."""
+        return missing_calendar_note(self.missing_years)
+
+
+def _day_count(days: int, missing: Iterable[int]) -> DayCount:
+    years = tuple(sorted(set(missing)))
+    return DayCount(days=days, complete=not years, missing_years=years)
+
+
+@dataclass(frozen=True)
+class _YearTable:
+    working: tuple[bool, ...]  # indexed by day-of-year - 1
+    cum: tuple[int, ...]  # cum[i] = working days among the first i days of the year; len = days + 1
+    known: bool  # False: Mon–Fri approximation
+
+    @property
+    def total(self) -> int:
+        return self.cum[-1]
+
+
+@dataclass(frozen=True)
+class _Override:
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+
+def _parse_dates(raw: object, year: int, key: str, source: Path) -> frozenset[date]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list):
+        raise ValueError(f"{source}: '{key}' must be a list of dates")
+    out: set[date] = set()
+    for item in raw:
+        # PyYAML turns unquoted ISO dates into date objects; quoted ones stay strings.
+        try:
+            d = item if isinstance(item, date) else date.fromisoformat(str(item))
+        except ValueError as exc:
+            raise ValueError(f"{source}: '{key}' has an invalid date {item!r}") from exc
+        if d.year != year:
+            raise ValueError(f"{source}: '{key}' date {d} is outside year {year}")
+        out.add(d)
+    return frozenset(out)
+
+
+def _load_overrides(extra_dir: Path) -> dict[int, _Override]:
+    overrides: dict[int, _Override] = {}
+    if not extra_dir.is_dir():
+        raise ValueError(f"calendar override directory not found: {extra_dir}")
+    for path in sorted(extra_dir.iterdir()):
+        if path.suffix not in (".yaml", ".yml") or not path.stem.isdigit():
+            continue
+        year = int(path.stem)
+        if year in overrides:
+            raise ValueError(f"{path}: duplicate calendar override for {year}")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping with 'holidays' and 'workdays'")
+        hol = _parse_dates(data.get("holidays"), year, "holidays", path)
+        work = _parse_dates(data.get("workdays"), year, "workdays", path)
+        if both := hol & work:
+            raise ValueError(f"{path}: dates listed as both holiday and workday: {sorted(both)}")
+        overrides[year] = _Override(hol, work)
+    return overrides
+
+
+def _package_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkCalendar:
+    """Official working calendar with explicit reporting of missing data.
+
+    ``count_in_lieu_workdays``: chinesecalendar counts 调休 weekend days as workdays (the offices' actual
+    working calendar). art. 85 only excludes 法定节假日, so a stricter reading may not count them; with
+    False a weekend day is never a working day. Weekday rest days created by the swap (e.g. 2024-10-07)
+    stay rest days either way, since they fall inside the announced holiday.
+    """
+
+    def __init__(self, count_in_lieu_workdays: bool = True, extra_dir: Path | None = None) -> None:
+        self.count_in_lieu_workdays = count_in_lieu_workdays
+        self.extra_dir = extra_dir
+        # An override file replaces the package data for its year (lets users correct or extend).
+        self._overrides = _load_overrides(Path(extra_dir)) if extra_dir is not None else {}
+        self._tables: dict[int, _YearTable] = {}
+
+    @property
+    def data_source(self) -> str:
+        """Calendar provenance for the report (research §C.4: record the library version)."""
+        src = f"chinesecalendar {getattr(chinese_calendar, '__version__', '?')}"
+        if self._overrides:
+            src += f" + 本地覆盖 {', '.join(str(y) for y in sorted(self._overrides))}"
+        return src
+
+    # -- per-year tables -------------------------------------------------------------------------
+
+    def _table(self, year: int) -> _YearTable:
+        table = self._tables.get(year)
+        if table is None:
+            table = self._tables[year] = self._build_table(year)
+        return table
+
+    def _build_table(self, year: int) -> _YearTable:
+        first = date(year, 1, 1)
+        n_days = (date(year + 1, 1, 1) - first).days if year < 9999 else 365
+        days = [first + timedelta(days=i) for i in range(n_days)]
+        override = self._overrides.get(year)
+        if override is not None:
+            known = True
+            base = [d in override.workdays or (d.weekday() < 5 and d not in override.holidays) for d in days]
+        elif _package_covers(year):
+            known = True
+            base = [chinese_calendar.is_workday(d) for d in days]
+        else:
+            known = False
+            base = [d.weekday() < 5 for d in days]
+        if not self.count_in_lieu_workdays:
+            base = [w and d.weekday() < 5 for w, d in zip(base, days, strict=True)]
+        cum = [0]
+        for w in base:
+            cum.append(cum[-1] + w)
+        return _YearTable(working=tuple(base), cum=tuple(cum), known=known)
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def is_workday(self, d: date) -> tuple[bool, bool]:
+        """(is a working day, calendar data known for that year)."""
+        t = self._table(d.year)
+        return t.working[d.timetuple().tm_yday - 1], t.known
+
+    def is_rest_day(self, d: date) -> bool:
+        """Rest day for 民法典 art. 203 rollover: any non-working day (holidays and ordinary weekends)."""
+        return not self.is_workday(d)[0]
+
+    def workdays_between(self, start: date, end: date) -> DayCount:
+        """Working days in (start, end]: start excluded (民法典 201), end included; 0 if end <= start."""
+        if end <= start:
+            return DayCount(0, True, ())
+        first = start + _ONE_DAY
+        missing: list[int] = []
+        total = 0
+        for year in range(first.year, end.year + 1):
+            t = self._table(year)
+            if not t.known:
+                missing.append(year)
+            lo = first.timetuple().tm_yday - 1 if year == first.year else 0
+            hi = end.timetuple().tm_yday if year == end.year else len(t.working)
+            total += t.cum[hi] - t.cum[lo]
+        return _day_count(total, missing)
+
+    def add_workdays(self, start: date, n: int) -> tuple[date, DayCount]:
+        """The n-th working day after ``start`` (start excluded). n == 0 returns start.
+
+        DayCount.days is n (working days); it carries the completeness of the years walked through.
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if n == 0:
+            return start, DayCount(0, True, ())
+        missing: list[int] = []
+        year = start.year
+        offset = start.timetuple().tm_yday  # index of the first day after start within `year`
+        remaining = n
+        while True:
+            t = self._table(year)
+            if not t.known:
+                missing.append(year)
+            available = t.total - t.cum[offset]
+            if remaining <= available:
+                # smallest i with cum[i] >= cum[offset] + remaining -> day index i - 1
+                i = bisect_left(t.cum, t.cum[offset] + remaining, lo=offset + 1)
+                return date(year, 1, 1) + timedelta(days=i - 1), _day_count(n, missing)
+            remaining -= available
+            year += 1
+            offset = 0
+
+    def natural_deadline(self, start: date, n: int) -> tuple[date, bool, DayCount]:
+        """Last day of an n-natural-day period counted from the day after ``start`` (民法典 201),
+        moved past rest days to the next working day (民法典 203).
+
+        Returns (deadline, rolled, DayCount) where DayCount.days = natural days from start to the
+        (possibly rolled) deadline, and completeness covers the days inspected for rollover.
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        d = start + timedelta(days=n)
+        missing: list[int] = []
+        rolled = False
+        while True:
+            working, known = self.is_workday(d)
+            if not known:
+                missing.append(d.year)
+            if working:
+                break
+            d += _ONE_DAY
+            rolled = True
+        return d, rolled, _day_count((d - start).days, missing)
+
+    def natural_days_effective(self, start: date, end: date) -> DayCount:
+        """Natural days from start to end, less the run of rest days immediately before ``end``.
+
+        Why: with rollover (民法典 203) an act on day ``end`` meets an N-day period iff every day from
+        start+N up to end-1 is a rest day. Subtracting that trailing rest run makes the check a plain
+        ``effective <= N``: if end <= start+N it already holds; otherwise it holds exactly when the run
+        reaches back to start+N. The value is for that comparison, not a general day count; the run is
+        only looked for inside (start, end), and end <= start gives 0.
+        """
+        if end <= start:
+            return DayCount(0, True, ())
+        missing: list[int] = []
+        run = 0
+        d = end - _ONE_DAY
+        while d > start:
+            working, known = self.is_workday(d)
+            if not known:
+                missing.append(d.year)
+            if working:
+                break
+            run += 1
+            d -= _ONE_DAY
+        return _day_count((end - start).days - run, missing)
+
+    def gap_workdays_strict(self, earlier: date, later: date) -> DayCount:
+        """Working days strictly between ``earlier`` and ``later`` (both excluded).
+
+        For "听证七日前通知" reading (a) of research §C.3: compliant iff the result >= 7.
+        """
+        if later - earlier <= _ONE_DAY:
+            return DayCount(0, True, ())
+        return self.workdays_between(earlier, later - _ONE_DAY)
+
+
+@functools.cache
+def default_calendar() -> WorkCalendar:
+    """Shared calendar with default settings (tables are memoised across all callers)."""
+    return WorkCalendar()

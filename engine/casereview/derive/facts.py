@@ -1,0 +1,427 @@
+"""Derive the facts rules match on: one flat fact per entity, denormalised.
+
+This step does what rules should not: ordinal days, working-day gaps on the official
+calendar, counts, presence flags, certificate status on each act's date, and copies of
+case-level values onto child facts (so durable_rules never joins facts). It knows no legal
+number: thresholds live in the rule packs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.case import Act, CaseFile, Violation
+from ..model.roster import Certificate, Roster
+from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
+from .vocabulary import CIRCUMSTANCE_PREFIX
+
+HEAVY_PENALTIES = {
+    "suspension",
+    "closure",
+    "licence_revocation",
+    "qualification_downgrade",
+    "employment_restriction",
+}
+
+
+@dataclass
+class Derived:
+    facts: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    # fid → dotted source path in the case file, for locating findings
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _day(value: dt.date | None) -> int | None:
+    return value.toordinal() if value else None
+
+
+def _clean(fact: dict[str, Any]) -> dict[str, Any]:
+    """Facts never carry nulls (durable treats null as present; notes §6.2 item 12)."""
+    return {k: v for k, v in fact.items() if v is not None}
+
+
+def _code(value: Any) -> str | None:
+    return value.value if value is not None else None
+
+
+class _Context:
+    def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
+        self.case = case
+        self.roster = roster.by_number() if roster else None
+        self.calendar = calendar
+        self.missing_years: set[int] = set()
+        self.handlers = set(case.case.handlers)
+        self.decided = case.decision.decided_on if case.decision else None
+        self.opened = case.case.opened_on
+        self.acts_by_kind: dict[str, list[Act]] = {}
+        for act in case.acts:
+            self.acts_by_kind.setdefault(act.kind.value, []).append(act)
+
+    def first(self, kind: str) -> Act | None:
+        acts = self.acts_by_kind.get(kind)
+        return min(acts, key=lambda a: a.on) if acts else None
+
+    def has(self, kind: str) -> bool:
+        return kind in self.acts_by_kind
+
+    def count(self, result: DayCount) -> int:
+        if not result.complete:
+            self.missing_years.update(result.missing_years)
+        return result.days
+
+    def workdays(self, start: dt.date | None, end: dt.date | None) -> int | None:
+        if start is None or end is None:
+            return None
+        return self.count(self.calendar.workdays_between(start, end))
+
+    def common(self) -> dict[str, Any]:
+        case = self.case
+        return {
+            "procedure": case.case.procedure.value,
+            "party_kind": case.party.kind.value,
+            "sector": _code(case.party.sector),
+            "decided_on": _day(self.decided),
+            "opened_on": _day(self.opened),
+            "outcome": _code(case.decision.outcome) if case.decision else None,
+            "province": case.case.agency.region[:2] if case.case.agency.region else None,
+        }
+
+    def cert_status(self, cert_no: str | None, on: dt.date) -> tuple[str, Certificate | None]:
+        if not cert_no:
+            return "no_cert", None
+        if self.roster is None or cert_no not in self.roster:
+            return "not_in_roster", None
+        cert = self.roster[cert_no]
+        if cert.status.value != "valid" and (cert.status_since is None or cert.status_since <= on):
+            return cert.status.value, cert
+        if on < cert.valid_from:
+            return "not_yet_valid", cert
+        if cert.valid_to is not None and on > cert.valid_to:
+            return "expired", cert
+        return "valid", cert
+
+
+def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar | None = None) -> Derived:
+    ctx = _Context(case, roster, calendar or default_calendar())
+    common = ctx.common()
+    derived = Derived(facts=[])
+
+    def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
+        derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
+        derived.sources[fid] = source
+
+    for index, act in enumerate(case.acts):
+        act_fact, performers = _act_facts(ctx, act)
+        add("act", f"acts[{index}]", f"acts[{index}]", act_fact)
+        for pos, performer in enumerate(performers):
+            path = f"acts[{index}].by[{pos}]"
+            add("performer", path, path, performer)
+    for index, violation in enumerate(case.violations):
+        add("violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation))
+    if case.decision:
+        for index, penalty in enumerate(case.decision.penalties):
+            path = f"decision.penalties[{index}]"
+            add("penalty", path, path, _penalty_fact(ctx, index))
+    add("case", "case", "case", _case_fact(ctx))
+
+    if roster is None:
+        derived.notes.append("未提供证件台账（--roster），执法人员证件无法核验，相关环节列为待人工评查")
+    note = missing_calendar_note(sorted(ctx.missing_years))
+    if note:
+        derived.notes.append(note)
+        for fact in derived.facts:
+            if fact["kind"] == "case":
+                fact["calendar_incomplete"] = True
+    return derived
+
+
+def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    performers = []
+    n_officers = n_valid = n_unverified = 0
+    for person in act.by:
+        status, cert = ctx.cert_status(person.cert, act.on)
+        role = person.role.value
+        if role == "officer":
+            n_officers += 1
+            n_valid += status == "valid" and (cert is None or cert.role.value == "officer")
+            n_unverified += status in ("not_in_roster", "no_cert")
+        performers.append(
+            {
+                "act_kind": act.kind.value,
+                "on": act.on.toordinal(),
+                "name": person.name,
+                "cert": person.cert,
+                "role": role,
+                "roster_role": _code(cert.role) if cert else None,
+                "cert_status": status,
+                "cert_valid_from": _day(cert.valid_from) if cert else None,
+                "cert_valid_to": _day(cert.valid_to) if cert else None,
+                "legal_qualification": cert.legal_qualification if cert else None,
+                "is_handler": person.name in ctx.handlers,
+                "name_mismatch": (cert.holder != person.name) if cert else None,
+            }
+        )
+    fact = {
+        "act_kind": act.kind.value,
+        "on": act.on.toordinal(),
+        "n_performers": len(act.by),
+        "n_officers": n_officers,
+        "n_valid_officers": n_valid,
+        "n_unverified_officers": n_unverified,
+        "n_countable_officers": n_valid + n_unverified,
+        "n_non_officers": len(act.by) - n_officers,
+        "recorded": _code(act.recorded),
+        "approved": act.approved,
+        "result": _code(act.result),
+        "before_opening": (act.on < ctx.opened) if ctx.opened else None,
+        "after_decision": (act.on > ctx.decided) if ctx.decided else None,
+    }
+    return fact, performers
+
+
+def _escalation_evidence(ctx: _Context, violation: Violation) -> bool:
+    """A correction (or stop) order before a re-inspection that found it not corrected or refused."""
+    orders = [
+        a
+        for a in ctx.case.acts
+        if a.kind.value in ("correction_order", "stop_order") and _concerns(a, violation)
+    ]
+    checks = [
+        a
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if _concerns(a, violation) and a.result is not None and a.result.value in ("not_corrected", "refused")
+    ]
+    return any(check.on > order.on for order in orders for check in checks)
+
+
+def _concerns(act: Act, violation: Violation) -> bool:
+    return not act.violation_ids or violation.id in act.violation_ids
+
+
+def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
+    case = ctx.case
+    basis = violation.penalty_basis
+    ended = violation.continuing_until or violation.committed_on
+    inspection = ctx.first("inspection")
+    discovered = violation.discovered_on or (inspection.on if inspection else None) or ctx.opened
+    fines = [
+        p
+        for p in (case.decision.penalties if case.decision else [])
+        if p.type.value == "fine" and (violation.id in p.violation_ids or not p.violation_ids)
+    ]
+    unit_fines = [p for p in fines if p.target.value == "unit"]
+    targets = [(p.target.value, p.person_id) for p in fines]
+    discretion = violation.discretion
+    reinspections = [a for a in ctx.acts_by_kind.get("reinspection", []) if _concerns(a, violation)]
+    coercive = [
+        a
+        for a in case.acts
+        if a.kind.value in ("seizure", "detention", "stop_order") and _concerns(a, violation)
+    ]
+    return {
+        "violation_id": violation.id,
+        "basis_law": basis.law,
+        "basis_version": basis.version,
+        "basis_article": basis.article,
+        "basis_paragraph": basis.paragraph,
+        "basis_item": basis.item,
+        "committed_on": violation.committed_on.toordinal(),
+        "ended_on": ended.toordinal(),
+        "discovered_on": _day(discovered),
+        "days_to_discovery": (discovered - ended).days if discovered else None,
+        "first_offence": violation.first_offence,
+        "harm": _code(violation.harm),
+        "corrected_in_time": violation.corrected_in_time,
+        "major_hazard": violation.major_hazard,
+        "health_safety_harm": violation.health_safety_harm,
+        "serious_dishonesty": case.party.flags.serious_dishonesty,
+        "fatal_accident_within_3y": case.party.flags.fatal_accident_within_3y,
+        "major_hazard_source": case.party.flags.major_hazard_source,
+        "branch": violation.branch.value,
+        "escalation_evidence": _escalation_evidence(ctx, violation),
+        "n_fines": max((targets.count(t) for t in targets), default=0),
+        "n_fines_unit": len(unit_fines),
+        "fined": bool(fines),
+        "adjustment": discretion.adjustment.value if discretion else "none",
+        "list_item": discretion.list_item if discretion else None,
+        "benchmark_item": discretion.benchmark_item if discretion else None,
+        "has_education": ctx.has("education"),
+        "has_no_penalty_decision": ctx.has("no_penalty_decision"),
+        "has_commitment": ctx.has("commitment"),
+        "has_correction_order": any(
+            _concerns(a, violation) for a in ctx.acts_by_kind.get("correction_order", [])
+        ),
+        "reinspection_corrected": any(
+            a.result is not None and a.result.value == "corrected" for a in reinspections
+        ),
+        "coercive_measure": bool(coercive),
+        **_circumstances(violation),
+    }
+
+
+def _circumstances(violation: Violation) -> dict[str, Any]:
+    """Circumstance facts benchmark tiers read, prefixed; dates become ordinal days."""
+    out: dict[str, Any] = {}
+    for name, value in violation.facts.items():
+        key = CIRCUMSTANCE_PREFIX + name
+        out[key] = value.toordinal() if isinstance(value, dt.date) else value
+    return out
+
+
+def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
+    case = ctx.case
+    assert case.decision is not None
+    penalty = case.decision.penalties[index]
+    by_id = {v.id: v for v in case.violations}
+    violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else case.violations[0]
+    violation = violation or case.violations[0]
+    basis = penalty.basis or violation.penalty_basis
+    person = next((p for p in case.persons if p.id == penalty.person_id), None)
+    discretion = violation.discretion
+    fact = {
+        "target": penalty.target.value,
+        "penalty_type": penalty.type.value,
+        "amount": penalty.amount,
+        "person_role": person.role.value if person else None,
+        "person_income": person.last_year_income if person else None,
+        "basis_law": basis.law,
+        "basis_version": basis.version,
+        "basis_article": basis.article,
+        "basis_paragraph": basis.paragraph,
+        "basis_item": basis.item,
+        "branch": violation.branch.value,
+        "escalation_evidence": _escalation_evidence(ctx, violation),
+        "illegal_gains": violation.illegal_gains,
+        "accident_grade": _code(violation.accident_grade),
+        "adjustment": discretion.adjustment.value if discretion else "none",
+        "has_mitigation_ground": bool(discretion and discretion.grounds),
+        "benchmark_item": discretion.benchmark_item if discretion else None,
+        "tier": discretion.tier if discretion else None,
+        "discretion_stated": discretion.stated_in_decision if discretion else False,
+        "committed_on": violation.committed_on.toordinal(),
+        "violation_id": violation.id,
+        **_circumstances(violation),
+    }
+    return fact
+
+
+def _case_fact(ctx: _Context) -> dict[str, Any]:
+    case = ctx.case
+    decision = case.decision
+    decided = ctx.decided
+    penalties = decision.penalties if decision else []
+    fines = [p for p in penalties if p.type.value == "fine"]
+    person_fines = [p.amount or 0 for p in fines if p.target.value == "person"]
+    types = {p.type.value for p in penalties}
+
+    notice = ctx.first("notice")
+    hearing = ctx.first("hearing")
+    hearing_notification = ctx.first("hearing_notification")
+    hearing_request = ctx.first("hearing_request")
+    review = _latest(ctx.acts_by_kind.get("legal_review", []))
+    discussion = ctx.first("collective_discussion")
+    service = ctx.first("service")
+    publicity = ctx.first("publicity")
+    preservation = ctx.first("preservation")
+    preservation_decision = ctx.first("preservation_decision")
+    reviewers = [p for p in (review.by if review else []) if p.role.value in ("legal_reviewer", "officer")]
+    reviewer_certs = [ctx.cert_status(p.cert, review.on) for p in reviewers] if review else []
+
+    def before_decision(act: Act | None) -> bool | None:
+        return (act.on <= decided) if act and decided else None
+
+    fact: dict[str, Any] = {
+        "headcount": case.party.headcount,
+        "closed_on": _day(case.case.closed_on),
+        "has_decision": decision is not None,
+        "n_penalties": len(penalties),
+        "fine_total": sum(p.amount or 0 for p in fines),
+        "fine_total_unit": sum(p.amount or 0 for p in fines if p.target.value == "unit"),
+        "fine_max_person": max(person_fines, default=0),
+        "has_suspension": "suspension" in types,
+        "has_licence_revocation": "licence_revocation" in types,
+        "has_closure": "closure" in types,
+        "has_heavy_penalty": bool(types & HEAVY_PENALTIES),
+        "major_case": decision.major_case if decision else None,
+        "hearing_right_notified": any(a.hearing_right_notified for a in ctx.acts_by_kind.get("notice", [])),
+        "notice_day_known": notice is not None,
+        "notice_on": _day(notice.on) if notice else None,
+        "notice_before_decision": (notice.on < decided) if notice and decided else None,
+        "hearing_requested": hearing_request is not None and _code(hearing_request.result) != "waived",
+        "hearing_held": hearing is not None,
+        "hearing_on": _day(hearing.on) if hearing else None,
+        "hearing_request_workdays": ctx.workdays(notice.on if notice else None, _on(hearing_request)),
+        "hearing_notice_gap_workdays": (
+            ctx.count(ctx.calendar.gap_workdays_strict(hearing_notification.on, hearing.on))
+            if hearing_notification and hearing
+            else None
+        ),
+        "hearing_chair_is_investigator": (
+            any(p.name in ctx.handlers for p in hearing.by if p.role.value != "legal_reviewer")
+            if hearing
+            else None
+        ),
+        "decision_after_hearing": (decided > hearing.on) if hearing and decided else None,
+        "legal_review_present": review is not None,
+        "legal_review_before_decision": before_decision(review),
+        "legal_review_approved": (_code(review.result) == "approved") if review else None,
+        "legal_reviewer_is_handler": any(p.name in ctx.handlers for p in reviewers) if review else None,
+        "legal_reviewer_unqualified": (
+            any(cert is not None and not cert.legal_qualification for _, cert in reviewer_certs)
+            if review
+            else None
+        ),
+        "legal_reviewer_unverified": (
+            any(status in ("not_in_roster", "no_cert") for status, _ in reviewer_certs) if review else None
+        ),
+        "collective_discussion_present": discussion is not None,
+        "collective_discussion_before_decision": before_decision(discussion),
+        "extension_approved": any(
+            a.approved is not False for a in ctx.acts_by_kind.get("extension_approval", [])
+        ),
+        "decision_natural_days": (
+            ctx.count(ctx.calendar.natural_days_effective(ctx.opened, decided))
+            if ctx.opened and decided
+            else None
+        ),
+        "service_present": service is not None,
+        "served_on_the_spot": (_code(service.method) == "on_the_spot") if service else None,
+        "service_workdays": ctx.workdays(decided, _on(service))
+        if service and service.on >= decided
+        else None,
+        "service_before_decision": (service.on < decided) if service and decided else None,
+        "publicity_present": publicity is not None,
+        "publicity_workdays": ctx.workdays(decided, _on(publicity)),
+        "preservation_present": preservation is not None,
+        "preservation_decided": preservation_decision is not None if preservation else None,
+        "preservation_decision_workdays": ctx.workdays(_on(preservation), _on(preservation_decision)),
+        "decision_before_opening": (decided < ctx.opened) if decided and ctx.opened else None,
+        "transfer_present": ctx.has("transfer"),
+        "stop_order_refused": _stop_order_refused(ctx),
+        "major_hazard_any": any(v.major_hazard for v in case.violations),
+    }
+    return fact
+
+
+def _on(act: Act | None) -> dt.date | None:
+    return act.on if act else None
+
+
+def _latest(acts: Iterable[Act]) -> Act | None:
+    acts = list(acts)
+    return max(acts, key=lambda a: a.on) if acts else None
+
+
+def _stop_order_refused(ctx: _Context) -> bool:
+    """A stop-work/stop-use order followed by a re-inspection finding it refused or not carried out."""
+    orders = ctx.acts_by_kind.get("stop_order", [])
+    checks = [
+        a
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if a.result is not None and a.result.value in ("refused", "not_corrected")
+    ]
+    return any(check.on > order.on for order in orders for check in checks)

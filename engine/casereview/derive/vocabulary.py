@@ -1,0 +1,201 @@
+"""The fact vocabulary: every field a rule may read, per fact kind, with type and meaning.
+
+Rule packs are validated against it at load (an unknown field or a literal of the wrong type
+is refused), which is also what keeps durable_rules away from its mixed-type comparisons.
+Circumstance facts declared by benchmark tables are added at load as `f_<name>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["int", "number", "bool", "str", "date"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    type: FieldType
+    label: str
+
+
+def _spec(type_: FieldType, label: str) -> FieldSpec:
+    return FieldSpec(type_, label)
+
+
+COMMON: dict[str, FieldSpec] = {
+    "procedure": _spec("str", "程序类型 general/simple"),
+    "party_kind": _spec("str", "当事人类型 organisation/individual/individual_business"),
+    "sector": _spec("str", "行业领域"),
+    "decided_on": _spec("date", "决定日期"),
+    "opened_on": _spec("date", "立案日期"),
+    "outcome": _spec("str", "处理结果 penalty/no_penalty/not_established/transfer"),
+    "province": _spec("str", "执法机关所在省级行政区划代码前两位，如 36（江西）"),
+}
+
+CASE: dict[str, FieldSpec] = {
+    "headcount": _spec("int", "从业人员人数"),
+    "closed_on": _spec("date", "结案日期"),
+    "has_decision": _spec("bool", "案卷含处理决定"),
+    "n_penalties": _spec("int", "处罚项数"),
+    "fine_total": _spec("int", "罚款合计（元）"),
+    "fine_total_unit": _spec("int", "对单位罚款合计（元）"),
+    "fine_max_person": _spec("int", "对单个个人的最高罚款（元）"),
+    "has_suspension": _spec("bool", "处罚含责令停产停业（整顿）"),
+    "has_licence_revocation": _spec("bool", "处罚含吊销许可证件"),
+    "has_closure": _spec("bool", "处罚含责令关闭"),
+    "has_heavy_penalty": _spec("bool", "处罚含停产停业、吊销、关闭、限制从业或降低资质"),
+    "major_case": _spec("bool", "决定认定情节复杂或者重大违法"),
+    "hearing_right_notified": _spec("bool", "告知书告知了听证权利"),
+    "notice_day_known": _spec("bool", "有告知日期"),
+    "notice_on": _spec("date", "告知日期"),
+    "notice_before_decision": _spec("bool", "告知早于决定"),
+    "hearing_requested": _spec("bool", "当事人要求听证"),
+    "hearing_held": _spec("bool", "举行了听证"),
+    "hearing_on": _spec("date", "听证日期"),
+    "hearing_request_workdays": _spec("int", "告知至听证申请的工作日数"),
+    "hearing_notice_gap_workdays": _spec("int", "听证通知与听证之间的工作日数（不含两端）"),
+    "hearing_chair_is_investigator": _spec("bool", "听证主持人参与了本案调查"),
+    "decision_after_hearing": _spec("bool", "决定晚于听证"),
+    "legal_review_present": _spec("bool", "有法制审核记录"),
+    "legal_review_before_decision": _spec("bool", "法制审核早于或同日于决定"),
+    "legal_review_approved": _spec("bool", "法制审核结论为同意"),
+    "legal_reviewer_is_handler": _spec("bool", "法制审核人员同时为承办人"),
+    "legal_reviewer_unqualified": _spec("bool", "法制审核人员无法律职业资格"),
+    "legal_reviewer_unverified": _spec("bool", "法制审核人员不在证件台账中"),
+    "collective_discussion_present": _spec("bool", "有集体讨论记录"),
+    "collective_discussion_before_decision": _spec("bool", "集体讨论早于或同日于决定"),
+    "extension_approved": _spec("bool", "有经批准的延期"),
+    "decision_natural_days": _spec("int", "立案至决定的自然日数（已计入节假日顺延）"),
+    "service_present": _spec("bool", "有送达记录"),
+    "served_on_the_spot": _spec("bool", "决定书当场交付"),
+    "service_workdays": _spec("int", "决定至送达的工作日数"),
+    "service_before_decision": _spec("bool", "送达早于决定"),
+    "publicity_present": _spec("bool", "有公示记录"),
+    "publicity_workdays": _spec("int", "决定至公示的工作日数"),
+    "preservation_present": _spec("bool", "有先行登记保存"),
+    "preservation_decision_workdays": _spec("int", "登记保存至处理决定的工作日数"),
+    "preservation_decided": _spec("bool", "登记保存已作出处理决定"),
+    "decision_before_opening": _spec("bool", "决定早于立案"),
+    "transfer_present": _spec("bool", "有移送司法机关记录"),
+    "stop_order_refused": _spec("bool", "责令停产停业/停止使用后拒不执行"),
+    "major_hazard_any": _spec("bool", "任一违法行为构成重大事故隐患"),
+    "calendar_incomplete": _spec("bool", "工作日计算使用了估算日历"),
+}
+
+ACT: dict[str, FieldSpec] = {
+    "act_kind": _spec("str", "执法环节类型"),
+    "on": _spec("date", "环节日期"),
+    "n_performers": _spec("int", "实施人员人数"),
+    "n_officers": _spec("int", "以执法人员身份参与的人数"),
+    "n_valid_officers": _spec("int", "当日证件有效的执法人员人数"),
+    "n_unverified_officers": _spec("int", "无法核验证件的执法人员人数"),
+    "n_countable_officers": _spec("int", "证件有效或无法核验的执法人员人数（确定少于两人时为否决）"),
+    "n_non_officers": _spec("int", "技术检查员、辅助人员等非执法人员人数"),
+    "recorded": _spec("str", "记录形式 none/text/audio/video"),
+    "approved": _spec("bool", "经负责人批准"),
+    "result": _spec("str", "结果"),
+    "before_opening": _spec("bool", "早于立案"),
+    "after_decision": _spec("bool", "晚于决定"),
+}
+
+PERFORMER: dict[str, FieldSpec] = {
+    "act_kind": _spec("str", "所在执法环节"),
+    "on": _spec("date", "环节日期"),
+    "name": _spec("str", "姓名"),
+    "cert": _spec("str", "证件号"),
+    "role": _spec("str", "案卷记载的身份"),
+    "roster_role": _spec("str", "台账记载的身份"),
+    "cert_status": _spec(
+        "str", "证件在当日的状态 valid/expired/not_yet_valid/suspended/revoked/not_in_roster/no_cert"
+    ),
+    "cert_valid_to": _spec("date", "证件有效期止"),
+    "cert_valid_from": _spec("date", "证件有效期起"),
+    "legal_qualification": _spec("bool", "取得法律职业资格"),
+    "is_handler": _spec("bool", "系本案承办人"),
+    "name_mismatch": _spec("bool", "台账持证人与案卷姓名不符"),
+}
+
+PENALTY: dict[str, FieldSpec] = {
+    "target": _spec("str", "处罚对象 unit/person"),
+    "penalty_type": _spec("str", "处罚种类"),
+    "amount": _spec("int", "罚款金额（元）"),
+    "person_role": _spec("str", "被处罚个人的身份"),
+    "person_income": _spec("int", "被处罚个人上一年年收入（元）"),
+    "basis_law": _spec("str", "处罚依据法律"),
+    "basis_version": _spec("str", "处罚依据版本"),
+    "basis_article": _spec("int", "处罚依据条"),
+    "basis_paragraph": _spec("int", "处罚依据款"),
+    "basis_item": _spec("int", "处罚依据项"),
+    "branch": _spec(
+        "str", "适用情形 initial/overdue_uncorrected/refused_execution/refused_correction/accident"
+    ),
+    "escalation_evidence": _spec("bool", "有责令改正及复查未改正（或拒不执行）的证据"),
+    "illegal_gains": _spec("int", "违法所得（元）"),
+    "accident_grade": _spec("str", "事故等级"),
+    "adjustment": _spec("str", "裁量调整 none/lighter/mitigated/heavier/exempt"),
+    "has_mitigation_ground": _spec("bool", "载明了从轻、减轻的法定情节"),
+    "benchmark_item": _spec("str", "决定适用的裁量基准事项"),
+    "tier": _spec("int", "决定适用的裁量阶次"),
+    "discretion_stated": _spec("bool", "决定书载明裁量基准及阶次"),
+    "committed_on": _spec("date", "违法行为发生日"),
+    "violation_id": _spec("str", "对应违法行为"),
+}
+
+VIOLATION: dict[str, FieldSpec] = {
+    "violation_id": _spec("str", "违法行为编号"),
+    "basis_law": PENALTY["basis_law"],
+    "basis_version": PENALTY["basis_version"],
+    "basis_article": PENALTY["basis_article"],
+    "basis_paragraph": PENALTY["basis_paragraph"],
+    "basis_item": PENALTY["basis_item"],
+    "committed_on": _spec("date", "违法行为发生日"),
+    "ended_on": _spec("date", "违法行为终了日（连续或继续状态）"),
+    "discovered_on": _spec("date", "发现日（缺省取首次检查或立案）"),
+    "days_to_discovery": _spec("int", "终了至发现的自然日数"),
+    "first_offence": _spec("bool", "初次违法"),
+    "harm": _spec("str", "危害后果 none/minor/serious"),
+    "corrected_in_time": _spec("bool", "及时改正"),
+    "major_hazard": _spec("bool", "构成重大事故隐患"),
+    "health_safety_harm": _spec("bool", "涉及生命健康安全且有危害后果"),
+    "serious_dishonesty": _spec("bool", "严重失信主体"),
+    "fatal_accident_within_3y": _spec("bool", "三年内发生死亡事故"),
+    "major_hazard_source": _spec("bool", "存在重大危险源"),
+    "branch": PENALTY["branch"],
+    "escalation_evidence": PENALTY["escalation_evidence"],
+    "n_fines": _spec("int", "对本违法行为的罚款项数（对同一对象）"),
+    "n_fines_unit": _spec("int", "对单位就本违法行为的罚款项数"),
+    "fined": _spec("bool", "被处以罚款"),
+    "adjustment": PENALTY["adjustment"],
+    "list_item": _spec("str", "适用的减免责清单事项"),
+    "benchmark_item": PENALTY["benchmark_item"],
+    "has_education": _spec("bool", "有批评教育记录"),
+    "has_no_penalty_decision": _spec("bool", "有不予行政处罚决定书"),
+    "has_commitment": _spec("bool", "有承诺书"),
+    "has_correction_order": _spec("bool", "有责令限期改正"),
+    "reinspection_corrected": _spec("bool", "复查确认已改正"),
+    "coercive_measure": _spec("bool", "对其采取了查封、扣押等行政强制措施"),
+}
+
+KINDS: dict[str, dict[str, FieldSpec]] = {
+    "case": CASE,
+    "act": ACT,
+    "performer": PERFORMER,
+    "penalty": PENALTY,
+    "violation": VIOLATION,
+}
+
+# Where each kind's date for effective periods and dated parameters comes from by default.
+DEFAULT_DATE_FIELD: dict[str, str] = {
+    "case": "decided_on",
+    "act": "on",
+    "performer": "on",
+    "penalty": "decided_on",
+    "violation": "decided_on",
+}
+
+CIRCUMSTANCE_PREFIX = "f_"
+
+
+def fields_of(kind: str) -> dict[str, FieldSpec]:
+    return {**COMMON, **KINDS[kind]}

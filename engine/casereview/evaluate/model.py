@@ -1,0 +1,22 @@
+"""What an evaluation back end returns: which rule matched which fact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Match:
+    rule_id: str  # the compiled (variant) rule
+    fid: str  # the fact it matched
+
+
+@dataclass
+class EvalResult:
+    matches: list[Match] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # action or engine errors, become error findings
+    engine: str = "durable"
+    notes: list[str] = field(default_factory=list)
+
+    def sorted_matches(self) -> list[Match]:
+        return sorted(set(self.matches))

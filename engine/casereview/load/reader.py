@@ -1,0 +1,169 @@
+"""Read an input file's bytes and decode them to text.
+
+Accepted: UTF-8 (with or without BOM), UTF-16/UTF-32 with BOM, and GB18030 (a superset of
+GBK/GB2312, common in files saved by Chinese Windows software). Line endings are normalised
+to ``\\n`` so that line numbers agree with what an editor shows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError, InputRejected
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+GB18030_NOTE = "文件编码为 GB18030/GBK，已自动转换"
+
+# C0 control characters other than tab, LF and CR (and DEL): never found in a text export.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),  # before UTF-16 LE: same first two bytes
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", ""),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "这似乎是 Excel/Word（xlsx/docx）或压缩包文件"),
+    (b"\xd0\xcf\x11\xe0", "这似乎是旧版 Excel/Word（xls/doc）文件"),
+    (b"%PDF", "这似乎是 PDF 文件"),
+)
+
+_HINT = "请导出为 UTF-8 编码的 YAML、JSON 或 CSV 文本文件"
+
+
+@dataclass
+class DecodedText:
+    text: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+
+
+def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedText:
+    """Read and decode a file; raises `InputRejected` with a Chinese message on any problem."""
+    name = str(path)
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_large(name, size, max_bytes)
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except InputRejected:
+        raise
+    except FileNotFoundError:
+        raise InputRejected([InputError(name, None, None, None, "文件不存在")]) from None
+    except IsADirectoryError:
+        raise InputRejected([InputError(name, None, None, None, "这是一个目录，不是文件")]) from None
+    except PermissionError:
+        raise InputRejected([InputError(name, None, None, None, "没有读取该文件的权限")]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputRejected([InputError(name, None, None, None, f"无法读取文件：{reason}")]) from None
+    if len(data) > max_bytes:
+        raise _too_large(name, len(data), max_bytes)
+    return decode_bytes(data, name)
+
+
+def decode_bytes(data: bytes, file: str) -> DecodedText:
+    """Decode `data` (see module docstring); `file` is only used in error messages."""
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputRejected(
+                    [
+                        InputError(
+                            file,
+                            None,
+                            None,
+                            None,
+                            f"无法识别的文件编码：文件以 {label or 'UTF-8'} 标记开头，"
+                            f"但第 {exc.start} 字节处无法解码。{_HINT}",
+                        )
+                    ]
+                ) from None
+            text = text.lstrip("\ufeff")
+            notes = [f"文件编码为 {label}，已自动转换"] if label else []
+            return _finish(text, codec, notes, file)
+
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        hint = next(
+            (h for sig, h in _SIGNATURES if data.startswith(sig)), "文件含有 NUL 字节，可能是二进制文件"
+        )
+        line, column = _byte_position(data, nul)
+        raise InputRejected([InputError(file, line, column, None, f"无法识别的文件编码：{hint}。{_HINT}")])
+
+    try:
+        return _finish(data.decode("utf-8"), "utf-8", [], file)
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as gb_error:
+            if gb_error.start > utf8_error.start:
+                offset, detail = gb_error.start, "文件看起来是 GB18030/GBK 编码，但此处有无法解码的字节"
+            else:
+                offset, detail = utf8_error.start, "既不是 UTF-8 也不是 GB18030/GBK 编码"
+            hint = next((h for sig, h in _SIGNATURES if data.startswith(sig)), "")
+            line, column = _byte_position(data, offset)
+            message = f"无法识别的文件编码：{detail}（第 {offset} 字节）"
+            if hint:
+                message += f"；{hint}"
+            raise InputRejected([InputError(file, line, column, None, f"{message}。{_HINT}")]) from None
+        return _finish(text, "gb18030", [GB18030_NOTE], file)
+
+
+def _finish(text: str, encoding: str, notes: list[str], file: str) -> DecodedText:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise InputRejected(
+            [
+                InputError(
+                    file,
+                    line,
+                    column,
+                    None,
+                    f"无法识别的文件编码：文件含有控制字符 U+{ord(bad.group()):04X}，"
+                    f"可能是二进制文件或已损坏。{_HINT}",
+                )
+            ]
+        )
+    return DecodedText(text, encoding, notes)
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and (character) column of byte `offset` in an ASCII-compatible encoding."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset]
+    try:
+        column = len(prefix.decode("utf-8")) + 1
+    except UnicodeDecodeError:
+        column = len(prefix.decode("gb18030", errors="replace")) + 1
+    return line, column
+
+
+def _too_large(file: str, size: int, max_bytes: int) -> InputRejected:
+    return InputRejected(
+        [
+            InputError(
+                file,
+                None,
+                None,
+                None,
+                f"文件过大（{size / 1024 / 1024:.1f} MB），超过上限 {max_bytes / 1024 / 1024:g} MB",
+            )
+        ]
+    )

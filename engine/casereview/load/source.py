@@ -1,0 +1,123 @@
+"""A parsed input document: its data, how it was decoded, and where each field is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, InputRejected
+from .jsonpos import json_positions, parse_json
+from .paths import FieldPath, parse_path
+from .reader import DEFAULT_MAX_BYTES, read_text
+from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class SourceDoc:
+    """One input file after decoding and parsing (not yet validated)."""
+
+    path: str
+    data: dict[str, Any]
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+    format: str = "yaml"  # "yaml" or "json"
+    _positions: Positions | None = field(default=None, repr=False, compare=False)
+    _compute_positions: Callable[[], Positions] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def positions(self) -> Positions:
+        """Field path tuple -> (line, column), 1-based (computed on first use for JSON)."""
+        if self._positions is None:
+            try:
+                self._positions = self._compute_positions() if self._compute_positions else {}
+            except Exception:  # positions are a convenience; never fail because of them
+                self._positions = {}
+            self._compute_positions = None
+        return self._positions
+
+    def locate(self, field_path: str | Iterable[str | int]) -> tuple[int | None, int | None]:
+        """(line, column) of a field such as ``"decision.penalties[0].amount"`` or its tuple.
+
+        If the exact field is absent (e.g. a missing field), the nearest enclosing field that
+        exists is used; ``(None, None)`` if nothing is known.
+        """
+        return locate_in(self.positions, parse_path(field_path))
+
+
+def locate_in(positions: Positions, path: FieldPath) -> tuple[int | None, int | None]:
+    for n in range(len(path), -1, -1):
+        found = positions.get(path[:n])
+        if found is not None:
+            return found
+    return None, None
+
+
+def parse_text(
+    text: str,
+    file: str,
+    *,
+    fmt: str,
+    encoding: str = "utf-8",
+    notes: list[str] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> SourceDoc:
+    """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping."""
+    if fmt == "json":
+        data = parse_json(text, file)
+        doc = SourceDoc(
+            file, data, encoding, list(notes or []), "json", None, lambda: json_positions(text)[0]
+        )
+    else:
+        data, positions = parse_yaml(text, file, max_nodes=max_nodes, max_depth=max_depth)
+        doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
+    if not isinstance(data, dict):
+        raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
+    return doc
+
+
+def read_document(
+    path: Path | str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> SourceDoc:
+    """Read, decode and parse a YAML or JSON file (by suffix: ``.json`` is JSON, else YAML).
+
+    Raises `InputRejected` with Chinese messages; never anything else for bad input.
+    """
+    file = str(path)
+    decoded = read_text(path, max_bytes=max_bytes)
+    fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
+    try:
+        return parse_text(
+            decoded.text,
+            file,
+            fmt=fmt,
+            encoding=decoded.encoding,
+            notes=decoded.notes,
+            max_nodes=max_nodes,
+            max_depth=max_depth,
+        )
+    except InputRejected:
+        raise
+    except MemoryError:
+        raise InputRejected(
+            [InputError(file, None, None, None, "文件过大或结构过于复杂，内存不足")]
+        ) from None
+    except Exception as exc:  # a parser bug must not stop a batch
+        raise InputRejected(
+            [InputError(file, None, None, None, f"无法解析文件（内部错误 {type(exc).__name__}：{exc}）")]
+        ) from None
+
+
+def _not_a_mapping(data: Any) -> str:
+    if data is None:
+        return "文件为空（没有任何内容）"
+    kind = "列表" if isinstance(data, list) else "单个值"
+    return f"文件顶层必须是映射（“字段: 值”的形式，如 case: …），实际为{kind}"

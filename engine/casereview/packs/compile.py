@@ -1,0 +1,138 @@
+"""Compile a pack rule (plus its table rows) into CompiledRules over one fact kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..derive.vocabulary import CIRCUMSTANCE_PREFIX, DEFAULT_DATE_FIELD, KINDS, FieldSpec, fields_of
+from .compiled import CompiledRule
+from .conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
+from .expanders import EXPANDERS, Tables, Variant
+from .schema import Parameter, Rule
+
+
+def _literal_fits(spec: FieldSpec, value: Any) -> bool:
+    if spec.type in ("int", "date", "number"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if spec.type == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def check_fields(cond: Cond, fields: dict[str, FieldSpec]) -> None:
+    """Refuse unknown fields and literals of the wrong type (durable compares mixed types as strings)."""
+
+    def spec_of(name: str) -> FieldSpec | None:
+        if name.startswith(CIRCUMSTANCE_PREFIX):
+            return None  # circumstance facts are typed by the tables that declare them
+        if name not in fields:
+            raise ConditionError(f"未知字段 {name}")
+        return fields[name]
+
+    if isinstance(cond, Cmp):
+        spec = spec_of(cond.field)
+        if cond.ref:
+            ref_spec = spec_of(cond.ref.field)
+            if spec and ref_spec and (spec.type == "str") != (ref_spec.type == "str"):
+                raise ConditionError(f"{cond.field} 与 {cond.ref.field} 类型不同，不能比较")
+        elif spec and not _literal_fits(spec, cond.value):
+            raise ConditionError(f"字段 {cond.field}（{spec.type}）不能与 {cond.value!r} 比较")
+        if spec and spec.type in ("str", "bool") and cond.op not in ("eq", "ne"):
+            raise ConditionError(f"字段 {cond.field}（{spec.type}）只能用 == 或 != 比较")
+    elif isinstance(cond, In):
+        spec = spec_of(cond.field)
+        if spec and not all(_literal_fits(spec, v) for v in cond.values):
+            raise ConditionError(f"字段 {cond.field} 的 in 列表含类型不符的值")
+    elif isinstance(cond, Present):
+        spec_of(cond.field)
+    elif isinstance(cond, All | AnyOf):
+        for item in cond.items:
+            check_fields(item, fields)
+    elif isinstance(cond, Not):
+        check_fields(cond.item, fields)
+
+
+def _day(value: dt.date) -> int:
+    return value.toordinal()
+
+
+def dated_condition(param: Parameter, field_name: str, op: str, date_field: str) -> Cond:
+    """`field op $param`: one branch per dated value, selected by the fact's date field."""
+    branches: list[Cond] = []
+    for i, entry in enumerate(param.values):
+        parts: list[Cond] = []
+        if entry.since:
+            parts.append(Cmp(date_field, "gte", value=_day(entry.since)))
+        if i + 1 < len(param.values):
+            nxt = param.values[i + 1].since
+            assert nxt is not None
+            parts.append(Cmp(date_field, "lt", value=_day(nxt)))
+        if entry.value is None:
+            continue  # unknown law: the rule cannot fire on this period (the parameter says so)
+        parts.append(Cmp(field_name, op, value=entry.value))  # type: ignore[arg-type]
+        branches.append(All(tuple(parts)) if len(parts) > 1 else parts[0])
+    if not branches:
+        return Const(False)
+    return AnyOf(tuple(branches)) if len(branches) > 1 else branches[0]
+
+
+def rule_scope(rule: Rule, fields: dict[str, FieldSpec]) -> list[Cond]:
+    """Conditions every variant shares: procedures and the effective period."""
+    scope: list[Cond] = []
+    procedures = sorted({p.value for p in rule.procedures})
+    if procedures != ["general", "simple"]:
+        scope.append(In("procedure", tuple(procedures)))
+    date_field = rule.effective.date_field or DEFAULT_DATE_FIELD[rule.applies_to]
+    if date_field not in fields or fields[date_field].type != "date":
+        raise ConditionError(f"effective.date_field {date_field} 不是 {rule.applies_to} 的日期字段")
+    if rule.effective.since:
+        scope.append(Cmp(date_field, "gte", value=_day(rule.effective.since)))
+    if rule.effective.until:
+        scope.append(Cmp(date_field, "lte", value=_day(rule.effective.until)))
+    return scope
+
+
+def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -> list[CompiledRule]:
+    if rule.applies_to not in KINDS:
+        raise ValueError(f"applies_to 应为 {'/'.join(KINDS)} 之一，实际为 {rule.applies_to!r}")
+    fields = fields_of(rule.applies_to)
+    used_params: list[str] = []
+
+    def resolve_param(field_name: str, op: str, name: str) -> Cond:
+        if name not in parameters:
+            raise ConditionError(f"未定义的参数 ${name}")
+        param = parameters[name]
+        if param.date_field not in fields:
+            raise ConditionError(
+                f"参数 ${name} 的 date_field {param.date_field} 不是 {rule.applies_to} 的字段"
+            )
+        used_params.append(name)
+        return dated_condition(param, field_name, op, param.date_field)
+
+    try:
+        when = parse_condition(
+            rule.when, is_field=lambda n: n in fields or n.startswith("f_"), resolve_param=resolve_param
+        )
+        check_fields(when, fields)
+        scope = rule_scope(rule, fields)
+    except ConditionError as exc:
+        raise ValueError(f"条件错误：{exc}") from None
+
+    variants: list[Variant]
+    if rule.expand:
+        if rule.expand not in EXPANDERS:
+            raise ValueError(f"未知的 expand {rule.expand!r}，可用：{', '.join(sorted(EXPANDERS)) or '无'}")
+        variants = EXPANDERS[rule.expand](tables)
+        if not variants:
+            raise ValueError(f"expand {rule.expand!r} 没有生成任何规则（相应表格缺失？）")
+    else:
+        variants = [Variant("", Const(True), {})]
+
+    compiled = []
+    for variant in variants:
+        rule_id = rule.code + (f"#{variant.suffix}" if variant.suffix else "")
+        context = {**variant.context, "_params": tuple(used_params)}
+        cond = All((*scope, variant.when, when))
+        compiled.append(CompiledRule(rule_id, rule.code, rule.applies_to, cond, context))
+    return compiled

@@ -1,0 +1,84 @@
+"""Tables (statutory clauses, benchmark tiers, exemption lists) and the expanders that turn
+their rows into rule variants.
+
+A pack rule with `expand: NAME` is instantiated once per row the expander yields: the row
+contributes a condition (ANDed with the rule's own `when`) and context values the message
+quotes. The engine thus knows kinds of tables, never a specific article or tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .conditions import Cond
+
+
+@dataclass(frozen=True)
+class Variant:
+    suffix: str  # unique within the rule, e.g. "安全生产法-2021-97-initial-unit"
+    when: Cond
+    context: dict[str, Any]
+
+
+@dataclass
+class Tables:
+    """Loaded tables by type, e.g. tables.of("statute")."""
+
+    by_type: dict[str, list[Any]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def of(self, table_type: str) -> list[Any]:
+        return self.by_type.get(table_type, [])
+
+
+Expander = Callable[[Tables], list[Variant]]
+EXPANDERS: dict[str, Expander] = {}
+TABLE_LOADERS: dict[str, Callable[[Path, Any], Any]] = {}
+
+
+def expander(name: str) -> Callable[[Expander], Expander]:
+    def register(func: Expander) -> Expander:
+        EXPANDERS[name] = func
+        return func
+
+    return register
+
+
+def table_loader(table_type: str) -> Callable[[Callable[[Path, Any], Any]], Callable[[Path, Any], Any]]:
+    def register(func: Callable[[Path, Any], Any]) -> Callable[[Path, Any], Any]:
+        TABLE_LOADERS[table_type] = func
+        return func
+
+    return register
+
+
+def load_tables(root: Path, problems: list[str]) -> Tables:
+    """Every YAML under `root` whose first key is `table:` is loaded by its type's loader."""
+    import yaml
+
+    from . import tables as _tables  # noqa: F401  (registers the table loaders and expanders)
+
+    loaded = Tables()
+    for path in sorted(root.rglob("*.yaml")):
+        if "examples" in path.parts:
+            continue
+        with path.open(encoding="utf-8") as handle:
+            head = handle.readline()
+        if not head.startswith("table:"):
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            table_type = data["table"]["type"]
+            loader = TABLE_LOADERS[table_type]
+        except (yaml.YAMLError, KeyError, TypeError) as exc:
+            problems.append(f"{path}:1 无法识别的表格文件：{exc}")
+            continue
+        try:
+            loaded.by_type.setdefault(table_type, []).append(loader(path, data))
+            loaded.files.append(path)
+        except ValueError as exc:
+            problems.append(f"{path}:{getattr(exc, 'line', 1)} {exc}")
+    return loaded

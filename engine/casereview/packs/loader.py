@@ -1,0 +1,190 @@
+"""Load rule packs from `rules/`: YAML → pydantic → compiled rules, refusing broken packs.
+
+A broken pack is refused at load with `file:line`, the rule code and a Chinese reason; the
+engine never runs half a pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .compile import compile_rule
+from .compiled import CompiledRule
+from .expanders import Tables, load_tables
+from .schema import Pack, Rule
+
+
+class PackError(Exception):
+    """A pack that cannot be used; `problems` are `file:line 代码：原因` lines."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class RuleDef:
+    """A pack rule as loaded, with where it came from."""
+
+    rule: Rule
+    pack_id: str
+    file: str
+    line: int
+    variants: list[CompiledRule] = field(default_factory=list)
+
+
+@dataclass
+class RuleBook:
+    """All loaded packs: rule definitions by code, compiled rules, and a content version."""
+
+    rules: dict[str, RuleDef]
+    compiled: list[CompiledRule]
+    packs: dict[str, Pack]
+    tables: Tables
+    version: str
+    root: Path
+
+    def by_rule_id(self) -> dict[str, CompiledRule]:
+        return {c.rule_id: c for c in self.compiled}
+
+
+def default_rules_dir() -> Path:
+    """Rules shipped in the wheel, or the checkout's `rules/` when run from source."""
+    packaged = Path(__file__).resolve().parent.parent / "_data" / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "rules"
+
+
+class PackYamlLoader(yaml.SafeLoader):
+    """Safe loader with YAML 1.2 booleans: `on`/`off`/`yes`/`no` stay strings (`on:` is a field)."""
+
+
+PackYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    PackYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list(_first)
+    )
+
+
+def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Line (1-based) of each node path in a YAML text, for error messages."""
+    index: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        index[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                index[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    root = yaml.compose(text, Loader=PackYamlLoader)
+    if root is not None:
+        walk(root, ())
+    return index
+
+
+def _line_for(index: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in index:
+            return index[loc[:cut]]
+    return 1
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.load(text, Loader=PackYamlLoader)
+        index = _line_index(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise PackError([f"{path}:{line} YAML 语法错误：{getattr(exc, 'problem', exc)}"]) from None
+    try:
+        return Pack.model_validate(data), index
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            code = _rule_code(data, loc)
+            problems.append(f"{path}:{_line_for(index, loc)} {code}{_loc_text(loc)}：{err['msg']}")
+        raise PackError(problems) from None
+
+
+def _rule_code(data: Any, loc: tuple[Any, ...]) -> str:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        try:
+            return f"{data['rules'][loc[1]]['code']} "
+        except (KeyError, IndexError, TypeError):
+            return ""
+    return ""
+
+
+def pack_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if "examples" not in p.parts and _is_pack(p))
+
+
+def _is_pack(path: Path) -> bool:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("pack:"):
+                return True
+    return False
+
+
+def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
+    """Load every pack under `root` (default: the shipped `rules/`) plus `extra` pack files."""
+    root = root or default_rules_dir()
+    files = pack_files(root) + list(extra or [])
+    problems: list[str] = []
+    tables = load_tables(root, problems)
+    rules: dict[str, RuleDef] = {}
+    packs: dict[str, Pack] = {}
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+        try:
+            pack, index = read_pack(path)
+        except PackError as exc:
+            problems.extend(exc.problems)
+            continue
+        packs[pack.pack.id] = pack
+        for i, rule in enumerate(pack.rules):
+            line = _line_for(index, ("rules", i))
+            where = f"{path}:{line} {rule.code}"
+            if rule.code in rules:
+                other = rules[rule.code]
+                problems.append(f"{where}：规则代码重复（已在 {other.file}:{other.line} 定义）")
+                continue
+            try:
+                variants = compile_rule(rule, pack.parameters, tables)
+            except ValueError as exc:
+                problems.append(f"{where}：{exc}")
+                continue
+            rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants)
+    for table_file in tables.files:
+        digest.update(table_file.read_bytes())
+    if problems:
+        raise PackError(problems)
+    compiled = [variant for definition in rules.values() for variant in definition.variants]
+    return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root)

@@ -1,0 +1,138 @@
+"""The rule-pack file format, validated by pydantic.
+
+A pack is YAML under `rules/`: metadata, dated parameters with legal references, and rules.
+Every number a rule relies on lives in a parameter or a table with its source; a rule's own
+text only names fields and parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..model.enums import Procedure
+
+Verification = Literal["official", "secondary", "example", "unverified"]
+Severity = Literal["veto", "deduct", "warn", "review"]
+
+SEVERITY_LABELS: dict[str, str] = {"veto": "否决", "deduct": "扣分", "warn": "提示", "review": "待人工评查"}
+SEVERITY_RANK: dict[str, int] = {"review": 0, "warn": 1, "deduct": 2, "veto": 3}
+VERIFICATION_LABELS: dict[str, str] = {
+    "official": "官方文本",
+    "secondary": "二手来源，待核实",
+    "example": "示例，非官方",
+    "unverified": "未核实",
+}
+
+
+class PackModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Basis(PackModel):
+    """A legal citation: instrument, article, paragraph, item, and how sure we are."""
+
+    instrument: str
+    version: str | None = None
+    article: int | None = Field(None, ge=1)
+    paragraph: int | None = Field(None, ge=1)
+    item: int | None = Field(None, ge=1)
+    verification: Verification
+    quote: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    def cite(self) -> str:
+        text = f"《{self.instrument}》"
+        if self.version:
+            text += f"（{self.version}）"
+        if self.article:
+            text += f"第{self.article}条"
+        if self.paragraph:
+            text += f"第{self.paragraph}款"
+        if self.item:
+            text += f"第{self.item}项"
+        if self.verification != "official":
+            text += f"〔{VERIFICATION_LABELS[self.verification]}〕"
+        return text
+
+
+class Effective(PackModel):
+    since: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = Field(None, alias="to", description="last day in force (inclusive)")
+    date_field: str | None = Field(None, description="fact field whose date selects the period")
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+
+class ParamValue(PackModel):
+    since: dt.date | None = Field(None, alias="from")
+    value: int | float | bool | str | None
+    basis: list[Basis] = Field(min_length=1)
+    note: str | None = Field(None, description="shown in findings that rely on this value")
+
+
+class Parameter(PackModel):
+    """A dated legal number (OpenFisca-style): the value in force on the fact's date."""
+
+    description: str
+    unit: str | None = None
+    date_field: str = Field(description="fact field whose date selects the value")
+    values: list[ParamValue] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _ordered(cls, values: list[ParamValue]) -> list[ParamValue]:
+        starts = [v.since or dt.date.min for v in values]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError("参数取值必须按生效日期（from）升序排列且不重复")
+        return values
+
+
+class ExampleCase(PackModel):
+    """A rule example: a base case from `rules/examples/` with edits applied."""
+
+    base: str = "general"
+    set: dict[str, Any] = Field(default_factory=dict, description='{"decision.penalties[0].amount": 80000}')
+    remove: list[str] = Field(default_factory=list)
+    append: dict[str, list[Any]] = Field(default_factory=dict, description='{"acts": [{...}]}')
+    roster: str | None = Field(None, description="roster file under rules/examples/ (default roster.yaml)")
+    note: str | None = None
+
+
+class Examples(PackModel):
+    fail: list[ExampleCase] = Field(min_length=1)
+    passing: list[ExampleCase] = Field(min_length=1, alias="pass")
+
+
+class Rule(PackModel):
+    code: str = Field(pattern=r"^[A-Z]{2,6}-\d{3}$")
+    title: str
+    category: str = Field(description="scoring category id in the profile")
+    severity: Severity
+    applies_to: str = Field(description="fact kind: case, act, performer, penalty, violation")
+    procedures: list[Procedure] = Field(default_factory=lambda: [Procedure("general"), Procedure("simple")])
+    effective: Effective = Field(default_factory=Effective)
+    basis: list[Basis] = Field(min_length=1)
+    when: Any = Field(description="condition (see packs/conditions.py)")
+    expand: str | None = Field(None, description="table expander that generates one variant per row")
+    message: str = Field(description="Chinese message; {field} quotes fact values and variant context")
+    locate: str | None = Field(None, description="field path relative to the fact's source, e.g. amount")
+    explain: str | None = None
+    examples: Examples
+
+
+class PackMeta(PackModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    version: str
+    description: str | None = None
+
+
+class Pack(PackModel):
+    pack: PackMeta
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Table types. Importing this package registers their loaders and expanders."""

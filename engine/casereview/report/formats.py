@@ -1,0 +1,33 @@
+"""Output format registry: one module per format behind one `write` call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..review import CaseResult
+
+Writer = Callable[[list[CaseResult], TextIO, dict[str, Any]], None]
+
+
+def _text(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    from .text import write_case, write_summary
+
+    for result in results:
+        write_case(result, out)
+    write_summary(results, out)
+
+
+def _json(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    from .json_report import dumps
+
+    out.write(dumps(results, meta) + "\n")
+
+
+FORMATS: dict[str, Writer] = {"text": _text, "json": _json}
+
+
+def write(name: str, results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    if name not in FORMATS:
+        raise SystemExit(f"未知的输出格式 {name!r}，可选：{'、'.join(FORMATS)}")
+    FORMATS[name](results, out, meta)

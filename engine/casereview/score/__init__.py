@@ -1,0 +1,1 @@
+"""Score a case's findings against a campaign profile (评查标准)."""

@@ -1,0 +1,78 @@
+"""Scoring semantics (研究笔记 A): vetoes → 0 and the failing grade, still listing every finding;
+deductions per item capped, per category capped (扣完为止，不计负分); `review` and `warn`
+findings never change the score."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..evaluate.findings import Finding
+from .profile import Profile
+
+
+class CategoryScore(BaseModel):
+    id: str
+    name: str
+    max: int
+    deducted: int
+    score: int
+
+
+class Score(BaseModel):
+    score: float
+    grade: str
+    vetoed: bool
+    categories: list[CategoryScore]
+    veto_codes: list[str] = Field(default_factory=list)
+    pending_review: int = 0
+    three_systems: float | None = Field(None, description="三项制度执行率 of this file, 0..1")
+    profile: str
+
+
+def score_case(findings: list[Finding], profile: Profile) -> Score:
+    per_item: dict[str, int] = {}
+    per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
+    item_caps = {}
+    for finding in findings:
+        if finding.severity != "deduct":
+            continue
+        item = profile.item_for(finding.code)
+        if item is None:
+            key, category, points, cap = (
+                f"default:{finding.code}",
+                profile.default_category,
+                profile.default_deduct,
+                None,
+            )
+        else:
+            key, category, points, cap = item.id, item.category, item.deduct, item.cap
+        item_caps[key] = (category, cap)
+        per_item[key] = per_item.get(key, 0) + points
+    for key, points in per_item.items():
+        category, cap = item_caps[key]
+        per_category[category] += min(points, cap) if cap is not None else points
+    categories = []
+    for cat in profile.categories:
+        deducted = min(per_category[cat.id], cat.max)
+        categories.append(
+            CategoryScore(id=cat.id, name=cat.name, max=cat.max, deducted=deducted, score=cat.max - deducted)
+        )
+    veto_codes = sorted({f.code for f in findings if f.severity == "veto"})
+    vetoed = bool(veto_codes)
+    total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
+    score = round(total * 100 / profile.total, 1)
+    grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
+    three = None
+    if profile.three_systems_rules:
+        hit = {f.code for f in findings} & set(profile.three_systems_rules)
+        three = round(1 - len(hit) / len(profile.three_systems_rules), 4)
+    return Score(
+        score=score,
+        grade=grade,
+        vetoed=vetoed,
+        categories=categories,
+        veto_codes=veto_codes,
+        pending_review=sum(1 for f in findings if f.severity == "review"),
+        three_systems=three,
+        profile=profile.id,
+    )
