@@ -48,7 +48,7 @@ def load_case(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[
 def load_roster(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Roster:
     """The certificate roster from YAML/JSON (``certificates: [...]``) or CSV (by suffix)."""
     path = Path(path)
-    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+    if path.suffix.lower() in (".csv", ".tsv"):
         decoded = read_text(path, max_bytes=max_bytes)
         try:
             return parse_roster_csv(decoded.text, str(path))

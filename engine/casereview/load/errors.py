@@ -54,6 +54,9 @@ class InputRejected(Exception):
         self.errors: list[InputError] = list(errors)
         super().__init__(self.format())
 
+    def __reduce__(self) -> tuple[type[InputRejected], tuple[list[InputError]]]:
+        return (type(self), (self.errors,))  # picklable across worker processes
+
     @property
     def file(self) -> str:
         return self.errors[0].file

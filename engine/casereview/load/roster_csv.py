@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from typing import Any
 
@@ -47,7 +48,7 @@ def parse_roster_csv(text: str, file: str) -> Roster:
     """Parse decoded CSV text into a `Roster`, or raise `InputRejected` listing every bad cell."""
     lines = text.split("\n", 1)
     delimiter = "\t" if "\t" in lines[0] and "," not in lines[0] else ","
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     errors: list[InputError] = []
 
     try:

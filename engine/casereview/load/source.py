@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +26,17 @@ class SourceDoc:
     notes: list[str] = field(default_factory=list)
     format: str = "yaml"  # "yaml" or "json"
     _positions: Positions | None = field(default=None, repr=False, compare=False)
-    _compute_positions: Callable[[], Positions] | None = field(default=None, repr=False, compare=False)
+    _json_text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def positions(self) -> Positions:
         """Field path tuple -> (line, column), 1-based (computed on first use for JSON)."""
         if self._positions is None:
             try:
-                self._positions = self._compute_positions() if self._compute_positions else {}
+                self._positions = json_positions(self._json_text)[0] if self._json_text is not None else {}
             except Exception:  # positions are a convenience; never fail because of them
                 self._positions = {}
-            self._compute_positions = None
+            self._json_text = None
         return self._positions
 
     def locate(self, field_path: str | Iterable[str | int]) -> tuple[int | None, int | None]:
@@ -69,9 +69,7 @@ def parse_text(
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping."""
     if fmt == "json":
         data = parse_json(text, file)
-        doc = SourceDoc(
-            file, data, encoding, list(notes or []), "json", None, lambda: json_positions(text)[0]
-        )
+        doc = SourceDoc(file, data, encoding, list(notes or []), "json", _json_text=text)
     else:
         data, positions = parse_yaml(text, file, max_nodes=max_nodes, max_depth=max_depth)
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)

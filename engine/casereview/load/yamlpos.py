@@ -99,9 +99,10 @@ def parse_yaml(
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> tuple[Any, Positions]:
     """Parse one YAML document; returns ``(data, positions)`` or raises `InputRejected`."""
-    builder = _Builder(text, file, max_nodes, max_depth)
-    loader = Loader(text)
+    builder = _Builder(file, max_nodes, max_depth)
+    loader = None
     try:
+        loader = Loader(text)
         data = builder.run(loader)
     except _Fatal:
         raise InputRejected(builder.errors) from None
@@ -109,7 +110,10 @@ def parse_yaml(
         builder.errors.append(_syntax_error(file, exc))
         raise InputRejected(builder.errors) from None
     except yaml.reader.ReaderError as exc:
-        line, column = _offset_position(text, exc.position)
+        offset = exc.position
+        if Loader is not yaml.SafeLoader and offset is not None:  # libyaml counts UTF-8 bytes
+            offset = len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+        line, column = _offset_position(text, offset)
         builder.errors.append(
             InputError(file, line, column, None, f"文件含有不允许的字符 U+{exc.character:04X}")
             if isinstance(exc.character, int)
@@ -125,15 +129,15 @@ def parse_yaml(
         )
         raise InputRejected(builder.errors) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if builder.errors:
         raise InputRejected(builder.errors)
     return data, {path: (line, column) for path, line, column in builder.entries}
 
 
 class _Builder:
-    def __init__(self, text: str, file: str, max_nodes: int, max_depth: int) -> None:
-        self.text = text
+    def __init__(self, file: str, max_nodes: int, max_depth: int) -> None:
         self.file = file
         self.max_nodes = max_nodes
         self.max_depth = max_depth
@@ -146,8 +150,16 @@ class _Builder:
         self.resolver: Any = None
 
     # -- errors -----------------------------------------------------------------------------
-    def error(self, line: int | None, column: int | None, path: FieldPath | None, message: str,
-              value: Any = None, *, show: bool = False) -> None:  # fmt: skip
+    def error(
+        self,
+        line: int | None,
+        column: int | None,
+        path: FieldPath | None,
+        message: str,
+        value: Any = None,
+        *,
+        show: bool = False,
+    ) -> None:
         field = format_path(path) if path else None
         self.errors.append(
             InputError(self.file, line, column, field, message, show_value(value) if show else None)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the shipped rule book, profile, example roster and both engines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "engine") not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT / "engine"))
+
+from casereview.evaluate.durable_engine import DurableEngine  # noqa: E402
+from casereview.evaluate.oracle import OracleEngine  # noqa: E402
+from casereview.load import load_roster  # noqa: E402
+from casereview.packs.loader import RuleBook, load_rulebook  # noqa: E402
+from casereview.score.profile import Profile, load_profile  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def book() -> RuleBook:
+    return load_rulebook()
+
+
+@pytest.fixture(scope="session")
+def profile() -> Profile:
+    return load_profile()
+
+
+@pytest.fixture(scope="session")
+def example_roster():
+    return load_roster(ROOT / "rules" / "examples" / "roster.yaml")
+
+
+@pytest.fixture(scope="session")
+def oracle(book: RuleBook) -> OracleEngine:
+    return OracleEngine(book.compiled)
+
+
+@pytest.fixture(scope="session")
+def durable(book: RuleBook) -> DurableEngine:
+    return DurableEngine(book.compiled)
