@@ -40,3 +40,41 @@ def test_generated_corpus_agrees(durable, oracle, example_roster):
         fired += bool(oracle.evaluate(facts).matches)
     # the corpus must exercise the rules, not only clean cases
     assert fired > N_GENERATED // 3
+
+
+def test_every_shipped_rule_is_matched_inside_durable_rules(durable):
+    # matching happens in durable_rules; the Python path is only a safety net for packs it cannot hold
+    assert durable.outside == []
+
+
+def _exact(rule):
+    from casereview.evaluate.durable_engine import DurableEngine
+    from casereview.evaluate.oracle import OracleEngine
+
+    engine, oracle = DurableEngine([rule]), OracleEngine([rule])
+    facts = [{"kind": "penalty", "fid": f"p{i}", "amount": i, "tier": 23 - i} for i in range(24)]
+    assert engine.evaluate(facts).sorted_matches() == oracle.evaluate(facts).sorted_matches()
+    return engine
+
+
+def test_a_pattern_beyond_durable_limits_is_split_and_still_exact():
+    from casereview.evaluate.durable_engine import ruleset_definition
+    from casereview.packs.compiled import CompiledRule
+    from casereview.packs.conditions import parse_condition
+
+    # three 8-way disjunctions plus a same-fact reference: one durable pattern would fail (error 113)
+    anys = [{"any": [f"amount == {i}" for i in range(k, k + 8)]} for k in (0, 8, 16)]
+    when = parse_condition({"all": [anys[0], anys[1], anys[2], "amount > tier * 2"]})
+    rule = CompiledRule("BIG-001", "BIG-001", "penalty", when)
+    definition, outside = ruleset_definition([rule])
+    assert not outside and len(definition) > 2  # split into several durable rules
+    assert _exact(rule).outside == []
+
+
+def test_a_pattern_durable_cannot_hold_is_evaluated_exactly_in_python():
+    from casereview.packs.compiled import CompiledRule
+    from casereview.packs.conditions import parse_condition
+
+    when = parse_condition({"all": [{"any": [f"amount == {i}", f"tier == {i}"]} for i in range(24)] + ["amount > tier"]})
+    engine = _exact(CompiledRule("BIG-002", "BIG-002", "penalty", when))
+    assert [r.rule_id for r in engine.outside] == ["BIG-002"]

@@ -121,6 +121,157 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _exit_code(results, args.fail_on)
 
 
+REVIEW_FORMATS = ("html", "xlsx", "json", "junit", "sarif")
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    label = name if len(name) <= 40 else "…" + name[-39:]
+    sys.stderr.write(f"\r评查中 [{'#' * filled}{'-' * (width - filled)}] {done}/{total} {label:<40}")
+    sys.stderr.flush()
+
+
+def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
+    """Like run_reviews, but yields results as they arrive (in input order)."""
+    try:
+        book = load_rulebook(args.rules, extra=args.pack)
+        profile = load_profile(args.profile)
+    except (PackError, ValueError) as exc:
+        print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
+        return EXIT_INPUT
+    roster = None
+    if args.roster:
+        try:
+            roster = load_roster(args.roster)
+        except InputRejected as exc:
+            print(f"证件台账无法读取：\n{exc.format()}", file=sys.stderr)
+            return EXIT_INPUT
+    engine = args.engine
+    notes = []
+    if engine == "durable" and not _durable_available():
+        engine = "oracle"
+        notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
+    fallback = make_context(book, profile, roster, "oracle")
+
+    def results() -> Iterator[CaseResult]:
+        from .review import RejectedInput, rejected, review_file
+
+        if args.workers == 0:
+            ctx = make_context(book, profile, roster, engine) if engine == "oracle" else fallback
+            stream: Iterator[CaseResult] = (review_file(p, ctx) for p in paths)
+        else:  # worker processes for either engine: a batch is CPU-bound
+            from .evaluate.runner import review_paths
+
+            factory = partial(make_context, book, profile, roster, engine)
+            stream = review_paths(paths, factory, fallback, workers=args.workers)
+        count = 0
+        for r in stream:
+            r.notes.extend(notes)
+            count += 1
+            yield r
+        for path in paths[count:]:  # safety net: every input file appears in the report
+            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
+
+    return results(), book
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Review a folder into a report folder: HTML pages, Excel workbook, JSON (and JUnit/SARIF)."""
+    from .analysis import analyse
+    from .report.html import HtmlReport
+    from .report.json_report import document as json_document
+    from .report.masking import mask_value
+    from .report.xlsx import XlsxReport
+
+    wanted = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in REVIEW_FORMATS]
+    if unknown or not wanted:
+        print(f"未知的输出格式 {'、'.join(unknown)}，可选：{'、'.join(REVIEW_FORMATS)}", file=sys.stderr)
+        return EXIT_INPUT
+    paths = list(iter_case_paths(args.paths))
+    if not paths:
+        print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
+        return EXIT_INPUT
+    outcome = _stream_reviews(args, paths)
+    if isinstance(outcome, int):
+        return outcome
+    stream, book = outcome
+    mask = not args.no_mask
+    out: Path = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"rules_version": book.version, "tool_version": __version__, "masked": mask}
+    html = HtmlReport(out, meta, mask) if "html" in wanted else None
+    xlsx = XlsxReport(out / "评查结果.xlsx", mask) if "xlsx" in wanted else None
+    json_file = (out / "results.json").open("w", encoding="utf-8") if "json" in wanted else None
+    keep: list[CaseResult] | None = [] if {"junit", "sarif"} & set(wanted) else None
+    if json_file:
+        head = json.dumps(json_document([], meta), ensure_ascii=False, indent=2)
+        json_file.write(head[: head.rindex('"results"')] + '"results": [\n')
+    summaries = []
+    worst, rejected = -1, 0
+    tty = sys.stderr.isatty()
+    from .analysis import CaseSummary
+
+    try:
+        for index, result in enumerate(stream):
+            if tty:
+                _progress(index + 1, len(paths), Path(result.file).name)
+            if html:
+                summaries.append(html.add(result, index))
+            else:
+                summaries.append(CaseSummary.of(result, index))
+            if xlsx:
+                xlsx.add(result, index)
+            if json_file:
+                data = result.model_dump(mode="json")
+                data = mask_value(data) if mask else data
+                json_file.write((",\n" if index else "") + json.dumps(data, ensure_ascii=False))
+            if keep is not None:
+                keep.append(result)
+            rejected += result.status == "rejected"
+            worst = max([worst, *(SEVERITY_RANK[f.severity] for f in result.findings)])
+    finally:
+        if tty:
+            sys.stderr.write("\n")
+    analysis = analyse(summaries)
+    written = []
+    if json_file:
+        json_file.write("\n],\n")
+        tail = json.dumps(mask_value(analysis) if mask else analysis, ensure_ascii=False, indent=2)
+        json_file.write(f'"analysis": {tail}\n}}\n')
+        json_file.close()
+        written.append("results.json")
+    if html:
+        html.finish(summaries, analysis)
+        written.append("index.html")
+    if xlsx:
+        xlsx.finish()
+        written.append("评查结果.xlsx")
+    if keep is not None:
+        machine_meta = {**meta, "rulebook": book}
+        if "junit" in wanted:
+            from .report.junit import dumps as junit_dumps
+
+            (out / "junit.xml").write_text(junit_dumps(keep, machine_meta) + "\n", encoding="utf-8")
+            written.append("junit.xml")
+        if "sarif" in wanted:
+            from .report.sarif import dumps as sarif_dumps
+
+            (out / "results.sarif").write_text(sarif_dumps(keep, machine_meta) + "\n", encoding="utf-8")
+            written.append("results.sarif")
+    c = analysis["campaign"]
+    rate = f"{c['pass_rate']:.1%}" if c["pass_rate"] is not None else "—"
+    print(
+        f"评查完成：共 {c['files']} 个文件，已评查 {c['reviewed']} 个，无法评查 {c['rejected']} 个；"
+        f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
+        f"报告：{out}/（{'、'.join(written)}）"
+    )
+    if rejected:
+        return EXIT_INPUT
+    return EXIT_FINDINGS if worst >= SEVERITY_RANK[args.fail_on] else EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     model = Roster if args.roster else CaseFile
     print(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
@@ -201,11 +352,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="评查案卷文件或文件夹，逐案输出得分、等次和问题")
     check.add_argument("paths", type=Path, nargs="+")
-    check.add_argument("--format", default="text", help="输出格式：text|json（及 junit|sarif）")
+    check.add_argument("--format", default="text", choices=["text", "json", "junit", "sarif"], help="输出格式")
     check.add_argument("--fail-on", choices=["veto", "deduct", "warn", "review"], default="deduct")
     _add_review_options(check)
     _add_rule_options(check)
     check.set_defaults(func=cmd_check)
+
+    review = sub.add_parser("review", help="评查一个文件夹，生成 HTML 报告、Excel 汇总表和 JSON 结果")
+    review.add_argument("paths", type=Path, nargs="+", metavar="DIR")
+    review.add_argument("-o", "--output", type=Path, required=True, help="报告输出文件夹")
+    review.add_argument(
+        "--format", default="html,xlsx,json", help="输出格式，逗号分隔：html,xlsx,json,junit,sarif"
+    )
+    review.add_argument("--no-mask", action="store_true", help="不对身份证号、手机号脱敏")
+    review.add_argument("--fail-on", choices=["veto", "deduct", "warn", "review"], default="deduct")
+    _add_review_options(review)
+    _add_rule_options(review)
+    review.set_defaults(func=cmd_review)
 
     schema = sub.add_parser("schema", help="输出案卷（或 --roster 证件台账）的 JSON Schema")
     schema.add_argument("--roster", action="store_true")

@@ -136,6 +136,7 @@ def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar 
         for fact in derived.facts:
             if fact["kind"] == "case":
                 fact["calendar_incomplete"] = True
+                fact["calendar_note"] = f"（注意：{note}）"
     return derived
 
 
@@ -233,6 +234,7 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "ended_on": ended.toordinal(),
         "discovered_on": _day(discovered),
         "days_to_discovery": (discovered - ended).days if discovered else None,
+        "months_to_discovery": _months_between(ended, discovered) if discovered else None,
         "first_offence": violation.first_offence,
         "harm": _code(violation.harm),
         "corrected_in_time": violation.corrected_in_time,
@@ -259,8 +261,29 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
             a.result is not None and a.result.value == "corrected" for a in reinspections
         ),
         "coercive_measure": bool(coercive),
+        "has_reinspection": bool(reinspections),
+        "transfer_present": ctx.has("transfer"),
+        "stop_order_refused": _stop_order_refused(ctx),
         **_circumstances(violation),
     }
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    import calendar
+
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    """The smallest m with end <= start + m months (0 when end <= start): 二年内 = m <= 24."""
+    if end <= start:
+        return 0
+    months = max((end.year - start.year) * 12 + end.month - start.month - 1, 0)
+    while _add_months(start, months) < end:
+        months += 1
+    return months
 
 
 def _circumstances(violation: Violation) -> dict[str, Any]:
@@ -293,6 +316,8 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
+        "basis_version_stated": basis.version is not None,
+        "basis_paragraph_stated": basis.paragraph is not None,
         "branch": violation.branch.value,
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "illegal_gains": violation.illegal_gains,
@@ -403,8 +428,42 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         "major_hazard_any": any(v.major_hazard for v in case.violations),
+        **_procedure_extras(ctx, notice, hearing, hearing_request),
     }
     return fact
+
+
+def _procedure_extras(
+    ctx: _Context, notice: Act | None, hearing: Act | None, hearing_request: Act | None
+) -> dict[str, Any]:
+    """Fields for the procedure, hearing, deadline and transfer packs (additive)."""
+    decided = ctx.decided
+    fines = [p for p in (ctx.case.decision.penalties if ctx.case.decision else []) if p.type.value == "fine"]
+    hearing_staff = [p for p in (hearing.by if hearing else []) if p.role.value != "legal_reviewer"]
+    stop = ctx.first("stop_order")
+    refusals = [
+        a
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if a.result is not None and a.result.value in ("refused", "not_corrected") and stop and a.on > stop.on
+    ]
+    return {
+        "decision_before_hearing": (decided < hearing.on) if hearing and decided else None,
+        # every person at the hearing is on the investigation: nobody independent could chair it
+        "hearing_no_independent_chair": (
+            all(p.name in ctx.handlers for p in hearing_staff) if hearing_staff else None
+        ),
+        "hearing_waived": hearing_request is not None and _code(hearing_request.result) == "waived",
+        "notice_decision_workdays": ctx.workdays(notice.on, decided) if notice and decided else None,
+        "fine_citizen_max": max(
+            [p.amount or 0 for p in fines if p.target.value == "person"]
+            + ([sum(p.amount or 0 for p in fines)] if ctx.case.party.kind.value != "organisation" else []),
+            default=0,
+        ),
+        "decision_calendar_days": (decided - ctx.opened).days if decided and ctx.opened else None,
+        "stop_order_on": _day(stop.on) if stop else None,
+        "refusal_found_on": _day(min(a.on for a in refusals)) if refusals else None,
+        "calendar_note": "",
+    }
 
 
 def _on(act: Act | None) -> dt.date | None:

@@ -81,6 +81,16 @@ CASE: dict[str, FieldSpec] = {
     "stop_order_refused": _spec("bool", "责令停产停业/停止使用后拒不执行"),
     "major_hazard_any": _spec("bool", "任一违法行为构成重大事故隐患"),
     "calendar_incomplete": _spec("bool", "工作日计算使用了估算日历"),
+    # procedure / hearing / deadline / transfer packs (issue 3)
+    "decision_before_hearing": _spec("bool", "决定早于听证（同日不算）"),
+    "hearing_no_independent_chair": _spec("bool", "听证在场人员均为本案承办人，无非本案调查人员可以主持"),
+    "hearing_waived": _spec("bool", "当事人书面放弃听证"),
+    "notice_decision_workdays": _spec("int", "告知至决定的工作日数"),
+    "fine_citizen_max": _spec("int", "对公民（含个体工商户当事人）的最高罚款（元）"),
+    "decision_calendar_days": _spec("int", "立案至决定的自然日数（未扣除节假日顺延）"),
+    "stop_order_on": _spec("date", "最早的责令停产停业/停止使用日期"),
+    "refusal_found_on": _spec("date", "复查发现拒不执行或逾期未改正的日期"),
+    "calendar_note": _spec("str", "工作日估算说明（日历完整时为空串）"),
 }
 
 ACT: dict[str, FieldSpec] = {
@@ -127,6 +137,8 @@ PENALTY: dict[str, FieldSpec] = {
     "basis_article": _spec("int", "处罚依据条"),
     "basis_paragraph": _spec("int", "处罚依据款"),
     "basis_item": _spec("int", "处罚依据项"),
+    "basis_version_stated": _spec("bool", "处罚依据写明了版本"),
+    "basis_paragraph_stated": _spec("bool", "处罚依据写明了款"),
     "branch": _spec(
         "str", "适用情形 initial/overdue_uncorrected/refused_execution/refused_correction/accident"
     ),
@@ -153,6 +165,7 @@ VIOLATION: dict[str, FieldSpec] = {
     "ended_on": _spec("date", "违法行为终了日（连续或继续状态）"),
     "discovered_on": _spec("date", "发现日（缺省取首次检查或立案）"),
     "days_to_discovery": _spec("int", "终了至发现的自然日数"),
+    "months_to_discovery": _spec("int", "终了至发现经过的月数（发现日不晚于终了日加 m 个月的最小 m）"),
     "first_offence": _spec("bool", "初次违法"),
     "harm": _spec("str", "危害后果 none/minor/serious"),
     "corrected_in_time": _spec("bool", "及时改正"),
@@ -175,6 +188,9 @@ VIOLATION: dict[str, FieldSpec] = {
     "has_correction_order": _spec("bool", "有责令限期改正"),
     "reinspection_corrected": _spec("bool", "复查确认已改正"),
     "coercive_measure": _spec("bool", "对其采取了查封、扣押等行政强制措施"),
+    "has_reinspection": _spec("bool", "有复查记录"),
+    "transfer_present": _spec("bool", "案卷有移送司法机关记录"),
+    "stop_order_refused": _spec("bool", "责令停产停业/停止使用后拒不执行（全案）"),
 }
 
 KINDS: dict[str, dict[str, FieldSpec]] = {

@@ -20,6 +20,7 @@ from typing import Any
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from .model import EvalResult, Match
+from .oracle import holds
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -61,11 +62,14 @@ def simplify(cond: Cond) -> Cond:
     if isinstance(cond, All | AnyOf):
         items = [simplify(i) for i in cond.items]
         is_all = isinstance(cond, All)
-        kept = []
+        kept: list[Cond] = []
         for item in items:
             if isinstance(item, Const):
                 if item.value != is_all:  # False in an All, True in an AnyOf decides it
                     return Const(item.value)
+                continue
+            if isinstance(item, All if is_all else AnyOf):
+                kept.extend(item.items)  # flatten nested $and/$and and $or/$or
                 continue
             kept.append(item)
         if not kept:
@@ -97,25 +101,101 @@ def to_durable(cond: Cond) -> Any:
     if isinstance(cond, Present):
         return {"$ex" if cond.present else "$nex": {cond.field: 1}}
     if isinstance(cond, All):
-        return {"$and": [to_durable(i) for i in cond.items]}
+        return {"$and": [to_durable(i) for i in sorted(cond.items, key=_alpha_order)]}
     if isinstance(cond, AnyOf):
         return {"$or": [to_durable(i) for i in cond.items]}
     raise TypeError(f"cannot compile {cond!r} to durable_rules")
 
 
-def ruleset_definition(rules: Iterable[CompiledRule]) -> dict[str, Any]:
+# A pattern that contains a same-fact `$m` reference becomes an expression sequence in
+# durable_rules, limited to ~32 expressions (MAX_SEQUENCE_EXPRESSIONS, error 113 at build time,
+# measured: 20 two-way `$or`s plus one reference already fail). Such patterns are split on their
+# largest disjunction into several rules that map back to the same rule id.
+SEQUENCE_LEAF_LIMIT = 20
+MAX_SPLIT_PARTS = 48
+PART_SEPARATOR = "~"
+
+
+def _leaves(cond: Cond) -> int:
+    if isinstance(cond, In):
+        return len(cond.values)
+    if isinstance(cond, All | AnyOf):
+        return sum(_leaves(i) for i in cond.items)
+    return 1
+
+
+def _has_ref(cond: Cond) -> bool:
+    if isinstance(cond, Cmp):
+        return cond.ref is not None
+    if isinstance(cond, All | AnyOf):
+        return any(_has_ref(i) for i in cond.items)
+    return False
+
+
+def _as_disjunction(cond: Cond) -> tuple[Cond, ...] | None:
+    if isinstance(cond, AnyOf):
+        return cond.items
+    if isinstance(cond, In) and len(cond.values) > 1:
+        return tuple(Cmp(cond.field, "eq", value=v) for v in cond.values)
+    return None
+
+
+def split_for_durable(cond: Cond) -> list[Cond] | None:
+    """Pieces whose disjunction equals `cond`, each within durable's sequence limit; None if impossible."""
+    todo, done = [cond], []
+    while todo:
+        piece = simplify(todo.pop())
+        if not _has_ref(piece) or _leaves(piece) <= SEQUENCE_LEAF_LIMIT:
+            done.append(piece)
+        elif isinstance(piece, AnyOf):
+            todo.extend(piece.items)
+        elif isinstance(piece, All):
+            options = [(i, _as_disjunction(item)) for i, item in enumerate(piece.items)]
+            options = [(i, d) for i, d in options if d]
+            if not options:
+                return None
+            index, branches = max(options, key=lambda o: _leaves(piece.items[o[0]]))
+            rest = piece.items[:index] + piece.items[index + 1 :]
+            todo.extend(All((*rest, branch)) for branch in branches)
+        else:
+            return None
+        if len(done) + len(todo) > MAX_SPLIT_PARTS:
+            return None
+    return done
+
+
+def _alpha_order(cond: Cond) -> int:
+    """Equality tests first: durable_rules hashes them, while each alpha node holds at most a short
+    list of non-equality successors (NEXT_LIST_LENGTH, error 107). Leading with the selective
+    equalities (article, target, act kind …) spreads the comparisons over many nodes."""
+    if isinstance(cond, Cmp) and cond.op == "eq" and cond.ref is None:
+        return 0
+    if isinstance(cond, In):
+        return 1
+    if isinstance(cond, AnyOf):
+        return 2
+    return 3
+
+
+def ruleset_definition(rules: Iterable[CompiledRule]) -> tuple[dict[str, Any], list[CompiledRule]]:
+    """The durable_rules ruleset, and the rules it cannot hold (evaluated exactly in Python)."""
     definition: dict[str, Any] = {}
+    outside: list[CompiledRule] = []
     for rule in rules:
         cond = simplify(push_not(rule.when))
         if isinstance(cond, Const):
-            if not cond.value:
-                continue  # can never match
-            pattern: Any = {"kind": rule.kind}
-        else:
-            pattern = {"$and": [{"kind": rule.kind}, to_durable(cond)]}
-        definition[rule.rule_id] = {"all": [{"m": pattern}]}
+            if cond.value:
+                definition[rule.rule_id] = {"all": [{"m": {"kind": rule.kind}}]}
+            continue  # a constant-false rule can never match
+        pieces = split_for_durable(cond)
+        if pieces is None:
+            outside.append(rule)
+            continue
+        for i, piece in enumerate(pieces):
+            name = rule.rule_id if len(pieces) == 1 else f"{rule.rule_id}{PART_SEPARATOR}{i}"
+            definition[name] = {"all": [{"m": {"$and": [{"kind": rule.kind}, to_durable(piece)]}}]}
     definition[SENTINEL_RULE] = {"pri": 1_000_000, "all": [{"m": {"kind": SENTINEL_KIND}}]}
-    return definition
+    return definition, outside
 
 
 class DurableEngine:
@@ -127,12 +207,37 @@ class DurableEngine:
         from durable import engine as durable_engine  # imported here: the oracle must work without it
 
         self._dre = durable_engine.durable_rules_engine
-        definition = ruleset_definition(rules)
+        rules = list(rules)
+        self.outside: list[CompiledRule] = []
+        self._handle = self._build(rules)
+        self._sids = itertools.count(1)
+
+    def _create(self, rules: list[CompiledRule]) -> tuple[Any, list[CompiledRule]]:
+        definition, outside = ruleset_definition(rules)
         payload = json.dumps(definition, ensure_ascii=False, sort_keys=True)
         digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
         # a versioned name: durable_rules has no unregister API (§4.7)
-        self._handle = self._dre.create_ruleset(f"casereview@{digest}", payload)
-        self._sids = itertools.count(1)
+        return self._dre.create_ruleset(f"casereview@{digest}", payload), outside
+
+    def _build(self, rules: list[CompiledRule]) -> Any:
+        """Build the ruleset; a rule durable_rules refuses (node-list limits, error 106/107/113)
+        is evaluated exactly in Python instead, and listed in `outside`."""
+        while True:
+            try:
+                handle, outside = self._create(rules)
+                self.outside.extend(outside)
+                return handle
+            except Exception:
+                low, high = 1, len(rules)  # find the shortest failing prefix
+                while low < high:
+                    mid = (low + high) // 2
+                    try:
+                        self._create(rules[:mid])
+                        low = mid + 1
+                    except Exception:
+                        high = mid
+                self.outside.append(rules[low - 1])
+                rules = rules[: low - 1] + rules[low:]
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
@@ -151,14 +256,18 @@ class DurableEngine:
             started = dre.start_action_for_state(handle, state_handle)
             message = started[1] if started else None
             while message:
-                for rule_id, frame in json.loads(message).items():
-                    if rule_id != SENTINEL_RULE:
+                for name, frame in json.loads(message).items():
+                    if name != SENTINEL_RULE:
                         try:
-                            seen.add(Match(rule_id, frame["m"]["fid"]))
+                            seen.add(Match(name.split(PART_SEPARATOR, 1)[0], frame["m"]["fid"]))
                         except Exception as exc:  # an action error is a finding, never silence
-                            result.errors.append(f"{rule_id}: {exc}")
+                            result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
         finally:
             dre.delete_state(handle, sid)
+        for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
+            for fact in facts:
+                if fact["kind"] == rule.kind and holds(rule.when, fact):
+                    seen.add(Match(rule.rule_id, fact["fid"]))
         result.matches = sorted(seen)
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -86,6 +87,11 @@ def display(field: str, value: Any, kind: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(_PLACEHOLDER.findall(template))
+
+
 def render(template: str, values: dict[str, Any]) -> str:
     """Substitute {name} only: no attribute access, no format spec (templates are data)."""
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "（未记载）")), template)
@@ -131,10 +137,12 @@ def build_findings(
         rule = definition.rule
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
-        shown = {k: display(k, v, kind) for k, v in fact.items()}
         context = {k: v for k, v in variant.context.items() if not k.startswith("_")}
-        message = render(rule.message, {**shown, **context})
         read = sorted(f for f in fields_read(variant.when) if f in fact)
+        # only the fields the message names or the rule reads are shown (display() is per field)
+        wanted = _placeholders(rule.message).union(read)
+        shown = {k: display(k, fact[k], kind) for k in wanted if k in fact}
+        message = render(rule.message, {**shown, **context})
         source = sources.get(match.fid, match.fid)
         field_path = f"{source}.{rule.locate}" if rule.locate and source != "case" else source
         if source == "case" and rule.locate:

@@ -94,6 +94,10 @@ class ConditionError(ValueError):
     """A condition that cannot be parsed; the message is Chinese for maintainers."""
 
 
+MAX_CONDITION_DEPTH = 64  # all/any/not nesting; real rules use 3-4 levels
+MAX_IN_ITEMS = 1000  # values in one `in [...]` list (durable_rules expands it into an $or)
+
+
 @dataclass
 class Params:
     """Resolves `$name` tokens; a parameter may expand to a dated condition."""
@@ -153,6 +157,10 @@ def parse_leaf(text: str, is_field: Any = None, resolve_param: Any = None) -> Co
         items = [s for s in (p.strip() for p in match["list"].split(",")) if s]
         if not items:
             raise ConditionError(f"{text!r}：in 列表不能为空")
+        if len(items) > MAX_IN_ITEMS:
+            raise ConditionError(
+                f"{name} 的 in 列表有 {len(items)} 项，超过上限 {MAX_IN_ITEMS} 项；请改用表格（tables）或派生字段"
+            )
         cond: Cond = In(name, tuple(parse_literal(s) for s in items))
         return Not(cond) if match["inop"].startswith("not") else cond
     op = SYMBOL_OP[match["op"]]
@@ -172,9 +180,17 @@ def parse_leaf(text: str, is_field: Any = None, resolve_param: Any = None) -> Co
 
 
 def parse_condition(
-    node: Any, is_field: Any = None, params: dict[str, Cond] | None = None, resolve_param: Any = None
+    node: Any,
+    is_field: Any = None,
+    params: dict[str, Cond] | None = None,
+    resolve_param: Any = None,
+    _depth: int = 0,
 ) -> Cond:
-    """Parse YAML data (string, or mapping with all/any/not) into the IR."""
+    """Parse YAML data (string, or mapping with all/any/not) into the IR.
+
+    Nesting deeper than `MAX_CONDITION_DEPTH` is refused (a clear error, not RecursionError)."""
+    if _depth > MAX_CONDITION_DEPTH:
+        raise ConditionError(f"条件嵌套超过 {MAX_CONDITION_DEPTH} 层（all/any/not），请拆分或简化条件")
     params = params or {}
     if isinstance(node, bool):
         return Const(node)
@@ -190,10 +206,10 @@ def parse_condition(
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise ConditionError(f"{key} 必须是非空列表")
-            items = tuple(parse_condition(v, is_field, params, resolve_param) for v in value)
+            items = tuple(parse_condition(v, is_field, params, resolve_param, _depth + 1) for v in value)
             return All(items) if key == "all" else AnyOf(items)
         if key == "not":
-            return Not(parse_condition(value, is_field, params, resolve_param))
+            return Not(parse_condition(value, is_field, params, resolve_param, _depth + 1))
     raise ConditionError(f"无法解析条件：{node!r}（应为字符串，或 all/any/not 之一）")
 
 

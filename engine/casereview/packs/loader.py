@@ -111,9 +111,82 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
     return out
 
 
+MAX_PACK_BYTES = 2 * 1024 * 1024
+MAX_PACK_NODES = 200_000  # after alias expansion: a "billion laughs" pack is refused before loading
+MAX_PACK_DEPTH = 100
+_PACK_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+) | {"!"}
+_TEMPLATE_BRACE = re.compile(r"\{[^{}]*\}|[{}]")
+_TEMPLATE_NAME = re.compile(r"\{[A-Za-z][A-Za-z0-9_]*\}")
+
+
+def _guard_pack_text(path: Path, text: str) -> None:
+    """Refuse a hostile pack before PyYAML builds objects: size, nesting, alias expansion, tags.
+
+    Driven by the (non-recursive) event parser, so a deep or alias-heavy pack costs time
+    proportional to its text, never to its expansion."""
+
+    def refuse(event: Any, reason: str) -> PackError:
+        line = event.start_mark.line + 1 if event is not None and event.start_mark else 1
+        return PackError([f"{path}:{line} {reason}"])
+
+    if len(text) > MAX_PACK_BYTES:
+        raise PackError([f"{path}:1 规则包文件过大（{len(text)} 字符，上限 {MAX_PACK_BYTES}）"])
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[0, None]]
+    for event in yaml.parse(text, Loader=PackYamlLoader):
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _PACK_TAGS:
+            raise refuse(event, f"不允许的 YAML 标签 {tag}：规则包只能包含普通数据（不能构造对象或执行代码）")
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                raise refuse(event, f"别名 *{event.anchor} 没有对应的锚点")
+            stack[-1][0] += sizes[event.anchor]
+        elif isinstance(event, yaml.ScalarEvent):
+            stack[-1][0] += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) > MAX_PACK_DEPTH:
+                raise refuse(event, f"嵌套超过 {MAX_PACK_DEPTH} 层，拒绝加载")
+            stack.append([1, event.anchor])
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent):
+            count, anchor = stack.pop()
+            if anchor:
+                sizes[anchor] = count
+            stack[-1][0] += count
+        else:
+            continue
+        if sum(entry[0] for entry in stack) > MAX_PACK_NODES:
+            raise refuse(
+                event, f"展开后节点超过 {MAX_PACK_NODES} 个（锚点/别名过多，疑似“十亿笑”攻击），拒绝加载"
+            )
+
+
+def _guard_templates(path: Path, pack: Pack, index: dict[tuple[Any, ...], int]) -> None:
+    """Messages are data: only `{字段名}` placeholders; no attribute access, index, format spec."""
+    problems = []
+    for i, rule in enumerate(pack.rules):
+        for token in _TEMPLATE_BRACE.findall(rule.message):
+            if not _TEMPLATE_NAME.fullmatch(token):
+                line = _line_for(index, ("rules", i, "message"))
+                problems.append(
+                    f"{path}:{line} {rule.code} 提示模板中的 {token} 不允许：只能使用 {{字段名}} 形式的占位符"
+                    "（字母开头，不能访问属性、下标或格式说明）"
+                )
+    if problems:
+        raise PackError(problems)
+
+
 def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PackError([f"{path}:1 规则包必须是 UTF-8 编码的文本"]) from None
+    try:
+        _guard_pack_text(path, text)
         data = yaml.load(text, Loader=PackYamlLoader)
         index = _line_index(text)
     except yaml.YAMLError as exc:
@@ -121,7 +194,7 @@ def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
         line = mark.line + 1 if mark else 1
         raise PackError([f"{path}:{line} YAML 语法错误：{getattr(exc, 'problem', exc)}"]) from None
     try:
-        return Pack.model_validate(data), index
+        pack = Pack.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -129,6 +202,8 @@ def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
             code = _rule_code(data, loc)
             problems.append(f"{path}:{_line_for(index, loc)} {code}{_loc_text(loc)}：{err['msg']}")
         raise PackError(problems) from None
+    _guard_templates(path, pack, index)
+    return pack, index
 
 
 def _rule_code(data: Any, loc: tuple[Any, ...]) -> str:

@@ -19,12 +19,29 @@ def _text(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
 
 
 def _json(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    from ..analysis import analyse_results
     from .json_report import dumps
+
+    meta = {k: v for k, v in meta.items() if k != "rulebook"}
+    meta.setdefault("analysis", analyse_results(results))
+    out.write(dumps(results, meta) + "\n")
+
+
+def _junit(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    from .junit import dumps
 
     out.write(dumps(results, meta) + "\n")
 
 
-FORMATS: dict[str, Writer] = {"text": _text, "json": _json}
+def _sarif(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
+    from .sarif import dumps
+
+    out.write(dumps(results, meta) + "\n")
+
+
+FORMATS: dict[str, Writer] = {"text": _text, "json": _json, "junit": _junit, "sarif": _sarif}
+# written only by `casereview review` into its output folder (they are files/folders, not a stream)
+FILE_FORMATS = ("html", "xlsx", "json", "junit", "sarif")
 
 
 def write(name: str, results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:

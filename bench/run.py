@@ -1,0 +1,275 @@
+"""Benchmark casereview on a generated corpus; prints a Markdown table (medians of --runs runs).
+
+    python bench/run.py                # N=10,000, quick (skips the N=100,000 memory run)
+    python bench/run.py --full         # also peak RSS for N=100,000
+    python bench/run.py -n 2000 --runs 1 --corpus-dir /tmp/c   # a smoke run
+
+Rows:
+ (a) parse floor: read + parse the same files (PyYAML CSafeLoader / json), 2-process fork pool;
+ (b) `casereview check DIR --format json --roster …` end to end (subprocess, stdout → /dev/null);
+ (c) `casereview review DIR -o OUT` (HTML + Excel reports) if that command exists;
+ (d) rule engine alone on pre-derived facts: cases/s on one core, durable and oracle;
+ (e) `casereview check ONE_FILE` cold process wall time;
+ (f) peak RSS summed over the process tree (sampled from /proc every 20 ms) for (b) at N and,
+     with --full, at 100,000.
+The tree benchmarked is the checkout this file lives in (PYTHONPATH=<checkout>/engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "engine"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import yaml  # noqa: E402
+
+from corpus import write_corpus  # noqa: E402
+
+ROSTER = ROOT / "rules" / "examples" / "roster.yaml"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+CLI = [sys.executable, "-m", "casereview.cli"]
+
+
+# ---------------------------------------------------------------- corpus
+
+
+def ensure_corpus(directory: Path, n: int, seed: int) -> list[Path]:
+    marker = directory / ".corpus.json"
+    want = {"n": n, "seed": seed}
+    if marker.exists() and json.loads(marker.read_text()) == want:
+        return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".json"))
+    if directory.exists():
+        for p in directory.iterdir():
+            if p.suffix in (".yaml", ".json"):
+                p.unlink()
+    t = time.perf_counter()
+    paths = write_corpus(directory, n, seed)
+    marker.write_text(json.dumps(want))
+    mb = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"# corpus: {n} files, {mb:.1f} MB, written in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return paths
+
+
+# ---------------------------------------------------------------- process-tree RSS sampler
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out.extend(int(x) for x in fh.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kb(root: int) -> int:
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack.extend(_children(pid))
+    return total
+
+
+def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak summed RSS in KB, exit code); stdout to /dev/null."""
+    peak = 0
+    t = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        proc = subprocess.Popen(cmd, stdout=null, stderr=subprocess.PIPE, env=ENV, cwd=cwd)
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, tree_rss_kb(proc.pid))
+                stop.wait(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, err = proc.communicate()
+        wall = time.perf_counter() - t
+        stop.set()
+        sampler.join()
+    if proc.returncode not in (0, 1):
+        print(f"# {' '.join(map(str, cmd[:5]))} … exit {proc.returncode}: {err.decode()[-500:]}", file=sys.stderr)
+    return wall, peak, proc.returncode
+
+
+# ---------------------------------------------------------------- (a) parse floor
+
+
+def _parse_one(path: str) -> int:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if path.endswith(".json"):
+        obj = json.loads(data)
+    else:
+        obj = yaml.load(data, Loader=yaml.CSafeLoader)
+    return len(obj)
+
+
+def parse_floor(paths: list[Path], workers: int = 2) -> float:
+    names = list(map(str, paths))
+    t = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for _ in pool.imap_unordered(_parse_one, names, chunksize=64):
+            pass
+    return time.perf_counter() - t
+
+
+# ---------------------------------------------------------------- (d) engine alone
+
+
+def engine_rates(n: int, runs: int) -> dict[str, float]:
+    from casereview.derive.facts import derive
+    from casereview.evaluate.durable_engine import DurableEngine
+    from casereview.evaluate.oracle import OracleEngine
+    from casereview.generate import generate_cases
+    from casereview.load import load_roster
+    from casereview.model import CaseFile
+    from casereview.packs.loader import load_rulebook
+
+    book = load_rulebook()
+    roster = load_roster(ROSTER)
+    facts = [derive(CaseFile.model_validate(d), roster).facts for d in generate_cases(n)]
+    rates: dict[str, float] = {}
+    for name, engine in (("durable", DurableEngine(book.compiled)), ("oracle", OracleEngine(book.compiled))):
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            for f in facts:
+                engine.evaluate(f)
+            times.append(time.perf_counter() - t)
+        rates[name] = n / statistics.median(times)
+    rates["facts_per_case"] = sum(map(len, facts)) / n
+    return rates
+
+
+# ---------------------------------------------------------------- main
+
+
+def has_review_command() -> bool:
+    proc = subprocess.run([*CLI, "review", "--help"], capture_output=True, env=ENV)
+    return proc.returncode == 0
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} × {model}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def fmt_s(x: float) -> str:
+    return f"{x:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="casereview benchmark")
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--corpus-dir", type=Path, default=Path("/tmp/casereview-bench"))
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", dest="full", action="store_false", help="skip N=100,000 (default)")
+    group.add_argument("--full", dest="full", action="store_true", help="also measure N=100,000 peak RSS")
+    parser.add_argument("--engine-cases", type=int, default=3000, help="cases for row (d)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    n, runs = args.n, args.runs
+    corpus = args.corpus_dir / f"n{n}"
+    paths = ensure_corpus(corpus, n, args.seed)
+    rows: list[tuple[str, str, str]] = []
+
+    floor = statistics.median(parse_floor(paths) for _ in range(runs))
+    rows.append(("(a) parse floor: read + CSafeLoader/json, 2 processes", fmt_s(floor), f"{n / floor:,.0f} files/s"))
+
+    check_cmd = [*CLI, "check", str(corpus), "--format", "json", "--roster", str(ROSTER)]
+    measured = [run_measured(check_cmd) for _ in range(runs)]
+    check_wall = statistics.median(m[0] for m in measured)
+    check_rss = max(m[1] for m in measured)
+    rows.append(
+        ("(b) `check DIR --format json` end to end", fmt_s(check_wall), f"{n / check_wall:,.0f} files/s")
+    )
+
+    if has_review_command():
+        out = args.corpus_dir / "review-out"
+        review_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--roster", str(ROSTER)]
+        rmeasured = [run_measured(review_cmd) for _ in range(runs)]
+        review_wall = statistics.median(m[0] for m in rmeasured)
+        rows.append(("(c) `review DIR -o OUT` (HTML + Excel)", fmt_s(review_wall), f"{n / review_wall:,.0f} files/s"))
+        review_rss = max(m[1] for m in rmeasured)
+    else:
+        rows.append(("(c) `review DIR -o OUT` (HTML + Excel)", "not available", "no `review` command in this tree"))
+        review_rss = None
+
+    rates = engine_rates(args.engine_cases, runs)
+    rows.append(
+        (
+            "(d) engine alone, durable (pre-derived facts, 1 core)",
+            f"{rates['durable']:,.0f} cases/s",
+            f"{rates['facts_per_case']:.1f} facts/case, {args.engine_cases} cases",
+        )
+    )
+    rows.append(("(d) engine alone, oracle (pre-derived facts, 1 core)", f"{rates['oracle']:,.0f} cases/s", ""))
+
+    one = paths[0]
+    cold = statistics.median(run_measured([*CLI, "check", str(one), "--roster", str(ROSTER)])[0] for _ in range(max(runs, 3)))
+    rows.append(("(e) `check ONE_FILE` cold process", fmt_s(cold), one.name))
+
+    rows.append((f"(f) peak RSS, `check` N={n:,} (sum over processes)", f"{check_rss / 1024:,.0f} MB", ""))
+    if review_rss is not None:
+        rows.append((f"(f) peak RSS, `review` N={n:,} (sum over processes)", f"{review_rss / 1024:,.0f} MB", ""))
+    if args.full:
+        big = args.corpus_dir / "n100000"
+        ensure_corpus(big, 100_000, args.seed)
+        wall, rss, _ = run_measured([*CLI, "check", str(big), "--format", "json", "--roster", str(ROSTER)])
+        rows.append(("(f) peak RSS, `check` N=100,000 (sum over processes)", f"{rss / 1024:,.0f} MB", f"1 run, {wall:.0f} s"))
+    else:
+        rows.append(("(f) peak RSS, `check` N=100,000", "skipped (--quick)", "run with --full"))
+
+    ratio = check_wall / floor
+    print(f"\nMachine: {machine()}; N={n:,}; medians of {runs} runs\n")
+    print("| measurement | result | notes |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
+    print(f"\n(b)/(a) = {ratio:.1f}× the parse floor")
+    print(f"\nbench wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

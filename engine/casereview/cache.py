@@ -1,0 +1,136 @@
+"""Content-hash result cache: an unchanged file under unchanged rules costs one hash and one read.
+
+Key = sha256 over: the file's bytes, the path as given (results quote it), the rules version
+(`RuleBook.version`, a hash of every pack and table), the scoring profile (id and content hash),
+the roster (content hash, or "none"), the engine name, the tool version and the holiday-calendar
+package version. Value = the `CaseResult` JSON. Entries live under `.casereview-cache/` in the
+current directory (or the directory given), one file per key, written atomically (safe with
+several worker processes). A damaged or unreadable entry is a miss, never an error.
+
+Results that depend on something other than the inputs are not stored: internal errors
+(「内部错误」) and rule-execution errors (ENGINE-ERR findings), which may not recur.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .load import DEFAULT_MAX_BYTES
+from .review import CaseResult, ReviewContext, review_file
+
+DEFAULT_CACHE_DIR = ".casereview-cache"
+CACHE_FORMAT = "1"
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def context_fingerprint(ctx: ReviewContext) -> str:
+    """Everything except the file that decides a result (computed once per context)."""
+    cached = ctx.__dict__.get("_cache_fingerprint")
+    if cached is not None:
+        return cached
+    roster = (
+        hashlib.sha256(ctx.roster.model_dump_json().encode()).hexdigest() if ctx.roster is not None else "none"
+    )
+    profile = hashlib.sha256(ctx.profile.model_dump_json().encode()).hexdigest()
+    parts = [
+        f"format={CACHE_FORMAT}",
+        f"tool={__version__}",
+        f"rules={ctx.book.version}",
+        f"profile={ctx.profile.id}:{profile}",
+        f"roster={roster}",
+        f"engine={getattr(ctx.engine, 'name', type(ctx.engine).__name__)}",
+        f"calendar={_package_version('chinesecalendar')}",
+    ]
+    fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    ctx.__dict__["_cache_fingerprint"] = fingerprint
+    return fingerprint
+
+
+def cache_key(data: bytes, path: Path | str, ctx: ReviewContext) -> str:
+    digest = hashlib.sha256()
+    digest.update(hashlib.sha256(data).digest())
+    digest.update(str(path).encode("utf-8", "surrogateescape"))
+    digest.update(b"\0")
+    digest.update(context_fingerprint(ctx).encode())
+    return digest.hexdigest()
+
+
+def cacheable(result: CaseResult) -> bool:
+    if any("内部错误" in e.message for e in result.errors):
+        return False
+    return not any(f.code == "ENGINE-ERR" for f in result.findings)
+
+
+class ResultCache:
+    """`get(key)` → CaseResult or None; `put(key, result)`. Keys are hex digests."""
+
+    def __init__(self, directory: Path | str | None = None):
+        self.dir = Path(directory) if directory is not None else Path.cwd() / DEFAULT_CACHE_DIR
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        if len(key) < 8 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"invalid cache key {key!r}")
+        return self.dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> CaseResult | None:
+        try:
+            raw = self._path(key).read_bytes()
+            result = CaseResult.model_validate_json(raw)
+        except (OSError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: CaseResult) -> None:
+        if not cacheable(result):
+            return
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not (self.dir / ".gitignore").exists():
+                (self.dir / ".gitignore").write_text("*\n", encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(result.model_dump_json())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def cached_review(path: Path | str, ctx: ReviewContext, cache: ResultCache | None) -> CaseResult:
+    """`review_file` through the cache. Files that cannot be read are reviewed (and rejected)
+    normally; the cache never changes a result, only how fast it comes."""
+    path = Path(path)
+    if cache is None:
+        return review_file(path, ctx)
+    try:
+        if path.stat().st_size > DEFAULT_MAX_BYTES:
+            return review_file(path, ctx)  # rejected as too large without hashing it
+        data = path.read_bytes()
+    except OSError:
+        return review_file(path, ctx)
+    key = cache_key(data, path, ctx)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    result = review_file(path, ctx)
+    cache.put(key, result)
+    return result

@@ -1,0 +1,161 @@
+"""Argparse wiring for the maintainer commands.
+
+`register(sub)` takes the top-level subparsers action of `casereview`:
+- adds `test`, `import`, `export`, `diff`, `docs` under the existing `rules` command (creating
+  its sub-command slot if nobody did; `casereview rules` alone still lists the rules);
+- adds `--rule/--all/--format/--roster` to the existing `explain` command and makes it accept a
+  case file path as well as a rule code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+S = argparse.SUPPRESS
+
+
+def _sub_action(parser: argparse.ArgumentParser, dest: str) -> Any:
+    for action in parser._actions:  # noqa: SLF001 - argparse has no public accessor
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return action
+    action = parser.add_subparsers(dest=dest, metavar="子命令")
+    action.required = False
+    return action
+
+
+def _rules_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: `casereview rules --rules X test` keeps the parent's value
+    parser.add_argument("--rules", type=Path, default=S, help="规则目录（默认：内置 rules/）")
+
+
+def _load(args: argparse.Namespace, rules: Path | None = None) -> Any:
+    from ..packs.loader import PackError, load_rulebook
+
+    try:
+        return load_rulebook(rules if rules is not None else getattr(args, "rules", None), extra=getattr(args, "pack", None) or [])
+    except PackError as exc:
+        print(f"规则包无法加载：\n{exc}", file=sys.stderr)
+        return None
+
+
+def register(sub: Any) -> None:
+    rules = sub.choices.get("rules")
+    if rules is None:
+        rules = sub.add_parser("rules", help="规则维护")
+    rsub = _sub_action(rules, "rules_command")
+
+    test = rsub.add_parser("test", help="运行每条规则的示例（像测试一样），可选统计覆盖情况")
+    _rules_option(test)
+    test.add_argument("--engine", choices=["durable", "oracle", "both"], default="both")
+    test.add_argument("--cases", type=Path, default=None, help="覆盖统计所用案卷文件夹（默认 casefiles/）")
+    test.add_argument("--coverage", action="store_true", help="列出从未被示例或案卷触发的规则、变体和阶次")
+    test.add_argument("--code", action="append", default=None, help="只测试这些规则代码")
+    test.set_defaults(func=cmd_test)
+
+    from . import docs as _docs
+    from . import tables_io as _tables
+
+    _tables.add_commands(rsub, _rules_option)
+    from . import diff as _diff
+
+    _diff.add_command(rsub)
+    _docs.add_command(rsub, _rules_option)
+
+    explain = sub.choices.get("explain")
+    if explain is not None:
+        add_explain_options(explain)
+
+
+def add_explain_options(explain: argparse.ArgumentParser) -> None:
+    explain.add_argument("--rule", action="append", default=None, help="案卷模式：只解释这些规则（可重复）")
+    explain.add_argument("--all", action="store_true", help="案卷模式：解释所有规则（默认只列触发的规则）")
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    if not any("--roster" in a.option_strings for a in explain._actions):  # noqa: SLF001
+        explain.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
+    original = explain.get_default("func")
+
+    def dispatch(args: argparse.Namespace) -> int:
+        if Path(args.code).is_file():
+            return cmd_explain_case(args)
+        return original(args)
+
+    explain.set_defaults(func=dispatch)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .testing import (
+        ENGINE_LABELS,
+        case_fact_sets,
+        coverage,
+        describe_outcome,
+        durable_available,
+        example_fact_sets,
+        render_coverage,
+        run_tests,
+    )
+
+    book = _load(args)
+    if book is None:
+        return EXIT_INPUT
+    engines = ["oracle", "durable"] if args.engine == "both" else [args.engine]
+    if "durable" in engines and not durable_available():
+        print("durable_rules 不可用，只用参照引擎（oracle）运行", file=sys.stderr)
+        engines = ["oracle"]
+    failed = 0
+    for report in run_tests(book, engines, args.code):
+        print(f"[{ENGINE_LABELS[report.engine]}]")
+        for o in report.failures:
+            print(f"  失败 {describe_outcome(o)}")
+        print(f"  通过 {report.passed}，失败 {len(report.failures)}")
+        failed += len(report.failures)
+    if args.coverage:
+        cases = args.cases or Path("casefiles")
+        fact_sets = example_fact_sets(book)
+        errors: list[str] = []
+        if cases.is_dir():
+            more, errors = case_fact_sets(cases)
+            fact_sets += more
+        else:
+            errors.append(f"案卷文件夹 {cases} 不存在，只统计规则示例")
+        for line in render_coverage(coverage(book, fact_sets, errors)):
+            print(line)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def cmd_explain_case(args: argparse.Namespace) -> int:
+    from ..load import InputRejected, load_roster
+    from .explain import explain_case, render_text
+
+    book = _load(args)
+    if book is None:
+        return EXIT_INPUT
+    roster = None
+    if getattr(args, "roster", None):
+        try:
+            roster = load_roster(args.roster)
+        except InputRejected as exc:
+            print(f"证件台账无法读取：\n{exc.format()}", file=sys.stderr)
+            return EXIT_INPUT
+    codes = args.rule if args.rule else None
+    try:
+        data = explain_case(Path(args.code), codes, book, roster)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return EXIT_INPUT
+    except InputRejected as exc:
+        print(f"案卷无法读取：\n{exc.format()}", file=sys.stderr)
+        return EXIT_INPUT
+    if not codes and not args.all:
+        data["rules"] = [r for r in data["rules"] if r["fired"]]
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        sys.stdout.write(render_text(data))
+        if not codes and not args.all:
+            print("（只列出触发的规则；用 --rule 代码 或 --all 查看其他规则为何未触发）")
+    return EXIT_OK

@@ -1,0 +1,207 @@
+"""`casereview rules test`: run every rule's examples like a test runner, plus coverage.
+
+`assert_rule_examples_pass(book)` is the helper a project's own pytest suite calls:
+
+    from casereview.maintain.testing import assert_rule_examples_pass
+    def test_my_rules():
+        assert_rule_examples_pass(load_rulebook(Path("my-rules")))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..derive.facts import derive
+from ..evaluate.oracle import holds
+from ..model.case import CaseFile
+from ..model.roster import Roster
+from ..packs.conditions import All, Const
+from ..packs.examples import ExampleOutcome, _read_yaml, apply_example, run_rule_examples
+from ..packs.loader import RuleBook
+
+ENGINE_LABELS = {"oracle": "参照引擎（oracle）", "durable": "durable_rules 引擎"}
+
+
+def make_engine(book: RuleBook, name: str) -> Any:
+    if name == "durable":
+        from ..evaluate.durable_engine import DurableEngine
+
+        return DurableEngine(book.compiled)
+    from ..evaluate.oracle import OracleEngine
+
+    return OracleEngine(book.compiled)
+
+
+def durable_available() -> bool:
+    try:
+        import durable.engine  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class TestReport:
+    __test__ = False  # not a pytest class
+
+    engine: str
+    outcomes: list[ExampleOutcome]
+
+    @property
+    def failures(self) -> list[ExampleOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def passed(self) -> int:
+        return sum(o.ok for o in self.outcomes)
+
+
+def describe_outcome(o: ExampleOutcome) -> str:
+    kind = "不合格示例" if o.expect_fail else "合格示例"
+    note = f"（{o.note}）" if o.note else ""
+    return f"{o.code} {kind} {o.index}{note}：{o.detail}"
+
+
+def run_tests(book: RuleBook, engines: list[str], codes: list[str] | None = None) -> list[TestReport]:
+    return [TestReport(name, run_rule_examples(book, make_engine(book, name), codes)) for name in engines]
+
+
+def assert_rule_examples_pass(book: RuleBook, engine: str = "oracle", codes: list[str] | None = None) -> None:
+    """Fail (AssertionError, Chinese message) when any rule example does not behave as declared."""
+    names = ["oracle", "durable"] if engine == "both" else [engine]
+    lines = []
+    for report in run_tests(book, names, codes):
+        lines += [f"[{report.engine}] {describe_outcome(o)}" for o in report.failures]
+    if lines:
+        raise AssertionError(f"规则示例失败 {len(lines)} 个：\n" + "\n".join(lines))
+
+
+# ---------------------------------------------------------------- coverage
+
+
+@dataclass
+class Coverage:
+    n_fact_sets: int
+    rules_total: int
+    variants_total: int
+    unexercised_rules: list[str] = field(default_factory=list)
+    unexercised_variants: list[str] = field(default_factory=list)
+    unexercised_tiers: list[str] = field(default_factory=list)
+    case_errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def example_fact_sets(book: RuleBook) -> list[list[dict[str, Any]]]:
+    """Derived facts of every rule example (passing and failing)."""
+    out = []
+    examples_dir = book.root / "examples"
+    for definition in book.rules.values():
+        rule = definition.rule
+        for example in [*rule.examples.fail, *rule.examples.passing]:
+            try:
+                data = apply_example(_read_yaml(examples_dir / f"{example.base}.yaml"), example)
+                case = CaseFile.model_validate(data)
+                roster = Roster.model_validate(_read_yaml(examples_dir / (example.roster or "roster.yaml")))
+                out.append(derive(case, roster).facts)
+            except Exception:
+                continue  # a broken example is reported by the test run itself
+    return out
+
+
+def case_fact_sets(cases_dir: Path, roster: Roster | None = None) -> tuple[list[list[dict[str, Any]]], list[str]]:
+    from ..cli import iter_case_paths
+    from ..load import InputRejected, load_case, load_roster
+
+    if roster is None:
+        for name in ("roster.yaml", "roster.csv"):
+            if (cases_dir / name).is_file():
+                try:
+                    roster = load_roster(cases_dir / name)
+                except InputRejected:
+                    pass
+                break
+    out, errors = [], []
+    for path in iter_case_paths([cases_dir]):
+        try:
+            case, _ = load_case(path)
+            out.append(derive(case, roster).facts)
+        except Exception as exc:
+            errors.append(f"{path}：无法读取（{type(exc).__name__}）")
+    return out, errors
+
+
+def row_part(book: RuleBook, variant: Any) -> Any | None:
+    """The table-row condition of an expanded variant (compile: All((*scope, row, when)))."""
+    if "#" not in variant.rule_id or not isinstance(variant.when, All) or len(variant.when.items) < 2:
+        return None
+    row = variant.when.items[-2]
+    return None if isinstance(row, Const) and row.value else row
+
+
+def _safe_holds(cond: Any, fact: dict[str, Any]) -> bool:
+    try:
+        return holds(cond, fact)
+    except Exception:
+        return False
+
+
+def coverage(book: RuleBook, fact_sets: list[list[dict[str, Any]]], case_errors: list[str] | None = None) -> Coverage:
+    facts_by_kind: dict[str, list[dict[str, Any]]] = {}
+    for facts in fact_sets:
+        for fact in facts:
+            facts_by_kind.setdefault(fact["kind"], []).append(fact)
+    exercised_rules: set[str] = set()
+    exercised_variants: set[str] = set()
+    tiers: dict[str, bool] = {}
+    for variant in book.compiled:
+        facts = facts_by_kind.get(variant.kind, [])
+        row = row_part(book, variant)
+        hit = any(_safe_holds(variant.when, f) for f in facts)
+        if hit:
+            exercised_rules.add(variant.code)
+        if not hit and row is not None:
+            hit = any(_safe_holds(row, f) for f in facts)
+        if hit:
+            exercised_variants.add(variant.rule_id)
+        tier_key = _tier_key(variant)
+        if tier_key:
+            tiers[tier_key] = tiers.get(tier_key, False) or hit
+    variants = [v.rule_id for v in book.compiled if "#" in v.rule_id]
+    return Coverage(
+        n_fact_sets=len(fact_sets),
+        rules_total=len(book.rules),
+        variants_total=len(variants),
+        unexercised_rules=sorted(set(book.rules) - exercised_rules),
+        unexercised_variants=sorted(v for v in variants if v not in exercised_variants),
+        unexercised_tiers=sorted(k for k, hit in tiers.items() if not hit),
+        case_errors=case_errors or [],
+    )
+
+
+def _tier_key(variant: Any) -> str | None:
+    ctx = variant.context
+    item = ctx.get("benchmark_item") or ctx.get("item_id") or ctx.get("item")
+    tier = ctx.get("tier") if "tier" in ctx else ctx.get("tier_order")
+    if item is None or tier is None:
+        return None
+    return f"{item} 第{tier}阶次"
+
+
+def render_coverage(cov: Coverage) -> list[str]:
+    lines = [
+        f"覆盖情况（{cov.n_fact_sets} 组事实：规则示例与案卷；{dt.date.today().isoformat()}）",
+        f"规则 {cov.rules_total} 条，其中从未触发 {len(cov.unexercised_rules)} 条",
+    ]
+    lines += [f"  未触发规则：{c}" for c in cov.unexercised_rules]
+    lines.append(f"表格变体 {cov.variants_total} 个，其中从未命中 {len(cov.unexercised_variants)} 个")
+    lines += [f"  未命中变体：{v}" for v in cov.unexercised_variants]
+    if cov.unexercised_tiers:
+        lines.append(f"从未命中的裁量阶次 {len(cov.unexercised_tiers)} 个")
+        lines += [f"  未命中阶次：{t}" for t in cov.unexercised_tiers]
+    lines += [f"  {e}" for e in cov.case_errors]
+    return lines

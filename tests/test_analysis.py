@@ -1,0 +1,107 @@
+"""Cross-case analysis: 同案异罚 outliers named with their peer group; per-agency figures."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "engine"))
+
+from casereview.analysis import CaseSummary, analyse, like_case_outliers  # noqa: E402
+
+
+def summary(i: int, amount: float, item="SX-2021-99-1", tier=2, agency="甲区应急管理局", **facts) -> CaseSummary:
+    penalty = {
+        "benchmark_item": item,
+        "tier": tier,
+        "amount": amount,
+        "target": "unit",
+        "branch": "initial",
+        "basis_article": 99,
+        "f_headcount": 40 + i,
+        **facts,
+    }
+    return CaseSummary(
+        index=i,
+        file=f"c{i:03}.yaml",
+        status="reviewed",
+        case_number=f"应急罚〔2024〕{i}号",
+        agency=agency,
+        region="360111",
+        score=100.0,
+        grade="优秀",
+        three_systems=1.0,
+        counts={"veto": 0, "deduct": 0, "warn": 0, "review": 0},
+        penalties=[penalty],
+        outcome="penalty",
+        fine_total=amount,
+        benchmark_stated=True,
+    )
+
+
+def generated_batch(seed: int = 7) -> list[CaseSummary]:
+    rng = random.Random(seed)
+    batch = [summary(i, rng.choice([14000, 15000, 16000, 15000])) for i in range(12)]
+    batch += [summary(100 + i, rng.choice([60000, 65000, 70000]), tier=4) for i in range(6)]
+    batch.append(summary(999, 45000))  # planted: tier-2 fine three times the group's median
+    return batch
+
+
+def test_planted_outlier_found_with_peer_group():
+    outliers, groups = like_case_outliers(generated_batch())
+    assert [o.file for o in outliers] == ["c999.yaml"]
+    o = outliers[0]
+    assert o.group["benchmark_item"] == "SX-2021-99-1" and o.group["tier"] == 2
+    assert o.median == 15000 and o.deviation > 1.9
+    assert len(o.peers) == 13 and {"c000.yaml", "c011.yaml"} <= {p["file"] for p in o.peers}
+    assert "SX-2021-99-1 第2阶次" in o.message and "应急罚〔2024〕0号" in o.message
+    assert "令第12号" in o.basis
+    assert {g["tier"] for g in groups} == {2, 4}
+
+
+def test_ratio_and_min_group_are_configurable():
+    batch = generated_batch()
+    assert like_case_outliers(batch, ratio=3.0)[0] == []
+    small = [summary(1, 10000), summary(2, 50000)]
+    assert like_case_outliers(small)[0] == []  # fewer than 3 in the group
+    assert like_case_outliers(small, min_group=2, ratio=0.3)[0]
+
+
+def test_categorical_circumstances_split_groups_numeric_do_not():
+    batch = [summary(i, 15000, f_first_offence=True) for i in range(3)]
+    batch += [summary(10 + i, 40000, f_first_offence=False) for i in range(3)]
+    outliers, groups = like_case_outliers(batch)
+    assert outliers == [] and len(groups) == 2  # f_headcount differs per case but is not in the key
+    # a caller that knows which facts the tier reads can make them part of the key
+    _, exact = like_case_outliers(batch, tier_facts={"SX-2021-99-1": {"f_headcount"}})
+    assert len(exact) == 6
+
+
+def test_no_benchmark_no_group():
+    s = summary(1, 10000, item=None)
+    assert like_case_outliers([s, s, s]) == ([], [])
+
+
+def test_agency_and_campaign_figures():
+    batch = generated_batch()
+    quiet = summary(500, 0, agency="乙区应急管理局")
+    quiet.penalties, quiet.outcome, quiet.benchmark_stated = [], "no_penalty", None
+    failing = summary(501, 15000, agency="乙区应急管理局")
+    failing.vetoed, failing.grade, failing.score, failing.benchmark_stated = True, "不合格", 0.0, False
+    rejected = CaseSummary(index=502, file="bad.yaml", status="rejected", rejection=["bad.yaml:1：无法解析"])
+    a = analyse([*batch, quiet, failing, rejected])
+    c = a["campaign"]
+    assert c["files"] == len(batch) + 3 and c["rejected"] == 1
+    assert c["pass_rate"] == (len(batch) + 1) / (len(batch) + 2)
+    assert c["benchmark_stated_rate"] == len(batch) / (len(batch) + 1)
+    agencies = {r["agency"]: r for r in a["agencies"]}
+    yi = agencies["乙区应急管理局"]
+    assert yi["no_penalty_cases"] == 1 and yi["penalty_cases"] == 1 and yi["veto_rate"] == 0.5
+    assert not yi["zero_penalty"]
+    assert a["rejected"] == [{"file": "bad.yaml", "reasons": ["bad.yaml:1：无法解析"]}]
+    assert a["like_cases"]["outliers"][0]["file"] == "c999.yaml"
+    assert sum(b["count"] for b in a["histogram"]) == len(batch) + 2
+    only_quiet = analyse([quiet])["agencies"][0]
+    assert only_quiet["zero_penalty"]  # 零处罚 / 只检查不处罚 signal

@@ -1,0 +1,173 @@
+"""Deadline rules (DEAD-, HEAR-003) on the official working calendar: boundaries, 调休, rollover, 2027."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+
+from casereview.derive.facts import derive
+from casereview.evaluate.findings import build_findings
+from casereview.evaluate.oracle import OracleEngine
+from casereview.load import read_document
+from casereview.model.case import CaseFile
+from casereview.model.roster import Roster
+from casereview.packs.examples import apply_example
+from casereview.packs.loader import load_rulebook
+from casereview.packs.schema import ExampleCase
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_rulebook()
+
+
+@pytest.fixture(scope="module")
+def engine(book):
+    return OracleEngine(book.compiled)
+
+
+def review(book, engine, base="general", **edits):
+    data = apply_example(read_document(RULES / "examples" / f"{base}.yaml").data, ExampleCase(**edits))
+    case = CaseFile.model_validate(data)
+    roster = Roster.model_validate(read_document(RULES / "examples" / "roster.yaml").data)
+    derived = derive(case, roster)
+    result = engine.evaluate(derived.facts)
+    findings = build_findings(book, result, derived.facts, derived.sources, "t", lambda _p: (None, None))
+    case_fact = next(f for f in derived.facts if f["kind"] == "case")
+    return findings, derived, case_fact
+
+
+def codes(findings):
+    return {f.code for f in findings}
+
+
+def moved_decision(decided: str, service: str, publicity: str | None = None, opened: str = "2024-08-20"):
+    """general.yaml with the decision moved: notice and review before, service/publicity after."""
+    sets = {
+        "case.opened_on": opened,
+        "acts[2].on": opened,
+        "acts[5].on": opened,
+        "acts[6].on": decided,
+        "acts[7].on": decided,
+        "decision.decided_on": decided,
+        "acts[8].on": service,
+        "acts[9].on": publicity or service,
+        "acts[10].on": service,
+        "acts[11].on": service,
+    }
+    # inquiry/inspection before the (later) opening are allowed kinds; keep them
+    return {"set": sets}
+
+
+@pytest.mark.parametrize(("service", "workdays", "late"), [("2024-10-11", 7, False), ("2024-10-12", 8, True)])
+def test_service_7th_and_8th_working_day_across_2024_national_day(book, engine, service, workdays, late):
+    # decided Thu 09-26: 09-27 (1), Sun 09-29 调休 (2), 09-30 (3), 10-08..11 (4-7), Sat 10-12 调休 (8)
+    findings, _, fact = review(book, engine, **moved_decision("2024-09-26", service))
+    assert fact["service_workdays"] == workdays
+    assert ("DEAD-002" in codes(findings)) is late
+    if late:
+        msg = next(f.message for f in findings if f.code == "DEAD-002")
+        assert "第 8 个工作日" in msg
+
+
+@pytest.mark.parametrize(("publicity", "late"), [("2024-10-11", False), ("2024-10-12", True)])
+def test_publicity_across_national_day(book, engine, publicity, late):
+    findings, _, _ = review(book, engine, **moved_decision("2024-09-26", "2024-09-27", publicity))
+    assert ("DEAD-003" in codes(findings)) is late
+
+
+def test_hearing_notice_gap_across_national_day(book, engine):
+    # notice of hearing Thu 09-26, hearing 10-14: strictly between = 09-27, 09-29, 09-30, 10-08..10-12 = 8
+    base = {
+        "acts[7].on": "2024-09-26",
+        "acts[8].on": "2024-10-14",
+        "acts[9].on": "2024-10-15",
+        "acts[10].on": "2024-10-16",
+        "decision.decided_on": "2024-10-16",
+        "acts[11].on": "2024-10-17",
+        "acts[12].on": "2024-10-18",
+        "acts[5].on": "2024-09-20",
+        "acts[6].on": "2024-09-23",
+    }
+    findings, _, fact = review(book, engine, base="general-hearing", set=base)
+    assert fact["hearing_notice_gap_workdays"] == 8
+    assert "HEAR-003" not in codes(findings)
+    # hearing on 10-12 (Sat 调休 workday): between = 09-27, 09-29, 09-30, 10-08..10-11 = 7 → still compliant
+    findings, _, fact = review(book, engine, base="general-hearing", set={**base, "acts[8].on": "2024-10-12"})
+    assert fact["hearing_notice_gap_workdays"] == 7
+    assert "HEAR-003" not in codes(findings)
+    # hearing on 10-11: 6 working days between → late notice
+    findings, _, fact = review(book, engine, base="general-hearing", set={**base, "acts[8].on": "2024-10-11"})
+    assert fact["hearing_notice_gap_workdays"] == 6
+    assert "HEAR-003" in codes(findings)
+
+
+def test_decision_limit_rolls_over_holiday(book, engine):
+    # opened 2024-07-03: day 90 is 2024-10-01 (National Day) → last day rolls to 10-08
+    ok, _, fact = review(book, engine, **moved_decision("2024-10-08", "2024-10-09", opened="2024-07-03"))
+    assert fact["decision_calendar_days"] == 97 and fact["decision_natural_days"] == 90
+    assert "DEAD-001" not in codes(ok)
+    late, _, _ = review(book, engine, **moved_decision("2024-10-09", "2024-10-10", opened="2024-07-03"))
+    dead = [f for f in late if f.code == "DEAD-001"]
+    assert dead and "98 个自然日" in dead[0].message
+
+
+def test_decision_limit_exact_90_and_91(book, engine):
+    f90, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-04"})
+    f91, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-05"})
+    assert "DEAD-001" not in codes(f90) and "DEAD-001" in codes(f91)
+
+
+def test_2027_deadline_uses_weekdays_and_says_so(book, engine):
+    # 2027 is not in the calendar package: Mon–Fri estimate; decided Fri 2027-03-05
+    findings, derived, fact = review(
+        book, engine, **moved_decision("2027-03-05", "2027-03-16", opened="2027-02-01")
+    )
+    assert fact["calendar_incomplete"] is True
+    assert fact["service_workdays"] == 7  # 03-08..03-12 (5) + 03-15, 03-16 on weekdays
+    assert any("2027" in n and "估算" in n for n in derived.notes)
+    assert "DEAD-002" not in codes(findings)
+    late, _, _ = review(book, engine, **moved_decision("2027-03-05", "2027-03-17", opened="2027-02-01"))
+    msg = next(f.message for f in late if f.code == "DEAD-002")
+    assert "估算" in msg and "2027" in msg
+
+
+def test_2026_period_finding_says_measures_unverified(book, engine):
+    findings, _, _ = review(
+        book,
+        engine,
+        set={
+            "case.opened_on": "2026-03-02",
+            "acts[2].on": "2026-03-02",
+            "decision.decided_on": "2026-03-10",
+            "acts[8].on": "2026-03-20",
+        },
+    )
+    dead = next(f for f in findings if f.code == "DEAD-002")
+    assert any("应急管理部令第18号" in n and "未核实" in n for n in dead.notes)
+    # the same delay in 2024 carries no such note
+    findings, _, _ = review(book, engine, set={"acts[8].on": "2024-04-22"})
+    dead = next(f for f in findings if f.code == "DEAD-002")
+    assert not any("第18号" in n for n in dead.notes)
+
+
+def test_preservation_seven_working_days(book, engine):
+    presv = {
+        "kind": "preservation",
+        "on": "2024-09-26",
+        "approved": True,
+        "by": [{"name": "张明", "cert": "36011120200001"}, {"name": "李华", "cert": "36011120200002"}],
+    }
+    on_time, _, _ = review(
+        book, engine, append={"acts": [presv, {"kind": "preservation_decision", "on": "2024-10-11"}]}
+    )
+    late, _, _ = review(
+        book, engine, append={"acts": [presv, {"kind": "preservation_decision", "on": "2024-10-12"}]}
+    )
+    assert "DEAD-004" not in codes(on_time) and "DEAD-004" in codes(late)
