@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--quick", dest="full", action="store_false", help="skip N=100,000 (default)")
     group.add_argument("--full", dest="full", action="store_true", help="also measure N=100,000 peak RSS")
     parser.add_argument("--engine-cases", type=int, default=3000, help="cases for row (d)")
+    parser.set_defaults(full=False)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

@@ -12,7 +12,9 @@ sys.path.insert(0, str(ROOT / "engine"))
 from casereview.analysis import CaseSummary, analyse, like_case_outliers  # noqa: E402
 
 
-def summary(i: int, amount: float, item="SX-2021-99-1", tier=2, agency="甲区应急管理局", **facts) -> CaseSummary:
+def summary(
+    i: int, amount: float, item="SX-2021-99-1", tier=2, agency="甲区应急管理局", **facts
+) -> CaseSummary:
     penalty = {
         "benchmark_item": item,
         "tier": tier,

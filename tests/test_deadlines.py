@@ -62,7 +62,7 @@ def moved_decision(decided: str, service: str, publicity: str | None = None, ope
         "acts[11].on": service,
     }
     # inquiry/inspection before the (later) opening are allowed kinds; keep them
-    return {"set": sets}
+    return {"set": sets, "remove": ["acts[12]"]}  # drop the base case's extension approval (dated before)
 
 
 @pytest.mark.parametrize(("service", "workdays", "late"), [("2024-10-11", 7, False), ("2024-10-12", 8, True)])
@@ -119,8 +119,9 @@ def test_decision_limit_rolls_over_holiday(book, engine):
 
 
 def test_decision_limit_exact_90_and_91(book, engine):
-    f90, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-04"})
-    f91, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-05"})
+    no_extension = ["acts[12]"]  # the base case carries an approved extension
+    f90, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-04"}, remove=no_extension)
+    f91, _, _ = review(book, engine, set={"decision.decided_on": "2024-06-05"}, remove=no_extension)
     assert "DEAD-001" not in codes(f90) and "DEAD-001" in codes(f91)
 
 

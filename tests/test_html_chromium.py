@@ -25,10 +25,18 @@ pytestmark = pytest.mark.skipif(
 
 def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp / 'profile'}", *args,
-    ]  # fmt: skip
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'profile'}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -72,8 +80,20 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report")
     code = main(
-        ["review", str(ROOT / "casefiles"), "-o", str(out), "--roster", str(ROOT / "casefiles" / "roster.yaml"),
-         "--engine", "oracle", "--workers", "0", "--format", "html,json"]  # fmt: skip
+        [
+            "review",
+            str(ROOT / "casefiles"),
+            "-o",
+            str(out),
+            "--roster",
+            str(ROOT / "casefiles" / "roster.yaml"),
+            "--engine",
+            "oracle",
+            "--workers",
+            "0",
+            "--format",
+            "html,json",
+        ]
     )
     assert code in (0, 1, 2)
     return out
@@ -87,7 +107,14 @@ def test_summary_dom_has_numbers_and_headings(report: Path, tmp_path: Path):
     run = chromium(tmp_path, "--dump-dom", (report / "index.html").as_uri())
     assert run.returncode == 0, run.stderr[-2000:]
     dom = run.stdout
-    for heading in ("应急管理行政处罚案卷评查报告", "总体情况", "等次分布与得分分布", "主要问题", "同案异罚", "案卷排名"):
+    for heading in (
+        "应急管理行政处罚案卷评查报告",
+        "总体情况",
+        "等次分布与得分分布",
+        "主要问题",
+        "同案异罚",
+        "案卷排名",
+    ):
         assert heading in dom
     assert "三项制度执行率" in dom and "合格率" in dom
     assert f'<div class="value">{campaign["files"]}</div>' in dom
@@ -99,7 +126,9 @@ def test_summary_dom_has_numbers_and_headings(report: Path, tmp_path: Path):
 
 def test_screenshot_is_not_blank(report: Path, tmp_path: Path):
     shot = tmp_path / "shot.png"
-    run = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", (report / "index.html").as_uri())
+    run = chromium(
+        tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", (report / "index.html").as_uri()
+    )
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     width, bpp, rows = png_pixels(shot)
     assert width == 1280

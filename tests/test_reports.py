@@ -187,7 +187,9 @@ def test_mask_patterns():
 
 
 def _html_text(out: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in [out / "index.html", *sorted((out / "cases").iterdir())])
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in [out / "index.html", *sorted((out / "cases").iterdir())]
+    )
 
 
 def test_html_masks_by_default_and_escapes(tmp_path):
@@ -218,7 +220,7 @@ def test_html_no_mask(tmp_path):
 
 def test_xlsx_sheets_and_masking(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    evil = reviewed(case_number="=HYPERLINK(\"http://x\")")
+    evil = reviewed(case_number='=HYPERLINK("http://x")')
     path = write_xlsx([reviewed(), rejected_result(), evil], tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == ["评查结果汇总表", "问题明细"]

@@ -42,9 +42,19 @@ def test_review_reports_every_file(batch: Path, tmp_path: Path, monkeypatch, cap
     out = tmp_path / "out"
     code = run(
         [
-            "review", batch, "-o", out, "--roster", CASEFILES / "roster.yaml",
-            "--engine", "oracle", "--workers", "2", "--format", "html,xlsx,json,junit,sarif",
-        ]  # fmt: skip
+            "review",
+            batch,
+            "-o",
+            out,
+            "--roster",
+            CASEFILES / "roster.yaml",
+            "--engine",
+            "oracle",
+            "--workers",
+            "2",
+            "--format",
+            "html,xlsx,json,junit,sarif",
+        ]
     )
     assert code == EXIT_INPUT  # some files could not be reviewed
     inputs = sorted(str(p) for p in batch.iterdir())
@@ -58,7 +68,7 @@ def test_review_reports_every_file(batch: Path, tmp_path: Path, monkeypatch, cap
     for name in ("malformed.yaml", "empty-fields.yaml", "latin1.yaml"):
         assert status[name]["status"] == "rejected" and status[name]["errors"], name
     assert doc["analysis"]["campaign"]["files"] == len(inputs)
-    assert len(doc["analysis"]["rejected"]) >= 3  # exactly 3 once the runner bug (xfail below) is fixed
+    assert len(doc["analysis"]["rejected"]) == 3
 
     index = (out / "index.html").read_text(encoding="utf-8")
     for name in ("malformed.yaml", "empty-fields.yaml", "latin1.yaml"):
@@ -78,7 +88,7 @@ def test_review_reports_every_file(batch: Path, tmp_path: Path, monkeypatch, cap
         for r in sarif["runs"][0]["results"]
         if r["ruleId"] == "INPUT-000"
     }
-    assert {Path(u).name for u in rejected_uris} == {"malformed.yaml", "empty-fields.yaml", "latin1.yaml"}
+    assert {"malformed.yaml", "empty-fields.yaml", "latin1.yaml"} == {Path(u).name for u in rejected_uris}
 
 
 def test_review_clean_batch_exit_and_masking(tmp_path: Path):
@@ -88,7 +98,16 @@ def test_review_clean_batch_exit_and_masking(tmp_path: Path):
     shutil.copy(first, src / first.name)
     text = first.read_text(encoding="utf-8")
     out_masked, out_plain = tmp_path / "m", tmp_path / "p"
-    common = ["--roster", CASEFILES / "roster.yaml", "--engine", "oracle", "--workers", "0", "--fail-on", "veto"]
+    common = [
+        "--roster",
+        CASEFILES / "roster.yaml",
+        "--engine",
+        "oracle",
+        "--workers",
+        "0",
+        "--fail-on",
+        "veto",
+    ]
     assert run(["review", src, "-o", out_masked, *common]) in (0, 1)
     assert run(["review", src, "-o", out_plain, "--no-mask", *common]) in (0, 1)
     import re
@@ -117,11 +136,6 @@ def test_check_sarif_and_junit(capsys):
     assert len(root.findall("testsuite")) == len(files)
 
 
-@pytest.mark.xfail(
-    reason="evaluate/runner.py: when the last in-flight files were re-run after a worker crash, "
-    "review_paths leaves the loop before yielding them (cli.cmd_review then reports them as internal errors)",
-    strict=False,
-)
 def test_crashed_worker_file_is_re_reviewed(batch: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "crashme")
     out = tmp_path / "out"

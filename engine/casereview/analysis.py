@@ -273,7 +273,9 @@ def campaign_figures(summaries: list[CaseSummary]) -> dict[str, Any]:
         "three_systems_rate": statistics.fmean(three) if three else None,
         "pass_rate": _rate(sum(s.passed for s in reviewed), len(reviewed)),
         "penalty_cases": len(penalty_cases),
-        "benchmark_stated_rate": _rate(sum(bool(s.benchmark_stated) for s in penalty_cases), len(penalty_cases)),
+        "benchmark_stated_rate": _rate(
+            sum(bool(s.benchmark_stated) for s in penalty_cases), len(penalty_cases)
+        ),
         "average_score": round(statistics.fmean([s.score for s in reviewed if s.score is not None]), 1)
         if reviewed
         else None,
@@ -307,7 +309,8 @@ def frequent_findings(summaries: list[CaseSummary], limit: int = 15) -> list[dic
             files[code] += 1
             meta[code] = (title, severity)
     return [
-        {"code": c, "title": meta[c][0], "severity": meta[c][1], "files": n} for c, n in files.most_common(limit)
+        {"code": c, "title": meta[c][0], "severity": meta[c][1], "files": n}
+        for c, n in files.most_common(limit)
     ]
 
 
@@ -338,7 +341,13 @@ def analyse(
             "groups": groups,
         },
         "ranking": [
-            {"file": s.file, "case_number": s.case_number, "agency": s.agency, "score": s.score, "grade": s.grade}
+            {
+                "file": s.file,
+                "case_number": s.case_number,
+                "agency": s.agency,
+                "score": s.score,
+                "grade": s.grade,
+            }
             for s in ranked
         ],
         "rejected": [{"file": s.file, "reasons": s.rejection} for s in summaries if not s.reviewed],

@@ -116,7 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     formats.write(
-        args.format, results, out, meta={"rules_version": book.version, "tool_version": __version__}
+        args.format, results, out, meta={"rules_version": book.version, "tool_version": __version__, "rulebook": book}
     )
     return _exit_code(results, args.fail_on)
 
@@ -290,6 +290,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
     book = _load_book(args)
     if book is None:
         return EXIT_INPUT
+    if getattr(args, "action", None) == "lint":
+        return cmd_lint(book)
     for code, definition in sorted(book.rules.items()):
         rule = definition.rule
         n = len(definition.variants)
@@ -297,6 +299,19 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(f"{code}\t{SEVERITY_LABELS[rule.severity]}\t{rule.category}\t{rule.title}{variants}")
     print(f"共 {len(book.rules)} 条规则，{len(book.compiled)} 个编译规则；规则版本 {book.version}")
     return EXIT_OK
+
+
+def cmd_lint(book: RuleBook) -> int:
+    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units."""
+    from .packs.lint import errors, lint_tables
+
+    problems = lint_tables(book)
+    for problem in problems:
+        print(problem)
+    bad = errors(problems)
+    waived = len(problems) - len(bad)
+    print(f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），{len(bad)} 个待处理")
+    return EXIT_FINDINGS if bad else EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -352,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="评查案卷文件或文件夹，逐案输出得分、等次和问题")
     check.add_argument("paths", type=Path, nargs="+")
-    check.add_argument("--format", default="text", choices=["text", "json", "junit", "sarif"], help="输出格式")
+    check.add_argument(
+        "--format", default="text", choices=["text", "json", "junit", "sarif"], help="输出格式"
+    )
     check.add_argument("--fail-on", choices=["veto", "deduct", "warn", "review"], default="deduct")
     _add_review_options(check)
     _add_rule_options(check)
@@ -374,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--roster", action="store_true")
     schema.set_defaults(func=cmd_schema)
 
-    rules = sub.add_parser("rules", help="列出已加载的规则")
+    rules = sub.add_parser("rules", help="列出已加载的规则；rules lint 检查法条表、裁量基准表和清单")
+    rules.add_argument("action", nargs="?", choices=["list", "lint"], default="list")
     _add_rule_options(rules)
     rules.set_defaults(func=cmd_rules)
 

@@ -88,6 +88,7 @@ class _Context:
             "opened_on": _day(self.opened),
             "outcome": _code(case.decision.outcome) if case.decision else None,
             "province": case.case.agency.region[:2] if case.case.agency.region else None,
+            "agency_region": case.case.agency.region,
         }
 
     def cert_status(self, cert_no: str | None, on: dt.date) -> tuple[str, Certificate | None]:

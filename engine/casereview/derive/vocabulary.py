@@ -30,6 +30,7 @@ COMMON: dict[str, FieldSpec] = {
     "decided_on": _spec("date", "决定日期"),
     "opened_on": _spec("date", "立案日期"),
     "outcome": _spec("str", "处理结果 penalty/no_penalty/not_established/transfer"),
+    "agency_region": _spec("str", "执法机关行政区划代码（6位）"),
     "province": _spec("str", "执法机关所在省级行政区划代码前两位，如 36（江西）"),
 }
 

@@ -70,6 +70,9 @@ def review_paths(
                 index, path = pending.popleft()
                 in_flight[index] = (path, pool.submit(_review_in_worker, path))
             if not in_flight:
+                while next_out in done:
+                    yield done.pop(next_out)
+                    next_out += 1
                 continue
             index = min(in_flight)
             path, future = in_flight[index]

@@ -10,7 +10,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 UNIT = {"万": 10000, "千": 1000, "百": 100, "": 1}
 CN_NUM = "[零〇一二两三四五六七八九十百千万]+"
@@ -51,12 +64,23 @@ def _money_tokens(text: str) -> list[tuple[int, int, float | None, bool]]:
             out.append((m.start(), m.end(), float(cn_to_int(m["cn"])), True))
         else:
             has_unit = bool(m["unit"] or m["yuan"])
+            if not has_unit and text[m.end() : m.end() + 1] in (
+                "%",
+                "处",
+                "人",
+                "名",
+                "台",
+                "套",
+                "项",
+                "倍",
+            ):
+                continue
             out.append((m.start(), m.end(), float(m["num"]) * UNIT[m["unit"] or ""], has_unit))
     return out
 
 
 def _yuan(value: float) -> int:
-    return int(round(value))
+    return round(value)
 
 
 def parse_amount(text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -67,7 +91,7 @@ def parse_amount(text: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"找不到金额：{text!r}"
     # range written "1万-2万" or "2-3万元": a unit missing on the first number takes the second's
     if len(tokens) >= 2:
-        (s1, e1, v1, u1), (s2, e2, v2, u2) = tokens[0], tokens[1]
+        (_s1, e1, v1, u1), (s2, _e2, v2, u2) = tokens[0], tokens[1]
         between = t[e1:s2]
         if between in ("以上", "-", "元以上", "元-", "以上-") or between.endswith("以上"):
             if not u2:
@@ -111,12 +135,14 @@ BRANCH_MARKERS = [
     ("拒不改正", "refused_correction"),
     ("拒不执行", "refused_execution"),
 ]
-PERSON_MARKER = re.compile(r"对其?(?:直接负责的)?主管人员(?:和|及|或者)?(?:其他)?(?:直接责任人员)?|对(?:其他)?直接责任人员|对个人|个人")
+PERSON_MARKER = re.compile(
+    r"对其?(?:直接负责的)?主管人员(?:和|及|或者)?(?:其他)?(?:直接责任人员)?|对(?:其他)?直接责任人员|对个人|个人"
+)
 
 
 def _fine_in(segment: str) -> tuple[dict[str, Any] | None, str | None]:
     """The amount in `处…罚款` of a segment (whole segment if there is no 罚款)."""
-    m = re.search(r"处(.*?)(?:的)?罚款", segment)
+    m = re.search(r"处([^处]*?)(?:的)?罚款", segment)
     part = m.group(1) if m else segment
     return parse_amount(part)
 
@@ -158,21 +184,45 @@ def parse_standard(text: str, default_branch: str = "initial") -> tuple[dict[str
 
 _NUM = rf"(?:{AR_NUM}|{CN_NUM})"
 _COND_PATTERNS: list[tuple[re.Pattern[str], str, float]] = [
-    (re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})%(?P<post>及?以上|以下|以内)?"), "f_affected_share", 0.01),
-    (re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})处(?P<post>及?以上|以下|以内)?"), "f_locations_count", 1),
     (
-        re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})(?:台\(套\)|台|套)(?P<post>及?以上|以下|以内)?"),
+        re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})%(?P<post>及?以上|以下|以内)?"),
+        "f_affected_share",
+        0.01,
+    ),
+    (
+        re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})处(?P<post>及?以上|以下|以内)?"),
+        "f_locations_count",
+        1,
+    ),
+    (
+        re.compile(
+            rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})(?:台\(套\)|台|套)(?P<post>及?以上|以下|以内)?"
+        ),
         "f_units_count",
         1,
     ),
-    (re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})项(?P<post>及?以上|以下|以内)?"), "f_duties_failed", 1),
-    (re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})(?:名|人)(?P<post>及?以上|以下|以内)?"), "PERSONS", 1),
+    (
+        re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})项(?P<post>及?以上|以下|以内)?"),
+        "f_duties_failed",
+        1,
+    ),
+    (
+        re.compile(rf"(?P<pre>不满|不足|低于|超过|高于)?(?P<n>{_NUM})(?:名|人)(?P<post>及?以上|以下|以内)?"),
+        "PERSONS",
+        1,
+    ),
 ]
 _FILLER = re.compile(
     r"有|的|其|在|比例|涉及|人数|占|用人单位|总人数|从业人员|特种作业人员|未安排专门管理人员进行现场管理|"
     r"在岗|及|和|、|,|，|;|；|\.|。|:|：|\(|\)|…|拒不改正|逾期未改正|违法行为|情形|或者|或|且|并且|同时|上岗作业|以上|以下"
 )
-DEFAULT_CONVENTION = {"以上": "inclusive", "以下": "inclusive", "以内": "inclusive", "不满": "exclusive", "超过": "exclusive"}
+DEFAULT_CONVENTION = {
+    "以上": "inclusive",
+    "以下": "inclusive",
+    "以内": "inclusive",
+    "不满": "exclusive",
+    "超过": "exclusive",
+}
 
 
 def _num(text: str) -> float:
@@ -198,28 +248,50 @@ def _leaf(field: str, pre: str | None, post: str | None, value: float, conventio
     return f"{field} {op} {v}"
 
 
-def parse_condition_text(text: str, convention: dict[str, str] | None = None) -> tuple[Any, str | None]:
-    """适用条件 → (condition in the pack language, None) or (None, reason). Empty text → (None, None)."""
-    convention = convention or DEFAULT_CONVENTION
+def parse_condition_parts(
+    text: str, strip: str = ""
+) -> tuple[list[list[tuple[str, str | None, str | None, float]]] | None, str | None]:
+    """适用条件 → alternatives (或), each a list of (variable, word-before, word-after, value)
+    joined by 且; or (None, reason). Empty text → ([], None). `strip` (the violation wording)
+    is removed first."""
     t = normalise(text or "")
+    if strip:
+        t = t.replace(normalise(strip), "")
     if not t:
-        return None, None
-    alternatives = [a for a in re.split(r"或者|或", t) if a]
-    out: list[Any] = []
-    for alt in alternatives:
-        leaves: list[str] = []
+        return [], None
+    out = []
+    for alt in (a for a in re.split(r"或者|或", t) if a):
+        leaves: list[tuple[str, str | None, str | None, float]] = []
         rest = alt
         for pattern, field, scale in _COND_PATTERNS:
             for m in pattern.finditer(rest):
                 name = field
                 if field == "PERSONS":
-                    name = "f_headcount" if "从业人员" in alt[: alt.find(m.group(0)) + 1] else "f_affected_staff"
-                leaves.append(_leaf(name, m["pre"], m["post"], _num(m["n"]) * scale, convention))
+                    name = "f_headcount" if "从业人员" in rest[: m.start()] else "f_affected_staff"
+                post = (m["post"] or "").removeprefix("及") or None
+                leaves.append((name.removeprefix("f_"), m["pre"], post, _num(m["n"]) * scale))
             rest = pattern.sub("", rest)
         leftover = _FILLER.sub("", rest)
         if leftover or not leaves:
             return None, f"无法转换为条件：{text!r}（未识别：{leftover or alt!r}）"
-        out.append(leaves[0] if len(leaves) == 1 else {"all": leaves})
+        out.append(leaves)
+    return out, None
+
+
+def parse_condition_text(
+    text: str, convention: dict[str, str] | None = None, strip: str = ""
+) -> tuple[Any, str | None]:
+    """适用条件 → (condition in the pack language, None) or (None, reason). Empty text → (None, None)."""
+    convention = convention or DEFAULT_CONVENTION
+    parts, why = parse_condition_parts(text, strip)
+    if parts is None:
+        return None, why
+    if not parts:
+        return None, None
+    out: list[Any] = []
+    for leaves in parts:
+        words = [_leaf("f_" + var, pre, post, value, convention) for var, pre, post, value in leaves]
+        out.append(words[0] if len(words) == 1 else {"all": words})
     return (out[0] if len(out) == 1 else {"any": out}), None
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -20,12 +21,54 @@ S = argparse.SUPPRESS
 
 
 def _sub_action(parser: argparse.ArgumentParser, dest: str) -> Any:
-    for action in parser._actions:  # noqa: SLF001 - argparse has no public accessor
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return action
     action = parser.add_subparsers(dest=dest, metavar="子命令")
     action.required = False
     return action
+
+
+def _inherit_options(parent: argparse.ArgumentParser, child: argparse.ArgumentParser) -> None:
+    """Give a sub-command the parent's options (default SUPPRESS, so a value given before the
+    sub-command name is kept): `casereview rules lint --rules X` keeps working."""
+    for action in parent._actions:
+        if not action.option_strings or isinstance(action, argparse._HelpAction):
+            continue
+        if any(o in child._option_string_actions for o in action.option_strings):
+            continue
+        clone = copy.copy(action)
+        clone.default = S
+        child._add_action(clone)
+
+
+def _adopt_positional_choices(rules: argparse.ArgumentParser) -> Any:
+    """`rules [list|lint]` is a positional with choices; argparse cannot combine it with
+    sub-commands, so each choice becomes a sub-command setting the same attribute."""
+    positional = next(
+        (
+            a
+            for a in rules._actions
+            if not a.option_strings and a.choices and not isinstance(a, argparse._SubParsersAction)
+        ),
+        None,
+    )
+    if positional is None:
+        return None
+    rules._remove_action(positional)
+    for group in rules._action_groups:
+        if positional in group._group_actions:
+            group._group_actions.remove(positional)
+    rules.set_defaults(**{positional.dest: positional.default})
+    rsub = _adopt_positional_choices(rules) or _sub_action(rules, "rules_command")
+    for choice in positional.choices:
+        child = rsub.add_parser(
+            choice,
+            help={"list": "列出已加载的规则（默认）", "lint": "检查法条表、裁量基准表和清单"}.get(choice),
+        )
+        _inherit_options(rules, child)
+        child.set_defaults(**{positional.dest: choice})
+    return rsub
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +80,10 @@ def _load(args: argparse.Namespace, rules: Path | None = None) -> Any:
     from ..packs.loader import PackError, load_rulebook
 
     try:
-        return load_rulebook(rules if rules is not None else getattr(args, "rules", None), extra=getattr(args, "pack", None) or [])
+        return load_rulebook(
+            rules if rules is not None else getattr(args, "rules", None),
+            extra=getattr(args, "pack", None) or [],
+        )
     except PackError as exc:
         print(f"规则包无法加载：\n{exc}", file=sys.stderr)
         return None
@@ -47,7 +93,7 @@ def register(sub: Any) -> None:
     rules = sub.choices.get("rules")
     if rules is None:
         rules = sub.add_parser("rules", help="规则维护")
-    rsub = _sub_action(rules, "rules_command")
+    rsub = _adopt_positional_choices(rules) or _sub_action(rules, "rules_command")
 
     test = rsub.add_parser("test", help="运行每条规则的示例（像测试一样），可选统计覆盖情况")
     _rules_option(test)
@@ -75,7 +121,8 @@ def add_explain_options(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("--rule", action="append", default=None, help="案卷模式：只解释这些规则（可重复）")
     explain.add_argument("--all", action="store_true", help="案卷模式：解释所有规则（默认只列触发的规则）")
     explain.add_argument("--format", choices=["text", "json"], default="text")
-    if not any("--roster" in a.option_strings for a in explain._actions):  # noqa: SLF001
+    explain.add_argument("--full", action="store_true", help="案卷模式：表格生成的规则也列出与本案无关的变体")
+    if not any("--roster" in a.option_strings for a in explain._actions):
         explain.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
     original = explain.get_default("func")
 
@@ -143,7 +190,7 @@ def cmd_explain_case(args: argparse.Namespace) -> int:
             return EXIT_INPUT
     codes = args.rule if args.rule else None
     try:
-        data = explain_case(Path(args.code), codes, book, roster)
+        data = explain_case(Path(args.code), codes, book, roster, full=args.full)
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return EXIT_INPUT

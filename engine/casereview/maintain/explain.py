@@ -37,7 +37,7 @@ def _label(kind: str, name: str) -> str:
     if spec:
         return spec.label
     if name.startswith(CIRCUMSTANCE_PREFIX):
-        return f"情节事实 {name[len(CIRCUMSTANCE_PREFIX):]}"
+        return f"情节事实 {name[len(CIRCUMSTANCE_PREFIX) :]}"
     return {"kind": "事实类型", "fid": "事实编号"}.get(name, name)
 
 
@@ -128,7 +128,9 @@ def trace(cond: Cond, fact: dict[str, Any], kind: str) -> dict[str, Any]:
     return node
 
 
-def _parameters(book: RuleBook, pack_id: str, names: tuple[str, ...], fact: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+def _parameters(
+    book: RuleBook, pack_id: str, names: tuple[str, ...], fact: dict[str, Any], kind: str
+) -> list[dict[str, Any]]:
     out = []
     params = book.packs[pack_id].parameters
     for name in dict.fromkeys(names):
@@ -169,7 +171,9 @@ def _parameters(book: RuleBook, pack_id: str, names: tuple[str, ...], fact: dict
                 else f"{entry['date']} 不在任何取值期间内（条件不成立）"
             )
         else:
-            span = f"{chosen['from'] or '最早'} 起" + (f"、{chosen['before']} 前" if chosen["before"] else "至今")
+            span = f"{chosen['from'] or '最早'} 起" + (
+                f"、{chosen['before']} 前" if chosen["before"] else "至今"
+            )
             entry["why"] = (
                 f"按{entry['date_label']}（{param.date_field}）{entry['date']} 取 {span}的取值 "
                 f"{chosen['value']}{param.unit or ''}，依据 {'；'.join(chosen['basis'])}"
@@ -194,7 +198,14 @@ def _workday_trace(case: Any, calendar: WorkCalendar) -> list[dict[str, Any]]:
         ("notice_decision_workdays", "告知", on("notice"), "决定", decided, "workdays"),
         ("service_workdays", "决定", decided, "送达", on("service"), "workdays"),
         ("publicity_workdays", "决定", decided, "公示", on("publicity"), "workdays"),
-        ("preservation_decision_workdays", "登记保存", on("preservation"), "处理决定", on("preservation_decision"), "workdays"),
+        (
+            "preservation_decision_workdays",
+            "登记保存",
+            on("preservation"),
+            "处理决定",
+            on("preservation_decision"),
+            "workdays",
+        ),
         ("hearing_notice_gap_workdays", "听证通知", on("hearing_notification"), "听证", on("hearing"), "gap"),
         ("decision_natural_days", "立案", opened, "决定", decided, "natural"),
     ]
@@ -229,14 +240,29 @@ def _workday_trace(case: Any, calendar: WorkCalendar) -> list[dict[str, Any]]:
     return out
 
 
+def applicable(cond: Cond, fact: dict[str, Any]) -> bool:
+    """Whether a (simplified) variant concerns this fact: every top-level equality / `in` test —
+    the table row's identity (item, clause, branch, target) — holds; range and amount tests may fail."""
+    items = cond.items if isinstance(cond, All) else (cond,)
+    for item in items:
+        identity = (isinstance(item, Cmp) and item.op == "eq" and item.ref is None) or isinstance(item, In)
+        if identity and not _safe(item, fact)[0]:
+            return False
+    return True
+
+
 def explain_case(
     path: Path,
     codes: list[str] | None,
     book: RuleBook,
     roster: Roster | None = None,
     calendar: WorkCalendar | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
-    """Trace of the verdict for one case file; `codes=None` explains every rule."""
+    """Trace of the verdict for one case file; `codes=None` explains every rule.
+
+    For a rule expanded from a table, variants whose row identity does not match a fact (another
+    benchmark item, clause, branch or target) are counted, not traced, unless `full`."""
     calendar = calendar or default_calendar()
     case, source = load_case(path)
     derived = derive(case, roster, calendar)
@@ -272,10 +298,15 @@ def explain_case(
         facts = [f for f in derived.facts if f["kind"] == rule.applies_to]
         rule_findings = [f for f in findings if f.code == code]
         variants_out = []
+        omitted = 0
+        expanded = len(definition.variants) > 1
         for variant in definition.variants:
             per_fact = []
             readable = simplify(variant.when)
             for fact in facts:
+                if expanded and not full and not applicable(readable, fact):
+                    omitted += 1
+                    continue
                 node = trace(readable, fact, rule.applies_to)
                 per_fact.append(
                     {
@@ -284,10 +315,16 @@ def explain_case(
                         "result": node["result"],
                         "trace": node,
                         "parameters": _parameters(
-                            book, definition.pack_id, variant.context.get("_params", ()), fact, rule.applies_to
+                            book,
+                            definition.pack_id,
+                            variant.context.get("_params", ()),
+                            fact,
+                            rule.applies_to,
                         ),
                     }
                 )
+            if expanded and not full and not per_fact:
+                continue
             variants_out.append(
                 {
                     "rule_id": variant.rule_id,
@@ -309,7 +346,9 @@ def explain_case(
                     for b in rule.basis
                 ],
                 "n_facts": len(facts),
+                "n_variants": len(definition.variants),
                 "variants": variants_out,
+                "omitted": omitted,
                 "fired": bool(rule_findings),
                 "verdict": (
                     f"触发（{SEVERITY_LABELS[rule.severity]}）{len(rule_findings)} 处"
@@ -366,11 +405,17 @@ def render_text(data: dict[str, Any], show_facts: bool = True, only_relevant: bo
         out.append("")
         out.append("二、期限计算")
         for w in data["workdays"]:
-            out.append(f"  {w['label']}（{w['field']}）：{w['from']} → {w['to']}，{w['method']}，共 {w['count']} 日；{w['calendar_note']}")
+            out.append(
+                f"  {w['label']}（{w['field']}）：{w['from']} → {w['to']}，"
+                f"{w['method']}，共 {w['count']} 日；{w['calendar_note']}"
+            )
     out.append("")
     out.append("三、逐条规则")
     for rule in data["rules"]:
-        out.append(f"■ {rule['code']} {rule['title']}（{rule['severity_label']}，适用于{rule['applies_to_label']}事实，共 {rule['n_facts']} 个）")
+        out.append(
+            f"■ {rule['code']} {rule['title']}（{rule['severity_label']}，"
+            f"适用于{rule['applies_to_label']}事实，共 {rule['n_facts']} 个）"
+        )
         for b in rule["basis"]:
             out.append(f"  依据：{b['cite']}" + (f"「{b['quote']}」" if b["quote"] else ""))
         for variant in rule["variants"]:
@@ -385,6 +430,11 @@ def render_text(data: dict[str, Any], show_facts: bool = True, only_relevant: bo
                 for p in f["parameters"]:
                     out.append(f"    参数 ${p['name']}（{p['description']}）：{p['why']}")
                 out += _tree_lines(f["trace"], 3)
+        if rule.get("omitted"):
+            out.append(
+                f"  （另有 {rule['omitted']} 个「变体×事实」组合未列出："
+                "表格行的事项、条款、情形或对象与该事实不符；--full 可全部列出）"
+            )
         out.append(f"  结论：{rule['verdict']}")
         for finding in rule["findings"]:
             out.append(f"    → {finding['message']}（{finding['location']['field']}）")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ class Coverage:
     unexercised_rules: list[str] = field(default_factory=list)
     unexercised_variants: list[str] = field(default_factory=list)
     unexercised_tiers: list[str] = field(default_factory=list)
+    tiers_total: int = 0
     case_errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,17 +115,17 @@ def example_fact_sets(book: RuleBook) -> list[list[dict[str, Any]]]:
     return out
 
 
-def case_fact_sets(cases_dir: Path, roster: Roster | None = None) -> tuple[list[list[dict[str, Any]]], list[str]]:
+def case_fact_sets(
+    cases_dir: Path, roster: Roster | None = None
+) -> tuple[list[list[dict[str, Any]]], list[str]]:
     from ..cli import iter_case_paths
     from ..load import InputRejected, load_case, load_roster
 
     if roster is None:
         for name in ("roster.yaml", "roster.csv"):
             if (cases_dir / name).is_file():
-                try:
+                with contextlib.suppress(InputRejected):
                     roster = load_roster(cases_dir / name)
-                except InputRejected:
-                    pass
                 break
     out, errors = [], []
     for path in iter_case_paths([cases_dir]):
@@ -150,7 +152,9 @@ def _safe_holds(cond: Any, fact: dict[str, Any]) -> bool:
         return False
 
 
-def coverage(book: RuleBook, fact_sets: list[list[dict[str, Any]]], case_errors: list[str] | None = None) -> Coverage:
+def coverage(
+    book: RuleBook, fact_sets: list[list[dict[str, Any]]], case_errors: list[str] | None = None
+) -> Coverage:
     facts_by_kind: dict[str, list[dict[str, Any]]] = {}
     for facts in fact_sets:
         for fact in facts:
@@ -168,10 +172,8 @@ def coverage(book: RuleBook, fact_sets: list[list[dict[str, Any]]], case_errors:
             hit = any(_safe_holds(row, f) for f in facts)
         if hit:
             exercised_variants.add(variant.rule_id)
-        tier_key = _tier_key(variant)
-        if tier_key:
-            tiers[tier_key] = tiers.get(tier_key, False) or hit
     variants = [v.rule_id for v in book.compiled if "#" in v.rule_id]
+    tiers = tier_coverage(book, facts_by_kind)
     return Coverage(
         n_fact_sets=len(fact_sets),
         rules_total=len(book.rules),
@@ -179,17 +181,44 @@ def coverage(book: RuleBook, fact_sets: list[list[dict[str, Any]]], case_errors:
         unexercised_rules=sorted(set(book.rules) - exercised_rules),
         unexercised_variants=sorted(v for v in variants if v not in exercised_variants),
         unexercised_tiers=sorted(k for k, hit in tiers.items() if not hit),
+        tiers_total=len(tiers),
         case_errors=case_errors or [],
     )
 
 
-def _tier_key(variant: Any) -> str | None:
-    ctx = variant.context
-    item = ctx.get("benchmark_item") or ctx.get("item_id") or ctx.get("item")
-    tier = ctx.get("tier") if "tier" in ctx else ctx.get("tier_order")
-    if item is None or tier is None:
-        return None
-    return f"{item} 第{tier}阶次"
+def _about(fact: dict[str, Any], item: Any) -> bool:
+    """The fact concerns a benchmark item: it names it, or it cites the item's clause."""
+    if fact.get("benchmark_item") == item.id:
+        return True
+    clause = item.clause
+    return (
+        fact.get("basis_article") == clause.article
+        and (clause.item is None or fact.get("basis_item") == clause.item)
+        and (clause.paragraph is None or fact.get("basis_paragraph") in (None, clause.paragraph))
+    )
+
+
+def tier_coverage(book: RuleBook, facts_by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, bool]:
+    """Each benchmark tier → whether some penalty/violation fact about its item falls in it."""
+    try:
+        from ..packs.tables.benchmark import tier_condition
+    except ImportError:
+        return {}
+    facts = [*facts_by_kind.get("penalty", []), *facts_by_kind.get("violation", [])]
+    out: dict[str, bool] = {}
+    for table in book.tables.of("benchmark"):
+        for item in table.items:
+            relevant = [f for f in facts if _about(f, item)]
+            for tier in item.tiers:
+                if tier.unverified:
+                    continue
+                try:
+                    cond = tier_condition(table, item, tier)
+                except Exception:
+                    continue
+                key = f"{table.id} {item.id} 第{tier.tier}阶次"
+                out[key] = any(_safe_holds(cond, f) for f in relevant)
+    return out
 
 
 def render_coverage(cov: Coverage) -> list[str]:
@@ -199,9 +228,14 @@ def render_coverage(cov: Coverage) -> list[str]:
     ]
     lines += [f"  未触发规则：{c}" for c in cov.unexercised_rules]
     lines.append(f"表格变体 {cov.variants_total} 个，其中从未命中 {len(cov.unexercised_variants)} 个")
-    lines += [f"  未命中变体：{v}" for v in cov.unexercised_variants]
-    if cov.unexercised_tiers:
-        lines.append(f"从未命中的裁量阶次 {len(cov.unexercised_tiers)} 个")
+    by_rule: dict[str, list[str]] = {}
+    for v in cov.unexercised_variants:
+        by_rule.setdefault(v.split("#", 1)[0], []).append(v)
+    for code, items in sorted(by_rule.items()):
+        lines.append(f"  {code}：{len(items)} 个变体未命中")
+        lines += [f"    未命中变体：{v}" for v in items]
+    if cov.tiers_total:
+        lines.append(f"裁量阶次 {cov.tiers_total} 个，其中没有案卷或示例落入 {len(cov.unexercised_tiers)} 个")
         lines += [f"  未命中阶次：{t}" for t in cov.unexercised_tiers]
     lines += [f"  {e}" for e in cov.case_errors]
     return lines

@@ -37,7 +37,10 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> ET.Element:
             for code, info in catalog.items():
                 tests += 1
                 case = ET.SubElement(
-                    suite, "testcase", name=f"{code} {info['title']}", classname=result.case_number or result.file
+                    suite,
+                    "testcase",
+                    name=f"{code} {info['title']}",
+                    classname=result.case_number or result.file,
                 )
                 fired = by_code.get(code)
                 if fired:

@@ -40,7 +40,11 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
                 "fullDescription": {"text": info["explain"] or info["title"]},
                 "help": {"text": text, "markdown": text.replace("\n", "\n\n")},
                 "defaultConfiguration": {"level": LEVELS.get(info["severity"], "warning")},
-                "properties": {"severity": info["severity"], "category": info["category"], "basis": info["basis"]},
+                "properties": {
+                    "severity": info["severity"],
+                    "category": info["category"],
+                    "basis": info["basis"],
+                },
             }
         )
     rules.append(
@@ -96,7 +100,9 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
                         {
                             "physicalLocation": {
                                 "artifactLocation": {"uri": _uri(first.file if first else result.file)},
-                                "region": _region(first.line if first else None, first.column if first else None),
+                                "region": _region(
+                                    first.line if first else None, first.column if first else None
+                                ),
                             }
                         }
                     ],

@@ -16,12 +16,36 @@ from .masking import mask as mask_text
 SUMMARY_SHEET = "评查结果汇总表"
 FINDINGS_SHEET = "问题明细"
 SUMMARY_HEADER = [
-    "序号", "执法单位", "案号", "案由", "当事人", "程序", "状态", "得分", "等次",
-    "否决项数", "扣分项数", "待人工评查数", "主要问题", "文件",
-]  # fmt: skip
+    "序号",
+    "执法单位",
+    "案号",
+    "案由",
+    "当事人",
+    "程序",
+    "状态",
+    "得分",
+    "等次",
+    "否决项数",
+    "扣分项数",
+    "待人工评查数",
+    "主要问题",
+    "文件",
+]
 FINDINGS_HEADER = [
-    "序号", "执法单位", "案号", "规则", "问题", "严重程度", "类别", "说明", "依据", "文件", "行", "列", "字段",
-]  # fmt: skip
+    "序号",
+    "执法单位",
+    "案号",
+    "规则",
+    "问题",
+    "严重程度",
+    "类别",
+    "说明",
+    "依据",
+    "文件",
+    "行",
+    "列",
+    "字段",
+]
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -144,9 +168,20 @@ class XlsxReport:
                 self._row(
                     self.findings,
                     (
-                        index + 1, None, None, "INPUT", "无法评查", "输入有误", None,
-                        e.message, None, e.file, e.line, e.column, e.field,
-                    ),  # fmt: skip
+                        index + 1,
+                        None,
+                        None,
+                        "INPUT",
+                        "无法评查",
+                        "输入有误",
+                        None,
+                        e.message,
+                        None,
+                        e.file,
+                        e.line,
+                        e.column,
+                        e.field,
+                    ),
                 )
             )
 

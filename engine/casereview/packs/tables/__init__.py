@@ -1,3 +1,7 @@
 """Table types. Importing this package registers their loaders and expanders."""
 
-from . import statute  # noqa: F401,E402
+from . import (
+    benchmark,  # noqa: F401
+    exemption,  # noqa: F401
+    statute,  # noqa: F401
+)

@@ -36,7 +36,12 @@ BRANCH_LABELS = {
     "accident": "发生生产安全事故",
 }
 TARGET_LABELS = {"unit": "生产经营单位", "person": "个人"}
-GRADE_LABELS = {"ordinary": "一般事故", "larger": "较大事故", "major": "重大事故", "extraordinary": "特别重大事故"}
+GRADE_LABELS = {
+    "ordinary": "一般事故",
+    "larger": "较大事故",
+    "major": "重大事故",
+    "extraordinary": "特别重大事故",
+}
 
 
 class _Model(BaseModel):
@@ -307,7 +312,9 @@ def fine_match(branch: BranchRule, fine: Fine) -> Cond:
     return All(tuple(parts))
 
 
-def _context(table: StatuteTable, clause: Clause, branch: BranchRule | None, fine: Fine | None) -> dict[str, Any]:
+def _context(
+    table: StatuteTable, clause: Clause, branch: BranchRule | None, fine: Fine | None
+) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "clause": clause.cite(table.law),
         "clause_title": clause.title,
@@ -321,7 +328,9 @@ def _context(table: StatuteTable, clause: Clause, branch: BranchRule | None, fin
         ctx["fine_text"] = fine.text
         if fine.accident_grade:
             ctx["grade_label"] = GRADE_LABELS[fine.accident_grade]
-        notes = [f"法定幅度：{clause.cite(table.law)}，{ctx['branch_label']}，对{ctx['target_label']}{fine.describe()}"]
+        notes = [
+            f"法定幅度：{clause.cite(table.law)}，{ctx['branch_label']}，对{ctx['target_label']}{fine.describe()}"
+        ]
         if fine.note:
             notes.append(fine.note)
         if clause.note:
@@ -399,7 +408,11 @@ def income_missing(tables: Tables) -> list[Variant]:
         if fine.shape != "percent_income":
             continue
         cond = All((clause_match(table, clause), fine_match(branch, fine), Present("person_income", False)))
-        variants.append(Variant(_fine_suffix(table, clause, branch, index, fine), cond, _context(table, clause, branch, fine)))
+        variants.append(
+            Variant(
+                _fine_suffix(table, clause, branch, index, fine), cond, _context(table, clause, branch, fine)
+            )
+        )
     return variants
 
 
@@ -414,9 +427,15 @@ def no_fine_in_branch(tables: Tables) -> list[Variant]:
             allowed: list[Cond] = []
             for branch in clause.branches:
                 for fine in branch.fines:
-                    allowed.append(All((In("branch", tuple(branch.branch)), Cmp("target", "eq", value=fine.target))))
+                    allowed.append(
+                        All((In("branch", tuple(branch.branch)), Cmp("target", "eq", value=fine.target)))
+                    )
             permitted = _permitted_text(clause)
-            cond = All((clause_match(table, clause), Not(AnyOf(tuple(allowed)))) if allowed else (clause_match(table, clause),))
+            cond = All(
+                (clause_match(table, clause), Not(AnyOf(tuple(allowed))))
+                if allowed
+                else (clause_match(table, clause),)
+            )
             ctx = _context(table, clause, None, None)
             ctx["permitted"] = permitted
             ctx["_notes"] = [f"{clause.cite(table.law)}可处罚款的情形：{permitted}"]
@@ -446,9 +465,13 @@ def escalation_without_evidence(tables: Tables) -> list[Variant]:
                     continue
                 for target in sorted({f.target for f in branch.fines}):
                     fine = next(f for f in branch.fines if f.target == target)
-                    initial_fine = any(
-                        f.target == target for b in clause.branches if "initial" in b.branch for f in b.fines
-                    )
+                    initial_fines = [f for b in clause.branches if "initial" in b.branch for f in b.fines]
+                    initial_fine = any(f.target == target for f in initial_fines)
+                    if any(
+                        f.target == target and f.bounds() == fine.bounds() and f.shape == fine.shape
+                        for f in initial_fines
+                    ):
+                        continue  # the escalation adds no fine for this target: nothing to prove
                     cond = All(
                         (
                             clause_match(table, clause),

@@ -1,0 +1,191 @@
+"""`casereview rules docs -o DIR`: one browsable HTML page per rule, plus an index."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
+from .explain import simplify, words
+
+DIGITS = "零一二三四五六七八九"
+
+
+def int_to_cn(n: int) -> str:
+    """97 → 九十七, 110 → 一百一十, 10 → 十 (article numbers)."""
+    if n < 10:
+        return DIGITS[n]
+    if n < 20:
+        return "十" + (DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return DIGITS[n // 10] + "十" + (DIGITS[n % 10] if n % 10 else "")
+    rest = n % 100
+    head = DIGITS[n // 100] + "百"
+    if rest == 0:
+        return head
+    if rest < 10:
+        return head + "零" + DIGITS[rest]
+    return head + DIGITS[rest // 10] + "十" + (DIGITS[rest % 10] if rest % 10 else "")
+
+
+def article_text(statutes: Path, instrument: str, article: int) -> tuple[str, str] | None:
+    """(file name, text of 第X条) from a folder of statute markdown files named `法名(日期).md`."""
+    name = instrument.removeprefix("中华人民共和国")
+    for path in sorted(statutes.glob("*.md")):
+        if not path.stem.startswith(name):
+            continue
+        text = path.read_text(encoding="utf-8")
+        m = re.search(
+            rf"^第{int_to_cn(article)}条[ 　].*?(?=^第[零一二三四五六七八九十百]+条[ 　]|^#|\Z)",
+            text,
+            re.M | re.S,
+        )
+        if m:
+            return path.name, m.group(0).strip()
+    return None
+
+
+PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{{ r.code }} {{ r.title }}
+</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:60em}blockquote{background:#f6f6f6;
+padding:.5em 1em;white-space:pre-wrap}code{background:#eee}</style></head><body>
+<p><a href="index.html">← 规则目录</a></p>
+<h1>{{ r.code }} {{ r.title }}</h1>
+<p>严重程度：{{ r.severity }}　类别：{{ r.category }}　评分项：{{ r.item or '（未列入评分项，按默认扣分）' }}
+　适用对象：{{ r.applies_to }}</p>
+<p>规则包：{{ r.pack }}（{{ r.file }}:{{ r.line }}）{% if r.n_variants > 1 %}　由表格生成 {{ r.n_variants }}
+ 个变体{% endif %}</p>
+<h2>法律依据</h2>
+{% for b in r.basis %}<h3>{{ b.cite }}（{{ b.verification }}）</h3>
+{% if b.quote %}<p>规则包引文：</p><blockquote>{{ b.quote }}</blockquote>{% endif %}
+{% if b.statute %}<p>法规原文（{{ b.statute_file }}）：</p><blockquote>{{ b.statute }}</blockquote>
+{% endif %}
+{% if b.note %}<p>注：{{ b.note }}</p>{% endif %}{% endfor %}
+{% if r.explain %}<h2>说明</h2><p>{{ r.explain }}</p>{% endif %}
+<h2>条件</h2>{% for c in r.conditions %}<p>{% if c.rule_id %}<code>{{ c.rule_id }}</code>：{% endif %}
+<code>{{ c.text }}</code></p>{% endfor %}
+<h2>提示模板</h2><p>{{ r.message }}</p>
+<h2>示例</h2>
+{% for e in r.examples %}<p>{{ e.kind }} {{ e.index }}：基础案卷 {{ e.base }}{% if e.note %}，{{ e.note }}
+{% endif %}</p>
+{% if e.edits %}<pre>{{ e.edits }}</pre>{% endif %}{% endfor %}
+</body></html>
+"""
+
+INDEX = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>评查规则目录</title>
+<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:4px 8px;
+text-align:left}</style></head><body>
+<h1>评查规则目录</h1><p>规则版本 {{ version }}，共 {{ rules|length }} 条</p>
+<table><tr><th>代码</th><th>标题</th><th>严重程度</th><th>评分项</th><th>规则包</th></tr>
+{% for r in rules %}<tr><td><a href="{{ r.code }}.html">{{ r.code }}</a></td><td>{{ r.title }}</td>
+<td>{{ r.severity }}</td><td>{{ r.item or '' }}</td><td>{{ r.pack }}</td></tr>{% endfor %}
+</table></body></html>
+"""
+
+
+def rule_pages(book: Any, profile: Any, statutes: Path | None = None) -> list[dict[str, Any]]:
+    import yaml
+
+    out = []
+    for code, d in sorted(book.rules.items()):
+        rule = d.rule
+        item = profile.item_for(code) if profile else None
+        basis = []
+        for b in rule.basis:
+            entry = {
+                "cite": b.cite(),
+                "verification": VERIFICATION_LABELS[b.verification],
+                "quote": b.quote,
+                "note": b.note,
+            }
+            if statutes and b.article:
+                found = article_text(statutes, b.instrument, b.article)
+                if found:
+                    entry["statute_file"], entry["statute"] = found
+            basis.append(entry)
+        conds = [
+            {
+                "rule_id": v.rule_id if len(d.variants) > 1 else "",
+                "text": words(simplify(v.when), rule.applies_to),
+            }
+            for v in d.variants
+        ]
+        examples = []
+        for kind, exs in (("不合格示例", rule.examples.fail), ("合格示例", rule.examples.passing)):
+            for i, e in enumerate(exs):
+                edits = {k: v for k, v in (("set", e.set), ("remove", e.remove), ("append", e.append)) if v}
+                examples.append(
+                    {
+                        "kind": kind,
+                        "index": i,
+                        "base": e.base,
+                        "note": e.note,
+                        "edits": yaml.safe_dump(edits, allow_unicode=True, sort_keys=False) if edits else "",
+                    }
+                )
+        out.append(
+            {
+                "code": code,
+                "title": rule.title,
+                "severity": SEVERITY_LABELS[rule.severity],
+                "category": rule.category,
+                "item": f"{item.id} {item.title}（每处扣 {item.deduct} 分）" if item else None,
+                "applies_to": rule.applies_to,
+                "pack": d.pack_id,
+                "file": d.file,
+                "line": d.line,
+                "n_variants": len(d.variants),
+                "basis": basis,
+                "explain": (rule.explain or "").strip(),
+                "conditions": conds,
+                "message": rule.message,
+                "examples": examples,
+            }
+        )
+    return out
+
+
+def write_docs(book: Any, profile: Any, out: Path, statutes: Path | None = None) -> list[Path]:
+    env = SandboxedEnvironment(autoescape=True)
+    out.mkdir(parents=True, exist_ok=True)
+    pages = rule_pages(book, profile, statutes)
+    written = []
+    page = env.from_string(PAGE)
+    for r in pages:
+        path = out / f"{r['code']}.html"
+        path.write_text(page.render(r=r), encoding="utf-8")
+        written.append(path)
+    index = out / "index.html"
+    index.write_text(env.from_string(INDEX).render(rules=pages, version=book.version), encoding="utf-8")
+    return [index, *written]
+
+
+def add_command(rsub: Any, rules_option: Any) -> None:
+    p = rsub.add_parser("docs", help="生成规则说明网页（每条规则一页，另有目录页）")
+    rules_option(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="输出文件夹")
+    p.add_argument(
+        "--statutes", type=Path, default=None, help="法规原文文件夹（Markdown，文件名以法规名开头）"
+    )
+    p.add_argument("--profile", type=Path, default=None, help="评查标准文件（用于显示评分项）")
+    p.set_defaults(func=cmd_docs)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ..packs.loader import PackError, load_rulebook
+    from ..score.profile import load_profile
+
+    try:
+        book = load_rulebook(getattr(args, "rules", None))
+        profile = load_profile(args.profile)
+    except (PackError, ValueError) as exc:
+        print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
+        return 2
+    written = write_docs(book, profile, args.output, args.statutes)
+    print(f"已生成 {len(written) - 1} 个规则页面和目录 {written[0]}")
+    return 0

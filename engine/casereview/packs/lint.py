@@ -1,0 +1,266 @@
+"""`casereview rules lint`: check the tables themselves (statutes, benchmarks, exemption lists).
+
+- every benchmark tier's fine band lies inside the statutory range of its clause, branch, target;
+- tiers are ordered: bands do not decrease from one tier to the next (per branch and target),
+  and two consecutive tiers do not share the same band;
+- gaps and overlaps between consecutive range tiers on the same variable, judged with the
+  *source's* boundary convention (以上/以下/不满/超过);
+- citations point to articles (and items) that exist in the statute table;
+- amounts are whole yuan (a value below 100 is suspected to be in 万元).
+
+A known defect of an official source is kept verbatim and listed under `waivers:` in its table;
+waived problems are reported as waived, not as errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .expanders import Tables
+from .tables.benchmark import BenchmarkTable, Item, Tier, overlaps
+from .tables.exemption import ExemptionList
+from .tables.statute import BRANCH_LABELS, TARGET_LABELS, StatuteTable, yuan_text
+
+
+@dataclass
+class LintProblem:
+    file: str
+    line: int
+    code: str  # below_statute / above_statute / non_monotonic / same_band / overlap / gap / unknown_article …
+    message: str
+    item: str | None = None
+    tiers: tuple[int, ...] = ()
+    waived: str | None = None  # the waiver's reason when waived
+
+    def __str__(self) -> str:
+        head = f"{self.file}:{self.line} [{self.code}]"
+        if self.waived:
+            return f"{head} （已豁免：{self.waived}）{self.message}"
+        return f"{head} {self.message}"
+
+
+def _tables_of(book_or_tables: Any) -> Tables:
+    return book_or_tables.tables if hasattr(book_or_tables, "tables") else book_or_tables
+
+
+def lint_tables(book_or_tables: Any) -> list[LintProblem]:
+    tables = _tables_of(book_or_tables)
+    statutes: list[StatuteTable] = tables.of("statute")
+    problems: list[LintProblem] = []
+    for table in tables.of("benchmark"):
+        problems += _lint_benchmark(table, statutes)
+    for exemption in tables.of("exemption_list"):
+        problems += _lint_list(exemption, statutes)
+    return problems
+
+
+def errors(problems: list[LintProblem]) -> list[LintProblem]:
+    return [p for p in problems if not p.waived]
+
+
+# ---------------------------------------------------------------- statute lookups
+
+
+def _statute_for(statutes: list[StatuteTable], law: str, version: str | None) -> StatuteTable | None:
+    for table in statutes:
+        if law in (table.law, *table.aliases) and (version is None or version == table.version):
+            return table
+    return None
+
+
+def _statute_bounds(
+    statute: StatuteTable, article: int, paragraph: int | None, branch: str, target: str
+) -> list[tuple[float, float]] | None:
+    """Fixed-yuan statutory bands for this clause/branch/target; [] = no fine; None = not fixed-yuan."""
+    clauses = [
+        c
+        for c in statute.clauses
+        if c.article == article
+        and ((paragraph is None and (c.paragraph is None or c.paragraph_default)) or c.paragraph == paragraph)
+    ]
+    bands: list[tuple[float, float]] = []
+    for clause in clauses:
+        for rule in clause.branches:
+            if branch not in rule.branch:
+                continue
+            for fine in rule.fines:
+                if fine.target != target:
+                    continue
+                bounds = fine.bounds()
+                if bounds is None:
+                    return None
+                bands.append(bounds)
+    return bands
+
+
+# ---------------------------------------------------------------- benchmarks
+
+
+def _lint_benchmark(table: BenchmarkTable, statutes: list[StatuteTable]) -> list[LintProblem]:
+    out: list[LintProblem] = []
+    waivers = {(w.item, w.problem): w for w in table.waivers}
+
+    def add(
+        item: Item, code: str, message: str, tiers: tuple[int, ...] = (), line: int | None = None
+    ) -> None:
+        waiver = waivers.get((item.id, code))
+        reason = waiver.reason if waiver and (not waiver.tiers or set(tiers) <= set(waiver.tiers)) else None
+        out.append(LintProblem(table.path, line or item.line, code, message, item.id, tiers, reason))
+
+    for item in table.items:
+        clause = item.clause
+        statute = _statute_for(statutes, clause.law, clause.version)
+        if statute is None:
+            add(
+                item,
+                "unknown_law",
+                f"{item.id}：未载入《{clause.law}》（{clause.version}）的法条表，无法核对法定幅度",
+            )
+            continue
+        found = [c for c in statute.clauses if c.article == clause.article]
+        if not found:
+            add(
+                item,
+                "unknown_article",
+                f"{item.id}：引用{clause.cite()}，法条表中没有该条罚则（收录第{min(statute.articles())}–{max(statute.articles())}条）",
+            )
+            continue
+        if clause.item and not any(not c.items or clause.item in c.items for c in found):
+            add(item, "unknown_article", f"{item.id}：引用{clause.cite()}，该条没有第{clause.item}项")
+        tiers = [t for t in item.tiers if not t.unverified]
+        for tier in tiers:
+            for branch, targets in tier.fines.items():
+                for target, band in targets.items():
+                    if any(isinstance(v, float) and not float(v).is_integer() for v in band) or any(
+                        0 < v < 100 for v in band
+                    ):
+                        add(
+                            item,
+                            "unit",
+                            f"{item.id} 第{tier.tier}阶次 {branch}/{target}：金额 {band} 疑似不是以元为单位",
+                            (tier.tier,),
+                        )
+                    bands = _statute_bounds(statute, clause.article, clause.paragraph, branch, target)
+                    if bands is None:
+                        continue
+                    label = f"{item.id} 第{tier.tier}阶次（{BRANCH_LABELS[branch]}，{TARGET_LABELS[target]}）"
+                    if not bands:
+                        add(
+                            item,
+                            "no_statutory_fine",
+                            f"{label}：{clause.cite()}在该情形下不设对{TARGET_LABELS[target]}的罚款",
+                            (tier.tier,),
+                        )
+                        continue
+                    lo = min(b[0] for b in bands)
+                    hi = max(b[1] for b in bands)
+                    if band[0] < lo:
+                        add(
+                            item,
+                            "below_statute",
+                            f"{label}：下限 {yuan_text(band[0])} 低于法定下限 {yuan_text(lo)}",
+                            (tier.tier,),
+                        )
+                    if band[1] > hi:
+                        add(
+                            item,
+                            "above_statute",
+                            f"{label}：上限 {yuan_text(band[1])} 高于法定上限 {yuan_text(hi)}",
+                            (tier.tier,),
+                        )
+        out += _order_problems(table, item, tiers, add)
+    return out
+
+
+def _order_problems(table: BenchmarkTable, item: Item, tiers: list[Tier], add) -> list[LintProblem]:
+    for prev, nxt in itertools.pairwise(tiers):
+        pair = (prev.tier, nxt.tier)
+        for branch in sorted(set(prev.fines) & set(nxt.fines)):
+            for target in sorted(set(prev.fines[branch]) & set(nxt.fines[branch])):
+                a, b = prev.fines[branch][target], nxt.fines[branch][target]
+                where = f"{BRANCH_LABELS[branch]}，{TARGET_LABELS[target]}"
+                label = f"{item.id} 第{prev.tier}、{nxt.tier}阶次（{where}）"
+                if a == b:
+                    add(item, "same_band", f"{label}：罚款幅度相同（{a}），阶次没有区分", pair)
+                elif b[0] < a[0] or b[1] < a[1]:
+                    add(
+                        item,
+                        "non_monotonic",
+                        f"{label}：后一阶次 {b} 低于前一阶次 {a}，幅度未随阶次递增",
+                        pair,
+                    )
+        if prev.range and nxt.range and prev.range.var == nxt.range.var:
+            boundary = table.source.boundary
+            above, below = ("含" if boundary.以上 else "不含"), ("含" if boundary.以下 else "不含")
+            conv = f"（本表边界约定：以上{above}本数，以下{below}本数）"
+            first, second = prev.range.describe(), nxt.range.describe()
+            pair_text = f"{item.id} 第{prev.tier}阶次「{first}」与第{nxt.tier}阶次「{second}」"
+            if overlaps(table, prev, nxt):
+                add(
+                    item,
+                    "overlap",
+                    f"{pair_text}重叠{conv}",
+                    pair,
+                )
+            elif _gap(table, item, prev, nxt):
+                add(
+                    item,
+                    "gap",
+                    f"{pair_text}之间有空档{conv}",
+                    pair,
+                )
+    return []
+
+
+def _gap(table: BenchmarkTable, item: Item, prev: Tier, nxt: Tier) -> bool:
+    assert prev.range and nxt.range
+    _plo, _plo_i, phi, phi_i = prev.range.interval(table.source.boundary)
+    nlo, nlo_i, _nhi, _nhi_i = nxt.range.interval(table.source.boundary)
+    if math.isinf(phi) or math.isinf(nlo):
+        return False
+    if item.variables[prev.range.var].type == "int":
+        last = phi if phi_i else math.ceil(phi) - 1
+        first = nlo if nlo_i else math.floor(nlo) + 1
+        return first > last + 1
+    if nlo > phi:
+        return True
+    return nlo == phi and not phi_i and not nlo_i
+
+
+# ---------------------------------------------------------------- exemption lists
+
+
+def _lint_list(table: ExemptionList, statutes: list[StatuteTable]) -> list[LintProblem]:
+    out: list[LintProblem] = []
+    for item in table.items:
+        basis = item.basis
+        if basis is None:
+            continue
+        statute = _statute_for(statutes, basis.law, basis.version)
+        if statute is None:
+            continue
+        found = [c for c in statute.clauses if c.article == basis.article]
+        if not found:
+            out.append(
+                LintProblem(
+                    table.path,
+                    item.line,
+                    "unknown_article",
+                    f"{item.id}：引用{basis.cite()}，法条表中没有该条罚则",
+                    item.id,
+                )
+            )
+        elif basis.item and not any(not c.items or basis.item in c.items for c in found):
+            out.append(
+                LintProblem(
+                    table.path,
+                    item.line,
+                    "unknown_article",
+                    f"{item.id}：引用{basis.cite()}，该条没有第{basis.item}项",
+                    item.id,
+                )
+            )
+    return out

@@ -1,0 +1,492 @@
+"""Discretion benchmarks (裁量基准) as data (`table: {type: benchmark}`).
+
+A benchmark source (one document) has items; an item refines one statutory clause into ordered
+tiers (裁量阶次). A tier's applicability is either a condition in the IR string syntax over
+circumstance facts (`f_<name>`), or a structured `range` over one declared variable whose
+boundary words (以上/以下/不满/超过/以内) are compiled by the *source's* convention:
+
+    range: {var: affected_share, min: 0.1, min_word: 以上, max: 0.3, max_word: 以下}
+
+Under 立法技术规范 以上/以下 include the number; the 2007 安全生产违法行为行政处罚办法 art. 67 says 以下
+excludes it. Where two tiers' ranges overlap (the source's own defect, e.g. 100人以下 / 100人以上),
+facts at the overlap fit both: the expanders emit a separate variant for the overlap whose
+finding says so, and lint reports it unless the table waives it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
+from ..expanders import Tables, Variant, expander, table_loader
+from .statute import BRANCH_LABELS, TARGET_LABELS, yuan_text
+
+Verification = Literal["official", "secondary", "example", "unverified"]
+BoundaryWord = Literal["以上", "以下", "不满", "超过", "以内", "等于"]
+FIELD_PREFIX = "f_"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Boundary(_Model):
+    """Whether each word includes the number (True) or not (False)."""
+
+    以上: bool = True
+    以下: bool = True
+    以内: bool = True
+    不满: bool = False
+    超过: bool = False
+    note: str | None = None
+
+    def includes(self, word: str) -> bool:
+        if word == "等于":
+            return True
+        return bool(getattr(self, word))
+
+
+class Source(_Model):
+    title: str
+    number: str | None = None
+    issuer: str
+    region: str = Field(description="行政区划代码前两位（省级）或更长")
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = Field(None, description="最后有效日（含）")
+    expiry_note: str | None = None
+    boundary: Boundary = Field(default_factory=Boundary)
+    verification: Verification
+    urls: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.effective_from is None or day >= self.effective_from) and (
+            self.effective_to is None or day <= self.effective_to
+        )
+
+
+class Variable(_Model):
+    type: Literal["int", "number", "bool", "str"]
+    label: str
+
+
+class TierRange(_Model):
+    var: str
+    min: float | None = None
+    min_word: BoundaryWord | None = None
+    max: float | None = None
+    max_word: BoundaryWord | None = None
+
+    @model_validator(mode="after")
+    def _words(self) -> TierRange:
+        if self.min is None and self.max is None:
+            raise ValueError("range 至少要有 min 或 max")
+        if self.min is not None and self.min_word is None:
+            self.min_word = "以上"
+        if self.max is not None and self.max_word is None:
+            self.max_word = "以下"
+        if self.min_word in ("以下", "不满", "以内") or self.max_word in ("以上", "超过"):
+            raise ValueError(f"边界用语与方向不符：min_word={self.min_word} max_word={self.max_word}")
+        return self
+
+    def interval(self, boundary: Boundary) -> tuple[float, bool, float, bool]:
+        """(lo, lo_inclusive, hi, hi_inclusive), infinite ends inclusive."""
+        lo = self.min if self.min is not None else float("-inf")
+        hi = self.max if self.max is not None else float("inf")
+        lo_inc = boundary.includes(self.min_word) if self.min is not None else True  # type: ignore[arg-type]
+        hi_inc = boundary.includes(self.max_word) if self.max is not None else True  # type: ignore[arg-type]
+        return lo, lo_inc, hi, hi_inc
+
+    def condition(self, boundary: Boundary) -> Cond:
+        field = FIELD_PREFIX + self.var
+        lo, lo_inc, hi, hi_inc = self.interval(boundary)
+        parts: list[Cond] = []
+        if self.min is not None:
+            parts.append(Cmp(field, "gte" if lo_inc else "gt", value=_num(lo)))
+        if self.max is not None:
+            parts.append(Cmp(field, "lte" if hi_inc else "lt", value=_num(hi)))
+        return All(tuple(parts)) if len(parts) > 1 else parts[0]
+
+    def describe(self) -> str:
+        text = ""
+        if self.min is not None:
+            text += f"{self.min:g}{self.min_word}"
+        if self.max is not None:
+            text += f"{self.max:g}{self.max_word}"
+        return text
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+Band = tuple[int, int]  # [lo, hi] yuan, both inclusive (a fixed amount has lo == hi)
+
+
+class Tier(_Model):
+    tier: int = Field(ge=1)
+    text: str = Field(description="阶次原文")
+    when: Any = None
+    range: TierRange | None = None
+    fines: dict[str, dict[Literal["unit", "person"], list[int]]] = Field(
+        description="branch → target → [最低, 最高]（元）"
+    )
+    unverified: bool = Field(False, description="原文未见，仅作推测；不生成检查")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Tier:
+        if (self.when is None) == (self.range is None):
+            raise ValueError(f"阶次 {self.tier}：when 与 range 须且只须给出一个")
+        for branch, targets in self.fines.items():
+            if branch not in BRANCH_LABELS:
+                raise ValueError(f"阶次 {self.tier}：未知的适用情形 {branch}")
+            for target, band in targets.items():
+                if len(band) != 2 or band[0] > band[1]:
+                    raise ValueError(
+                        f"阶次 {self.tier} {branch}/{target}：罚款幅度应为 [最低, 最高]，实际 {band}"
+                    )
+        return self
+
+    def band(self, branch: str, target: str) -> Band | None:
+        band = self.fines.get(branch, {}).get(target)  # type: ignore[call-overload]
+        return (band[0], band[1]) if band else None
+
+
+class Clause(_Model):
+    law: str = "安全生产法"
+    version: str = "2021"
+    article: int
+    paragraph: int | None = None
+    item: int | None = None
+
+    def cite(self) -> str:
+        text = f"《{self.law}》第{self.article}条"
+        if self.paragraph:
+            text += f"第{self.paragraph}款"
+        if self.item:
+            text += f"第{self.item}项"
+        return text
+
+
+class Item(_Model):
+    id: str = Field(pattern=r"^[A-Z]{2,6}(-[A-Za-z0-9]+)+$")
+    title: str
+    clause: Clause
+    variables: dict[str, Variable] = Field(default_factory=dict)
+    tiers: list[Tier] = Field(min_length=1)
+    note: str | None = None
+    line: int = 0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Item:
+        numbers = [t.tier for t in self.tiers]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise ValueError(f"{self.id}：阶次须按序号升序且不重复")
+        for tier in self.tiers:
+            if tier.range and tier.range.var not in self.variables:
+                raise ValueError(f"{self.id} 阶次 {tier.tier}：变量 {tier.range.var} 未在 variables 中声明")
+        return self
+
+
+class Waiver(_Model):
+    item: str
+    problem: str = Field(description="lint 问题代码，如 overlap / non_monotonic / same_band / gap")
+    tiers: list[int] = Field(default_factory=list)
+    reason: str
+
+
+class BenchmarkTable(_Model):
+    table: dict[str, Any]
+    source: Source
+    unit: Literal["元"] = "元"
+    items: list[Item]
+    waivers: list[Waiver] = Field(default_factory=list)
+    path: str = ""
+
+    @property
+    def id(self) -> str:
+        return str(self.table.get("id", Path(self.path).stem))
+
+
+@table_loader("benchmark")
+def load_benchmark(path: Path, data: Any) -> BenchmarkTable:
+    from pydantic import ValidationError
+
+    try:
+        table = BenchmarkTable.model_validate({**data, "path": str(path)})
+    except ValidationError as exc:
+        raise ValueError(f"裁量基准表格式错误：{exc}") from None
+    text = path.read_text(encoding="utf-8")
+    for item in table.items:
+        item.line = line_of(text, f"id: {item.id}")
+        for tier in item.tiers:
+            if tier.when is not None:
+                try:
+                    tier_condition(table, item, tier)
+                except ConditionError as exc:
+                    raise ValueError(f"{item.id} 阶次 {tier.tier}：{exc}") from None
+    return table
+
+
+def line_of(text: str, needle: str, start: int = 1) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if number >= start and needle in line:
+            return number
+    return 1
+
+
+# ------------------------------------------------------------------ conditions
+
+
+def tier_condition(table: BenchmarkTable, item: Item, tier: Tier) -> Cond:
+    if tier.range is not None:
+        return tier.range.condition(table.source.boundary)
+    known = {FIELD_PREFIX + name for name in item.variables}
+
+    def is_field(name: str) -> bool:
+        return name in known
+
+    cond = parse_condition(tier.when, is_field=is_field)
+    from ..conditions import fields_read
+
+    unknown = {f for f in fields_read(cond) if f not in known}
+    if unknown:
+        raise ConditionError(
+            f"条件使用了未声明的变量 {', '.join(sorted(unknown))}（变量须在 variables 中声明并以 f_ 引用）"
+        )
+    return cond
+
+
+def overlaps(table: BenchmarkTable, a: Tier, b: Tier) -> bool:
+    """Whether two range tiers on the same variable can both hold (False when unknown)."""
+    if not (a.range and b.range) or a.range.var != b.range.var:
+        return False
+    alo, alo_i, ahi, ahi_i = a.range.interval(table.source.boundary)
+    blo, blo_i, bhi, bhi_i = b.range.interval(table.source.boundary)
+    lo, lo_i = (alo, alo_i) if (alo, not alo_i) > (blo, not blo_i) else (blo, blo_i)
+    hi, hi_i = (ahi, ahi_i) if (ahi, hi_key(ahi_i)) < (bhi, hi_key(bhi_i)) else (bhi, bhi_i)
+    if lo < hi:
+        return True
+    return lo == hi and lo_i and hi_i
+
+
+def hi_key(inclusive: bool) -> int:
+    return 1 if inclusive else 0
+
+
+def situations(table: BenchmarkTable, item: Item) -> list[tuple[tuple[Tier, ...], Cond]]:
+    """Exclusive tier situations: each tier alone, and each overlapping pair together."""
+    tiers = [t for t in item.tiers if not t.unverified]
+    conds = {t.tier: tier_condition(table, item, t) for t in tiers}
+    out: list[tuple[tuple[Tier, ...], Cond]] = []
+    for tier in tiers:
+        others = [o for o in tiers if o is not tier and overlaps(table, tier, o)]
+        parts = [conds[tier.tier], *(Not(conds[o.tier]) for o in others)]
+        out.append(((tier,), All(tuple(parts)) if len(parts) > 1 else parts[0]))
+    for i, a in enumerate(tiers):
+        for b in tiers[i + 1 :]:
+            if overlaps(table, a, b):
+                out.append(((a, b), All((conds[a.tier], conds[b.tier]))))
+    return out
+
+
+def _item_match(item: Item) -> Cond:
+    return Cmp("benchmark_item", "eq", value=item.id)
+
+
+def _source_text(table: BenchmarkTable) -> str:
+    src = table.source
+    text = f"{src.issuer}《{src.title}》"
+    if src.number:
+        text += f"（{src.number}）"
+    if src.verification == "example":
+        text += "〔示例，非官方，数值仅为演示〕"
+    elif src.verification != "official":
+        text += f"〔{src.verification}〕"
+    return text
+
+
+def _overlap_note(table: BenchmarkTable, tiers: tuple[Tier, ...]) -> str:
+    names = "、".join(f"第{t.tier}阶次（{t.text}）" for t in tiers)
+    above = "含" if table.source.boundary.以上 else "不含"
+    below = "含" if table.source.boundary.以下 else "不含"
+    return (
+        f"案件事实同时符合{names}：基准原文的边界重叠（本表边界约定：以上{above}本数、以下{below}本数），"
+        "按两阶次的合并幅度判断，请人工确认适用阶次"
+    )
+
+
+def _context(table: BenchmarkTable, item: Item, tiers: tuple[Tier, ...]) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "item_id": item.id,
+        "item_title": item.title,
+        "source": _source_text(table),
+        "clause": item.clause.cite(),
+        "implied_tier": "或".join(str(t.tier) for t in tiers),
+        "tier_text": "；".join(t.text for t in tiers),
+    }
+    notes = [f"裁量基准：{_source_text(table)} {item.id}「{item.title}」"]
+    if len(tiers) > 1:
+        notes.append(_overlap_note(table, tiers))
+    for tier in tiers:
+        if tier.note:
+            notes.append(tier.note)
+    ctx["_notes"] = notes
+    return ctx
+
+
+@expander("benchmark_fine_outside_tier")
+def fine_outside_tier(tables: Tables) -> list[Variant]:
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            for tiers, situation in situations(table, item):
+                keys = {(b, t) for tier in tiers for b, targets in tier.fines.items() for t in targets}
+                for branch, target in sorted(keys):
+                    bands = [tier.band(branch, target) for tier in tiers]
+                    if any(b is None for b in bands):
+                        continue
+                    lo = min(b[0] for b in bands)  # type: ignore[index]
+                    hi = max(b[1] for b in bands)  # type: ignore[index]
+                    outside: list[Cond] = [Cmp("amount", "gt", value=hi)]
+                    if lo > 0:
+                        outside.append(Cmp("amount", "lt", value=lo))
+                    for out_index, out in enumerate(outside):
+                        cond = All(
+                            (
+                                _item_match(item),
+                                Cmp("branch", "eq", value=branch),
+                                Cmp("target", "eq", value=target),
+                                situation,
+                                Cmp("adjustment", "eq", value="none"),
+                                out,
+                            )
+                        )
+                        ctx = _context(table, item, tiers)
+                        ctx["band_text"] = band_text((lo, hi))
+                        ctx["branch_label"] = BRANCH_LABELS[branch]
+                        ctx["target_label"] = TARGET_LABELS[target]
+                        numbers = "+".join(str(t.tier) for t in tiers)
+                        side = "hi" if out_index == 0 else "lo"
+                        suffix = f"{item.id}-t{numbers}-{branch}-{target}-{side}"
+                        variants.append(Variant(suffix, cond, ctx))
+    return variants
+
+
+def band_text(band: Band) -> str:
+    lo, hi = band
+    if lo == hi:
+        return yuan_text(lo)
+    if lo == 0:
+        return f"{yuan_text(hi)}以下"
+    return f"{yuan_text(lo)}至{yuan_text(hi)}"
+
+
+@expander("benchmark_claimed_tier")
+def claimed_tier(tables: Tables) -> list[Variant]:
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            for tiers, situation in situations(table, item):
+                numbers = tuple(t.tier for t in tiers)
+                cond = All((_item_match(item), situation, Present("tier"), Not(In("tier", numbers))))
+                variants.append(
+                    Variant(f"{item.id}-t{'+'.join(map(str, numbers))}", cond, _context(table, item, tiers))
+                )
+    return variants
+
+
+@expander("benchmark_facts_missing")
+def facts_missing(tables: Tables) -> list[Variant]:
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            names = sorted(item.variables)
+            if not names:
+                continue
+            missing = tuple(Present(FIELD_PREFIX + n, False) for n in names)
+            cond = All((_item_match(item), AnyOf(missing) if len(missing) > 1 else missing[0]))
+            ctx = {
+                "item_id": item.id,
+                "item_title": item.title,
+                "variables": "、".join(f"{n}（{item.variables[n].label}）" for n in names),
+            }
+            variants.append(Variant(item.id, cond, ctx))
+    return variants
+
+
+@expander("benchmark_not_in_force")
+def not_in_force(tables: Tables) -> list[Variant]:
+    variants = []
+    for table in tables.of("benchmark"):
+        src = table.source
+        outside: list[Cond] = []
+        if src.effective_from:
+            outside.append(Cmp("decided_on", "lt", value=src.effective_from.toordinal()))
+        if src.effective_to:
+            outside.append(Cmp("decided_on", "gt", value=src.effective_to.toordinal()))
+        if not outside:
+            continue
+        period = f"{src.effective_from or '—'} 至 {src.effective_to or '—'}"
+        for item in table.items:
+            cond = All((_item_match(item), AnyOf(tuple(outside)) if len(outside) > 1 else outside[0]))
+            ctx = {"item_id": item.id, "source": _source_text(table), "period": period}
+            if src.expiry_note:
+                ctx["_notes"] = [src.expiry_note]
+            variants.append(Variant(item.id, cond, ctx))
+    return variants
+
+
+@expander("benchmark_unknown_item")
+def unknown_item(tables: Tables) -> list[Variant]:
+    ids = tuple(item.id for table in tables.of("benchmark") for item in table.items)
+    if not ids:
+        return [Variant("none", Const(False), {"known": "无"})]
+    cond = All((Present("benchmark_item"), Not(In("benchmark_item", ids))))
+    return [Variant("all", cond, {"known": f"{len(ids)} 项"})]
+
+
+@expander("benchmark_clause_mismatch")
+def clause_mismatch(tables: Tables) -> list[Variant]:
+    """The decision names a benchmark item made for a different statutory clause."""
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            wrong: list[Cond] = [Not(Cmp("basis_article", "eq", value=item.clause.article))]
+            if item.clause.item:
+                wrong.append(
+                    All(
+                        (
+                            Cmp("basis_article", "eq", value=item.clause.article),
+                            Present("basis_item"),
+                            Not(Cmp("basis_item", "eq", value=item.clause.item)),
+                        )
+                    )
+                )
+            cond = All((_item_match(item), AnyOf(tuple(wrong)) if len(wrong) > 1 else wrong[0]))
+            ctx = {"item_id": item.id, "item_title": item.title, "clause": item.clause.cite()}
+            variants.append(Variant(item.id, cond, ctx))
+    return variants
+
+
+@expander("benchmark_no_tier")
+def no_tier(tables: Tables) -> list[Variant]:
+    """The facts fit none of the item's (verified) tiers."""
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            tiers = [t for t in item.tiers if not t.unverified]
+            names = sorted(item.variables)
+            present = tuple(Present(FIELD_PREFIX + n) for n in names)
+            fits = tuple(tier_condition(table, item, t) for t in tiers)
+            cond = All((_item_match(item), *present, Not(AnyOf(fits) if len(fits) > 1 else fits[0])))
+            ctx = {"item_id": item.id, "item_title": item.title, "source": _source_text(table)}
+            if item.note:
+                ctx["_notes"] = [item.note]
+            variants.append(Variant(item.id, cond, ctx))
+    return variants
