@@ -58,8 +58,8 @@ padding:.5em 1em;white-space:pre-wrap}code{background:#eee}</style></head><body>
 <h1>{{ r.code }} {{ r.title }}</h1>
 <p>严重程度：{{ r.severity }}　类别：{{ r.category }}　评分项：{{ r.item or '（未列入评分项，按默认扣分）' }}
 　适用对象：{{ r.applies_to }}</p>
-<p>规则包：{{ r.pack }}（{{ r.file }}:{{ r.line }}）{% if r.n_variants > 1 %}　由表格生成 {{ r.n_variants }}
- 个变体{% endif %}</p>
+<p>规则包：{{ r.pack }}（{{ r.file }}:{{ r.line }}）{% if r.n_variants > 1 %}
+　由表格生成 {{ r.n_variants }} 个变体{% endif %}</p>
 <h2>法律依据</h2>
 {% for b in r.basis %}<h3>{{ b.cite }}（{{ b.verification }}）</h3>
 {% if b.quote %}<p>规则包引文：</p><blockquote>{{ b.quote }}</blockquote>{% endif %}

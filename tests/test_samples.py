@@ -1,0 +1,74 @@
+"""`casereview check casefiles/` gives each sample exactly its planted findings (casefiles/README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from casereview.cli import main
+
+CASEFILES = Path(__file__).resolve().parents[1] / "casefiles"
+
+# file prefix → (codes expected, grade expected)
+EXPECTED = {
+    "01": (set(), "优秀"),
+    "02": (set(), "优秀"),
+    "03": (set(), "优秀"),
+    "04": (set(), "优秀"),
+    "05": ({"AMT-001", "BM-001"}, "不合格"),  # 80,000 above art. 99's 50,000 maximum
+    "06": ({"AMT-002"}, "不合格"),  # personal fine under art. 97 in the first branch
+    "07": ({"CERT-001", "TS-004"}, "不合格"),  # inquiry by one officer and a technical inspector
+    "08": ({"CERT-001", "CERT-002"}, "不合格"),  # certificate expired the day before the inspection
+    "09": ({"CERT-003"}, "优秀"),  # officer not in the roster: 待人工评查, not a pass and not a fail
+    "10": ({"LR-001", "TS-003"}, "不合格"),  # 150,000 + suspension without legal review
+    "11": ({"BM-003", "DEAD-002"}, "良好"),  # served on the 9th working day; tier not stated
+    "12": ({"BM-001", "BM-002"}, "良好"),  # 4 locations claimed as tier 2
+    "13": ({"LR-004"}, "优秀"),  # legal reviewer is a case handler
+    "14": (set(), "优秀"),  # exemption correctly applied
+    "15": ({"EXM-003", "EXM-005"}, "良好"),  # exemption without its conditions, no education record
+    "16": ({"TR-001"}, "优秀"),  # refused stop order on a major hazard, no transfer: 待人工评查
+    "17": ({"DEAD-001", "DEAD-006"}, "优秀"),  # decision after 90 days without extension
+    "18": ({"HEAR-003", "HEAR-005"}, "不合格"),  # hearing notified late, decision before the hearing
+    "19": ({"DEAD-002"}, "优秀"),  # 2026 case: late service, 令第18号 numbers unverified
+    "20": ({"TS-002"}, "优秀"),  # seizure without audio-video record
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("samples") / "out.json"
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(["check", str(CASEFILES), "--roster", str(CASEFILES / "roster.yaml"), "--format", "json"])
+    out.write_text(buffer.getvalue(), encoding="utf-8")
+    return {Path(r["file"]).name[:2]: r for r in json.loads(buffer.getvalue())["results"]}
+
+
+def test_every_sample_is_reviewed(results):
+    assert len(results) >= 20
+    assert all(r["status"] == "reviewed" for r in results.values())
+
+
+@pytest.mark.parametrize("prefix", sorted(EXPECTED))
+def test_sample_shows_its_planted_findings(results, prefix):
+    codes, grade = EXPECTED[prefix]
+    result = results[prefix]
+    assert {f["code"] for f in result["findings"]} == codes, result["file"]
+    assert result["score"]["grade"] == grade, result["file"]
+
+
+def test_csv_roster_gives_the_same_verdicts(results, capsys):
+    main(["check", str(CASEFILES), "--roster", str(CASEFILES / "roster.csv"), "--format", "json"])
+    via_csv = {Path(r["file"]).name[:2]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    for prefix, result in results.items():
+        assert {f["code"] for f in via_csv[prefix]["findings"]} == {f["code"] for f in result["findings"]}, prefix
+
+
+def test_the_2026_case_says_the_new_measures_are_unverified(results):
+    notes = " ".join(n for f in results["19"]["findings"] for n in f["notes"])
+    assert "第18号" in notes and "未核实" in notes
