@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT / "engine"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
-
 from corpus import write_corpus  # noqa: E402
 
 ROSTER = ROOT / "rules" / "examples" / "roster.yaml"
@@ -117,7 +116,10 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, i
         stop.set()
         sampler.join()
     if proc.returncode not in (0, 1):
-        print(f"# {' '.join(map(str, cmd[:5]))} … exit {proc.returncode}: {err.decode()[-500:]}", file=sys.stderr)
+        print(
+            f"# {' '.join(map(str, cmd[:5]))} … exit {proc.returncode}: {err.decode()[-500:]}",
+            file=sys.stderr,
+        )
     return wall, peak, proc.returncode
 
 
@@ -127,10 +129,7 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, i
 def _parse_one(path: str) -> int:
     with open(path, "rb") as fh:
         data = fh.read()
-    if path.endswith(".json"):
-        obj = json.loads(data)
-    else:
-        obj = yaml.load(data, Loader=yaml.CSafeLoader)
+    obj = json.loads(data) if path.endswith(".json") else yaml.load(data, Loader=yaml.CSafeLoader)
     return len(obj)
 
 
@@ -215,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str]] = []
 
     floor = statistics.median(parse_floor(paths) for _ in range(runs))
-    rows.append(("(a) parse floor: read + CSafeLoader/json, 2 processes", fmt_s(floor), f"{n / floor:,.0f} files/s"))
+    rows.append(
+        ("(a) parse floor: read + CSafeLoader/json, 2 processes", fmt_s(floor), f"{n / floor:,.0f} files/s")
+    )
 
     check_cmd = [*CLI, "check", str(corpus), "--format", "json", "--roster", str(ROSTER)]
     measured = [run_measured(check_cmd) for _ in range(runs)]
@@ -230,10 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         review_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--roster", str(ROSTER)]
         rmeasured = [run_measured(review_cmd) for _ in range(runs)]
         review_wall = statistics.median(m[0] for m in rmeasured)
-        rows.append(("(c) `review DIR -o OUT` (HTML + Excel)", fmt_s(review_wall), f"{n / review_wall:,.0f} files/s"))
+        rows.append(
+            ("(c) `review DIR -o OUT` (HTML + Excel)", fmt_s(review_wall), f"{n / review_wall:,.0f} files/s")
+        )
         review_rss = max(m[1] for m in rmeasured)
     else:
-        rows.append(("(c) `review DIR -o OUT` (HTML + Excel)", "not available", "no `review` command in this tree"))
+        rows.append(
+            ("(c) `review DIR -o OUT` (HTML + Excel)", "not available", "no `review` command in this tree")
+        )
         review_rss = None
 
     rates = engine_rates(args.engine_cases, runs)
@@ -244,20 +249,32 @@ def main(argv: list[str] | None = None) -> int:
             f"{rates['facts_per_case']:.1f} facts/case, {args.engine_cases} cases",
         )
     )
-    rows.append(("(d) engine alone, oracle (pre-derived facts, 1 core)", f"{rates['oracle']:,.0f} cases/s", ""))
+    rows.append(
+        ("(d) engine alone, oracle (pre-derived facts, 1 core)", f"{rates['oracle']:,.0f} cases/s", "")
+    )
 
     one = paths[0]
-    cold = statistics.median(run_measured([*CLI, "check", str(one), "--roster", str(ROSTER)])[0] for _ in range(max(runs, 3)))
+    cold = statistics.median(
+        run_measured([*CLI, "check", str(one), "--roster", str(ROSTER)])[0] for _ in range(max(runs, 3))
+    )
     rows.append(("(e) `check ONE_FILE` cold process", fmt_s(cold), one.name))
 
     rows.append((f"(f) peak RSS, `check` N={n:,} (sum over processes)", f"{check_rss / 1024:,.0f} MB", ""))
     if review_rss is not None:
-        rows.append((f"(f) peak RSS, `review` N={n:,} (sum over processes)", f"{review_rss / 1024:,.0f} MB", ""))
+        rows.append(
+            (f"(f) peak RSS, `review` N={n:,} (sum over processes)", f"{review_rss / 1024:,.0f} MB", "")
+        )
     if args.full:
         big = args.corpus_dir / "n100000"
         ensure_corpus(big, 100_000, args.seed)
         wall, rss, _ = run_measured([*CLI, "check", str(big), "--format", "json", "--roster", str(ROSTER)])
-        rows.append(("(f) peak RSS, `check` N=100,000 (sum over processes)", f"{rss / 1024:,.0f} MB", f"1 run, {wall:.0f} s"))
+        rows.append(
+            (
+                "(f) peak RSS, `check` N=100,000 (sum over processes)",
+                f"{rss / 1024:,.0f} MB",
+                f"1 run, {wall:.0f} s",
+            )
+        )
     else:
         rows.append(("(f) peak RSS, `check` N=100,000", "skipped (--quick)", "run with --full"))
 

@@ -93,7 +93,11 @@ def test_rejected_input_is_cached_but_internal_errors_are_not(ctx, tmp_path):
     result = cached_review(bad, ctx, store)
     assert result.status == "rejected"
     assert cached_review(bad, ctx, store) == result and store.hits == 1
-    internal = result.model_copy(update={"errors": [e.model_copy(update={"message": "评查失败（内部错误）：x"}) for e in result.errors]})
+    internal = result.model_copy(
+        update={
+            "errors": [e.model_copy(update={"message": "评查失败（内部错误）：x"}) for e in result.errors]
+        }
+    )
     assert not cache_mod.cacheable(internal)
 
 

@@ -66,9 +66,17 @@ def test_base_pack_loads(tmp_path):
 
 @pytest.mark.parametrize(
     "template",
-    ["{__class__}", "{0.__globals__}", "{fine_total.__class__.__mro__}", "{fine_total!r}", "{fine_total:>99999}",
-     "{}", "{_secret}", "{fine_total[0]}"],
-)  # fmt: skip
+    [
+        "{__class__}",
+        "{0.__globals__}",
+        "{fine_total.__class__.__mro__}",
+        "{fine_total!r}",
+        "{fine_total:>99999}",
+        "{}",
+        "{_secret}",
+        "{fine_total[0]}",
+    ],
+)
 def test_template_injection_is_refused(tmp_path, template):
     message = _refused(tmp_path, BASE.replace("{fine_total} 元", f"{template} 元"))
     assert "提示模板" in message
@@ -96,7 +104,9 @@ def test_deeply_nested_condition_is_refused_not_recursion_error(tmp_path):
 def test_deeply_nested_condition_in_a_pack_is_refused(tmp_path):
     depth = 3000
     nested = "{all: [" * depth + "'procedure == general'" + "]}" * depth
-    text = BASE.replace("      all:\n        - procedure == general\n", "") .replace("    when:\n", f"    when: {nested}\n")
+    text = BASE.replace("      all:\n        - procedure == general\n", "").replace(
+        "    when:\n", f"    when: {nested}\n"
+    )
     limit = sys.getrecursionlimit()
     message = _refused(tmp_path, text)
     assert "嵌套" in message
@@ -144,7 +154,7 @@ def test_few_aliases_are_fine(tmp_path):
 def test_python_and_unknown_tags_are_refused(tmp_path, tag):
     marker = Path("/tmp/casereview-pwned")
     marker.unlink(missing_ok=True)
-    message = _refused(tmp_path, BASE.replace('title: 测试规则', f"title: {tag}"))
+    message = _refused(tmp_path, BASE.replace("title: 测试规则", f"title: {tag}"))
     assert "标签" in message
     assert not marker.exists()
 

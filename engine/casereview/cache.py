@@ -40,7 +40,9 @@ def context_fingerprint(ctx: ReviewContext) -> str:
     if cached is not None:
         return cached
     roster = (
-        hashlib.sha256(ctx.roster.model_dump_json().encode()).hexdigest() if ctx.roster is not None else "none"
+        hashlib.sha256(ctx.roster.model_dump_json().encode()).hexdigest()
+        if ctx.roster is not None
+        else "none"
     )
     profile = hashlib.sha256(ctx.profile.model_dump_json().encode()).hexdigest()
     parts = [

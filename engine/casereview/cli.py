@@ -400,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code")
     _add_rule_options(explain)
     explain.set_defaults(func=cmd_explain)
+    from . import maintain
+
+    maintain.register(sub)
     return parser
 
 

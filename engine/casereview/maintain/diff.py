@@ -11,14 +11,16 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 
 
-def _review_all(rules: Path, paths: list[Path], roster: Any) -> dict[str, Any]:
+def _review_all(
+    rules: Path, paths: list[Path], roster: Any, profile_path: Path | None = None
+) -> dict[str, Any]:
     from ..evaluate.oracle import OracleEngine
     from ..packs.loader import load_rulebook
     from ..review import ReviewContext, review_file
     from ..score.profile import load_profile
 
     book = load_rulebook(rules)
-    ctx = ReviewContext(book, load_profile(), OracleEngine(book.compiled), roster)
+    ctx = ReviewContext(book, load_profile(profile_path), OracleEngine(book.compiled), roster)
     return {"version": book.version, "results": {str(p): review_file(p, ctx) for p in paths}}
 
 
@@ -26,7 +28,9 @@ def _key(f: Any) -> tuple[str, str, str]:
     return (f.rule_id, f.location.field, f.message)
 
 
-def diff_rules(old: Path, new: Path, cases: Path, roster_path: Path | None = None) -> dict[str, Any]:
+def diff_rules(
+    old: Path, new: Path, cases: Path, roster_path: Path | None = None, profile_path: Path | None = None
+) -> dict[str, Any]:
     from ..cli import iter_case_paths
     from ..load import load_roster
 
@@ -37,7 +41,7 @@ def diff_rules(old: Path, new: Path, cases: Path, roster_path: Path | None = Non
                 break
     roster = load_roster(roster_path) if roster_path else None
     paths = list(iter_case_paths([cases]))
-    a, b = _review_all(old, paths, roster), _review_all(new, paths, roster)
+    a, b = _review_all(old, paths, roster, profile_path), _review_all(new, paths, roster, profile_path)
     rows = []
     for path in paths:
         ra, rb = a["results"][str(path)], b["results"][str(path)]
@@ -143,6 +147,7 @@ def add_command(rsub: Any) -> None:
     p.add_argument("new", type=Path, help="新规则目录")
     p.add_argument("--cases", type=Path, default=Path("casefiles"), help="案卷文件夹（默认 casefiles/）")
     p.add_argument("--roster", type=Path, default=None, help="证件台账（默认取案卷文件夹中的 roster.yaml）")
+    p.add_argument("--profile", type=Path, default=None, help="评查标准文件（默认：示例评查标准）")
     p.add_argument("--format", choices=["html", "json", "text"], default="text")
     p.add_argument("-o", "--output", type=Path, default=None)
     p.set_defaults(func=cmd_diff)
@@ -152,8 +157,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ..packs.loader import PackError
 
     try:
-        d = diff_rules(args.old, args.new, args.cases, args.roster)
-    except PackError as exc:
+        d = diff_rules(args.old, args.new, args.cases, args.roster, args.profile)
+    except (PackError, ValueError) as exc:
         print(f"规则包无法加载：\n{exc}", file=sys.stderr)
         return 2
     text = {

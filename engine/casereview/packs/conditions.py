@@ -159,7 +159,8 @@ def parse_leaf(text: str, is_field: Any = None, resolve_param: Any = None) -> Co
             raise ConditionError(f"{text!r}：in 列表不能为空")
         if len(items) > MAX_IN_ITEMS:
             raise ConditionError(
-                f"{name} 的 in 列表有 {len(items)} 项，超过上限 {MAX_IN_ITEMS} 项；请改用表格（tables）或派生字段"
+                f"{name} 的 in 列表有 {len(items)} 项，超过上限 {MAX_IN_ITEMS} 项；"
+                "请改用表格（tables）或派生字段"
             )
         cond: Cond = In(name, tuple(parse_literal(s) for s in items))
         return Not(cond) if match["inop"].startswith("not") else cond
