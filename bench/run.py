@@ -187,7 +187,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} × {model}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} × {model}, Python {platform.python_version()}, {system}"
 
 
 def fmt_s(x: float) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("CASEREVIEW_NO_CACHE", "1")  # tests must not reuse results across runs
 if str(ROOT / "engine") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "engine"))
 

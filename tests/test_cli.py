@@ -20,7 +20,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_clean_file_exits_zero_and_says_no_problems(capsys):
-    code, out, _ = run(capsys, "check", str(EXAMPLES / "general.yaml"), "--roster", str(EXAMPLES / "roster.yaml"))
+    code, out, _ = run(
+        capsys, "check", str(EXAMPLES / "general.yaml"), "--roster", str(EXAMPLES / "roster.yaml")
+    )
     assert code == 0
     assert "未发现问题" in out and "得分：100" in out
 
@@ -28,9 +30,13 @@ def test_clean_file_exits_zero_and_says_no_problems(capsys):
 def test_veto_finding_exits_one_with_code_citation_and_location(tmp_path, capsys):
     text = (EXAMPLES / "general.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace('{name: 李华, cert: "36011120200002"}], recorded: video, documents: [询问笔录]',
-                                '{name: 陈工, role: technical_inspector}], recorded: video, documents: [询问笔录]'),
-                   encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            '{name: 李华, cert: "36011120200002"}], recorded: video, documents: [询问笔录]',
+            "{name: 陈工, role: technical_inspector}], recorded: video, documents: [询问笔录]",
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "check", str(bad), "--roster", str(EXAMPLES / "roster.yaml"))
     assert code == 1
     assert "CERT-001" in out and "不合格" in out
@@ -40,7 +46,9 @@ def test_veto_finding_exits_one_with_code_citation_and_location(tmp_path, capsys
 
 def test_fail_on_threshold(tmp_path, capsys):
     # an unverifiable officer is a `review` finding: below the default threshold (deduct)
-    text = (EXAMPLES / "general.yaml").read_text(encoding="utf-8").replace("36011120200002", "36019999999999", 1)
+    text = (
+        (EXAMPLES / "general.yaml").read_text(encoding="utf-8").replace("36011120200002", "36019999999999", 1)
+    )
     case = tmp_path / "review.yaml"
     case.write_text(text, encoding="utf-8")
     roster = str(EXAMPLES / "roster.yaml")
@@ -49,8 +57,15 @@ def test_fail_on_threshold(tmp_path, capsys):
 
 
 def test_json_output_is_versioned_and_complete(capsys):
-    code, out, _ = run(capsys, "check", str(EXAMPLES / "general.yaml"), "--format", "json",
-                       "--roster", str(EXAMPLES / "roster.yaml"))
+    _, out, _ = run(
+        capsys,
+        "check",
+        str(EXAMPLES / "general.yaml"),
+        "--format",
+        "json",
+        "--roster",
+        str(EXAMPLES / "roster.yaml"),
+    )
     doc = json.loads(out)
     assert doc["schema"] == "casereview.result" and doc["schema_version"]
     (result,) = doc["results"]
@@ -61,9 +76,13 @@ def test_bad_file_is_reported_and_batch_goes_on(tmp_path, capsys):
     shutil.copy(EXAMPLES / "general.yaml", tmp_path / "a-good.yaml")
     (tmp_path / "b-broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
     (tmp_path / "c-gbk-junk.yaml").write_bytes(b"\x00\x01\xff\xfe junk")
-    bad_type = (EXAMPLES / "general.yaml").read_text(encoding="utf-8").replace("amount: 15000", 'amount: "1.5万"')
+    bad_type = (
+        (EXAMPLES / "general.yaml").read_text(encoding="utf-8").replace("amount: 15000", 'amount: "1.5万"')
+    )
     (tmp_path / "d-type.yaml").write_text(bad_type, encoding="utf-8")
-    code, out, _ = run(capsys, "check", str(tmp_path), "--format", "json", "--roster", str(EXAMPLES / "roster.yaml"))
+    code, out, _ = run(
+        capsys, "check", str(tmp_path), "--format", "json", "--roster", str(EXAMPLES / "roster.yaml")
+    )
     assert code == 2
     results = {Path(r["file"]).name: r for r in json.loads(out)["results"]}
     assert set(results) == {"a-good.yaml", "b-broken.yaml", "c-gbk-junk.yaml", "d-type.yaml"}
@@ -82,7 +101,7 @@ def test_missing_roster_makes_officers_unverifiable_not_passing(capsys):
 
 @pytest.mark.parametrize("engine", ["oracle", "durable"])
 def test_both_engines_give_the_same_json(engine, capsys):
-    code, out, _ = run(capsys, "check", str(EXAMPLES / "general.yaml"), "--format", "json", "--engine", engine)
+    _, out, _ = run(capsys, "check", str(EXAMPLES / "general.yaml"), "--format", "json", "--engine", engine)
     findings = json.loads(out)["results"][0]["findings"]
     assert {f["code"] for f in findings} == {"CERT-003"}
 
@@ -105,7 +124,8 @@ def test_rules_and_explain(capsys):
 def test_broken_pack_is_refused_with_file_line_and_code(tmp_path, capsys):
     pack = tmp_path / "bad.yaml"
     pack.write_text(
-        "pack: {id: bad, title: 坏包, version: '1'}\nrules:\n  - code: BAD-001\n    title: t\n    category: procedure\n"
+        "pack: {id: bad, title: 坏包, version: '1'}\nrules:\n  - code: BAD-001\n    title: t\n"
+        "    category: procedure\n"
         "    severity: veto\n    applies_to: case\n    basis: [{instrument: x, verification: official}]\n"
         "    when: no_such_field == 1\n    message: m\n    examples: {fail: [{}], pass: [{}]}\n",
         encoding="utf-8",

@@ -21,7 +21,9 @@ def _compare(durable, oracle, facts, label):
 
 def test_samples_agree(durable, oracle, root: Path):
     roster = load_roster(root / "casefiles" / "roster.yaml")
-    paths = sorted(p for p in (root / "casefiles").glob("*") if p.suffix in (".yaml", ".json") and "roster" not in p.name)
+    paths = sorted(
+        p for p in (root / "casefiles").glob("*") if p.suffix in (".yaml", ".json") and "roster" not in p.name
+    )
     assert len(paths) >= 12
     for path in paths:
         try:
@@ -75,6 +77,8 @@ def test_a_pattern_durable_cannot_hold_is_evaluated_exactly_in_python():
     from casereview.packs.compiled import CompiledRule
     from casereview.packs.conditions import parse_condition
 
-    when = parse_condition({"all": [{"any": [f"amount == {i}", f"tier == {i}"]} for i in range(24)] + ["amount > tier"]})
+    when = parse_condition(
+        {"all": [{"any": [f"amount == {i}", f"tier == {i}"]} for i in range(24)] + ["amount > tier"]}
+    )
     engine = _exact(CompiledRule("BIG-002", "BIG-002", "penalty", when))
     assert [r.rule_id for r in engine.outside] == ["BIG-002"]

@@ -17,7 +17,18 @@ def wheel(tmp_path_factory) -> Path:
     pytest.importorskip("hatchling")
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
     )
     (path,) = out.glob("casereview-*.whl")
@@ -44,7 +55,11 @@ def test_installed_package_reviews_a_case_outside_the_checkout(wheel: Path, tmp_
         f"sys.exit(main(['check', {str(case)!r}, '--roster', {str(roster)!r}]))"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)}, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
     assert "未发现问题" in run.stdout

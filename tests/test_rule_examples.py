@@ -11,7 +11,10 @@ BOOK = load_rulebook()
 CASES = [
     pytest.param(code, expect_fail, i, id=f"{code}-{'fail' if expect_fail else 'pass'}{i}")
     for code, definition in sorted(BOOK.rules.items())
-    for expect_fail, examples in ((True, definition.rule.examples.fail), (False, definition.rule.examples.passing))
+    for expect_fail, examples in (
+        (True, definition.rule.examples.fail),
+        (False, definition.rule.examples.passing),
+    )
     for i in range(len(examples))
 ]
 

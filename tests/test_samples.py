@@ -66,7 +66,9 @@ def test_csv_roster_gives_the_same_verdicts(results, capsys):
     main(["check", str(CASEFILES), "--roster", str(CASEFILES / "roster.csv"), "--format", "json"])
     via_csv = {Path(r["file"]).name[:2]: r for r in json.loads(capsys.readouterr().out)["results"]}
     for prefix, result in results.items():
-        assert {f["code"] for f in via_csv[prefix]["findings"]} == {f["code"] for f in result["findings"]}, prefix
+        assert {f["code"] for f in via_csv[prefix]["findings"]} == {f["code"] for f in result["findings"]}, (
+            prefix
+        )
 
 
 def test_the_2026_case_says_the_new_measures_are_unverified(results):

@@ -26,7 +26,8 @@ def finding(code: str, severity: str) -> Finding:
 
 
 findings_strategy = st.lists(
-    st.builds(finding, st.sampled_from(CODES), st.sampled_from(["veto", "deduct", "warn", "review"])), max_size=40
+    st.builds(finding, st.sampled_from(CODES), st.sampled_from(["veto", "deduct", "warn", "review"])),
+    max_size=40,
 )
 
 
@@ -47,7 +48,9 @@ def test_review_and_warn_findings_never_change_the_score(profile, findings):
     silent = [f for f in findings if f.severity in ("review", "warn")]
     scored = [f for f in findings if f.severity not in ("review", "warn")]
     assert score_case(scored + silent, profile).score == score_case(scored, profile).score
-    assert score_case(scored + silent, profile).pending_review == sum(f.severity == "review" for f in findings)
+    assert score_case(scored + silent, profile).pending_review == sum(
+        f.severity == "review" for f in findings
+    )
 
 
 def test_clean_case_scores_full_marks_and_top_grade(profile):

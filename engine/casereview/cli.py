@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -42,14 +43,34 @@ def iter_case_paths(targets: list[Path]) -> Iterator[Path]:
             yield target
 
 
-def make_context(book: RuleBook, profile: Profile, roster: Roster | None, engine: str) -> ReviewContext:
+def make_context(
+    book: RuleBook, profile: Profile, roster: Roster | None, engine: str, cache_dir: Path | None = None
+) -> ReviewContext:
     if engine == "durable":
         from .evaluate.durable_engine import DurableEngine
 
-        return ReviewContext(book, profile, DurableEngine(book.compiled), roster)
-    from .evaluate.oracle import OracleEngine
+        ctx = ReviewContext(book, profile, DurableEngine(book.compiled), roster)
+    else:
+        from .evaluate.oracle import OracleEngine
 
-    return ReviewContext(book, profile, OracleEngine(book.compiled), roster)
+        ctx = ReviewContext(book, profile, OracleEngine(book.compiled), roster)
+    if cache_dir is not None:
+        from .cache import ResultCache
+
+        ctx.cache = ResultCache(cache_dir)
+    return ctx
+
+
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "no_cache", True) or os.environ.get("CASEREVIEW_NO_CACHE"):
+        return None
+    return args.cache_dir or Path.cwd() / ".casereview-cache"
+
+
+def review_one(path: Path, ctx: ReviewContext) -> CaseResult:
+    from .cache import cached_review
+
+    return cached_review(path, ctx, ctx.cache)
 
 
 def _durable_available() -> bool:
@@ -81,14 +102,14 @@ def run_reviews(args: argparse.Namespace, paths: list[Path]) -> tuple[list[CaseR
         notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
     fallback = make_context(book, profile, roster, "oracle")
     if engine == "oracle" or args.workers == 0:
-        from .review import review_file
-
-        ctx = make_context(book, profile, roster, engine) if engine == "oracle" else fallback
-        results = [review_file(p, ctx) for p in paths]
+        ctx = (
+            make_context(book, profile, roster, engine, _cache_dir(args)) if engine == "oracle" else fallback
+        )
+        results = [review_one(p, ctx) for p in paths]
     else:
         from .evaluate.runner import review_paths
 
-        factory = partial(make_context, book, profile, roster, engine)
+        factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
         results = list(review_paths(paths, factory, fallback, workers=args.workers))
     for r in results:
         r.notes.extend(notes)
@@ -116,7 +137,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     formats.write(
-        args.format, results, out, meta={"rules_version": book.version, "tool_version": __version__, "rulebook": book}
+        args.format,
+        results,
+        out,
+        meta={"rules_version": book.version, "tool_version": __version__, "rulebook": book},
     )
     return _exit_code(results, args.fail_on)
 
@@ -155,15 +179,19 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
     fallback = make_context(book, profile, roster, "oracle")
 
     def results() -> Iterator[CaseResult]:
-        from .review import RejectedInput, rejected, review_file
+        from .review import RejectedInput, rejected
 
         if args.workers == 0:
-            ctx = make_context(book, profile, roster, engine) if engine == "oracle" else fallback
-            stream: Iterator[CaseResult] = (review_file(p, ctx) for p in paths)
+            ctx = (
+                make_context(book, profile, roster, engine, _cache_dir(args))
+                if engine == "oracle"
+                else fallback
+            )
+            stream: Iterator[CaseResult] = (review_one(p, ctx) for p in paths)
         else:  # worker processes for either engine: a batch is CPU-bound
             from .evaluate.runner import review_paths
 
-            factory = partial(make_context, book, profile, roster, engine)
+            factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
             stream = review_paths(paths, factory, fallback, workers=args.workers)
         count = 0
         for r in stream:
@@ -310,7 +338,10 @@ def cmd_lint(book: RuleBook) -> int:
         print(problem)
     bad = errors(problems)
     waived = len(problems) - len(bad)
-    print(f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），{len(bad)} 个待处理")
+    print(
+        f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），"
+        f"{len(bad)} 个待处理"
+    )
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
@@ -347,6 +378,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="结果缓存目录（默认 ./.casereview-cache）"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="不使用结果缓存")
     parser.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
     parser.add_argument("--profile", type=Path, help="评查标准文件（默认：示例评查标准）")
     parser.add_argument("--engine", choices=["durable", "oracle"], default="durable", help="规则引擎")

@@ -26,8 +26,25 @@ OFFICERS = [
     ("孙丽", "36011120200005"),  # suspended since 2024-01-01
     ("钱进", "36019999999999"),  # not in the roster
 ]
-ARTICLES = [(94, None), (96, None), (97, 4), (98, 1), (99, 1), (101, 3), (102, None), (103, None), (108, None), (114, None)]
-ACT_KINDS_OPTIONAL = ["hearing_notification", "hearing", "collective_discussion", "extension_approval", "preservation"]
+ARTICLES = [
+    (94, None),
+    (96, None),
+    (97, 4),
+    (98, 1),
+    (99, 1),
+    (101, 3),
+    (102, None),
+    (103, None),
+    (108, None),
+    (114, None),
+]
+ACT_KINDS_OPTIONAL = [
+    "hearing_notification",
+    "hearing",
+    "collective_discussion",
+    "extension_approval",
+    "preservation",
+]
 
 
 def _base_cases(root: Path) -> list[dict[str, Any]]:
@@ -51,7 +68,9 @@ def generate_case(rng: random.Random, bases: list[dict[str, Any]], index: int) -
         if key in case["case"]:
             case["case"][key] = case["case"][key] + year_shift
     violation = case["violations"][0]
-    violation["committed_on"] = violation["committed_on"] + year_shift - dt.timedelta(days=rng.choice([0, 0, 30, 800]))
+    violation["committed_on"] = (
+        violation["committed_on"] + year_shift - dt.timedelta(days=rng.choice([0, 0, 30, 800]))
+    )
     decision = case.get("decision")
     if decision:
         decision["decided_on"] = decision["decided_on"] + year_shift
@@ -63,12 +82,16 @@ def generate_case(rng: random.Random, bases: list[dict[str, Any]], index: int) -
                     act["on"] = decision["decided_on"]
         fine = next((p for p in decision["penalties"] if p["type"] == "fine"), None)
         if fine:
-            fine["amount"] = rng.choice([200, 1000, 3000, 3001, 15000, 19999, 20000, 50000, 50001, 100000, 150000, 250000])
+            fine["amount"] = rng.choice(
+                [200, 1000, 3000, 3001, 15000, 19999, 20000, 50000, 50001, 100000, 150000, 250000]
+            )
     article, item = rng.choice(ARTICLES)
     violation["penalty_basis"] = {"law": "安全生产法", "version": "2021", "article": article}
     if item:
         violation["penalty_basis"]["item"] = item
-    violation["branch"] = rng.choice(["initial"] * 4 + ["overdue_uncorrected", "refused_execution", "refused_correction"])
+    violation["branch"] = rng.choice(
+        ["initial"] * 4 + ["overdue_uncorrected", "refused_execution", "refused_correction"]
+    )
     violation["facts"] = {
         "locations_count": rng.randint(1, 6),
         "affected_share": round(rng.random() * 0.5, 2),
@@ -103,19 +126,43 @@ def generate_case(rng: random.Random, bases: list[dict[str, Any]], index: int) -
         if act["kind"] == "notice" and rng.random() < 0.3:
             act["hearing_right_notified"] = True
     if rng.random() < 0.1:
-        case["acts"] = [a for a in case["acts"] if a["kind"] != rng.choice(["legal_review", "notice", "publicity", "service"])]
+        case["acts"] = [
+            a
+            for a in case["acts"]
+            if a["kind"] != rng.choice(["legal_review", "notice", "publicity", "service"])
+        ]
     if rng.random() < 0.15 and case["acts"]:
         last = case["acts"][-1]["on"]
         kind = rng.choice(ACT_KINDS_OPTIONAL)
-        case["acts"].append({"kind": kind, "on": _shift(last, -rng.randint(1, 40)), "by": [{"name": "张明", "cert": "36011120200001"}, {"name": "李华", "cert": "36011120200002"}]})
+        case["acts"].append(
+            {
+                "kind": kind,
+                "on": _shift(last, -rng.randint(1, 40)),
+                "by": [
+                    {"name": "张明", "cert": "36011120200001"},
+                    {"name": "李华", "cert": "36011120200002"},
+                ],
+            }
+        )
     if decision and rng.random() < 0.1:
         decision["major_case"] = True
     if decision and rng.random() < 0.15:
         case.setdefault("persons", []).append(
-            {"id": "p1", "name": "刘某", "role": "responsible_supervisor", "last_year_income": rng.choice([80000, 200000])}
+            {
+                "id": "p1",
+                "name": "刘某",
+                "role": "responsible_supervisor",
+                "last_year_income": rng.choice([80000, 200000]),
+            }
         )
         decision["penalties"].append(
-            {"target": "person", "person_id": "p1", "type": "fine", "amount": rng.choice([10000, 20000, 60000]), "violation_ids": ["v1"]}
+            {
+                "target": "person",
+                "person_id": "p1",
+                "type": "fine",
+                "amount": rng.choice([10000, 20000, 60000]),
+                "violation_ids": ["v1"],
+            }
         )
     return case
 

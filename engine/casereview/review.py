@@ -69,6 +69,7 @@ class ReviewContext:
     engine: Engine
     roster: Roster | None = None
     calendar: WorkCalendar = field(default_factory=default_calendar)
+    cache: Any = None  # a cache.ResultCache, or None
 
 
 def rejected(path: Path | str, errors: list[RejectedInput], notes: list[str] | None = None) -> CaseResult:
@@ -127,7 +128,18 @@ def _rank(severity: str) -> int:
 def _digest(facts: list[dict[str, Any]]) -> dict[str, Any]:
     """The few facts cross-case analysis needs (kept small: results are streamed)."""
     penalties = [
-        {k: f.get(k) for k in ("benchmark_item", "tier", "amount", "target", "branch", "basis_article", "discretion_stated")}
+        {
+            k: f.get(k)
+            for k in (
+                "benchmark_item",
+                "tier",
+                "amount",
+                "target",
+                "branch",
+                "basis_article",
+                "discretion_stated",
+            )
+        }
         | {k: v for k, v in f.items() if k.startswith("f_")}
         for f in facts
         if f["kind"] == "penalty" and f.get("penalty_type") == "fine"

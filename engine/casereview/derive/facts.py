@@ -124,7 +124,7 @@ def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar 
     for index, violation in enumerate(case.violations):
         add("violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation))
     if case.decision:
-        for index, penalty in enumerate(case.decision.penalties):
+        for index in range(len(case.decision.penalties)):
             path = f"decision.penalties[{index}]"
             add("penalty", path, path, _penalty_fact(ctx, index))
     add("case", "case", "case", _case_fact(ctx))

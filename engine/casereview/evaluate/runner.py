@@ -33,7 +33,9 @@ def _review_in_worker(path: str) -> CaseResult:
     marker = os.environ.get(_CRASH_ENV)
     if marker and marker in Path(path).name:
         os._exit(139)  # simulate a segfault in the C engine
-    return review_file(Path(path), _WORKER_CTX)
+    from ..cache import cached_review
+
+    return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache)
 
 
 def oracle_context(ctx: ReviewContext) -> ReviewContext:

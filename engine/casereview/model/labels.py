@@ -15,7 +15,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 
-class LabelledEnum(str, Enum):
+class LabelledEnum(str, Enum):  # noqa: UP042 - str mix-in keeps the functional API and pydantic happy
     """A string enum with a Chinese label per member (`_labels`)."""
 
     _labels: ClassVar[dict[str, str]]

@@ -26,9 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-Scalar = Union[int, float, bool, str]
+Scalar = int | float | bool | str
 CmpOp = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 
 NEGATED_OP: dict[str, str] = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
@@ -87,7 +87,7 @@ class Const:
     value: bool
 
 
-Cond = Union[Cmp, In, Present, All, AnyOf, Not, Const]
+Cond = Cmp | In | Present | All | AnyOf | Not | Const
 
 
 class ConditionError(ValueError):
