@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ from .oracle import OracleEngine
 
 _WORKER_CTX: ReviewContext | None = None
 _CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file with this name dies
+_CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
 
 def _init_worker(make_context: Callable[[], ReviewContext]) -> None:
@@ -32,7 +34,11 @@ def _review_in_worker(path: str) -> CaseResult:
     assert _WORKER_CTX is not None
     marker = os.environ.get(_CRASH_ENV)
     if marker and marker in Path(path).name:
-        os._exit(139)  # simulate a segfault in the C engine
+        once = os.environ.get(_CRASH_ONCE_ENV)
+        if not once or not Path(once).exists():
+            if once:
+                Path(once).touch()
+            os.kill(os.getpid(), signal.SIGKILL)  # die as a crashing C extension would
     from ..cache import cached_review
 
     return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache)

@@ -1,0 +1,54 @@
+"""A worker killed mid-batch loses no file; the result says the case was re-run."""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+from pathlib import Path
+
+from casereview.cli import make_context
+from casereview.evaluate import runner
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "rules" / "examples"
+
+
+def _batch(tmp_path: Path, n: int) -> list[Path]:
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"case-{i:02d}.yaml"
+        shutil.copy(EXAMPLES / "general.yaml", path)
+        paths.append(path)
+    return paths
+
+
+def test_crash_hook_case_is_rerun_and_every_file_comes_back(
+    tmp_path, book, profile, example_roster, monkeypatch
+):
+    paths = _batch(tmp_path, 8)
+    crash = tmp_path / "case-crashme.yaml"
+    shutil.copy(EXAMPLES / "general.yaml", crash)
+    paths.insert(3, crash)
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "crashme")
+    factory = partial(make_context, book, profile, example_roster, "durable")
+    fallback = make_context(book, profile, example_roster, "oracle")
+    results = list(runner.review_paths(paths, factory, fallback, workers=2, window=4))
+    assert [r.file for r in results] == [str(p) for p in paths]
+    crashed = results[3]
+    assert crashed.status == "reviewed" and any("重新评查" in n for n in crashed.notes)
+    assert crashed.engine == "oracle"  # it killed its worker twice: the oracle reviewed it
+
+
+def test_a_worker_killed_once_is_replaced_and_the_case_rerun_on_durable(
+    tmp_path, book, profile, example_roster, monkeypatch
+):
+    paths = _batch(tmp_path, 12)
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "case-05")
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ONCE", str(tmp_path / "killed-once"))
+    factory = partial(make_context, book, profile, example_roster, "durable")
+    fallback = make_context(book, profile, example_roster, "oracle")
+    results = list(runner.review_paths(paths, factory, fallback, workers=2, window=6))
+    assert [r.file for r in results] == [str(p) for p in paths]
+    assert all(r.status == "reviewed" for r in results)
+    rerun = results[5]
+    assert any("重新评查" in n for n in rerun.notes) and rerun.engine == "durable"
+    assert (tmp_path / "killed-once").exists()  # the worker really died (SIGKILL)
