@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         ("(a) parse floor: read + CSafeLoader/json, 2 processes", fmt_s(floor), f"{n / floor:,.0f} files/s")
     )
 
-    check_cmd = [*CLI, "check", str(corpus), "--format", "json", "--roster", str(ROSTER)]
+    check_cmd = [*CLI, "check", str(corpus), "--format", "json", "--roster", str(ROSTER), "--no-cache"]
     measured = [run_measured(check_cmd) for _ in range(runs)]
     check_wall = statistics.median(m[0] for m in measured)
     check_rss = max(m[1] for m in measured)
@@ -227,9 +228,28 @@ def main(argv: list[str] | None = None) -> int:
         ("(b) `check DIR --format json` end to end", fmt_s(check_wall), f"{n / check_wall:,.0f} files/s")
     )
 
+    cache_dir = args.corpus_dir / "cache"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cached_cmd = [
+        *CLI,
+        "check",
+        str(corpus),
+        "--format",
+        "json",
+        "--roster",
+        str(ROSTER),
+        "--cache-dir",
+        str(cache_dir),
+    ]
+    run_measured(cached_cmd)  # fill the cache
+    warm = statistics.median(run_measured(cached_cmd)[0] for _ in range(runs))
+    rows.append(
+        ("(b') the same, unchanged files, warm result cache", fmt_s(warm), f"{n / warm:,.0f} files/s")
+    )
+
     if has_review_command():
         out = args.corpus_dir / "review-out"
-        review_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--roster", str(ROSTER)]
+        review_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--roster", str(ROSTER), "--no-cache"]
         rmeasured = [run_measured(review_cmd) for _ in range(runs)]
         review_wall = statistics.median(m[0] for m in rmeasured)
         rows.append(
@@ -256,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
 
     one = paths[0]
     cold = statistics.median(
-        run_measured([*CLI, "check", str(one), "--roster", str(ROSTER)])[0] for _ in range(max(runs, 3))
+        run_measured([*CLI, "check", str(one), "--roster", str(ROSTER), "--no-cache"])[0]
+        for _ in range(max(runs, 3))
     )
     rows.append(("(e) `check ONE_FILE` cold process", fmt_s(cold), one.name))
 
@@ -268,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.full:
         big = args.corpus_dir / "n100000"
         ensure_corpus(big, 100_000, args.seed)
-        wall, rss, _ = run_measured([*CLI, "check", str(big), "--format", "json", "--roster", str(ROSTER)])
+        wall, rss, _ = run_measured(
+            [*CLI, "check", str(big), "--format", "json", "--roster", str(ROSTER), "--no-cache"]
+        )
         rows.append(
             (
                 "(f) peak RSS, `check` N=100,000 (sum over processes)",

@@ -112,6 +112,9 @@ class CaseSummary:
 # ---------------------------------------------------------------- 同案异罚
 
 
+PEERS_SHOWN = 20
+
+
 @dataclass
 class Outlier:
     file: str
@@ -121,13 +124,17 @@ class Outlier:
     median: float
     deviation: float  # (amount - median) / median
     group: dict[str, Any]
-    peers: list[dict[str, Any]]  # every member of the peer group: file, case_number, amount
+    peers: list[dict[str, Any]]  # the first PEERS_SHOWN members of the peer group: file, case_number, amount
+    group_size: int = 0
     basis: str = LEGAL_BASIS_LIKE_CASES
 
     @property
     def message(self) -> str:
         direction = "高于" if self.amount > self.median else "低于"
-        peers = "、".join(p["case_number"] or p["file"] for p in self.peers if p["file"] != self.file)
+        names = [p["case_number"] or p["file"] for p in self.peers if p["file"] != self.file][:10]
+        peers = "、".join(names) + (
+            f" 等 {self.group_size - 1} 件" if self.group_size - 1 > len(names) else ""
+        )
         return (
             f"罚款 {self.amount:,.0f} 元{direction}同类案件中位数 {self.median:,.0f} 元 "
             f"{abs(self.deviation):.0%}（{describe_group(self.group)}；同组案件：{peers}），可能同案异罚"
@@ -216,7 +223,8 @@ def like_case_outliers(
                         median=median,
                         deviation=deviation,
                         group=entry["group"],
-                        peers=members,
+                        peers=members[:PEERS_SHOWN],  # bounded: a batch of thousands must stay linear
+                        group_size=len(members),
                     )
                 )
     table.sort(key=lambda g: (-g["count"], str(g["benchmark_item"]), g["tier"]))

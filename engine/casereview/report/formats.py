@@ -20,11 +20,11 @@ def _text(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
 
 def _json(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:
     from ..analysis import analyse_results
-    from .json_report import dumps
+    from .json_report import write_stream
 
     meta = {k: v for k, v in meta.items() if k != "rulebook"}
     meta.setdefault("analysis", analyse_results(results))
-    out.write(dumps(results, meta) + "\n")
+    write_stream(results, meta, out)
 
 
 def _junit(results: list[CaseResult], out: TextIO, meta: dict[str, Any]) -> None:

@@ -20,3 +20,12 @@ def document(results: Iterable[CaseResult], meta: dict[str, Any]) -> dict[str, A
 
 def dumps(results: Iterable[CaseResult], meta: dict[str, Any]) -> str:
     return json.dumps(document(results, meta), ensure_ascii=False, indent=2)
+
+
+def write_stream(results: Iterable[CaseResult], meta: dict[str, Any], out: Any) -> None:
+    """The same document, written result by result with pydantic's serializer (fast, flat memory)."""
+    head = {"schema": "casereview.result", "schema_version": RESULT_SCHEMA_VERSION, **meta}
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "results": [')
+    for i, result in enumerate(results):
+        out.write(("," if i else "") + "\n" + result.model_dump_json())
+    out.write("\n]}\n")
