@@ -49,7 +49,9 @@ def ensure_corpus(directory: Path, n: int, seed: int) -> list[Path]:
     marker = directory / ".corpus.json"
     want = {"n": n, "seed": seed}
     if marker.exists() and json.loads(marker.read_text()) == want:
-        return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".json"))
+        return sorted(
+            p for p in directory.iterdir() if p.suffix in (".yaml", ".json") and not p.name.startswith(".")
+        )
     if directory.exists():
         for p in directory.iterdir():
             if p.suffix in (".yaml", ".json"):

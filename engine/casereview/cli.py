@@ -82,38 +82,12 @@ def _durable_available() -> bool:
 
 
 def run_reviews(args: argparse.Namespace, paths: list[Path]) -> tuple[list[CaseResult], RuleBook] | int:
-    try:
-        book = load_rulebook(args.rules, extra=args.pack)
-        profile = load_profile(args.profile)
-    except (PackError, ValueError) as exc:
-        print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
-        return EXIT_INPUT
-    roster = None
-    if args.roster:
-        try:
-            roster = load_roster(args.roster)
-        except InputRejected as exc:
-            print(f"证件台账无法读取：\n{exc.format()}", file=sys.stderr)
-            return EXIT_INPUT
-    engine = args.engine
-    notes = []
-    if engine == "durable" and not _durable_available():
-        engine = "oracle"
-        notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
-    fallback = make_context(book, profile, roster, "oracle")
-    if engine == "oracle" or args.workers == 0:
-        ctx = (
-            make_context(book, profile, roster, engine, _cache_dir(args)) if engine == "oracle" else fallback
-        )
-        results = [review_one(p, ctx) for p in paths]
-    else:
-        from .evaluate.runner import review_paths
-
-        factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
-        results = list(review_paths(paths, factory, fallback, workers=args.workers))
-    for r in results:
-        r.notes.extend(notes)
-    return results, book
+    """Review every path (see _stream_reviews) and collect the results."""
+    outcome = _stream_reviews(args, paths)
+    if isinstance(outcome, int):
+        return outcome
+    stream, book = outcome
+    return list(stream), book
 
 
 def _exit_code(results: list[CaseResult], fail_on: str) -> int:

@@ -70,7 +70,9 @@ def load_tables(root: Path, problems: list[str]) -> Tables:
         if not head.startswith("table:"):
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            from .loader import PackYamlLoader
+
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=PackYamlLoader)  # a SafeLoader subclass
             table_type = data["table"]["type"]
             loader = TABLE_LOADERS[table_type]
         except (yaml.YAMLError, KeyError, TypeError) as exc:

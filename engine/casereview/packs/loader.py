@@ -63,7 +63,7 @@ def default_rules_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "rules"
 
 
-class PackYamlLoader(yaml.SafeLoader):
+class PackYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available
     """Safe loader with YAML 1.2 booleans: `on`/`off`/`yes`/`no` stay strings (`on:` is a field)."""
 
 
@@ -77,8 +77,19 @@ for _first in "tTfF":
     )
 
 
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Line (1-based) of each node path in a YAML text, for error messages."""
+def parse_with_lines(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse once: the data, and the line (1-based) of each node path for error messages."""
+    loader = PackYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, _index_nodes(node)
+
+
+def _index_nodes(root: Any) -> dict[tuple[Any, ...], int]:
+    """Line (1-based) of each node path below `root`."""
     index: dict[tuple[Any, ...], int] = {}
 
     def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
@@ -91,7 +102,6 @@ def _line_index(text: str) -> dict[tuple[Any, ...], int]:
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
-    root = yaml.compose(text, Loader=PackYamlLoader)
     if root is not None:
         walk(root, ())
     return index
@@ -187,8 +197,7 @@ def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
         raise PackError([f"{path}:1 规则包必须是 UTF-8 编码的文本"]) from None
     try:
         _guard_pack_text(path, text)
-        data = yaml.load(text, Loader=PackYamlLoader)
-        index = _line_index(text)
+        data, index = parse_with_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -241,7 +241,7 @@ class StatuteTable(_Model):
 def _lines_of_clauses(text: str) -> list[int]:
     import yaml
 
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out: list[int] = []
     if root is None:
         return out
