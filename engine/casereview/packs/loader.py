@@ -201,7 +201,10 @@ def read_pack(path: Path) -> tuple[Pack, dict[tuple[Any, ...], int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise PackError([f"{path}:{line} YAML 语法错误：{getattr(exc, 'problem', exc)}"]) from None
+        problem = str(getattr(exc, "problem", exc))
+        if "nesting depth" in problem:  # libyaml's own limit
+            problem = f"嵌套层级过深（{problem}）"
+        raise PackError([f"{path}:{line} YAML 语法错误：{problem}"]) from None
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
