@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/casereview review casefiles/ --roster casefiles/roster.yaml -o out/ "$@"
+status=0
+.venv/bin/casereview review casefiles/ --roster casefiles/roster.yaml -o out/ "$@" || status=$?
+# 1 only means "findings at or above --fail-on": the job itself succeeded (see out/index.html)
+if [ "$status" -eq 1 ]; then status=0; fi
+exit "$status"
