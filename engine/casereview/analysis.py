@@ -18,17 +18,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .packs.tables.statute import BRANCH_LABELS
 from .review import CaseResult
 
 LEGAL_BASIS_LIKE_CASES = "《应急管理行政裁量权基准暂行规定》（应急管理部令第12号）第5条"
 FAILING_GRADE = "不合格"
-BRANCH_LABELS = {
-    "initial": "首次查处",
-    "overdue_uncorrected": "逾期未改正",
-    "refused_execution": "拒不执行",
-    "refused_correction": "拒不改正",
-    "accident": "发生生产安全事故",
-}
 
 
 @dataclass

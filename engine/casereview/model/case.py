@@ -41,6 +41,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
 
 
+def cite_article(law: str, article: int, paragraph: int | None = None, item: int | None = None) -> str:
+    """《法》第N条第N款第N项 — the one way citations are written."""
+    text = f"《{law}》第{article}条"
+    if paragraph:
+        text += f"第{paragraph}款"
+    if item:
+        text += f"第{item}项"
+    return text
+
+
 class LegalRef(Strict):
     """A citation: instrument, version, article, paragraph, item (法律依据，精确到条款项)."""
 
@@ -51,12 +61,7 @@ class LegalRef(Strict):
     item: StrictInt | None = Field(None, ge=1, description="项")
 
     def cite(self) -> str:
-        text = f"《{self.law}》第{self.article}条"
-        if self.paragraph:
-            text += f"第{self.paragraph}款"
-        if self.item:
-            text += f"第{self.item}项"
-        return text
+        return cite_article(self.law, self.article, self.paragraph, self.item)
 
 
 class Agency(Strict):

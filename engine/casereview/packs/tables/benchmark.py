@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...model.case import cite_article
 from ..conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
 from ..expanders import Tables, Variant, expander, table_loader
 from .statute import BRANCH_LABELS, TARGET_LABELS, yuan_text
@@ -165,12 +166,7 @@ class Clause(_Model):
     item: int | None = None
 
     def cite(self) -> str:
-        text = f"《{self.law}》第{self.article}条"
-        if self.paragraph:
-            text += f"第{self.paragraph}款"
-        if self.item:
-            text += f"第{self.item}项"
-        return text
+        return cite_article(self.law, self.article, self.paragraph, self.item)
 
 
 class Item(_Model):

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...model.case import cite_article
 from ..conditions import All, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
 from ..expanders import Tables, Variant, expander, table_loader
 from .benchmark import line_of
@@ -103,12 +104,9 @@ class Basis(_Model):
     inferred: bool = Field(False, description="清单未写明处罚依据，由违法行为推定")
 
     def cite(self) -> str:
-        text = f"《{self.law}》第{self.article}条"
-        if self.paragraph:
-            text += f"第{self.paragraph}款"
-        if self.item:
-            text += f"第{self.item}项"
-        return text + ("（推定）" if self.inferred else "")
+        return cite_article(self.law, self.article, self.paragraph, self.item) + (
+            "（推定）" if self.inferred else ""
+        )
 
 
 class ListItem(_Model):
