@@ -133,3 +133,19 @@ def test_broken_pack_is_refused_with_file_line_and_code(tmp_path, capsys):
     code, _, err = run(capsys, "rules", "--pack", str(pack))
     assert code == 2
     assert f"{pack}:3 BAD-001" in err and "未知字段 no_such_field" in err
+
+
+def test_a_parameter_is_defined_once_and_conflicting_redefinitions_are_refused(tmp_path, capsys):
+    from casereview.packs.loader import load_rulebook
+
+    book = load_rulebook()
+    assert "review_line_org" in book.parameters  # legal-review.yaml defines it, three-systems.yaml uses it
+    pack = tmp_path / "dup.yaml"
+    pack.write_text(
+        "pack: {id: dup, title: 重复参数, version: '1'}\nparameters:\n  review_line_org:\n"
+        "    description: 另一个取值\n    date_field: decided_on\n    values:\n"
+        "      - {value: 1, basis: [{instrument: x, verification: example}]}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "rules", "--pack", str(pack))
+    assert code == 2 and "参数 review_line_org 已在" in err

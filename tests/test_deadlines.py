@@ -9,13 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from casereview.derive.facts import derive
-from casereview.evaluate.findings import build_findings
 from casereview.evaluate.oracle import OracleEngine
-from casereview.load import read_document
-from casereview.model.case import CaseFile
-from casereview.model.roster import Roster
-from casereview.packs.examples import apply_example
+from casereview.packs.examples import review_example
 from casereview.packs.loader import load_rulebook
 from casereview.packs.schema import ExampleCase
 
@@ -33,12 +28,7 @@ def engine(book):
 
 
 def review(book, engine, base="general", **edits):
-    data = apply_example(read_document(RULES / "examples" / f"{base}.yaml").data, ExampleCase(**edits))
-    case = CaseFile.model_validate(data)
-    roster = Roster.model_validate(read_document(RULES / "examples" / "roster.yaml").data)
-    derived = derive(case, roster)
-    result = engine.evaluate(derived.facts)
-    findings = build_findings(book, result, derived.facts, derived.sources, "t", lambda _p: (None, None))
+    findings, derived, _ = review_example(book, ExampleCase(base=base, **edits), engine)
     case_fact = next(f for f in derived.facts if f["kind"] == "case")
     return findings, derived, case_fact
 

@@ -98,10 +98,16 @@ def _exit_code(results: list[CaseResult], fail_on: str) -> int:
     return EXIT_FINDINGS if worst >= threshold else EXIT_OK
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _case_paths(args: argparse.Namespace) -> list[Path]:
     paths = list(iter_case_paths(args.paths))
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
+    return paths
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = _case_paths(args)
+    if not paths:
         return EXIT_INPUT
     outcome = run_reviews(args, paths)
     if isinstance(outcome, int):
@@ -191,9 +197,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     if unknown or not wanted:
         print(f"未知的输出格式 {'、'.join(unknown)}，可选：{'、'.join(REVIEW_FORMATS)}", file=sys.stderr)
         return EXIT_INPUT
-    paths = list(iter_case_paths(args.paths))
+    paths = _case_paths(args)
     if not paths:
-        print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
         return EXIT_INPUT
     outcome = _stream_reviews(args, paths)
     if isinstance(outcome, int):

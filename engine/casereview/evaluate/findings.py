@@ -148,7 +148,7 @@ def build_findings(
         if source == "case" and rule.locate:
             field_path = rule.locate
         line, column = locate(field_path)
-        pack_params = book.packs[definition.pack_id].parameters
+        pack_params = book.parameters
         notes = _param_notes(book, pack_params, variant.context.get("_params", ()), fact)
         notes += [str(n) for n in variant.context.get("_notes", ())]
         findings.append(

@@ -132,7 +132,7 @@ def _parameters(
     book: RuleBook, pack_id: str, names: tuple[str, ...], fact: dict[str, Any], kind: str
 ) -> list[dict[str, Any]]:
     out = []
-    params = book.packs[pack_id].parameters
+    params = book.parameters
     for name in dict.fromkeys(names):
         param = params.get(name)
         if param is None:

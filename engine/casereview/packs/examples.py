@@ -13,8 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..derive.facts import derive
-from ..evaluate.findings import build_findings
+from ..derive.facts import Derived, derive
+from ..evaluate.findings import Finding, build_findings
+from ..evaluate.model import EvalResult
 from ..load import read_document
 from ..model.case import CaseFile
 from ..model.roster import Roster
@@ -75,12 +76,12 @@ class ExampleOutcome:
     note: str | None
 
 
-def run_example(
-    book: RuleBook, code: str, example: ExampleCase, expect_fail: bool, engine: Any
-) -> tuple[bool, str]:
+def review_example(
+    book: RuleBook, example: ExampleCase, engine: Any
+) -> tuple[list[Finding], Derived, EvalResult]:
+    """Apply an example to its base case and review it (no file, no location lookup)."""
     examples_dir = book.root / "examples"
-    base = _read_yaml(examples_dir / f"{example.base}.yaml")
-    data = apply_example(base, example)
+    data = apply_example(_read_yaml(examples_dir / f"{example.base}.yaml"), example)
     case = CaseFile.model_validate(data)
     roster = Roster.model_validate(_read_yaml(examples_dir / (example.roster or "roster.yaml")))
     derived = derive(case, roster)
@@ -88,6 +89,13 @@ def run_example(
     findings = build_findings(
         book, result, derived.facts, derived.sources, "example", lambda _p: (None, None)
     )
+    return findings, derived, result
+
+
+def run_example(
+    book: RuleBook, code: str, example: ExampleCase, expect_fail: bool, engine: Any
+) -> tuple[bool, str]:
+    findings, _derived, result = review_example(book, example, engine)
     hits = [f for f in findings if f.code == code]
     others = sorted({f.code for f in findings if f.code != code})
     if expect_fail:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from .compile import compile_rule
 from .compiled import CompiledRule
 from .expanders import Tables, load_tables
-from .schema import Pack, Rule
+from .schema import Pack, Parameter, Rule
 
 
 class PackError(Exception):
@@ -50,6 +50,7 @@ class RuleBook:
     tables: Tables
     version: str
     root: Path
+    parameters: dict[str, Parameter] = field(default_factory=dict)  # shared by every pack
 
     def by_rule_id(self) -> dict[str, CompiledRule]:
         return {c.rule_id: c for c in self.compiled}
@@ -248,6 +249,7 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
     rules: dict[str, RuleDef] = {}
     packs: dict[str, Pack] = {}
     digest = hashlib.sha256()
+    read: list[tuple[Path, Pack, dict[tuple[Any, ...], int]]] = []
     for path in files:
         digest.update(path.read_bytes())
         try:
@@ -256,6 +258,9 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
             problems.extend(exc.problems)
             continue
         packs[pack.pack.id] = pack
+        read.append((path, pack, index))
+    parameters = _shared_parameters(read, problems)
+    for path, pack, index in read:
         for i, rule in enumerate(pack.rules):
             line = _line_for(index, ("rules", i))
             where = f"{path}:{line} {rule.code}"
@@ -264,7 +269,7 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
                 problems.append(f"{where}：规则代码重复（已在 {other.file}:{other.line} 定义）")
                 continue
             try:
-                variants = compile_rule(rule, pack.parameters, tables)
+                variants = compile_rule(rule, parameters, tables)
             except ValueError as exc:
                 problems.append(f"{where}：{exc}")
                 continue
@@ -274,4 +279,18 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
     if problems:
         raise PackError(problems)
     compiled = [variant for definition in rules.values() for variant in definition.variants]
-    return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root)
+    return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters)
+
+
+def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:
+    """Parameters are one namespace across packs: a legal number is defined once, used anywhere."""
+    shared: dict[str, Parameter] = {}
+    where: dict[str, Path] = {}
+    for path, pack, index in read:
+        for name, param in pack.parameters.items():
+            if name in shared and shared[name] != param:
+                line = _line_for(index, ("parameters", name))
+                problems.append(f"{path}:{line} 参数 {name} 已在 {where[name]} 以不同取值定义")
+                continue
+            shared[name], where[name] = param, path
+    return shared
