@@ -82,3 +82,30 @@ def test_a_pattern_durable_cannot_hold_is_evaluated_exactly_in_python():
     )
     engine = _exact(CompiledRule("BIG-002", "BIG-002", "penalty", when))
     assert [r.rule_id for r in engine.outside] == ["BIG-002"]
+
+
+def test_cases_sharing_a_durable_state_stay_apart(durable, oracle, example_roster, root: Path):
+    """Cases run in shared durable states (CASES_PER_STATE): the same facts twice in a row fire
+    twice, and a clean case after a failing one finds nothing."""
+    from casereview.evaluate.durable_engine import CASES_PER_STATE
+
+    cases = [derive(CaseFile.model_validate(d), example_roster).facts for d in generate_cases(40)]
+    failing = next(f for f in cases if oracle.evaluate(f).matches)
+    clean = derive(load_case(root / "rules" / "examples" / "general.yaml")[0], example_roster).facts
+    assert not oracle.evaluate(clean).matches
+    expected = oracle.evaluate(failing).sorted_matches()
+    for _ in range(CASES_PER_STATE + 3):  # crosses a state boundary
+        assert durable.evaluate(failing).sorted_matches() == expected
+        assert durable.evaluate(clean).sorted_matches() == []
+
+
+def test_a_case_that_fails_inside_durable_does_not_leak_into_the_next(durable, oracle, example_roster):
+    import pytest
+
+    facts = derive(CaseFile.model_validate(next(iter(generate_cases(1)))), example_roster).facts
+    expected = oracle.evaluate(facts).sorted_matches()
+    durable.evaluate(facts)
+    too_wide = [{"kind": "case", "fid": "x", **{f"p{i}": i for i in range(300)}}]
+    with pytest.raises(ValueError):
+        durable.evaluate(too_wide)
+    assert durable.evaluate(facts).sorted_matches() == expected

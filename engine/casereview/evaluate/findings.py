@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from ..derive.vocabulary import fields_of
 from ..model import enums
-from ..packs.conditions import fields_read
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
 from .model import EvalResult
@@ -138,7 +137,7 @@ def build_findings(
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
         context = {k: v for k, v in variant.context.items() if not k.startswith("_")}
-        read = sorted(f for f in fields_read(variant.when) if f in fact)
+        read = sorted(f for f in variant.fields if f in fact)
         # only the fields the message names or the rule reads are shown (display() is per field)
         wanted = _placeholders(rule.message).union(read)
         shown = {k: display(k, fact[k], kind) for k in wanted if k in fact}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import Cond
+from .conditions import Cond, fields_read
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,8 @@ class CompiledRule:
     kind: str
     when: Cond
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @functools.cached_property
+    def fields(self) -> frozenset[str]:
+        """Every field the condition reads (computed once: findings quote them for each match)."""
+        return frozenset(fields_read(self.when))

@@ -53,7 +53,10 @@ class RuleBook:
     parameters: dict[str, Parameter] = field(default_factory=dict)  # shared by every pack
 
     def by_rule_id(self) -> dict[str, CompiledRule]:
-        return {c.rule_id: c for c in self.compiled}
+        index = self.__dict__.get("_by_rule_id")
+        if index is None or len(index) != len(self.compiled):  # built once per book, not per case
+            index = self.__dict__["_by_rule_id"] = {c.rule_id: c for c in self.compiled}
+        return index
 
 
 def default_rules_dir() -> Path:
