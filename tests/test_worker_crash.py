@@ -52,3 +52,25 @@ def test_a_worker_killed_once_is_replaced_and_the_case_rerun_on_durable(
     rerun = results[5]
     assert any("重新评查" in n for n in rerun.notes) and rerun.engine == "durable"
     assert (tmp_path / "killed-once").exists()  # the worker really died (SIGKILL)
+
+
+def test_a_crash_inside_a_chunk_reruns_only_that_chunk_and_loses_nothing(
+    tmp_path, book, profile, example_roster, monkeypatch
+):
+    paths = _batch(tmp_path, 20)
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "case-09")
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ONCE", str(tmp_path / "killed-once"))
+    factory = partial(make_context, book, profile, example_roster, "durable")
+    fallback = make_context(book, profile, example_roster, "oracle")
+    results = list(runner.review_paths(paths, factory, fallback, workers=2, window=8, chunk=4))
+    assert [r.file for r in results] == [str(p) for p in paths]
+    assert all(r.status == "reviewed" and r.engine == "durable" for r in results)
+    rerun = [i for i, r in enumerate(results) if any("重新评查" in n for n in r.notes)]
+    assert 9 in rerun and set(rerun) <= set(range(0, 20))
+    assert [i for i in range(8, 12) if i not in rerun] == []  # the whole chunk holding case-09
+    assert (tmp_path / "killed-once").exists()
+
+
+def test_chunks_are_small_for_small_batches():
+    assert runner.chunk_size(20, 2) == 1
+    assert 1 < runner.chunk_size(10_000, 2) <= 16

@@ -48,17 +48,31 @@ def oracle_context(ctx: ReviewContext) -> ReviewContext:
     return ReviewContext(ctx.book, ctx.profile, OracleEngine(ctx.book.compiled), ctx.roster, ctx.calendar)
 
 
+def _review_chunk(paths: list[str]) -> list[CaseResult]:
+    return [_review_in_worker(path) for path in paths]
+
+
+def chunk_size(n_paths: int, workers: int) -> int:
+    """Files per task: one task per file costs ~0.3 ms of queueing and pickling in the parent,
+    which competes with the workers; a few dozen tasks per worker keep the load balanced."""
+    return max(1, min(16, n_paths // (workers * 32)))
+
+
 def review_paths(
     paths: list[Path],
     make_context: Callable[[], ReviewContext],
     fallback: ReviewContext,
     workers: int | None = None,
     window: int = 256,
+    chunk: int | None = None,
 ) -> Iterator[CaseResult]:
-    """Yield one result per path, in order, with at most `window` files in flight (flat memory)."""
+    """Yield one result per path, in order, with at most `window` files in flight (flat memory);
+    files go to the workers `chunk` at a time (default: `chunk_size`)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
+    size = chunk or chunk_size(len(paths), workers)
     mp = multiprocessing.get_context("fork")
-    pending = deque(enumerate(map(str, paths)))
+    names = list(map(str, paths))
+    pending = deque(range(0, len(names), size))  # each task: the files names[start:start + size]
     done: dict[int, CaseResult] = {}
     next_out = 0
     suspects: list[tuple[int, str]] = []
@@ -67,32 +81,33 @@ def review_paths(
         return ProcessPoolExecutor(workers, mp_context=mp, initializer=_init_worker, initargs=(make_context,))
 
     pool = make_pool()
-    in_flight: dict[int, tuple[str, Future[CaseResult]]] = {}
+    in_flight: dict[int, Future[list[CaseResult]]] = {}
     try:
         while pending or in_flight or suspects:
             for index, path in suspects:
                 # a pool broke: re-run the files it held one at a time, each in its own process
                 done[index] = _isolated(path, make_context, fallback, mp)
             suspects = []
-            while pending and len(in_flight) < window:
-                index, path = pending.popleft()
-                in_flight[index] = (path, pool.submit(_review_in_worker, path))
+            while pending and len(in_flight) * size < window:
+                start = pending.popleft()
+                in_flight[start] = pool.submit(_review_chunk, names[start : start + size])
             if not in_flight:
                 while next_out in done:
                     yield done.pop(next_out)
                     next_out += 1
                 continue
-            index = min(in_flight)
-            path, future = in_flight[index]
+            start = min(in_flight)
             try:
-                done[index] = future.result()
-                del in_flight[index]
+                results = in_flight[start].result()
+                done.update(enumerate(results, start))
+                del in_flight[start]
             except BrokenProcessPool:
-                for i, (p, f) in sorted(in_flight.items()):
-                    if f.done() and not f.cancelled() and f.exception() is None:
-                        done[i] = f.result()
+                for first, future in sorted(in_flight.items()):
+                    chunk = names[first : first + size]
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        done.update(enumerate(future.result(), first))
                     else:
-                        suspects.append((i, p))
+                        suspects.extend((first + i, p) for i, p in enumerate(chunk))
                 in_flight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = make_pool()
