@@ -18,6 +18,7 @@ from . import __version__
 from .load import CASE_SUFFIXES, InputRejected, load_roster
 from .model.case import CaseFile
 from .model.roster import Roster
+from .packs.bookcache import load_rulebook_cached
 from .packs.conditions import describe
 from .packs.loader import PackError, RuleBook, load_rulebook
 from .packs.schema import SEVERITY_LABELS, SEVERITY_RANK, VERIFICATION_LABELS
@@ -139,7 +140,7 @@ def _progress(done: int, total: int, name: str) -> None:
 def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
     """Like run_reviews, but yields results as they arrive (in input order)."""
     try:
-        book = load_rulebook(args.rules, extra=args.pack)
+        book = load_rulebook_cached(args.rules, extra=args.pack)
         profile = load_profile(args.profile)
     except (PackError, ValueError) as exc:
         print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
@@ -374,7 +375,12 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pack", type=Path, action="append", default=[], help="追加规则包文件")
 
 
-def build_parser() -> argparse.ArgumentParser:
+REVIEW_COMMANDS = ("check", "review", "schema")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; for `check`/`review`/`schema` the maintainer commands (jinja2, openpyxl
+    and their modules) are not loaded: a one-file check is started on every save."""
     parser = argparse.ArgumentParser(prog="casereview", description="应急管理行政处罚案卷评查")
     parser.add_argument("--version", action="version", version=f"casereview {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -414,14 +420,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code")
     _add_rule_options(explain)
     explain.set_defaults(func=cmd_explain)
-    from . import maintain
+    if command not in REVIEW_COMMANDS:
+        from . import maintain
 
-    maintain.register(sub)
+        maintain.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     return args.func(args)
 
 

@@ -47,8 +47,11 @@ class LabelledEnum(str, Enum):  # noqa: UP042 - str mix-in keeps the functional 
         return self.value
 
 
-def labelled(name: str, members: dict[str, str]) -> type[LabelledEnum]:
-    """Build a LabelledEnum from {code: 中文标签}."""
-    enum_cls = LabelledEnum(name, {code: code for code in members})  # type: ignore[call-overload]
+ENUMS_MODULE = "casereview.model.enums"
+
+
+def labelled(name: str, members: dict[str, str], module: str = ENUMS_MODULE) -> type[LabelledEnum]:
+    """Build a LabelledEnum from {code: 中文标签} (defined as `module.name`, so it pickles)."""
+    enum_cls = LabelledEnum(name, {code: code for code in members}, module=module)  # type: ignore[call-overload]
     enum_cls._labels = dict(members)
     return enum_cls

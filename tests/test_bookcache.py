@@ -1,0 +1,78 @@
+"""The compiled rule-book cache: served when nothing changed, rebuilt when anything did."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from casereview.packs import bookcache
+from casereview.packs.loader import PackError
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("CASEREVIEW_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    return rules
+
+
+def _count_loads(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = bookcache.load_rulebook
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bookcache, "load_rulebook", counting)
+    return calls
+
+
+def test_second_load_comes_from_the_cache_and_equals_the_first(cache, monkeypatch):
+    calls = _count_loads(monkeypatch)
+    first = bookcache.load_rulebook_cached(cache)
+    second = bookcache.load_rulebook_cached(cache)
+    assert len(calls) == 1
+    assert second.version == first.version
+    assert [c.rule_id for c in second.compiled] == [c.rule_id for c in first.compiled]
+    assert second.compiled[0].when == first.compiled[0].when
+
+
+def test_an_edited_pack_is_reloaded(cache, monkeypatch):
+    calls = _count_loads(monkeypatch)
+    before = bookcache.load_rulebook_cached(cache)
+    pack = cache / "packs" / "certificates.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8").replace("title:", "title: 改 ", 1), encoding="utf-8")
+    after = bookcache.load_rulebook_cached(cache)
+    assert len(calls) == 2 and after.version != before.version
+
+
+def test_a_corrupt_cache_file_falls_back_to_loading(cache, monkeypatch):
+    bookcache.load_rulebook_cached(cache)
+    for path in bookcache.cache_folder().glob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    calls = _count_loads(monkeypatch)
+    assert bookcache.load_rulebook_cached(cache).compiled
+    assert len(calls) == 1
+
+
+def test_broken_packs_are_reported_every_time_never_cached(cache):
+    (cache / "packs" / "broken.yaml").write_text("pack: {id: broken}\nrules: [1]\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(PackError):
+            bookcache.load_rulebook_cached(cache)
+    assert not list(bookcache.cache_folder().glob("*.pickle"))
+
+
+def test_no_cache_setting_bypasses_it(cache, monkeypatch):
+    monkeypatch.setenv("CASEREVIEW_NO_CACHE", "1")
+    calls = _count_loads(monkeypatch)
+    bookcache.load_rulebook_cached(cache)
+    bookcache.load_rulebook_cached(cache)
+    assert len(calls) == 2 and not bookcache.cache_folder().exists()
