@@ -4,15 +4,18 @@
     python bench/run.py --full         # also peak RSS for N=100,000
     python bench/run.py -n 2000 --runs 1 --corpus-dir /tmp/c   # a smoke run
 
+Two corpora of N files each from the same generator and seed: all YAML, and all JSON.
 Rows:
  (a) parse floor: read + parse the same files (PyYAML CSafeLoader / json), 2-process fork pool;
- (b) `casereview check DIR --format json --roster …` end to end (subprocess, stdout → /dev/null);
- (c) `casereview review DIR -o OUT` (HTML + Excel reports) if that command exists;
+ (b) `casereview review DIR -o OUT --format json --roster …` end to end (subprocess), per format,
+     and (b)/(a) per format; (b') the same with a warm result cache;
+ (c) `casereview review DIR -o OUT` with the HTML and Excel reports (YAML corpus);
  (d) rule engine alone on pre-derived facts: cases/s on one core, durable and oracle;
  (e) `casereview check ONE_FILE` cold process wall time;
  (f) peak RSS summed over the process tree (sampled from /proc every 20 ms) for (b) at N and,
      with --full, at 100,000.
-The tree benchmarked is the checkout this file lives in (PYTHONPATH=<checkout>/engine).
+The tree benchmarked is the checkout this file lives in (PYTHONPATH=<checkout>/engine), byte-compiled
+first as an installed package is (pip writes .pyc files at install time).
 """
 
 from __future__ import annotations
@@ -45,9 +48,9 @@ CLI = [sys.executable, "-m", "casereview.cli"]
 # ---------------------------------------------------------------- corpus
 
 
-def ensure_corpus(directory: Path, n: int, seed: int) -> list[Path]:
+def ensure_corpus(directory: Path, n: int, seed: int, json_share: float = 0.3) -> list[Path]:
     marker = directory / ".corpus.json"
-    want = {"n": n, "seed": seed}
+    want = {"n": n, "seed": seed, "json_share": json_share}
     if marker.exists() and json.loads(marker.read_text()) == want:
         return sorted(
             p for p in directory.iterdir() if p.suffix in (".yaml", ".json") and not p.name.startswith(".")
@@ -57,7 +60,7 @@ def ensure_corpus(directory: Path, n: int, seed: int) -> list[Path]:
             if p.suffix in (".yaml", ".json"):
                 p.unlink()
     t = time.perf_counter()
-    paths = write_corpus(directory, n, seed)
+    paths = write_corpus(directory, n, seed, json_share)
     marker.write_text(json.dumps(want))
     mb = sum(p.stat().st_size for p in paths) / 1e6
     print(f"# corpus: {n} files, {mb:.1f} MB, written in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -176,9 +179,7 @@ def engine_rates(n: int, runs: int) -> dict[str, float]:
 # ---------------------------------------------------------------- main
 
 
-def has_review_command() -> bool:
-    proc = subprocess.run([*CLI, "review", "--help"], capture_output=True, env=ENV)
-    return proc.returncode == 0
+PARSER = {"YAML": "CSafeLoader", "JSON": "json.loads"}
 
 
 def machine() -> str:
@@ -213,56 +214,61 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     n, runs = args.n, args.runs
-    corpus = args.corpus_dir / f"n{n}"
-    paths = ensure_corpus(corpus, n, args.seed)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "engine")], check=True)
+    corpora = {
+        "YAML": ensure_corpus(args.corpus_dir / f"yaml-n{n}", n, args.seed, json_share=0.0),
+        "JSON": ensure_corpus(args.corpus_dir / f"json-n{n}", n, args.seed, json_share=1.0),
+    }
     rows: list[tuple[str, str, str]] = []
+    ratios: dict[str, float] = {}
+    out = args.corpus_dir / "review-out"
+    review_rss = 0
+    for label, paths in corpora.items():
+        corpus = paths[0].parent
+        floor = statistics.median(parse_floor(paths) for _ in range(runs))
+        rows.append(
+            (
+                f"(a) parse floor, {label}: read + {PARSER[label]}, 2 processes",
+                fmt_s(floor),
+                f"{n / floor:,.0f} files/s",
+            )
+        )
+        json_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--format", "json"]
+        json_cmd += ["--roster", str(ROSTER), "--no-cache"]
+        measured = [run_measured(json_cmd) for _ in range(runs)]
+        wall = statistics.median(m[0] for m in measured)
+        review_rss = max(review_rss, *(m[1] for m in measured))
+        ratios[label] = wall / floor
+        rows.append(
+            (
+                f"(b) `review DIR --format json`, {label}, end to end",
+                fmt_s(wall),
+                f"{n / wall:,.0f} files/s; (b)/(a) = {wall / floor:.2f}×",
+            )
+        )
 
-    floor = statistics.median(parse_floor(paths) for _ in range(runs))
-    rows.append(
-        ("(a) parse floor: read + CSafeLoader/json, 2 processes", fmt_s(floor), f"{n / floor:,.0f} files/s")
-    )
-
-    check_cmd = [*CLI, "check", str(corpus), "--format", "json", "--roster", str(ROSTER), "--no-cache"]
-    measured = [run_measured(check_cmd) for _ in range(runs)]
-    check_wall = statistics.median(m[0] for m in measured)
-    check_rss = max(m[1] for m in measured)
-    rows.append(
-        ("(b) `check DIR --format json` end to end", fmt_s(check_wall), f"{n / check_wall:,.0f} files/s")
-    )
-
+    yaml_corpus = corpora["YAML"][0].parent
     cache_dir = args.corpus_dir / "cache"
     shutil.rmtree(cache_dir, ignore_errors=True)
-    cached_cmd = [
-        *CLI,
-        "check",
-        str(corpus),
-        "--format",
-        "json",
-        "--roster",
-        str(ROSTER),
-        "--cache-dir",
-        str(cache_dir),
-    ]
+    cached_cmd = [*CLI, "review", str(yaml_corpus), "-o", str(out), "--format", "json"]
+    cached_cmd += ["--roster", str(ROSTER), "--cache-dir", str(cache_dir)]
     run_measured(cached_cmd)  # fill the cache
     warm = statistics.median(run_measured(cached_cmd)[0] for _ in range(runs))
     rows.append(
-        ("(b') the same, unchanged files, warm result cache", fmt_s(warm), f"{n / warm:,.0f} files/s")
+        ("(b') the same (YAML), unchanged files, warm result cache", fmt_s(warm), f"{n / warm:,.0f} files/s")
     )
 
-    if has_review_command():
-        out = args.corpus_dir / "review-out"
-        review_cmd = [*CLI, "review", str(corpus), "-o", str(out), "--roster", str(ROSTER), "--no-cache"]
-        rmeasured = [run_measured(review_cmd) for _ in range(runs)]
-        review_wall = statistics.median(m[0] for m in rmeasured)
-        rows.append(
-            ("(c) `review DIR -o OUT` (HTML + Excel)", fmt_s(review_wall), f"{n / review_wall:,.0f} files/s")
+    full_cmd = [*CLI, "review", str(yaml_corpus), "-o", str(out), "--roster", str(ROSTER), "--no-cache"]
+    rmeasured = [run_measured(full_cmd) for _ in range(runs)]
+    full_wall = statistics.median(m[0] for m in rmeasured)
+    full_rss = max(m[1] for m in rmeasured)
+    rows.append(
+        (
+            "(c) `review DIR` with HTML + Excel + JSON (YAML)",
+            fmt_s(full_wall),
+            f"{n / full_wall:,.0f} files/s",
         )
-        review_rss = max(m[1] for m in rmeasured)
-    else:
-        rows.append(
-            ("(c) `review DIR -o OUT` (HTML + Excel)", "not available", "no `review` command in this tree")
-        )
-        review_rss = None
+    )
 
     rates = engine_rates(args.engine_cases, runs)
     rows.append(
@@ -276,41 +282,55 @@ def main(argv: list[str] | None = None) -> int:
         ("(d) engine alone, oracle (pre-derived facts, 1 core)", f"{rates['oracle']:,.0f} cases/s", "")
     )
 
-    one = paths[0]
+    one = corpora["YAML"][0]
     cold = statistics.median(
         run_measured([*CLI, "check", str(one), "--roster", str(ROSTER), "--no-cache"])[0]
         for _ in range(max(runs, 3))
     )
-    rows.append(("(e) `check ONE_FILE` cold process", fmt_s(cold), one.name))
+    rows.append(("(e) `check ONE_FILE` cold process", fmt_s(cold), f"{one.name}; rule book cache warm"))
 
-    rows.append((f"(f) peak RSS, `check` N={n:,} (sum over processes)", f"{check_rss / 1024:,.0f} MB", ""))
-    if review_rss is not None:
-        rows.append(
-            (f"(f) peak RSS, `review` N={n:,} (sum over processes)", f"{review_rss / 1024:,.0f} MB", "")
+    rows.append(
+        (
+            f"(f) peak RSS, `review --format json` N={n:,}",
+            f"{review_rss / 1024:,.0f} MB",
+            "sum over processes",
         )
+    )
+    rows.append(
+        (f"(f) peak RSS, `review` HTML + Excel N={n:,}", f"{full_rss / 1024:,.0f} MB", "sum over processes")
+    )
     if args.full:
-        big = args.corpus_dir / "n100000"
-        ensure_corpus(big, 100_000, args.seed)
+        big = ensure_corpus(args.corpus_dir / "yaml-n100000", 100_000, args.seed, json_share=0.0)[0].parent
         wall, rss, _ = run_measured(
-            [*CLI, "check", str(big), "--format", "json", "--roster", str(ROSTER), "--no-cache"]
+            [
+                *CLI,
+                "review",
+                str(big),
+                "-o",
+                str(out),
+                "--format",
+                "json",
+                "--roster",
+                str(ROSTER),
+                "--no-cache",
+            ]
         )
         rows.append(
             (
-                "(f) peak RSS, `check` N=100,000 (sum over processes)",
+                "(f) peak RSS, `review --format json` N=100,000",
                 f"{rss / 1024:,.0f} MB",
                 f"1 run, {wall:.0f} s",
             )
         )
     else:
-        rows.append(("(f) peak RSS, `check` N=100,000", "skipped (--quick)", "run with --full"))
+        rows.append(("(f) peak RSS, N=100,000", "skipped (--quick)", "run with --full"))
 
-    ratio = check_wall / floor
     print(f"\nMachine: {machine()}; N={n:,}; medians of {runs} runs\n")
     print("| measurement | result | notes |")
     print("|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")
-    print(f"\n(b)/(a) = {ratio:.1f}× the parse floor")
+    print("\n" + "; ".join(f"(b)/(a) {label} = {r:.2f}×" for label, r in ratios.items()))
     print(f"\nbench wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

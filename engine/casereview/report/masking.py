@@ -11,9 +11,12 @@ from typing import Any
 
 _ID = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{3})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_CANDIDATE = re.compile(r"\d{11}")  # both patterns contain 11 digits in a row
 
 
 def mask(text: str) -> str:
+    if len(text) < 11 or not _CANDIDATE.search(text):  # most strings: codes, dates, short messages
+        return text
     text = _ID.sub(lambda m: m[1] + "*" * 10 + m[2], text)
     return _MOBILE.sub(lambda m: m[1] + "****" + m[2], text)
 
