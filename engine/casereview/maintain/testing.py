@@ -199,9 +199,13 @@ def _about(fact: dict[str, Any], item: Any) -> bool:
 
 
 def tier_coverage(book: RuleBook, facts_by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, bool]:
-    """Each benchmark tier → whether some penalty/violation fact about its item falls in it."""
+    """Each benchmark tier → whether some penalty/violation fact about its item falls in it.
+
+    A review tier counts as exercised when a fact would give BM-009 for it: the decision states
+    it, or the facts fit none of the item's checkable tiers."""
     try:
         from ..packs.tables.benchmark import tier_condition
+        from ..packs.tables.benchmark_review import review_tier_hit
     except ImportError:
         return {}
     facts = [*facts_by_kind.get("penalty", []), *facts_by_kind.get("violation", [])]
@@ -213,10 +217,13 @@ def tier_coverage(book: RuleBook, facts_by_kind: dict[str, list[dict[str, Any]]]
                 if tier.unverified:
                     continue
                 try:
-                    cond = tier_condition(table, item, tier)
+                    if tier.review:
+                        cond = review_tier_hit(table, item, tier)
+                    else:
+                        cond = tier_condition(table, item, tier)
                 except Exception:
                     continue
-                key = f"{table.id} {item.id} 第{tier.tier}阶次"
+                key = f"{table.id} {item.id} 第{tier.tier}阶次" + ("（待人工评查）" if tier.review else "")
                 out[key] = any(_safe_holds(cond, f) for f in relevant)
     return out
 
