@@ -63,3 +63,24 @@ def test_installed_package_reviews_a_case_outside_the_checkout(wheel: Path, tmp_
     )
     assert run.returncode == 0, run.stderr
     assert "未发现问题" in run.stdout
+
+
+def test_installed_package_runs_rules_test_with_pack_cases(wheel: Path, tmp_path: Path):
+    """The wheel ships `rules/` (with rules/examples/cases/) but not casefiles/: pack example
+    cases inside rules/ run, the ones pointing at ../../casefiles/ are skipped with a note."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "casereview" / "_data" / "rules" / "examples" / "cases" / "bm-review-tier.yaml").is_file()
+    code = (
+        "import sys; from casereview.cli import main; sys.exit(main(['rules', 'test', '--engine', 'oracle']))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "示例案卷 4 个，跳过 3 个" in run.stdout
+    assert "跳过 案卷 [certificates]" in run.stdout and "失败 0" in run.stdout

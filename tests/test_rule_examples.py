@@ -42,3 +42,19 @@ def test_base_example_cases_are_clean(book, oracle, example_roster, root):
         case, _ = load_case(root / "rules" / "examples" / name)
         result = oracle.evaluate(derive(case, example_roster).facts)
         assert not result.matches, f"{name} 应当没有问题，实际触发：{result.matches}"
+
+
+PACK_CASES = [
+    pytest.param(ref, id=f"{ref.pack_id}-{ref.index}-{ref.path.name}") for ref in BOOK.example_cases
+]
+
+
+@pytest.mark.parametrize("engine_name", ["oracle", "durable"])
+@pytest.mark.parametrize("ref", PACK_CASES)
+def test_pack_example_case(ref, engine_name, oracle, durable, profile):
+    """The real case files packs point to (`pack.example_cases`), reviewed as `check` would."""
+    from casereview.maintain.pack_cases import run_case_ref
+
+    engine = oracle if engine_name == "oracle" else durable
+    outcomes = run_case_ref(BOOK, ref, engine, profile)
+    assert outcomes and all(o.ok for o in outcomes), [o.detail for o in outcomes if not o.ok]

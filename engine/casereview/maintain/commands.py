@@ -95,12 +95,15 @@ def register(sub: Any) -> None:
         rules = sub.add_parser("rules", help="规则维护")
     rsub = _adopt_positional_choices(rules) or _sub_action(rules, "rules_command")
 
-    test = rsub.add_parser("test", help="运行每条规则的示例（像测试一样），可选统计覆盖情况")
+    test = rsub.add_parser(
+        "test", help="运行每条规则的示例及规则包指向的示例案卷（像测试一样），可选统计覆盖情况"
+    )
     _rules_option(test)
     test.add_argument("--engine", choices=["durable", "oracle", "both"], default="both")
     test.add_argument("--cases", type=Path, default=None, help="覆盖统计所用案卷文件夹（默认 casefiles/）")
     test.add_argument("--coverage", action="store_true", help="列出从未被示例或案卷触发的规则、变体和阶次")
     test.add_argument("--code", action="append", default=None, help="只测试这些规则代码")
+    test.add_argument("--profile", type=Path, default=None, help="评查标准（示例案卷期望的等次据此计算）")
     test.set_defaults(func=cmd_test)
 
     from . import docs as _docs
@@ -135,11 +138,12 @@ def add_explain_options(explain: argparse.ArgumentParser) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from ..score.profile import load_profile
+    from .pack_cases import pack_case_fact_sets
     from .testing import (
         ENGINE_LABELS,
         case_fact_sets,
         coverage,
-        describe_outcome,
         durable_available,
         example_fact_sets,
         render_coverage,
@@ -149,24 +153,30 @@ def cmd_test(args: argparse.Namespace) -> int:
     book = _load(args)
     if book is None:
         return EXIT_INPUT
+    try:
+        profile = load_profile(args.profile)
+    except ValueError as exc:
+        print(f"评查标准无法加载：\n{exc}", file=sys.stderr)
+        return EXIT_INPUT
     engines = ["oracle", "durable"] if args.engine == "both" else [args.engine]
     if "durable" in engines and not durable_available():
         print("durable_rules 不可用，只用参照引擎（oracle）运行", file=sys.stderr)
         engines = ["oracle"]
     failed = 0
-    for report in run_tests(book, engines, args.code):
+    for report in run_tests(book, engines, args.code, profile=profile):
         print(f"[{ENGINE_LABELS[report.engine]}]")
-        for o in report.failures:
-            print(f"  失败 {describe_outcome(o)}")
-        print(f"  通过 {report.passed}，失败 {len(report.failures)}")
-        failed += len(report.failures)
+        for line in report.lines():
+            print(f"  {line}")
+        failed += report.n_failed
     if args.coverage:
         cases = args.cases or Path("casefiles")
         fact_sets = example_fact_sets(book)
-        errors: list[str] = []
+        more, errors = pack_case_fact_sets(book)
+        fact_sets += more
         if cases.is_dir():
-            more, errors = case_fact_sets(cases)
+            more, folder_errors = case_fact_sets(cases)
             fact_sets += more
+            errors += folder_errors
         else:
             errors.append(f"案卷文件夹 {cases} 不存在，只统计规则示例")
         for line in render_coverage(coverage(book, fact_sets, errors)):

@@ -14,6 +14,7 @@ from ..packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
 from .explain import simplify, words
 
 DIGITS = "零一二三四五六七八九"
+REVIEW_EXPANDER = "benchmark_review_tier"  # rules that list review tiers (BM-009)
 
 
 def int_to_cn(n: int) -> str:
@@ -70,6 +71,10 @@ padding:.5em 1em;white-space:pre-wrap}code{background:#eee}</style></head><body>
 <h2>条件</h2>{% for c in r.conditions %}<p>{% if c.rule_id %}<code>{{ c.rule_id }}</code>：{% endif %}
 <code>{{ c.text }}</code></p>{% endfor %}
 <h2>提示模板</h2><p>{{ r.message }}</p>
+{% if r.review_tiers %}<h2>待人工评查的阶次</h2>
+{% for t in r.review_tiers %}<p>{{ t.table }} {{ t.item }} 第{{ t.tier }}阶次：
+适用条件「{{ t.condition }}」</p>
+{% endfor %}{% endif %}
 <h2>示例</h2>
 {% for e in r.examples %}<p>{{ e.kind }} {{ e.index }}：基础案卷 {{ e.base }}{% if e.note %}，{{ e.note }}
 {% endif %}</p>
@@ -84,7 +89,15 @@ text-align:left}</style></head><body>
 <table><tr><th>代码</th><th>标题</th><th>严重程度</th><th>评分项</th><th>规则包</th></tr>
 {% for r in rules %}<tr><td><a href="{{ r.code }}.html">{{ r.code }}</a></td><td>{{ r.title }}</td>
 <td>{{ r.severity }}</td><td>{{ r.item or '' }}</td><td>{{ r.pack }}</td></tr>{% endfor %}
-</table></body></html>
+</table>
+{% if review_tiers %}<h2 id="review-tiers">待人工评查的裁量阶次（适用条件尚未写成可检查的条件）</h2>
+<p>适用这些阶次（或事实不属于该事项任何可核对阶次）的案件列为待人工评查
+{%- if review_rules %}（{% for c in review_rules %}<a href="{{ c }}.html">{{ c }}</a>
+{%- endfor %}）{% endif %}。</p>
+<table><tr><th>基准表</th><th>事项</th><th>阶次</th><th>适用条件原文</th><th>阶次原文</th></tr>
+{% for t in review_tiers %}<tr><td>{{ t.table }}</td><td>{{ t.item }} {{ t.title }}</td>
+<td>第{{ t.tier }}阶次</td><td>{{ t.condition }}</td><td>{{ t.text }}</td></tr>{% endfor %}</table>{% endif %}
+</body></html>
 """
 
 
@@ -92,6 +105,7 @@ def rule_pages(book: Any, profile: Any, statutes: Path | None = None) -> list[di
     import yaml
 
     out = []
+    pending = pending_tiers(book)
     for code, d in sorted(book.rules.items()):
         rule = d.rule
         item = profile.item_for(code) if profile else None
@@ -145,9 +159,27 @@ def rule_pages(book: Any, profile: Any, statutes: Path | None = None) -> list[di
                 "conditions": conds,
                 "message": rule.message,
                 "examples": examples,
+                "review_tiers": pending if rule.expand == REVIEW_EXPANDER else [],
             }
         )
     return out
+
+
+def pending_tiers(book: Any) -> list[dict[str, Any]]:
+    """Benchmark tiers whose condition is still Chinese text (review tiers), for the index page."""
+    from ..packs.tables.benchmark_review import review_tiers
+
+    return [
+        {
+            "table": table.id,
+            "item": item.id,
+            "title": item.title,
+            "tier": tier.tier,
+            "condition": tier.condition_text,
+            "text": tier.text,
+        }
+        for table, item, tier in review_tiers(book.tables)
+    ]
 
 
 def write_docs(book: Any, profile: Any, out: Path, statutes: Path | None = None) -> list[Path]:
@@ -161,7 +193,13 @@ def write_docs(book: Any, profile: Any, out: Path, statutes: Path | None = None)
         path.write_text(page.render(r=r), encoding="utf-8")
         written.append(path)
     index = out / "index.html"
-    index.write_text(env.from_string(INDEX).render(rules=pages, version=book.version), encoding="utf-8")
+    html = env.from_string(INDEX).render(
+        rules=pages,
+        version=book.version,
+        review_tiers=pending_tiers(book),
+        review_rules=sorted(c for c, d in book.rules.items() if d.rule.expand == REVIEW_EXPANDER),
+    )
+    index.write_text(html, encoding="utf-8")
     return [index, *written]
 
 

@@ -8,14 +8,17 @@ publish benchmarks, one row per tier, on sheet 「裁量基准」:
 
 Optional columns: 事项编号 (else numbered from 处罚依据: 第九十九条第一项 → <基准编号>-99-1),
 条件（规则写法） (a condition a maintainer wrote: `range: {...}` or `when: ...`; wins over the
-parsed 适用条件), 阶次备注, 推测（原文未见）. Optional sheets written by `export` and read back:
-基准信息 (source: 字段 | 值, values in YAML), 事项 (clause and note per item), 变量, 豁免.
+parsed 适用条件), 阶次备注, 推测（原文未见）, 待编写条件 (是 = keep this tier as a review tier even
+if its text could be parsed; `export` writes it for review tiers so the round trip is exact).
+Optional sheets written by `export` and read back: 基准信息 (source: 字段 | 值, values in YAML),
+事项 (clause and note per item), 变量, 豁免.
 
 Amounts "2万元以上3万元以下" / "处1万元" / "十万元以下" / "0.5万元" / "1千元" become [最低, 最高]
 bands per branch (首次/逾期未改正/拒不改正…) and target (单位/个人). A row whose amounts cannot be
 read is reported and left out. A 适用条件 the importer cannot turn into a condition is kept as
-text: the tier gets `when: false` and `unverified: true` (no check is generated) and its note
-starts with 【待编写条件】 until a maintainer writes the condition.
+text: the tier becomes a review tier (`review: true`, `condition_text:` the text, no `when`), and
+a case that may fall in it is listed for a human (BM-009) until a maintainer writes the
+condition in 条件（规则写法）. (`unverified` stays reserved for tiers not seen in the source.)
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ COLUMNS = [
     "条件（规则写法）",
     "阶次备注",
     "推测（原文未见）",
+    "待编写条件",
 ]
 BRANCH_CN = {
     "initial": "首次查处",
@@ -98,7 +102,10 @@ class ImportReport:
         out = [f"读取 {self.rows} 行，生成 {self.tiers} 个阶次"]
         out += [f"  无法解析（该行未导入）：{p}" for p in self.problems]
         out += [f"  {c}" for c in self.changes]
-        out += [f"  条件待人工编写（阶次不生成检查，备注以{REVIEW_MARK}开头）：{r}" for r in self.review]
+        out += [
+            f"  {REVIEW_MARK}条件待人工编写，适用条件保留原文，阶次待人工评查（BM-009）：{r}"
+            for r in self.review
+        ]
         if not self.problems and not self.review:
             out.append("  全部行已解析")
         return out
@@ -272,6 +279,19 @@ def _tier_text(cond_text: str, standard: str) -> str:
     return f"{cond_text}，{standard}"
 
 
+def _marked(value: str | None) -> bool:
+    return (value or "").strip() in ("是", "true", "True", "1")
+
+
+def _review_tier(cond_text: str, standard: str, text: str) -> dict[str, Any]:
+    """A tier whose 适用条件 stays Chinese text (BM-009 lists its cases for a human).
+
+    With no 适用条件 at all, the tier text is the only statement of when it applies."""
+    if cond_text and normalise(cond_text) in normalise(standard):
+        text = standard  # the 具体标准 already quotes the condition (as `export` writes it)
+    return {"text": text, "review": True, "condition_text": cond_text or text}
+
+
 def import_rows(
     rows: list[dict[str, str]],
     meta: dict[str, Any],
@@ -346,7 +366,7 @@ def import_rows(
             "text": _tier_text(cond_text, row["具体标准"]),
         }
         written = row.get("条件（规则写法）") or ""
-        cond: dict[str, Any] | None = None
+        cond: dict[str, Any] = {}
         note = row.get("阶次备注") or None
         if written:
             try:
@@ -358,17 +378,18 @@ def import_rows(
                 continue
         else:
             parts, why = parse_condition_parts(cond_text, strip=row["违法行为"])
+            if _marked(row.get("待编写条件")):
+                if parts:
+                    why = "标记为待编写条件（适用条件可自动转换；核对后清除「待编写条件」列即按转换结果检查）"
+                parts = None
             if parts:
                 cond = _range_or_when(parts, boundary)
             else:
-                why = why or "没有适用条件"
-                report.review.append(f"{where}：{why}")
-                cond = {"when": False}
-                tier["unverified"] = True
-                note = f"{REVIEW_MARK}适用条件「{cond_text}」尚未写成规则条件" + (f"；{note}" if note else "")
+                report.review.append(f"{where}：{why or '没有适用条件'}")
+                tier.update(_review_tier(cond_text, row["具体标准"], tier["text"]))
         tier.update(cond)
         tier["fines"] = bands
-        if row.get("推测（原文未见）") in ("是", "true", "True", "1"):
+        if _marked(row.get("推测（原文未见）")):
             tier["unverified"] = True
         if note:
             tier["note"] = note
@@ -501,6 +522,18 @@ def split_tier_text(text: str) -> tuple[str, str]:
     return head, text[m.end() :]
 
 
+def review_columns(tier: dict[str, Any]) -> tuple[str, str]:
+    """(适用条件, 具体标准) of a review tier, such that importing them gives its text back."""
+    cond, text = tier.get("condition_text") or "", tier["text"]
+    if (
+        cond
+        and text.startswith(f"{cond}，")
+        and not normalise(text[len(cond) + 1 :]).startswith(normalise(cond))
+    ):
+        return cond, text[len(cond) + 1 :]
+    return cond, text
+
+
 def export_xlsx(table: dict[str, Any], out: Path) -> None:
     import openpyxl
     from openpyxl.styles import Alignment, Font
@@ -513,10 +546,14 @@ def export_xlsx(table: dict[str, Any], out: Path) -> None:
         note = item.get("note") or ""
         duty = note.removeprefix("【法律规定】") if note.startswith("【法律规定】") else ""
         for tier in item.get("tiers", []):
-            cond_text, standard = split_tier_text(tier["text"])
-            if "range" in tier:
+            if tier.get("review"):
+                cond_text, standard = review_columns(tier)
+                written = ""  # nothing written yet: that is what the 待编写条件 column says
+            elif "range" in tier:
+                cond_text, standard = split_tier_text(tier["text"])
                 written = _flow({"range": tier["range"]})
             else:
+                cond_text, standard = split_tier_text(tier["text"])
                 written = _flow({"when": tier.get("when")})
             ws.append(
                 [
@@ -531,9 +568,10 @@ def export_xlsx(table: dict[str, Any], out: Path) -> None:
                     written,
                     tier.get("note") or "",
                     "是" if tier.get("unverified") else "",
+                    "是" if tier.get("review") else "",
                 ]
             )
-    widths = (16, 30, 30, 24, 8, 24, 60, 40, 40, 30, 10)
+    widths = (16, 30, 30, 24, 8, 24, 60, 40, 40, 30, 10, 10)
     for i, width in enumerate(widths):
         ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = width
     for row in ws.iter_rows():

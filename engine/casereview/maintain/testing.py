@@ -1,6 +1,8 @@
-"""`casereview rules test`: run every rule's examples like a test runner, plus coverage.
+"""`casereview rules test`: run every rule's examples, and the example cases packs point to
+(`pack.example_cases`, see `pack_cases.py`), like a test runner; plus coverage.
 
-`assert_rule_examples_pass(book)` is the helper a project's own pytest suite calls:
+`assert_rule_examples_pass(book)` is the helper a project's own pytest suite calls (it runs the
+pack example cases too; `assert_pack_cases_pass` runs only those):
 
     from casereview.maintain.testing import assert_rule_examples_pass
     def test_my_rules():
@@ -22,6 +24,8 @@ from ..model.roster import Roster
 from ..packs.conditions import All, Const
 from ..packs.examples import ExampleOutcome, _read_yaml, apply_example, run_rule_examples
 from ..packs.loader import RuleBook
+from ..score.profile import Profile
+from .pack_cases import CaseOutcome, describe_case, run_pack_cases
 
 ENGINE_LABELS = {"oracle": "参照引擎（oracle）", "durable": "durable_rules 引擎"}
 
@@ -50,14 +54,39 @@ class TestReport:
 
     engine: str
     outcomes: list[ExampleOutcome]
+    cases: list[CaseOutcome] = field(default_factory=list)
 
     @property
     def failures(self) -> list[ExampleOutcome]:
         return [o for o in self.outcomes if not o.ok]
 
     @property
+    def case_failures(self) -> list[CaseOutcome]:
+        return [o for o in self.cases if not o.ok]
+
+    @property
+    def skipped(self) -> list[CaseOutcome]:
+        return [o for o in self.cases if o.skipped]
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failures) + len(self.case_failures)
+
+    @property
     def passed(self) -> int:
-        return sum(o.ok for o in self.outcomes)
+        return sum(o.ok for o in self.outcomes) + sum(o.ok and not o.skipped for o in self.cases)
+
+    def lines(self) -> list[str]:
+        """Failures, skipped cases, and the summary line (last), as `rules test` prints them."""
+        out = [f"失败 {describe_outcome(o)}" for o in self.failures]
+        out += [f"失败 {describe_case(o)}" for o in self.case_failures]
+        out += [f"跳过 {describe_case(o)}" for o in self.skipped]
+        n_cases = len(self.cases) - len(self.skipped)
+        out.append(
+            f"通过 {self.passed}，失败 {self.n_failed}"
+            f"（规则示例 {len(self.outcomes)} 个，示例案卷 {n_cases} 个，跳过 {len(self.skipped)} 个）"
+        )
+        return out
 
 
 def describe_outcome(o: ExampleOutcome) -> str:
@@ -66,18 +95,51 @@ def describe_outcome(o: ExampleOutcome) -> str:
     return f"{o.code} {kind} {o.index}{note}：{o.detail}"
 
 
-def run_tests(book: RuleBook, engines: list[str], codes: list[str] | None = None) -> list[TestReport]:
-    return [TestReport(name, run_rule_examples(book, make_engine(book, name), codes)) for name in engines]
+def run_tests(
+    book: RuleBook,
+    engines: list[str],
+    codes: list[str] | None = None,
+    cases: bool = True,
+    profile: Profile | None = None,
+) -> list[TestReport]:
+    reports = []
+    for name in engines:
+        engine = make_engine(book, name)
+        report = TestReport(name, run_rule_examples(book, engine, codes))
+        if cases:
+            report.cases = run_pack_cases(book, engine, profile, codes)
+        reports.append(report)
+    return reports
 
 
-def assert_rule_examples_pass(book: RuleBook, engine: str = "oracle", codes: list[str] | None = None) -> None:
-    """Fail (AssertionError, Chinese message) when any rule example does not behave as declared."""
-    names = ["oracle", "durable"] if engine == "both" else [engine]
+def _assert(reports: list[TestReport], what: str) -> None:
     lines = []
-    for report in run_tests(book, names, codes):
+    for report in reports:
         lines += [f"[{report.engine}] {describe_outcome(o)}" for o in report.failures]
+        lines += [f"[{report.engine}] {describe_case(o)}" for o in report.case_failures]
     if lines:
-        raise AssertionError(f"规则示例失败 {len(lines)} 个：\n" + "\n".join(lines))
+        raise AssertionError(f"{what}失败 {len(lines)} 个：\n" + "\n".join(lines))
+
+
+def _engines(engine: str) -> list[str]:
+    return ["oracle", "durable"] if engine == "both" else [engine]
+
+
+def assert_rule_examples_pass(
+    book: RuleBook, engine: str = "oracle", codes: list[str] | None = None, cases: bool = True
+) -> None:
+    """Fail (AssertionError, Chinese message) when any rule example — or, with `cases`, any
+    example case a pack points to — does not behave as declared."""
+    _assert(run_tests(book, _engines(engine), codes, cases), "规则示例或示例案卷")
+
+
+def assert_pack_cases_pass(book: RuleBook, engine: str = "oracle", profile: Profile | None = None) -> None:
+    """Only the example cases packs point to (`pack.example_cases`)."""
+    reports = [
+        TestReport(name, [], run_pack_cases(book, make_engine(book, name), profile))
+        for name in _engines(engine)
+    ]
+    _assert(reports, "示例案卷")
 
 
 # ---------------------------------------------------------------- coverage
@@ -199,9 +261,13 @@ def _about(fact: dict[str, Any], item: Any) -> bool:
 
 
 def tier_coverage(book: RuleBook, facts_by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, bool]:
-    """Each benchmark tier → whether some penalty/violation fact about its item falls in it."""
+    """Each benchmark tier → whether some penalty/violation fact about its item falls in it.
+
+    A review tier counts as exercised when a fact would give BM-009 for it: the decision states
+    it, or the facts fit none of the item's checkable tiers."""
     try:
         from ..packs.tables.benchmark import tier_condition
+        from ..packs.tables.benchmark_review import review_tier_hit
     except ImportError:
         return {}
     facts = [*facts_by_kind.get("penalty", []), *facts_by_kind.get("violation", [])]
@@ -213,17 +279,21 @@ def tier_coverage(book: RuleBook, facts_by_kind: dict[str, list[dict[str, Any]]]
                 if tier.unverified:
                     continue
                 try:
-                    cond = tier_condition(table, item, tier)
+                    if tier.review:
+                        cond = review_tier_hit(table, item, tier)
+                    else:
+                        cond = tier_condition(table, item, tier)
                 except Exception:
                     continue
-                key = f"{table.id} {item.id} 第{tier.tier}阶次"
+                key = f"{table.id} {item.id} 第{tier.tier}阶次" + ("（待人工评查）" if tier.review else "")
                 out[key] = any(_safe_holds(cond, f) for f in relevant)
     return out
 
 
 def render_coverage(cov: Coverage) -> list[str]:
     lines = [
-        f"覆盖情况（{cov.n_fact_sets} 组事实：规则示例与案卷；{dt.date.today().isoformat()}）",
+        f"覆盖情况（{cov.n_fact_sets} 组事实：规则示例、规则包的示例案卷与 --cases 案卷；"
+        f"{dt.date.today().isoformat()}）",
         f"规则 {cov.rules_total} 条，其中从未触发 {len(cov.unexercised_rules)} 条",
     ]
     lines += [f"  未触发规则：{c}" for c in cov.unexercised_rules]

@@ -6,7 +6,9 @@
 - gaps and overlaps between consecutive range tiers on the same variable, judged with the
   *source's* boundary convention (以上/以下/不满/超过);
 - citations point to articles (and items) that exist in the statute table;
-- amounts are whole yuan (a value below 100 is suspected to be in 万元).
+- amounts are whole yuan (a value below 100 is suspected to be in 万元);
+- review tiers (适用条件 kept as text, not yet a condition) are listed as notices: they are
+  work for a maintainer, not defects, so they do not make lint fail.
 
 A known defect of an official source is kept verbatim and listed under `waivers:` in its table;
 waived problems are reported as waived, not as errors.
@@ -34,9 +36,12 @@ class LintProblem:
     item: str | None = None
     tiers: tuple[int, ...] = ()
     waived: str | None = None  # the waiver's reason when waived
+    notice: bool = False  # to be done by a maintainer, not a defect (review tiers)
 
     def __str__(self) -> str:
         head = f"{self.file}:{self.line} [{self.code}]"
+        if self.notice:
+            return f"{head} （提示）{self.message}"
         if self.waived:
             return f"{head} （已豁免：{self.waived}）{self.message}"
         return f"{head} {self.message}"
@@ -58,7 +63,11 @@ def lint_tables(book_or_tables: Any) -> list[LintProblem]:
 
 
 def errors(problems: list[LintProblem]) -> list[LintProblem]:
-    return [p for p in problems if not p.waived]
+    return [p for p in problems if not p.waived and not p.notice]
+
+
+def notices(problems: list[LintProblem]) -> list[LintProblem]:
+    return [p for p in problems if p.notice]
 
 
 # ---------------------------------------------------------------- statute lookups
@@ -132,6 +141,19 @@ def _lint_benchmark(table: BenchmarkTable, statutes: list[StatuteTable]) -> list
             add(item, "unknown_article", f"{item.id}：引用{clause.cite()}，该条没有第{clause.item}项")
         tiers = [t for t in item.tiers if not t.unverified]
         for tier in tiers:
+            if tier.review:
+                out.append(
+                    LintProblem(
+                        table.path,
+                        item.line,
+                        "review_tier",
+                        f"{item.id} 第{tier.tier}阶次的适用条件「{tier.condition_text}」尚未写成规则条件，"
+                        "适用该阶次的案件列为待人工评查（BM-009）；请补写 range 或 when 后去掉 review",
+                        item.id,
+                        (tier.tier,),
+                        notice=True,
+                    )
+                )
             for branch, targets in tier.fines.items():
                 for target, band in targets.items():
                     if any(isinstance(v, float) and not float(v).is_integer() for v in band) or any(
@@ -176,6 +198,8 @@ def _lint_benchmark(table: BenchmarkTable, statutes: list[StatuteTable]) -> list
 
 
 def _order_problems(table: BenchmarkTable, item: Item, tiers: list[Tier], add) -> list[LintProblem]:
+    # bands: every tier, review tiers included (their amounts are source text like any other);
+    # gaps and overlaps: only between tiers that have a condition
     for prev, nxt in itertools.pairwise(tiers):
         pair = (prev.tier, nxt.tier)
         for branch in sorted(set(prev.fines) & set(nxt.fines)):
@@ -192,6 +216,8 @@ def _order_problems(table: BenchmarkTable, item: Item, tiers: list[Tier], add) -
                         f"{label}：后一阶次 {b} 低于前一阶次 {a}，幅度未随阶次递增",
                         pair,
                     )
+    for prev, nxt in itertools.pairwise([t for t in tiers if not t.review]):
+        pair = (prev.tier, nxt.tier)
         if prev.range and nxt.range and prev.range.var == nxt.range.var:
             boundary = table.source.boundary
             above, below = ("含" if boundary.以上 else "不含"), ("含" if boundary.以下 else "不含")

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .cases import PackCaseRef, resolve_cases
 from .compile import compile_rule
 from .compiled import CompiledRule
 from .expanders import Tables, load_tables
@@ -51,6 +52,7 @@ class RuleBook:
     version: str
     root: Path
     parameters: dict[str, Parameter] = field(default_factory=dict)  # shared by every pack
+    example_cases: list[PackCaseRef] = field(default_factory=list)  # `pack.example_cases`, resolved
 
     def by_rule_id(self) -> dict[str, CompiledRule]:
         index = self.__dict__.get("_by_rule_id")
@@ -263,6 +265,13 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
         packs[pack.pack.id] = pack
         read.append((path, pack, index))
     parameters = _shared_parameters(read, problems)
+    example_cases: list[PackCaseRef] = []
+    for path, pack, index in read:
+        # a pack outside `root` (--pack) has its own folder as its rules folder
+        home = root if path.resolve().is_relative_to(root.resolve()) else path.parent
+        refs, case_problems = resolve_cases(path, pack, home, lambda loc, i=index: _line_for(i, loc))
+        example_cases += refs
+        problems += case_problems
     for path, pack, index in read:
         for i, rule in enumerate(pack.rules):
             line = _line_for(index, ("rules", i))
@@ -282,7 +291,7 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
     if problems:
         raise PackError(problems)
     compiled = [variant for definition in rules.values() for variant in definition.variants]
-    return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters)
+    return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters, example_cases)
 
 
 def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:

@@ -8,9 +8,9 @@ text only names fields and parameters.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..model.enums import Procedure
 
@@ -125,11 +125,51 @@ class Rule(PackModel):
     examples: Examples
 
 
+RuleCode = Annotated[str, Field(pattern=r"^[A-Z]{2,6}-\d{3}$")]
+
+
+class CaseExpect(PackModel):
+    """What reviewing an example case must give, judged on this pack's rule codes only.
+
+    `findings` is the exact set of this pack's codes (`[]`: none of them); `contains`/`absent`
+    only name codes that must / must not appear. `grade` is the case's grade under the profile
+    (all packs count towards it)."""
+
+    findings: list[RuleCode] | None = None
+    contains: list[RuleCode] = Field(default_factory=list)
+    absent: list[RuleCode] = Field(default_factory=list)
+    grade: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CaseExpect:
+        if self.findings is None and not (self.contains or self.absent) and self.grade is None:
+            raise ValueError("expect 须给出 findings、contains、absent 或 grade 中至少一项")
+        if self.findings is not None and (self.contains or self.absent):
+            raise ValueError("findings（本包问题的完整集合）不能与 contains/absent 同时使用")
+        both = set(self.contains) & set(self.absent)
+        if both:
+            raise ValueError(f"{'、'.join(sorted(both))} 同时出现在 contains 和 absent 中")
+        return self
+
+    def codes(self) -> set[str]:
+        return {*(self.findings or []), *self.contains, *self.absent}
+
+
+class PackCase(PackModel):
+    """A real case file (or a folder of them) the pack's rules are tested on, like examples."""
+
+    path: str = Field(description="案卷文件或文件夹，相对于规则包文件；文件夹中每个案卷都须符合 expect")
+    roster: str | None = Field(None, description="证件台账，相对于规则包文件（不填：不核验证件）")
+    expect: CaseExpect
+    note: str | None = None
+
+
 class PackMeta(PackModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     version: str
     description: str | None = None
+    example_cases: list[PackCase] = Field(default_factory=list)
 
 
 class Pack(PackModel):

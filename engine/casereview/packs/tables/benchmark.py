@@ -11,6 +11,10 @@ Under 立法技术规范 以上/以下 include the number; the 2007 安全生产
 excludes it. Where two tiers' ranges overlap (the source's own defect, e.g. 100人以下 / 100人以上),
 facts at the overlap fit both: the expanders emit a separate variant for the overlap whose
 finding says so, and lint reports it unless the table waives it.
+
+A tier may instead be a *review* tier (`review: true`, `condition_text:` the source's words, no
+`when`/`range`): its condition has not been written yet. It never counts as a fit here; cases
+that may fall in it are listed for a human by `benchmark_review.py` (BM-009).
 """
 
 from __future__ import annotations
@@ -137,12 +141,26 @@ class Tier(_Model):
         description="branch → target → [最低, 最高]（元）"
     )
     unverified: bool = Field(False, description="原文未见，仅作推测；不生成检查")
+    # "condition not yet written" is distinct from "not seen in the source" (unverified): a review
+    # tier is real source text the importer could not translate; cases that may fall in it are
+    # listed for a human (BM-009) instead of being checked.
+    review: bool = Field(False, description="适用条件尚未写成可检查的条件：待人工评查，不自动核对")
+    condition_text: str | None = Field(None, description="适用条件原文（待人工评查的阶次必填）")
     note: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Tier:
-        if (self.when is None) == (self.range is None):
-            raise ValueError(f"阶次 {self.tier}：when 与 range 须且只须给出一个")
+        if self.review:
+            if self.when is not None or self.range is not None:
+                raise ValueError(f"阶次 {self.tier}：待人工评查（review）的阶次不能同时给出 when 或 range")
+            if not (self.condition_text or "").strip():
+                raise ValueError(
+                    f"阶次 {self.tier}：待人工评查（review）的阶次须在 condition_text 中保留适用条件原文"
+                )
+        elif (self.when is None) == (self.range is None):
+            raise ValueError(
+                f"阶次 {self.tier}：when 与 range 须且只须给出一个（条件尚未编写时写 review: true）"
+            )
         for branch, targets in self.fines.items():
             if branch not in BRANCH_LABELS:
                 raise ValueError(f"阶次 {self.tier}：未知的适用情形 {branch}")
@@ -152,6 +170,16 @@ class Tier(_Model):
                         f"阶次 {self.tier} {branch}/{target}：罚款幅度应为 [最低, 最高]，实际 {band}"
                     )
         return self
+
+    @property
+    def checkable(self) -> bool:
+        """Generates checks: seen in the source and its condition written."""
+        return not self.unverified and not self.review
+
+    @property
+    def pending(self) -> bool:
+        """A review tier that takes part in review (an unverified tier takes part in nothing)."""
+        return self.review and not self.unverified
 
     def band(self, branch: str, target: str) -> Band | None:
         band = self.fines.get(branch, {}).get(target)  # type: ignore[call-overload]
@@ -276,8 +304,10 @@ def hi_key(inclusive: bool) -> int:
 
 
 def situations(table: BenchmarkTable, item: Item) -> list[tuple[tuple[Tier, ...], Cond]]:
-    """Exclusive tier situations: each tier alone, and each overlapping pair together."""
-    tiers = [t for t in item.tiers if not t.unverified]
+    """Exclusive tier situations: each tier alone, and each overlapping pair together.
+
+    Only checkable tiers: a review tier has no condition, so facts never "fit" it here."""
+    tiers = [t for t in item.tiers if t.checkable]
     conds = {t.tier: tier_condition(table, item, t) for t in tiers}
     out: list[tuple[tuple[Tier, ...], Cond]] = []
     for tier in tiers:
@@ -291,11 +321,20 @@ def situations(table: BenchmarkTable, item: Item) -> list[tuple[tuple[Tier, ...]
     return out
 
 
-def _item_match(item: Item) -> Cond:
+def item_match(item: Item) -> Cond:
     return Cmp("benchmark_item", "eq", value=item.id)
 
 
-def _source_text(table: BenchmarkTable) -> str:
+def review_numbers(item: Item) -> tuple[int, ...]:
+    return tuple(t.tier for t in item.tiers if t.pending)
+
+
+def not_claiming(numbers: tuple[int, ...]) -> Cond:
+    """The decision does not state one of these tiers (true when it states no tier at all)."""
+    return Not(In("tier", numbers))
+
+
+def source_text(table: BenchmarkTable) -> str:
     src = table.source
     text = f"{src.issuer}《{src.title}》"
     if src.number:
@@ -321,12 +360,12 @@ def _context(table: BenchmarkTable, item: Item, tiers: tuple[Tier, ...]) -> dict
     ctx: dict[str, Any] = {
         "item_id": item.id,
         "item_title": item.title,
-        "source": _source_text(table),
+        "source": source_text(table),
         "clause": item.clause.cite(),
         "implied_tier": "或".join(str(t.tier) for t in tiers),
         "tier_text": "；".join(t.text for t in tiers),
     }
-    notes = [f"裁量基准：{_source_text(table)} {item.id}「{item.title}」"]
+    notes = [f"裁量基准：{source_text(table)} {item.id}「{item.title}」"]
     if len(tiers) > 1:
         notes.append(_overlap_note(table, tiers))
     for tier in tiers:
@@ -352,13 +391,17 @@ def fine_outside_tier(tables: Tables) -> list[Variant]:
                     outside: list[Cond] = [Cmp("amount", "gt", value=hi)]
                     if lo > 0:
                         outside.append(Cmp("amount", "lt", value=lo))
+                    # a decision stating a review tier is BM-009's: its band may be the one that applies
+                    pending = review_numbers(item)
+                    guard: tuple[Cond, ...] = (not_claiming(pending),) if pending else ()
                     for out_index, out in enumerate(outside):
                         cond = All(
                             (
-                                _item_match(item),
+                                item_match(item),
                                 Cmp("branch", "eq", value=branch),
                                 Cmp("target", "eq", value=target),
                                 situation,
+                                *guard,
                                 Cmp("adjustment", "eq", value="none"),
                                 out,
                             )
@@ -390,7 +433,9 @@ def claimed_tier(tables: Tables) -> list[Variant]:
         for item in table.items:
             for tiers, situation in situations(table, item):
                 numbers = tuple(t.tier for t in tiers)
-                cond = All((_item_match(item), situation, Present("tier"), Not(In("tier", numbers))))
+                # stating a review tier is not a mismatch: nobody has written when it applies (BM-009)
+                allowed = numbers + review_numbers(item)
+                cond = All((item_match(item), situation, Present("tier"), Not(In("tier", allowed))))
                 variants.append(
                     Variant(f"{item.id}-t{'+'.join(map(str, numbers))}", cond, _context(table, item, tiers))
                 )
@@ -406,7 +451,7 @@ def facts_missing(tables: Tables) -> list[Variant]:
             if not names:
                 continue
             missing = tuple(Present(FIELD_PREFIX + n, False) for n in names)
-            cond = All((_item_match(item), AnyOf(missing) if len(missing) > 1 else missing[0]))
+            cond = All((item_match(item), AnyOf(missing) if len(missing) > 1 else missing[0]))
             ctx = {
                 "item_id": item.id,
                 "item_title": item.title,
@@ -430,8 +475,8 @@ def not_in_force(tables: Tables) -> list[Variant]:
             continue
         period = f"{src.effective_from or '—'} 至 {src.effective_to or '—'}"
         for item in table.items:
-            cond = All((_item_match(item), AnyOf(tuple(outside)) if len(outside) > 1 else outside[0]))
-            ctx = {"item_id": item.id, "source": _source_text(table), "period": period}
+            cond = All((item_match(item), AnyOf(tuple(outside)) if len(outside) > 1 else outside[0]))
+            ctx = {"item_id": item.id, "source": source_text(table), "period": period}
             if src.expiry_note:
                 ctx["_notes"] = [src.expiry_note]
             variants.append(Variant(item.id, cond, ctx))
@@ -464,7 +509,7 @@ def clause_mismatch(tables: Tables) -> list[Variant]:
                         )
                     )
                 )
-            cond = All((_item_match(item), AnyOf(tuple(wrong)) if len(wrong) > 1 else wrong[0]))
+            cond = All((item_match(item), AnyOf(tuple(wrong)) if len(wrong) > 1 else wrong[0]))
             ctx = {"item_id": item.id, "item_title": item.title, "clause": item.clause.cite()}
             variants.append(Variant(item.id, cond, ctx))
     return variants
@@ -472,17 +517,31 @@ def clause_mismatch(tables: Tables) -> list[Variant]:
 
 @expander("benchmark_no_tier")
 def no_tier(tables: Tables) -> list[Variant]:
-    """The facts fit none of the item's (verified) tiers."""
+    """The facts fit none of the item's checkable tiers.
+
+    Items with review tiers are left to BM-009 (benchmark_review_tier): facts outside every
+    checkable tier may well be in the tier whose condition nobody has written yet."""
     variants = []
     for table in tables.of("benchmark"):
         for item in table.items:
-            tiers = [t for t in item.tiers if not t.unverified]
-            names = sorted(item.variables)
-            present = tuple(Present(FIELD_PREFIX + n) for n in names)
-            fits = tuple(tier_condition(table, item, t) for t in tiers)
-            cond = All((_item_match(item), *present, Not(AnyOf(fits) if len(fits) > 1 else fits[0])))
-            ctx = {"item_id": item.id, "item_title": item.title, "source": _source_text(table)}
+            if review_numbers(item):
+                continue
+            cond = fits_no_tier(table, item)
+            if cond is None:
+                continue
+            ctx = {"item_id": item.id, "item_title": item.title, "source": source_text(table)}
             if item.note:
                 ctx["_notes"] = [item.note]
             variants.append(Variant(item.id, cond, ctx))
-    return variants
+    # every item may be left to BM-009; the rule must still compile
+    return variants or [Variant("none", Const(False), {})]
+
+
+def fits_no_tier(table: BenchmarkTable, item: Item) -> Cond | None:
+    """The penalty applies `item`, its tier variables are recorded, and the facts fit none of its
+    checkable tiers; None when the item has no checkable tier (nothing can be fitted)."""
+    fits = tuple(tier_condition(table, item, t) for t in item.tiers if t.checkable)
+    if not fits:
+        return None
+    present = tuple(Present(FIELD_PREFIX + n) for n in sorted(item.variables))
+    return All((item_match(item), *present, Not(AnyOf(fits) if len(fits) > 1 else fits[0])))
