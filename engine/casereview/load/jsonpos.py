@@ -18,7 +18,18 @@ from .paths import FieldPath, format_path
 
 Positions = dict[FieldPath, tuple[int, int]]
 
-_TOKEN = re.compile(r'[ \t\n\r]*(?:([{}\[\]:,])|("(?:[^"\\]|\\.)*")|([^ \t\n\r{}\[\]:,"]+))', re.S)
+# One value of a JSON text: a string (its contents, then its colon and the member's value if
+# it is an object member's key) or an opening bracket or a number, true, false or null; then
+# the closing brackets that follow it, white space and a comma, so that each match starts
+# where the previous one ended. Strings are runs of ordinary characters between escapes, and
+# every repetition is possessive: no backtracking, which the engine does much faster.
+_STRING = r'[^"\\]*+(?:\\.[^"\\]*+)*+'
+_SPACE = r"[ \t\n\r]*+"
+_LITERAL = r'[^ \t\n\r{}\[\]:,"]++'
+_VALUES = re.compile(
+    rf'(?:"({_STRING})"(?:{_SPACE}(:){_SPACE}(?:([{{\[])|"{_STRING}"|{_LITERAL}))?|([{{\[])|{_LITERAL})'
+    rf"((?:{_SPACE}[}}\]])++)?{_SPACE},?{_SPACE}"
+)
 
 
 class _Duplicate(Exception):
@@ -66,64 +77,83 @@ def parse_json(text: str, file: str) -> Any:
 
 def json_positions(text: str) -> tuple[Positions, list[tuple[FieldPath, int, int, int]]]:
     """Positions of every value in valid JSON `text`, and duplicate keys as
-    ``(path, first line, line, column)``."""
-    line_starts = [0]
-    line_starts.extend(m.end() for m in re.finditer("\n", text))
+    ``(path, first line, line, column)``.
 
-    def where(offset: int) -> tuple[int, int]:
-        line = bisect_right(line_starts, offset)
-        return line, offset - line_starts[line - 1] + 1
-
+    One regular-expression scan visits each value once, with its key if it is an object member
+    and the closing brackets after it; a key is decoded only if it has an escape; lines are
+    counted between consecutive values. Duplicate keys are looked for (by a second scan) only
+    if some path came twice.
+    """
     positions: Positions = {}
-    duplicates: list[tuple[FieldPath, int, int, int]] = []
-    # Frames: [path, is_object, next index or current key, seen keys {key: line}, key position]
-    stack: list[list[Any]] = []
-    expect_key = False
-    pos = 0
-    end = len(text)
-    while pos < end:
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            break
-        pos = match.end()
-        punct, string, literal = match.groups()
-        start = match.start(1) if punct else match.start(2) if string else match.start(3)
-        if punct in (",", ":"):
-            if punct == "," and stack and stack[-1][1]:
-                expect_key = True
-            continue
-        if punct in ("}", "]"):
-            stack.pop()
-            expect_key = False
-            continue
-        if expect_key:  # an object key (a string)
-            key = json.loads(string) if string else literal
-            frame = stack[-1]
-            line, column = where(start)
-            path = (*frame[0], key)
-            if key in frame[3]:
-                duplicates.append((path, frame[3][key], line, column))
-            else:
-                frame[3][key] = line
-            frame[2] = key
-            frame[4] = (line, column)
-            expect_key = False
-            continue
-        # A value: where is it?
-        if not stack:
-            path, at = (), where(start)
-        elif stack[-1][1]:
-            path, at = (*stack[-1][0], stack[-1][2]), stack[-1][4]
+    stack: list[tuple[FieldPath, int]] = []
+    base: FieldPath = ()  # the innermost open object or array
+    index = 0  # the next item's index, if it is an array
+    values = 0
+    line, line_start, counted = 1, 0, 0  # the line number at offset `counted`, where it starts
+    count, rfind, loads = text.count, text.rfind, json.loads
+    for match in _VALUES.finditer(text):
+        key, colon, member_opener, opener, closers = match.groups()
+        start = match.start()
+        lines = count("\n", counted, start)
+        if lines:
+            line += lines
+            line_start = rfind("\n", counted, start) + 1
+        counted = start
+        values += 1
+        if colon is not None:  # an object member, located at its key
+            opener = member_opener
+            if "\\" in key:
+                key = loads(f'"{key}"')
+            path: FieldPath = (*base, key)
+        elif stack:  # an array item
+            path = (*base, index)
+            index += 1
         else:
-            path, at = (*stack[-1][0], stack[-1][2]), where(start)
-            stack[-1][2] += 1
-        positions[path] = at
-        if punct == "{":
-            stack.append([path, True, None, {}, at])
-            expect_key = True
-        elif punct == "[":
-            stack.append([path, False, 0, None, at])
-    return positions, duplicates
+            path = ()
+        positions[path] = (line, start - line_start + 1)
+        if opener is not None:
+            stack.append((base, index))
+            base, index = path, 0
+        if closers is not None:
+            for _ in range(closers.count("}") + closers.count("]")):
+                base, index = stack.pop()
+    if len(positions) == values:  # every path once: no duplicate keys
+        return positions, []
+    return positions, _duplicates(text)
+
+
+def _duplicates(text: str) -> list[tuple[FieldPath, int, int, int]]:
+    """Keys that repeat within one object: ``(path, first line, line, column)``."""
+    starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    found: list[tuple[FieldPath, int, int, int]] = []
+    stack: list[tuple[FieldPath, int, dict[str, int]]] = []
+    base: FieldPath = ()
+    index = 0
+    seen: dict[str, int] = {}
+    for match in _VALUES.finditer(text):
+        key, colon, member_opener, opener, closers = match.groups()
+        if colon is not None:
+            opener = member_opener
+            if "\\" in key:
+                key = json.loads(f'"{key}"')
+            path = (*base, key)
+            line = bisect_right(starts, match.start())
+            if key in seen:
+                found.append((path, seen[key], line, match.start() - starts[line - 1] + 1))
+            else:
+                seen[key] = line
+        elif stack:
+            path = (*base, index)
+            index += 1
+        else:
+            path = ()
+        if opener is not None:
+            stack.append((base, index, seen))
+            base, index, seen = path, 0, {}
+        if closers is not None:
+            for _ in range(closers.count("}") + closers.count("]")):
+                base, index, seen = stack.pop()
+    return found
 
 
 _JSON_HINTS = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputRejected
+from .fastyaml import parse_yaml_fast
 from .jsonpos import json_positions, parse_json
 from .paths import FieldPath, parse_path
 from .reader import DEFAULT_MAX_BYTES, read_text
@@ -71,7 +72,10 @@ def parse_text(
         data = parse_json(text, file)
         doc = SourceDoc(file, data, encoding, list(notes or []), "json", _json_text=text)
     else:
-        data, positions = parse_yaml(text, file, max_nodes=max_nodes, max_depth=max_depth)
+        parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
+        if parsed is None:  # not in the subset the fast path handles: the full parser
+            parsed = parse_yaml(text, file, max_nodes=max_nodes, max_depth=max_depth)
+        data, positions = parsed
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])

@@ -1,0 +1,388 @@
+"""The fast YAML path gives exactly `parse_yaml`'s (data, positions), or None (use the slow path)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casereview.load import InputRejected, fastyaml, parse_text, read_document
+from casereview.load.fastyaml import parse_yaml_fast
+from casereview.load.yamlpos import parse_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted([*(ROOT / "casefiles").glob("*.yaml"), *(ROOT / "rules" / "examples").glob("*.yaml")])
+
+
+def slow(text: str) -> Any:
+    """parse_yaml's result, or "rejected"."""
+    try:
+        return parse_yaml(text, "x.yaml")
+    except InputRejected:
+        return "rejected"
+
+
+def assert_fast_or_none(text: str) -> bool:
+    """The fast path agrees with the slow one or declines; True if it was taken."""
+    expected = slow(text)
+    fast = parse_yaml_fast(text, "x.yaml")
+    if fast is None:
+        return False
+    assert expected != "rejected", text
+    assert fast == expected, text
+    return True
+
+
+# -- real and generated files take the fast path and give identical results -----------------------
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_samples_take_the_fast_path_with_identical_results(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast = parse_yaml_fast(text, str(path))
+    assert fast is not None
+    assert fast == parse_yaml(text, str(path))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from corpus import write_corpus
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    paths = write_corpus(tmp_path_factory.mktemp("corpus"), 300, seed=20240530, json_share=0.0)
+    return [path.read_text(encoding="utf-8") for path in paths]
+
+
+def test_generated_corpus_takes_the_fast_path_with_identical_results(corpus: list[str]) -> None:
+    assert len(corpus) == 300
+    for text in corpus:
+        fast = parse_yaml_fast(text, "x.yaml")
+        assert fast is not None, text[:300]
+        data, positions = fast
+        expected_data, expected_positions = parse_yaml(text, "x.yaml")
+        assert data == expected_data
+        assert positions == expected_positions
+        assert list(positions) == list(expected_positions)  # same order too
+
+
+def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
+    text = corpus[0]
+    warm = parse_yaml_fast(text, "x.yaml")
+    fastyaml._LINES.clear()
+    fastyaml._resolve_cached.cache_clear()
+    assert parse_yaml_fast(text, "x.yaml") == warm
+
+
+def test_anchored_values_are_shared_as_in_parse_yaml() -> None:
+    text = "a: &x\n  p: 2024-01-01\n  q: [1, 2]\nb: *x\nc: &d 2024-02-02\nd: *d\nl:\n- &i {k: v}\n- *i\n"
+    fast = parse_yaml_fast(text, "x.yaml")
+    assert fast is not None
+    (data, positions), (expected, expected_positions) = fast, parse_yaml(text, "x.yaml")
+    assert (data, positions) == (expected, expected_positions)
+    assert data["b"] is data["a"] and expected["b"] is expected["a"]
+    assert data["l"][1] is data["l"][0]
+    assert data["d"] == dt.date(2024, 2, 2)
+    assert positions[("b", "p")] == (2, 3)  # an alias's fields are where the anchored ones are written
+
+
+# -- YAML 1.1 values, keys as source text, positions ------------------------------------------------
+
+CONSTRUCTS = """\
+# 注释
+case:
+  number: （测）应急罚〔2024〕1号   # 行尾注释
+  opened_on: 2024-05-30
+  quoted_date: '2024-05-30'
+  double: "2024-05-30"
+  yes_word: yes
+  on: off
+  octal: 010
+  under: 1_000
+  sexagesimal: 1:20
+  text: A&B有限公司 说明!
+  empty:
+  null_word: ~
+  flow: {name: 张明, cert: '36011120200001', on: 2024-01-02, list: [1, 2024-01-03, 'x']}
+  seq: [a b, c]
+  description: >-
+    当事人冲压车间
+    未设置警示标志
+  literal: |
+    第一行
+    第二行
+1: one
+2024-01-01: date key
+yes: word key
+'quoted key': 1
+acts:
+- kind: inspection
+  'on': 2024-03-01
+  by:
+  - {name: 张明, cert: "3601"}
+  - name: 李华
+    cert: '3602'
+- - nested
+  - items
+-
+  late: mapping
+-
+- x
+"""
+
+
+def test_constructs_resolve_and_locate_like_parse_yaml() -> None:
+    fast = parse_yaml_fast(CONSTRUCTS, "x.yaml")
+    assert fast is not None
+    assert fast == parse_yaml(CONSTRUCTS, "x.yaml")
+    data, positions = fast
+    case = data["case"]
+    assert case["opened_on"] == dt.date(2024, 5, 30)
+    assert case["quoted_date"] == case["double"] == "2024-05-30"
+    assert (case["yes_word"], case["on"], case["octal"], case["under"], case["sexagesimal"]) == (
+        True,
+        False,
+        8,
+        1000,
+        80,
+    )
+    assert case["flow"]["on"] == dt.date(2024, 1, 2)
+    assert case["flow"]["list"] == [1, dt.date(2024, 1, 3), "x"]
+    assert case["empty"] is None and case["null_word"] is None
+    assert {"1", "2024-01-01", "yes"} <= set(data)
+    assert data["acts"][3] is None
+    assert positions[("case", "flow", "cert")] == (15, 20)
+    assert positions[("acts", 1, 1)] == (35, 5)
+    assert positions[("acts", 2)] == (37, 3)  # a bare "-" is located at its content
+    assert positions[("acts", 3)] == (38, 2)  # ... or just after the dash if it is null
+
+
+# -- property: whatever PyYAML writes, the fast path agrees or declines ------------------------------
+
+TRICKY = [
+    "2024-05-30",
+    "2024-05-30 10:00:00",
+    "2024-02-30",
+    "yes",
+    "no",
+    "on",
+    "Off",
+    "y",
+    "010",
+    "00",
+    "1_000",
+    "1e3",
+    "-.5",
+    ".inf",
+    ".nan",
+    "~",
+    "null",
+    "",
+    " ",
+    "0o10",
+    "0x1F",
+    "1:20",
+    "中文文本",
+    "南昌市：青山湖区",
+    "a: b",
+    "a #b",
+    "a#b",
+    "#x",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "line\nbreak",
+    "- x",
+    "[x]",
+    "{x}",
+    "&a",
+    "*a",
+    "!t",
+    "%p",
+    "@x",
+    "|",
+    "x:",
+    "trailing ",
+    "=",
+    "<<",
+    "\u3000全角\u3000",
+    "12345678901234567890",
+]
+KEYS = ["name", "on", "yes", "1", "2024-01-01", "a b", "a:b", "中文", "null", "~", "1.5", "true", "-k", "k#"]
+
+scalars = st.one_of(
+    st.sampled_from(TRICKY),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet="ab中 :#-'\"", max_size=8),
+)
+keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet="abc中_", min_size=1, max_size=6))
+documents = st.dictionaries(
+    keys,
+    st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+        max_leaves=20,
+    ),
+    max_size=6,
+)
+dumps = st.sampled_from(
+    [
+        {},
+        {"default_style": "'"},
+        {"default_style": '"'},
+        {"default_flow_style": None},
+        {"indent": 4},
+        {"width": 20},
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents, dumps)
+def test_fast_path_agrees_with_slow_path_on_dumped_documents(
+    data: dict[str, Any], style: dict[str, Any]
+) -> None:
+    options = {"allow_unicode": True, "default_flow_style": False, "sort_keys": False, **style}
+    assert_fast_or_none(yaml.safe_dump(data, **options))
+
+
+def test_most_plainly_dumped_documents_take_the_fast_path() -> None:
+    taken = 0
+    for n, (key, value) in enumerate(itertools.product(KEYS, TRICKY)):
+        data = {"a": {key: value, "l": [value, {"k": value}]}, "n": n}
+        text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=False, sort_keys=False)
+        taken += assert_fast_or_none(text)
+    assert taken > len(KEYS) * len(TRICKY) // 2
+
+
+# -- what the fast path declines ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!str 1\n",
+        "a: !custom {}\n",
+        "case: !!python/object/apply:os.system ['ls']\n",
+        "base: &b {x: 1}\nm:\n  <<: *b\n",
+        "a: [1,\n  2]\n",
+        "a: {x: 1,\n  y: 2}\n",
+        'a: {"x":1}\n',
+        "a: 1\n---\nb: 2\n",
+        "--- \na: 1\n",
+        "a: 1\n...\n",
+        "%YAML 1.1\n---\na: 1\n",
+        "? complex\n: key\n",
+        "a: &x\n  b: *x\n",
+        "a: *undefined\n",
+        "a: 1\na: 2\n",
+        "a: {x: 1, x: 2}\n",
+        "1: a\n'1': b\n",
+        "a: b\n  continued\n",
+        "a:\n  scalar on the next line\n",
+        "a: 'multi\n  line'\n",
+        "a:\tb\n",
+        "a: 1\r\nb: 2\r\n",
+        "a: 2024-02-30\n",
+        "a: 1e3\n",
+        "- a\n- b\n",
+        "just text\n",
+        "",
+        "# only a comment\n",
+    ],
+)
+def test_declined(text: str) -> None:
+    assert parse_yaml_fast(text, "x.yaml") is None
+
+
+def test_node_and_depth_limits_are_the_slow_paths(tmp_path: Path) -> None:
+    lines = ["a: &a\n- lol\n- lol\n"]
+    for previous, name in itertools.pairwise("abcdefghij"):
+        lines.append(f"{name}: &{name}\n" + f"- *{previous}\n" * 9)
+    bomb = "".join(lines)
+    assert parse_yaml_fast(bomb, "x.yaml") is None
+    (tmp_path / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    with pytest.raises(InputRejected, match="节点过多"):
+        read_document(tmp_path / "bomb.yaml")
+    deep = "".join(" " * i + "a:\n" for i in range(150)) + " " * 150 + "a: 1\n"
+    assert parse_yaml_fast(deep, "x.yaml") is None
+    assert parse_yaml_fast("a: [1, 2, 3]\nb: 1\n", "x.yaml", max_nodes=4) is None
+    assert parse_yaml_fast("a: [1, 2, 3]\nb: 1\n", "x.yaml", max_nodes=6) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\na: 2\n", "重复出现"),
+        ("a: !!python/object/apply:os.system ['ls']\n", "不允许的 YAML 标签"),
+        ("a: &x\n  b: *x\n", "递归"),
+        ("a: 2024-02-30\n", "无法解析的值"),
+        ("a: b: c\n", "YAML 语法错误"),
+        ("a: 1\n---\nb: 2\n", "多个 YAML 文档"),
+    ],
+)
+def test_rejections_are_the_slow_paths(text: str, message: str) -> None:
+    with pytest.raises(InputRejected) as fast_way:
+        parse_text(text, "x.yaml", fmt="yaml")
+    with pytest.raises(InputRejected) as slow_way:
+        parse_yaml(text, "x.yaml")
+    assert fast_way.value.errors == slow_way.value.errors
+    assert message in fast_way.value.errors[0].message
+
+
+# -- the cross-check --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: d["case"].__setitem__("title", "另一个标题"),
+        lambda d: d["case"].__setitem__("extra", 1),
+        lambda d: d["case"].pop("procedure"),
+        lambda d: d["acts"].append({}),
+        lambda d: d["acts"][0].__setitem__("on", "2024-03-02"),
+        lambda d: d.__setitem__("case", list(d["case"].values())),
+    ],
+)
+def test_any_disagreement_with_ryaml_declines(monkeypatch: pytest.MonkeyPatch, tamper: Any) -> None:
+    text = "case:\n  title: 标题\n  procedure: general\nacts:\n- 'on': 2024-03-01\n  kind: inspection\n"
+    assert parse_yaml_fast(text, "x.yaml") is not None
+    loads = fastyaml._loads
+
+    def tampered(source: str) -> Any:
+        data = loads(source)
+        tamper(data)
+        return data
+
+    monkeypatch.setattr(fastyaml, "_loads", tampered)
+    assert parse_yaml_fast(text, "x.yaml") is None
+
+
+def test_without_ryaml_everything_uses_the_slow_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "ryaml", None)  # "import ryaml" now raises ImportError
+    try:
+        reloaded = importlib.reload(fastyaml)
+        assert reloaded._loads is None
+        text = SAMPLES[0].read_text(encoding="utf-8")
+        assert reloaded.parse_yaml_fast(text, "x.yaml") is None
+        path = tmp_path / "a.yaml"
+        path.write_text(text, encoding="utf-8")
+        doc = read_document(path)
+        assert (doc.data, doc.positions) == parse_yaml(text, str(path))
+    finally:
+        monkeypatch.undo()
+        importlib.reload(fastyaml)
+    assert fastyaml._loads is not None
