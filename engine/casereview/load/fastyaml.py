@@ -278,6 +278,11 @@ class _Scanner:
                         container.append(value)
                         if swap is not None:
                             swaps.append((container, len(container) - 1, swap, value))
+                    elif kind == _FLOW:
+                        container.append(None)
+                        self.place_flow(
+                            value, item, container, len(container) - 1, (number, column + 1), number
+                        )
                     elif kind == _OPEN:  # a bare "-": the item is on the next lines
                         container.append(None)
                         null_at = (number, indent_now + 2)
@@ -317,6 +322,8 @@ class _Scanner:
                 container[key] = value
                 if swap is not None:
                     swaps.append((container, key, swap, value))
+            elif kind == _FLOW:
+                self.place_flow(value, path, container, key, (number, column + 1), number)
             elif kind == _OPEN:  # "key:": the value is on the next lines (or null)
                 container[key] = None
                 self.node(path, (number, column + 1))
@@ -367,7 +374,8 @@ class _Scanner:
         if at is None:
             at = (number, column + 1)
         if char == "[" or char == "{":
-            end = self.flow(line, column, path, container, slot, at, number)
+            ops, end, depth = _flow_template(line, column)
+            self.place_flow((ops, depth), path, container, slot, at, number)
         elif char == "'":
             match = _SQ_SCALAR.match(line, column)
             if match is None:
@@ -456,119 +464,158 @@ class _Scanner:
             _, _, source, value = swaps[swap_index]  # an anchored scalar: compared as its text too
             swaps.append((container, slot, source, value))
 
-    def flow(
+    def place_flow(
         self,
-        line: str,
-        column: int,
+        template: tuple[tuple[Any, ...], int],
         path: FieldPath,
         container: Any,
         slot: Any,
         at: tuple[int, int],
         number: int,
-    ) -> int:
-        """A flow collection that opens at `column` and closes on the same line, stored at
-        ``container[slot]`` with position `at`; returns the column after it."""
-        max_nodes, max_depth = self.max_nodes, self.max_depth
-        positions, node = self.positions, self.node
-        if len(path) >= max_depth - 1:
+    ) -> None:
+        """A flow collection read by `_flow_template`, stored at ``container[slot]`` with
+        position `at`; its contents are on line `number`."""
+        ops, depth = template
+        if len(path) + depth >= self.max_depth - 1:
             raise _Refuse
-        new: Any = {} if line[column] == "{" else []
-        container[slot] = new
-        node(path, at)
-        stack: list[tuple[Any, FieldPath]] = [(new, path)]
-        i = column + 1
-        n = len(line)
-        after_item = False  # an item is complete: "," or the closing bracket must follow
-        while stack:
-            while i < n and line[i] == " ":
-                i += 1
-            if i >= n:
-                raise _Refuse  # continues on the next line
-            char = line[i]
-            current, base = stack[-1]
-            is_map = type(current) is dict
-            if char == ("}" if is_map else "]"):
-                stack.pop()
-                i += 1
-                after_item = True
-                continue
-            if after_item:
-                if char != ",":
-                    raise _Refuse
-                i += 1
-                after_item = False
-                continue
-            if len(positions) > max_nodes:
-                raise _Refuse
-            if is_map:  # "key: value"
-                start = i
-                if char == "'":
-                    match = _SQ_SCALAR.match(line, i)
-                    if match is None:
-                        raise _Refuse
-                    key = match.group(1).replace("''", "'")
-                elif char == '"':
-                    match = _DQ_SCALAR.match(line, i)
-                    if match is None or "\\" in match.group(1):
-                        raise _Refuse
-                    key = match.group(1)
-                else:
-                    match = _FLOW_PLAIN.match(line, i)
-                    if match is None:
-                        raise _Refuse
-                    key = match.group().rstrip(" ")
-                i = match.end()
-                while i < n and line[i] == " ":
-                    i += 1
-                if i + 1 >= n or line[i] != ":" or line[i + 1] != " ":
-                    raise _Refuse
-                i += 2
-                while i < n and line[i] == " ":
-                    i += 1
-                if i >= n or line[i] in ",}]" or key in current:
-                    raise _Refuse  # an empty value, or a duplicate key
-                child = (*base, key)
-                child_at = (number, start + 1)
-                current[key] = None
-                child_slot: Any = key
+        positions, paths = self.positions, self.paths
+        made: list[Any] = []
+        for suffix, column, kind, value, swap, parent in ops:
+            if kind == _F_MAP:
+                value = {}
+            elif kind == _F_SEQ:
+                value = []
+            if parent < 0:  # the collection itself
+                here, owner, key = path, container, slot
+                owner[key] = value
+                positions[here] = at
             else:
-                child = (*base, len(current))
-                child_at = (number, i + 1)
-                current.append(None)
-                child_slot = len(current) - 1
-            char = line[i]
-            if char == "[" or char == "{":
-                if len(child) >= max_depth - 1:
-                    raise _Refuse
-                new = {} if char == "{" else []
-                current[child_slot] = new
-                node(child, child_at)
-                stack.append((new, child))
-                i += 1
-                continue
+                here, owner = path + suffix, made[parent]
+                if type(owner) is list:
+                    key = len(owner)
+                    owner.append(value)
+                else:
+                    key = suffix[-1]
+                    owner[key] = value
+                positions[here] = (number, column)
+            if paths is not None:
+                paths.append(here)
+            made.append(value)
+            if swap is not None:
+                self.swaps.append((owner, key, swap, value))
+            elif kind == _F_CAPTURE:
+                self.captures.append(here)
+
+
+# The nodes of a one-line flow collection, as `_flow_template` lists them: (path below the
+# collection, 1-based column, kind, value, swap (as in `_lex`), index of the parent node).
+_F_MAP, _F_SEQ, _F_LEAF, _F_CAPTURE = range(4)  # _F_CAPTURE: a string taken from ryaml
+_FLOW_NODES_MAX = 10_000
+
+
+def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
+    """The flow collection that opens at `column` and closes on the same line: its nodes (see
+    above), the column after it, and the depth of its deepest collection below it."""
+    is_map = line[column] == "{"
+    ops: list[tuple[Any, ...]] = [((), column + 1, _F_MAP if is_map else _F_SEQ, None, None, -1)]
+    # Open collections: (node index, path below the outer one, keys so far (None: a list)).
+    stack: list[tuple[int, FieldPath, set[str] | None]] = [(0, (), set() if is_map else None)]
+    counts = [0]  # items so far, per open collection
+    depth = 0
+    i = column + 1
+    n = len(line)
+    after_item = False  # an item is complete: "," or the closing bracket must follow
+    while stack:
+        while i < n and line[i] == " ":
+            i += 1
+        if i >= n:
+            raise _Refuse  # continues on the next line
+        char = line[i]
+        index, base, seen = stack[-1]
+        if char == ("}" if seen is not None else "]"):
+            stack.pop()
+            counts.pop()
+            i += 1
+            after_item = True
+            continue
+        if after_item:
+            if char != ",":
+                raise _Refuse
+            i += 1
+            after_item = False
+            continue
+        if len(ops) > _FLOW_NODES_MAX:
+            raise _Refuse
+        if seen is not None:  # "key: value"
+            start = i
             if char == "'":
                 match = _SQ_SCALAR.match(line, i)
                 if match is None:
                     raise _Refuse
-                current[child_slot] = match.group(1).replace("''", "'")
+                key = match.group(1).replace("''", "'")
             elif char == '"':
                 match = _DQ_SCALAR.match(line, i)
-                if match is None:
+                if match is None or "\\" in match.group(1):
                     raise _Refuse
-                inner = match.group(1)
-                if "\\" in inner:
-                    self.captures.append(child)
-                else:
-                    current[child_slot] = inner
+                key = match.group(1)
             else:
                 match = _FLOW_PLAIN.match(line, i)
                 if match is None:
                     raise _Refuse
-                self.plain(match.group().rstrip(" "), current, child_slot)
-            node(child, child_at)
+                key = match.group().rstrip(" ")
             i = match.end()
-            after_item = True
-        return i
+            while i < n and line[i] == " ":
+                i += 1
+            if i + 1 >= n or line[i] != ":" or line[i + 1] != " ":
+                raise _Refuse
+            i += 2
+            while i < n and line[i] == " ":
+                i += 1
+            if i >= n or line[i] in ",}]" or key in seen:
+                raise _Refuse  # an empty value, or a duplicate key
+            seen.add(key)
+            suffix: FieldPath = (*base, key)
+            at = start + 1
+        else:
+            suffix = (*base, counts[-1])
+            counts[-1] += 1
+            at = i + 1
+        char = line[i]
+        if char == "[" or char == "{":
+            is_map = char == "{"
+            ops.append((suffix, at, _F_MAP if is_map else _F_SEQ, None, None, index))
+            stack.append((len(ops) - 1, suffix, set() if is_map else None))
+            counts.append(0)
+            depth = max(depth, len(suffix))
+            i += 1
+            continue
+        if char == "'":
+            match = _SQ_SCALAR.match(line, i)
+            if match is None:
+                raise _Refuse
+            ops.append((suffix, at, _F_LEAF, match.group(1).replace("''", "'"), None, index))
+        elif char == '"':
+            match = _DQ_SCALAR.match(line, i)
+            if match is None:
+                raise _Refuse
+            inner = match.group(1)
+            if "\\" in inner:
+                ops.append((suffix, at, _F_CAPTURE, None, None, index))
+            else:
+                ops.append((suffix, at, _F_LEAF, inner, None, index))
+        else:
+            match = _FLOW_PLAIN.match(line, i)
+            if match is None:
+                raise _Refuse
+            text = match.group().rstrip(" ")
+            if text[0] in _IMPLICIT:
+                value, swap = _resolve(text)
+                ops.append((suffix, at, _F_LEAF, value, text if swap else None, index))
+            else:
+                ops.append((suffix, at, _F_LEAF, text, None, index))
+        i = match.end()
+        after_item = True
+    return tuple(ops), i, depth
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
@@ -576,8 +623,10 @@ class _Scanner:
 # key or item content, the key (None for an item's scalar), kind, value, swap) where kind is
 # _VALUE (a one-line scalar: `value` is its YAML 1.1 value; `swap` its source text if ryaml
 # reads that instead, else None), _OPEN (nothing follows: the node is on the next lines) or
-# _COMPLEX (`value` is the column where `_Scanner.value` must read it).
-_VALUE, _OPEN, _COMPLEX = range(3)
+# _FLOW (a one-line flow collection: `value` is its `_flow_template` and depth) or _COMPLEX
+# (`value` is the column where `_Scanner.value` must read it).
+_VALUE, _OPEN, _FLOW, _COMPLEX = range(4)
+_FLOW_LINE_MAX = 400  # longer flow lines are read where they are used, not kept
 _SKIP: Any = ()
 _LINES: dict[str, Any] = {}
 _LINES_MAX = 20_000
@@ -648,6 +697,11 @@ def _lex(line: str) -> Any:
         and (char == "'" or "\\" not in value)
     ):  # 'text' or "text" alone (no '' or escapes, no comment)
         return indent, dashes, column, key, _VALUE, value[1:-1], None
+    if (char == "[" or char == "{") and len(line) <= _FLOW_LINE_MAX:
+        ops, end, depth = _flow_template(line, len(line) - len(value))
+        if _END.match(line, end) is None:
+            raise _Refuse
+        return indent, dashes, column, key, _FLOW, (ops, depth), None
     if key is not None and char == "-" and (len(value) == 1 or value[1] == " "):
         raise _Refuse
     return indent, dashes, column, key, _COMPLEX, len(line) - len(value), None
