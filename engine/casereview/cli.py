@@ -187,6 +187,7 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Review a folder into a report folder: HTML pages, Excel workbook, JSON (and JUnit/SARIF)."""
+    from . import fastjson
     from .analysis import analyse
     from .report.html import HtmlReport
     from .report.json_report import document as json_document
@@ -232,9 +233,11 @@ def cmd_review(args: argparse.Namespace) -> int:
             if xlsx:
                 xlsx.add(result, index)
             if json_file:
-                data = result.model_dump(mode="json")
-                data = mask_value(data) if mask else data
-                json_file.write((",\n" if index else "") + json.dumps(data, ensure_ascii=False))
+                if mask:
+                    text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
+                else:
+                    text = result.model_dump_json()
+                json_file.write((",\n" if index else "") + text)
             if keep is not None:
                 keep.append(result)
             rejected += result.status == "rejected"

@@ -21,27 +21,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ..fastjson import dumps as _dumps
+from ..fastjson import loads as _loads
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from .model import EvalResult, Match
 from .oracle import holds
-
-try:  # orjson encodes a case's facts ~5x faster than json (a third of the engine's time otherwise)
-    import orjson
-
-    def _dumps(value: Any) -> str:
-        try:
-            return orjson.dumps(value).decode()
-        except TypeError:  # e.g. an integer beyond 64 bits: json handles it
-            return json.dumps(value, ensure_ascii=False)
-
-    _loads: Any = orjson.loads
-except ImportError:  # pragma: no cover - orjson is a dependency, but the engine must not need it
-
-    def _dumps(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    _loads = json.loads
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
