@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import pickle
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,10 @@ from casereview.load import (
     load_roster,
     parse_path,
     read_document,
+    source,
     yamlpos,
 )
-from casereview.load.reader import GB18030_NOTE, decode_bytes
+from casereview.load.reader import GB18030_NOTE, decode_bytes, read_text
 from casereview.model import CaseFile
 
 DATA = Path(__file__).parent / "data" / "load"
@@ -396,6 +398,20 @@ def test_utf16_with_bom(tmp_path: Path) -> None:
     assert case.party.name == "某公司"
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbfa: \xff\n", "文件以 UTF-8 标记开头，但第 6 字节处无法解码"),
+        (b"\xff\xfea\x00:", "文件以 UTF-16 标记开头，但第 4 字节处无法解码"),
+        (b"\xff\xfe\x00\x00a\x00\x00", "文件以 UTF-32 标记开头，但第 4 字节处无法解码"),
+    ],
+)
+def test_bom_then_undecodable_bytes(data: bytes, expected: str) -> None:
+    with pytest.raises(InputRejected) as info:
+        decode_bytes(data, "a.yaml")
+    assert expected in info.value.errors[0].message
+
+
 def test_binary_junk_is_rejected(tmp_path: Path) -> None:
     junk = bytes(range(1, 256)) * 3 + b"\x00" + os.urandom(64)
     (error,) = rejected(write(tmp_path, "a.yaml", junk))
@@ -432,19 +448,96 @@ def test_duplicate_yaml_keys_report_both_lines(tmp_path: Path) -> None:
     assert f"第 {first} 行和第 {second} 行" in error.message
 
 
-def test_billion_laughs_is_rejected(tmp_path: Path) -> None:
+class _CappedEntries(list):
+    """The builder's position entries, failing the test as soon as they outgrow the node limit:
+    work and memory stay bounded by `max_nodes` (not by the alias expansion) or the test fails
+    at once instead of exhausting memory."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def append(self, item) -> None:
+        super().append(item)
+        assert len(self) <= self.cap, f"{len(self)} position entries, limit {self.cap}"
+
+    def extend(self, items) -> None:
+        super().extend(items)
+        assert len(self) <= self.cap, f"{len(self)} position entries, limit {self.cap}"
+
+
+class _CappedBuilder(yamlpos._Builder):
+    def __init__(self, file: str, max_nodes: int, max_depth: int) -> None:
+        super().__init__(file, max_nodes, max_depth)
+        self.entries = _CappedEntries(max_nodes + 1)
+
+
+@pytest.fixture
+def capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlpos, "_Builder", _CappedBuilder)
+
+
+def _laughs() -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     names = "abcdefghij"
     for prev, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
-    (error,) = rejected(write(tmp_path, "a.yaml", "\n".join(lines) + "\n"), read_document)
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_rejected(tmp_path: Path, capped: None) -> None:
+    (error,) = rejected(write(tmp_path, "a.yaml", _laughs()), read_document)
     assert "节点过多" in error.message
 
 
-def test_node_limit_also_bounds_plain_large_documents(tmp_path: Path) -> None:
+def test_billion_laughs_work_is_bounded_by_the_node_limit(capped: None) -> None:
+    with pytest.raises(InputRejected) as info:
+        yamlpos.parse_yaml(_laughs(), "a.yaml", max_nodes=1000)
+    assert "节点过多" in info.value.errors[0].message
+
+
+def test_node_limit_also_bounds_plain_large_documents(tmp_path: Path, capped: None) -> None:
     path = write(tmp_path, "a.yaml", "a: [" + "1, " * 300_000 + "1]\n")
     (error,) = rejected(path, read_document)
     assert "节点过多" in error.message
+
+
+def test_an_alias_copy_counts_towards_the_node_limit(capped: None) -> None:
+    # the alias is the document's last node: only the copy itself goes over the limit
+    text = "a: &a [" + ", ".join(map(str, range(60))) + "]\nb: *a\n"
+    assert yamlpos.parse_yaml(text, "a.yaml", max_nodes=200)[0]["b"] == list(range(60))
+    with pytest.raises(InputRejected) as info:
+        yamlpos.parse_yaml(text, "a.yaml", max_nodes=100)
+    (error,) = info.value.errors
+    assert "节点过多" in error.message
+    assert (error.line, error.field) == (2, "b")
+
+
+def test_merged_keys_count_towards_the_node_limit(capped: None) -> None:
+    text = "a: &a {" + ", ".join(f"k{i}: {i}" for i in range(40)) + "}\nb:\n  <<: *a\n"
+    assert yamlpos.parse_yaml(text, "a.yaml", max_nodes=200)[0]["b"]["k39"] == 39
+    with pytest.raises(InputRejected) as info:
+        yamlpos.parse_yaml(text, "a.yaml", max_nodes=100)
+    assert "节点过多" in info.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expected"),
+    [
+        ("a: &x [1]\n*x : 2\n", (2, 1), "映射的键只能是简单值"),
+        ("*nope : 1\n", (1, 1), "映射的键只能是简单值"),
+        ("? [a, b]\n: 1\n", (1, 3), "映射的键只能是简单值"),
+        ("a: *nope\n", (1, 4), "别名 *nope 引用了未定义的锚点 &nope"),
+        ("a:\n  <<: 1\n", (2, 3), "合并键 << 的值必须是映射或映射的列表"),
+        ("a: 2024-02-30\n", (1, 4), "无法解析的值（!!timestamp）"),
+    ],
+)
+def test_malformed_structures_are_explained(text: str, where: tuple[int, int], expected: str) -> None:
+    with pytest.raises(InputRejected) as info:
+        yamlpos.parse_yaml(text, "a.yaml")
+    (error,) = info.value.errors
+    assert (error.line, error.column) == where
+    assert expected in error.message
 
 
 def test_recursive_alias_is_rejected(tmp_path: Path) -> None:
@@ -460,6 +553,28 @@ def test_python_tags_are_refused_and_never_run(tmp_path: Path) -> None:
     assert [e.field for e in errors] == ["case", "party"]
     assert all(e.message.startswith("不允许的 YAML 标签") for e in errors)
     assert "!!python/object/apply:os.system" in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "tag"),
+    [
+        ("a: !!python/name:os.system\n", "a", "!!python/name:os.system"),
+        ("a: [1, !!python/object/apply:os.getcwd x]\n", "a[1]", "!!python/object/apply:os.getcwd"),
+        ("a: !!binary aGVsbG8=\n", "a", "!!binary"),
+        ("a: !custom x\n", "a", "!custom"),
+        ("!!python/name:os.system x: 1\n", "x", "!!python/name:os.system"),
+        ("? !!binary aGVsbG8=\n: 1\n", "aGVsbG8=", "!!binary"),
+    ],
+)
+def test_scalar_and_key_tags_are_refused(tmp_path: Path, text: str, field: str, tag: str) -> None:
+    (error,) = rejected(write(tmp_path, "a.yaml", text), read_document)
+    assert error.field == field
+    assert error.message.startswith(f"不允许的 YAML 标签 {tag}：")
+
+
+def test_plain_data_tags_are_accepted(tmp_path: Path) -> None:
+    text = "a: !!str 12\nb: !!int '7'\nc: !!float 1\nd: !!map {x: !!seq [!!null '', !!bool true]}\n"
+    assert read_document(write(tmp_path, "a.yaml", text)).data == yaml.safe_load(text)
 
 
 @pytest.mark.parametrize(
@@ -480,6 +595,129 @@ def test_file_size_limit(tmp_path: Path) -> None:
     with pytest.raises(InputRejected) as info:
         load_case(path, max_bytes=100)
     assert "文件过大" in info.value.errors[0].message
+
+
+def _peak_bytes(call) -> tuple[int, BaseException | None]:
+    """Peak Python memory while running `call()`, and what it raised."""
+    tracemalloc.start()
+    try:
+        call()
+        raised = None
+    except BaseException as exc:
+        raised = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak, raised
+
+
+def test_a_50_mb_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as fh:  # sparse: costs no disk
+        fh.truncate(50 * 1024 * 1024)
+    peak, raised = _peak_bytes(lambda: load_case(path))
+    assert isinstance(raised, InputRejected), raised
+    assert "文件过大（50.0 MB），超过上限 20 MB" in raised.errors[0].message
+    assert peak < 1024 * 1024, peak  # the file was not read
+
+
+def test_reading_is_bounded_even_when_the_size_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /proc files and pipes report size 0, a file may grow after stat(): the read itself is capped
+    path = write(tmp_path, "grows.yaml", "a: 1\n" * 400_000)
+    real_stat = Path.stat
+
+    def stat(self: Path, **kwargs):
+        result = real_stat(self, **kwargs)
+        if self.name != "grows.yaml":
+            return result
+        fields = list(result)
+        fields[6] = 0  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    peak, raised = _peak_bytes(lambda: read_text(path, max_bytes=1000))
+    assert isinstance(raised, InputRejected), raised
+    assert "文件过大" in raised.errors[0].message
+    assert peak < 200_000, peak  # at most max_bytes + 1 of the 2 MB were read
+
+
+def test_utf16_without_bom_is_named_as_binary_not_as_a_control_character(tmp_path: Path) -> None:
+    (error,) = rejected(write(tmp_path, "a.yaml", "a: 1\n".encode("utf-16-le")))
+    assert error.message.startswith("无法识别的文件编码：文件含有 NUL 字节")
+    assert (error.line, error.column) == (1, 2)
+    (error,) = rejected(write(tmp_path, "b.yaml", b"%PDF-1.7\n%\x00\x01\x02\n"))
+    assert "PDF" in error.message
+
+
+def test_characters_only_in_gb18030_decode(tmp_path: Path) -> None:
+    text = MINIMAL.replace("name: 某公司", "name: 某㐀公司€")  # CJK Ext. A and € are 4-byte / not in GBK
+    case, doc = load_case(write(tmp_path, "a.yaml", text.encode("gb18030")))
+    assert doc.encoding == "gb18030" and case.party.name == "某㐀公司€"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_doubled_bom_is_removed(tmp_path: Path, suffix: str) -> None:
+    # a BOM-marked file re-saved by a tool that took the first BOM for text
+    text = (
+        MINIMAL if suffix == ".yaml" else json.dumps(yaml.safe_load(MINIMAL), ensure_ascii=False, default=str)
+    )
+    case, doc = load_case(write(tmp_path, "a" + suffix, b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode("utf-8")))
+    assert case.party.name == "某公司" and doc.encoding == "utf-8-sig"
+
+
+def test_line_endings_are_normalised() -> None:
+    assert decode_bytes(b"a: 1\r\nb: 2\rc: 3\n", "a.yaml").text == "a: 1\nb: 2\nc: 3\n"
+
+
+def test_old_mac_line_endings_keep_json_line_numbers(tmp_path: Path) -> None:
+    data = yaml.safe_load(MINIMAL)
+    data["violations"][0]["committed_on"] = "2024年2月20日"
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    path = write(tmp_path, "a.json", text.replace("\n", "\r").encode("utf-8"))
+    error = only(rejected(path), "violations[0].committed_on")
+    assert (error.line, error.column) == (line_of(text, "committed_on"), 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "嵌套层级过深"),
+        ('{"a": NaN}', "JSON 数值无效"),
+        ('{"a": -Infinity}', "JSON 数值无效"),
+        ('{"a": ' + "9" * 5000 + "}", "JSON 数值无效"),
+    ],
+)
+def test_hostile_json_is_refused_with_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
+    (error,) = rejected(write(tmp_path, "a.json", text), read_document)
+    assert error.message.startswith(expected), error.message
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [(KeyError("x"), "无法解析文件（内部错误 KeyError"), (MemoryError(), "内存不足")],
+)
+def test_a_parser_bug_is_a_rejection_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: BaseException, expected: str
+) -> None:
+    def broken(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(source, "parse_yaml", broken)
+    (error,) = rejected(write(tmp_path, "a.yaml", MINIMAL), read_document)
+    assert expected in error.message
+
+
+def test_a_recursing_parser_gives_the_nesting_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Recursing(yaml.SafeLoader):
+        def get_event(self):
+            raise RecursionError
+
+    monkeypatch.setattr(yamlpos, "Loader", Recursing)
+    with pytest.raises(InputRejected) as info:
+        yamlpos.parse_yaml("a: 1\n", "a.yaml")
+    assert "嵌套层级过深" in info.value.errors[0].message
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

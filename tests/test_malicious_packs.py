@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from jinja2.sandbox import SecurityError
 
 from casereview.evaluate.findings import render
+from casereview.packs import loader
 from casereview.packs.conditions import MAX_CONDITION_DEPTH, ConditionError, parse_condition
 from casereview.packs.loader import PackError, load_rulebook, read_pack
+from casereview.report.html import make_environment
+from casereview.score import profile as profile_module
 
 BASE = """\
 pack:
@@ -125,14 +131,127 @@ def test_gigantic_in_list_is_refused(tmp_path):
     assert "in 列表" in message
 
 
-def test_alias_bomb_is_refused_quickly(tmp_path):
+def _bomb(levels: int = 10) -> list[str]:
     bomb = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for i in range(1, 10):
+    for i in range(1, levels):
         prev = f"*a{i - 1}"
         bomb.append(f"a{i}: &a{i} [{', '.join([prev] * 9)}]")
-    text = BASE + "bomb:\n" + "".join(f"  {line}\n" for line in bomb)
+    return bomb
+
+
+@pytest.fixture
+def no_construction(monkeypatch):
+    """Fail at once if a hostile file reaches PyYAML's object construction (where a bomb would
+    expand without bound) instead of being refused by the event-level guard."""
+
+    real = loader.parse_with_lines
+
+    def parse_with_lines(text):
+        assert "id: evil" not in text, "the hostile YAML reached PyYAML's constructor"
+        return real(text)
+
+    monkeypatch.setattr(loader, "parse_with_lines", parse_with_lines)
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path, no_construction):
+    text = BASE + "bomb:\n" + "".join(f"  {line}\n" for line in _bomb())
     message = _refused(tmp_path, text)
-    assert "别名" in message or "节点" in message
+    assert "展开后节点超过" in message
+
+
+def test_alias_expansion_counts_towards_the_node_limit(tmp_path, monkeypatch):
+    # 9**4 nodes once expanded, from a few hundred bytes
+    monkeypatch.setattr(loader, "MAX_PACK_NODES", 1000)
+    text = BASE + "bomb:\n" + "".join(f"  {line}\n" for line in _bomb(4))
+    message = _refused(tmp_path, text)
+    assert "展开后节点超过 1000 个" in message
+
+
+def test_nesting_beyond_the_pack_limit_is_refused_before_parsing(tmp_path, no_construction):
+    # deeper than the pack limit (100) yet far below libyaml's own limit: the pack guard refuses it
+    deep = "[" * 150 + "]" * 150
+    message = _refused(tmp_path, BASE + f"extra: {deep}\n")
+    assert "嵌套超过 100 层" in message
+
+
+@pytest.mark.parametrize("condition", ["party_name =~ '(a+)+$'", "party_name matches '(a|aa)*b'"])
+def test_there_are_no_regular_expressions_in_conditions(tmp_path, condition):
+    with pytest.raises(ConditionError) as info:
+        parse_condition(condition)
+    assert "无法解析条件" in str(info.value)
+    message = _refused(tmp_path, BASE.replace("procedure == general", condition))
+    assert "EV-001" in message
+
+
+@contextmanager
+def _watchdog(seconds: int):
+    """Turn a hang into a failure (not a timing assertion: the work takes milliseconds)."""
+
+    def hung(*args):
+        raise AssertionError(f"still running after {seconds} s: super-linear work")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "amount == 1" + " " * 1_000_000 + "x",  # a lazy `.+?` before `\\s*$` was quadratic here
+        "amount in [1" + " " * 1_000_000 + "x",
+        "amount" + " " * 1_000_000 + "x",
+    ],
+)
+def test_a_megabyte_condition_is_parsed_in_linear_time(condition):
+    with _watchdog(20), pytest.raises(ConditionError):
+        parse_condition(condition)
+
+
+def test_report_templates_run_sandboxed_with_autoescape(tmp_path):
+    env = make_environment(tmp_path, mask=False)
+    assert env.from_string("{{ x }}").render(x="<script>1</script>") == "&lt;script&gt;1&lt;/script&gt;"
+    for template in (
+        "{{ x.__class__.__mro__ }}",
+        "{{ x.__init__.__globals__ }}",
+        "{{ ''.__class__.__subclasses__() }}",
+        "{{ labels.__class__.__base__.__subclasses__() }}",
+    ):
+        with pytest.raises(SecurityError):
+            env.from_string(template).render(x=render)
+
+
+def test_a_hostile_table_file_is_refused(tmp_path):
+    root = tmp_path / "rules"
+    (root / "tables").mkdir(parents=True)
+    bomb = root / "tables" / "bomb.yaml"
+    bomb.write_text("table: {type: bomb, id: X}\n" + "\n".join(_bomb()) + "\n", encoding="utf-8")
+    tagged = root / "tables" / "tagged.yaml"
+    tagged.write_text(
+        "table: {type: statute, id: X}\nx: !!python/object/apply:os.getcwd []\n", encoding="utf-8"
+    )
+    with pytest.raises(PackError) as info:
+        load_rulebook(root)
+    problems = info.value.problems
+    assert any(str(bomb) in p and "展开后节点超过" in p for p in problems), problems
+    assert any(str(tagged) in p and "不允许的 YAML 标签" in p for p in problems), problems
+
+
+def test_a_hostile_profile_is_refused(tmp_path, monkeypatch):
+    def validated(*args, **kwargs):
+        raise AssertionError("the hostile profile reached validation")
+
+    monkeypatch.setattr(profile_module.Profile, "model_validate", validated)
+    path = tmp_path / "profile.yaml"
+    path.write_text("id: x\n" + "\n".join(_bomb()) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        profile_module.load_profile(path)
+    assert "展开后节点超过" in str(info.value)
 
 
 def test_few_aliases_are_fine(tmp_path):

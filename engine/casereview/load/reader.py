@@ -78,6 +78,8 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
+                # utf-8-sig counts from after the BOM, utf-16/32 from the start of the file
+                offset = exc.start + (len(bom) if codec == "utf-8-sig" else 0)
                 raise InputRejected(
                     [
                         InputError(
@@ -86,7 +88,7 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
                             None,
                             None,
                             f"无法识别的文件编码：文件以 {label or 'UTF-8'} 标记开头，"
-                            f"但第 {exc.start} 字节处无法解码。{_HINT}",
+                            f"但第 {offset} 字节处无法解码。{_HINT}",
                         )
                     ]
                 ) from None

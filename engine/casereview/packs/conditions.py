@@ -109,7 +109,7 @@ _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _LEAF = re.compile(
     rf"^\s*(?P<field>{_IDENT})\s*(?:"
-    rf"(?P<op>==|!=|<=|>=|<|>)\s*(?P<rhs>.+?)"
+    rf"(?P<op>==|!=|<=|>=|<|>)\s*(?P<rhs>.+)"
     rf"|\s(?P<inop>in|not\s+in)\s*\[(?P<list>.*)\]"
     rf"|\s(?P<pres>exists|missing)"
     rf")\s*$"

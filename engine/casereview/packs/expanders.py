@@ -70,11 +70,16 @@ def load_tables(root: Path, problems: list[str]) -> Tables:
         if not head.startswith("table:"):
             continue
         try:
-            from .loader import PackYamlLoader
+            from .loader import PackError, PackYamlLoader, _guard_pack_text
 
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=PackYamlLoader)  # a SafeLoader subclass
+            text = path.read_text(encoding="utf-8")
+            _guard_pack_text(path, text)  # as for packs: size, nesting, alias expansion, tags
+            data = yaml.load(text, Loader=PackYamlLoader)  # a SafeLoader subclass
             table_type = data["table"]["type"]
             loader = TABLE_LOADERS[table_type]
+        except PackError as exc:
+            problems.extend(exc.problems)
+            continue
         except (yaml.YAMLError, KeyError, TypeError) as exc:
             problems.append(f"{path}:1 无法识别的表格文件：{exc}")
             continue

@@ -84,8 +84,12 @@ def default_profile_path() -> Path:
 
 
 def load_profile(path: Path | None = None) -> Profile:
+    from ..packs.loader import PackError, _guard_pack_text
+
     path = path or default_profile_path()
     try:
-        return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (ValidationError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+        _guard_pack_text(path, text)  # as for packs: size, nesting, alias expansion, tags
+        return Profile.model_validate(yaml.safe_load(text))
+    except (ValidationError, yaml.YAMLError, PackError) as exc:
         raise ValueError(f"评查标准文件 {path} 无效：{exc}") from None
