@@ -270,6 +270,8 @@ def test_durable_agrees_with_the_oracle_on_any_condition(when, fields):
         ("load_case", "读取失败（内部错误）"),
         ("derive", "评查失败（内部错误）"),
         ("build_findings", "评查失败（内部错误）"),
+        ("score_case", "评查失败（内部错误）"),
+        ("_digest", "评查失败（内部错误）"),
     ],
 )
 def test_a_bug_in_any_stage_gives_a_rejected_result(

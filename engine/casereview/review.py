@@ -18,6 +18,8 @@ from .derive.facts import derive
 from .evaluate.findings import Finding, build_findings
 from .evaluate.model import EvalResult
 from .load import InputRejected, load_case
+from .load.source import SourceDoc
+from .model.case import CaseFile
 from .model.roster import Roster
 from .packs.loader import RuleBook
 from .score.profile import Profile
@@ -90,14 +92,17 @@ def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
     except Exception as exc:  # a loader bug must not stop the batch either
         return rejected(path, [RejectedInput(file=str(path), message=f"读取失败（内部错误）：{exc}")])
     try:
-        derived = derive(case, ctx.roster, ctx.calendar)
-        result = ctx.engine.evaluate(derived.facts)
-        findings = build_findings(ctx.book, result, derived.facts, derived.sources, str(path), source.locate)
-    except Exception as exc:
+        return _review_case(path, case, source, ctx)
+    except Exception as exc:  # a bug in any later stage rejects this file, never the batch
         detail = traceback.format_exception_only(exc)[-1].strip()
         return rejected(path, [RejectedInput(file=str(path), message=f"评查失败（内部错误）：{detail}")])
+
+
+def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewContext) -> CaseResult:
+    derived = derive(case, ctx.roster, ctx.calendar)
+    result = ctx.engine.evaluate(derived.facts)
+    findings = build_findings(ctx.book, result, derived.facts, derived.sources, str(path), source.locate)
     findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))
-    score = score_case(findings, ctx.profile)
     items = sorted(
         {v.discretion.benchmark_item for v in case.violations if v.discretion and v.discretion.benchmark_item}
     )
@@ -110,7 +115,7 @@ def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
         region=case.case.agency.region,
         party=case.party.name,
         procedure=case.case.procedure.label,
-        score=score,
+        score=score_case(findings, ctx.profile),
         findings=findings,
         notes=[*source.notes, *derived.notes, *result.notes],
         engine=result.engine,
