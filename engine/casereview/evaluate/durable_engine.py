@@ -222,9 +222,10 @@ class DurableEngine:
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
         # performer fact carries ~25 case fields that no act/performer rule looks at, and every
         # property costs JSON encoding and parsing in C (findings are built from the full facts)
-        self._reads = {kind: frozenset(ALWAYS_SENT) for kind in {r.kind for r in rules}}
+        reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in {r.kind for r in rules}}
         for rule in rules:
-            self._reads[rule.kind] |= rule.fields
+            reads[rule.kind] |= rule.fields
+        self._reads = {kind: tuple(sorted(fields)) for kind, fields in reads.items()}
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
@@ -279,7 +280,7 @@ class DurableEngine:
             wanted = reads.get(fact["kind"])
             if wanted is None:
                 continue  # no rule looks at this kind of fact
-            sent = {k: v for k, v in fact.items() if k in wanted}
+            sent = {k: fact[k] for k in wanted if k in fact}
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
             sent["sid"], sent[CASE_KEY] = sid, case
