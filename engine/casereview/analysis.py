@@ -14,6 +14,7 @@ which facts an item's tiers read passes `tier_facts={item: {"f_x", ...}}` and ex
 from __future__ import annotations
 
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -25,9 +26,12 @@ LEGAL_BASIS_LIKE_CASES = "《应急管理行政裁量权基准暂行规定》（
 FAILING_GRADE = "不合格"
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseSummary:
-    """What the summary page, the spreadsheet summary and the analysis need of one file."""
+    """What the summary page, the spreadsheet summary and the analysis need of one file.
+
+    One is kept per file for the whole batch, so it is small: slots, and the strings that repeat
+    across files (rule titles, agencies, grades) interned."""
 
     index: int
     file: str
@@ -56,13 +60,16 @@ class CaseSummary:
         counts = Counter(f.severity for f in result.findings)
         seen: dict[str, tuple[str, str, str]] = {}
         for f in result.findings:
-            seen.setdefault(f.code, (f.code, f.title, f.severity))
+            seen.setdefault(f.code, (_intern(f.code), _intern(f.title), _intern(f.severity)))
         rejection = []
         for e in result.errors:
             where = e.file + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.column else "")
             rejection.append(f"{where}{' ' + e.field if e.field else ''}：{e.message}")
         digest = result.facts_digest or {}
-        penalties = list(digest.get("penalties") or [])
+        penalties = [  # keys and codes interned: the unpickled copies would be kept per file
+            {sys.intern(k): _intern(v) if isinstance(v, str) else v for k, v in p.items()}
+            for p in digest.get("penalties") or []
+        ]
         stated = None
         if result.status == "reviewed" and digest.get("outcome") == "penalty" and penalties:
             if any("discretion_stated" in p for p in penalties):
@@ -73,16 +80,16 @@ class CaseSummary:
         return cls(
             index=index,
             file=result.file,
-            status=result.status,
+            status=_intern(result.status),
             page=page,
             case_number=result.case_number,
             title=result.title,
-            agency=result.agency,
-            region=result.region,
+            agency=_intern(result.agency),
+            region=_intern(result.region),
             party=result.party,
-            procedure=result.procedure,
+            procedure=_intern(result.procedure),
             score=score.score if score else None,
-            grade=score.grade if score else None,
+            grade=_intern(score.grade) if score else None,
             vetoed=bool(score and score.vetoed),
             three_systems=score.three_systems if score else None,
             counts={s: counts.get(s, 0) for s in ("veto", "deduct", "warn", "review")},
@@ -101,6 +108,10 @@ class CaseSummary:
     @property
     def passed(self) -> bool:
         return self.reviewed and not self.vetoed and self.grade != FAILING_GRADE
+
+
+def _intern(text: str | None) -> str | None:
+    return sys.intern(text) if text is not None else None
 
 
 # ---------------------------------------------------------------- 同案异罚

@@ -191,6 +191,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from .analysis import analyse
     from .report.html import HtmlReport
     from .report.json_report import document as json_document
+    from .report.json_report import write_value as write_json_value
     from .report.masking import mask_value
     from .report.xlsx import XlsxReport
 
@@ -249,8 +250,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     written = []
     if json_file:
         json_file.write("\n],\n")
-        tail = json.dumps(mask_value(analysis) if mask else analysis, ensure_ascii=False, indent=2)
-        json_file.write(f'"analysis": {tail}\n}}\n')
+        json_file.write('"analysis": ')
+        write_json_value(json_file, analysis, mask)  # streamed: bounded memory at any N
+        json_file.write("\n}\n")
         json_file.close()
         written.append("results.json")
     if html:

@@ -29,3 +29,26 @@ def write_stream(results: Iterable[CaseResult], meta: dict[str, Any], out: Any) 
     for i, result in enumerate(results):
         out.write(("," if i else "") + "\n" + result.model_dump_json())
     out.write("\n]}\n")
+
+
+def write_value(out: Any, value: Any, mask: bool, indent: str = "") -> None:
+    """Write a JSON value piece by piece: mappings key by key, lists item by item (each item
+    masked and encoded on its own), so a 100,000-file analysis never exists as one string or
+    one masked copy."""
+    from .. import fastjson
+    from .masking import mask_value
+
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        out.write("{")
+        for i, (key, item) in enumerate(value.items()):
+            out.write(("," if i else "") + f"\n{inner}{fastjson.dumps(str(key))}: ")
+            write_value(out, item, mask, inner)
+        out.write(f"\n{indent}}}")
+    elif isinstance(value, list) and value:
+        out.write("[")
+        for i, item in enumerate(value):
+            out.write(("," if i else "") + f"\n{inner}" + fastjson.dumps(mask_value(item) if mask else item))
+        out.write(f"\n{indent}]")
+    else:
+        out.write(fastjson.dumps(mask_value(value) if mask else value))
