@@ -151,7 +151,7 @@ def build_findings(
         notes = _param_notes(book, pack_params, variant.context.get("_params", ()), fact)
         notes += [str(n) for n in variant.context.get("_notes", ())]
         findings.append(
-            Finding(
+            Finding.model_construct(  # built from trusted values: no validation per match
                 code=rule.code,
                 rule_id=match.rule_id,
                 title=rule.title,
@@ -160,14 +160,14 @@ def build_findings(
                 category=rule.category,
                 message=message,
                 basis=[b.cite() for b in rule.basis],
-                location=Location(file=file, field=field_path, line=line, column=column),
+                location=Location.model_construct(file=file, field=field_path, line=line, column=column),
                 values={k: shown[k] for k in read},
                 notes=notes,
             )
         )
     for error in result.errors:
         findings.append(
-            Finding(
+            Finding.model_construct(  # built from trusted values: no validation per match
                 code="ENGINE-ERR",
                 rule_id="ENGINE-ERR",
                 title="规则执行出错",
@@ -176,7 +176,7 @@ def build_findings(
                 category="engine",
                 message=f"规则执行出错，需人工评查：{error}",
                 basis=[],
-                location=Location(file=file, field=""),
+                location=Location.model_construct(file=file, field=""),
             )
         )
     return findings
