@@ -76,3 +76,25 @@ def test_no_cache_setting_bypasses_it(cache, monkeypatch):
     bookcache.load_rulebook_cached(cache)
     bookcache.load_rulebook_cached(cache)
     assert len(calls) == 2 and not bookcache.cache_folder().exists()
+
+
+def test_the_cached_book_carries_the_prepared_durable_ruleset(cache, monkeypatch, example_roster):
+    from casereview.derive.facts import derive
+    from casereview.evaluate import durable_engine
+    from casereview.load import load_case
+
+    bookcache.load_rulebook_cached(cache)  # builds and stores (with the prepared ruleset)
+    book = bookcache.load_rulebook_cached(cache)
+    assert "_durable_prepared" in book.__dict__
+    case, _ = load_case(cache / "examples" / "general.yaml")
+    case.decision.penalties[0].amount = 10_000_000  # far above any statutory maximum
+    facts = derive(case, example_roster).facts
+    expected = durable_engine.DurableEngine(book.compiled).evaluate(facts).sorted_matches()
+    assert expected
+
+    def not_again(rules):
+        raise AssertionError("the ruleset JSON should come from the cached book")
+
+    monkeypatch.setattr(durable_engine, "prepare", not_again)
+    engine = durable_engine.DurableEngine.for_book(book)
+    assert engine.evaluate(facts).sorted_matches() == expected

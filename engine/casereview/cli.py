@@ -50,7 +50,7 @@ def make_context(
     if engine == "durable":
         from .evaluate.durable_engine import DurableEngine
 
-        ctx = ReviewContext(book, profile, DurableEngine(book.compiled), roster)
+        ctx = ReviewContext(book, profile, DurableEngine.for_book(book), roster)
     else:
         from .evaluate.oracle import OracleEngine
 

@@ -67,6 +67,10 @@ def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = No
 
 
 def _store(path: Path, book: RuleBook) -> None:
+    with contextlib.suppress(Exception):  # the durable ruleset JSON travels with the book
+        from ..evaluate.durable_engine import prepare_book
+
+        prepare_book(book)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         pickle.dump(book, handle, protocol=pickle.HIGHEST_PROTOCOL)
