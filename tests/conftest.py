@@ -48,3 +48,19 @@ def oracle(book: RuleBook) -> OracleEngine:
 @pytest.fixture(scope="session")
 def durable(book: RuleBook) -> DurableEngine:
     return DurableEngine(book.compiled)
+
+
+@pytest.fixture(scope="session")
+def generated_texts(tmp_path_factory):
+    """`generated_texts(n, json_share)`: the texts of n files from the benchmark's corpus generator."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from corpus import write_corpus
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+    def generate(n: int, json_share: float) -> list[str]:
+        paths = write_corpus(tmp_path_factory.mktemp("corpus"), n, seed=20240530, json_share=json_share)
+        return [path.read_text(encoding="utf-8") for path in paths]
+
+    return generate

@@ -53,14 +53,8 @@ def test_samples_take_the_fast_path_with_identical_results(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from corpus import write_corpus
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    paths = write_corpus(tmp_path_factory.mktemp("corpus"), 300, seed=20240530, json_share=0.0)
-    return [path.read_text(encoding="utf-8") for path in paths]
+def corpus(generated_texts) -> list[str]:
+    return generated_texts(300, json_share=0.0)
 
 
 def test_generated_corpus_takes_the_fast_path_with_identical_results(corpus: list[str]) -> None:

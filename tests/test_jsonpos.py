@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from bisect import bisect_right
 from pathlib import Path
 from typing import Any
@@ -99,14 +98,8 @@ SAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from corpus import write_corpus
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    paths = write_corpus(tmp_path_factory.mktemp("corpus"), 100, seed=20240530, json_share=1.0)
-    return [path.read_text(encoding="utf-8") for path in paths]
+def corpus(generated_texts) -> list[str]:
+    return generated_texts(100, json_share=1.0)
 
 
 def test_same_as_reference_on_corpus_and_samples(corpus: list[str]) -> None:
