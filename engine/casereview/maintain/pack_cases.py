@@ -131,10 +131,23 @@ def pack_case_fact_sets(book: RuleBook) -> tuple[list[list[dict[str, Any]]], lis
             roster = _roster(ref)
         except InputRejected:
             roster = None  # the test run reports the roster itself
-        for path in case_files(ref.path) if ref.path.is_dir() else [ref.path]:
-            try:
-                case, _ = load_case(path)
-                out.append(derive(case, roster).facts)
-            except Exception as exc:
-                errors.append(f"{show(path)}：无法读取（{type(exc).__name__}）")
+        paths = case_files(ref.path) if ref.path.is_dir() else [ref.path]
+        facts, problems = facts_of_cases(paths, roster, show)
+        out += facts
+        errors += problems
+    return out, errors
+
+
+def facts_of_cases(
+    paths: Any, roster: Roster | None, name: Any = str
+) -> tuple[list[list[dict[str, Any]]], list[str]]:
+    """Derived facts of each readable case file (for coverage), and a line per unreadable one."""
+    out: list[list[dict[str, Any]]] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            case, _ = load_case(path)
+            out.append(derive(case, roster).facts)
+        except Exception as exc:
+            errors.append(f"{name(path)}：无法读取（{type(exc).__name__}）")
     return out, errors

@@ -25,7 +25,7 @@ from ..packs.conditions import All, Const
 from ..packs.examples import ExampleOutcome, _read_yaml, apply_example, run_rule_examples
 from ..packs.loader import RuleBook
 from ..score.profile import Profile
-from .pack_cases import CaseOutcome, describe_case, run_pack_cases
+from .pack_cases import CaseOutcome, describe_case, facts_of_cases, run_pack_cases
 
 ENGINE_LABELS = {"oracle": "参照引擎（oracle）", "durable": "durable_rules 引擎"}
 
@@ -181,7 +181,7 @@ def case_fact_sets(
     cases_dir: Path, roster: Roster | None = None
 ) -> tuple[list[list[dict[str, Any]]], list[str]]:
     from ..cli import iter_case_paths
-    from ..load import InputRejected, load_case, load_roster
+    from ..load import InputRejected, load_roster
 
     if roster is None:
         for name in ("roster.yaml", "roster.csv"):
@@ -189,14 +189,7 @@ def case_fact_sets(
                 with contextlib.suppress(InputRejected):
                     roster = load_roster(cases_dir / name)
                 break
-    out, errors = [], []
-    for path in iter_case_paths([cases_dir]):
-        try:
-            case, _ = load_case(path)
-            out.append(derive(case, roster).facts)
-        except Exception as exc:
-            errors.append(f"{path}：无法读取（{type(exc).__name__}）")
-    return out, errors
+    return facts_of_cases(iter_case_paths([cases_dir]), roster)
 
 
 def row_part(book: RuleBook, variant: Any) -> Any | None:
