@@ -1,7 +1,9 @@
 """Command line: `casereview check|review|schema|rules|explain`.
 
 Exit codes of check/review: 0 nothing at or above --fail-on, 1 findings at or above it,
-2 some input could not be reviewed (or the rules/profile could not be loaded).
+2 some input could not be reviewed (or the rules/profile could not be loaded), 3 the output
+could not be written, 4 internal error (a bug: never 1, which means findings), 130/143
+interrupted by SIGINT/SIGTERM (the reports written are marked partial).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from . import __version__
-from .load import CASE_SUFFIXES, InputRejected, load_roster
+from .load import InputRejected, load_roster
 from .model.case import CaseFile
 from .model.roster import Roster
 from .packs.bookcache import load_rulebook_cached
@@ -25,23 +27,14 @@ from .packs.schema import SEVERITY_LABELS, SEVERITY_RANK, VERIFICATION_LABELS
 from .review import CaseResult, ReviewContext
 from .score.profile import Profile, load_profile
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
-def iter_case_paths(targets: list[Path]) -> Iterator[Path]:
-    """Files as given; folders walked for case files (rosters and hidden files skipped)."""
-    for target in targets:
-        if target.is_dir():
-            for path in sorted(target.rglob("*")):
-                if (
-                    path.is_file()
-                    and path.suffix.lower() in CASE_SUFFIXES
-                    and not path.name.startswith(".")
-                    and not path.stem.lower().startswith("roster")
-                ):
-                    yield path
-        else:
-            yield target
+def iter_case_paths(targets: list[Path], exclude: list[Path | None] | None = None) -> Iterator[Path]:
+    """Files as given; folders walked for case files (see `load.discovery`)."""
+    from .load.discovery import discover
+
+    return discover(targets, exclude or [])
 
 
 def make_context(
@@ -100,7 +93,8 @@ def _exit_code(results: list[CaseResult], fail_on: str) -> int:
 
 
 def _case_paths(args: argparse.Namespace) -> list[Path]:
-    paths = list(iter_case_paths(args.paths))
+    exclude = [getattr(args, "output", None), _cache_dir(args), getattr(args, "roster", None)]
+    paths = list(iter_case_paths(args.paths, exclude))
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
     return paths
@@ -142,7 +136,7 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
     try:
         book = load_rulebook_cached(args.rules, extra=args.pack)
         profile = load_profile(args.profile)
-    except (PackError, ValueError) as exc:
+    except (PackError, ValueError, OSError) as exc:
         print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
         return EXIT_INPUT
     roster = None
@@ -175,104 +169,170 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
             factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
             stream = review_paths(paths, factory, fallback, workers=args.workers)
         count = 0
-        for r in stream:
-            r.notes.extend(notes)
-            count += 1
-            yield r
+        try:
+            for r in stream:
+                r.notes.extend(notes)
+                count += 1
+                yield r
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # an interrupted batch stops its worker processes now
         for path in paths[count:]:  # safety net: every input file appears in the report
             yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
 
     return results(), book
 
 
+def _prepare_output(out: Path) -> str | None:
+    """Create the report folder; a Chinese reason if it cannot be used."""
+    from .load.discovery import REPORT_MARKER
+
+    if out.exists() and not out.is_dir():
+        return f"输出位置 {out} 已存在且不是文件夹"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / REPORT_MARKER).write_text(
+            "casereview 评查报告文件夹（评查时跳过本文件夹）\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        return f"无法创建或写入报告文件夹 {out}：{exc.strerror or exc}"
+    return None
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """Review a folder into a report folder: HTML pages, Excel workbook, JSON (and JUnit/SARIF)."""
-    from . import fastjson
-    from .analysis import analyse
-    from .report.html import HtmlReport
-    from .report.json_report import document as json_document
-    from .report.json_report import write_value as write_json_value
-    from .report.masking import mask_value
-    from .report.xlsx import XlsxReport
-
     wanted = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in REVIEW_FORMATS]
     if unknown or not wanted:
         print(f"未知的输出格式 {'、'.join(unknown)}，可选：{'、'.join(REVIEW_FORMATS)}", file=sys.stderr)
         return EXIT_INPUT
+    problem = _prepare_output(args.output)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_OUTPUT
     paths = _case_paths(args)
     if not paths:
         return EXIT_INPUT
+    from . import interrupt
+
+    with interrupt.interruptible():
+        hook = sys.unraisablehook
+        try:
+            return _review_into(args, paths, wanted)
+        except OSError as exc:  # reading inputs never raises: this is the report folder
+            where = exc.filename or args.output
+            print(f"无法写入报告 {where}：{exc.strerror or exc}", file=sys.stderr)
+            # the half-written writers are discarded with this frame; their close errors are noise
+            sys.unraisablehook = lambda unraisable: None
+            del exc
+            return EXIT_OUTPUT
+        finally:
+            import gc
+
+            gc.collect()
+            sys.unraisablehook = hook
+
+
+def _review_into(args: argparse.Namespace, paths: list[Path], wanted: list[str]) -> int:
+    from . import fastjson, interrupt
+    from .analysis import CaseSummary, analyse
+    from .report.html import HtmlReport
+    from .report.json_report import document as json_document
+    from .report.json_report import write_value as write_json_value
+    from .report.masking import mask_value
+    from .report.xlsx import XlsxReport
+    from .review import RejectedInput, rejected
+
     outcome = _stream_reviews(args, paths)
     if isinstance(outcome, int):
         return outcome
     stream, book = outcome
     mask = not args.no_mask
     out: Path = args.output
-    out.mkdir(parents=True, exist_ok=True)
     meta = {"rules_version": book.version, "tool_version": __version__, "masked": mask}
     html = HtmlReport(out, meta, mask) if "html" in wanted else None
     xlsx = XlsxReport(out / "评查结果.xlsx", mask) if "xlsx" in wanted else None
-    json_file = (out / "results.json").open("w", encoding="utf-8") if "json" in wanted else None
+    # written under a temporary name and renamed when complete: never a truncated document
+    json_tmp = out / ".results.json.tmp"
+    json_file = json_tmp.open("w", encoding="utf-8") if "json" in wanted else None
     keep: list[CaseResult] | None = [] if {"junit", "sarif"} & set(wanted) else None
     if json_file:
         head = json.dumps(json_document([], meta), ensure_ascii=False, indent=2)
         json_file.write(head[: head.rindex('"results"')] + '"results": [\n')
     summaries = []
-    worst, rejected = -1, 0
+    worst, n_rejected = -1, 0
     tty = sys.stderr.isatty()
-    from .analysis import CaseSummary
 
-    try:
-        for index, result in enumerate(stream):
-            if tty:
-                _progress(index + 1, len(paths), Path(result.file).name)
-            if html:
-                summaries.append(html.add(result, index))
+    def add(index: int, result: CaseResult) -> None:
+        nonlocal worst, n_rejected
+        if html:
+            summaries.append(html.add(result, index))
+        else:
+            summaries.append(CaseSummary.of(result, index))
+        if xlsx:
+            xlsx.add(result, index)
+        if json_file:
+            if mask:
+                text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
             else:
-                summaries.append(CaseSummary.of(result, index))
-            if xlsx:
-                xlsx.add(result, index)
-            if json_file:
-                if mask:
-                    text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
-                else:
-                    text = result.model_dump_json()
-                json_file.write((",\n" if index else "") + text)
-            if keep is not None:
-                keep.append(result)
-            rejected += result.status == "rejected"
-            worst = max([worst, *(SEVERITY_RANK[f.severity] for f in result.findings)])
+                text = result.model_dump_json()
+            json_file.write((",\n" if index else "") + text)
+        if keep is not None:
+            keep.append(result)
+        n_rejected += result.status == "rejected"
+        worst = max([worst, *(SEVERITY_RANK[f.severity] for f in result.findings)])
+
+    count = 0
+    interrupted = False
+    try:
+        for result in stream:
+            if tty:
+                _progress(count + 1, len(paths), Path(result.file).name)
+            add(count, result)
+            count += 1
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         if tty:
             sys.stderr.write("\n")
-    analysis = analyse(summaries)
-    written = []
-    if json_file:
-        json_file.write("\n],\n")
-        json_file.write('"analysis": ')
-        write_json_value(json_file, analysis, mask)  # streamed: bounded memory at any N
-        json_file.write("\n}\n")
-        json_file.close()
-        written.append("results.json")
-    if html:
-        html.finish(summaries, analysis)
-        written.append("index.html")
-    if xlsx:
-        xlsx.finish()
-        written.append("评查结果.xlsx")
-    if keep is not None:
-        machine_meta = {**meta, "rulebook": book}
-        if "junit" in wanted:
-            from .report.junit import dumps as junit_dumps
+    with interrupt.shielded():  # the reports are finished whatever arrives now
+        completed = count
+        if interrupted:
+            stream.close()  # stops and kills the worker processes
+            meta["partial"] = True
+            message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
+            for path in paths[count:]:
+                add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+                count += 1
+        analysis = analyse(summaries)
+        written = []
+        if json_file:
+            json_file.write("\n],\n")
+            json_file.write('"analysis": ')
+            write_json_value(json_file, analysis, mask)  # streamed: bounded memory at any N
+            json_file.write(f',\n"partial": {"true" if interrupted else "false"}\n}}\n')
+            json_file.close()
+            os.replace(json_tmp, out / "results.json")
+            written.append("results.json")
+        if html:
+            html.finish(summaries, analysis)
+            written.append("index.html")
+        if xlsx:
+            xlsx.finish()
+            written.append("评查结果.xlsx")
+        if keep is not None:
+            machine_meta = {**meta, "rulebook": book}
+            if "junit" in wanted:
+                from .report.junit import dumps as junit_dumps
 
-            (out / "junit.xml").write_text(junit_dumps(keep, machine_meta) + "\n", encoding="utf-8")
-            written.append("junit.xml")
-        if "sarif" in wanted:
-            from .report.sarif import dumps as sarif_dumps
+                (out / "junit.xml").write_text(junit_dumps(keep, machine_meta) + "\n", encoding="utf-8")
+                written.append("junit.xml")
+            if "sarif" in wanted:
+                from .report.sarif import dumps as sarif_dumps
 
-            (out / "results.sarif").write_text(sarif_dumps(keep, machine_meta) + "\n", encoding="utf-8")
-            written.append("results.sarif")
+                (out / "results.sarif").write_text(sarif_dumps(keep, machine_meta) + "\n", encoding="utf-8")
+                written.append("results.sarif")
     c = analysis["campaign"]
     rate = f"{c['pass_rate']:.1%}" if c["pass_rate"] is not None else "—"
     print(
@@ -280,7 +340,14 @@ def cmd_review(args: argparse.Namespace) -> int:
         f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
         f"报告：{out}/（{'、'.join(written)}）"
     )
-    if rejected:
+    if interrupted:
+        print(
+            f"评查被中断：{len(paths)} 个文件中已处理 {completed} 个，其余列为未评查；"
+            "报告已标为不完整（partial）；重新运行同一命令将从缓存继续",
+            file=sys.stderr,
+        )
+        return interrupt.exit_code()
+    if n_rejected:
         return EXIT_INPUT
     return EXIT_FINDINGS if worst >= SEVERITY_RANK[args.fail_on] else EXIT_OK
 
@@ -439,7 +506,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        from . import interrupt
+
+        print("\n已中断", file=sys.stderr)
+        return interrupt.exit_code()
+    except BrokenPipeError:  # `casereview check … | head`: the reader left, nothing to report
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so, and never exit 1 (which means "findings")
+        import traceback
+
+        print(f"casereview 内部错误（请报告此问题）：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("CASEREVIEW_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
