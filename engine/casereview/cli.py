@@ -168,9 +168,12 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
 
             factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
             stream = review_paths(paths, factory, fallback, workers=args.workers)
+        from .report.sanitize import writable
+
         count = 0
         try:
             for r in stream:
+                r = writable(r)  # a non-UTF-8 file name must not crash a writer
                 r.notes.extend(notes)
                 count += 1
                 yield r
@@ -179,7 +182,8 @@ def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
             if close is not None:
                 close()  # an interrupted batch stops its worker processes now
         for path in paths[count:]:  # safety net: every input file appears in the report
-            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
+            lost = RejectedInput(file=str(path), message="评查未返回结果（内部错误）")
+            yield writable(rejected(path, [lost]))
 
     return results(), book
 
@@ -241,6 +245,7 @@ def _review_into(args: argparse.Namespace, paths: list[Path], wanted: list[str])
     from .report.json_report import document as json_document
     from .report.json_report import write_value as write_json_value
     from .report.masking import mask_value
+    from .report.sanitize import writable
     from .report.xlsx import XlsxReport
     from .review import RejectedInput, rejected
 
@@ -272,14 +277,14 @@ def _review_into(args: argparse.Namespace, paths: list[Path], wanted: list[str])
             summaries.append(CaseSummary.of(result, index))
         if xlsx:
             xlsx.add(result, index)
+        masked = (
+            mask_value(result.model_dump(mode="json")) if mask and (json_file or keep is not None) else None
+        )
         if json_file:
-            if mask:
-                text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
-            else:
-                text = result.model_dump_json()
+            text = fastjson.dumps(masked) if masked is not None else result.model_dump_json()
             json_file.write((",\n" if index else "") + text)
-        if keep is not None:
-            keep.append(result)
+        if keep is not None:  # JUnit and SARIF are reports too: masked like the others
+            keep.append(CaseResult.model_validate(masked) if masked is not None else result)
         n_rejected += result.status == "rejected"
         worst = max([worst, *(SEVERITY_RANK[f.severity] for f in result.findings)])
 
@@ -303,7 +308,7 @@ def _review_into(args: argparse.Namespace, paths: list[Path], wanted: list[str])
             meta["partial"] = True
             message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
             for path in paths[count:]:
-                add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+                add(count, writable(rejected(path, [RejectedInput(file=str(path), message=message)])))
                 count += 1
         analysis = analyse(summaries)
         written = []

@@ -1,3 +1,4 @@
+
 """Issue 13 items 2, 4 (rules folder, --pack), 5 (FIFO), 7 and 8: a batch survives dead
 workers, interrupts, bad command lines, unusable output folders and odd folder contents."""
 
@@ -35,8 +36,7 @@ def _batch(folder: Path, n: int) -> list[Path]:
 
 
 def test_a_worker_killed_in_a_big_batch_loses_no_file(tmp_path, book, profile, example_roster, monkeypatch):
-    """The pool breaks between two submissions (submit raised BrokenProcessPool outside the
-    guard and the whole batch was lost): every file still comes back, the crashed one marked."""
+    """A crash hook kills a worker mid-batch: every file comes back, the crashed one marked."""
     paths = _batch(tmp_path, 300)
     monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "case-0150")
     monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ONCE", str(tmp_path / "killed-once"))
@@ -47,6 +47,24 @@ def test_a_worker_killed_in_a_big_batch_loses_no_file(tmp_path, book, profile, e
     assert all(r.status == "reviewed" for r in results)
     assert any("重新评查" in n for n in results[150].notes)
     assert (tmp_path / "killed-once").exists()
+
+
+def test_a_worker_sigkilled_between_two_submissions_loses_no_file(tmp_path, book, profile, example_roster):
+    """The pool is broken when the runner next submits (submit raised BrokenProcessPool outside
+    the guard, and the whole batch was lost)."""
+    paths = _batch(tmp_path, 120)
+    factory = partial(make_context, book, profile, example_roster, "oracle")
+    fallback = make_context(book, profile, example_roster, "oracle")
+    stream = runner.review_paths(paths, factory, fallback, workers=2, window=32, chunk=2)
+    results = [next(stream) for _ in range(10)]
+    victim = min(_children(os.getpid()))
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1.0)  # the executor notices the death and marks the pool broken
+    results += list(stream)
+    assert [r.file for r in results] == [str(p) for p in paths]
+    assert all(r.status == "reviewed" for r in results)
+    rerun = [r for r in results if any("重新评查" in n for n in r.notes)]
+    assert rerun and len(rerun) <= 32  # only what was in flight was re-run, each alone
 
 
 def _children(pid: int) -> set[int]:
