@@ -1,4 +1,3 @@
-
 """Issue 13 items 2, 4 (rules folder, --pack), 5 (FIFO), 7 and 8: a batch survives dead
 workers, interrupts, bad command lines, unusable output folders and odd folder contents."""
 

@@ -1,4 +1,3 @@
-
 """Issue 13 item 1: cache folders are untrusted. A planted pickle never runs, a forged or
 re-keyed result entry never changes a verdict, and a FIFO, symlink or huge file in a cache is a
 miss, never a hang or a crash."""

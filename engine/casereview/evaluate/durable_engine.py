@@ -363,7 +363,7 @@ class DurableEngine:
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
-        except Exception as exc:  # a durable_rules limit met by this case (e.g. error 303)
+        except self._dre.error as exc:  # a durable_rules limit met by this case (e.g. error 303)
             self._release()  # never let a half-run case share a state with the next one
             return self._in_python(facts, exc)
         except BaseException:
