@@ -26,8 +26,8 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, cachesafe
+from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from .load import DEFAULT_MAX_BYTES, InputRejected
-from .load.discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from .load.reader import read_bytes
 from .review import CaseResult, ReviewContext, review_file
 

@@ -175,14 +175,14 @@ def test_an_empty_or_mistyped_rules_folder_is_an_error_not_a_pass(tmp_path, caps
     case = copy_case(tmp_path / "case.yaml")
     code = main(["check", str(case), "--no-cache", *[a.format(tmp=tmp_path) for a in args]])
     err = capsys.readouterr().err
-    assert code == 2 and "规则" in err
+    assert code == 3 and "规则" in err  # a configuration error: nothing was reviewed, never 优秀
 
 
 def test_a_missing_pack_is_a_message_not_a_traceback(tmp_path, capsys):
     case = copy_case(tmp_path / "case.yaml")
     code = main(["check", str(case), "--no-cache", "--pack", str(tmp_path / "nope.yaml")])
     err = capsys.readouterr().err
-    assert code == 2 and "nope.yaml" in err and "不存在" in err
+    assert code == 3 and "nope.yaml" in err and "不存在" in err
 
 
 def test_a_fifo_named_on_the_command_line_is_rejected_without_hanging(tmp_path):
@@ -216,15 +216,15 @@ def test_a_fifo_named_on_the_command_line_is_rejected_without_hanging(tmp_path):
 # --- item 7: output errors ----------------------------------------------------------------
 
 
-def test_output_naming_a_file_is_a_message_and_exit_3(tmp_path, capsys):
+def test_output_naming_a_file_is_a_message_and_exit_4(tmp_path, capsys):
     copy_case(tmp_path / "in" / "case.yaml")
     target = tmp_path / "report.txt"
     target.write_text("x", encoding="utf-8")
     code = main(["review", str(tmp_path / "in"), "-o", str(target), "--no-cache", "--workers", "0"])
-    assert code == 3 and "不是文件夹" in capsys.readouterr().err
+    assert code == 4 and "不是文件夹" in capsys.readouterr().err
 
 
-def test_an_unwritable_output_folder_is_a_message_and_exit_3(tmp_path, capsys):
+def test_an_unwritable_output_folder_is_a_message_and_exit_4(tmp_path, capsys):
     copy_case(tmp_path / "in" / "case.yaml")
     if os.geteuid() == 0:
         target = Path("/proc/casereview-out")  # root ignores modes; /proc refuses everyone
@@ -234,10 +234,10 @@ def test_an_unwritable_output_folder_is_a_message_and_exit_3(tmp_path, capsys):
         locked.chmod(0o500)
         target = locked / "out"
     code = main(["review", str(tmp_path / "in"), "-o", str(target), "--no-cache", "--workers", "0"])
-    assert code == 3 and "无法" in capsys.readouterr().err
+    assert code == 4 and "无法" in capsys.readouterr().err
 
 
-def test_a_full_disk_while_writing_is_a_message_and_exit_3(tmp_path):
+def test_a_full_disk_while_writing_is_a_message_and_exit_4(tmp_path):
     """RLIMIT_FSIZE makes every write past 64 KiB fail (EFBIG), like a full disk."""
     _batch(tmp_path / "in", 30)
     script = (
@@ -266,7 +266,7 @@ def test_a_full_disk_while_writing_is_a_message_and_exit_3(tmp_path):
         text=True,
         timeout=300,
     )
-    assert proc.returncode == 3, proc.stderr
+    assert proc.returncode == 4, proc.stderr
     assert "无法写入报告" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -276,9 +276,9 @@ def test_an_internal_error_never_exits_1(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "run_reviews", broken)
+    monkeypatch.setattr(cli, "review_batch", broken)
     code = main(["check", str(copy_case(tmp_path / "case.yaml")), "--no-cache"])
-    assert code == 4 and "内部错误" in capsys.readouterr().err
+    assert code == 5 and "内部错误" in capsys.readouterr().err
 
 
 # --- item 8: discovery --------------------------------------------------------------------

@@ -98,3 +98,8 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**10:
         return mask(str(value))
     return value
+
+
+def mask_result(result: Any) -> Any:
+    """A masked copy of a CaseResult (for writers that render the model, not strings)."""
+    return type(result).model_validate(mask_value(result.model_dump(mode="json")))
