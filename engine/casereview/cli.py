@@ -288,8 +288,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     try:
         with interrupt.interruptible():
             for result in stream:
-                add(count, result)
-                count += 1
+                with interrupt.critical():  # a result is in every report or in none
+                    add(count, result)
+                    count += 1
     except KeyboardInterrupt:
         interrupted = True
     except OSError as exc:  # a report page or the workbook could not be written (disk full …)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 
 _received: list[int] = []
+_critical = {"depth": 0, "pending": False}
 
 
 def received() -> int | None:
@@ -28,7 +29,24 @@ def exit_code() -> int:
 
 def _on_signal(signum, frame) -> None:
     _received.append(signum)
+    if _critical["depth"]:
+        _critical["pending"] = True  # raised when the critical section ends
+        return
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def critical() -> Iterator[None]:
+    """A step that must not be cut in half (one result added to every report): an interrupt
+    arriving inside it is raised when it ends."""
+    _critical["depth"] += 1
+    try:
+        yield
+    finally:
+        _critical["depth"] -= 1
+        if not _critical["depth"] and _critical["pending"]:
+            _critical["pending"] = False
+            raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -37,6 +55,7 @@ def interruptible() -> Iterator[None]:
         yield
         return
     _received.clear()
+    _critical.update(depth=0, pending=False)
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
