@@ -246,15 +246,13 @@ def _is_pack(path: Path) -> bool:
 
 
 def _check_sources(root: Path, extra: list[Path]) -> None:
-    """A missing or empty rules folder, or a missing --pack file, is an error: reviewing with no
-    rules would grade every file 优秀 (a silent pass)."""
+    """A missing rules folder or --pack file is an error (an empty one is found while loading):
+    reviewing with no rules would grade every file 优秀 (a silent pass)."""
     if not root.is_dir():
         raise PackError([f"{root}: 规则目录不存在或不是文件夹"])
     missing = [f"{path}: 规则包文件不存在或不是普通文件" for path in extra if not Path(path).is_file()]
     if missing:
         raise PackError(missing)
-    if not extra and not pack_files(root):
-        raise PackError([f"{root}: 规则目录中没有规则包（含 pack: 的 .yaml 文件），不能评查"])
 
 
 def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
@@ -301,7 +299,9 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
             rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants)
     for table_file in tables.files:
         digest.update(table_file.read_bytes())
-    if not rules and not problems:
+    if not files:
+        problems.append(f"{root}: 规则目录中没有规则包（含 pack: 的 .yaml 文件），不能评查")
+    elif not rules and not problems:
         problems.append(f"{root}: 规则包中没有任何规则，不能评查")
     if problems:
         raise PackError(problems)
