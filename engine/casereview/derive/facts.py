@@ -329,7 +329,11 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "tier": discretion.tier if discretion else None,
         "discretion_stated": discretion.stated_in_decision if discretion else False,
         "committed_on": violation.committed_on.toordinal(),
+        # the law version is chosen by the day the violation ended (行政处罚法 arts. 36 ¶2, 37)
+        "ended_on": (violation.continuing_until or violation.committed_on).toordinal(),
         "violation_id": violation.id,
+        "n_violations": len(penalty.violation_ids),
+        "combined": len(penalty.violation_ids) > 1,
         **_circumstances(violation),
     }
     return fact

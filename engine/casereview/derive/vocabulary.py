@@ -152,7 +152,14 @@ PENALTY: dict[str, FieldSpec] = {
     "tier": _spec("int", "决定适用的裁量阶次"),
     "discretion_stated": _spec("bool", "决定书载明裁量基准及阶次"),
     "committed_on": _spec("date", "违法行为发生日"),
+    "ended_on": _spec("date", "违法行为终了日（连续或继续状态；据此选择法律版本）"),
     "violation_id": _spec("str", "对应违法行为"),
+    "n_violations": _spec("int", "本项处罚对应的违法行为数"),
+    "combined": _spec("bool", "一项处罚对应两项以上违法行为（合并处罚）"),
+    "combined_max": _spec("int", "合并处罚：各项违法行为法定罚款上限之和（元）"),
+    "combined_min": _spec("int", "合并处罚：各项违法行为法定罚款下限之和（元）"),
+    "combined_verified": _spec("bool", "合并处罚：各项幅度均为官方文本或逐字转载"),
+    "combined_note": _spec("str", "合并处罚：各项违法行为的法定幅度"),
 }
 
 VIOLATION: dict[str, FieldSpec] = {
