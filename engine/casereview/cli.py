@@ -10,56 +10,25 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 from . import __version__
-from .load import CASE_SUFFIXES, InputRejected, load_roster
+from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: re-exported)
+    BatchOptions,
+    BatchSetupError,
+    iter_case_paths,
+    make_context,
+    review_batch,
+    review_one,
+)
 from .model.case import CaseFile
 from .model.roster import Roster
-from .packs.bookcache import load_rulebook_cached
 from .packs.conditions import describe
 from .packs.loader import PackError, RuleBook, load_rulebook
 from .packs.schema import SEVERITY_LABELS, SEVERITY_RANK, VERIFICATION_LABELS
-from .review import CaseResult, ReviewContext
-from .score.profile import Profile, load_profile
+from .review import CaseResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-
-
-def iter_case_paths(targets: list[Path]) -> Iterator[Path]:
-    """Files as given; folders walked for case files (rosters and hidden files skipped)."""
-    for target in targets:
-        if target.is_dir():
-            for path in sorted(target.rglob("*")):
-                if (
-                    path.is_file()
-                    and path.suffix.lower() in CASE_SUFFIXES
-                    and not path.name.startswith(".")
-                    and not path.stem.lower().startswith("roster")
-                ):
-                    yield path
-        else:
-            yield target
-
-
-def make_context(
-    book: RuleBook, profile: Profile, roster: Roster | None, engine: str, cache_dir: Path | None = None
-) -> ReviewContext:
-    if engine == "durable":
-        from .evaluate.durable_engine import DurableEngine
-
-        ctx = ReviewContext(book, profile, DurableEngine.for_book(book), roster)
-    else:
-        from .evaluate.oracle import OracleEngine
-
-        ctx = ReviewContext(book, profile, OracleEngine(book.compiled), roster)
-    if cache_dir is not None:
-        from .cache import ResultCache
-
-        ctx.cache = ResultCache(cache_dir)
-    return ctx
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:
@@ -68,18 +37,17 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
     return args.cache_dir or Path.cwd() / ".casereview-cache"
 
 
-def review_one(path: Path, ctx: ReviewContext) -> CaseResult:
-    from .cache import cached_review
-
-    return cached_review(path, ctx, ctx.cache)
-
-
-def _durable_available() -> bool:
-    try:
-        import durable.engine  # noqa: F401
-    except Exception:
-        return False
-    return True
+def batch_options(args: argparse.Namespace) -> BatchOptions:
+    """The library batch options from the check/review command line."""
+    return BatchOptions(
+        rules=args.rules,
+        packs=args.pack,
+        profile=args.profile,
+        roster=args.roster,
+        engine=args.engine,
+        workers=args.workers,
+        cache_dir=_cache_dir(args),
+    )
 
 
 def run_reviews(args: argparse.Namespace, paths: list[Path]) -> tuple[list[CaseResult], RuleBook] | int:
@@ -140,49 +108,11 @@ def _progress(done: int, total: int, name: str) -> None:
 def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
     """Like run_reviews, but yields results as they arrive (in input order)."""
     try:
-        book = load_rulebook_cached(args.rules, extra=args.pack)
-        profile = load_profile(args.profile)
-    except (PackError, ValueError) as exc:
-        print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
+        run = review_batch(paths, batch_options(args))
+    except BatchSetupError as exc:
+        print(exc, file=sys.stderr)
         return EXIT_INPUT
-    roster = None
-    if args.roster:
-        try:
-            roster = load_roster(args.roster)
-        except InputRejected as exc:
-            print(f"证件台账无法读取：\n{exc.format()}", file=sys.stderr)
-            return EXIT_INPUT
-    engine = args.engine
-    notes = []
-    if engine == "durable" and not _durable_available():
-        engine = "oracle"
-        notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
-    fallback = make_context(book, profile, roster, "oracle")
-
-    def results() -> Iterator[CaseResult]:
-        from .review import RejectedInput, rejected
-
-        if args.workers == 0:
-            ctx = (
-                make_context(book, profile, roster, engine, _cache_dir(args))
-                if engine == "oracle"
-                else fallback
-            )
-            stream: Iterator[CaseResult] = (review_one(p, ctx) for p in paths)
-        else:  # worker processes for either engine: a batch is CPU-bound
-            from .evaluate.runner import review_paths
-
-            factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
-            stream = review_paths(paths, factory, fallback, workers=args.workers)
-        count = 0
-        for r in stream:
-            r.notes.extend(notes)
-            count += 1
-            yield r
-        for path in paths[count:]:  # safety net: every input file appears in the report
-            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
-
-    return results(), book
+    return iter(run), run.book
 
 
 def cmd_review(args: argparse.Namespace) -> int:

@@ -35,6 +35,9 @@ _FIELD_ENUMS = {
     "result": enums.ActResult,
     "harm": enums.Harm,
     "accident_grade": enums.AccidentGrade,
+    "body_kind": enums.BodyKind,
+    "body_relation": enums.BodyRelation,
+    "agency_level": enums.AgencyLevel,
 }
 _CERT_STATUS = {
     "valid": "有效",
