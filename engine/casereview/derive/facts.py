@@ -51,6 +51,7 @@ def _code(value: Any) -> str | None:
 
 class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
+        self.tables: Any = None
         self.case = case
         self.roster = roster.by_number() if roster else None
         self.calendar = calendar
@@ -109,8 +110,15 @@ class _Context:
         return "valid", cert
 
 
-def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar | None = None) -> Derived:
+def derive(
+    case: CaseFile,
+    roster: Roster | None = None,
+    calendar: WorkCalendar | None = None,
+    tables: Any = None,
+) -> Derived:
+    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
     ctx = _Context(case, roster, calendar or default_calendar())
+    ctx.tables = tables
     common = ctx.common()
     derived = Derived(facts=[])
 
@@ -287,6 +295,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "n_fines": max((targets.count(t) for t in targets), default=0),
         "n_fines_unit": len(unit_fines),
+        "in_combined_fine": any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
+        "separate_amount_stated": bool(discretion and discretion.amount is not None),
         "fined": bool(fines),
         "adjustment": discretion.adjustment.value if discretion else "none",
         "list_item": discretion.list_item if discretion else None,
@@ -380,6 +390,13 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "combined": len(penalty.violation_ids) > 1,
         **_circumstances(violation),
     }
+    if len(penalty.violation_ids) > 1 and penalty.type.value == "fine" and ctx.tables is not None:
+        from ..packs.tables.instruments import (
+            combined_bounds,
+        )  # reads the loaded tables, no legal numbers here
+
+        parts = [by_id[vid] for vid in penalty.violation_ids if vid in by_id]
+        fact.update(combined_bounds(ctx.tables, parts, penalty.target.value))
     return fact
 
 

@@ -215,6 +215,8 @@ VIOLATION: dict[str, FieldSpec] = {
     "escalation_evidence": PENALTY["escalation_evidence"],
     "n_fines": _spec("int", "对本违法行为的罚款项数（对同一对象）"),
     "n_fines_unit": _spec("int", "对单位就本违法行为的罚款项数"),
+    "in_combined_fine": _spec("bool", "本违法行为与其他违法行为合并处以一项罚款"),
+    "separate_amount_stated": _spec("bool", "载明了本违法行为单独裁量的罚款数额（分别裁量）"),
     "fined": _spec("bool", "被处以罚款"),
     "adjustment": PENALTY["adjustment"],
     "list_item": _spec("str", "适用的减免责清单事项"),

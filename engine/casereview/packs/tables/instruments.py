@@ -531,3 +531,78 @@ def rule_created_penalty_type(tables: Tables) -> list[Variant]:
             ctx = {"clause": clause.cite(table.law), "instrument": _table_text(table)}
             variants.append(Variant(_suffix(table, clause), cond, ctx))
     return variants
+
+
+# ---------------------------------------------------------------- combined fines (合并处罚)
+
+
+def table_for(tables: Tables, law: str, version: str | None, ended: Any) -> StatuteTable | None:
+    """The loaded version a basis points to: the stated version, else the one in force on `ended`."""
+    for table in statutes(tables):
+        if law not in (table.law, *table.aliases):
+            continue
+        if version is not None:
+            if version in table.versions():
+                return table
+            continue
+        if ended is None:
+            continue
+        if table.in_force <= ended and (table.in_force_until is None or ended <= table.in_force_until):
+            return table
+    return None
+
+
+def clause_for(table: StatuteTable, article: int, paragraph: int | None) -> Clause | None:
+    for clause in table.clauses:
+        if clause.article != article:
+            continue
+        if paragraph is None and (clause.paragraph is None or clause.paragraph_default):
+            return clause
+        if paragraph is not None and clause.paragraph in (None, paragraph):
+            return clause
+    return None
+
+
+def combined_bounds(tables: Tables, violations: list[Any], target: str) -> dict[str, Any]:
+    """Sum of the statutory fixed-yuan ranges of several violations for one combined fine.
+
+    `violations` are case-model violations. Returns the penalty-fact fields combined_max /
+    combined_min / combined_verified / combined_note; max and min are left out when any part
+    cannot be resolved (instrument or article not loaded, amounts unknown, not a fixed-yuan range)."""
+    parts: list[str] = []
+    total_min = total_max = 0
+    known = verified = True
+    for violation in violations:
+        basis = violation.penalty_basis
+        ended = getattr(violation, "continuing_until", None) or getattr(violation, "committed_on", None)
+        article = getattr(basis, "article", None)
+        table = table_for(tables, basis.law, basis.version, ended) if isinstance(article, int) else None
+        clause = clause_for(table, article, basis.paragraph) if table else None
+        label = f"{violation.id}（《{basis.law}》第{article}条）"
+        if table is None or clause is None or clause.amounts_unknown or clause.cross_reference:
+            parts.append(f"{label}：幅度未载入")
+            known = False
+            continue
+        branch = violation.branch.value
+        grade = violation.accident_grade.value if violation.accident_grade else None
+        fines = [
+            f
+            for b in clause.branches
+            if branch in b.branch
+            for f in b.fines
+            if f.target == target and (f.accident_grade is None or f.accident_grade == grade)
+        ]
+        bounds = fines[0].bounds() if len(fines) == 1 else None
+        if bounds is None:
+            parts.append(f"{label}：{'不设对该对象的罚款' if not fines else '非固定金额幅度'}")
+            known = False
+            continue
+        verified = verified and table.vetoes(clause)
+        total_min += int(bounds[0])
+        total_max += int(bounds[1])
+        parts.append(f"{label}：{fines[0].describe()}（{LEVEL_LABELS[table.clause_level(clause)]}）")
+    out: dict[str, Any] = {"combined_note": "；".join(parts), "combined_verified": known and verified}
+    if known:
+        out["combined_max"] = total_max
+        out["combined_min"] = total_min
+    return out
