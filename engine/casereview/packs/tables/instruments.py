@@ -284,9 +284,8 @@ def _pairs(tables: Tables):
 
 def _why(old_t, old_c, new_t, new_c, verdict, old_f, new_f, branch, target) -> str:
     where = f"{BRANCH_LABELS[branch]}对{TARGET_LABELS[target]}"
-    old_text = (
-        f"旧法{old_c.cite(old_t.law)}（{old_t.version}）{where}{old_f.describe() if old_f else '幅度未核查'}"
-    )
+    old_range = old_f.describe() if old_f else "幅度未核查"
+    old_text = f"旧法{old_c.cite(old_t.law)}（{old_t.version}，{_label(old_t, old_c)}）{where}{old_range}"
     new_text = (
         f"新法{new_c.cite(new_t.law)}（{new_t.version}）{where}{new_f.describe() if new_f else '不设罚款'}"
     )
@@ -396,7 +395,11 @@ def new_law_for_old_violation(tables: Tables) -> list[Variant]:
                         Variant(
                             _suffix(new_t, new_c, old_t.version, branch, target),
                             cond,
-                            {"why": why, "issue": "违法行为终了时施行的旧法较轻或无法比较", "_notes": [why]},
+                            {
+                                "why": why,
+                                "issue": "旧法较轻" if verdict == "old" else "新旧法轻重未能核对",
+                                "_notes": [why],
+                            },
                         )
                     )
     return variants
