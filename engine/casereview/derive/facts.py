@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.case import Act, ActingBody, CaseFile, Violation
+from ..model.case import Act, ActingBody, CaseFile, Penalty, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, tier_key, tier_number, tier_text, title_key
@@ -138,6 +138,10 @@ def derive(
         for index in range(len(case.decision.penalties)):
             path = f"decision.penalties[{index}]"
             add("penalty", path, path, _penalty_fact(ctx, index))
+            # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
+            for vindex, part in _separate_parts(case, case.decision.penalties[index]):
+                source = f"violations[{vindex}].discretion"
+                add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
     add("case", "case", "case", _case_fact(ctx))
 
     if roster is None:
@@ -345,10 +349,32 @@ def _circumstances(violation: Violation) -> dict[str, Any]:
     return out
 
 
-def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
+def _separate_parts(case: CaseFile, penalty: Penalty) -> list[tuple[int, Penalty]]:
+    """The per-violation parts of a combined fine whose violations all state their own amount."""
+    if penalty.type.value != "fine" or len(penalty.violation_ids) < 2:
+        return []
+    index = {v.id: (i, v) for i, v in enumerate(case.violations)}
+    found = [index[vid] for vid in penalty.violation_ids if vid in index]
+    if len(found) != len(penalty.violation_ids) or any(
+        v.discretion is None or v.discretion.amount is None for _, v in found
+    ):
+        return []
+    return [
+        (
+            i,
+            penalty.model_copy(
+                update={"violation_ids": [v.id], "amount": v.discretion.amount, "basis": None}
+            ),
+        )
+        for i, v in found
+    ]
+
+
+def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dict[str, Any]:
     case = ctx.case
     assert case.decision is not None
-    penalty = case.decision.penalties[index]
+    whole = case.decision.penalties[index]
+    penalty = part or whole
     by_id = {v.id: v for v in case.violations}
     violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else case.violations[0]
     violation = violation or case.violations[0]
@@ -388,8 +414,12 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "violation_id": violation.id,
         "n_violations": len(penalty.violation_ids),
         "combined": len(penalty.violation_ids) > 1,
+        "separate_part": part is not None,
         **_circumstances(violation),
     }
+    parts = [] if part is not None else _separate_parts(case, whole)
+    if parts:
+        fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)
     if len(penalty.violation_ids) > 1 and penalty.type.value == "fine" and ctx.tables is not None:
         from ..packs.tables.instruments import (
             combined_bounds,

@@ -189,6 +189,8 @@ PENALTY: dict[str, FieldSpec] = {
     "combined_min": _spec("int", "合并处罚：各项违法行为法定罚款下限之和（元）"),
     "combined_verified": _spec("bool", "合并处罚：各项幅度均为官方文本或逐字转载"),
     "combined_note": _spec("str", "合并处罚：各项违法行为的法定幅度"),
+    "separate_part": _spec("bool", "合并处罚中某一违法行为分别裁量的部分（按单项处罚核对）"),
+    "parts_amount_sum": _spec("int", "合并处罚：各违法行为分别裁量数额之和（元）"),
 }
 
 VIOLATION: dict[str, FieldSpec] = {
