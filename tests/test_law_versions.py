@@ -102,3 +102,21 @@ def test_continuing_violation_across_the_change_uses_the_new_law(book, oracle):
     findings, _, _ = review_example(book, example, oracle)
     # ended after 2021-09-01: the 2021 text applies and its art. 99 maximum (50,000) vetoes
     assert "AMT-001" in {f.code for f in findings}
+
+
+def test_lint_checks_versions_and_references(tmp_path):
+    """Overlapping periods of one law and a successor that is not loaded are lint errors."""
+    import shutil
+
+    from casereview.packs.lint import errors, lint_tables
+    from casereview.packs.loader import default_rules_dir, load_rulebook
+
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    old = rules / "tables" / "statute-安全生产法-2014.yaml"
+    text = old.read_text(encoding="utf-8")
+    text = text.replace("in_force_until: 2021-08-31", "in_force_until: 2021-09-01")
+    text = text.replace("      article: 97\n", "      article: 397\n", 1)
+    old.write_text(text, encoding="utf-8")
+    codes = {p.code for p in errors(lint_tables(load_rulebook(rules)))}
+    assert {"version_overlap", "unresolved_reference"} <= codes

@@ -59,6 +59,9 @@ def lint_tables(book_or_tables: Any) -> list[LintProblem]:
         problems += _lint_benchmark(table, statutes)
     for exemption in tables.of("exemption_list"):
         problems += _lint_list(exemption, statutes)
+    from .tables.instruments import lint_instruments  # versions, successor/upper references
+
+    problems += lint_instruments(tables)
     return problems
 
 

@@ -13,6 +13,7 @@ Every article, amount and date comes from the tables; this module only compares 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 from typing import Any
 
 from ..conditions import All, AnyOf, Cmp, Cond, In, Not, Present
@@ -609,3 +610,59 @@ def combined_bounds(tables: Tables, violations: list[Any], target: str) -> dict[
         out["combined_max"] = total_max
         out["combined_min"] = total_min
     return out
+
+
+# ---------------------------------------------------------------- lint (tables only)
+
+
+def lint_instruments(tables: Tables) -> list[Any]:
+    """Version periods of one law must not overlap; successor / upper / overlap references must
+    resolve to a loaded clause; a 规章 clause that exceeds its upper-law clause is listed."""
+    from ..lint import LintProblem
+
+    problems: list[LintProblem] = []
+    for law, versions in _by_law(tables).items():
+        ordered = sorted(versions, key=lambda t: t.in_force)
+        for before, after in pairwise(ordered):
+            if before.in_force_until is None or before.in_force_until >= after.in_force:
+                problems.append(
+                    LintProblem(
+                        before.path,
+                        1,
+                        "version_overlap",
+                        f"《{law}》{before.version}（{before.period_text()}）与 {after.version}"
+                        f"（{after.period_text()}）的施行期间重叠或前者未写 in_force_until",
+                    )
+                )
+    for table in statutes(tables):
+        for clause in table.clauses:
+            refs = [("successor", clause.successor), ("upper", clause.upper)]
+            refs += [("overlaps", ref) for ref in clause.overlaps]
+            for kind, ref in refs:
+                if ref is None:
+                    continue
+                found = find_clause(tables, ref)
+                if found is None:
+                    problems.append(
+                        LintProblem(
+                            table.path,
+                            clause.line,
+                            "unresolved_reference",
+                            f"{clause.cite(table.law)}的 {kind} 指向{ref.cite()}，该条款未载入",
+                        )
+                    )
+                elif kind == "upper":
+                    for _branch, fine, up, code in _upper_problems(clause, found[1]):
+                        where = f"{BRANCH_LABELS[code]}对{TARGET_LABELS[fine.target]}"
+                        limit = f"{where}{up.describe()}" if up else f"{where}不设罚款"
+                        problems.append(
+                            LintProblem(
+                                table.path,
+                                clause.line,
+                                "exceeds_upper_law",
+                                f"{clause.cite(table.law)}{where}{fine.describe()}，上位法{ref.cite()}{limit}"
+                                "（行政处罚法第十三条第一款）；案卷按此条处罚时 REG-001 提示",
+                                notice=True,
+                            )
+                        )
+    return problems
