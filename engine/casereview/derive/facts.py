@@ -9,6 +9,7 @@ number: thresholds live in the rule packs.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,19 @@ class Derived:
     notes: list[str] = field(default_factory=list)
     # fid → dotted source path in the case file, for locating findings
     sources: dict[str, str] = field(default_factory=dict)
+
+
+def law_name(text: str) -> str:
+    """《中华人民共和国安全生产法》 → 中华人民共和国安全生产法 (tables list the long and short names)."""
+    return text.strip().strip("《》").strip()
+
+
+def version_name(text: str | None) -> str | None:
+    """'2021年修正' / '2014修正文本' → the year; a version without a year (令第88号) is kept as written."""
+    if text is None:
+        return None
+    match = re.search(r"(19|20)\d\d", text)
+    return match.group(0) if match else text.strip()
 
 
 def _day(value: dt.date | None) -> int | None:
@@ -277,8 +291,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
     ]
     return {
         "violation_id": violation.id,
-        "basis_law": basis.law,
-        "basis_version": basis.version,
+        "basis_law": law_name(basis.law),
+        "basis_version": version_name(basis.version),
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
@@ -387,8 +401,8 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
         "amount": penalty.amount,
         "person_role": person.role.value if person else None,
         "person_income": person.last_year_income if person else None,
-        "basis_law": basis.law,
-        "basis_version": basis.version,
+        "basis_law": law_name(basis.law),
+        "basis_version": version_name(basis.version),
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
