@@ -120,3 +120,68 @@ def test_lint_checks_versions_and_references(tmp_path):
     old.write_text(text, encoding="utf-8")
     codes = {p.code for p in errors(lint_tables(load_rulebook(rules)))}
     assert {"version_overlap", "unresolved_reference"} <= codes
+
+
+def _probe(table, clause, branch, fine, amount, fid):
+    day = max(table.in_force, dt.date(2021, 9, 1) if table.in_force_until is None else table.in_force)
+    fact = {
+        "kind": "penalty",
+        "fid": fid,
+        "procedure": "general",
+        "decided_on": day.toordinal() + 30,
+        "committed_on": day.toordinal(),
+        "ended_on": day.toordinal(),
+        "penalty_type": "fine",
+        "basis_law": table.law,
+        "basis_version": table.version,
+        "basis_version_stated": True,
+        "basis_article": clause.article,
+        "basis_paragraph_stated": clause.paragraph is not None,
+        "branch": branch,
+        "target": fine.target,
+        "amount": amount,
+        "adjustment": "none",
+        "escalation_evidence": True,
+        "combined": False,
+    }
+    if clause.paragraph:
+        fact["basis_paragraph"] = clause.paragraph
+    if fine.roles:
+        fact["person_role"] = fine.roles[0]
+    return fact
+
+
+@pytest.mark.parametrize("engine_name", ["oracle", "durable"])
+def test_every_added_table_bound_inside_and_outside(book, oracle, durable, engine_name):
+    """Each fixed-yuan range of the added tables: at the bounds no finding; one yuan outside, AMT-001
+    when the text is verbatim (official/copy), INS-005 (review) otherwise."""
+    engine = oracle if engine_name == "oracle" else durable
+    facts, expected = [], {}
+    for table in book.tables.of("statute"):
+        if table.id == "安全生产法-2021":
+            continue  # probed in test_statute.py
+        for clause in table.clauses:
+            if clause.amounts_unknown or clause.cross_reference:
+                continue
+            for rule in clause.branches:
+                for fine in rule.fines:
+                    if fine.bounds() is None:
+                        continue
+                    low, high = fine.bounds()
+                    code = "AMT-001" if table.vetoes(clause) else "INS-005"
+                    for branch in rule.branch:
+                        base = f"{table.id}-{clause.article}-{branch}-{fine.target}"
+                        cases = [(high, None), (high + 1, code)]
+                        if low:
+                            cases += [(low, None), (low - 1, code)]
+                        for amount, want in cases:
+                            fid = f"{base}-{amount}"
+                            facts.append(_probe(table, clause, branch, fine, amount, fid))
+                            expected[fid] = want
+    assert len(expected) > 40
+    found: dict[str, set[str]] = {fid: set() for fid in expected}
+    for match in engine.evaluate(facts).matches:
+        found[match.fid].add(match.rule_id.split("#")[0])
+    for fid, want in expected.items():
+        got = found[fid] & {"AMT-001", "INS-005"}
+        assert got == ({want} if want else set()), (fid, found[fid])
