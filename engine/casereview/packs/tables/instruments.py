@@ -679,3 +679,27 @@ def cross_reference(tables: Tables) -> list[Variant]:
             ctx = {"clause": clause.cite(table.law), "quote": clause.quote, "instrument": _table_text(table)}
             variants.append(Variant(_suffix(table, clause), clause_match(table, clause), ctx))
     return variants
+
+
+@expander("version_unstated_across_change")
+def version_unstated_across_change(tables: Tables) -> list[Variant]:
+    """No version stated, the violation ended under an old version and the decision came under a newer
+    one: article numbers differ between versions, so the reading chosen by date is only presumed."""
+    variants = []
+    for law, versions in sorted(_by_law(tables).items()):
+        ordered = sorted(versions, key=lambda t: t.in_force)
+        for old, new in pairwise(ordered):
+            if old.in_force_until is None:
+                continue
+            cond = All(
+                (
+                    In("basis_law", _names(versions)),
+                    Cmp("basis_version_stated", "eq", value=False),
+                    Cmp("ended_on", "gte", value=old.in_force.toordinal()),
+                    Cmp("ended_on", "lte", value=old.in_force_until.toordinal()),
+                    Cmp("decided_on", "gte", value=new.in_force.toordinal()),
+                )
+            )
+            ctx = {"old": _table_text(old), "new": _table_text(new), "law": law}
+            variants.append(Variant(f"{old.id}-{new.id}", cond, ctx))
+    return variants
