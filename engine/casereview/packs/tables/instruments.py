@@ -363,9 +363,9 @@ def new_law_for_old_violation(tables: Tables) -> list[Variant]:
                 continue
             stated = All(
                 (
+                    Cmp("basis_article", "eq", value=new_c.article),  # splits the alpha network first
                     In("basis_law", (new_t.law, *new_t.aliases)),
                     In("basis_version", new_t.versions()),
-                    Cmp("basis_article", "eq", value=new_c.article),
                     Cmp("ended_on", "lt", value=new_t.in_force.toordinal()),
                 )
             )
