@@ -408,20 +408,25 @@ def new_law_for_old_violation(tables: Tables) -> list[Variant]:
 
 @expander("version_ended_before_violation_ended")
 def version_out_of_force(tables: Tables) -> list[Variant]:
-    """The stated version had ceased before the violation ended (a continuing violation into the new law)."""
+    """The stated version was not in force when the violation ended: it had been replaced (a continuing
+    violation into the new law), or it came later and no earlier version is loaded (VER-002 compares
+    with a loaded earlier version instead)."""
     variants = []
     for table in statutes(tables):
-        if table.in_force_until is None:
-            continue
-        cond = All(
-            (
-                In("basis_law", (table.law, *table.aliases)),
-                In("basis_version", table.versions()),
-                Cmp("ended_on", "gt", value=table.in_force_until.toordinal()),
+        stated = (In("basis_law", (table.law, *table.aliases)), In("basis_version", table.versions()))
+        ctx = {"instrument": _table_text(table), "period": table.period_text()}
+        if table.in_force_until is not None:
+            cond = All((*stated, Cmp("ended_on", "gt", value=table.in_force_until.toordinal())))
+            hint = "违法行为终了时该版本已被取代；连续或者继续状态的违法行为按行为终了时施行的规定处罚"
+            variants.append(Variant(f"{table.id}-after", cond, {**ctx, "hint": hint}))
+        older = [t for t in statutes(tables) if t.law == table.law and t.in_force < table.in_force]
+        if not older:
+            cond = All((*stated, Cmp("ended_on", "lt", value=table.in_force.toordinal())))
+            hint = (
+                "该版本在违法行为终了后才施行，违法行为发生时的版本未载入，"
+                "新旧规定轻重未核查（行政处罚法第三十七条）"
             )
-        )
-        ctx = {"instrument": _table_text(table), "until": table.in_force_until.isoformat()}
-        variants.append(Variant(table.id, cond, ctx))
+            variants.append(Variant(f"{table.id}-before", cond, {**ctx, "hint": hint}))
     return variants
 
 
