@@ -175,6 +175,7 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
     body: ActingBody | None = ctx.bodies.get(act.body) if act.body else None
     if body is None:
         return {"body_present": False, "body_text": ""}
+    own = [a for a in ctx.case.acts if a.body == body.id]
     recorded = True if body.instrument is not None else body.instrument_recorded
     in_term = None
     if body.valid_from or body.valid_to:
@@ -184,7 +185,11 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
     return {
         "body_present": True,
         "body_name": body.name,
-        "body_text": f"（{body.name}）",
+        "body_text": f"{body.name}，",
+        # rules about the body itself (its relation, its instrument) fire once, on its first act
+        "body_first_act": act is own[0],
+        "body_n_acts": len(own),
+        "body_acts_text": "、".join(f"{a.kind.label}（{a.on.isoformat()}）" for a in own),
         "body_kind": _code(body.kind),
         "body_relation": _code(body.relation),
         "body_instrument_recorded": recorded,

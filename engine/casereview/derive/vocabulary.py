@@ -119,6 +119,11 @@ ACT: dict[str, FieldSpec] = {
     "body_present": _spec("bool", "本环节由作出决定的机关以外的主体实施"),
     "body_name": _spec("str", "实施主体名称"),
     "body_text": _spec("str", "实施主体（用于问题说明；本机关实施时为空串）"),
+    "body_first_act": _spec(
+        "bool", "本环节是该主体在案卷中实施的第一个环节（关于主体本身的规则只在此判断一次）"
+    ),
+    "body_n_acts": _spec("int", "该主体实施的环节数"),
+    "body_acts_text": _spec("str", "该主体实施的环节（用于问题说明）"),
     "body_kind": _spec("str", "实施主体类型 township/subdistrict/agency_unit/zone/other_agency/other"),
     "body_relation": _spec(
         "str",
