@@ -1,4 +1,4 @@
-"""Command line: `casereview check|review|schema|rules|explain`.
+"""Command line: `casereview check|review|schema|rules|explain|campaign|serve`.
 
 Exit codes of check/review: 0 nothing at or above --fail-on, 1 findings at or above it,
 2 some input could not be reviewed (or the rules/profile could not be loaded).
@@ -361,8 +361,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     explain.set_defaults(func=cmd_explain)
     if command not in REVIEW_COMMANDS:
         from . import maintain
+        from .campaign import commands as campaign_commands
 
         maintain.register(sub)
+        campaign_commands.register(sub)  # `campaign …` and `serve`
     return parser
 
 
