@@ -36,6 +36,16 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2 at its default cost takes about a second here; the tests only need it to be argon2."""
+    from argon2 import PasswordHasher
+
+    from casereview.campaign import service
+
+    monkeypatch.setattr(service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """(base URL, reason): a running throwaway PostgreSQL, or None with why not."""

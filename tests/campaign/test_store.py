@@ -155,7 +155,7 @@ def test_stale_page_never_loses_a_decision(store_url, tmp_path):
     service.record_decisions(
         store, case_id, li, [DecisionInput("item", "F-01", "score", 1, "样式不规范")], seen, slot=1
     )
-    with pytest.raises(StaleError, match="已被 李评查 于 .* 修改（扣 1 分）.*未保存"):
+    with pytest.raises(StaleError, match=r"已被 李评查 于 .* 修改（扣 1 分）.*未保存"):
         service.record_decisions(
             store, case_id, lead, [DecisionInput("item", "F-01", "score", 0)], seen, slot=1
         )

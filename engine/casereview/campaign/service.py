@@ -58,10 +58,16 @@ class StaleError(CampaignError):
 # -- users and passwords ------------------------------------------------------------------------
 
 
-def _hasher():
-    from argon2 import PasswordHasher
+_HASHER = None  # argon2-cffi's defaults (RFC 9106 low-memory profile); tests may install a cheaper one
 
-    return PasswordHasher()
+
+def _hasher():
+    global _HASHER
+    if _HASHER is None:
+        from argon2 import PasswordHasher
+
+        _HASHER = PasswordHasher()
+    return _HASHER
 
 
 def hash_password(password: str) -> str:
