@@ -44,10 +44,10 @@ def folder(tmp_path, capsys, monkeypatch):
 def test_create_refuses_a_duplicate_name_and_a_short_password(folder, capsys, monkeypatch):
     d = ["--dir", str(folder)]
     code, _, err = run(capsys, "campaign", "create", "第一批", str(folder / "files"), *ENGINE, *d)
-    assert code == 2 and "评查活动 第一批 已存在" in err
+    assert code == 3 and "评查活动 第一批 已存在" in err
     monkeypatch.setenv("CASEREVIEW_PASSWORD", "short")
     code, _, err = run(capsys, "campaign", "user", "add", "wang", *d)
-    assert code == 2 and "密码至少 8 位" in err
+    assert code == 3 and "密码至少 8 位" in err
 
 
 def test_offline_decisions_round_trip_with_bad_rows_reported(folder, capsys):
@@ -123,4 +123,4 @@ def test_results_rescore_rereview_and_trends(folder, capsys, tmp_path):
 
 def test_an_unreachable_database_is_a_chinese_error(capsys, tmp_path):
     code, _, err = run(capsys, "campaign", "status", "--db", "postgresql://nobody:secret@127.0.0.1:1/none")
-    assert code == 2 and "无法打开评查数据库" in err and "secret" not in err
+    assert code == 3 and "无法打开评查数据库" in err and "secret" not in err

@@ -1,5 +1,8 @@
 """`casereview campaign …` and `casereview serve`: the command line of a review campaign.
 
+Exit codes: 0 done; 1 `assign` left seats unfilled; 2 `import-decisions` found bad rows (the
+good rows are saved); 3 the operation was refused or the store/rules could not be opened.
+
 Every command finds its store by `--dir` (the campaign folder holding campaign.db; default the
 current folder) or `--db URL` (e.g. postgresql://user@host/db; also $CASEREVIEW_DB), and its
 campaign by `--campaign NAME` (default: the latest one in the store).
@@ -15,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
+from ..exitcodes import EXIT_INPUT, EXIT_OK, EXIT_USAGE
+
+EXIT_PROBLEMS = 1  # assign: some seats could not be filled
 PASSWORD_ENV = "CASEREVIEW_PASSWORD"
 
 
@@ -149,7 +154,7 @@ def _run(fn, args: argparse.Namespace) -> int:
         return fn(args)
     except (CampaignError, StoreError, BatchSetupError) as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_INPUT
+        return EXIT_USAGE
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -163,7 +168,7 @@ def _create(args: argparse.Namespace) -> int:
     paths = list(iter_case_paths(args.files))
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
-        return EXIT_INPUT
+        return EXIT_USAGE
     folder = args.files[0] if args.files[0].is_dir() else args.files[0].parent
     store = _open(args)
     summary = create_campaign(
