@@ -123,3 +123,18 @@ def test_results_page_and_download_for_the_lead(app):
     assert "各单位情况" in results
     download = client.get("/lead/results.json")
     assert download.status_code == 200 and download.get_json()["campaign"] == "2026年第一批"
+
+
+def test_a_rectified_file_shows_what_changed(app, store, tmp_path):
+    from .helpers import CASEFILES, OPTIONS
+
+    fixed = tmp_path / "rectified.yaml"
+    text = (CASEFILES / "11-qingshanhu-songda-chaoqi.yaml").read_text(encoding="utf-8")
+    fixed.write_text(text + "\n# 整改：补正送达回证\n", encoding="utf-8")
+    summary = service.rereview(store, None, fixed, OPTIONS, "lead")
+    case_id, _ = ids(store, "洪青", "li")
+    client = app.test_client()
+    login(client, "li")
+    html = client.get(f"/files/{case_id}").get_data(as_text=True)
+    assert summary.version == 2 and "第 1 版 → 第 2 版" in html
+    assert "仍存在：BM-003" in html and "+# 整改：补正送达回证" in html

@@ -253,7 +253,14 @@ def _routes(app: Flask, store: Store) -> None:
         editable = (
             signed is None and (own_slot == slot or g.user.role == "lead") and case.status != "rejected"
         )
+        changes, diff = [], []
+        if version.number > 1:  # a rectified file: what changed since the version before
+            previous = next(v for v in case.versions if v.number == version.number - 1)
+            changes = service.finding_changes(service.machine_result(g.db, previous), result)
+            diff = service.content_diff(g.db, case, version.number - 1, version.number)
         return {
+            "changes": changes,
+            "diff": diff,
             "case": case,
             "campaign": campaign,
             "profile": profile,
