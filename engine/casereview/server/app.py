@@ -150,9 +150,8 @@ def _routes(app: Flask, store: Store) -> None:
                 session.clear()  # no session fixation
                 session["uid"] = user.id
                 target = request.args.get("next", "")
-                return redirect(
-                    target if target.startswith("/") and not target.startswith("//") else url_for("home")
-                )
+                local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+                return redirect(target if local else url_for("home"))  # never off-site
             error = "用户名或密码错误"
         return render_template("login.html", error=error), (401 if error else 200)
 
