@@ -71,6 +71,7 @@ def build(url: str, n: int) -> tuple[object, list[int]]:
         session.add(campaign)
         session.flush()
         run = service._new_run(session, campaign, "bench", "durable", "bench")
+        cases, versions, rest = [], [], []
         for i in range(n):
             unit = f"单位{i % 20}"
             status = ("assigned", "in_review", "disputed", "signed_off")[i % 4] if i % 4 != 3 else "agreed"
@@ -83,7 +84,7 @@ def build(url: str, n: int) -> tuple[object, list[int]]:
                 title="基准案卷",
                 status=status,
             )
-            session.add(case)
+            cases.append(case)
             version = FileVersion(
                 id=i + 1,
                 case_id=case.id,
@@ -94,8 +95,8 @@ def build(url: str, n: int) -> tuple[object, list[int]]:
                 origin="initial",
                 created_by="bench",
             )
-            session.add(version)
-            session.add(
+            versions.append(version)
+            rest.append(
                 MachineResult(
                     run_id=run.id,
                     version_id=version.id,
@@ -106,13 +107,11 @@ def build(url: str, n: int) -> tuple[object, list[int]]:
                 )
             )
             a, b = users[1 + (i + 1) % 40], users[1 + (i + 21) % 40]  # never unit i % 20
-            session.add(Assignment(case_id=case.id, reviewer_id=a.id, slot=1, created_by="bench"))
-            session.add(Assignment(case_id=case.id, reviewer_id=b.id, slot=2, created_by="bench"))
-            if i % 1000 == 999:
-                session.flush()
+            rest.append(Assignment(case_id=case.id, reviewer_id=a.id, slot=1, created_by="bench"))
+            rest.append(Assignment(case_id=case.id, reviewer_id=b.id, slot=2, created_by="bench"))
             if status == "disputed":
                 for slot, user, action in ((1, a, "confirm"), (2, b, "override")):
-                    session.add(
+                    rest.append(
                         Decision(
                             version_id=version.id,
                             slot=slot,
@@ -124,6 +123,9 @@ def build(url: str, n: int) -> tuple[object, list[int]]:
                             author_id=user.id,
                         )
                     )
+        for rows in (cases, versions, rest):  # parents first: the rows carry explicit ids
+            session.add_all(rows)
+            session.flush()
         target_ids = [users[2].id]
     return store, target_ids
 
