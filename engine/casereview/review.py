@@ -109,7 +109,7 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
                 for e in problems
             ],
         )
-    derived = derive(case, ctx.roster, ctx.calendar)
+    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
     result = ctx.engine.evaluate(derived.facts)
     findings = build_findings(ctx.book, result, derived.facts, derived.sources, str(path), source.locate)
     findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))
