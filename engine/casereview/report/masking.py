@@ -87,19 +87,23 @@ def _id_shaped(value: str) -> bool:
     return 1 <= month <= 12 and 1 <= day <= 31
 
 
-def mask_value(value: Any) -> Any:
-    """Mask strings (and long integers) inside nested JSON-like values."""
+def mask_value(value: Any, numbers: bool = True) -> Any:
+    """Mask strings (and, with `numbers`, integers of 11+ digits) inside nested JSON-like values."""
     if isinstance(value, str):
         return mask(value)
     if isinstance(value, dict):
-        return {k: mask_value(v) for k, v in value.items()}
+        return {k: mask_value(v, numbers) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [mask_value(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**10:
+        return [mask_value(v, numbers) for v in value]
+    if numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**10:
         return mask(str(value))
     return value
 
 
 def mask_result(result: Any) -> Any:
     """A masked copy of a CaseResult (for writers that render the model, not strings)."""
-    return type(result).model_validate(mask_value(result.model_dump(mode="json")))
+    data = result.model_dump(mode="json")
+    try:
+        return type(result).model_validate(mask_value(data))
+    except ValueError:  # a typed integer field held an 11+ digit number: keep it a number
+        return type(result).model_validate(mask_value(data, numbers=False))
