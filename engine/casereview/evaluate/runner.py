@@ -112,9 +112,8 @@ def review_paths(
     finished = False
     try:
         while pending or in_flight or suspects:
-            for index, path in suspects:
-                # a pool broke: re-run the files it held one at a time, each in its own process
-                done[index] = _isolated(path, make_context, fallback, mp, parent)
+            if suspects:  # a pool broke: re-run the files it held (see _rerun)
+                done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers))
             suspects = []
             broken = False
             while pending and len(in_flight) * size < window:
@@ -171,6 +170,44 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(5)
+
+
+RERUN_NOTE = "评查该批次时工作进程异常退出，本案已重新评查"
+
+
+def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> dict[int, CaseResult]:
+    """The files a broken pool held, re-run `workers` at a time in a fresh pool, one file per
+    task: a file that breaks this pool too is among at most `workers` candidates, and only those
+    are then run alone (`_isolated`). One fork per break, not one per file held."""
+    results: dict[int, CaseResult] = {}
+    queue = deque(suspects)
+    pool = make_pool()
+    try:
+        while queue:
+            batch = [queue.popleft() for _ in range(min(workers, len(queue)))]
+            broken: list[tuple[int, str]] = []
+            futures = []
+            for index, path in batch:
+                try:
+                    futures.append((index, path, pool.submit(_review_in_worker, path)))
+                except (BrokenProcessPool, RuntimeError):
+                    broken.append((index, path))
+            for index, path, future in futures:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append((index, path))
+                    continue
+                result.notes.append(RERUN_NOTE)
+                results[index] = result
+            if broken:
+                _kill(pool)
+                for index, path in sorted(broken):
+                    results[index] = _isolated(path, make_context, fallback, mp, parent)
+                pool = make_pool()
+    finally:
+        _kill(pool)
+    return results
 
 
 def _isolated(path: str, make_context, fallback: ReviewContext, mp, parent: int | None = None) -> CaseResult:
