@@ -27,7 +27,7 @@ EXPECTED = {
         "优秀",
     ),  # officer not in the roster: 待人工评查, not a pass and not a fail
     "10": ({"LR-001", "TS-003"}, "不合格"),  # 150,000 + suspension without legal review
-    "11": ({"BM-003", "DEAD-002", "BM-011"}, "良好"),  # served on the 9th working day; tier not stated
+    "11": ({"BM-003", "DEAD-002"}, "良好"),  # served on the 9th working day; tier not stated
     "12": ({"BM-001", "BM-002", "BM-011"}, "良好"),  # 4 locations claimed as tier 2
     "13": ({"LR-004", "BM-011"}, "优秀"),  # legal reviewer is a case handler
     "14": (set(), "优秀"),  # exemption correctly applied
