@@ -213,6 +213,28 @@ def test_a_fifo_named_on_the_command_line_is_rejected_without_hanging(tmp_path):
     assert "命名管道" in results["pipe.yaml"]["errors"][0]["message"]
 
 
+def test_a_file_swapped_for_a_fifo_after_discovery_is_rejected_without_hanging(
+    tmp_path, book, profile, example_roster
+):
+    """Between discovery and review a case file becomes a FIFO: the cached path and the reader
+    both check the opened descriptor, so nothing blocks (nobody ever writes to this FIFO)."""
+    from casereview.cache import ResultCache, cached_review
+
+    case = copy_case(tmp_path / "case.yaml")
+    ctx = make_context(book, profile, example_roster, "oracle", tmp_path / "cache")
+    case.unlink()
+    os.mkfifo(case)
+    result: list = []
+    import threading
+
+    worker = threading.Thread(target=lambda: result.append(cached_review(case, ctx, ctx.cache)), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "blocked on a FIFO"
+    assert result[0].status == "rejected" and "命名管道" in result[0].errors[0].message
+    assert isinstance(ctx.cache, ResultCache)
+
+
 # --- item 7: output errors ----------------------------------------------------------------
 
 
