@@ -42,6 +42,7 @@ def penalty(
         "basis_version_stated": True,
         "basis_article": article,
         "basis_paragraph_stated": False,
+        "basis_sentence_stated": False,
         "branch": branch,
         "target": target,
         "amount": amount,
@@ -72,10 +73,20 @@ def probes(statute: StatuteTable):
                     continue
                 lo, hi = bounds
                 extra = {"basis_paragraph": clause.paragraph} if clause.paragraph else {}
+                if clause.sentence:
+                    extra.update(basis_sentence=clause.sentence, basis_sentence_stated=True)
                 if fine.accident_grade:
                     extra["accident_grade"] = fine.accident_grade
                 branch = rule.branch[0]
-                tag = f"{clause.article}-{clause.paragraph}-{branch}-{fine.target}-{fine.accident_grade}"
+                where = (
+                    clause.article,
+                    clause.paragraph,
+                    clause.sentence,
+                    branch,
+                    fine.target,
+                    fine.accident_grade,
+                )
+                tag = "-".join(str(part) for part in where)
                 amounts = [(hi, False), (hi + 1, True)]
                 if lo > 0:
                     amounts += [(lo, False), (lo - 1, True)]
@@ -286,7 +297,20 @@ def test_personal_fine_only_in_escalation_branch(request, engine_name):
             penalty(
                 "102-refused-unit-noev", 102, 40000, branch="refused_execution", escalation_evidence=False
             ),
-            set(),
+            {"AMT-002"},  # 拒不执行: 责令停产停业整顿 and personal fines only, no second unit fine
+        ),
+        (penalty("102-refused-unit", 102, 40000, branch="refused_execution"), {"AMT-002"}),
+        (penalty("104-overdue-unit", 104, 40000, branch="overdue_uncorrected"), {"AMT-002"}),
+        (penalty("105-overdue-person", 105, 5000, branch="overdue_uncorrected", **person), {"AMT-002"}),
+        (
+            penalty("103-2-overdue-unit", 103, 40000, branch="overdue_uncorrected", basis_paragraph=2),
+            {"AMT-002"},
+        ),
+        (penalty("112-initial", 112, 40000), {"AMT-002"}),
+        (penalty("112-refused", 112, 40000, branch="refused_correction"), set()),
+        (
+            penalty("112-refused-noev", 112, 40000, branch="refused_correction", escalation_evidence=False),
+            {"AMT-003"},
         ),
         (penalty("108-refused-unit", 108, 30000, branch="refused_correction"), set()),
         (

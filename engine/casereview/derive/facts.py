@@ -231,6 +231,13 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
+        **_basis_stated(basis),
+        "fined_unit": bool(unit_fines),
+        "fined_person": any(p.target.value == "person" for p in fines),
+        "penalized": any(
+            violation.id in p.violation_ids or not p.violation_ids
+            for p in (case.decision.penalties if case.decision else [])
+        ),
         "committed_on": violation.committed_on.toordinal(),
         "ended_on": ended.toordinal(),
         "discovered_on": _day(discovered),
@@ -266,6 +273,16 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         **_circumstances(violation),
+    }
+
+
+def _basis_stated(basis: Any) -> dict[str, Any]:
+    """What the citation states: clause matching treats an unstated version/paragraph/sentence apart."""
+    return {
+        "basis_version_stated": basis.version is not None,
+        "basis_paragraph_stated": basis.paragraph is not None,
+        "basis_sentence": getattr(basis, "sentence", None),
+        "basis_sentence_stated": getattr(basis, "sentence", None) is not None,
     }
 
 
@@ -317,8 +334,7 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
-        "basis_version_stated": basis.version is not None,
-        "basis_paragraph_stated": basis.paragraph is not None,
+        **_basis_stated(basis),
         "branch": violation.branch.value,
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "illegal_gains": violation.illegal_gains,

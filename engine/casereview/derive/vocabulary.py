@@ -140,6 +140,8 @@ PENALTY: dict[str, FieldSpec] = {
     "basis_item": _spec("int", "处罚依据项"),
     "basis_version_stated": _spec("bool", "处罚依据写明了版本"),
     "basis_paragraph_stated": _spec("bool", "处罚依据写明了款"),
+    "basis_sentence": _spec("int", "处罚依据句（一款两句罚则时）"),
+    "basis_sentence_stated": _spec("bool", "处罚依据写明了句"),
     "branch": _spec(
         "str", "适用情形 initial/overdue_uncorrected/refused_execution/refused_correction/accident"
     ),
@@ -162,6 +164,13 @@ VIOLATION: dict[str, FieldSpec] = {
     "basis_article": PENALTY["basis_article"],
     "basis_paragraph": PENALTY["basis_paragraph"],
     "basis_item": PENALTY["basis_item"],
+    "basis_version_stated": PENALTY["basis_version_stated"],
+    "basis_paragraph_stated": PENALTY["basis_paragraph_stated"],
+    "basis_sentence": PENALTY["basis_sentence"],
+    "basis_sentence_stated": PENALTY["basis_sentence_stated"],
+    "fined_unit": _spec("bool", "就本违法行为对单位处以罚款"),
+    "fined_person": _spec("bool", "就本违法行为对个人处以罚款"),
+    "penalized": _spec("bool", "就本违法行为给予了行政处罚（任何种类）"),
     "committed_on": _spec("date", "违法行为发生日"),
     "ended_on": _spec("date", "违法行为终了日（连续或继续状态）"),
     "discovered_on": _spec("date", "发现日（缺省取首次检查或立案）"),

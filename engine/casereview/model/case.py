@@ -59,9 +59,13 @@ class LegalRef(Strict):
     article: StrictInt = Field(ge=1, description="条")
     paragraph: StrictInt | None = Field(None, ge=1, description="款")
     item: StrictInt | None = Field(None, ge=1, description="项")
+    sentence: StrictInt | None = Field(
+        None, ge=1, description="句（一款有两句不同罚则时，如安全生产法第一百零三条第三款第二句）"
+    )
 
     def cite(self) -> str:
-        return cite_article(self.law, self.article, self.paragraph, self.item)
+        text = cite_article(self.law, self.article, self.paragraph, self.item)
+        return text + (f"第{self.sentence}句" if self.sentence else "")
 
 
 class Agency(Strict):

@@ -7,6 +7,9 @@
   *source's* boundary convention (以上/以下/不满/超过);
 - citations point to articles (and items) that exist in the statute table;
 - amounts are whole yuan (a value below 100 is suspected to be in 万元);
+- statute tables check themselves: every fine's quoted text, parsed with the Chinese amount
+  parser, gives the fine's numbers and is part of the clause's quote (`text_waiver` waives it);
+  clauses that do not state their non-fine penalty kinds are listed as notices;
 - review tiers (适用条件 kept as text, not yet a condition) are listed as notices: they are
   work for a maintainer, not defects, so they do not make lint fail.
 
@@ -24,7 +27,7 @@ from typing import Any
 from .expanders import Tables
 from .tables.benchmark import BenchmarkTable, Item, Tier, overlaps
 from .tables.exemption import ExemptionList
-from .tables.statute import BRANCH_LABELS, TARGET_LABELS, StatuteTable, yuan_text
+from .tables.statute import BRANCH_LABELS, TARGET_LABELS, StatuteTable, fine_text_problems, yuan_text
 
 
 @dataclass
@@ -55,6 +58,8 @@ def lint_tables(book_or_tables: Any) -> list[LintProblem]:
     tables = _tables_of(book_or_tables)
     statutes: list[StatuteTable] = tables.of("statute")
     problems: list[LintProblem] = []
+    for statute in statutes:
+        problems += _lint_statute(statute)
     for table in tables.of("benchmark"):
         problems += _lint_benchmark(table, statutes)
     for exemption in tables.of("exemption_list"):
@@ -68,6 +73,29 @@ def errors(problems: list[LintProblem]) -> list[LintProblem]:
 
 def notices(problems: list[LintProblem]) -> list[LintProblem]:
     return [p for p in problems if p.notice]
+
+
+# ---------------------------------------------------------------- statute tables themselves
+
+
+def _lint_statute(table: StatuteTable) -> list[LintProblem]:
+    out = [
+        LintProblem(table.path, p.line, "amount_text", p.message, waived=p.waived)
+        for p in fine_text_problems(table)
+    ]
+    for clause in table.clauses:
+        if clause.branches and not clause.cross_reference and not clause.types_stated:
+            out.append(
+                LintProblem(
+                    table.path,
+                    clause.line,
+                    "penalty_types_unstated",
+                    f"{clause.cite(table.law)}未载明罚款以外的处罚种类（penalty_types），"
+                    "依据该条款的警告、没收、停产停业、吊销等处罚列为待人工评查（AMT-015）",
+                    notice=True,
+                )
+            )
+    return out
 
 
 # ---------------------------------------------------------------- statute lookups

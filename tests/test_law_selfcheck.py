@@ -1,0 +1,73 @@
+"""The law data checks itself: a number that disagrees with its quoted text, or a quote that is
+not the statute's text, fails `rules lint` and pack loading (issue 12 "Law data that checks itself")."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "engine") not in sys.path:
+    sys.path.insert(0, str(ROOT / "engine"))
+
+from casereview.packs.lint import errors, lint_tables  # noqa: E402
+from casereview.packs.loader import PackError, load_rulebook  # noqa: E402
+
+STATUTE = "statute-安全生产法-2021.yaml"
+ART97_INITIAL = "          - {target: unit, shape: max_only, max: 100000, text: 处十万元以下的罚款}\n"
+
+
+def rules_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", root)
+    return root
+
+
+def plant(root: Path, old: str, new: str, count: int = 1) -> None:
+    path = root / "tables" / STATUTE
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_shipped_statute_amounts_agree_with_their_text(book):
+    problems = [p for p in lint_tables(book) if p.code == "amount_text"]
+    assert problems, "the 114 ¶2 interpretive ranges are listed (waived)"
+    assert all(p.waived for p in problems), [str(p) for p in problems if not p.waived]
+
+
+def test_planted_art97_maximum_fails_load_and_lint(tmp_path, capsys):
+    """Art. 97 first-finding maximum 100,000 → 1,000,000 while the text still says 十万元."""
+    root = rules_copy(tmp_path)
+    plant(root, ART97_INITIAL, ART97_INITIAL.replace("max: 100000", "max: 1000000"))
+    with pytest.raises(PackError) as caught:
+        load_rulebook(root)
+    message = str(caught.value)
+    assert STATUTE in message and "第97条" in message and "1000000" in message and "十万元" in message
+
+    from casereview.cli import main
+
+    assert main(["rules", "lint", "--rules", str(root)]) != 0
+    assert "第97条" in capsys.readouterr().err
+
+
+def test_planted_text_not_in_quote(tmp_path):
+    root = rules_copy(tmp_path)
+    plant(root, "text: 处十万元以下的罚款}", "text: 处二十万元以下的罚款}")
+    with pytest.raises(PackError, match="不是本条引文"):
+        load_rulebook(root)
+
+
+def test_waiver_with_reason_lets_a_mismatch_load(tmp_path):
+    root = rules_copy(tmp_path)
+    planted = ART97_INITIAL.replace("max: 100000", "max: 1000000").replace(
+        "}", ", text_waiver: 测试：解释性上限}"
+    )
+    plant(root, ART97_INITIAL, planted)
+    book = load_rulebook(root)
+    found = [p for p in lint_tables(book) if p.code == "amount_text" and "第97条" in p.message]
+    assert found and all(p.waived == "测试：解释性上限" for p in found)
+    assert not [p for p in errors(lint_tables(book)) if p.code == "amount_text"]
