@@ -71,3 +71,57 @@ def test_waiver_with_reason_lets_a_mismatch_load(tmp_path):
     found = [p for p in lint_tables(book) if p.code == "amount_text" and "第97条" in p.message]
     assert found and all(p.waived == "测试：解释性上限" for p in found)
     assert not [p for p in errors(lint_tables(book)) if p.code == "amount_text"]
+
+
+STATUTES = ROOT / "docs" / "statutes"  # the repository's copy, found relative to the rules folder
+
+
+def test_official_quotes_match_the_statute_texts(book):
+    from casereview.packs.quotes import find_statutes, quote_problems
+
+    assert find_statutes(book.root) == STATUTES.resolve()
+    problems = quote_problems(book, STATUTES)
+    assert not [str(p.message) for p in problems if not p.notice]
+    checked_tables = {t.law for t in book.tables.of("statute") if t.verification == "official"}
+    assert "安全生产法" in checked_tables
+
+
+def test_planted_quote_change_fails_lint(tmp_path, capsys):
+    root = rules_copy(tmp_path)
+    (tmp_path / "docs").mkdir()
+    shutil.copytree(STATUTES, tmp_path / "docs" / "statutes")
+    pack = root / "packs" / "amount.yaml"
+    text = pack.read_text(encoding="utf-8")
+    assert "对公民处以二百元以下" in text
+    pack.write_text(text.replace("对公民处以二百元以下", "对公民处以五百元以下", 1), encoding="utf-8")
+    from casereview.cli import main
+
+    assert main(["rules", "lint", "--rules", str(root)]) != 0
+    out = capsys.readouterr().out
+    assert "[quote]" in out and "第51条" in out and "五百元" in out
+
+
+def test_planted_statute_table_quote_change_is_caught(tmp_path):
+    root = rules_copy(tmp_path)
+    plant(root, "高危行业、领域的生产经营单位未按照国家规定投保", "高危行业的生产经营单位未按照国家规定投保")
+    book = load_rulebook(root)
+    found = [p for p in errors(lint_tables(book, STATUTES)) if p.code == "quote"]
+    assert found and "第109条" in found[0].message
+
+
+def test_without_statutes_folder_the_quote_check_says_it_did_not_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("CASEREVIEW_STATUTES", raising=False)
+    root = rules_copy(tmp_path)  # no docs/statutes next to it, as in an installed wheel
+    book = load_rulebook(root)
+    problems = lint_tables(book)
+    skipped = [p for p in problems if p.code == "quotes_unchecked"]
+    assert skipped and skipped[0].notice and "未与原文核对" in skipped[0].message
+    assert not [p for p in errors(problems) if p.code.startswith("quote")]
+
+
+def test_quote_of_another_version_is_not_compared_with_this_text():
+    from casereview.packs.quotes import statute_file
+
+    assert statute_file(STATUTES, "中华人民共和国安全生产法", "2021") is not None
+    assert statute_file(STATUTES, "中华人民共和国安全生产法", "2014") is None
+    assert statute_file(STATUTES, "中华人民共和国刑法", "刑法修正案（十一）") is not None

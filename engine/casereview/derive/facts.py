@@ -445,6 +445,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         "major_hazard_any": any(v.major_hazard for v in case.violations),
+        **_hazard_order_refusal(ctx),
         **_procedure_extras(ctx, notice, hearing, hearing_request),
     }
     return fact
@@ -490,6 +491,31 @@ def _on(act: Act | None) -> dt.date | None:
 def _latest(acts: Iterable[Act]) -> Act | None:
     acts = list(acts)
     return max(acts, key=lambda a: a.on) if acts else None
+
+
+def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
+    """An order on a 重大事故隐患 (stop work/use, or a correction order: 立即采取排除危险的整改措施)
+    followed by a re-inspection finding it refused or not carried out (刑法 art. 134-1 (二))."""
+    hazards = [v for v in ctx.case.violations if v.major_hazard]
+    pairs = []
+    for order in ctx.case.acts:
+        if order.kind.value not in ("stop_order", "correction_order"):
+            continue
+        concerned = [v for v in hazards if _concerns(order, v)]
+        if not concerned:
+            continue
+        for check in ctx.acts_by_kind.get("reinspection", []):
+            refused = check.result is not None and check.result.value in ("refused", "not_corrected")
+            if refused and check.on > order.on and any(_concerns(check, v) for v in concerned):
+                pairs.append((check.on, order.on))
+    if not pairs:
+        return {"hazard_order_refused": False}
+    refusal_on, order_on = min(pairs)
+    return {
+        "hazard_order_refused": True,
+        "hazard_order_on": order_on.toordinal(),
+        "hazard_refusal_on": refusal_on.toordinal(),
+    }
 
 
 def _stop_order_refused(ctx: _Context) -> bool:

@@ -91,6 +91,11 @@ CASE: dict[str, FieldSpec] = {
     "decision_calendar_days": _spec("int", "立案至决定的自然日数（未扣除节假日顺延）"),
     "stop_order_on": _spec("date", "最早的责令停产停业/停止使用日期"),
     "refusal_found_on": _spec("date", "复查发现拒不执行或逾期未改正的日期"),
+    "hazard_order_refused": _spec(
+        "bool", "因重大事故隐患被责令停产停业、停止使用或立即整改后，复查发现拒不执行或未改正"
+    ),
+    "hazard_order_on": _spec("date", "对重大事故隐患作出责令（停产停业、停止使用、整改）的日期"),
+    "hazard_refusal_on": _spec("date", "复查发现拒不执行该责令的日期"),
     "calendar_note": _spec("str", "工作日估算说明（日历完整时为空串）"),
 }
 

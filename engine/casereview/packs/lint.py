@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .expanders import Tables
@@ -54,10 +55,13 @@ def _tables_of(book_or_tables: Any) -> Tables:
     return book_or_tables.tables if hasattr(book_or_tables, "tables") else book_or_tables
 
 
-def lint_tables(book_or_tables: Any) -> list[LintProblem]:
+def lint_tables(book_or_tables: Any, statutes_dir: Path | None = None) -> list[LintProblem]:
+    """Lint the tables; given a rule book, also compare its official quotes with the statute texts."""
     tables = _tables_of(book_or_tables)
     statutes: list[StatuteTable] = tables.of("statute")
     problems: list[LintProblem] = []
+    if hasattr(book_or_tables, "rules"):
+        problems += lint_quotes(book_or_tables, statutes_dir)
     for statute in statutes:
         problems += _lint_statute(statute)
     for table in tables.of("benchmark"):
@@ -73,6 +77,25 @@ def errors(problems: list[LintProblem]) -> list[LintProblem]:
 
 def notices(problems: list[LintProblem]) -> list[LintProblem]:
     return [p for p in problems if p.notice]
+
+
+# ---------------------------------------------------------------- official quotes vs statute texts
+
+
+def lint_quotes(book: Any, statutes_dir: Path | None = None) -> list[LintProblem]:
+    from .quotes import find_statutes, quote_problems
+
+    folder = find_statutes(getattr(book, "root", None), statutes_dir)
+    if folder is None:
+        note = (
+            "未找到法规原文文件夹（仓库 docs/statutes/；安装包中不含），official 引文未与原文核对；"
+            "可用 --statutes 目录 或环境变量 CASEREVIEW_STATUTES 指定"
+        )
+        return [LintProblem(str(getattr(book, "root", "")), 0, "quotes_unchecked", note, notice=True)]
+    return [
+        LintProblem(p.file, p.line, "quote_unchecked" if p.notice else "quote", p.message, notice=p.notice)
+        for p in quote_problems(book, folder)
+    ]
 
 
 # ---------------------------------------------------------------- statute tables themselves

@@ -27,6 +27,9 @@ VERIFICATION_LABELS: dict[str, str] = {
 }
 
 
+_CN_SMALL = dict(enumerate("一二三四五六七八九", start=1))
+
+
 class PackModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -37,6 +40,9 @@ class Basis(PackModel):
     instrument: str
     version: str | None = None
     article: int | None = Field(None, ge=1)
+    sub_article: int | None = Field(
+        None, ge=1, description="条之N，如刑法第一百三十四条之一写 article: 134, sub_article: 1"
+    )
     paragraph: int | None = Field(None, ge=1)
     item: int | None = Field(None, ge=1)
     verification: Verification
@@ -50,6 +56,8 @@ class Basis(PackModel):
             text += f"（{self.version}）"
         if self.article:
             text += f"第{self.article}条"
+        if self.sub_article:
+            text += f"之{_CN_SMALL.get(self.sub_article, str(self.sub_article))}"
         if self.paragraph:
             text += f"第{self.paragraph}款"
         if self.item:
