@@ -295,19 +295,61 @@ def test_personal_fine_only_in_escalation_branch(request, engine_name):
             penalty(
                 "102-refused-unit-noev", 102, 40000, branch="refused_execution", escalation_evidence=False
             ),
-            {"AMT-002"},  # 拒不执行: 责令停产停业整顿 and personal fines only, no second unit fine
+            {"AMT-017"},  # 拒不执行 adds no second unit fine: whether it was fined before is not recorded
         ),
-        (penalty("102-refused-unit", 102, 40000, branch="refused_execution"), {"AMT-002"}),
-        (penalty("104-overdue-unit", 104, 40000, branch="overdue_uncorrected"), {"AMT-002"}),
-        (penalty("105-overdue-person", 105, 5000, branch="overdue_uncorrected", **person), {"AMT-002"}),
         (
-            penalty("103-2-overdue-unit", 103, 40000, branch="overdue_uncorrected", basis_paragraph=2),
-            {"AMT-002"},
+            penalty("102-refused-unit-again", 102, 40000, branch="refused_execution", previously_fined=True),
+            {"AMT-016"},
+        ),
+        (
+            penalty("102-refused-unit-first", 102, 40000, branch="refused_execution", previously_fined=False),
+            set(),
+        ),
+        (penalty("102-refused-unit-unknown", 102, 40000, branch="refused_execution"), {"AMT-017"}),
+        (
+            penalty(
+                "104-overdue-unit-again", 104, 40000, branch="overdue_uncorrected", previously_fined=True
+            ),
+            {"AMT-016"},
+        ),
+        (
+            penalty(
+                "104-overdue-unit-over", 104, 50001, branch="overdue_uncorrected", previously_fined=False
+            ),
+            {"AMT-001"},
+        ),
+        (
+            penalty(
+                "105-overdue-person", 105, 5000, branch="overdue_uncorrected", previously_fined=True, **person
+            ),
+            {"AMT-016"},
+        ),
+        (
+            penalty(
+                "103-2-overdue-unit",
+                103,
+                40000,
+                branch="overdue_uncorrected",
+                basis_paragraph=2,
+                previously_fined=True,
+            ),
+            {"AMT-016"},
         ),
         (penalty("112-initial", 112, 40000), {"AMT-002"}),
-        (penalty("112-refused", 112, 40000, branch="refused_correction"), set()),
+        (penalty("112-refused", 112, 40000, branch="refused_correction", previously_fined=True), set()),
         (
-            penalty("112-refused-noev", 112, 40000, branch="refused_correction", escalation_evidence=False),
+            penalty("112-refused-not-fined", 112, 40000, branch="refused_correction", previously_fined=False),
+            {"AMT-016"},
+        ),
+        (
+            penalty(
+                "112-refused-noev",
+                112,
+                40000,
+                branch="refused_correction",
+                escalation_evidence=False,
+                previously_fined=True,
+            ),
             {"AMT-003"},
         ),
         (penalty("108-refused-unit", 108, 30000, branch="refused_correction"), set()),
@@ -321,7 +363,7 @@ def test_personal_fine_only_in_escalation_branch(request, engine_name):
     found = codes_by_fid(engine, [f for f, _ in cases])
     wrong = []
     for fact, expected in cases:
-        got = found[fact["fid"]] & {"AMT-001", "AMT-002", "AMT-003"}
+        got = found[fact["fid"]] & {"AMT-001", "AMT-002", "AMT-003", "AMT-016", "AMT-017"}
         if got != expected:
             wrong.append((fact["fid"], got, expected))
     assert not wrong

@@ -330,8 +330,11 @@ def cmd_lint(book: RuleBook, statutes: Path | None = None) -> int:
         f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），"
         f"{len(bad)} 个待处理"
     )
-    if pending:
-        print(f"另有 {len(pending)} 项提示（待编写的阶次条件、未能核对的引文等，不影响检查结果）")
+    tiers = [p for p in pending if p.code == "review_tier"]
+    if tiers:
+        print(f"另有 {len(tiers)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    if len(pending) > len(tiers):
+        print(f"另有 {len(pending) - len(tiers)} 项提示（如未能与原文核对的引文），不影响检查结果")
     return EXIT_FINDINGS if bad else EXIT_OK
 
 

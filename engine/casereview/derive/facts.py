@@ -16,15 +16,7 @@ from typing import Any
 from ..model.case import Act, CaseFile, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
-from .vocabulary import CIRCUMSTANCE_PREFIX
-
-HEAVY_PENALTIES = {
-    "suspension",
-    "closure",
-    "licence_revocation",
-    "qualification_downgrade",
-    "employment_restriction",
-}
+from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
 @dataclass
@@ -338,6 +330,7 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "branch": violation.branch.value,
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "illegal_gains": violation.illegal_gains,
+        "previously_fined": violation.previously_fined,
         "accident_grade": _code(violation.accident_grade),
         "adjustment": discretion.adjustment.value if discretion else "none",
         "has_mitigation_ground": bool(discretion and discretion.grounds),
@@ -387,7 +380,8 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "has_suspension": "suspension" in types,
         "has_licence_revocation": "licence_revocation" in types,
         "has_closure": "closure" in types,
-        "has_heavy_penalty": bool(types & HEAVY_PENALTIES),
+        # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
+        **{f"has_penalty_{code}": code in types for code in PENALTY_TYPE_CODES},
         "major_case": decision.major_case if decision else None,
         "hearing_right_notified": any(a.hearing_right_notified for a in ctx.acts_by_kind.get("notice", [])),
         "notice_day_known": notice is not None,
@@ -481,6 +475,42 @@ def _procedure_extras(
         "stop_order_on": _day(stop.on) if stop else None,
         "refusal_found_on": _day(min(a.on for a in refusals)) if refusals else None,
         "calendar_note": "",
+        **_per_party(ctx),
+        "notice_same_day": (notice.on == decided) if notice and decided else None,
+        "statement_waived": any(
+            _code(a.result) == "waived" and (decided is None or a.on <= decided)
+            for a in ctx.acts_by_kind.get("statement", [])
+        ),
+        "hearing_notice_workdays": (
+            ctx.workdays(ctx.first("hearing_notification").on, hearing.on)  # type: ignore[union-attr]
+            if hearing and ctx.first("hearing_notification")
+            else None
+        ),
+    }
+
+
+def _per_party(ctx: _Context) -> dict[str, Any]:
+    """Amounts per party (the case's party, each fined person): limits apply per party, not summed."""
+    penalties = ctx.case.decision.penalties if ctx.case.decision else []
+    citizen_party = ctx.case.party.kind.value != "organisation"
+
+    def per_person(kind: str) -> int:
+        totals: dict[str, int] = {}
+        for p in penalties:
+            if p.type.value == kind and p.target.value == "person" and p.person_id:
+                totals[p.person_id] = totals.get(p.person_id, 0) + (p.amount or 0)
+        return max(totals.values(), default=0)
+
+    def party_total(kind: str) -> int:
+        return sum(p.amount or 0 for p in penalties if p.type.value == kind and p.target.value == "unit")
+
+    return {
+        "fine_max_per_person": per_person("fine"),
+        "confiscation_total_unit": party_total("confiscation"),
+        "confiscation_citizen_max": max(
+            per_person("confiscation"), party_total("confiscation") if citizen_party else 0
+        ),
+        "unit_penalized": any(p.target.value == "unit" for p in penalties),
     }
 
 

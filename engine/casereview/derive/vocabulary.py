@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..model.enums import PenaltyType
+
+PENALTY_TYPE_CODES: tuple[str, ...] = tuple(PenaltyType._labels)  # type: ignore[attr-defined]
+
 FieldType = Literal["int", "number", "bool", "str", "date"]
 
 
@@ -42,10 +46,20 @@ CASE: dict[str, FieldSpec] = {
     "fine_total": _spec("int", "罚款合计（元）"),
     "fine_total_unit": _spec("int", "对单位罚款合计（元）"),
     "fine_max_person": _spec("int", "对单个个人的最高罚款（元）"),
+    "fine_max_per_person": _spec("int", "对同一个人的罚款合计的最高值（元，按人分别合计）"),
+    "confiscation_total_unit": _spec("int", "对当事人（单位）没收违法所得、非法财物的数额合计（元）"),
+    "confiscation_citizen_max": _spec("int", "对公民（个人当事人或被处罚个人）没收数额的最高值（元）"),
+    "unit_penalized": _spec("bool", "对当事人（生产经营单位一方）作出了处罚"),
+    "notice_same_day": _spec("bool", "告知与决定同日"),
+    "statement_waived": _spec("bool", "当事人在决定前书面放弃陈述、申辩"),
+    "hearing_notice_workdays": _spec("int", "听证通知后至听证日的工作日数（通知日不计、听证日计入）"),
     "has_suspension": _spec("bool", "处罚含责令停产停业（整顿）"),
     "has_licence_revocation": _spec("bool", "处罚含吊销许可证件"),
     "has_closure": _spec("bool", "处罚含责令关闭"),
-    "has_heavy_penalty": _spec("bool", "处罚含停产停业、吊销、关闭、限制从业或降低资质"),
+    **{
+        f"has_penalty_{code}": _spec("bool", f"处罚含{label}")
+        for code, label in PenaltyType._labels.items()  # type: ignore[attr-defined]
+    },
     "major_case": _spec("bool", "决定认定情节复杂或者重大违法"),
     "hearing_right_notified": _spec("bool", "告知书告知了听证权利"),
     "notice_day_known": _spec("bool", "有告知日期"),
@@ -152,6 +166,7 @@ PENALTY: dict[str, FieldSpec] = {
     ),
     "escalation_evidence": _spec("bool", "有责令改正及复查未改正（或拒不执行）的证据"),
     "illegal_gains": _spec("int", "违法所得（元）"),
+    "previously_fined": _spec("bool", "此前已就该违法行为作出罚款决定"),
     "accident_grade": _spec("str", "事故等级"),
     "adjustment": _spec("str", "裁量调整 none/lighter/mitigated/heavier/exempt"),
     "has_mitigation_ground": _spec("bool", "载明了从轻、减轻的法定情节"),

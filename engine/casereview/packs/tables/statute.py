@@ -96,6 +96,11 @@ class Fine(_Model):
         None, description="罚款表述与数字不能逐字核对的理由（如解释性幅度）；不填则必须一致"
     )
     optional: bool = Field(False, description="条文写「可以」处罚款：决定未处不属漏罚")
+    prior_fine: Literal["forbidden", "required"] | None = Field(
+        None,
+        description="forbidden：此前已就该违法行为罚款的，不得再罚（条文在该情形不设第二次罚款）；"
+        "required：以此前受到罚款处罚为前提（按日连续处罚）",
+    )
     note: str | None = None
 
     @model_validator(mode="after")
@@ -696,7 +701,10 @@ def person_fine_omitted(tables: Tables) -> list[Variant]:
             if clause.cross_reference:
                 continue
             for branch in clause.branches:
-                fine = next((f for f in branch.fines if f.target == "person" and not f.optional), None)
+                fine = next(
+                    (f for f in branch.fines if f.target == "person" and not f.optional and not f.prior_fine),
+                    None,
+                )
                 if fine is None:
                     continue
                 if any(f.target == "unit" for f in branch.fines) or branch.penalty_types:
@@ -740,6 +748,40 @@ def sentence_unstated(tables: Tables) -> list[Variant]:
     if not variants:
         return [Variant("none", Const(False), {})]
     return variants
+
+
+def _prior_fine_variants(tables: Tables, unknown: bool) -> list[Variant]:
+    variants = []
+    for table, clause, branch, index, fine in _fines(tables):
+        if fine.prior_fine is None:
+            continue
+        if unknown:
+            test: Cond = Present("previously_fined", False)
+        else:
+            test = Cmp("previously_fined", "eq", value=fine.prior_fine == "forbidden")
+        cond = All((clause_match(table, clause), fine_match(branch, fine), test))
+        ctx = _context(table, clause, branch, fine)
+        forbidden = fine.prior_fine == "forbidden"
+        ctx["prior_rule"] = (
+            "条文在该情形下只增加其他处罚、不设第二次罚款，此前已罚款的不得再罚"
+            if forbidden
+            else "以被责令改正且受到罚款处罚为前提"
+        )
+        ctx["previously_fined_text"] = "已就该违法行为罚款" if forbidden else "未受到罚款处罚"
+        variants.append(Variant(_fine_suffix(table, clause, branch, index, fine), cond, ctx))
+    return variants or [Variant("none", Const(False), {})]
+
+
+@expander("statute_prior_fine_conflict")
+def prior_fine_conflict(tables: Tables) -> list[Variant]:
+    """A second fine where the clause adds none, or a daily fine without an earlier fine."""
+    return _prior_fine_variants(tables, unknown=False)
+
+
+@expander("statute_prior_fine_unknown")
+def prior_fine_unknown(tables: Tables) -> list[Variant]:
+    """Whether the violation was fined before is not recorded, and the clause depends on it."""
+    return _prior_fine_variants(tables, unknown=True)
 
 
 @expander("statute_person_role")
