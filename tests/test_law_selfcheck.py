@@ -125,3 +125,8 @@ def test_quote_of_another_version_is_not_compared_with_this_text():
     assert statute_file(STATUTES, "中华人民共和国安全生产法", "2021") is not None
     assert statute_file(STATUTES, "中华人民共和国安全生产法", "2014") is None
     assert statute_file(STATUTES, "中华人民共和国刑法", "刑法修正案（十一）") is not None
+
+
+def test_every_shipped_rule_runs_inside_durable_rules(durable):
+    """No rule of the law packs falls back to the Python evaluation (durable's limits, error 113)."""
+    assert [r.rule_id for r in durable.outside] == []

@@ -506,6 +506,7 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
 
     return {
         "fine_max_per_person": per_person("fine"),
+        "fine_max_per_citizen": max(per_person("fine"), party_total("fine") if citizen_party else 0),
         "confiscation_total_unit": party_total("confiscation"),
         "confiscation_citizen_max": max(
             per_person("confiscation"), party_total("confiscation") if citizen_party else 0

@@ -47,6 +47,9 @@ CASE: dict[str, FieldSpec] = {
     "fine_total_unit": _spec("int", "对单位罚款合计（元）"),
     "fine_max_person": _spec("int", "对单个个人的最高罚款（元）"),
     "fine_max_per_person": _spec("int", "对同一个人的罚款合计的最高值（元，按人分别合计）"),
+    "fine_max_per_citizen": _spec(
+        "int", "对同一公民的罚款合计的最高值（元：被处罚的个人，及公民、个体工商户当事人本人）"
+    ),
     "confiscation_total_unit": _spec("int", "对当事人（单位）没收违法所得、非法财物的数额合计（元）"),
     "confiscation_citizen_max": _spec("int", "对公民（个人当事人或被处罚个人）没收数额的最高值（元）"),
     "unit_penalized": _spec("bool", "对当事人（生产经营单位一方）作出了处罚"),

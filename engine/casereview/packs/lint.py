@@ -62,6 +62,7 @@ def lint_tables(book_or_tables: Any, statutes_dir: Path | None = None) -> list[L
     problems: list[LintProblem] = []
     if hasattr(book_or_tables, "rules"):
         problems += lint_quotes(book_or_tables, statutes_dir)
+        problems += lint_parameters(book_or_tables)
     for statute in statutes:
         problems += _lint_statute(statute)
     for table in tables.of("benchmark"):
@@ -96,6 +97,23 @@ def lint_quotes(book: Any, statutes_dir: Path | None = None) -> list[LintProblem
         LintProblem(p.file, p.line, "quote_unchecked" if p.notice else "quote", p.message, notice=p.notice)
         for p in quote_problems(book, folder)
     ]
+
+
+def lint_parameters(book: Any) -> list[LintProblem]:
+    """Dated parameter values against the numbers their quotes state (waived ones listed as waived)."""
+    from .paramcheck import parameter_text_problems
+
+    out = []
+    files = {name: (d.file, d.line) for d in book.rules.values() for name in _params_of(d)}
+    for name, param in sorted(book.parameters.items()):
+        file, line = files.get(name, (str(book.root), 0))
+        for bad in parameter_text_problems(name, param):
+            out.append(LintProblem(file, line, "parameter_text", bad.message, waived=bad.waived))
+    return out
+
+
+def _params_of(definition: Any) -> set[str]:
+    return {p for v in definition.variants for p in v.context.get("_params", ())}
 
 
 # ---------------------------------------------------------------- statute tables themselves

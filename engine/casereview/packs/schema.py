@@ -85,6 +85,9 @@ class ParamValue(PackModel):
     )
     basis: list[Basis] = Field(min_length=1)
     note: str | None = Field(None, description="shown in findings that rely on this value")
+    text_waiver: str | None = Field(
+        None, description="why the value differs from the numbers its quotes state (checked at load)"
+    )
 
     @field_validator("regions")
     @classmethod
