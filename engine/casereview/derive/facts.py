@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.case import Act, CaseFile, Violation
+from ..model.case import Act, ActingBody, CaseFile, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
+from .citations import number_key, tier_key, tier_number, tier_text, title_key
 from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
@@ -49,6 +50,7 @@ class _Context:
         self.handlers = set(case.case.handlers)
         self.decided = case.decision.decided_on if case.decision else None
         self.opened = case.case.opened_on
+        self.bodies = {b.id: b for b in case.bodies}
         self.acts_by_kind: dict[str, list[Act]] = {}
         for act in case.acts:
             self.acts_by_kind.setdefault(act.kind.value, []).append(act)
@@ -80,6 +82,7 @@ class _Context:
             "opened_on": _day(self.opened),
             "outcome": _code(case.decision.outcome) if case.decision else None,
             "province": case.case.agency.region[:2] if case.case.agency.region else None,
+            "agency_prefecture": case.case.agency.region[:4] if case.case.agency.region else None,
             "agency_region": case.case.agency.region,
         }
 
@@ -133,8 +136,45 @@ def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar 
     return derived
 
 
+def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
+    """Who performed the act when it was not the deciding agency (None fields: not recorded)."""
+    body: ActingBody | None = ctx.bodies.get(act.body) if act.body else None
+    if body is None:
+        return {"body_present": False, "body_text": ""}
+    own = [a for a in ctx.case.acts if a.body == body.id]
+    recorded = True if body.instrument is not None else body.instrument_recorded
+    in_term = None
+    if body.valid_from or body.valid_to:
+        in_term = (body.valid_from is None or act.on >= body.valid_from) and (
+            body.valid_to is None or act.on <= body.valid_to
+        )
+    return {
+        "body_present": True,
+        "body_name": body.name,
+        "body_text": f"{body.name}，",
+        # rules about the body itself (its relation, its instrument) fire once, on its first act
+        "body_first_act": act is own[0],
+        "body_n_acts": len(own),
+        "body_acts_text": "、".join(f"{a.kind.label}（{a.on.isoformat()}）" for a in own),
+        "body_kind": _code(body.kind),
+        "body_relation": _code(body.relation),
+        "body_instrument_recorded": recorded,
+        "body_instrument": _instrument_text(body.instrument),
+        "body_in_scope": (act.kind in body.scope) if body.scope else None,
+        "body_in_term": in_term,
+        "body_in_own_name": body.in_own_name,
+    }
+
+
+def _instrument_text(instrument: Any) -> str | None:
+    if instrument is None:
+        return None
+    return " ".join(x for x in (instrument.title, instrument.number) if x) or None
+
+
 def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     performers = []
+    body = _body_facts(ctx, act)
     n_officers = n_valid = n_unverified = 0
     for person in act.by:
         status, cert = ctx.cert_status(person.cert, act.on)
@@ -157,6 +197,9 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
                 "legal_qualification": cert.legal_qualification if cert else None,
                 "is_handler": person.name in ctx.handlers,
                 "name_mismatch": (cert.holder != person.name) if cert else None,
+                "body_present": body["body_present"],
+                "body_name": body.get("body_name"),
+                "body_text": body["body_text"],
             }
         )
     fact = {
@@ -173,6 +216,7 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
         "result": _code(act.result),
         "before_opening": (act.on < ctx.opened) if ctx.opened else None,
         "after_decision": (act.on > ctx.decided) if ctx.decided else None,
+        **body,
     }
     return fact, performers
 
@@ -335,7 +379,12 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "adjustment": discretion.adjustment.value if discretion else "none",
         "has_mitigation_ground": bool(discretion and discretion.grounds),
         "benchmark_item": discretion.benchmark_item if discretion else None,
-        "tier": discretion.tier if discretion else None,
+        "benchmark_ref": discretion.benchmark if discretion else None,
+        "benchmark_ref_number": number_key(discretion.benchmark) if discretion else None,
+        "benchmark_ref_title": title_key(discretion.benchmark) if discretion else None,
+        "tier": tier_number(discretion.tier) if discretion else None,
+        "tier_key": tier_key(discretion.tier) if discretion else None,
+        "tier_text": tier_text(discretion.tier) if discretion else None,
         "discretion_stated": discretion.stated_in_decision if discretion else False,
         "committed_on": violation.committed_on.toordinal(),
         "violation_id": violation.id,
@@ -369,7 +418,11 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
     def before_decision(act: Act | None) -> bool | None:
         return (act.on <= decided) if act and decided else None
 
+    agency = case.case.agency
     fact: dict[str, Any] = {
+        "agency_level": _code(agency.level),
+        "agency_devolution_recorded": True if agency.devolution is not None else agency.devolution_recorded,
+        "n_body_acts": sum(1 for a in case.acts if a.body),
         "headcount": case.party.headcount,
         "closed_on": _day(case.case.closed_on),
         "has_decision": decision is not None,
