@@ -384,7 +384,7 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "benchmark_ref_title": title_key(discretion.benchmark) if discretion else None,
         "tier": tier_number(discretion.tier) if discretion else None,
         "tier_key": tier_key(discretion.tier) if discretion else None,
-        "tier_text": tier_text(discretion.tier) if discretion else None,
+        "tier_stated": tier_text(discretion.tier) if discretion else None,
         "discretion_stated": discretion.stated_in_decision if discretion else False,
         "committed_on": violation.committed_on.toordinal(),
         "violation_id": violation.id,

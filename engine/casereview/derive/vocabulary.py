@@ -205,7 +205,7 @@ PENALTY: dict[str, FieldSpec] = {
     "benchmark_item": _spec("str", "决定适用的裁量基准事项"),
     "tier": _spec("int", "决定适用的裁量阶次（以序号表示时）"),
     "tier_key": _spec("str", "决定适用的裁量阶次编号（2、A…，已规范化）"),
-    "tier_text": _spec("str", "决定适用的裁量阶次（第2阶次、阶次A）"),
+    "tier_stated": _spec("str", "决定适用的裁量阶次（第2阶次、阶次A）"),
     "benchmark_ref": _spec("str", "决定书引用的裁量基准（原文）"),
     "benchmark_ref_number": _spec("str", "决定书引用的裁量基准文号（规范化）"),
     "benchmark_ref_title": _spec("str", "决定书引用的裁量基准名称（规范化）"),
