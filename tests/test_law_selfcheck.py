@@ -130,3 +130,10 @@ def test_quote_of_another_version_is_not_compared_with_this_text():
 def test_every_shipped_rule_runs_inside_durable_rules(durable):
     """No rule of the law packs falls back to the Python evaluation (durable's limits, error 113)."""
     assert [r.rule_id for r in durable.outside] == []
+
+
+def test_rule_docs_show_article_134_1_not_134():
+    from casereview.maintain.docs import article_text
+
+    name, text = article_text(STATUTES, "中华人民共和国刑法", 134, "刑法修正案（十一）", 1)
+    assert name.startswith("刑法") and text.startswith("第一百三十四条之一") and "危险" in text
