@@ -193,6 +193,7 @@ def penalty(fid, item, amount, facts, *, tier=None, branch="initial", target="un
         "basis_article": 99,
         "basis_item": 1,
         "basis_paragraph_stated": False,
+        "combined": False,
         "branch": branch,
         "target": target,
         "amount": amount,

@@ -1,4 +1,4 @@
-"""Command line: `casereview check|review|schema|rules|explain|completion`.
+"""Command line: `casereview check|review|schema|rules|explain|completion|campaign|serve`.
 
 Exit codes (exitcodes.py): 0 nothing at or above --fail-on, 1 findings at or above it, 2 some
 input file could not be reviewed, 3 usage or configuration error (nothing was reviewed).
@@ -547,8 +547,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     completion.set_defaults(func=cmd_completion)
     if command not in REVIEW_COMMANDS or command == "completion":
         from . import maintain
+        from .campaign import commands as campaign_commands
 
         maintain.register(sub)
+        campaign_commands.register(sub)  # `campaign …` and `serve`
     return parser
 
 

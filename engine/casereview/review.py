@@ -99,7 +99,7 @@ def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
 
 
 def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewContext) -> CaseResult:
-    derived = derive(case, ctx.roster, ctx.calendar)
+    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
     result = ctx.engine.evaluate(derived.facts)
     findings = build_findings(ctx.book, result, derived.facts, derived.sources, str(path), source.locate)
     findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))

@@ -9,11 +9,12 @@ number: thresholds live in the rule packs.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.case import Act, ActingBody, CaseFile, Violation
+from ..model.case import Act, ActingBody, CaseFile, Penalty, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, tier_key, tier_number, tier_text, title_key
@@ -26,6 +27,19 @@ class Derived:
     notes: list[str] = field(default_factory=list)
     # fid → dotted source path in the case file, for locating findings
     sources: dict[str, str] = field(default_factory=dict)
+
+
+def law_name(text: str) -> str:
+    """《中华人民共和国安全生产法》 → 中华人民共和国安全生产法 (tables list the long and short names)."""
+    return text.strip().strip("《》").strip()
+
+
+def version_name(text: str | None) -> str | None:
+    """'2021年修正' / '2014修正文本' → the year; a version without a year (令第88号) is kept as written."""
+    if text is None:
+        return None
+    match = re.search(r"(19|20)\d\d", text)
+    return match.group(0) if match else text.strip()
 
 
 def _day(value: dt.date | None) -> int | None:
@@ -43,6 +57,7 @@ def _code(value: Any) -> str | None:
 
 class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
+        self.tables: Any = None
         self.case = case
         self.roster = roster.by_number() if roster else None
         self.calendar = calendar
@@ -101,8 +116,15 @@ class _Context:
         return "valid", cert
 
 
-def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar | None = None) -> Derived:
+def derive(
+    case: CaseFile,
+    roster: Roster | None = None,
+    calendar: WorkCalendar | None = None,
+    tables: Any = None,
+) -> Derived:
+    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
     ctx = _Context(case, roster, calendar or default_calendar())
+    ctx.tables = tables
     common = ctx.common()
     derived = Derived(facts=[])
 
@@ -122,6 +144,10 @@ def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar 
         for index in range(len(case.decision.penalties)):
             path = f"decision.penalties[{index}]"
             add("penalty", path, path, _penalty_fact(ctx, index))
+            # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
+            for vindex, part in _separate_parts(case, case.decision.penalties[index]):
+                source = f"violations[{vindex}].discretion"
+                add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
     add("case", "case", "case", _case_fact(ctx))
 
     if roster is None:
@@ -262,8 +288,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
     ]
     return {
         "violation_id": violation.id,
-        "basis_law": basis.law,
-        "basis_version": basis.version,
+        "basis_law": law_name(basis.law),
+        "basis_version": version_name(basis.version),
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
@@ -291,6 +317,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "n_fines": max((targets.count(t) for t in targets), default=0),
         "n_fines_unit": len(unit_fines),
+        "in_combined_fine": any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
+        "separate_amount_stated": bool(discretion and discretion.amount is not None),
         "fined": bool(fines),
         "adjustment": discretion.adjustment.value if discretion else "none",
         "list_item": discretion.list_item if discretion else None,
@@ -349,10 +377,32 @@ def _circumstances(violation: Violation) -> dict[str, Any]:
     return out
 
 
-def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
+def _separate_parts(case: CaseFile, penalty: Penalty) -> list[tuple[int, Penalty]]:
+    """The per-violation parts of a combined fine whose violations all state their own amount."""
+    if penalty.type.value != "fine" or len(penalty.violation_ids) < 2:
+        return []
+    index = {v.id: (i, v) for i, v in enumerate(case.violations)}
+    found = [index[vid] for vid in penalty.violation_ids if vid in index]
+    if len(found) != len(penalty.violation_ids) or any(
+        v.discretion is None or v.discretion.amount is None for _, v in found
+    ):
+        return []
+    return [
+        (
+            i,
+            penalty.model_copy(
+                update={"violation_ids": [v.id], "amount": v.discretion.amount, "basis": None}
+            ),
+        )
+        for i, v in found
+    ]
+
+
+def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dict[str, Any]:
     case = ctx.case
     assert case.decision is not None
-    penalty = case.decision.penalties[index]
+    whole = case.decision.penalties[index]
+    penalty = part or whole
     by_id = {v.id: v for v in case.violations}
     violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else case.violations[0]
     violation = violation or case.violations[0]
@@ -365,8 +415,8 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "amount": penalty.amount,
         "person_role": person.role.value if person else None,
         "person_income": person.last_year_income if person else None,
-        "basis_law": basis.law,
-        "basis_version": basis.version,
+        "basis_law": law_name(basis.law),
+        "basis_version": version_name(basis.version),
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
@@ -387,9 +437,24 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "tier_stated": tier_text(discretion.tier) if discretion else None,
         "discretion_stated": discretion.stated_in_decision if discretion else False,
         "committed_on": violation.committed_on.toordinal(),
+        # the law version is chosen by the day the violation ended (行政处罚法 arts. 36 ¶2, 37)
+        "ended_on": (violation.continuing_until or violation.committed_on).toordinal(),
         "violation_id": violation.id,
+        "n_violations": len(penalty.violation_ids),
+        "combined": len(penalty.violation_ids) > 1,
+        "separate_part": part is not None,
         **_circumstances(violation),
     }
+    parts = [] if part is not None else _separate_parts(case, whole)
+    if parts:
+        fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)
+    if len(penalty.violation_ids) > 1 and penalty.type.value == "fine" and ctx.tables is not None:
+        from ..packs.tables.instruments import (
+            combined_bounds,
+        )  # reads the loaded tables, no legal numbers here
+
+        parts = [by_id[vid] for vid in penalty.violation_ids if vid in by_id]
+        fact.update(combined_bounds(ctx.tables, parts, penalty.target.value))
     return fact
 
 

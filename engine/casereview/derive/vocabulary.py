@@ -211,7 +211,16 @@ PENALTY: dict[str, FieldSpec] = {
     "benchmark_ref_title": _spec("str", "决定书引用的裁量基准名称（规范化）"),
     "discretion_stated": _spec("bool", "决定书载明裁量基准及阶次"),
     "committed_on": _spec("date", "违法行为发生日"),
+    "ended_on": _spec("date", "违法行为终了日（连续或继续状态；据此选择法律版本）"),
     "violation_id": _spec("str", "对应违法行为"),
+    "n_violations": _spec("int", "本项处罚对应的违法行为数"),
+    "combined": _spec("bool", "一项处罚对应两项以上违法行为（合并处罚）"),
+    "combined_max": _spec("int", "合并处罚：各项违法行为法定罚款上限之和（元）"),
+    "combined_min": _spec("int", "合并处罚：各项违法行为法定罚款下限之和（元）"),
+    "combined_verified": _spec("bool", "合并处罚：各项幅度均为官方文本或逐字转载"),
+    "combined_note": _spec("str", "合并处罚：各项违法行为的法定幅度"),
+    "separate_part": _spec("bool", "合并处罚中某一违法行为分别裁量的部分（按单项处罚核对）"),
+    "parts_amount_sum": _spec("int", "合并处罚：各违法行为分别裁量数额之和（元）"),
 }
 
 VIOLATION: dict[str, FieldSpec] = {
@@ -245,6 +254,8 @@ VIOLATION: dict[str, FieldSpec] = {
     "escalation_evidence": PENALTY["escalation_evidence"],
     "n_fines": _spec("int", "对本违法行为的罚款项数（对同一对象）"),
     "n_fines_unit": _spec("int", "对单位就本违法行为的罚款项数"),
+    "in_combined_fine": _spec("bool", "本违法行为与其他违法行为合并处以一项罚款"),
+    "separate_amount_stated": _spec("bool", "载明了本违法行为单独裁量的罚款数额（分别裁量）"),
     "fined": _spec("bool", "被处以罚款"),
     "adjustment": PENALTY["adjustment"],
     "list_item": _spec("str", "适用的减免责清单事项"),

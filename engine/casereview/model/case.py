@@ -167,6 +167,9 @@ class Discretion(Strict):
     grounds: list[MitigationGround] = Field(default_factory=list, description="从轻、减轻的法定情节")
     list_item: str | None = Field(None, description="适用的减免责清单事项编号")
     stated_in_decision: bool = Field(False, description="决定书是否载明裁量基准、阶次及理由")
+    amount: Yuan | None = Field(
+        None, description="本项违法行为单独裁量的罚款数额（元）；合并处罚时写明即为分别裁量"
+    )
 
 
 class Violation(Strict):

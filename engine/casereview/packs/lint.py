@@ -69,6 +69,9 @@ def lint_tables(book_or_tables: Any, statutes_dir: Path | None = None) -> list[L
         problems += _lint_benchmark(table, statutes)
     for exemption in tables.of("exemption_list"):
         problems += _lint_list(exemption, statutes)
+    from .tables.instruments import lint_instruments  # versions, successor/upper references
+
+    problems += lint_instruments(tables)
     return problems
 
 
@@ -143,10 +146,11 @@ def _lint_statute(table: StatuteTable) -> list[LintProblem]:
 
 
 def _statute_for(statutes: list[StatuteTable], law: str, version: str | None) -> StatuteTable | None:
-    for table in statutes:
-        if law in (table.law, *table.aliases) and (version is None or version == table.version):
-            return table
-    return None
+    found = [
+        t for t in statutes if law in (t.law, *t.aliases) and (version is None or version in t.versions())
+    ]
+    # no version stated: the latest version loaded (several versions of one law may be loaded)
+    return max(found, key=lambda t: t.in_force, default=None)
 
 
 def _statute_bounds(
