@@ -4,8 +4,8 @@ For every parameter a rule compares with (`field op $param`) and every period of
 probes at the pinned value, one above and one below, on the first and last day of the period,
 run through the condition the packs compile to, on both engines; the expected outcome comes from
 `tests/data/dated_values.yaml`, not from the packs. Likewise for every rule's effective period and
-every statute table's entry into force. Changing a value, a date or a region in `rules/` fails
-here until the pin is updated on purpose (and reviewed).
+every statute table's period in force (by the day the violation ended). Changing a value, a date
+or a region in `rules/` fails here until the pin is updated on purpose (and reviewed).
 """
 
 from __future__ import annotations
@@ -57,7 +57,13 @@ def dated_values(book: RuleBook) -> dict[str, Any]:
         for code, d in sorted(book.rules.items())
         if d.rule.effective.since or d.rule.effective.until
     }
-    statutes = {t.id: str(t.in_force) for t in book.tables.of("statute")}
+    statutes = {
+        t.id: {
+            "from": str(t.in_force),
+            "to": str(t.in_force_until) if getattr(t, "in_force_until", None) else None,
+        }
+        for t in sorted(book.tables.of("statute"), key=lambda t: t.id)
+    }
     return {"parameters": params, "effective": effective, "statutes": statutes}
 
 
@@ -159,8 +165,13 @@ def statute_probes(book: RuleBook, pins: dict[str, Any]):
     for table in book.tables.of("statute"):
         rule_id = f"PROBE-LAW#{table.id}"
         rules.append(CompiledRule(rule_id, "PROBE", "penalty", law_match(table)))
-        start = dt.date.fromisoformat(pins["statutes"][table.id])
-        for day, hit in ((start - ONE, False), (start, True)):
+        period = pins["statutes"][table.id]
+        start = dt.date.fromisoformat(period["from"])
+        days = [(start - ONE, False), (start, True)]
+        if period["to"]:
+            end = dt.date.fromisoformat(period["to"])
+            days += [(end, True), (end + ONE, False)]
+        for day, hit in days:
             fid = f"{rule_id}@{day}"
             facts.append(
                 {
@@ -169,6 +180,7 @@ def statute_probes(book: RuleBook, pins: dict[str, Any]):
                     "basis_law": table.law,
                     "basis_version_stated": False,
                     "committed_on": day.toordinal(),
+                    "ended_on": day.toordinal(),
                 }
             )
             if hit:
