@@ -713,8 +713,8 @@ def penalty_type_not_allowed(tables: Tables) -> list[Variant]:
     variants = []
     for table in tables.of("statute"):
         for clause in table.clauses:
-            if clause.cross_reference or not clause.types_stated:
-                continue
+            if clause.cross_reference or not clause.types_stated or not table.vetoes(clause):
+                continue  # unverified text: AMT-015 lists it for review instead
             allowed = tuple(
                 All((In("branch", tuple(b.branch)), In("penalty_type", tuple(b.penalty_types))))
                 for b in clause.branches
@@ -747,6 +747,22 @@ def penalty_type_unchecked(tables: Tables) -> list[Variant]:
             elif not clause.types_stated:
                 cond = All((clause_match(table, clause), Not(Cmp("penalty_type", "eq", value="fine"))))
                 reason = "法条表未载明该条款可处的罚款以外的处罚种类"
+            elif not table.vetoes(clause):
+                allowed = tuple(
+                    All((In("branch", tuple(b.branch)), In("penalty_type", tuple(b.penalty_types))))
+                    for b in clause.branches
+                    if b.penalty_types
+                )
+                cond = All(
+                    (
+                        clause_match(table, clause),
+                        Not(Cmp("penalty_type", "eq", value="fine")),
+                        *((Not(AnyOf(allowed)),) if allowed else ()),
+                    )
+                )
+                level = table.clause_level(clause)
+                kinds = _permitted_types_text(clause)
+                reason = f"该条款在表中的文本未核实（{level}），处罚种类（{kinds}）不作否决"
             else:
                 continue
             ctx = _context(table, clause, None, None)
@@ -763,8 +779,8 @@ def person_fine_omitted(tables: Tables) -> list[Variant]:
     variants = []
     for table in tables.of("statute"):
         for clause in table.clauses:
-            if clause.cross_reference:
-                continue
+            if clause.cross_reference or not table.vetoes(clause):
+                continue  # a deduction only on verbatim text
             for branch in clause.branches:
                 fine = next(
                     (f for f in branch.fines if f.target == "person" and not f.optional and not f.prior_fine),
