@@ -273,3 +273,16 @@ def test_a_changed_period_start_fails_a_probe(tmp_path):
     assert dated_values(book) != yaml.safe_load(PINS.read_text(encoding="utf-8"))
     failures = probe_failures(book, "oracle")
     assert failures and all("decision_extension_upper_max_days" in f for f in failures), failures
+
+
+if __name__ == "__main__":  # `python tests/test_dated_probes.py --update`: pin the packs' current values
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(
+            "usage: python tests/test_dated_probes.py --update   (rewrites tests/data/dated_values.yaml)"
+        )
+    header = "".join(PINS.read_text(encoding="utf-8").splitlines(True)[:3])
+    values = dated_values(load_rulebook())
+    PINS.write_text(
+        header + yaml.safe_dump(values, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8"
+    )
+    print(f"已更新 {PINS}")
