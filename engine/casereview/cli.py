@@ -392,10 +392,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     book = _load_book(args)
     if book is None:
         return EXIT_INPUT
-    definition = book.rules.get(args.code)
+    definition = book.rules.get(args.code) or book.rules.get(args.code.upper())
     if definition is None:
-        print(f"没有规则 {args.code}", file=sys.stderr)
-        return EXIT_INPUT
+        from .selection import suggest
+
+        close = suggest(args.code, book.rules)
+        hint = f"；是否要找 {'、'.join(close)}？" if close else ""
+        return usage_error(f"没有规则 {args.code}（也不是案卷文件）{hint}")
     rule = definition.rule
     print(f"{rule.code} {rule.title}")
     print(f"严重程度：{SEVERITY_LABELS[rule.severity]}　类别：{rule.category}　适用对象：{rule.applies_to}")
@@ -416,8 +419,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"（由表格生成 {len(definition.variants)} 个变体，上为第一个）")
     print(f"提示模板：{rule.message}")
     print(f"定义位置：{definition.file}:{definition.line}")
-    print(f"示例：不合格 {len(rule.examples.fail)} 个，合格 {len(rule.examples.passing)} 个")
+    print("示例（基于 rules/examples/ 的基准案卷修改个别字段；rules test 在两个引擎上运行）：")
+    for label, examples in (
+        ("不合格（应触发）", rule.examples.fail),
+        ("合格（不应触发）", rule.examples.passing),
+    ):
+        print(f"  {label}：")
+        for n, example in enumerate(examples, start=1):
+            print(f"    {n}. {example.note or '（无说明）'}")
+            print(
+                f"       基准案卷 {example.base}.yaml"
+                + (f"，证件台账 {example.roster}" if example.roster else "")
+            )
+            for path, value in example.set.items():
+                print(f"       设 {path} = {_flow(value)}")
+            for path in example.remove:
+                print(f"       删除 {path}")
+            for path, values in example.append.items():
+                print(f"       在 {path} 追加 {_flow(values)}")
     return EXIT_OK
+
+
+def _flow(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
