@@ -435,7 +435,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if book is None:
         return EXIT_INPUT
     if getattr(args, "action", None) == "lint":
-        return cmd_lint(book)
+        return cmd_lint(book, getattr(args, "statutes", None))
     for code, definition in sorted(book.rules.items()):
         rule = definition.rule
         n = len(definition.variants)
@@ -445,11 +445,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_lint(book: RuleBook) -> int:
-    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units."""
+def cmd_lint(book: RuleBook, statutes: Path | None = None) -> int:
+    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units,
+    statutory amounts against their quoted text, official quotes against the statute texts."""
     from .packs.lint import errors, lint_tables, notices
 
-    found = lint_tables(book)
+    found = lint_tables(book, statutes)
     for problem in found:
         print(problem)
     pending = notices(found)
@@ -460,8 +461,11 @@ def cmd_lint(book: RuleBook) -> int:
         f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），"
         f"{len(bad)} 个待处理"
     )
-    if pending:
-        print(f"另有 {len(pending)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    tiers = [p for p in pending if p.code == "review_tier"]
+    if tiers:
+        print(f"另有 {len(tiers)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    if len(pending) > len(tiers):
+        print(f"另有 {len(pending) - len(tiers)} 项提示（如未能与原文核对的引文），不影响检查结果")
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
@@ -469,10 +473,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     book = _load_book(args)
     if book is None:
         return EXIT_INPUT
-    definition = book.rules.get(args.code)
+    definition = book.rules.get(args.code) or book.rules.get(args.code.upper())
     if definition is None:
-        print(f"没有规则 {args.code}", file=sys.stderr)
-        return EXIT_INPUT
+        from .selection import suggest
+
+        close = suggest(args.code, book.rules)
+        hint = f"；是否要找 {'、'.join(close)}？" if close else ""
+        return usage_error(f"没有规则 {args.code}（也不是案卷文件）{hint}")
     rule = definition.rule
     print(f"{rule.code} {rule.title}")
     print(f"严重程度：{SEVERITY_LABELS[rule.severity]}　类别：{rule.category}　适用对象：{rule.applies_to}")
@@ -493,8 +500,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"（由表格生成 {len(definition.variants)} 个变体，上为第一个）")
     print(f"提示模板：{rule.message}")
     print(f"定义位置：{definition.file}:{definition.line}")
-    print(f"示例：不合格 {len(rule.examples.fail)} 个，合格 {len(rule.examples.passing)} 个")
+    print("示例（基于 rules/examples/ 的基准案卷修改个别字段；rules test 在两个引擎上运行）：")
+    for label, examples in (
+        ("不合格（应触发）", rule.examples.fail),
+        ("合格（不应触发）", rule.examples.passing),
+    ):
+        print(f"  {label}：")
+        for n, example in enumerate(examples, start=1):
+            print(f"    {n}. {example.note or '（无说明）'}")
+            print(
+                f"       基准案卷 {example.base}.yaml"
+                + (f"，证件台账 {example.roster}" if example.roster else "")
+            )
+            for path, value in example.set.items():
+                print(f"       设 {path} = {_flow(value)}")
+            for path in example.remove:
+                print(f"       删除 {path}")
+            for path, values in example.append.items():
+                print(f"       在 {path} 追加 {_flow(values)}")
     return EXIT_OK
+
+
+def _flow(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
@@ -606,6 +634,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="列出已加载的规则；rules lint 检查法条表、裁量基准表和清单")
     rules.add_argument("action", nargs="?", choices=["list", "lint"], default="list")
+    rules.add_argument(
+        "--statutes",
+        type=Path,
+        default=None,
+        help="法规原文文件夹（rules lint 用于核对 official 引文；默认为规则目录旁的 docs/statutes/）",
+    )
     _add_rule_options(rules)
     rules.set_defaults(func=cmd_rules)
 
