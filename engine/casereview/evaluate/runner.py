@@ -17,9 +17,11 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -133,7 +135,7 @@ def review_paths(
             if not broken:
                 start = min(in_flight)
                 try:
-                    results = in_flight[start].result()
+                    results = _result(in_flight[start], pool)
                     done.update(enumerate(results, start))
                     del in_flight[start]
                 except BrokenProcessPool:
@@ -159,17 +161,49 @@ def review_paths(
             _kill(pool)
 
 
+STUCK_AFTER = 5.0  # seconds a dead worker may go unnoticed before the pool is declared broken
+
+
+def _result(future: Future, pool: ProcessPoolExecutor) -> list[CaseResult]:
+    """`future.result()`, but a worker killed while it held the result pipe (mid-message, or
+    holding its lock) leaves the executor waiting forever without noticing the death (a CPython
+    ProcessPoolExecutor limitation): if a worker is dead and nothing arrives for STUCK_AFTER
+    seconds, the pool is treated as broken."""
+    dead_since: float | None = None
+    while True:
+        try:
+            return future.result(timeout=1.0)
+        except FutureTimeout:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            if not any(p.exitcode is not None for p in processes):
+                dead_since = None
+                continue
+            now = time.monotonic()
+            dead_since = dead_since or now
+            if now - dead_since > STUCK_AFTER:
+                raise BrokenProcessPool("a worker died and the pool did not notice") from None
+
+
 def _kill(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: SIGKILL its workers (they hold no state worth saving; results already
-    computed were written to the cache by the worker), then release the executor."""
+    computed were written to the cache by the worker), then release the executor. The parent's
+    copy of the result pipe's write end is closed once the workers are dead, so an executor
+    thread stuck reading a half-written message gets EOF and ends (else the process could never
+    exit), and later pools do not inherit it."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(Exception):
             process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(5)
+    queue = getattr(pool, "_result_queue", None)
+    with contextlib.suppress(Exception):
+        queue._writer.close()  # type: ignore[union-attr]
+    call_queue = getattr(pool, "_call_queue", None)
+    with contextlib.suppress(Exception):
+        call_queue.cancel_join_thread()  # type: ignore[union-attr]  # never block exit on a dead pipe
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 RERUN_NOTE = "评查该批次时工作进程异常退出，本案已重新评查"
@@ -189,12 +223,12 @@ def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> 
             futures = []
             for index, path in batch:
                 try:
-                    futures.append((index, path, pool.submit(_review_in_worker, path)))
+                    futures.append((index, path, pool.submit(_review_chunk, [path])))
                 except (BrokenProcessPool, RuntimeError):
                     broken.append((index, path))
             for index, path, future in futures:
                 try:
-                    result = future.result()
+                    result = _result(future, pool)[0]
                 except BrokenProcessPool:
                     broken.append((index, path))
                     continue
@@ -211,15 +245,15 @@ def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> 
 
 
 def _isolated(path: str, make_context, fallback: ReviewContext, mp, parent: int | None = None) -> CaseResult:
-    with ProcessPoolExecutor(
-        1, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent)
-    ) as solo:
-        try:
-            result = solo.submit(_review_in_worker, path).result()
-            result.notes.append("评查该批次时工作进程异常退出，本案已在独立进程中重新评查")
-            return result
-        except BrokenProcessPool:
-            pass
+    solo = ProcessPoolExecutor(1, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent))
+    try:
+        result = _result(solo.submit(_review_chunk, [path]), solo)[0]
+        result.notes.append("评查该批次时工作进程异常退出，本案已在独立进程中重新评查")
+        return result
+    except BrokenProcessPool:
+        pass
+    finally:
+        _kill(solo)
     result = review_file(Path(path), fallback)
     result.notes.append("durable_rules 工作进程评查本案时崩溃，本案已由参照引擎（oracle）重新评查")
     return result
