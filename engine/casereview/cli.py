@@ -28,7 +28,16 @@ from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: 
     review_one,
 )
 from .cli_support import ChineseArgumentParser, Progress, colour_wanted, install_chinese_argparse, usage_error
-from .exitcodes import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, FAIL_ON_CHOICES, ExitTally
+from .exitcodes import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    FAIL_ON_CHOICES,
+    ExitTally,
+)
 from .model.case import CaseFile
 from .model.roster import Roster
 from .packs.conditions import describe
@@ -219,7 +228,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     handle = None
     try:
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            problem = _prepare_output(folder)
+            if problem:
+                print(f"casereview：错误：{problem}", file=sys.stderr)
+                return EXIT_OUTPUT
             sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
         elif args.output_file:
             if reporters[0].binary or not reporters[0].stream:
@@ -230,7 +242,11 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         elif not statistics_only:
             sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
     except OSError as exc:
-        return usage_error(f"无法写入输出：{exc}")
+        print(
+            f"casereview：错误：无法写入输出：{exc.strerror or exc}（{exc.filename or folder}）",
+            file=sys.stderr,
+        )
+        return EXIT_OUTPUT
     tally = ExitTally(args.fail_on)
     progress = Progress(len(paths), enabled=None if not args.quiet else False)
     counter: Counter[str] = Counter()
@@ -238,32 +254,67 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     summaries: list[CaseSummary] = []
     baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
     need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
-    try:
-        for index, result in enumerate(run):
-            if stdin:
-                _rename(result, stdin[0], stdin[1])
-            if baseline_prints is not None:
-                from .fingerprint import case_key, fingerprint
+    from . import interrupt
+    from .report.sanitize import writable
+    from .review import RejectedInput, rejected
 
-                for f in result.findings:
-                    baseline_prints[fingerprint(result, f)] = {
-                        "case": case_key(result),
-                        "code": f.code,
-                        "field": f.location.field,
-                    }
-            policy.apply(result)
-            tally.add(result)
+    count, interrupted = 0, False
+    stream = iter(run)
+
+    def add(index: int, result: CaseResult) -> None:
+        result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
+        if stdin:
+            _rename(result, stdin[0], stdin[1])
+        if baseline_prints is not None:
+            from .fingerprint import case_key, fingerprint
+
             for f in result.findings:
-                if f.waiver is None:
-                    counter[f.code] += 1
-                    titles[f.code] = (f.title, f.severity_label)
-            progress.update(Path(result.file).name)
-            if need_analysis:
-                summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
-            for _, sink in sinks:
-                sink.add(result, index)
+                baseline_prints[fingerprint(result, f)] = {
+                    "case": case_key(result),
+                    "code": f.code,
+                    "field": f.location.field,
+                }
+        policy.apply(result)
+        tally.add(result)
+        for f in result.findings:
+            if f.waiver is None:
+                counter[f.code] += 1
+                titles[f.code] = (f.title, f.severity_label)
+        progress.update(Path(result.file).name)
+        if need_analysis:
+            summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+        for _, sink in sinks:
+            sink.add(result, index)
+
+    try:
+        with interrupt.interruptible():
+            for result in stream:
+                with interrupt.critical():  # a result is in every report or in none
+                    add(count, result)
+                    count += 1
+    except KeyboardInterrupt:
+        interrupted = True
+    except OSError as exc:  # a report page or the workbook could not be written (disk full …)
+        return _output_failed(exc, folder)
     finally:
         progress.close()
+    shield = interrupt.shielded()
+    shield.__enter__()  # the reports are finished (complete documents) whatever arrives now
+    if interrupted:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # stops the batch and kills its worker processes
+        done = count
+        message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
+        for path in paths[count:]:
+            add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+            count += 1
+        print(
+            f"评查被中断：{len(paths)} 个文件中已处理 {done} 个，其余列为未评查；"
+            "报告已标为不完整（partial）；重新运行同一命令将从缓存继续",
+            file=sys.stderr,
+        )
+    ctx.extra["partial"] = interrupted
     analysis = analyse(summaries) if need_analysis else None
     notices = policy.waivers.problems() if policy.waivers else []
     ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -273,9 +324,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     try:
         for _, sink in sinks:
             sink.finish(analysis)
+    except OSError as exc:  # disk full, folder removed or made read-only during the run
+        return _output_failed(exc, folder)
     finally:
         if handle is not None:
             handle.close()
+        shield.__exit__(None, None, None)
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -304,7 +358,34 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
             f"报告：{folder}/（{written}）"
         )
+    if interrupted:
+        return interrupt.exit_code()
     return tally.code
+
+
+def _output_failed(exc: OSError, folder: Path | None) -> int:
+    print(
+        f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
+    )
+    # the half-written writers are dropped with this frame: their own close errors are noise
+    sys.unraisablehook = lambda unraisable: None
+    return EXIT_OUTPUT
+
+
+def _prepare_output(out: Path) -> str | None:
+    """Create the report folder and mark it as ours (discovery skips it); a reason if unusable."""
+    from .discovery import REPORT_MARKER
+
+    if out.exists() and not out.is_dir():
+        return f"输出位置 {out} 已存在且不是文件夹"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / REPORT_MARKER).write_text(
+            "casereview 评查报告文件夹（评查时跳过本文件夹）\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        return f"无法创建或写入报告文件夹 {out}：{exc.strerror or exc}"
+    return None
 
 
 def _common_root(targets: list[Path]) -> Path | None:
@@ -625,6 +706,18 @@ def apply_config(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    hook = sys.unraisablehook
+    try:
+        return _main(argv)
+    finally:
+        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
+            import gc
+
+            gc.collect()
+            sys.unraisablehook = hook
+
+
+def _main(argv: list[str]) -> int:
     try:
         try:
             args = build_parser(argv[0] if argv else None).parse_args(argv)
@@ -643,8 +736,17 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
     except KeyboardInterrupt:
+        from . import interrupt
+
         print("\n已中断", file=sys.stderr)
-        return 130
+        return interrupt.exit_code()
+    except Exception as exc:  # a bug: say so, and never exit 1 (which means "findings")
+        import traceback
+
+        print(f"casereview 内部错误（请报告此问题）：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("CASEREVIEW_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
