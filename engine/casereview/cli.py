@@ -354,7 +354,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if book is None:
         return EXIT_INPUT
     if getattr(args, "action", None) == "lint":
-        return cmd_lint(book)
+        return cmd_lint(book, getattr(args, "statutes", None))
     for code, definition in sorted(book.rules.items()):
         rule = definition.rule
         n = len(definition.variants)
@@ -364,11 +364,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_lint(book: RuleBook) -> int:
-    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units."""
+def cmd_lint(book: RuleBook, statutes: Path | None = None) -> int:
+    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units,
+    statutory amounts against their quoted text, official quotes against the statute texts."""
     from .packs.lint import errors, lint_tables, notices
 
-    found = lint_tables(book)
+    found = lint_tables(book, statutes)
     for problem in found:
         print(problem)
     pending = notices(found)
@@ -379,8 +380,11 @@ def cmd_lint(book: RuleBook) -> int:
         f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），"
         f"{len(bad)} 个待处理"
     )
-    if pending:
-        print(f"另有 {len(pending)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    tiers = [p for p in pending if p.code == "review_tier"]
+    if tiers:
+        print(f"另有 {len(tiers)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    if len(pending) > len(tiers):
+        print(f"另有 {len(pending) - len(tiers)} 项提示（如未能与原文核对的引文），不影响检查结果")
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
@@ -549,6 +553,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="列出已加载的规则；rules lint 检查法条表、裁量基准表和清单")
     rules.add_argument("action", nargs="?", choices=["list", "lint"], default="list")
+    rules.add_argument(
+        "--statutes",
+        type=Path,
+        default=None,
+        help="法规原文文件夹（rules lint 用于核对 official 引文；默认为规则目录旁的 docs/statutes/）",
+    )
     _add_rule_options(rules)
     rules.set_defaults(func=cmd_rules)
 

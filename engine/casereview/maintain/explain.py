@@ -148,21 +148,20 @@ def _parameters(
             "periods": [],
         }
         chosen = None
-        for i, value in enumerate(param.values):
+        selected = param.entry_for(fact)
+        for value, end in param.periods():
             start = value.since
-            end = param.values[i + 1].since if i + 1 < len(param.values) else None
             period = {
                 "from": start.isoformat() if start else None,
                 "before": end.isoformat() if end else None,
                 "value": value.value,
+                "regions": value.regions,
                 "basis": [b.cite() for b in value.basis],
                 "note": value.note,
             }
             entry["periods"].append(period)
-            if isinstance(day, int):
-                d = dt.date.fromordinal(day)
-                if (start is None or d >= start) and (end is None or d < end):
-                    chosen = period
+            if value is selected:
+                chosen = period
         entry["chosen"] = chosen
         if chosen is None:
             entry["why"] = (

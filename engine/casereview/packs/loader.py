@@ -296,10 +296,18 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
 
 def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:
     """Parameters are one namespace across packs: a legal number is defined once, used anywhere."""
+    from .paramcheck import parameter_text_problems
+
     shared: dict[str, Parameter] = {}
     where: dict[str, Path] = {}
     for path, pack, index in read:
         for name, param in pack.parameters.items():
+            for bad in parameter_text_problems(name, param):
+                if not bad.waived:
+                    line = _line_for(index, ("parameters", name))
+                    problems.append(
+                        f"{path}:{line} {bad.message}（确属解释或代用值的，在该取值写 text_waiver 说明理由）"
+                    )
             if name in shared and shared[name] != param:
                 line = _line_for(index, ("parameters", name))
                 problems.append(f"{path}:{line} 参数 {name} 已在 {where[name]} 以不同取值定义")
