@@ -28,7 +28,16 @@ from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: 
     review_one,
 )
 from .cli_support import ChineseArgumentParser, Progress, colour_wanted, install_chinese_argparse, usage_error
-from .exitcodes import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, FAIL_ON_CHOICES, ExitTally
+from .exitcodes import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    FAIL_ON_CHOICES,
+    ExitTally,
+)
 from .model.case import CaseFile
 from .model.roster import Roster
 from .packs.conditions import describe
@@ -219,7 +228,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     handle = None
     try:
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            problem = _prepare_output(folder)
+            if problem:
+                print(f"casereview：错误：{problem}", file=sys.stderr)
+                return EXIT_OUTPUT
             sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
         elif args.output_file:
             if reporters[0].binary or not reporters[0].stream:
@@ -230,7 +242,11 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         elif not statistics_only:
             sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
     except OSError as exc:
-        return usage_error(f"无法写入输出：{exc}")
+        print(
+            f"casereview：错误：无法写入输出：{exc.strerror or exc}（{exc.filename or folder}）",
+            file=sys.stderr,
+        )
+        return EXIT_OUTPUT
     tally = ExitTally(args.fail_on)
     progress = Progress(len(paths), enabled=None if not args.quiet else False)
     counter: Counter[str] = Counter()
@@ -238,32 +254,67 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     summaries: list[CaseSummary] = []
     baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
     need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
-    try:
-        for index, result in enumerate(run):
-            if stdin:
-                _rename(result, stdin[0], stdin[1])
-            if baseline_prints is not None:
-                from .fingerprint import case_key, fingerprint
+    from . import interrupt
+    from .report.sanitize import writable
+    from .review import RejectedInput, rejected
 
-                for f in result.findings:
-                    baseline_prints[fingerprint(result, f)] = {
-                        "case": case_key(result),
-                        "code": f.code,
-                        "field": f.location.field,
-                    }
-            policy.apply(result)
-            tally.add(result)
+    count, interrupted = 0, False
+    stream = iter(run)
+
+    def add(index: int, result: CaseResult) -> None:
+        result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
+        if stdin:
+            _rename(result, stdin[0], stdin[1])
+        if baseline_prints is not None:
+            from .fingerprint import case_key, fingerprint
+
             for f in result.findings:
-                if f.waiver is None:
-                    counter[f.code] += 1
-                    titles[f.code] = (f.title, f.severity_label)
-            progress.update(Path(result.file).name)
-            if need_analysis:
-                summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
-            for _, sink in sinks:
-                sink.add(result, index)
+                baseline_prints[fingerprint(result, f)] = {
+                    "case": case_key(result),
+                    "code": f.code,
+                    "field": f.location.field,
+                }
+        policy.apply(result)
+        tally.add(result)
+        for f in result.findings:
+            if f.waiver is None:
+                counter[f.code] += 1
+                titles[f.code] = (f.title, f.severity_label)
+        progress.update(Path(result.file).name)
+        if need_analysis:
+            summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+        for _, sink in sinks:
+            sink.add(result, index)
+
+    try:
+        with interrupt.interruptible():
+            for result in stream:
+                with interrupt.critical():  # a result is in every report or in none
+                    add(count, result)
+                    count += 1
+    except KeyboardInterrupt:
+        interrupted = True
+    except OSError as exc:  # a report page or the workbook could not be written (disk full …)
+        return _output_failed(exc, folder)
     finally:
         progress.close()
+    shield = interrupt.shielded()
+    shield.__enter__()  # the reports are finished (complete documents) whatever arrives now
+    if interrupted:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # stops the batch and kills its worker processes
+        done = count
+        message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
+        for path in paths[count:]:
+            add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+            count += 1
+        print(
+            f"评查被中断：{len(paths)} 个文件中已处理 {done} 个，其余列为未评查；"
+            "报告已标为不完整（partial）；重新运行同一命令将从缓存继续",
+            file=sys.stderr,
+        )
+    ctx.extra["partial"] = interrupted
     analysis = analyse(summaries) if need_analysis else None
     notices = policy.waivers.problems() if policy.waivers else []
     ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -273,9 +324,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     try:
         for _, sink in sinks:
             sink.finish(analysis)
+    except OSError as exc:  # disk full, folder removed or made read-only during the run
+        return _output_failed(exc, folder)
     finally:
         if handle is not None:
             handle.close()
+        shield.__exit__(None, None, None)
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -304,7 +358,34 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
             f"报告：{folder}/（{written}）"
         )
+    if interrupted:
+        return interrupt.exit_code()
     return tally.code
+
+
+def _output_failed(exc: OSError, folder: Path | None) -> int:
+    print(
+        f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
+    )
+    # the half-written writers are dropped with this frame: their own close errors are noise
+    sys.unraisablehook = lambda unraisable: None
+    return EXIT_OUTPUT
+
+
+def _prepare_output(out: Path) -> str | None:
+    """Create the report folder and mark it as ours (discovery skips it); a reason if unusable."""
+    from .discovery import REPORT_MARKER
+
+    if out.exists() and not out.is_dir():
+        return f"输出位置 {out} 已存在且不是文件夹"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / REPORT_MARKER).write_text(
+            "casereview 评查报告文件夹（评查时跳过本文件夹）\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        return f"无法创建或写入报告文件夹 {out}：{exc.strerror or exc}"
+    return None
 
 
 def _common_root(targets: list[Path]) -> Path | None:
@@ -446,16 +527,24 @@ def _flow(value: Any) -> str:
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--cache-dir", type=Path, default=None, help="结果缓存目录（默认 ./.casereview-cache）"
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="目录",
+        help="结果缓存目录（默认 ./.casereview-cache）",
     )
     parser.add_argument("--no-cache", action="store_true", help="不使用结果缓存")
-    parser.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
-    parser.add_argument("--profile", type=Path, help="评查标准文件（默认：示例评查标准）")
+    parser.add_argument("--roster", type=Path, metavar="文件", help="证件台账（YAML 或 CSV）")
+    parser.add_argument("--profile", type=Path, metavar="文件", help="评查标准文件（默认：示例评查标准）")
     parser.add_argument(
         "--engine", choices=["durable", "oracle"], default=None, help="规则引擎（默认 durable）"
     )
     parser.add_argument(
-        "--workers", type=int, default=None, help="工作进程数（默认：CPU 核数；0 = 不用子进程）"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="数量",
+        help="工作进程数（默认：CPU 核数；0 = 不用子进程）",
     )
     parser.add_argument(
         "--fail-on",
@@ -494,8 +583,12 @@ def _add_review_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", type=Path, default=None, help="规则目录（默认：内置 rules/）")
-    parser.add_argument("--pack", type=Path, action="append", default=None, help="追加规则包文件")
+    parser.add_argument(
+        "--rules", type=Path, default=None, metavar="目录", help="规则目录（默认：内置 rules/）"
+    )
+    parser.add_argument(
+        "--pack", type=Path, action="append", default=None, metavar="文件", help="追加规则包文件"
+    )
 
 
 REVIEW_COMMANDS = ("check", "review", "schema", "completion")
@@ -515,7 +608,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "2 有无法评查的输入文件；3 用法或配置错误"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"casereview {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"casereview {__version__}", help="显示版本号并退出"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
     check = sub.add_parser("check", help="评查案卷文件或文件夹，逐案输出得分、等次和问题")
@@ -533,7 +628,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     review = sub.add_parser("review", help="评查一个文件夹，生成 HTML 报告、Excel 评查结果和 JSON 结果")
     review.add_argument("paths", type=Path, nargs="+", metavar="文件夹")
-    review.add_argument("-o", "--output", type=Path, required=True, help="报告输出文件夹")
+    review.add_argument("-o", "--output", type=Path, required=True, metavar="文件夹", help="报告输出文件夹")
     review.add_argument(
         "--format",
         default=None,
@@ -611,6 +706,18 @@ def apply_config(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    hook = sys.unraisablehook
+    try:
+        return _main(argv)
+    finally:
+        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
+            import gc
+
+            gc.collect()
+            sys.unraisablehook = hook
+
+
+def _main(argv: list[str]) -> int:
     try:
         try:
             args = build_parser(argv[0] if argv else None).parse_args(argv)
@@ -629,8 +736,17 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
     except KeyboardInterrupt:
+        from . import interrupt
+
         print("\n已中断", file=sys.stderr)
-        return 130
+        return interrupt.exit_code()
+    except Exception as exc:  # a bug: say so, and never exit 1 (which means "findings")
+        import traceback
+
+        print(f"casereview 内部错误（请报告此问题）：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("CASEREVIEW_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
