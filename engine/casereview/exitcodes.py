@@ -5,6 +5,10 @@
 2  some input file could not be reviewed (rejected: its reason is in the report)
 3  usage or configuration error: bad option or rule code, unreadable config, rules, profile,
    roster, waiver or baseline file — nothing was reviewed
+4  the report could not be written: output folder unusable (a file, read-only), disk full
+5  internal error (a bug in casereview; never 1, which means findings)
+130/143  interrupted by SIGINT/SIGTERM: the reports written are complete documents marked
+   partial, files not reviewed are listed; a rerun completes from the result cache
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_USAGE = 3
+EXIT_OUTPUT = 4
+EXIT_INTERNAL = 5
 
 FAIL_ON_CHOICES = ("veto", "deduct", "warn", "review")
 

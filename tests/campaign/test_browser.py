@@ -91,6 +91,8 @@ def review(page, first: str, reason: str, screenshot: Path | None = None) -> Non
         page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name="签署评查表").click()
     expect(page.locator("#message")).to_contain_text("已签署")
+    expect(page.locator("#signed")).to_contain_text("已于")  # the page shows the sheet as signed
+    assert page.get_by_role("button", name="签署评查表").count() == 0
 
 
 def test_two_reviewers_and_a_lead_end_to_end(server, browser, tmp_path):

@@ -18,15 +18,7 @@ from ..model.case import Act, ActingBody, CaseFile, Penalty, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
-from .vocabulary import CIRCUMSTANCE_PREFIX
-
-HEAVY_PENALTIES = {
-    "suspension",
-    "closure",
-    "licence_revocation",
-    "qualification_downgrade",
-    "employment_restriction",
-}
+from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
 @dataclass
@@ -301,6 +293,13 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
+        **_basis_stated(basis),
+        "fined_unit": bool(unit_fines),
+        "fined_person": any(p.target.value == "person" for p in fines),
+        "penalized": any(
+            violation.id in p.violation_ids or not p.violation_ids
+            for p in (case.decision.penalties if case.decision else [])
+        ),
         "committed_on": violation.committed_on.toordinal(),
         "ended_on": ended.toordinal(),
         "discovered_on": _day(discovered),
@@ -338,6 +337,16 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         **_circumstances(violation),
+    }
+
+
+def _basis_stated(basis: Any) -> dict[str, Any]:
+    """What the citation states: clause matching treats an unstated version/paragraph/sentence apart."""
+    return {
+        "basis_version_stated": basis.version is not None,
+        "basis_paragraph_stated": basis.paragraph is not None,
+        "basis_sentence": getattr(basis, "sentence", None),
+        "basis_sentence_stated": getattr(basis, "sentence", None) is not None,
     }
 
 
@@ -411,11 +420,11 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
         "basis_article": basis.article,
         "basis_paragraph": basis.paragraph,
         "basis_item": basis.item,
-        "basis_version_stated": basis.version is not None,
-        "basis_paragraph_stated": basis.paragraph is not None,
+        **_basis_stated(basis),
         "branch": violation.branch.value,
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "illegal_gains": violation.illegal_gains,
+        "previously_fined": violation.previously_fined,
         "accident_grade": _code(violation.accident_grade),
         "adjustment": discretion.adjustment.value if discretion else "none",
         "has_mitigation_ground": bool(discretion and discretion.grounds),
@@ -490,7 +499,8 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "has_suspension": "suspension" in types,
         "has_licence_revocation": "licence_revocation" in types,
         "has_closure": "closure" in types,
-        "has_heavy_penalty": bool(types & HEAVY_PENALTIES),
+        # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
+        **{f"has_penalty_{code}": code in types for code in PENALTY_TYPE_CODES},
         "major_case": decision.major_case if decision else None,
         "hearing_right_notified": any(a.hearing_right_notified for a in ctx.acts_by_kind.get("notice", [])),
         "notice_day_known": notice is not None,
@@ -548,6 +558,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         "major_hazard_any": any(v.major_hazard for v in case.violations),
+        **_hazard_order_refusal(ctx),
         **_procedure_extras(ctx, notice, hearing, hearing_request),
     }
     return fact
@@ -583,6 +594,43 @@ def _procedure_extras(
         "stop_order_on": _day(stop.on) if stop else None,
         "refusal_found_on": _day(min(a.on for a in refusals)) if refusals else None,
         "calendar_note": "",
+        **_per_party(ctx),
+        "notice_same_day": (notice.on == decided) if notice and decided else None,
+        "statement_waived": any(
+            _code(a.result) == "waived" and (decided is None or a.on <= decided)
+            for a in ctx.acts_by_kind.get("statement", [])
+        ),
+        "hearing_notice_workdays": (
+            ctx.workdays(ctx.first("hearing_notification").on, hearing.on)  # type: ignore[union-attr]
+            if hearing and ctx.first("hearing_notification")
+            else None
+        ),
+    }
+
+
+def _per_party(ctx: _Context) -> dict[str, Any]:
+    """Amounts per party (the case's party, each fined person): limits apply per party, not summed."""
+    penalties = ctx.case.decision.penalties if ctx.case.decision else []
+    citizen_party = ctx.case.party.kind.value != "organisation"
+
+    def per_person(kind: str) -> int:
+        totals: dict[str, int] = {}
+        for p in penalties:
+            if p.type.value == kind and p.target.value == "person" and p.person_id:
+                totals[p.person_id] = totals.get(p.person_id, 0) + (p.amount or 0)
+        return max(totals.values(), default=0)
+
+    def party_total(kind: str) -> int:
+        return sum(p.amount or 0 for p in penalties if p.type.value == kind and p.target.value == "unit")
+
+    return {
+        "fine_max_per_person": per_person("fine"),
+        "fine_max_per_citizen": max(per_person("fine"), party_total("fine") if citizen_party else 0),
+        "confiscation_total_unit": party_total("confiscation"),
+        "confiscation_citizen_max": max(
+            per_person("confiscation"), party_total("confiscation") if citizen_party else 0
+        ),
+        "unit_penalized": any(p.target.value == "unit" for p in penalties),
     }
 
 
@@ -593,6 +641,31 @@ def _on(act: Act | None) -> dt.date | None:
 def _latest(acts: Iterable[Act]) -> Act | None:
     acts = list(acts)
     return max(acts, key=lambda a: a.on) if acts else None
+
+
+def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
+    """An order on a 重大事故隐患 (stop work/use, or a correction order: 立即采取排除危险的整改措施)
+    followed by a re-inspection finding it refused or not carried out (刑法 art. 134-1 (二))."""
+    hazards = [v for v in ctx.case.violations if v.major_hazard]
+    pairs = []
+    for order in ctx.case.acts:
+        if order.kind.value not in ("stop_order", "correction_order"):
+            continue
+        concerned = [v for v in hazards if _concerns(order, v)]
+        if not concerned:
+            continue
+        for check in ctx.acts_by_kind.get("reinspection", []):
+            refused = check.result is not None and check.result.value in ("refused", "not_corrected")
+            if refused and check.on > order.on and any(_concerns(check, v) for v in concerned):
+                pairs.append((check.on, order.on))
+    if not pairs:
+        return {"hazard_order_refused": False}
+    refusal_on, order_on = min(pairs)
+    return {
+        "hazard_order_refused": True,
+        "hazard_order_on": order_on.toordinal(),
+        "hazard_refusal_on": refusal_on.toordinal(),
+    }
 
 
 def _stop_order_refused(ctx: _Context) -> bool:

@@ -51,6 +51,10 @@ def push_not(cond: Cond, negate: bool = False) -> Cond:
             return AnyOf(items) if flip else All(items)
         return All(items) if flip else AnyOf(items)
     if not negate:
+        if isinstance(cond, Cmp) and cond.ref:
+            # an absent referenced field makes the comparison false (IR semantics); durable_rules
+            # matches `tier == amount` with `amount` absent inside an $and, so say it explicitly
+            return All((Present(cond.ref.field, True), cond))
         return cond
     if isinstance(cond, Present):
         return Present(cond.field, not cond.present)
@@ -121,6 +125,7 @@ def to_durable(cond: Cond) -> Any:
 # measured: 20 two-way `$or`s plus one reference already fail). Such patterns are split on their
 # largest disjunction into several rules that map back to the same rule id.
 SEQUENCE_LEAF_LIMIT = 20
+MAX_REFUSED = 4  # rules durable refuses before the rest of the ruleset is evaluated in Python
 MAX_SPLIT_PARTS = 48
 PART_SEPARATOR = "~"
 
@@ -203,8 +208,33 @@ def ruleset_definition(rules: Iterable[CompiledRule]) -> tuple[dict[str, Any], l
         for i, piece in enumerate(pieces):
             name = rule.rule_id if len(pieces) == 1 else f"{rule.rule_id}{PART_SEPARATOR}{i}"
             definition[name] = {"all": [{"m": {"$and": [{"kind": rule.kind}, to_durable(piece)]}}]}
+    definition = _merge_identical(definition)
     definition[SENTINEL_RULE] = {"pri": 1_000_000, "all": [{"m": {"kind": SENTINEL_KIND}}]}
     return definition, outside
+
+
+# Rules with the same condition on the same kind of fact (e.g. hundreds of near-identical rules
+# in an added pack) become one durable rule named after all of them: durable_rules refuses many
+# identical rules (error 108) and finding which ones by bisection would rebuild the ruleset
+# hundreds of times (a hang of many minutes). The action maps the match back to every rule id.
+ALIAS_SEPARATOR = " "
+
+
+def _merge_identical(definition: dict[str, Any]) -> dict[str, Any]:
+    by_body: dict[str, list[str]] = {}
+    for name, body in definition.items():
+        by_body.setdefault(json.dumps(body, sort_keys=True, ensure_ascii=False), []).append(name)
+    if all(len(names) == 1 for names in by_body.values()):
+        return definition
+    merged: dict[str, Any] = {}
+    for names in by_body.values():
+        merged[ALIAS_SEPARATOR.join(names)] = definition[names[0]]
+    return merged
+
+
+def rule_ids(name: str) -> list[str]:
+    """The rule ids a durable rule name stands for (merged rules, split parts)."""
+    return [alias.split(PART_SEPARATOR, 1)[0] for alias in name.split(ALIAS_SEPARATOR)]
 
 
 Prepared = tuple[str, list[CompiledRule]]  # ruleset JSON, and the rules it cannot hold
@@ -233,6 +263,7 @@ class DurableEngine:
 
         self._dre = durable_engine.durable_rules_engine
         rules = list(rules)
+        self._rules = rules
         self.outside: list[CompiledRule] = []
         self._handle = self._build(rules, prepared)
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
@@ -263,7 +294,12 @@ class DurableEngine:
 
     def _build(self, rules: list[CompiledRule], prepared: Prepared | None = None) -> Any:
         """Build the ruleset; a rule durable_rules refuses (node-list limits, error 106/107/113)
-        is evaluated exactly in Python instead, and listed in `outside`."""
+        is evaluated exactly in Python instead, and listed in `outside`.
+
+        Each refused rule costs a bisection (~log2(n) builds of up to the whole ruleset), so
+        after `MAX_REFUSED` refusals every rule from the next refused one on goes to Python:
+        a pack durable cannot hold is slower, never a hang and never a different result."""
+        refused = 0
         while True:
             try:
                 handle, outside = self._create(rules, prepared)
@@ -271,6 +307,7 @@ class DurableEngine:
                 return handle
             except Exception:
                 prepared = None
+                refused += 1
                 low, high = 1, len(rules)  # find the shortest failing prefix
                 while low < high:
                     mid = (low + high) // 2
@@ -279,6 +316,10 @@ class DurableEngine:
                         low = mid + 1
                     except Exception:
                         high = mid
+                if refused >= MAX_REFUSED:
+                    self.outside.extend(rules[low - 1 :])  # rules[:low - 1] builds
+                    rules = rules[: low - 1]
+                    continue
                 self.outside.append(rules[low - 1])
                 rules = rules[: low - 1] + rules[low:]
 
@@ -321,12 +362,16 @@ class DurableEngine:
                 for name, frame in _loads(message).items():
                     if name != SENTINEL_RULE:
                         try:
-                            seen.add(Match(name.split(PART_SEPARATOR, 1)[0], frame["m"]["fid"]))
+                            fid = frame["m"]["fid"]
+                            seen.update(Match(rule_id, fid) for rule_id in rule_ids(name))
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
-        except BaseException:
+        except self._dre.error as exc:  # a durable_rules limit met by this case (e.g. error 303)
             self._release()  # never let a half-run case share a state with the next one
+            return self._in_python(facts, exc)
+        except BaseException:
+            self._release()
             raise
         self._sid_cases += 1
         for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
@@ -335,3 +380,14 @@ class DurableEngine:
                     seen.add(Match(rule.rule_id, fact["fid"]))
         result.matches = sorted(seen)
         return result
+
+    def _in_python(self, facts: list[dict[str, Any]], exc: Exception) -> EvalResult:
+        """The whole case evaluated exactly in Python (the oracle's semantics), and said so."""
+        seen = {
+            Match(rule.rule_id, fact["fid"])
+            for rule in self._rules
+            for fact in facts
+            if fact["kind"] == rule.kind and holds(rule.when, fact)
+        }
+        note = f"durable_rules 无法评查本案（{exc}），本案规则已由参照实现（oracle）逐条评估"
+        return EvalResult(matches=sorted(seen), engine=self.name, notes=[note])

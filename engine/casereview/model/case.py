@@ -61,9 +61,13 @@ class LegalRef(Strict):
     article: StrictInt = Field(ge=1, description="条")
     paragraph: StrictInt | None = Field(None, ge=1, description="款")
     item: StrictInt | None = Field(None, ge=1, description="项")
+    sentence: StrictInt | None = Field(
+        None, ge=1, description="句（一款有两句不同罚则时，如安全生产法第一百零三条第三款第二句）"
+    )
 
     def cite(self) -> str:
-        return cite_article(self.law, self.article, self.paragraph, self.item)
+        text = cite_article(self.law, self.article, self.paragraph, self.item)
+        return text + (f"第{self.sentence}句" if self.sentence else "")
 
 
 class Instrument(Strict):
@@ -185,6 +189,10 @@ class Violation(Strict):
         None, description="涉及公民生命健康安全且有危害后果（行政处罚法第三十六条五年时效）"
     )
     accident_grade: AccidentGrade | None = None
+    previously_fined: bool | None = Field(
+        None,
+        description="此前已就该违法行为作出罚款决定（加重情形下是否重复罚款、按日连续处罚的前提）",
+    )
     illegal_gains: Yuan | None = Field(None, description="违法所得（元）")
     facts: dict[str, FactValue] = Field(
         default_factory=dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
@@ -222,7 +230,9 @@ class Penalty(Strict):
     target: Target
     person_id: str | None = Field(None, description="被处罚个人（persons 中的 id）")
     type: PenaltyType
-    amount: Yuan | None = Field(None, description="罚款金额（元）")
+    amount: Yuan | None = Field(
+        None, description="罚款金额（元）；没收违法所得、非法财物时为没收的数额（元，听证较大数额按此判断）"
+    )
     violation_ids: list[str] = Field(default_factory=list, description="对应的违法行为（合并处罚可多项）")
     basis: LegalRef | None = Field(None, description="本项处罚的依据（缺省取违法行为的处罚依据）")
 
