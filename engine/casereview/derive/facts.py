@@ -17,7 +17,7 @@ from typing import Any
 from ..model.case import Act, ActingBody, CaseFile, Penalty, Violation
 from ..model.roster import Certificate, Roster
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
-from .citations import number_key, tier_key, tier_number, tier_text, title_key
+from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
@@ -431,7 +431,8 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
         "benchmark_item": discretion.benchmark_item if discretion else None,
         "benchmark_ref": discretion.benchmark if discretion else None,
         "benchmark_ref_number": number_key(discretion.benchmark) if discretion else None,
-        "benchmark_ref_title": title_key(discretion.benchmark) if discretion else None,
+        "benchmark_ref_title": quoted_key(discretion.benchmark) if discretion else None,
+        "benchmark_ref_text": title_key(discretion.benchmark) if discretion else None,
         "tier": tier_number(discretion.tier) if discretion else None,
         "tier_key": tier_key(discretion.tier) if discretion else None,
         "tier_stated": tier_text(discretion.tier) if discretion else None,
