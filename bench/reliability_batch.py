@@ -147,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     check("run 2 no traceback", "Traceback" not in err and "内部错误" not in err, err[-500:])
 
     print(f"# casereview reliability batch: {n} files, 2 workers ({time.strftime('%Y-%m-%d %H:%M %Z')})")
-    print(f"run 1: worker {victim} SIGKILLed at {killed_at} cached, SIGTERM at {terminated_at} cached; {run1:.1f} s")
+    print(
+        f"run 1: worker {victim} SIGKILLed at {killed_at} cached, "
+        f"SIGTERM at {terminated_at} cached; {run1:.1f} s"
+    )
     print(
         f"run 2 (rerun): {run2:.1f} s; reviewed {statuses.count('reviewed')}, "
         f"rejected {statuses.count('rejected')}; {len(stamps)} results served from the cache"
