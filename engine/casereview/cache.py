@@ -24,7 +24,7 @@ from .load import DEFAULT_MAX_BYTES
 from .review import CaseResult, ReviewContext, review_file
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 2: results list checks not run and the grading status (unknown facts)
 
 
 def _package_version(name: str) -> str:

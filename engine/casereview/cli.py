@@ -26,6 +26,7 @@ from .review import CaseResult, ReviewContext
 from .score.profile import Profile, load_profile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_UNGRADED = 3  # no finding reached --fail-on, but a file is 未结案/无法评分 (not graded)
 
 
 def iter_case_paths(targets: list[Path]) -> Iterator[Path]:
@@ -96,7 +97,11 @@ def _exit_code(results: list[CaseResult], fail_on: str) -> int:
         return EXIT_INPUT
     threshold = SEVERITY_RANK[fail_on]
     worst = max((SEVERITY_RANK[f.severity] for r in results for f in r.findings), default=-1)
-    return EXIT_FINDINGS if worst >= threshold else EXIT_OK
+    if worst >= threshold:
+        return EXIT_FINDINGS
+    if any(r.score is not None and not r.score.graded for r in results):
+        return EXIT_UNGRADED
+    return EXIT_OK
 
 
 def _case_paths(args: argparse.Namespace) -> list[Path]:
@@ -286,8 +291,10 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .model.unknown import with_unknown_defs
+
     model = Roster if args.roster else CaseFile
-    print(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+    print(json.dumps(with_unknown_defs(model.model_json_schema()), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 

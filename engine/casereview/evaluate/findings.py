@@ -66,6 +66,25 @@ class Finding(BaseModel):
     location: Location
     values: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
+
+
+class NotRun(BaseModel):
+    """A check that could not run on this file, and why (never a silent pass)."""
+
+    code: str = Field(description="rule code, or a topic such as ROSTER/CALENDAR/DECISION")
+    title: str
+    reason: str
+    field: str | None = None
+
+
+WHY = "__why"  # on a fact: {uncertain field: what is missing, in words} (derive/)
+
+
+def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
+    """What is missing for `fields` on `fact`, in words, without repeats."""
+    why = fact.get(WHY) or {}
+    return list(dict.fromkeys(why[f] for f in sorted(fields) if f in why))
 
 
 def display(field: str, value: Any, kind: str) -> Any:
@@ -126,11 +145,15 @@ def build_findings(
     sources: dict[str, str],
     file: str,
     locate: Any,
+    not_run: list[NotRun] | None = None,
 ) -> list[Finding]:
     facts_by_fid = {f["fid"]: f for f in facts}
     compiled = book.by_rule_id()
     findings: list[Finding] = []
-    for match in result.sorted_matches():
+    matches = result.sorted_matches()
+    if any(m.undecided for m in matches):
+        matches = _undecided_findings(book, matches, facts_by_fid, sources, file, locate, findings, not_run)
+    for match in matches:
         variant = compiled[match.rule_id]
         definition = book.rules[variant.code]
         rule = definition.rule
@@ -180,3 +203,65 @@ def build_findings(
             )
         )
     return findings
+
+
+def _undecided_findings(
+    book: RuleBook,
+    matches: list[Any],
+    facts_by_fid: dict[str, dict[str, Any]],
+    sources: dict[str, str],
+    file: str,
+    locate: Any,
+    findings: list[Finding],
+    not_run: list[NotRun] | None,
+) -> list[Any]:
+    """One 待人工评查 finding (or not-run entry) per rule and fact whose answer hangs on unknown
+    facts, unless the rule decided on that fact anyway; returns the decided matches."""
+    compiled = book.by_rule_id()
+    decided = [m for m in matches if not m.undecided]
+    decided_keys = {(compiled[m.rule_id].code, m.fid) for m in decided}
+    fields_by_key: dict[tuple[str, str], set[str]] = {}
+    for match in matches:
+        if not match.undecided:
+            continue
+        key = (compiled[match.rule_id].code, match.fid)
+        if key not in decided_keys:
+            fields_by_key.setdefault(key, set()).update(compiled[match.rule_id].fields)
+    for (code, fid), fields in fields_by_key.items():
+        definition = book.rules[code]
+        rule, spec = definition.rule, definition.unknown
+        fact = facts_by_fid[fid]
+        missing = missing_facts(fact, fields)
+        needed = missing_facts(fact, spec.needs) if spec.needs is not None else missing
+        source = sources.get(fid, fid)
+        reason = "；".join(missing) or "相关事实未载明"
+        if spec.mode == "note" or not needed:
+            if not_run is not None:
+                not_run.append(NotRun(code=code, title=rule.title, reason=reason, field=source))
+            continue
+        kind = fact["kind"]
+        read = sorted(f for f in fields if f in fact)
+        shown = {
+            k: display(k, fact[k], kind) for k in _placeholders(spec.message or "").union(read) if k in fact
+        }
+        message = render(spec.message or "", {**shown, "missing": "；".join(needed), "title": rule.title})
+        line, column = locate(source if source != "case" else "case")
+        if not_run is not None:
+            not_run.append(NotRun(code=code, title=rule.title, reason=reason, field=source))
+        findings.append(
+            Finding.model_construct(
+                code=rule.code,
+                rule_id=rule.code,
+                title=rule.title,
+                severity="review",
+                severity_label=SEVERITY_LABELS["review"],
+                category=rule.category,
+                message=message,
+                basis=[b.cite() for b in rule.basis],
+                location=Location.model_construct(file=file, field=source, line=line, column=column),
+                values={k: shown[k] for k in read},
+                notes=["事实未载明：" + reason],
+                unknown=True,
+            )
+        )
+    return decided

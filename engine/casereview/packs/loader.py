@@ -19,7 +19,7 @@ from .cases import PackCaseRef, resolve_cases
 from .compile import compile_rule
 from .compiled import CompiledRule
 from .expanders import Tables, load_tables
-from .schema import Pack, Parameter, Rule
+from .schema import DEFAULT_UNKNOWN_MESSAGE, Pack, Parameter, Rule, UnknownSpec
 
 
 class PackError(Exception):
@@ -39,6 +39,7 @@ class RuleDef:
     file: str
     line: int
     variants: list[CompiledRule] = field(default_factory=list)
+    unknown: UnknownSpec = field(default_factory=UnknownSpec)  # resolved: rule, else pack, else default
 
 
 @dataclass
@@ -184,12 +185,19 @@ def _guard_pack_text(path: Path, text: str) -> None:
 def _guard_templates(path: Path, pack: Pack, index: dict[tuple[Any, ...], int]) -> None:
     """Messages are data: only `{字段名}` placeholders; no attribute access, index, format spec."""
     problems = []
+    templates: list[tuple[str, str, tuple[Any, ...]]] = []
+    if pack.pack.unknown and pack.pack.unknown.message:
+        templates.append(("pack.unknown", pack.pack.unknown.message, ("pack", "unknown", "message")))
     for i, rule in enumerate(pack.rules):
-        for token in _TEMPLATE_BRACE.findall(rule.message):
+        templates.append((rule.code, rule.message, ("rules", i, "message")))
+        if rule.unknown and rule.unknown.message:
+            templates.append((rule.code, rule.unknown.message, ("rules", i, "unknown", "message")))
+    for code, template, where in templates:
+        for token in _TEMPLATE_BRACE.findall(template):
             if not _TEMPLATE_NAME.fullmatch(token):
-                line = _line_for(index, ("rules", i, "message"))
+                line = _line_for(index, where)
                 problems.append(
-                    f"{path}:{line} {rule.code} 提示模板中的 {token} 不允许：只能使用 {{字段名}} 形式的占位符"
+                    f"{path}:{line} {code} 提示模板中的 {token} 不允许：只能使用 {{字段名}} 形式的占位符"
                     "（字母开头，不能访问属性、下标或格式说明）"
                 )
     if problems:
@@ -248,6 +256,8 @@ def _is_pack(path: Path) -> bool:
 def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
     """Load every pack under `root` (default: the shipped `rules/`) plus `extra` pack files."""
     root = root or default_rules_dir()
+    if not root.is_dir():
+        raise PackError([f"{root}：规则目录不存在或不是目录"])
     files = pack_files(root) + list(extra or [])
     problems: list[str] = []
     tables = load_tables(root, problems)
@@ -282,16 +292,43 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
                 continue
             try:
                 variants = compile_rule(rule, parameters, tables)
+                unknown = resolve_unknown(rule, pack)
             except ValueError as exc:
                 problems.append(f"{where}：{exc}")
                 continue
-            rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants)
+            rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants, unknown)
     for table_file in tables.files:
         digest.update(table_file.read_bytes())
     if problems:
         raise PackError(problems)
+    if not rules:
+        # an empty or mistyped rules folder must not pass every case file as 优秀
+        raise PackError(
+            [
+                f"{root}：没有加载到任何规则（找到 {len(files)} 个规则包文件）。"
+                "请检查 --rules 目录（应包含以 `pack:` 开头的规则包 YAML）"
+            ]
+        )
     compiled = [variant for definition in rules.values() for variant in definition.variants]
     return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters, example_cases)
+
+
+def resolve_unknown(rule: Rule, pack: Pack) -> UnknownSpec:
+    """The rule's unknown semantics: its own `unknown:` block, else the pack's, else review."""
+    from ..derive.vocabulary import fields_of
+
+    own, default = rule.unknown or UnknownSpec(), pack.pack.unknown or UnknownSpec()
+    needs = own.needs if own.needs is not None else default.needs
+    if needs is not None:
+        fields = fields_of(rule.applies_to)
+        wrong = [n for n in needs if n not in fields and not n.startswith("f_")]
+        if wrong:
+            raise ValueError(f"unknown.needs 中的 {'、'.join(wrong)} 不是 {rule.applies_to} 的字段")
+    return UnknownSpec(
+        mode=own.mode or default.mode or "review",
+        message=own.message or default.message or DEFAULT_UNKNOWN_MESSAGE,
+        needs=needs,
+    )
 
 
 def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:

@@ -19,8 +19,10 @@ def write_case(result: CaseResult, out: TextIO) -> None:
         return
     score = result.score
     assert score is not None
-    out.write(f"■ {result.file}\n  案号：{result.case_number}　案由：{result.title}\n")
+    out.write(f"■ {result.file}\n  案号：{result.case_number}　案由：{result.title or '（未载明）'}\n")
     line = f"  得分：{score.score:g}　等次：{score.grade}"
+    if not score.graded:
+        line = f"  状态：{score.grade}（不评定等次：{score.status_reason}）　参考得分：{score.score:g}"
     if score.vetoed:
         line += f"　（否决项：{'、'.join(score.veto_codes)}）"
     if score.three_systems is not None:
@@ -43,6 +45,10 @@ def write_case(result: CaseResult, out: TextIO) -> None:
         out.write(
             f"  待人工评查事项（{len(pending)}）：{'；'.join(f'{f.code} {f.title}' for f in pending)}\n"
         )
+    if result.not_run:
+        out.write(f"  未能进行的检查（{len(result.not_run)}）：\n")
+        for item in result.not_run:
+            out.write(f"    - {item.code} {item.title}：{item.reason}\n")
     for note in result.notes:
         out.write(f"  注：{note}\n")
     out.write("\n")

@@ -18,9 +18,17 @@ class CategoryScore(BaseModel):
     score: int
 
 
+OPEN = "未结案"
+UNGRADABLE = "无法评分"
+
+
 class Score(BaseModel):
     score: float
-    grade: str
+    grade: str = Field(description="等次；案卷未结案或无法评分时为 未结案 / 无法评分（不评等次）")
+    graded: bool = Field(
+        True, description="False: the file is not closed or cannot be judged; grade is the status"
+    )
+    status_reason: str | None = Field(None, description="why the file is not graded")
     vetoed: bool
     categories: list[CategoryScore]
     veto_codes: list[str] = Field(default_factory=list)
@@ -29,7 +37,10 @@ class Score(BaseModel):
     profile: str
 
 
-def score_case(findings: list[Finding], profile: Profile) -> Score:
+def score_case(
+    findings: list[Finding], profile: Profile, status: str | None = None, status_reason: str | None = None
+) -> Score:
+    """Score and grade; `status` (未结案/无法评分) replaces the grade of a file that cannot be graded."""
     per_item: dict[str, int] = {}
     per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
     item_caps = {}
@@ -62,6 +73,8 @@ def score_case(findings: list[Finding], profile: Profile) -> Score:
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
     score = round(total * 100 / profile.total, 1)
     grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
+    if status is not None:
+        grade = status
     three = None
     if profile.three_systems_rules:
         hit = {f.code for f in findings} & set(profile.three_systems_rules)
@@ -69,6 +82,8 @@ def score_case(findings: list[Finding], profile: Profile) -> Score:
     return Score(
         score=score,
         grade=grade,
+        graded=status is None,
+        status_reason=status_reason,
         vetoed=vetoed,
         categories=categories,
         veto_codes=veto_codes,
