@@ -3,13 +3,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-# The HTML report test renders in headless Chromium with a CJK font (without it Chinese shows as boxes).
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto.*CJK"; then
+# The HTML report and reviewer web-app tests run in headless Chromium with a CJK font (without it
+# Chinese shows as boxes); the campaign-store tests also run on a throwaway PostgreSQL cluster.
+# As root, missing Debian packages are installed; otherwise those tests skip with the reason.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto.*CJK" || need+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 \
-      || echo "注意：未能安装 chromium / fonts-noto-cjk，浏览器渲染测试将跳过" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null 2>&1 \
+      || echo "注意：未能安装 ${need[*]}，相关测试（浏览器、PostgreSQL）将跳过" >&2
   else
-    echo "注意：没有 chromium 或中文字体，浏览器渲染测试将跳过（sudo apt-get install chromium fonts-noto-cjk）" >&2
+    echo "注意：缺少 ${need[*]}，相关测试将跳过（sudo apt-get install ${need[*]}）" >&2
   fi
 fi
 exec .venv/bin/python -m pytest "$@"

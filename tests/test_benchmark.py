@@ -169,8 +169,14 @@ def test_shipped_tables(book):
     assert [t.tier for t in a4.tiers] == [1, 2]  # tier 3 not seen in the source: left out
     jx = tables["JX-EXAMPLE"]
     assert jx.source.verification == "example" and jx.source.region == "36"
-    assert jx.source.effective_from == dt.date(2024, 11, 1)
+    assert jx.source.effective_from is None  # an example table: no validity of its own
     assert {i.clause.article for i in jx.items} >= {94, 96, 97, 99, 101, 102, 108}
+    # 应急〔2024〕90号: known, national, in force from 2024-11-01, and its rows NOT loaded (none obtained)
+    mem = tables["MEM-2024-90"]
+    assert mem.metadata_only and mem.items == []
+    assert mem.source.number == "应急〔2024〕90号" and mem.source.region == "00"
+    assert mem.source.effective_from == dt.date(2024, 11, 1)
+    assert mem.source.verification != "official"
 
 
 def penalty(fid, item, amount, facts, *, tier=None, branch="initial", target="unit"):
@@ -187,6 +193,7 @@ def penalty(fid, item, amount, facts, *, tier=None, branch="initial", target="un
         "basis_article": 99,
         "basis_item": 1,
         "basis_paragraph_stated": False,
+        "combined": False,
         "branch": branch,
         "target": target,
         "amount": amount,
@@ -194,10 +201,14 @@ def penalty(fid, item, amount, facts, *, tier=None, branch="initial", target="un
         "escalation_evidence": True,
         "benchmark_item": item,
         "discretion_stated": True,
+        "province": "14",  # the Shanxi table's own region: no BM-011 here
+        "agency_prefecture": "1401",
+        "agency_region": "140105",
         **{f"f_{k}": v for k, v in facts.items()},
     }
     if tier is not None:
         fact["tier"] = tier
+        fact["tier_key"] = str(tier)
     return fact
 
 
@@ -241,3 +252,120 @@ def test_rule_examples_green_on_both_engines(book, oracle, durable):
     for engine in (oracle, durable):
         bad = [o for o in run_rule_examples(book, engine) if not o.ok and o.code.startswith("BM-")]
         assert not bad, [(o.code, o.expect_fail, o.index, o.detail) for o in bad]
+
+
+# ---------------------------------------------------------------- benchmarks as found in the wild
+
+
+def _codes(engine, fact) -> set[str]:
+    return {m.rule_id.split("#")[0] for m in engine.evaluate([fact]).matches if m.rule_id.startswith("BM-")}
+
+
+def cited(
+    ref: str | None, *, tier: str | int | None = None, item: str | None = None, province="36", day=None
+):
+    from casereview.derive.citations import number_key, tier_key, title_key
+
+    fact = penalty("c", item, 15000, {"locations_count": 2})
+    if item is None:
+        fact.pop("benchmark_item")
+    fact.update(
+        {"province": province, "agency_prefecture": province + "01", "agency_region": province + "0111"}
+    )
+    if day is not None:
+        fact["decided_on"] = day.toordinal()
+    if ref is not None:
+        fact.update(
+            benchmark_ref=ref, benchmark_ref_number=number_key(ref), benchmark_ref_title=title_key(ref)
+        )
+    if tier is not None:
+        fact["tier_key"] = tier_key(tier)
+    return {k: v for k, v in fact.items() if v is not None}
+
+
+@pytest.mark.parametrize("engine_name", ["oracle", "durable"])
+@pytest.mark.parametrize(
+    ("ref", "tier", "item", "province", "day", "expected"),
+    [
+        # 90号 cited by title+number, letter tier, after it took effect: recognised, not loaded → review only
+        (
+            "《应急管理行政处罚裁量权基准》（应急〔2024〕90号）",
+            "裁量阶次A",
+            None,
+            "36",
+            dt.date(2025, 3, 1),
+            {"BM-010"},
+        ),
+        ("应急[2024]90号", "A", None, "36", dt.date(2025, 3, 1), {"BM-010"}),
+        ("应急（2024）第90号", "B", None, "36", dt.date(2025, 3, 1), {"BM-010"}),
+        # cited before it took effect: also flagged as not in force
+        ("应急〔2024〕90号", "A", None, "36", dt.date(2024, 10, 1), {"BM-010", "BM-004"}),
+        # a benchmark nobody loaded, named in words: review, naming it
+        (
+            "《浙江省安全生产行政处罚自由裁量适用细则（试行）》",
+            2,
+            None,
+            "36",
+            dt.date(2024, 5, 1),
+            {"BM-010"},
+        ),
+        # Shanxi's table cited by number by a Jiangxi agency, and by a Shanxi agency
+        ("晋应急发〔2021〕260号", 2, None, "36", dt.date(2024, 5, 1), {"BM-011"}),
+        ("晋应急发〔2021〕260号", 2, None, "14", dt.date(2024, 5, 1), set()),
+        # Shanxi item applied in Jiangxi after Shanxi's table expired
+        (None, 2, "SX-2021-99-1", "36", dt.date(2024, 11, 1), {"BM-011", "BM-004"}),
+        # unknown item of an unloaded benchmark: BM-010, not BM-005
+        ("应急〔2024〕90号", "A", "第26项", "36", dt.date(2025, 3, 1), {"BM-010"}),
+        # letter tier on a numbered table: BM-013 (review), never BM-002
+        (None, "A", "SX-2021-99-1", "14", dt.date(2024, 5, 1), {"BM-013"}),
+    ],
+)
+def test_benchmarks_as_found_in_the_wild(request, engine_name, ref, tier, item, province, day, expected):
+    engine = request.getfixturevalue(engine_name)
+    assert _codes(engine, cited(ref, tier=tier, item=item, province=province, day=day)) == expected
+
+
+def test_region_unknown_is_review_not_silence(oracle):
+    fact = cited(None, tier=2, item="SX-2021-99-1", province="14")
+    for key in ("province", "agency_prefecture", "agency_region"):
+        fact.pop(key)
+    assert _codes(oracle, fact) == {"BM-012"}
+
+
+FINE_A = {"fines": {"initial": {"unit": [0, 10000]}}}
+FINE_B = {"fines": {"initial": {"unit": [10000, 30000]}}}
+
+
+def test_letter_tier_label_matches(book, oracle):
+    """A table whose tiers carry the source's letters (as 90号's would) accepts 'A' for tier 1."""
+    from casereview.packs.tables.benchmark import ids_of
+
+    table = make_table(
+        INCLUSIVE,
+        [
+            {"tier": 1, "label": "A", "text": "1人", "range": {"var": "headcount", "max": 1}, **FINE_A},
+            {"tier": 2, "label": "B", "text": "2人以上", "range": {"var": "headcount", "min": 2}, **FINE_B},
+        ],
+    )
+    assert ids_of(table.items[0]) == ("1", "A", "2", "B")
+    variants = claimed_tier(Tables({"benchmark": [table]}))
+    fact = {"benchmark_item": table.items[0].id, "f_headcount": 1}
+    t1 = next(v for v in variants if v.suffix.endswith("-t1"))
+    assert not holds(t1.when, {**fact, "tier_key": "A"})
+    assert holds(t1.when, {**fact, "tier_key": "B"})
+    assert not holds(t1.when, {**fact, "tier_key": "Z"})  # unknown ids are BM-013's
+
+
+def test_citation_keys():
+    from casereview.derive.citations import number_key, tier_key, title_key
+
+    assert number_key("《应急管理行政处罚裁量权基准》（应急〔2024〕90号）") == number_key("应急[2024]90号")
+    assert title_key("《应急管理行政处罚裁量权基准》（应急〔2024〕90号）") == "应急管理行政处罚裁量权基准"
+    assert [tier_key(t) for t in ("裁量阶次A", "a", "第二阶次", 2, "2", "B档")] == [
+        "A",
+        "A",
+        "2",
+        "2",
+        "2",
+        "B",
+    ]

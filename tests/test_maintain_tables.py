@@ -297,7 +297,9 @@ def test_unparseable_rows_are_reported(tmp_path):
 
 
 def _shipped_tables() -> list[Path]:
-    return sorted((ROOT / "rules" / "tables").glob("benchmark-*.yaml"))
+    """Tables with item rows (a metadata-only table such as 应急〔2024〕90号 has no rows to export)."""
+    paths = sorted((ROOT / "rules" / "tables").glob("benchmark-*.yaml"))
+    return [p for p in paths if "metadata_only: true" not in p.read_text(encoding="utf-8")]
 
 
 @pytest.mark.parametrize("path", _shipped_tables(), ids=lambda p: p.name)

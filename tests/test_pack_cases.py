@@ -89,14 +89,16 @@ def test_code_filter_runs_only_that_packs_cases(capsys):
 def test_changed_expectation_fails_naming_pack_and_case(rules_copy, capsys):
     pack = rules_copy / "packs" / "benchmark.yaml"
     _edit(
-        pack, "expect: {findings: [BM-001, BM-002], grade: 良好}", "expect: {findings: [BM-001], grade: 优秀}"
+        pack,
+        "expect: {findings: [BM-001, BM-002, BM-011], grade: 良好}",
+        "expect: {findings: [BM-001, BM-011], grade: 优秀}",
     )
     book = load_rulebook(rules_copy)
     with pytest.raises(AssertionError, match=MISMATCH):
         assert_rule_examples_pass(book)
     (bad,) = [o for o in run_pack_cases(book, make_engine(book, "oracle")) if not o.ok]
     assert bad.pack_id == "benchmark" and bad.file.endswith(MISMATCH)
-    assert "期望问题 BM-001，实际 BM-001、BM-002（多出 BM-002）" in bad.detail
+    assert "期望问题 BM-001、BM-011，实际 BM-001、BM-002、BM-011（多出 BM-002）" in bad.detail
     assert "期望等次 优秀，实际 良好" in bad.detail
     assert main(["rules", "test", "--rules", str(rules_copy), "--engine", "oracle"]) == 1
     lines = capsys.readouterr().out.splitlines()

@@ -44,6 +44,15 @@ def test_wheel_carries_packs_profile_and_templates(wheel: Path):
     assert "casereview/cli.py" in names
 
 
+def test_wheel_carries_campaign_migrations_and_web_assets(wheel: Path):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "casereview/campaign/migrations/env.py" in names
+    assert "casereview/campaign/migrations/script.py.mako" in names
+    assert any(n.startswith("casereview/campaign/migrations/versions/0001") for n in names)
+    assert "casereview/server/templates/file.html" in names
+    assert "casereview/server/static/app.css" in names
+
+
 def test_installed_package_reviews_a_case_outside_the_checkout(wheel: Path, tmp_path: Path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

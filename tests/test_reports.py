@@ -164,6 +164,14 @@ def test_junit_shape():
     assert int(root.get("tests")) == total
     good, bad = suites
     failed = {c.get("name").split()[0] for c in good.findall("testcase") if c.find("failure") is not None}
+    assert failed == {"CERT-001", "TS-001"}  # CERT-003 is 待人工评查: below the default --fail-on deduct
+    (pending,) = [c for c in good.findall("testcase") if c.get("name").startswith("CERT-003")]
+    assert "证件无法核验" in pending.find("system-out").text
+    root = ET.fromstring(junit_dumps([reviewed()], META, fail_on="veto"))
+    failed = {c.get("name").split()[0] for c in root.iter("testcase") if c.find("failure") is not None}
+    assert failed == {"CERT-001"}  # --fail-on veto: deductions and review items pass
+    root = ET.fromstring(junit_dumps([reviewed()], META, fail_on="review"))
+    failed = {c.get("name").split()[0] for c in root.iter("testcase") if c.find("failure") is not None}
     assert failed == {"CERT-001", "TS-001", "CERT-003"}
     # one testcase per rule: rules that did not fire here still appear (as passes)
     assert len(good.findall("testcase")) >= 3

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 
-from casereview.cli import EXIT_INPUT, main  # noqa: E402
+from casereview.cli import EXIT_INPUT, EXIT_USAGE, main  # noqa: E402
 
 CASEFILES = ROOT / "casefiles"
 
@@ -121,7 +121,7 @@ def test_review_clean_batch_exit_and_masking(tmp_path: Path):
 
 
 def test_review_unknown_format(tmp_path: Path, capsys):
-    assert run(["review", CASEFILES, "-o", tmp_path / "o", "--format", "pdf"]) == EXIT_INPUT
+    assert run(["review", CASEFILES, "-o", tmp_path / "o", "--format", "pdf"]) == EXIT_USAGE
     assert "pdf" in capsys.readouterr().err
 
 

@@ -189,7 +189,7 @@ def test_review_tier_findings(book, engine_name, locations, tier, amount, codes,
 def test_check_cli_on_a_case_file(rules_dir, tmp_path, capsys):
     text = (ROOT / "rules" / "examples" / "general.yaml").read_text(encoding="utf-8")
     text = text.replace("facts: {locations_count: 2}", "facts: {locations_count: 6}")
-    text = text.replace("benchmark_item: SX-2021-99-1, tier: 2", f"benchmark_item: {ITEM}, tier: 4")
+    text = text.replace("benchmark_item: JXEX-99-1, tier: 1", f"benchmark_item: {ITEM}, tier: 4")
     # the amount stays 1.5万 (below the hearing line): only the benchmark matters here
     case = tmp_path / "case.yaml"
     case.write_text(text, encoding="utf-8")

@@ -11,28 +11,35 @@ from casereview.cli import main
 
 CASEFILES = Path(__file__).resolve().parents[1] / "casefiles"
 
-# file prefix → (codes expected, grade expected)
+# file prefix → (codes expected, grade expected). BM-011 (提示, not scored): the Jiangxi agency applies
+# Shanxi's 晋应急发〔2021〕260号 (the only official tier table shipped) — another region's benchmark.
 EXPECTED = {
-    "01": (set(), "优秀"),
-    "02": (set(), "优秀"),
+    "01": ({"BM-011"}, "优秀"),
+    "02": ({"BM-011"}, "优秀"),
     "03": (set(), "优秀"),
     "04": (set(), "优秀"),
-    "05": ({"AMT-001", "BM-001"}, "不合格"),  # 80,000 above art. 99's 50,000 maximum
-    "06": ({"AMT-002"}, "不合格"),  # personal fine under art. 97 in the first branch
-    "07": ({"CERT-001", "TS-004"}, "不合格"),  # inquiry by one officer and a technical inspector
+    "05": ({"AMT-001", "BM-001", "BM-011"}, "不合格"),  # 80,000 above art. 99's 50,000 maximum
+    "06": ({"AMT-002", "BM-011"}, "不合格"),  # personal fine under art. 97 in the first branch
+    "07": ({"CERT-001", "TS-004", "BM-011"}, "不合格"),  # inquiry by one officer and a technical inspector
     "08": ({"CERT-001", "CERT-002"}, "不合格"),  # certificate expired the day before the inspection
-    "09": ({"CERT-003"}, "优秀"),  # officer not in the roster: 待人工评查, not a pass and not a fail
+    "09": (
+        {"CERT-003", "BM-011"},
+        "优秀",
+    ),  # officer not in the roster: 待人工评查, not a pass and not a fail
     "10": ({"LR-001", "TS-003"}, "不合格"),  # 150,000 + suspension without legal review
-    "11": ({"BM-003", "DEAD-002"}, "良好"),  # served on the 9th working day; tier not stated
-    "12": ({"BM-001", "BM-002"}, "良好"),  # 4 locations claimed as tier 2
-    "13": ({"LR-004"}, "优秀"),  # legal reviewer is a case handler
+    "11": ({"BM-003", "DEAD-002", "BM-011"}, "良好"),  # served on the 9th working day; tier not stated
+    "12": ({"BM-001", "BM-002", "BM-011"}, "良好"),  # 4 locations claimed as tier 2
+    "13": ({"LR-004", "BM-011"}, "优秀"),  # legal reviewer is a case handler
     "14": (set(), "优秀"),  # exemption correctly applied
     "15": ({"EXM-003", "EXM-005"}, "良好"),  # exemption without its conditions, no education record
     "16": ({"TR-001"}, "优秀"),  # refused stop order on a major hazard, no transfer: 待人工评查
-    "17": ({"DEAD-001", "DEAD-006"}, "优秀"),  # decision after 90 days without extension
-    "18": ({"HEAR-003", "HEAR-005"}, "不合格"),  # hearing notified late, decision before the hearing
+    "17": ({"DEAD-001", "DEAD-006", "BM-011"}, "优秀"),  # decision after 90 days without extension
+    "18": (
+        {"HEAR-003", "HEAR-005", "BM-011"},
+        "不合格",
+    ),  # hearing notified late, decision before the hearing
     "19": ({"DEAD-002"}, "优秀"),  # 2026 case: late service, 令第18号 numbers unverified
-    "20": ({"TS-002"}, "优秀"),  # seizure without audio-video record
+    "20": ({"TS-002", "BM-011"}, "优秀"),  # seizure without audio-video record
 }
 
 

@@ -23,8 +23,7 @@ STATUTE_TEXT = Path("/work/shared/domain/statutes/安全生产法(2021-06-10).md
 
 @pytest.fixture(scope="module")
 def statute(book) -> StatuteTable:
-    (table,) = book.tables.of("statute")
-    return table
+    return next(t for t in book.tables.of("statute") if t.id == "安全生产法-2021")
 
 
 def penalty(
@@ -36,12 +35,14 @@ def penalty(
         "procedure": "general",
         "decided_on": DAY,
         "committed_on": DAY - 40,
+        "ended_on": DAY - 40,
         "penalty_type": "fine",
         "basis_law": "安全生产法",
         "basis_version": "2021",
         "basis_version_stated": True,
         "basis_article": article,
         "basis_paragraph_stated": False,
+        "combined": False,
         "branch": branch,
         "target": target,
         "amount": amount,
@@ -327,7 +328,12 @@ def test_version_and_date(oracle):
     old = penalty("2014", 99, 60000, basis_version="2014")
     unstated = penalty("unstated", 99, 60000, basis_version_stated=False)
     del unstated["basis_version"]
-    before = dict(unstated, fid="before", committed_on=dt.date(2021, 8, 31).toordinal())
+    before = dict(
+        unstated,
+        fid="before",
+        committed_on=dt.date(2021, 8, 31).toordinal(),
+        ended_on=dt.date(2021, 8, 31).toordinal(),
+    )
     found = codes_by_fid(oracle, [old, unstated, before])
     assert "AMT-001" not in found["2014"]
     assert "AMT-001" in found["unstated"]

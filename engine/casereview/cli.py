@@ -1,66 +1,44 @@
-"""Command line: `casereview check|review|schema|rules|explain`.
+"""Command line: `casereview check|review|schema|rules|explain|completion|campaign|serve`.
 
-Exit codes of check/review: 0 nothing at or above --fail-on, 1 findings at or above it,
-2 some input could not be reviewed (or the rules/profile could not be loaded).
+Exit codes (exitcodes.py): 0 nothing at or above --fail-on, 1 findings at or above it, 2 some
+input file could not be reviewed, 3 usage or configuration error (nothing was reviewed).
+Options may also come from `[tool.casereview]` in pyproject.toml or `.casereview.toml`
+(config.py); the command line wins.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
-from functools import partial
+import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .load import CASE_SUFFIXES, InputRejected, load_roster
+from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: re-exported)
+    BatchOptions,
+    BatchSetupError,
+    iter_case_paths,
+    make_context,
+    review_batch,
+    review_one,
+)
+from .cli_support import ChineseArgumentParser, Progress, colour_wanted, install_chinese_argparse, usage_error
+from .exitcodes import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, FAIL_ON_CHOICES, ExitTally
 from .model.case import CaseFile
 from .model.roster import Roster
-from .packs.bookcache import load_rulebook_cached
 from .packs.conditions import describe
 from .packs.loader import PackError, RuleBook, load_rulebook
-from .packs.schema import SEVERITY_LABELS, SEVERITY_RANK, VERIFICATION_LABELS
-from .review import CaseResult, ReviewContext
-from .score.profile import Profile, load_profile
+from .packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
+from .review import CaseResult
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-EXIT_UNGRADED = 3  # no finding reached --fail-on, but a file is 未结案/无法评分 (not graded)
+__all__ = ["EXIT_FINDINGS", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-
-def iter_case_paths(targets: list[Path]) -> Iterator[Path]:
-    """Files as given; folders walked for case files (rosters and hidden files skipped)."""
-    for target in targets:
-        if target.is_dir():
-            for path in sorted(target.rglob("*")):
-                if (
-                    path.is_file()
-                    and path.suffix.lower() in CASE_SUFFIXES
-                    and not path.name.startswith(".")
-                    and not path.stem.lower().startswith("roster")
-                ):
-                    yield path
-        else:
-            yield target
-
-
-def make_context(
-    book: RuleBook, profile: Profile, roster: Roster | None, engine: str, cache_dir: Path | None = None
-) -> ReviewContext:
-    if engine == "durable":
-        from .evaluate.durable_engine import DurableEngine
-
-        ctx = ReviewContext(book, profile, DurableEngine.for_book(book), roster)
-    else:
-        from .evaluate.oracle import OracleEngine
-
-        ctx = ReviewContext(book, profile, OracleEngine(book.compiled), roster)
-    if cache_dir is not None:
-        from .cache import ResultCache
-
-        ctx.cache = ResultCache(cache_dir)
-    return ctx
+DEFAULT_REVIEW_FORMATS = ("html", "xlsx", "json")
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:
@@ -69,225 +47,291 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
     return args.cache_dir or Path.cwd() / ".casereview-cache"
 
 
-def review_one(path: Path, ctx: ReviewContext) -> CaseResult:
-    from .cache import cached_review
-
-    return cached_review(path, ctx, ctx.cache)
-
-
-def _durable_available() -> bool:
-    try:
-        import durable.engine  # noqa: F401
-    except Exception:
-        return False
-    return True
+def batch_options(args: argparse.Namespace) -> BatchOptions:
+    """The library batch options from the check/review command line."""
+    return BatchOptions(
+        rules=args.rules,
+        packs=args.pack,
+        profile=args.profile,
+        roster=args.roster,
+        engine=args.engine,
+        workers=args.workers,
+        cache_dir=_cache_dir(args),
+    )
 
 
 def run_reviews(args: argparse.Namespace, paths: list[Path]) -> tuple[list[CaseResult], RuleBook] | int:
-    """Review every path (see _stream_reviews) and collect the results."""
-    outcome = _stream_reviews(args, paths)
-    if isinstance(outcome, int):
-        return outcome
-    stream, book = outcome
-    return list(stream), book
+    """Review every path and collect the results (no policy applied: the raw results)."""
+    try:
+        run = review_batch(paths, batch_options(args))
+    except BatchSetupError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    return list(run), run.book
 
 
-def _exit_code(results: list[CaseResult], fail_on: str) -> int:
-    if any(r.status == "rejected" for r in results):
-        return EXIT_INPUT
-    threshold = SEVERITY_RANK[fail_on]
-    worst = max((SEVERITY_RANK[f.severity] for r in results for f in r.findings), default=-1)
-    if worst >= threshold:
-        return EXIT_FINDINGS
-    if any(r.score is not None and not r.score.graded for r in results):
-        return EXIT_UNGRADED
-    return EXIT_OK
+# ---------------------------------------------------------------- check / review
 
 
-def _case_paths(args: argparse.Namespace) -> list[Path]:
-    paths = list(iter_case_paths(args.paths))
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
+def _reporters(args: argparse.Namespace, folder: Path | None) -> list[Any] | int:
+    from .report import formats
+
+    if folder is None:
+        name = args.format or "text"
+        if name not in formats.stream_names() and not (args.output_file and name in formats.names()):
+            return usage_error(f"未知的输出格式 {name}，可选：{'、'.join(formats.stream_names())}")
+        return [formats.get(name)]
+    wanted = args.format or getattr(args, "formats", None) or list(DEFAULT_REVIEW_FORMATS)
+    if isinstance(wanted, str):
+        wanted = [f.strip() for f in wanted.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in formats.names()]
+    if unknown or not wanted:
+        return usage_error(f"未知的输出格式 {'、'.join(unknown)}，可选：{'、'.join(formats.names())}")
+    return [formats.get(n) for n in dict.fromkeys(wanted)]
+
+
+def _stdin_case(args: argparse.Namespace) -> tuple[Path, str, tempfile.TemporaryDirectory]:
+    """`check -`: the case file read from stdin, written to a private temporary file."""
+    data = sys.stdin.buffer.read()
+    shown = args.stdin_filename or "-"
+    suffix = Path(args.stdin_filename).suffix.lower() if args.stdin_filename else ""
+    if suffix not in (".yaml", ".yml", ".json"):
+        suffix = ".json" if data.lstrip()[:1] in (b"{", b"[") else ".yaml"
+    tmp = tempfile.TemporaryDirectory(prefix="casereview-stdin-")
+    path = Path(tmp.name) / f"stdin{suffix}"
+    path.write_bytes(data)
+    return path, shown, tmp
+
+
+def _rename(result: CaseResult, real: str, shown: str) -> None:
+    """Results of the stdin copy name the file as the user gave it."""
+    if result.file == real:
+        result.file = shown
+    for f in result.findings:
+        if f.location.file == real:
+            f.location.file = shown
+    for e in result.errors:
+        if e.file == real:
+            e.file = shown
+        e.message = e.message.replace(real, shown)
+
+
+def _build_policy(args: argparse.Namespace, run: Any) -> Any:
+    from .baseline import Baseline, BaselineError
+    from .policy import ResultPolicy
+    from .selection import Selection, UnknownCodeError
+    from .waivers import WaiverError, load_waivers
+
+    try:
+        selection = Selection.build(
+            args.select, args.ignore, run.book.rules.keys(), getattr(args, "extend_select", None)
+        )
+        waivers = load_waivers(args.waivers) if args.waivers else None
+        baseline = Baseline.load(args.baseline) if args.baseline else None
+    except (UnknownCodeError, WaiverError, BaselineError) as exc:
+        return str(exc)
+    if waivers is not None:
+        try:
+            Selection.build([w.waiver.code for w in waivers.entries], None, run.book.rules.keys())
+        except UnknownCodeError as exc:
+            return f"豁免文件 {args.waivers} 中的规则代码有误：\n{exc}"
+    return ResultPolicy(run.profile, selection, waivers, baseline)
+
+
+def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) -> None:
+    """`--statistics`: one line per rule with findings, most frequent first (the ruff convention)."""
+    if not counter:
+        out.write("未发现问题。\n")
+        return
+    width = max(len(str(n)) for n in counter.values())
+    for code, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
+        title, label = titles[code]
+        out.write(f"{n:>{width}}\t{code}\t[{label}]\t{title}\n")
+
+
+def _run(args: argparse.Namespace, folder: Path | None) -> int:
+    from .analysis import CaseSummary, analyse
+    from .report.formats import ReportContext
+
+    reporters = _reporters(args, folder)
+    if isinstance(reporters, int):
+        return reporters
+    started = dt.datetime.now(dt.UTC)
+    stdin = None
+    targets = list(args.paths)
+    if any(str(t) == "-" for t in targets):
+        if len(targets) > 1:
+            return usage_error("从标准输入读取（-）时不能再给出其他文件")
+        real, shown, tmp = _stdin_case(args)
+        stdin = (str(real), shown, tmp)
+        targets = [real]
+    from .discovery import discover
+
+    skip = [p for p in (args.roster, folder, _cache_dir(args), getattr(args, "output_file", None)) if p]
+    found = discover(targets, args.exclude or [], skip)
+    paths = found.paths
+    if found.skipped:
+        _say(
+            args,
+            f"跳过 {len(found.skipped)} 个不评查的文件（证件台账、输出文件夹、--exclude 或内容不是案卷）",
+        )
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
-    return paths
+        return EXIT_INPUT
+    try:
+        run = review_batch(paths, batch_options(args))
+    except BatchSetupError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    policy = _build_policy(args, run)
+    if isinstance(policy, str):
+        return usage_error(policy)
+    mask = not args.no_mask
+    ctx = ReportContext(
+        rules_version=run.book.version,
+        tool_version=__version__,
+        fail_on=args.fail_on,
+        mask=mask,
+        campaign=getattr(args, "campaign", None) or "",
+        generated=started.astimezone().strftime("%Y-%m-%d %H:%M"),
+        profile=run.profile.title,
+        root=_common_root(args.paths),
+        full_paths=getattr(args, "full_paths", False),
+        rulebook=run.book,
+        invocation={
+            "commandLine": " ".join(["casereview", *sys.argv[1:]]) if sys.argv else "casereview",
+            "startTimeUtc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "workingDirectory": {"uri": Path.cwd().as_uri()},
+        },
+    )
+    ctx.ui["color"] = folder is None and not args.output_file and colour_wanted(args.color, sys.stdout)
+    ctx.ui["quiet"] = args.quiet
+    if found.skipped:
+        ctx.extra["skipped"] = [{"file": str(p), "reason": why} for p, why in found.skipped]
+    statistics_only = folder is None and args.statistics and reporters[0].name == "text"
+    sinks = []
+    handle = None
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
+        elif args.output_file:
+            if reporters[0].binary or not reporters[0].stream:
+                sinks = [(reporters[0], reporters[0].open_path(args.output_file, ctx))]
+            else:
+                handle = args.output_file.open("w", encoding="utf-8", newline="\n")
+                sinks = [(reporters[0], reporters[0].open(handle, ctx))]
+        elif not statistics_only:
+            sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
+    except OSError as exc:
+        return usage_error(f"无法写入输出：{exc}")
+    tally = ExitTally(args.fail_on)
+    progress = Progress(len(paths), enabled=None if not args.quiet else False)
+    counter: Counter[str] = Counter()
+    titles: dict[str, tuple[str, str]] = {}
+    summaries: list[CaseSummary] = []
+    baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
+    need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
+    try:
+        for index, result in enumerate(run):
+            if stdin:
+                _rename(result, stdin[0], stdin[1])
+            if baseline_prints is not None:
+                from .fingerprint import case_key, fingerprint
+
+                for f in result.findings:
+                    baseline_prints[fingerprint(result, f)] = {
+                        "case": case_key(result),
+                        "code": f.code,
+                        "field": f.location.field,
+                    }
+            policy.apply(result)
+            tally.add(result)
+            for f in result.findings:
+                if f.waiver is None:
+                    counter[f.code] += 1
+                    titles[f.code] = (f.title, f.severity_label)
+            progress.update(Path(result.file).name)
+            if need_analysis:
+                summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+            for _, sink in sinks:
+                sink.add(result, index)
+    finally:
+        progress.close()
+    analysis = analyse(summaries) if need_analysis else None
+    notices = policy.waivers.problems() if policy.waivers else []
+    ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ctx.invocation["notifications"] = notices
+    if policy.waivers:
+        ctx.extra["waivers"] = policy.waivers.summary()
+    try:
+        for _, sink in sinks:
+            sink.finish(analysis)
+    finally:
+        if handle is not None:
+            handle.close()
+    if stdin:
+        stdin[2].cleanup()
+    for notice in notices:
+        _say(args, f"注意：{notice}")
+    if baseline_prints is not None:
+        from .baseline import SCHEMA, VERSION
+
+        doc = {
+            "schema": SCHEMA,
+            "version": VERSION,
+            "rules_version": run.book.version,
+            "findings": baseline_prints,
+        }
+        args.create_baseline.write_text(
+            json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        _say(args, f"已写入基线 {args.create_baseline}：{len(baseline_prints)} 个问题")
+    if args.statistics:
+        _statistics(counter, titles, sys.stdout if statistics_only or folder is not None else sys.stderr)
+    if folder is not None and not args.quiet:
+        c = analysis["campaign"]
+        rate = f"{c['pass_rate']:.1%}" if c["pass_rate"] is not None else "—"
+        written = "、".join(r.filename for r in reporters)
+        print(
+            f"评查完成：共 {c['files']} 个文件，已评查 {c['reviewed']} 个，无法评查 {c['rejected']} 个；"
+            f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
+            f"报告：{folder}/（{written}）"
+        )
+    return tally.code
+
+
+def _common_root(targets: list[Path]) -> Path | None:
+    folders = [t for t in targets if str(t) != "-" and t.is_dir()]
+    if len(folders) == 1:
+        return folders[0]
+    try:
+        return Path(
+            os.path.commonpath([str(t.resolve().parent if t.is_file() else t.resolve()) for t in targets])
+        )
+    except (ValueError, OSError):
+        return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    paths = _case_paths(args)
-    if not paths:
-        return EXIT_INPUT
-    outcome = run_reviews(args, paths)
-    if isinstance(outcome, int):
-        return outcome
-    results, book = outcome
-    from .report import formats
-
-    out = sys.stdout
-    formats.write(
-        args.format,
-        results,
-        out,
-        meta={"rules_version": book.version, "tool_version": __version__, "rulebook": book},
-    )
-    return _exit_code(results, args.fail_on)
-
-
-REVIEW_FORMATS = ("html", "xlsx", "json", "junit", "sarif")
-
-
-def _progress(done: int, total: int, name: str) -> None:
-    width = 30
-    filled = width * done // total if total else width
-    label = name if len(name) <= 40 else "…" + name[-39:]
-    sys.stderr.write(f"\r评查中 [{'#' * filled}{'-' * (width - filled)}] {done}/{total} {label:<40}")
-    sys.stderr.flush()
-
-
-def _stream_reviews(args: argparse.Namespace, paths: list[Path]):
-    """Like run_reviews, but yields results as they arrive (in input order)."""
-    try:
-        book = load_rulebook_cached(args.rules, extra=args.pack)
-        profile = load_profile(args.profile)
-    except (PackError, ValueError) as exc:
-        print(f"规则包或评查标准无法加载：\n{exc}", file=sys.stderr)
-        return EXIT_INPUT
-    roster = None
-    if args.roster:
-        try:
-            roster = load_roster(args.roster)
-        except InputRejected as exc:
-            print(f"证件台账无法读取：\n{exc.format()}", file=sys.stderr)
-            return EXIT_INPUT
-    engine = args.engine
-    notes = []
-    if engine == "durable" and not _durable_available():
-        engine = "oracle"
-        notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
-    fallback = make_context(book, profile, roster, "oracle")
-
-    def results() -> Iterator[CaseResult]:
-        from .review import RejectedInput, rejected
-
-        if args.workers == 0:
-            ctx = (
-                make_context(book, profile, roster, engine, _cache_dir(args))
-                if engine == "oracle"
-                else fallback
-            )
-            stream: Iterator[CaseResult] = (review_one(p, ctx) for p in paths)
-        else:  # worker processes for either engine: a batch is CPU-bound
-            from .evaluate.runner import review_paths
-
-            factory = partial(make_context, book, profile, roster, engine, _cache_dir(args))
-            stream = review_paths(paths, factory, fallback, workers=args.workers)
-        count = 0
-        for r in stream:
-            r.notes.extend(notes)
-            count += 1
-            yield r
-        for path in paths[count:]:  # safety net: every input file appears in the report
-            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
-
-    return results(), book
+    return _run(args, None)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Review a folder into a report folder: HTML pages, Excel workbook, JSON (and JUnit/SARIF)."""
-    from . import fastjson
-    from .analysis import analyse
-    from .report.html import HtmlReport
-    from .report.json_report import document as json_document
-    from .report.json_report import write_value as write_json_value
-    from .report.masking import mask_value
-    from .report.xlsx import XlsxReport
+    return _run(args, args.output)
 
-    wanted = [f.strip() for f in args.format.split(",") if f.strip()]
-    unknown = [f for f in wanted if f not in REVIEW_FORMATS]
-    if unknown or not wanted:
-        print(f"未知的输出格式 {'、'.join(unknown)}，可选：{'、'.join(REVIEW_FORMATS)}", file=sys.stderr)
-        return EXIT_INPUT
-    paths = _case_paths(args)
-    if not paths:
-        return EXIT_INPUT
-    outcome = _stream_reviews(args, paths)
-    if isinstance(outcome, int):
-        return outcome
-    stream, book = outcome
-    mask = not args.no_mask
-    out: Path = args.output
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {"rules_version": book.version, "tool_version": __version__, "masked": mask}
-    html = HtmlReport(out, meta, mask) if "html" in wanted else None
-    xlsx = XlsxReport(out / "评查结果.xlsx", mask) if "xlsx" in wanted else None
-    json_file = (out / "results.json").open("w", encoding="utf-8") if "json" in wanted else None
-    keep: list[CaseResult] | None = [] if {"junit", "sarif"} & set(wanted) else None
-    if json_file:
-        head = json.dumps(json_document([], meta), ensure_ascii=False, indent=2)
-        json_file.write(head[: head.rindex('"results"')] + '"results": [\n')
-    summaries = []
-    worst, rejected = -1, 0
-    tty = sys.stderr.isatty()
-    from .analysis import CaseSummary
 
-    try:
-        for index, result in enumerate(stream):
-            if tty:
-                _progress(index + 1, len(paths), Path(result.file).name)
-            if html:
-                summaries.append(html.add(result, index))
-            else:
-                summaries.append(CaseSummary.of(result, index))
-            if xlsx:
-                xlsx.add(result, index)
-            if json_file:
-                if mask:
-                    text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
-                else:
-                    text = result.model_dump_json()
-                json_file.write((",\n" if index else "") + text)
-            if keep is not None:
-                keep.append(result)
-            rejected += result.status == "rejected"
-            worst = max([worst, *(SEVERITY_RANK[f.severity] for f in result.findings)])
-    finally:
-        if tty:
-            sys.stderr.write("\n")
-    analysis = analyse(summaries)
-    written = []
-    if json_file:
-        json_file.write("\n],\n")
-        json_file.write('"analysis": ')
-        write_json_value(json_file, analysis, mask)  # streamed: bounded memory at any N
-        json_file.write("\n}\n")
-        json_file.close()
-        written.append("results.json")
-    if html:
-        html.finish(summaries, analysis)
-        written.append("index.html")
-    if xlsx:
-        xlsx.finish()
-        written.append("评查结果.xlsx")
-    if keep is not None:
-        machine_meta = {**meta, "rulebook": book}
-        if "junit" in wanted:
-            from .report.junit import dumps as junit_dumps
+def cmd_completion(args: argparse.Namespace) -> int:
+    from .cli_support import completion_script
 
-            (out / "junit.xml").write_text(junit_dumps(keep, machine_meta) + "\n", encoding="utf-8")
-            written.append("junit.xml")
-        if "sarif" in wanted:
-            from .report.sarif import dumps as sarif_dumps
-
-            (out / "results.sarif").write_text(sarif_dumps(keep, machine_meta) + "\n", encoding="utf-8")
-            written.append("results.sarif")
-    c = analysis["campaign"]
-    rate = f"{c['pass_rate']:.1%}" if c["pass_rate"] is not None else "—"
-    print(
-        f"评查完成：共 {c['files']} 个文件，已评查 {c['reviewed']} 个，无法评查 {c['rejected']} 个；"
-        f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
-        f"报告：{out}/（{'、'.join(written)}）"
-    )
-    if rejected:
-        return EXIT_INPUT
-    return EXIT_FINDINGS if worst >= SEVERITY_RANK[args.fail_on] else EXIT_OK
+    sys.stdout.write(completion_script(build_parser(), args.shell))
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -380,48 +424,101 @@ def _add_review_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="不使用结果缓存")
     parser.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
     parser.add_argument("--profile", type=Path, help="评查标准文件（默认：示例评查标准）")
-    parser.add_argument("--engine", choices=["durable", "oracle"], default="durable", help="规则引擎")
+    parser.add_argument(
+        "--engine", choices=["durable", "oracle"], default=None, help="规则引擎（默认 durable）"
+    )
     parser.add_argument(
         "--workers", type=int, default=None, help="工作进程数（默认：CPU 核数；0 = 不用子进程）"
     )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="达到此严重程度的问题使退出码为 1（默认 deduct）；JUnit、SARIF 同样按此判定",
+    )
+    parser.add_argument(
+        "--select", action="append", metavar="代码", help="只报告这些规则代码或前缀（逗号分隔，可重复）"
+    )
+    parser.add_argument(
+        "--extend-select", action="append", metavar="代码", help="在已选规则之外再加这些代码或前缀"
+    )
+    parser.add_argument("--ignore", action="append", metavar="代码", help="不报告这些规则代码或前缀")
+    parser.add_argument(
+        "--exclude", action="append", metavar="模式", help="文件夹中不评查的文件（通配符，可重复）"
+    )
+    parser.add_argument(
+        "--waivers", type=Path, metavar="文件", help="豁免文件（YAML：规则、案卷、理由、批准人、有效期）"
+    )
+    parser.add_argument("--baseline", type=Path, metavar="文件", help="只报告基线文件中没有的问题")
+    parser.add_argument("--create-baseline", type=Path, metavar="文件", help="把本次全部问题写入基线文件")
+    parser.add_argument("--no-mask", action="store_true", help="不对身份证号、手机号脱敏")
+    parser.add_argument("-q", "--quiet", action="store_true", help="只输出未通过的问题，不显示进度和汇总")
+    parser.add_argument("--statistics", action="store_true", help="按规则统计问题数")
+    parser.add_argument(
+        "--color", choices=["auto", "always", "never"], default="auto", help="彩色输出（默认：仅在终端上）"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="文件",
+        help="配置文件（默认：向上查找 .casereview.toml 或 pyproject.toml）",
+    )
+    parser.add_argument("--isolated", action="store_true", help="不读取任何配置文件")
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", type=Path, default=None, help="规则目录（默认：内置 rules/）")
-    parser.add_argument("--pack", type=Path, action="append", default=[], help="追加规则包文件")
+    parser.add_argument("--pack", type=Path, action="append", default=None, help="追加规则包文件")
 
 
-REVIEW_COMMANDS = ("check", "review", "schema")
+REVIEW_COMMANDS = ("check", "review", "schema", "completion")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; for `check`/`review`/`schema` the maintainer commands (jinja2, openpyxl
     and their modules) are not loaded: a one-file check is started on every save."""
-    parser = argparse.ArgumentParser(prog="casereview", description="应急管理行政处罚案卷评查")
+    from .report import formats
+
+    install_chinese_argparse()
+    parser = ChineseArgumentParser(
+        prog="casereview",
+        description="应急管理行政处罚案卷评查",
+        epilog=(
+            "退出码：0 未发现达到 --fail-on 的问题；1 发现达到 --fail-on 的问题；"
+            "2 有无法评查的输入文件；3 用法或配置错误"
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"casereview {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
     check = sub.add_parser("check", help="评查案卷文件或文件夹，逐案输出得分、等次和问题")
-    check.add_argument("paths", type=Path, nargs="+")
     check.add_argument(
-        "--format", default="text", choices=["text", "json", "junit", "sarif"], help="输出格式"
+        "paths", type=Path, nargs="+", metavar="路径", help="案卷文件或文件夹；- 从标准输入读取"
     )
-    check.add_argument("--fail-on", choices=["veto", "deduct", "warn", "review"], default="deduct")
+    check.add_argument("--format", default=None, choices=formats.stream_names(), help="输出格式（默认 text）")
+    check.add_argument(
+        "-o", "--output-file", type=Path, metavar="文件", help="把报告写入文件（默认：标准输出）"
+    )
+    check.add_argument("--stdin-filename", metavar="名称", help="从标准输入读取时，报告中使用的文件名")
     _add_review_options(check)
     _add_rule_options(check)
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=cmd_check, output_file=None)
 
-    review = sub.add_parser("review", help="评查一个文件夹，生成 HTML 报告、Excel 汇总表和 JSON 结果")
-    review.add_argument("paths", type=Path, nargs="+", metavar="DIR")
+    review = sub.add_parser("review", help="评查一个文件夹，生成 HTML 报告、Excel 评查结果和 JSON 结果")
+    review.add_argument("paths", type=Path, nargs="+", metavar="文件夹")
     review.add_argument("-o", "--output", type=Path, required=True, help="报告输出文件夹")
     review.add_argument(
-        "--format", default="html,xlsx,json", help="输出格式，逗号分隔：html,xlsx,json,junit,sarif"
+        "--format",
+        default=None,
+        help=f"输出格式，逗号分隔：{','.join(formats.names())}（默认 html,xlsx,json）",
     )
-    review.add_argument("--no-mask", action="store_true", help="不对身份证号、手机号脱敏")
-    review.add_argument("--fail-on", choices=["veto", "deduct", "warn", "review"], default="deduct")
+    review.add_argument("--campaign", metavar="名称", help="评查活动名称（报告标题行）")
+    review.add_argument(
+        "--full-paths", action="store_true", help="报告中显示案卷的本地完整路径（默认相对路径）"
+    )
     _add_review_options(review)
     _add_rule_options(review)
-    review.set_defaults(func=cmd_review)
+    review.set_defaults(func=cmd_review, output_file=None, stdin_filename=None)
 
     schema = sub.add_parser("schema", help="输出案卷（或 --roster 证件台账）的 JSON Schema")
     schema.add_argument("--roster", action="store_true")
@@ -432,21 +529,75 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_rule_options(rules)
     rules.set_defaults(func=cmd_rules)
 
-    explain = sub.add_parser("explain", help="显示一条规则的条文依据、条件和示例")
-    explain.add_argument("code")
+    explain = sub.add_parser("explain", help="显示一条规则的条文依据、条件和示例；或案卷中某条规则的判定过程")
+    explain.add_argument("code", metavar="代码或案卷")
     _add_rule_options(explain)
     explain.set_defaults(func=cmd_explain)
-    if command not in REVIEW_COMMANDS:
+
+    completion = sub.add_parser("completion", help="输出 shell 补全脚本（bash 或 zsh）")
+    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.set_defaults(func=cmd_completion)
+    if command not in REVIEW_COMMANDS or command == "completion":
         from . import maintain
+        from .campaign import commands as campaign_commands
 
         maintain.register(sub)
+        campaign_commands.register(sub)  # `campaign …` and `serve`
     return parser
+
+
+# options a project config may set, with their built-in defaults
+_DEFAULTS = {"fail_on": "deduct", "engine": "durable", "pack": []}
+
+
+def apply_config(args: argparse.Namespace) -> str | None:
+    """Fill options the command line left unset from the project config; an error message or None."""
+    from .config import ConfigError, find_config, load_config
+
+    if getattr(args, "command", None) in ("check", "review") or hasattr(args, "rules"):
+        path = None if getattr(args, "isolated", False) else (getattr(args, "config", None) or find_config())
+        if path is not None:
+            try:
+                config = load_config(path)
+            except ConfigError as exc:
+                return str(exc)
+            for attr, value in config.values.items():
+                if attr == "formats" and getattr(args, "command", None) == "review":
+                    if args.format is None:
+                        args.format = value
+                    continue
+                if attr == "format" and getattr(args, "command", None) != "check":
+                    continue
+                if hasattr(args, attr) and getattr(args, attr) in (None, []):
+                    setattr(args, attr, value)
+    for attr, default in _DEFAULTS.items():
+        if hasattr(args, attr) and getattr(args, attr) is None:
+            setattr(args, attr, default)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
-    return args.func(args)
+    try:
+        try:
+            args = build_parser(argv[0] if argv else None).parse_args(argv)
+        except SystemExit as exc:  # --help, --version, usage errors: a code, not an exception
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        problem = apply_config(args)
+        if problem:
+            return usage_error(problem)
+        return args.func(args)
+    except BrokenPipeError:
+        # `casereview check … | head`: the reader left; say nothing more, no traceback
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
+    except KeyboardInterrupt:
+        print("\n已中断", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

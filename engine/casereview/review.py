@@ -103,7 +103,7 @@ def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
 
 
 def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewContext) -> CaseResult:
-    derived = derive(case, ctx.roster, ctx.calendar)
+    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
     result = ctx.engine.evaluate(derived.facts)
     not_run: list[NotRun] = []
     findings = build_findings(

@@ -9,14 +9,16 @@ number: thresholds live in the rule packs.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.case import Act, CaseFile, Penalty, Performer, Violation
+from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalty, Performer, Violation
 from ..model.roster import Certificate, Roster
 from ..model.unknown import Unknown
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
+from .citations import number_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
     Unsure,
     all_of,
@@ -56,6 +58,19 @@ class Derived:
     blocked: list[tuple[str, str]] = field(default_factory=list)
 
 
+def law_name(text: str) -> str:
+    """《中华人民共和国安全生产法》 → 中华人民共和国安全生产法 (tables list the long and short names)."""
+    return text.strip().strip("《》").strip()
+
+
+def version_name(text: str | None) -> str | None:
+    """'2021年修正' / '2014修正文本' → the year; a version without a year (令第88号) is kept as written."""
+    if text is None:
+        return None
+    match = re.search(r"(19|20)\d\d", text)
+    return match.group(0) if match else text.strip()
+
+
 def _day(value: dt.date | None) -> int | None:
     return value.toordinal() if value else None
 
@@ -80,6 +95,7 @@ def _act_label(act: Act) -> str:
 
 class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
+        self.tables: Any = None
         self.case = case
         self.roster = roster.by_number() if roster else None
         self.calendar = calendar
@@ -107,6 +123,7 @@ class _Context:
             else (unsure(DECISION_UNKNOWN) if self.decision_unknown else None)
         )
         self.opened = day(case.case.opened_on, "立案日期（case.opened_on）")
+        self.bodies = {b.id: b for b in case.bodies}
         self.acts_by_kind: dict[str, list[Act]] = {}
         self.act_days: dict[int, int | Unsure] = {}
         for act in self.acts:
@@ -193,6 +210,9 @@ class _Context:
             "opened_on": self.opened,
             "outcome": outcome,
             "province": region[:2] if isinstance(region, str) else plain(region, "执法机关行政区划代码"),
+            "agency_prefecture": region[:4]
+            if isinstance(region, str)
+            else plain(region, "执法机关行政区划代码"),
             "agency_region": plain(region, "执法机关行政区划代码（case.agency.region）"),
         }
 
@@ -226,8 +246,15 @@ class _Context:
         return "valid"
 
 
-def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar | None = None) -> Derived:
+def derive(
+    case: CaseFile,
+    roster: Roster | None = None,
+    calendar: WorkCalendar | None = None,
+    tables: Any = None,
+) -> Derived:
+    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
     ctx = _Context(case, roster, calendar or default_calendar())
+    ctx.tables = tables
     common = ctx.common()
     derived = Derived(facts=[])
 
@@ -246,6 +273,10 @@ def derive(case: CaseFile, roster: Roster | None = None, calendar: WorkCalendar 
     for index in range(len(ctx.penalties)):
         path = f"decision.penalties[{index}]"
         add("penalty", path, path, _penalty_fact(ctx, index))
+        # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
+        for vindex, part in _separate_parts(case, ctx.penalties[index]):
+            source = f"violations[{vindex}].discretion"
+            add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
     add("case", "case", "case", _case_fact(ctx))
 
     if roster is None:
@@ -275,6 +306,50 @@ def _blocked(ctx: _Context) -> list[tuple[str, str]]:
     return out
 
 
+def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
+    """Who performed the act when it was not the deciding agency (None fields: not recorded)."""
+    body: ActingBody | None = ctx.bodies.get(act.body) if act.body else None
+    if body is None:
+        return {"body_present": False, "body_text": ""}
+    own = [a for a in ctx.acts if a.body == body.id]
+    recorded = True if body.instrument is not None else body.instrument_recorded
+    in_term: Any = None
+    if body.valid_from or body.valid_to:
+        on = ctx.on(act)
+        in_term = all_of(
+            [
+                True if body.valid_from is None else compare(body.valid_from.toordinal(), on, strict=False),
+                True if body.valid_to is None else compare(on, body.valid_to.toordinal(), strict=False),
+            ]
+        )
+
+    def when(a: Act) -> str:
+        return a.on.isoformat() if isinstance(a.on, dt.date) else (str(a.on) if a.on else "日期未载明")
+
+    return {
+        "body_present": True,
+        "body_name": body.name,
+        "body_text": f"{body.name}，",
+        # rules about the body itself (its relation, its instrument) fire once, on its first act
+        "body_first_act": act is own[0],
+        "body_n_acts": len(own),
+        "body_acts_text": "、".join(f"{a.kind.label}（{when(a)}）" for a in own),
+        "body_kind": _code(body.kind),
+        "body_relation": _code(body.relation),
+        "body_instrument_recorded": recorded,
+        "body_instrument": _instrument_text(body.instrument),
+        "body_in_scope": (act.kind in body.scope) if body.scope else None,
+        "body_in_term": in_term,
+        "body_in_own_name": body.in_own_name,
+    }
+
+
+def _instrument_text(instrument: Any) -> str | None:
+    if instrument is None:
+        return None
+    return " ".join(x for x in (instrument.title, instrument.number) if x) or None
+
+
 def _performer_role(person: Performer) -> Any:
     return code(person.role, f"执法人员{_name(person)}的身份")
 
@@ -285,6 +360,7 @@ def _name(person: Performer) -> str:
 
 def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     performers = []
+    body = _body_facts(ctx, act)
     on = ctx.on(act)
     label = act.kind.label
     counts = {"officers": [0, 0], "valid": [0, 0], "unverified": [0, 0], "countable": [0, 0], "non": [0, 0]}
@@ -350,6 +426,9 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
                 "name_mismatch": (cert.holder != person.name)
                 if cert and isinstance(person.name, str)
                 else (unsure(f"{label}人员姓名未载明") if cert else None),
+                "body_present": body["body_present"],
+                "body_name": body.get("body_name"),
+                "body_text": body["body_text"],
             }
         )
 
@@ -379,6 +458,7 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
         "result": code(act.result, f"{label}的结果"),
         "before_opening": compare(on, ctx.opened, strict=True),
         "after_decision": compare(ctx.decided, on, strict=True),
+        **body,
     }
     return fact, performers
 
@@ -445,8 +525,12 @@ def _basis_fields(basis: Any, label: str) -> dict[str, Any]:
             "basis_item": basis,
         }
     return {
-        "basis_law": plain(basis.law, f"{label}的法律名称"),
-        "basis_version": plain(basis.version, f"{label}的版本"),
+        "basis_law": law_name(basis.law)
+        if isinstance(basis.law, str)
+        else plain(basis.law, f"{label}的法律名称"),
+        "basis_version": version_name(basis.version)
+        if not isinstance(basis.version, Unknown)
+        else plain(basis.version, f"{label}的版本"),
         "basis_article": plain(basis.article, f"{label}的条"),
         "basis_paragraph": plain(basis.paragraph, f"{label}的款"),
         "basis_item": plain(basis.item, f"{label}的项"),
@@ -513,6 +597,15 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "n_fines": penalties_unknown or max((targets.count(t) for t in targets), default=0),
         "n_fines_unit": penalties_unknown or len(unit_fines),
+        "in_combined_fine": penalties_unknown
+        or any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
+        "separate_amount_stated": discretion
+        if isinstance(discretion, Unsure)
+        else (
+            unsure(unknown_text(f"{dlabel}的 amount", discretion.amount))
+            if discretion is not None and isinstance(discretion.amount, Unknown)
+            else bool(discretion and discretion.amount is not None)
+        ),
         "fined": penalties_unknown or bool(fines),
         "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
         "list_item": _discretion_field(discretion, "list_item", dlabel),
@@ -579,9 +672,70 @@ def _circumstances(violation: Violation) -> dict[str, Any]:
     return out
 
 
-def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
+def _separate_parts(case: CaseFile, penalty: Penalty) -> list[tuple[int, Penalty]]:
+    """The per-violation parts of a combined fine whose violations all state their own amount."""
+    if _code(penalty.type) != "fine" or len(penalty.violation_ids) < 2:
+        return []
+    index = {v.id: (i, v) for i, v in enumerate(case.violations)}
+    found = [index[vid] for vid in penalty.violation_ids if vid in index]
+    if len(found) != len(penalty.violation_ids) or any(
+        not isinstance(v.discretion, Discretion) or not isinstance(v.discretion.amount, int) for _, v in found
+    ):
+        return []
+    return [
+        (
+            i,
+            penalty.model_copy(
+                update={"violation_ids": [v.id], "amount": v.discretion.amount, "basis": None}  # type: ignore[union-attr]
+            ),
+        )
+        for i, v in found
+    ]
+
+
+def _plainly_known(violation: Violation) -> bool:
+    """Whether basis, dates, branch and grade are known exactly (combined_bounds reads them)."""
+    basis = violation.penalty_basis
+    return (
+        isinstance(basis, LegalRef)
+        and isinstance(basis.article, int)
+        and isinstance(basis.law, str)
+        and not isinstance(basis.version, Unknown)
+        and not isinstance(basis.paragraph, Unknown)
+        and isinstance(violation.committed_on, dt.date)
+        and isinstance(violation.continuing_until, dt.date | None)
+        and not isinstance(violation.branch, Unknown)
+        and not isinstance(violation.accident_grade, Unknown)
+    )
+
+
+def _tier_fields(discretion: Any, dlabel: str) -> dict[str, Any]:
+    """The benchmark and tier the decision cites (derive/citations.py normalises their spelling)."""
+    if isinstance(discretion, Unsure):
+        return {k: discretion for k in ("benchmark_ref", "tier", "tier_key", "tier_stated")}
+    if discretion is None:
+        return {}
+    ref, tier = discretion.benchmark, discretion.tier
+    out: dict[str, Any] = {}
+    if isinstance(ref, Unknown):
+        missing = unsure(unknown_text(f"{dlabel}引用的裁量基准（benchmark）", ref))
+        out.update(benchmark_ref=missing, benchmark_ref_number=missing, benchmark_ref_title=missing)
+    else:
+        out.update(
+            benchmark_ref=ref, benchmark_ref_number=number_key(ref), benchmark_ref_title=title_key(ref)
+        )
+    if isinstance(tier, Unknown):
+        missing = unsure(unknown_text(f"{dlabel}的裁量阶次（tier）", tier))
+        out.update(tier=missing, tier_key=missing, tier_stated=missing)
+    else:
+        out.update(tier=tier_number(tier), tier_key=tier_key(tier), tier_stated=tier_text(tier))
+    return out
+
+
+def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dict[str, Any]:
     case = ctx.case
-    penalty = ctx.penalties[index]
+    whole = ctx.penalties[index]
+    penalty = part or whole
     plabel = f"处罚（decision.penalties[{index}]）"
     by_id = {v.id: v for v in case.violations}
     violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else None
@@ -604,6 +758,9 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         amount = unsure(f"{plabel}的罚款金额（amount）未记载")
     if violation is not None:
         discretion, dlabel = _discretion(violation)
+        committed = day(
+            violation.committed_on, f"违法行为 {violation.id} 的发生日（committed_on）"
+        ) or unsure(f"违法行为 {violation.id} 的发生日（committed_on）未记载")
         vfields: dict[str, Any] = {
             "branch": code(violation.branch, f"违法行为 {violation.id} 的处罚情形（branch）"),
             "escalation_evidence": _escalation_evidence(ctx, violation),
@@ -620,10 +777,14 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
                 )
             ),
             "benchmark_item": _discretion_field(discretion, "benchmark_item", dlabel),
-            "tier": _discretion_field(discretion, "tier", dlabel),
+            **_tier_fields(discretion, dlabel),
             "discretion_stated": _discretion_field(discretion, "stated_in_decision", dlabel, default=False),
-            "committed_on": day(violation.committed_on, f"违法行为 {violation.id} 的发生日（committed_on）")
-            or unsure(f"违法行为 {violation.id} 的发生日（committed_on）未记载"),
+            "committed_on": committed,
+            # the law version is chosen by the day the violation ended (行政处罚法 arts. 36 ¶2, 37)
+            "ended_on": day(
+                violation.continuing_until, f"违法行为 {violation.id} 的终了日（continuing_until）"
+            )
+            or committed,
             "violation_id": violation.id,
             **_circumstances(violation),
         }
@@ -652,7 +813,27 @@ def _penalty_fact(ctx: _Context, index: int) -> dict[str, Any]:
         "basis_version_stated": version if isinstance(version, Unsure) else version is not None,
         "basis_paragraph_stated": paragraph if isinstance(paragraph, Unsure) else paragraph is not None,
         **vfields,
+        "n_violations": len(penalty.violation_ids),
+        "combined": len(penalty.violation_ids) > 1,
+        "separate_part": part is not None,
     }
+    parts = [] if part is not None else _separate_parts(case, whole)
+    if parts:
+        fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)  # type: ignore[misc]
+    if (
+        len(penalty.violation_ids) > 1
+        and ptype == "fine"
+        and ctx.tables is not None
+        and isinstance(target, str)
+    ):
+        from ..packs.tables.instruments import combined_bounds  # reads the loaded tables, no legal numbers
+
+        members = [by_id[vid] for vid in penalty.violation_ids if vid in by_id]
+        if all(_plainly_known(v) for v in members):
+            fact.update(combined_bounds(ctx.tables, members, target))
+        else:
+            missing = unsure("合并处罚所涉违法行为的处罚依据未载明")
+            fact.update(combined_min=missing, combined_max=missing)
     return fact
 
 
@@ -751,7 +932,11 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
 
     notices = ctx.acts_by_kind.get("notice", [])
     service_after = compare(decided, service_on, strict=False) if service else None
+    agency = case.case.agency
     fact: dict[str, Any] = {
+        "agency_level": code(agency.level, "执法机关层级（case.agency.level）"),
+        "agency_devolution_recorded": True if agency.devolution is not None else agency.devolution_recorded,
+        "n_body_acts": sum(1 for a in ctx.acts if a.body) if not ctx.acts_unknown else unsure(ACTS_UNKNOWN),
         "headcount": plain(case.party.headcount, "从业人员人数（party.headcount）"),
         "closed_on": day(case.case.closed_on, "结案日期（case.closed_on）"),
         "has_decision": pending if ctx.decision_unknown else decision is not None,

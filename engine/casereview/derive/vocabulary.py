@@ -32,9 +32,17 @@ COMMON: dict[str, FieldSpec] = {
     "outcome": _spec("str", "处理结果 penalty/no_penalty/not_established/transfer"),
     "agency_region": _spec("str", "执法机关行政区划代码（6位）"),
     "province": _spec("str", "执法机关所在省级行政区划代码前两位，如 36（江西）"),
+    "agency_prefecture": _spec("str", "执法机关所在设区的市级行政区划代码前四位"),
 }
 
 CASE: dict[str, FieldSpec] = {
+    "agency_level": _spec(
+        "str", "作出决定的机关层级 national/provincial/municipal/county/township（未载明时无此字段）"
+    ),
+    "agency_devolution_recorded": _spec(
+        "bool", "载明了乡镇、街道承接行政处罚权的决定（未载明是否有时无此字段）"
+    ),
+    "n_body_acts": _spec("int", "由其他主体（乡镇、街道、执法大队等）实施的执法环节数"),
     "headcount": _spec("int", "从业人员人数"),
     "closed_on": _spec("date", "结案日期"),
     "has_decision": _spec("bool", "案卷含处理决定"),
@@ -108,6 +116,24 @@ ACT: dict[str, FieldSpec] = {
     "result": _spec("str", "结果"),
     "before_opening": _spec("bool", "早于立案"),
     "after_decision": _spec("bool", "晚于决定"),
+    "body_present": _spec("bool", "本环节由作出决定的机关以外的主体实施"),
+    "body_name": _spec("str", "实施主体名称"),
+    "body_text": _spec("str", "实施主体（用于问题说明；本机关实施时为空串）"),
+    "body_first_act": _spec(
+        "bool", "本环节是该主体在案卷中实施的第一个环节（关于主体本身的规则只在此判断一次）"
+    ),
+    "body_n_acts": _spec("int", "该主体实施的环节数"),
+    "body_acts_text": _spec("str", "该主体实施的环节（用于问题说明）"),
+    "body_kind": _spec("str", "实施主体类型 township/subdistrict/agency_unit/zone/other_agency/other"),
+    "body_relation": _spec(
+        "str",
+        "实施主体与决定机关的关系 agency/entrusted/authorised/devolved/centralised/assisting/none",
+    ),
+    "body_instrument_recorded": _spec("bool", "案卷附有或载明委托书、授权或承接决定（不知道时无此字段）"),
+    "body_instrument": _spec("str", "委托书、授权或承接决定的名称文号"),
+    "body_in_scope": _spec("bool", "本环节属于委托书载明的委托事项（委托书未列事项时无此字段）"),
+    "body_in_term": _spec("bool", "本环节日期在委托期限内（未载明期限时无此字段）"),
+    "body_in_own_name": _spec("bool", "实施主体以自己的名义实施"),
 }
 
 PERFORMER: dict[str, FieldSpec] = {
@@ -125,6 +151,9 @@ PERFORMER: dict[str, FieldSpec] = {
     "legal_qualification": _spec("bool", "取得法律职业资格"),
     "is_handler": _spec("bool", "系本案承办人"),
     "name_mismatch": _spec("bool", "台账持证人与案卷姓名不符"),
+    "body_present": _spec("bool", "本环节由作出决定的机关以外的主体实施"),
+    "body_name": _spec("str", "实施主体名称"),
+    "body_text": _spec("str", "实施主体（用于问题说明；本机关实施时为空串）"),
 }
 
 PENALTY: dict[str, FieldSpec] = {
@@ -149,10 +178,24 @@ PENALTY: dict[str, FieldSpec] = {
     "adjustment": _spec("str", "裁量调整 none/lighter/mitigated/heavier/exempt"),
     "has_mitigation_ground": _spec("bool", "载明了从轻、减轻的法定情节"),
     "benchmark_item": _spec("str", "决定适用的裁量基准事项"),
-    "tier": _spec("int", "决定适用的裁量阶次"),
+    "tier": _spec("int", "决定适用的裁量阶次（以序号表示时）"),
+    "tier_key": _spec("str", "决定适用的裁量阶次编号（2、A…，已规范化）"),
+    "tier_stated": _spec("str", "决定适用的裁量阶次（第2阶次、阶次A）"),
+    "benchmark_ref": _spec("str", "决定书引用的裁量基准（原文）"),
+    "benchmark_ref_number": _spec("str", "决定书引用的裁量基准文号（规范化）"),
+    "benchmark_ref_title": _spec("str", "决定书引用的裁量基准名称（规范化）"),
     "discretion_stated": _spec("bool", "决定书载明裁量基准及阶次"),
     "committed_on": _spec("date", "违法行为发生日"),
+    "ended_on": _spec("date", "违法行为终了日（连续或继续状态；据此选择法律版本）"),
     "violation_id": _spec("str", "对应违法行为"),
+    "n_violations": _spec("int", "本项处罚对应的违法行为数"),
+    "combined": _spec("bool", "一项处罚对应两项以上违法行为（合并处罚）"),
+    "combined_max": _spec("int", "合并处罚：各项违法行为法定罚款上限之和（元）"),
+    "combined_min": _spec("int", "合并处罚：各项违法行为法定罚款下限之和（元）"),
+    "combined_verified": _spec("bool", "合并处罚：各项幅度均为官方文本或逐字转载"),
+    "combined_note": _spec("str", "合并处罚：各项违法行为的法定幅度"),
+    "separate_part": _spec("bool", "合并处罚中某一违法行为分别裁量的部分（按单项处罚核对）"),
+    "parts_amount_sum": _spec("int", "合并处罚：各违法行为分别裁量数额之和（元）"),
 }
 
 VIOLATION: dict[str, FieldSpec] = {
@@ -179,6 +222,8 @@ VIOLATION: dict[str, FieldSpec] = {
     "escalation_evidence": PENALTY["escalation_evidence"],
     "n_fines": _spec("int", "对本违法行为的罚款项数（对同一对象）"),
     "n_fines_unit": _spec("int", "对单位就本违法行为的罚款项数"),
+    "in_combined_fine": _spec("bool", "本违法行为与其他违法行为合并处以一项罚款"),
+    "separate_amount_stated": _spec("bool", "载明了本违法行为单独裁量的罚款数额（分别裁量）"),
     "fined": _spec("bool", "被处以罚款"),
     "adjustment": PENALTY["adjustment"],
     "list_item": _spec("str", "适用的减免责清单事项"),

@@ -35,6 +35,9 @@ _FIELD_ENUMS = {
     "result": enums.ActResult,
     "harm": enums.Harm,
     "accident_grade": enums.AccidentGrade,
+    "body_kind": enums.BodyKind,
+    "body_relation": enums.BodyRelation,
+    "agency_level": enums.AgencyLevel,
 }
 _CERT_STATUS = {
     "valid": "有效",
@@ -54,6 +57,15 @@ class Location(BaseModel):
     column: int | None = None
 
 
+class WaiverNote(BaseModel):
+    """The waiver that covers a finding (see casereview/waivers.py): it stays listed, marked 已豁免."""
+
+    reason: str
+    approver: str
+    expires: str
+    source: str = ""  # waiver file:line
+
+
 class Finding(BaseModel):
     code: str
     rule_id: str
@@ -67,6 +79,7 @@ class Finding(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
+    waiver: WaiverNote | None = None
 
 
 class NotRun(BaseModel):

@@ -265,7 +265,7 @@ def explain_case(
     benchmark item, clause, branch or target) are counted, not traced, unless `full`."""
     calendar = calendar or default_calendar()
     case, source = load_case(path)
-    derived = derive(case, roster, calendar)
+    derived = derive(case, roster, calendar, book.tables)
     unknown = [c for c in codes or [] if c not in book.rules]
     if unknown:
         raise KeyError(f"没有规则 {', '.join(unknown)}")

@@ -68,6 +68,7 @@ SOURCE_LABELS = {
     "id": "基准编号",
     "title": "名称",
     "number": "文号",
+    "aliases": "其他引用写法",
     "issuer": "制定机关",
     "region": "地区代码",
     "effective_from": "施行日期",
@@ -151,6 +152,12 @@ def clause_text(clause: dict[str, Any]) -> str:
     if clause.get("item"):
         text += f"第{clause['item']}项"
     return text
+
+
+def _letter(label: str) -> str | None:
+    """A tier written as a letter (「A」「裁量阶次B」), upper-cased; None otherwise."""
+    m = re.fullmatch(r"\s*(?:裁量)?(?:阶次)?\s*([A-Za-z])\s*(?:档|级)?\s*", label or "")
+    return m.group(1).upper() if m else None
 
 
 def _order(label: str, fallback: int) -> int:
@@ -365,6 +372,9 @@ def import_rows(
             "tier": _order(label, len(item["tiers"]) + 1),
             "text": _tier_text(cond_text, row["具体标准"]),
         }
+        letter = _letter(label)
+        if letter:  # 应急〔2024〕90号 writes 裁量阶次A, B…: keep the letter, number by position
+            tier["label"] = letter
         written = row.get("条件（规则写法）") or ""
         cond: dict[str, Any] = {}
         note = row.get("阶次备注") or None
@@ -561,7 +571,7 @@ def export_xlsx(table: dict[str, Any], out: Path) -> None:
                     item.get("title", ""),
                     duty,
                     clause_text(item["clause"]),
-                    str(tier["tier"]),
+                    tier.get("label") or str(tier["tier"]),
                     cond_text,
                     standard,
                     bands_text(tier.get("fines", {})),

@@ -171,7 +171,7 @@ def example_fact_sets(book: RuleBook) -> list[list[dict[str, Any]]]:
                 data = apply_example(_read_yaml(examples_dir / f"{example.base}.yaml"), example)
                 case = CaseFile.model_validate(data)
                 roster = Roster.model_validate(_read_yaml(examples_dir / (example.roster or "roster.yaml")))
-                out.append(derive(case, roster).facts)
+                out.append(derive(case, roster, tables=book.tables).facts)
             except Exception:
                 continue  # a broken example is reported by the test run itself
     return out

@@ -18,6 +18,8 @@ from .enums import (
     ActResult,
     Adjustment,
     AgencyLevel,
+    BodyKind,
+    BodyRelation,
     Branch,
     Harm,
     MitigationGround,
@@ -70,12 +72,48 @@ class LegalRef(Strict):
         return cite_article(law, self.article, paragraph, item)
 
 
+class Instrument(Strict):
+    """A written instrument a body acts under: 委托书, 授权的法律法规, 承接行政处罚权的决定."""
+
+    title: str | None = Field(None, description="名称，如 行政执法委托书")
+    number: str | None = Field(None, description="文号")
+    on: dt.date | None = Field(None, description="日期")
+
+
 class Agency(Strict):
     name: str = Field(min_length=1, description="执法机关名称（必填）")
     region: maybe(Annotated[str, Field(pattern=r"^\d{6}$")] | None) = Field(
         None, description="行政区划代码（6位）"
     )
     level: maybe(AgencyLevel | None) = None
+    devolution: Instrument | None = Field(
+        None,
+        description="乡镇人民政府、街道办事处作出决定时：承接县级部门行政处罚权的决定（行政处罚法第二十四条）",
+    )
+    devolution_recorded: bool | None = Field(
+        None, description="案卷是否载明承接行政处罚权的决定（false：未载明；不填：不知道）"
+    )
+
+
+class ActingBody(Strict):
+    """A body other than the deciding agency that performed acts of the case (乡镇、街道、执法大队…)."""
+
+    id: str = Field(min_length=1, description="在 acts[].body 中引用的编号")
+    name: str = Field(min_length=1, description="名称，如 某某镇人民政府")
+    kind: BodyKind | None = Field(None, description="主体类型")
+    relation: BodyRelation | None = Field(
+        None, description="与作出决定的机关的关系（委托/授权/赋权…）；不填：案卷未载明，待人工评查"
+    )
+    instrument: Instrument | None = Field(None, description="委托书、授权依据或承接决定")
+    instrument_recorded: bool | None = Field(
+        None, description="案卷是否附有或载明上述文件（false：没有；不填且无 instrument：不知道）"
+    )
+    scope: list[ActKind] = Field(
+        default_factory=list, description="委托书载明的委托事项（执法环节）；空：未载明"
+    )
+    valid_from: dt.date | None = Field(None, description="委托期限起")
+    valid_to: dt.date | None = Field(None, description="委托期限止（含当日）")
+    in_own_name: bool | None = Field(None, description="以自己的名义实施（受委托组织应以委托机关名义）")
 
 
 class CaseInfo(Strict):
@@ -140,12 +178,20 @@ class Discretion(Strict):
     """The discretion the decision claims for one violation (裁量说明)."""
 
     benchmark_item: maybe(str | None) = Field(None, description="适用的裁量基准事项编号")
-    tier: maybe(Annotated[StrictInt, Field(ge=1)] | None) = Field(None, description="裁量阶次（序号）")
+    benchmark: maybe(str | None) = Field(
+        None, description="决定书引用的裁量基准（名称或文号，如 应急〔2024〕90号）"
+    )
+    tier: maybe(
+        Annotated[StrictInt, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=20)] | None
+    ) = Field(None, description="裁量阶次：序号（2）或原文编号（A、二）")
     tier_label: maybe(str | None) = Field(None, description="裁量阶次原文表述")
     adjustment: maybe(Adjustment) = Field(Adjustment("none"), description="从轻/减轻/从重/不予处罚")
     grounds: maybe(list[MitigationGround]) = Field(default_factory=list, description="从轻、减轻的法定情节")
     list_item: maybe(str | None) = Field(None, description="适用的减免责清单事项编号")
     stated_in_decision: maybe(bool) = Field(False, description="决定书是否载明裁量基准、阶次及理由")
+    amount: maybe(Yuan | None) = Field(
+        None, description="本项违法行为单独裁量的罚款数额（元）；合并处罚时写明即为分别裁量"
+    )
 
 
 class Violation(Strict):
@@ -183,6 +229,7 @@ class Act(Strict):
 
     id: str | None = None
     kind: ActKind
+    body: str | None = Field(None, description="实施本环节的其他主体（bodies 中的 id）；不填：作出决定的机关")
     on: maybe(Day | None) = Field(None, description="日期（缺省视为未载明）")
     by: maybe(list[Performer]) = Field(
         default_factory=list, description="实施人员（缺省表示案卷未记载任何人员；不掌握时写 未载明）"
@@ -236,6 +283,9 @@ class CaseFile(Strict):
     )
     decision: maybe(Decision | None) = Field(None, description="处理决定（缺省表示尚未作出决定）")
     documents: maybe(list[Document]) = Field(default_factory=list, description="文书目录")
+    bodies: list[ActingBody] = Field(
+        default_factory=list, description="实施了部分执法环节的其他主体（乡镇、街道、执法大队等）"
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CaseFile:
@@ -244,7 +294,10 @@ class CaseFile(Strict):
                 violation.id = f"v{index + 1}"
         violation_ids = {v.id for v in self.violations}
         person_ids = {p.id for p in self.persons}
+        body_ids = {b.id for b in self.bodies}
         for act in self.acts if isinstance(self.acts, list) else ():
+            if act.body is not None and act.body not in body_ids:
+                raise ValueError(f"acts 引用了不存在的实施主体 {act.body!r}（应为 bodies 中的 id）")
             for vid in act.violation_ids:
                 if vid not in violation_ids:
                     raise ValueError(f"acts 引用了不存在的违法行为 {vid!r}")

@@ -201,3 +201,29 @@ MitigationGround = labelled(
         "other_law": "法律、法规、规章规定其他应当从轻或者减轻的（第三十二条第五项）",
     },
 )
+
+# Who performed an act when it was not the deciding agency itself (行政处罚法 arts. 17–20, 24).
+BodyKind = labelled(
+    "BodyKind",
+    {
+        "township": "乡镇人民政府",
+        "subdistrict": "街道办事处",
+        "agency_unit": "本机关内设机构或派出机构（如执法大队、中队）",
+        "zone": "开发区、工业园区等管理机构",
+        "other_agency": "其他行政机关",
+        "other": "其他组织",
+    },
+)
+
+BodyRelation = labelled(
+    "BodyRelation",
+    {
+        "agency": "以本机关名义实施（内设机构、派出机构）",
+        "entrusted": "受委托（行政处罚法第二十条）",
+        "authorised": "法律、法规授权（行政处罚法第十九条）",
+        "devolved": "承接县级部门行政处罚权（行政处罚法第二十四条）",
+        "centralised": "相对集中行政处罚权（行政处罚法第十八条第二款）",
+        "assisting": "以自身职责协助（安全生产法第九条第二款），无委托、授权或赋权",
+        "none": "无委托、授权或赋权",
+    },
+)

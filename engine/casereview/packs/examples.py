@@ -84,7 +84,7 @@ def review_example(
     data = apply_example(_read_yaml(examples_dir / f"{example.base}.yaml"), example)
     case = CaseFile.model_validate(data)
     roster = Roster.model_validate(_read_yaml(examples_dir / (example.roster or "roster.yaml")))
-    derived = derive(case, roster)
+    derived = derive(case, roster, tables=book.tables)
     result = engine.evaluate(derived.facts)
     findings = build_findings(
         book, result, derived.facts, derived.sources, "example", lambda _p: (None, None)

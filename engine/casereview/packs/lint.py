@@ -59,6 +59,9 @@ def lint_tables(book_or_tables: Any) -> list[LintProblem]:
         problems += _lint_benchmark(table, statutes)
     for exemption in tables.of("exemption_list"):
         problems += _lint_list(exemption, statutes)
+    from .tables.instruments import lint_instruments  # versions, successor/upper references
+
+    problems += lint_instruments(tables)
     return problems
 
 
@@ -74,10 +77,11 @@ def notices(problems: list[LintProblem]) -> list[LintProblem]:
 
 
 def _statute_for(statutes: list[StatuteTable], law: str, version: str | None) -> StatuteTable | None:
-    for table in statutes:
-        if law in (table.law, *table.aliases) and (version is None or version == table.version):
-            return table
-    return None
+    found = [
+        t for t in statutes if law in (t.law, *t.aliases) and (version is None or version in t.versions())
+    ]
+    # no version stated: the latest version loaded (several versions of one law may be loaded)
+    return max(found, key=lambda t: t.in_force, default=None)
 
 
 def _statute_bounds(

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..analysis import CaseSummary, describe_group
 from ..packs.schema import SEVERITY_LABELS
 from ..review import CaseResult
+from .location import where
 from .masking import mask as mask_text
 
 CSS_NAME = "style.css"
@@ -48,17 +49,24 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(labels=SEVERITY_LABELS, describe=describe_group)
+    env.globals.update(labels=SEVERITY_LABELS, describe=describe_group, where=where)
     return env
 
 
 class HtmlReport:
     """Streamed writer: `add` each result as it arrives, then `finish` with the batch analysis."""
 
-    def __init__(self, out_dir: Path, meta: dict[str, Any], mask: bool = True, templates: Path | None = None):
+    def __init__(
+        self, out_dir: Path, meta: dict[str, Any] | Any, mask: bool = True, templates: Path | None = None
+    ):
+        from .formats import ReportContext, context_from_meta
+
+        if not isinstance(meta, ReportContext):
+            meta = context_from_meta({**meta, "masked": mask})
+        self.ctx = meta
         self.out = Path(out_dir)
         self.meta = meta
-        self.mask = mask
+        self.mask = meta.mask
         self.templates = templates or default_templates_dir()
         self.env = make_environment(self.templates, mask)
         (self.out / "cases").mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,10 @@
-"""SARIF 2.1.0: one result per finding (at the offending field's file:line:column) and per rejected file."""
+"""SARIF 2.1.0: one result per finding (at the offending field's file:line:column) and per rejected file.
+
+The level follows `--fail-on` (a finding that fails the check is `error`, one below it `warning` or
+`note`), so code scanning blocks exactly what the exit code blocks. Waived findings carry a SARIF
+suppression with the waiver's justification; every result has a stable `partialFingerprints` entry
+(case, rule, field: not the line); `invocations` records the command line, times and exit code.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..exitcodes import exit_code
+from ..fingerprint import fingerprint
 from ..review import CaseResult
 from .catalog import rule_catalog
 
@@ -26,7 +34,39 @@ def _region(line: int | None, column: int | None) -> dict[str, int]:
     return region
 
 
-def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
+FINGERPRINT_KEY = "casereview/v1"
+
+
+def information_uri() -> str | None:
+    """The project's home page as the installed package declares it (pyproject [project.urls]);
+    none is invented when it declares none (the key is optional in SARIF)."""
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("casereview")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in {"homepage", "home", "source", "repository"} and url.strip():
+            return url.strip()
+    return meta.get("Home-page") or None
+
+
+def _level(finding: Any, fail_on: str) -> str:
+    if fails_unwaived(finding, fail_on):  # a waived one keeps its level; its suppression says why
+        return "error"
+    return "note" if finding.severity == "review" else "warning"
+
+
+def fails_unwaived(finding: Any, fail_on: str) -> bool:
+    from ..packs.schema import SEVERITY_RANK
+
+    return SEVERITY_RANK.get(finding.severity, -1) >= SEVERITY_RANK[fail_on]
+
+
+def document(results: list[CaseResult], meta: dict[str, Any], fail_on: str | None = None) -> dict[str, Any]:
+    fail_on = fail_on or meta.get("fail_on") or "deduct"
     catalog = rule_catalog(results, meta)
     rules = []
     for code, info in catalog.items():
@@ -39,7 +79,11 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
                 "shortDescription": {"text": info["title"]},
                 "fullDescription": {"text": info["explain"] or info["title"]},
                 "help": {"text": text, "markdown": text.replace("\n", "\n\n")},
-                "defaultConfiguration": {"level": LEVELS.get(info["severity"], "warning")},
+                "defaultConfiguration": {
+                    "level": "error"
+                    if fails_unwaived(_Sev(info["severity"]), fail_on)
+                    else ("note" if info["severity"] == "review" else "warning")
+                },
                 "properties": {
                     "severity": info["severity"],
                     "category": info["category"],
@@ -62,31 +106,42 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
     for result in results:
         for f in result.findings:
             loc = f.location
-            out.append(
-                {
-                    "ruleId": f.code,
-                    "ruleIndex": index[f.code],
-                    "level": LEVELS.get(f.severity, "warning"),
-                    "message": {"text": f"{f.title}：{f.message}"},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": _uri(loc.file)},
-                                "region": _region(loc.line, loc.column),
-                            },
-                            "logicalLocations": [{"fullyQualifiedName": loc.field, "kind": "member"}],
-                        }
-                    ],
-                    "properties": {
-                        "severity": f.severity,
-                        "severity_label": f.severity_label,
-                        "rule_id": f.rule_id,
-                        "basis": f.basis,
-                        "case_number": result.case_number,
-                        "values": f.values,
-                    },
-                }
-            )
+            item = {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": _level(f, fail_on),
+                "message": {"text": f"{f.title}：{f.message}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(loc.file)},
+                            "region": _region(loc.line, loc.column),
+                        },
+                        "logicalLocations": [{"fullyQualifiedName": loc.field, "kind": "member"}],
+                    }
+                ],
+                "properties": {
+                    "severity": f.severity,
+                    "severity_label": f.severity_label,
+                    "rule_id": f.rule_id,
+                    "basis": f.basis,
+                    "case_number": result.case_number,
+                    "values": f.values,
+                },
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint(result, f)},
+            }
+            waiver = getattr(f, "waiver", None)
+            if waiver is not None:
+                item["suppressions"] = [
+                    {
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": (
+                            f"{waiver.reason}（批准人 {waiver.approver}，有效期至 {waiver.expires}）"
+                        ),
+                    }
+                ]
+            out.append(item)
         if result.status == "rejected":
             errors = result.errors or []
             first = errors[0] if errors else None
@@ -96,6 +151,7 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
                     "ruleIndex": index[INPUT_RULE],
                     "level": "error",
                     "message": {"text": "无法评查：" + ("；".join(e.message for e in errors) or "原因未知")},
+                    "partialFingerprints": {FINGERPRINT_KEY: fingerprint(result, _InputFinding())},
                     "locations": [
                         {
                             "physicalLocation": {
@@ -108,21 +164,34 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
                     ],
                 }
             )
+    driver: dict[str, Any] = {
+        "name": "casereview",
+        "version": str(meta.get("tool_version", "")),
+        "semanticVersion": str(meta.get("tool_version", "")),
+        "rules": rules,
+        "properties": {"rules_version": meta.get("rules_version"), "fail_on": fail_on},
+    }
+    uri = information_uri()
+    if uri:
+        driver["informationUri"] = uri
+    invocation = dict(meta.get("invocation") or {})
+    notifications = invocation.pop("notifications", [])
+    invocation = {
+        "executionSuccessful": True,
+        "exitCode": exit_code(results, fail_on),
+        **invocation,
+    }
+    if notifications:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": text}} for text in notifications
+        ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "casereview",
-                        "version": str(meta.get("tool_version", "")),
-                        "semanticVersion": str(meta.get("tool_version", "")),
-                        "informationUri": "https://github.com/casereview/casereview",
-                        "rules": rules,
-                        "properties": {"rules_version": meta.get("rules_version")},
-                    }
-                },
+                "tool": {"driver": driver},
+                "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
                 "results": out,
             }
@@ -130,5 +199,17 @@ def document(results: list[CaseResult], meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dumps(results: list[CaseResult], meta: dict[str, Any]) -> str:
-    return json.dumps(document(results, meta), ensure_ascii=False, indent=2)
+class _Sev:
+    def __init__(self, severity: str):
+        self.severity = severity
+
+
+class _InputFinding:
+    code = INPUT_RULE
+
+    class location:
+        field = ""
+
+
+def dumps(results: list[CaseResult], meta: dict[str, Any], fail_on: str | None = None) -> str:
+    return json.dumps(document(results, meta, fail_on), ensure_ascii=False, indent=2)

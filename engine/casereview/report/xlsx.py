@@ -60,9 +60,14 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 class XlsxReport:
-    def __init__(self, path: Path, mask: bool = True):
+    def __init__(self, path: Path, ctx: Any = True):
+        from .formats import ReportContext
+
+        if not isinstance(ctx, ReportContext):
+            ctx = ReportContext(mask=bool(ctx))
+        self.ctx = ctx
         self.path = Path(path)
-        self.mask = mask
+        self.mask = ctx.mask
         self.wb = Workbook(write_only=True)
         self.summary = self.wb.create_sheet(SUMMARY_SHEET)
         self.findings = self.wb.create_sheet(FINDINGS_SHEET)
@@ -185,7 +190,7 @@ class XlsxReport:
                 )
             )
 
-    def finish(self) -> Path:
+    def finish(self, analysis: dict[str, Any] | None = None) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.wb.save(self.path)
         return self.path

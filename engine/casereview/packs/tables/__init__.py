@@ -4,5 +4,6 @@ from . import (
     benchmark,  # noqa: F401
     benchmark_review,  # noqa: F401
     exemption,  # noqa: F401
+    instruments,  # noqa: F401
     statute,  # noqa: F401
 )

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...derive.citations import number_key, tier_key, title_key
 from ...model.case import cite_article
 from ..conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
 from ..expanders import Tables, Variant, expander, table_loader
@@ -33,6 +34,7 @@ from .statute import BRANCH_LABELS, TARGET_LABELS, yuan_text
 Verification = Literal["official", "secondary", "example", "unverified"]
 BoundaryWord = Literal["以上", "以下", "不满", "超过", "以内", "等于"]
 FIELD_PREFIX = "f_"
+NATIONAL_REGION = "00"  # a national instrument (应急管理部): no region to mismatch
 
 
 class _Model(BaseModel):
@@ -58,8 +60,14 @@ class Boundary(_Model):
 class Source(_Model):
     title: str
     number: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list, description="决定书中常见的其他引用写法（简称、旧称），用于识别引用"
+    )
     issuer: str
-    region: str = Field(description="行政区划代码前两位（省级）或更长")
+    region: str = Field(
+        pattern=r"^(\d{2}|\d{4}|\d{6})$",
+        description="适用地域：行政区划代码前两位（省级）、前四位（设区的市）或六位；00 为全国",
+    )
     effective_from: dt.date | None = None
     effective_to: dt.date | None = Field(None, description="最后有效日（含）")
     expiry_note: str | None = None
@@ -134,6 +142,9 @@ Band = tuple[int, int]  # [lo, hi] yuan, both inclusive (a fixed amount has lo =
 
 class Tier(_Model):
     tier: int = Field(ge=1)
+    label: str | None = Field(
+        None, description="原文的阶次编号（如 应急〔2024〕90号 的「A」）；决定书写序号或此编号均可识别"
+    )
     text: str = Field(description="阶次原文")
     when: Any = None
     range: TierRange | None = None
@@ -185,6 +196,15 @@ class Tier(_Model):
         band = self.fines.get(branch, {}).get(target)  # type: ignore[call-overload]
         return (band[0], band[1]) if band else None
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """How a decision may name this tier, as `tier_key` facts: its number and its source label."""
+        keys = [str(self.tier)]
+        label = tier_key(self.label) if self.label else None
+        if label and label not in keys:
+            keys.append(label)
+        return tuple(keys)
+
 
 class Clause(_Model):
     law: str = "安全生产法"
@@ -228,9 +248,22 @@ class BenchmarkTable(_Model):
     table: dict[str, Any]
     source: Source
     unit: Literal["元"] = "元"
-    items: list[Item]
+    # a known instrument whose item rows are not available: registered so that a decision citing it
+    # is recognised (基准未加载，阶次未核查; region and validity still checked), never checked for tiers
+    metadata_only: bool = Field(False, description="只登记基准的名称、文号、地域和有效期，条目未载入")
+    items: list[Item] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
     path: str = ""
+
+    @model_validator(mode="after")
+    def _items_or_metadata(self) -> BenchmarkTable:
+        if self.metadata_only and self.items:
+            raise ValueError("metadata_only 的基准不能有 items（条目载入后删去 metadata_only）")
+        if not self.metadata_only and not self.items:
+            raise ValueError("items 为空：条目尚未取得时写 metadata_only: true 并在 source.note 说明原因")
+        if self.metadata_only and not (self.source.note or "").strip():
+            raise ValueError("metadata_only 的基准须在 source.note 说明条目为何未载入")
+        return self
 
     @property
     def id(self) -> str:
@@ -329,9 +362,46 @@ def review_numbers(item: Item) -> tuple[int, ...]:
     return tuple(t.tier for t in item.tiers if t.pending)
 
 
-def not_claiming(numbers: tuple[int, ...]) -> Cond:
+def ids_of(item: Item, numbers: tuple[int, ...] | None = None) -> tuple[str, ...]:
+    """The `tier_key` values naming the given tiers of `item` (all its tiers by default)."""
+    return tuple(k for t in item.tiers if numbers is None or t.tier in numbers for k in t.ids)
+
+
+def not_claiming(item: Item, numbers: tuple[int, ...]) -> Cond:
     """The decision does not state one of these tiers (true when it states no tier at all)."""
-    return Not(In("tier", numbers))
+    return Not(In("tier_key", ids_of(item, numbers)))
+
+
+# ------------------------------------------------------------------ which benchmark a decision cites
+
+
+def number_keys(table: BenchmarkTable) -> tuple[str, ...]:
+    keys = [number_key(t) for t in (table.source.number, *table.source.aliases)]
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
+def title_keys(table: BenchmarkTable) -> tuple[str, ...]:
+    keys = [title_key(t) for t in (table.source.title, *table.source.aliases) if not number_key(t)]
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
+def cites_table(tables: Tables, table: BenchmarkTable) -> Cond:
+    """The decision's citation names `table`: by 文号, or by a title no other table shares."""
+    shared = {k for other in tables.of("benchmark") if other is not table for k in title_keys(other)}
+    parts: list[Cond] = [Cmp("benchmark_ref_number", "eq", value=k) for k in number_keys(table)]
+    parts += [Cmp("benchmark_ref_title", "eq", value=k) for k in title_keys(table) if k not in shared]
+    if not parts:
+        return Const(False)
+    return AnyOf(tuple(parts)) if len(parts) > 1 else parts[0]
+
+
+def applies_table(tables: Tables, table: BenchmarkTable) -> Cond:
+    """The decision applies `table`: it names one of its items, or cites the table itself."""
+    ids = tuple(item.id for item in table.items)
+    parts = [cites_table(tables, table)]
+    if ids:
+        parts.insert(0, In("benchmark_item", ids))
+    return AnyOf(tuple(parts)) if len(parts) > 1 else parts[0]
 
 
 def source_text(table: BenchmarkTable) -> str:
@@ -343,6 +413,8 @@ def source_text(table: BenchmarkTable) -> str:
         text += "〔示例，非官方，数值仅为演示〕"
     elif src.verification != "official":
         text += f"〔{src.verification}〕"
+    if table.metadata_only:
+        text += "〔仅登记元数据，条目未载入〕"
     return text
 
 
@@ -393,7 +465,7 @@ def fine_outside_tier(tables: Tables) -> list[Variant]:
                         outside.append(Cmp("amount", "lt", value=lo))
                     # a decision stating a review tier is BM-009's: its band may be the one that applies
                     pending = review_numbers(item)
-                    guard: tuple[Cond, ...] = (not_claiming(pending),) if pending else ()
+                    guard: tuple[Cond, ...] = (not_claiming(item, pending),) if pending else ()
                     for out_index, out in enumerate(outside):
                         cond = All(
                             (
@@ -433,9 +505,12 @@ def claimed_tier(tables: Tables) -> list[Variant]:
         for item in table.items:
             for tiers, situation in situations(table, item):
                 numbers = tuple(t.tier for t in tiers)
-                # stating a review tier is not a mismatch: nobody has written when it applies (BM-009)
-                allowed = numbers + review_numbers(item)
-                cond = All((item_match(item), situation, Present("tier"), Not(In("tier", allowed))))
+                # stating a review tier is not a mismatch: nobody has written when it applies (BM-009);
+                # a tier id the item does not have is BM-013's (review), not a mismatch
+                allowed = ids_of(item, numbers + review_numbers(item))
+                cond = All(
+                    (item_match(item), situation, In("tier_key", ids_of(item)), Not(In("tier_key", allowed)))
+                )
                 variants.append(
                     Variant(f"{item.id}-t{'+'.join(map(str, numbers))}", cond, _context(table, item, tiers))
                 )
@@ -463,6 +538,7 @@ def facts_missing(tables: Tables) -> list[Variant]:
 
 @expander("benchmark_not_in_force")
 def not_in_force(tables: Tables) -> list[Variant]:
+    """The decision applies a benchmark (an item of it, or a citation of it) outside its validity."""
     variants = []
     for table in tables.of("benchmark"):
         src = table.source
@@ -474,22 +550,102 @@ def not_in_force(tables: Tables) -> list[Variant]:
         if not outside:
             continue
         period = f"{src.effective_from or '—'} 至 {src.effective_to or '—'}"
-        for item in table.items:
-            cond = All((item_match(item), AnyOf(tuple(outside)) if len(outside) > 1 else outside[0]))
-            ctx = {"item_id": item.id, "source": source_text(table), "period": period}
-            if src.expiry_note:
-                ctx["_notes"] = [src.expiry_note]
-            variants.append(Variant(item.id, cond, ctx))
+        cond = All((applies_table(tables, table), AnyOf(tuple(outside)) if len(outside) > 1 else outside[0]))
+        ctx = {"source": source_text(table), "period": period}
+        if src.expiry_note:
+            ctx["_notes"] = [src.expiry_note]
+        variants.append(Variant(table.id, cond, ctx))
     return variants
 
 
 @expander("benchmark_unknown_item")
 def unknown_item(tables: Tables) -> list[Variant]:
-    ids = tuple(item.id for table in tables.of("benchmark") for item in table.items)
+    """An item id no loaded table has, where the cited benchmark (if named) is a loaded one:
+    a citation of an unloaded benchmark is BM-010's."""
+    loaded = [t for t in tables.of("benchmark") if not t.metadata_only]
+    ids = tuple(item.id for table in loaded for item in table.items)
     if not ids:
         return [Variant("none", Const(False), {"known": "无"})]
-    cond = All((Present("benchmark_item"), Not(In("benchmark_item", ids))))
+    names_loaded: list[Cond] = [Present("benchmark_ref", False), *(cites_table(tables, t) for t in loaded)]
+    cond = All((Present("benchmark_item"), Not(In("benchmark_item", ids)), AnyOf(tuple(names_loaded))))
     return [Variant("all", cond, {"known": f"{len(ids)} 项"})]
+
+
+def _loaded_item_ids(tables: Tables) -> tuple[str, ...]:
+    return tuple(item.id for table in tables.of("benchmark") for item in table.items)
+
+
+@expander("benchmark_not_loaded")
+def not_loaded(tables: Tables) -> list[Variant]:
+    """The decision cites a benchmark whose items are not loaded: a known instrument registered
+    as metadata only, or a citation that names no table at all (and no loaded item)."""
+    variants = []
+    known: list[Cond] = []
+    for table in tables.of("benchmark"):
+        cites = cites_table(tables, table)
+        known.append(cites)
+        if not table.metadata_only:
+            continue
+        ctx = {"named": f"即{source_text(table)}，", "reason": table.source.note or ""}
+        variants.append(Variant(table.id, cites, ctx))
+    ids = _loaded_item_ids(tables)
+    unrecognised: list[Cond] = [Present("benchmark_ref"), Not(AnyOf(tuple(known)) if known else Const(False))]
+    if ids:
+        unrecognised.append(Not(In("benchmark_item", ids)))
+    ctx = {"named": "", "reason": "规则库中没有这份基准（未识别其名称或文号）"}
+    variants.append(Variant("unrecognised", All(tuple(unrecognised)), ctx))
+    return variants
+
+
+def _region_field(region: str) -> str:
+    return {2: "province", 4: "agency_prefecture", 6: "agency_region"}[len(region)]
+
+
+@expander("benchmark_foreign_region")
+def foreign_region(tables: Tables) -> list[Variant]:
+    """The decision applies a regional benchmark of another region than the agency's."""
+    variants = []
+    for table in tables.of("benchmark"):
+        region = table.source.region
+        if region == NATIONAL_REGION:
+            continue
+        field = _region_field(region)
+        cond = All((applies_table(tables, table), Present(field), Not(Cmp(field, "eq", value=region))))
+        ctx = {"source": source_text(table), "region": region}
+        variants.append(Variant(table.id, cond, ctx))
+    return variants or [Variant("none", Const(False), {})]
+
+
+@expander("benchmark_region_unknown")
+def region_unknown(tables: Tables) -> list[Variant]:
+    """A regional benchmark is applied and the agency's region is not recorded."""
+    variants = []
+    for table in tables.of("benchmark"):
+        region = table.source.region
+        if region == NATIONAL_REGION:
+            continue
+        field = _region_field(region)
+        cond = All((applies_table(tables, table), Present(field, False)))
+        variants.append(Variant(table.id, cond, {"source": source_text(table), "region": region}))
+    return variants or [Variant("none", Const(False), {})]
+
+
+@expander("benchmark_unknown_tier")
+def unknown_tier(tables: Tables) -> list[Variant]:
+    """The decision states a tier id the applied item does not have (e.g. 阶次A of a numbered table)."""
+    variants = []
+    for table in tables.of("benchmark"):
+        for item in table.items:
+            ids = ids_of(item)
+            cond = All((item_match(item), Present("tier_key"), Not(In("tier_key", ids))))
+            ctx = {
+                "item_id": item.id,
+                "item_title": item.title,
+                "source": source_text(table),
+                "known_tiers": "、".join(ids),
+            }
+            variants.append(Variant(item.id, cond, ctx))
+    return variants or [Variant("none", Const(False), {})]
 
 
 @expander("benchmark_clause_mismatch")

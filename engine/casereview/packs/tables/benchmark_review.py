@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..conditions import All, AnyOf, Cmp, Cond, Const
+from ..conditions import All, AnyOf, Cond, Const, In
 from ..expanders import Tables, Variant, expander
 from .benchmark import (
     BenchmarkTable,
@@ -34,12 +34,12 @@ from .statute import BRANCH_LABELS, TARGET_LABELS
 
 def stated(item: Item, tier: Tier) -> Cond:
     """(i): the decision states this review tier."""
-    return All((item_match(item), Cmp("tier", "eq", value=tier.tier)))
+    return All((item_match(item), In("tier_key", tier.ids)))
 
 
 def unfitted(table: BenchmarkTable, item: Item) -> Cond:
     """(ii): the decision states no review tier and the facts fit no checkable tier."""
-    guard = not_claiming(review_numbers(item))
+    guard = not_claiming(item, review_numbers(item))
     fits_none = fits_no_tier(table, item)
     return All((fits_none, guard)) if fits_none is not None else All((item_match(item), guard))
 

@@ -25,6 +25,12 @@ from ..conditions import All, AnyOf, Cmp, Cond, In, Not, Present, Ref
 from ..expanders import Tables, Variant, expander, table_loader
 
 Shape = Literal["max_only", "interval", "percent_income", "gains_multiple", "daily"]
+Level = Literal["official", "copy", "secondary", "example", "unverified"]
+# a range only vetoes when its text was read verbatim (official site or a verbatim copy);
+# secondary / unverified ranges are checked as 待人工评查 by the instruments pack
+VETO_LEVELS = ("official", "copy")
+InstrumentKind = Literal["law", "regulation", "rule", "local_rule"]
+KIND_LABELS = {"law": "法律", "regulation": "行政法规", "rule": "部门规章", "local_rule": "地方政府规章"}
 BranchCode = Literal["initial", "overdue_uncorrected", "refused_execution", "refused_correction", "accident"]
 ESCALATION_BRANCHES = ("overdue_uncorrected", "refused_execution", "refused_correction")
 
@@ -187,6 +193,28 @@ class BranchRule(_Model):
     other_penalties: list[str] = Field(default_factory=list)
 
 
+class ClauseRef(_Model):
+    """Another instrument's clause this one corresponds to (successor article, upper law)."""
+
+    law: str
+    version: str
+    article: int = Field(ge=1)
+    paragraph: int | None = Field(None, ge=1)
+    items: list[int] = Field(default_factory=list)
+    own_items: list[int] = Field(default_factory=list, description="本条中与之对应的项（空：整条）")
+    verification: Level
+    source: str | None = None
+    note: str | None = None
+
+    def cite(self) -> str:
+        text = f"《{self.law}》（{self.version}）第{self.article}条"
+        if self.paragraph:
+            text += f"第{self.paragraph}款"
+        if self.items:
+            text += "第" + "、".join(str(i) for i in self.items) + "项"
+        return text
+
+
 class Clause(_Model):
     article: int = Field(ge=1)
     paragraph: int | None = Field(None, ge=1)
@@ -198,6 +226,16 @@ class Clause(_Model):
     cross_reference: bool = Field(False, description="依照其他法律、行政法规处罚，本表不判断")
     note: str | None = None
     line: int = 0
+    # additive (instrument coverage, law versions, 规章 vs upper law)
+    verification: Level | None = Field(None, description="本条文本的核实等级（缺省取表的等级）")
+    source: str | None = Field(None, description="本条文本的来源（与表的来源不同时）")
+    amounts_unknown: bool = Field(False, description="罚款幅度未取得可靠文本：金额不核对，列为待人工评查")
+    successor: ClauseRef | None = Field(None, description="新版本中对应的条款（从旧兼从轻比较用）")
+    upper: ClauseRef | None = Field(None, description="规章条款所依据的上位法条款")
+    rule_created: bool = Field(False, description="规章自行设定的处罚（行政处罚法第十三条第二款）")
+    overlaps: list[ClauseRef] = Field(
+        default_factory=list, description="与其他法律规范重合的条款（行政处罚法第二十九条）"
+    )
 
     def cite(self, law: str) -> str:
         text = f"《{law}》第{self.article}条"
@@ -218,11 +256,34 @@ class StatuteTable(_Model):
     version: str
     title: str
     in_force: dt.date
-    verification: Literal["official", "secondary", "example", "unverified"]
+    verification: Level
     source: str
     note: str | None = None
     clauses: list[Clause]
     path: str = ""
+    # additive (instrument coverage, law versions)
+    kind: InstrumentKind = Field(
+        "law", description="效力位阶：law 法律 / regulation 行政法规 / rule 部门规章"
+    )
+    in_force_until: dt.date | None = Field(None, description="本版本施行的最后一日（含）")
+    version_aliases: list[str] = Field(
+        default_factory=list, description="案卷中该版本的其他写法，如 2014修正"
+    )
+    complete: bool = Field(True, description="是否收录了本版本全部罚则条款；否则未收录的条款列为幅度未核查")
+
+    def clause_level(self, clause: Clause) -> str:
+        return clause.verification or self.verification
+
+    def vetoes(self, clause: Clause) -> bool:
+        """Amount checks on this clause may veto (verbatim text, amounts known)."""
+        return self.clause_level(clause) in VETO_LEVELS and not clause.amounts_unknown
+
+    def versions(self) -> tuple[str, ...]:
+        return (self.version, *self.version_aliases)
+
+    def period_text(self) -> str:
+        until = f"至{self.in_force_until.isoformat()}" if self.in_force_until else "起"
+        return f"{self.in_force.isoformat()}{until}"
 
     @property
     def id(self) -> str:
@@ -275,22 +336,19 @@ def law_match(table: StatuteTable) -> Cond:
     prefix of hundreds of variants: durable_rules caps the `$nex` children of one alpha node
     (ERR_RULE_EXISTS_LIMIT_EXCEEDED, error 107)."""
     names = (table.law, *table.aliases)
-    return All(
-        (
-            In("basis_law", tuple(names)),
-            AnyOf(
-                (
-                    Cmp("basis_version", "eq", value=table.version),
-                    All(
-                        (
-                            Cmp("basis_version_stated", "eq", value=False),
-                            Cmp("committed_on", "gte", value=table.in_force.toordinal()),
-                        )
-                    ),
-                )
-            ),
-        )
+    # the version in force when the violation ended (行政处罚法 art. 36 ¶2: 连续或者继续状态从终了之日起)
+    dated: list[Cond] = [
+        Cmp("basis_version_stated", "eq", value=False),
+        Cmp("ended_on", "gte", value=table.in_force.toordinal()),
+    ]
+    if table.in_force_until is not None:
+        dated.append(Cmp("ended_on", "lte", value=table.in_force_until.toordinal()))
+    version: Cond = (
+        Cmp("basis_version", "eq", value=table.version)
+        if not table.version_aliases
+        else In("basis_version", table.versions())
     )
+    return All((In("basis_law", tuple(names)), AnyOf((version, All(tuple(dated))))))
 
 
 def clause_match(table: StatuteTable, clause: Clause) -> Cond:
@@ -344,10 +402,18 @@ def _suffix(table: StatuteTable, clause: Clause, *parts: str) -> str:
     return "-".join((head, *[p for p in parts if p]))
 
 
-def _fines(tables: Tables):
+def _veto_clauses(tables: Tables):
+    """Clauses whose amounts may veto; the others are checked as 待人工评查 (packs/tables/instruments.py)."""
     for table in tables.of("statute"):
         for clause in table.clauses:
-            if clause.cross_reference:
+            if table.vetoes(clause):
+                yield table, clause
+
+
+def _fines(tables: Tables, *, veto: bool = True):
+    for table in tables.of("statute"):
+        for clause in table.clauses:
+            if clause.cross_reference or table.vetoes(clause) != veto:
                 continue
             for branch in clause.branches:
                 for index, fine in enumerate(branch.fines):
@@ -419,28 +485,28 @@ def income_missing(tables: Tables) -> list[Variant]:
 @expander("statute_no_fine_in_branch")
 def no_fine_in_branch(tables: Tables) -> list[Variant]:
     """A fine on a target in a branch for which the clause provides no fine at all."""
-    variants = []
-    for table in tables.of("statute"):
-        for clause in table.clauses:
-            if clause.cross_reference:
-                continue
-            allowed: list[Cond] = []
-            for branch in clause.branches:
-                for fine in branch.fines:
-                    allowed.append(
-                        All((In("branch", tuple(branch.branch)), Cmp("target", "eq", value=fine.target)))
-                    )
-            permitted = _permitted_text(clause)
-            cond = All(
-                (clause_match(table, clause), Not(AnyOf(tuple(allowed))))
-                if allowed
-                else (clause_match(table, clause),)
-            )
-            ctx = _context(table, clause, None, None)
-            ctx["permitted"] = permitted
-            ctx["_notes"] = [f"{clause.cite(table.law)}可处罚款的情形：{permitted}"]
-            variants.append(Variant(_suffix(table, clause), cond, ctx))
-    return variants
+    return [
+        no_fine_variant(table, clause)
+        for table, clause in _veto_clauses(tables)
+        if not clause.cross_reference
+    ]
+
+
+def no_fine_variant(table: StatuteTable, clause: Clause) -> Variant:
+    allowed: list[Cond] = []
+    for branch in clause.branches:
+        for fine in branch.fines:
+            allowed.append(All((In("branch", tuple(branch.branch)), Cmp("target", "eq", value=fine.target))))
+    permitted = _permitted_text(clause)
+    cond = (
+        All((clause_match(table, clause), Not(AnyOf(tuple(allowed)))))
+        if allowed
+        else All((clause_match(table, clause),))
+    )
+    ctx = _context(table, clause, None, None)
+    ctx["permitted"] = permitted
+    ctx["_notes"] = [f"{clause.cite(table.law)}可处罚款的情形：{permitted}"]
+    return Variant(_suffix(table, clause), cond, ctx)
 
 
 def _permitted_text(clause: Clause) -> str:
@@ -457,35 +523,34 @@ def _permitted_text(clause: Clause) -> str:
 def escalation_without_evidence(tables: Tables) -> list[Variant]:
     """A fine in an escalation branch without a prior order and a re-inspection showing non-correction."""
     variants = []
-    for table in tables.of("statute"):
-        for clause in table.clauses:
-            for branch in clause.branches:
-                esc = tuple(b for b in branch.branch if b in ESCALATION_BRANCHES)
-                if not esc or not branch.fines:
-                    continue
-                for target in sorted({f.target for f in branch.fines}):
-                    fine = next(f for f in branch.fines if f.target == target)
-                    initial_fines = [f for b in clause.branches if "initial" in b.branch for f in b.fines]
-                    initial_fine = any(f.target == target for f in initial_fines)
-                    if any(
-                        f.target == target and f.bounds() == fine.bounds() and f.shape == fine.shape
-                        for f in initial_fines
-                    ):
-                        continue  # the escalation adds no fine for this target: nothing to prove
-                    cond = All(
-                        (
-                            clause_match(table, clause),
-                            In("branch", esc),
-                            Cmp("target", "eq", value=target),
-                            Cmp("escalation_evidence", "eq", value=False),
-                        )
+    for table, clause in _veto_clauses(tables):
+        for branch in clause.branches:
+            esc = tuple(b for b in branch.branch if b in ESCALATION_BRANCHES)
+            if not esc or not branch.fines:
+                continue
+            for target in sorted({f.target for f in branch.fines}):
+                fine = next(f for f in branch.fines if f.target == target)
+                initial_fines = [f for b in clause.branches if "initial" in b.branch for f in b.fines]
+                initial_fine = any(f.target == target for f in initial_fines)
+                if any(
+                    f.target == target and f.bounds() == fine.bounds() and f.shape == fine.shape
+                    for f in initial_fines
+                ):
+                    continue  # the escalation adds no fine for this target: nothing to prove
+                cond = All(
+                    (
+                        clause_match(table, clause),
+                        In("branch", esc),
+                        Cmp("target", "eq", value=target),
+                        Cmp("escalation_evidence", "eq", value=False),
                     )
-                    ctx = _context(table, clause, branch, fine)
-                    if target == "person" and not initial_fine:
-                        ctx["_notes"].append(
-                            f"{clause.cite(table.law)}仅在{ctx['branch_label']}情形下才可对直接负责的主管人员和其他直接责任人员罚款"
-                        )
-                    variants.append(Variant(_suffix(table, clause, "+".join(esc), target), cond, ctx))
+                )
+                ctx = _context(table, clause, branch, fine)
+                if target == "person" and not initial_fine:
+                    ctx["_notes"].append(
+                        f"{clause.cite(table.law)}仅在{ctx['branch_label']}情形下才可对直接负责的主管人员和其他直接责任人员罚款"
+                    )
+                variants.append(Variant(_suffix(table, clause, "+".join(esc), target), cond, ctx))
     return variants
 
 
@@ -514,6 +579,8 @@ def unknown_article(tables: Tables) -> list[Variant]:
     """A fine citing an article of this law outside its penalty chapter table."""
     variants = []
     for table in tables.of("statute"):
+        if not table.complete:
+            continue  # a partial table: other articles give 幅度未核查 (instruments pack)
         known = tuple(sorted(table.articles()))
         cond = All((law_match(table), Present("basis_article"), Not(In("basis_article", known))))
         ctx = {"law_title": table.title, "articles": f"{known[0]}–{known[-1]}"}

@@ -1,0 +1,180 @@
+"""The library API for reviewing a batch of case files.
+
+The CLI (`check`, `review`), the campaign commands and the reviewer web app all review files
+through `review_batch`: rules, profile and roster are loaded once, files go to supervised
+worker processes (or run in-process), and results come back as a stream, one per input path,
+in input order. Nothing is lost: a file that cannot be reviewed comes back `rejected`.
+
+    from casereview.batch import BatchOptions, review_batch
+    run = review_batch(paths, BatchOptions(roster=Path("台账.csv")))
+    for result in run:          # CaseResult, streamed
+        ...
+    run.book.version            # the rule book used
+
+Problems with the batch itself (rules, profile or roster unloadable) raise `BatchSetupError`
+with a Chinese message before any file is reviewed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from .load import CASE_SUFFIXES, InputRejected, load_roster
+from .model.roster import Roster
+from .packs.bookcache import load_rulebook_cached
+from .packs.loader import PackError, RuleBook
+from .review import CaseResult, RejectedInput, ReviewContext, rejected
+from .score.profile import Profile, load_profile
+
+__all__ = [
+    "BatchOptions",
+    "BatchRun",
+    "BatchSetupError",
+    "iter_case_paths",
+    "make_context",
+    "review_batch",
+    "review_one",
+]
+
+
+class BatchSetupError(Exception):
+    """The batch cannot start (rules, profile or roster unloadable); the message is Chinese."""
+
+
+@dataclass
+class BatchOptions:
+    """How to review a batch. Paths are loaded by `review_batch`; already-loaded objects
+    (`profile_model`, `roster_model`, `book`) win over paths (the campaign store keeps the
+    profile it was created with)."""
+
+    rules: Path | None = None  # rules folder (None: the built-in rules/)
+    packs: list[Path] = field(default_factory=list)  # extra pack files
+    profile: Path | None = None  # scoring profile file (None: the example profile)
+    roster: Path | None = None  # certificate roster (YAML/CSV)
+    engine: str = "durable"  # "durable" | "oracle"
+    workers: int | None = None  # None: CPU count; 0: in-process, no worker processes
+    cache_dir: Path | None = None  # result cache folder; None: no cache
+    book: RuleBook | None = None
+    profile_model: Profile | None = None
+    roster_model: Roster | None = None
+
+
+def iter_case_paths(targets: Iterable[Path]) -> Iterator[Path]:
+    """Files as given; folders walked for case files (rosters and hidden files skipped)."""
+    for target in targets:
+        if target.is_dir():
+            for path in sorted(target.rglob("*")):
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in CASE_SUFFIXES
+                    and not path.name.startswith(".")
+                    and not path.stem.lower().startswith("roster")
+                ):
+                    yield path
+        else:
+            yield target
+
+
+def make_context(
+    book: RuleBook, profile: Profile, roster: Roster | None, engine: str, cache_dir: Path | None = None
+) -> ReviewContext:
+    if engine == "durable":
+        from .evaluate.durable_engine import DurableEngine
+
+        ctx = ReviewContext(book, profile, DurableEngine.for_book(book), roster)
+    else:
+        from .evaluate.oracle import OracleEngine
+
+        ctx = ReviewContext(book, profile, OracleEngine(book.compiled), roster)
+    if cache_dir is not None:
+        from .cache import ResultCache
+
+        ctx.cache = ResultCache(cache_dir)
+    return ctx
+
+
+def review_one(path: Path, ctx: ReviewContext) -> CaseResult:
+    from .cache import cached_review
+
+    return cached_review(path, ctx, ctx.cache)
+
+
+def durable_available() -> bool:
+    try:
+        import durable.engine  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class BatchRun:
+    """A started batch: iterate it once for the results (one per path, input order)."""
+
+    paths: list[Path]
+    book: RuleBook
+    profile: Profile
+    roster: Roster | None
+    engine: str
+    notes: list[str]
+    _results: Iterator[CaseResult]
+
+    def __iter__(self) -> Iterator[CaseResult]:
+        return self._results
+
+    @property
+    def total(self) -> int:
+        return len(self.paths)
+
+
+def load_setup(options: BatchOptions) -> tuple[RuleBook, Profile, Roster | None]:
+    """Rules, profile and roster of a batch, or BatchSetupError with the Chinese reason."""
+    try:
+        book = options.book or load_rulebook_cached(options.rules, extra=options.packs)
+        profile = options.profile_model or load_profile(options.profile)
+    except (PackError, ValueError) as exc:
+        raise BatchSetupError(f"规则包或评查标准无法加载：\n{exc}") from None
+    roster = options.roster_model
+    if roster is None and options.roster:
+        try:
+            roster = load_roster(options.roster)
+        except InputRejected as exc:
+            raise BatchSetupError(f"证件台账无法读取：\n{exc.format()}") from None
+    return book, profile, roster
+
+
+def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> BatchRun:
+    """Start reviewing `paths`; raises BatchSetupError before any file if the batch cannot start."""
+    options = options or BatchOptions()
+    paths = list(paths)
+    book, profile, roster = load_setup(options)
+    engine = options.engine
+    notes: list[str] = []
+    if engine == "durable" and not durable_available():
+        engine = "oracle"
+        notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
+    fallback = make_context(book, profile, roster, "oracle")
+    cache_dir = None if os.environ.get("CASEREVIEW_NO_CACHE") else options.cache_dir
+
+    def results() -> Iterator[CaseResult]:
+        if options.workers == 0:
+            ctx = make_context(book, profile, roster, engine, cache_dir) if engine == "oracle" else fallback
+            stream: Iterator[CaseResult] = (review_one(p, ctx) for p in paths)
+        else:  # worker processes for either engine: a batch is CPU-bound
+            from .evaluate.runner import review_paths
+
+            factory = partial(make_context, book, profile, roster, engine, cache_dir)
+            stream = review_paths(paths, factory, fallback, workers=options.workers)
+        count = 0
+        for r in stream:
+            r.notes.extend(notes)
+            count += 1
+            yield r
+        for path in paths[count:]:  # safety net: every input file appears in the report
+            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
+
+    return BatchRun(paths, book, profile, roster, engine, notes, results())

@@ -1,0 +1,1 @@
+"""Review campaigns: the store, assignments, decisions, rescoring, exports."""

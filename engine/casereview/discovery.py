@@ -1,0 +1,130 @@
+"""Which files a folder walk reviews.
+
+A file given by name is always reviewed (and rejected with its reason if it is not a case file).
+In a folder, a `.yaml/.yml/.json` file is reviewed when its content looks like a case record —
+its top-level keys include one of a case file's (`case`, `party`, `violations`, …) — or when its
+top-level keys cannot be read (it is then rejected with the reason: nothing is lost silently).
+A file whose top-level keys are read and are not a case file's (a roster, a CI configuration, a
+waiver list) is skipped, and so are: the roster given with `--roster`, anything under the output
+folder or the result cache, hidden files and folders, and `--exclude` patterns. Skipped files are
+returned with their reason so the CLI can say what it left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .load.source import CASE_SUFFIXES
+
+CASE_KEYS = frozenset({"case", "party", "violations", "acts", "decision", "documents", "persons"})
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*|\"[^\"]+\"|'[^']+')[ \t]*:(?:[ \t]|$)", re.M)
+_SNIFF_BYTES = 256 * 1024
+
+
+@dataclass
+class Discovery:
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def top_level_keys(path: Path) -> set[str] | None:
+    """The top-level mapping keys of a YAML/JSON file, or None when they cannot be read cheaply."""
+    try:
+        raw = path.read_bytes()[:_SNIFF_BYTES]
+    except OSError:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    stripped = text.lstrip()
+    if stripped.startswith("{") and path.suffix.lower() == ".json":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None  # truncated sniff or broken JSON: review it (rejected with the reason)
+        if isinstance(value, dict) and str(value.get("schema", "")).startswith("casereview."):
+            return {"schema"}  # our own output (results.json, a baseline): never a case file
+        return set(value) if isinstance(value, dict) else None
+    keys = {m.group(1).strip("\"'") for m in _TOP_KEY.finditer(text)}
+    return keys or None
+
+
+def looks_like_case(path: Path) -> tuple[bool, str]:
+    keys = top_level_keys(path)
+    if keys is None or keys & CASE_KEYS:
+        return True, ""
+    if "certificates" in keys:
+        return False, "证件台账"
+    if keys == {"schema"}:
+        return False, "casereview 的输出文件"
+    return False, f"不是案卷（顶层字段：{'、'.join(sorted(keys)[:5])}）"
+
+
+def _matches(rel: str, patterns: Iterable[str]) -> str | None:
+    parts = rel.split("/")
+    for pattern in patterns:
+        p = pattern.strip().rstrip("/")
+        if not p:
+            continue
+        if fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p + "/*"):
+            return pattern
+        if "/" not in p and any(fnmatch.fnmatch(part, p) for part in parts):
+            return pattern
+    return None
+
+
+def _inside(path: Path, folders: list[Path]) -> bool:
+    return any(path == f or f in path.parents for f in folders)
+
+
+def discover(
+    targets: Iterable[Path],
+    exclude: Iterable[str] = (),
+    skip: Iterable[Path] = (),
+    by_content: bool = True,
+) -> Discovery:
+    """Case files under `targets` (see the module docstring); `skip`: files or folders never reviewed."""
+    exclude = list(exclude)
+    skip_resolved = [s.resolve() for s in skip if s]
+    found = Discovery()
+    for target in targets:
+        if str(target) == "-":
+            found.paths.append(target)
+            continue
+        if not target.is_dir():
+            if exclude and _matches(target.as_posix(), exclude):
+                found.skipped.append((target, "--exclude"))
+            else:
+                found.paths.append(target)
+            continue
+        for path in sorted(target.rglob("*")):
+            if not path.is_file() or path.suffix.lower() not in CASE_SUFFIXES:
+                continue
+            rel = path.relative_to(target).as_posix()
+            if any(part.startswith(".") for part in path.relative_to(target).parts):
+                continue  # hidden files and folders (.git, .github, .casereview-cache …)
+            resolved = path.resolve()
+            if _inside(resolved, skip_resolved):
+                found.skipped.append((path, "证件台账或输出文件夹"))
+                continue
+            pattern = _matches(rel, exclude)
+            if pattern:
+                found.skipped.append((path, f"--exclude {pattern}"))
+                continue
+            if by_content:
+                ok, why = looks_like_case(path)
+                if not ok:
+                    found.skipped.append((path, why))
+                    continue
+            found.paths.append(path)
+    return found

@@ -1,0 +1,173 @@
+"""The output formats: one `Reporter` per file in this folder, found by name.
+
+A format is a module `report/formats/<name>.py` defining `REPORTER`, an instance of a `Reporter`
+subclass. The CLI's `--format` choices, the files `review` writes and `write()` all come from
+here, so adding a format is adding one file. Modules are imported only when used (a one-file
+`check` must not load jinja2 or openpyxl).
+
+Every reporter renders the same stream of `CaseResult`s: `open()` returns a `Sink`; the driver
+calls `sink.add(result, index)` for each result as it arrives and `sink.finish(analysis)` once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+from ...exitcodes import FAIL_ON_CHOICES
+from ...review import CaseResult
+
+
+@dataclass
+class ReportContext:
+    """What every reporter may show besides the results."""
+
+    rules_version: str = ""
+    tool_version: str = ""
+    fail_on: str = "deduct"
+    mask: bool = True
+    campaign: str = ""  # 评查活动名称 (title row of the Excel, heading of the HTML)
+    generated: str = ""  # ISO date-time of the run
+    profile: str = ""  # scoring profile id/name
+    root: Path | None = None  # the reviewed folder: file names are shown relative to it
+    full_paths: bool = False  # show local file paths as given
+    rulebook: Any = None  # the loaded RuleBook (rule catalogue for SARIF/JUnit)
+    invocation: dict[str, Any] = field(default_factory=dict)  # command line, start/end time
+    extra: dict[str, Any] = field(default_factory=dict)  # keys added to the JSON document head
+    ui: dict[str, Any] = field(default_factory=dict)  # terminal options: color, quiet
+
+    def meta(self) -> dict[str, Any]:
+        """The document head of machine formats (JSON)."""
+        head = {"rules_version": self.rules_version, "tool_version": self.tool_version}
+        if self.campaign:
+            head["campaign"] = self.campaign
+        if self.generated:
+            head["generated"] = self.generated
+        head["masked"] = self.mask
+        head["fail_on"] = self.fail_on
+        return head | self.extra
+
+    def display(self, path: str) -> str:
+        from ..location import display_file
+
+        return display_file(path, self.root, self.full_paths)
+
+
+class Sink:
+    """A report being written: results are added one by one, then the report is finished."""
+
+    def add(self, result: CaseResult, index: int) -> None:
+        raise NotImplementedError
+
+    def finish(self, analysis: dict[str, Any] | None) -> None:
+        raise NotImplementedError
+
+
+class Reporter:
+    name: ClassVar[str]
+    label: ClassVar[str]  # Chinese, shown in --help
+    filename: ClassVar[str]  # what `review -o OUT` writes in OUT
+    stream: ClassVar[bool] = True  # can be printed to stdout / --output-file
+    binary: ClassVar[bool] = False  # writes bytes (xlsx): needs a file, never stdout
+    needs_analysis: ClassVar[bool] = False  # finish() wants the cross-case analysis
+
+    def open(self, out: TextIO, ctx: ReportContext) -> Sink:
+        """A sink writing to a text stream."""
+        raise NotImplementedError
+
+    def open_path(self, path: Path, ctx: ReportContext) -> Sink:
+        """A sink writing the file (or folder) `path`; by default a UTF-8 text file."""
+        handle = Path(path).open("w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by _Closing)
+        return _Closing(self.open(handle, ctx), handle)
+
+    def open_folder(self, folder: Path, ctx: ReportContext) -> Sink:
+        """What `review -o OUT` writes for this format."""
+        return self.open_path(Path(folder) / self.filename, ctx)
+
+
+class _Closing(Sink):
+    def __init__(self, inner: Sink, handle: TextIO):
+        self.inner, self.handle = inner, handle
+
+    def add(self, result: CaseResult, index: int) -> None:
+        self.inner.add(result, index)
+
+    def finish(self, analysis: dict[str, Any] | None) -> None:
+        try:
+            self.inner.finish(analysis)
+        finally:
+            self.handle.close()
+
+
+@cache
+def names() -> tuple[str, ...]:
+    """Every format, in a stable order (the modules of this package, without importing them)."""
+    order = ("text", "json", "junit", "sarif", "html", "xlsx")
+    found = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    return tuple(sorted(found, key=lambda n: (order.index(n) if n in order else len(order), n)))
+
+
+def get(name: str) -> Reporter:
+    if name not in names():
+        raise KeyError(name)
+    return importlib.import_module(f"{__name__}.{name}").REPORTER
+
+
+def stream_names() -> tuple[str, ...]:
+    return tuple(n for n in names() if get(n).stream and not get(n).binary)
+
+
+def folder_names() -> tuple[str, ...]:
+    return names()
+
+
+def write(name: str, results: list[CaseResult], out: TextIO, meta: dict[str, Any] | ReportContext) -> None:
+    """Render a whole list to a stream (convenience for callers that hold every result)."""
+    ctx = meta if isinstance(meta, ReportContext) else context_from_meta(meta)
+    try:
+        reporter = get(name)
+    except KeyError:
+        raise SystemExit(f"未知的输出格式 {name!r}，可选：{'、'.join(stream_names())}") from None
+    sink = reporter.open(out, ctx)
+    for i, result in enumerate(results):
+        sink.add(result, i)
+    sink.finish(analysis_of(results) if reporter.needs_analysis else None)
+
+
+def analysis_of(results: list[CaseResult]) -> dict[str, Any]:
+    from ...analysis import analyse_results
+
+    return analyse_results(results)
+
+
+def context_from_meta(meta: dict[str, Any]) -> ReportContext:
+    """A ReportContext from the older meta dict (`rules_version`, `tool_version`, `rulebook`…)."""
+    known = {
+        k: meta[k] for k in ("rules_version", "tool_version", "campaign", "generated", "profile") if k in meta
+    }
+    fail_on = meta.get("fail_on", "deduct")
+    if fail_on not in FAIL_ON_CHOICES:
+        fail_on = "deduct"
+    extra = {k: v for k, v in meta.items() if k not in {*known, "rulebook", "masked", "fail_on", "analysis"}}
+    ctx = ReportContext(
+        **known, fail_on=fail_on, mask=meta.get("masked", True), rulebook=meta.get("rulebook")
+    )
+    ctx.extra = extra
+    if "analysis" in meta:
+        ctx.extra["analysis"] = meta["analysis"]
+    return ctx
+
+
+def __getattr__(name: str) -> Any:
+    """`FORMATS` (name → writer function) and `FILE_FORMATS` for older callers, built on first use."""
+    if name == "FORMATS":
+        from functools import partial
+
+        return {n: partial(write, n) for n in stream_names()}
+    if name == "FILE_FORMATS":
+        return folder_names()
+    raise AttributeError(name)

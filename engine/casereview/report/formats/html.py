@@ -1,0 +1,45 @@
+"""`html`: the offline report folder (index.html, cases/<n>.html, style.css) for reviewers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TextIO
+
+from ...review import CaseResult
+from . import ReportContext, Reporter, Sink
+
+
+class HtmlSink(Sink):
+    def __init__(self, folder: Path, ctx: ReportContext):
+        from ..html import HtmlReport
+
+        self.report = HtmlReport(folder, ctx)
+        self.summaries: list[Any] = []
+
+    def add(self, result: CaseResult, index: int) -> None:
+        self.summaries.append(self.report.add(result, index))
+
+    def finish(self, analysis: dict[str, Any] | None) -> None:
+        from ...analysis import analyse
+
+        self.report.finish(self.summaries, analysis if analysis is not None else analyse(self.summaries))
+
+
+class HtmlReporter(Reporter):
+    name = "html"
+    label = "HTML 评查报告（文件夹：index.html 与逐案页面）"
+    filename = "index.html"
+    stream = False
+    needs_analysis = True
+
+    def open(self, out: TextIO, ctx: ReportContext) -> Sink:
+        raise ValueError("HTML 报告是一个文件夹，请用 review -o 输出文件夹")
+
+    def open_path(self, path: Path, ctx: ReportContext) -> Sink:
+        return HtmlSink(Path(path).parent, ctx)
+
+    def open_folder(self, folder: Path, ctx: ReportContext) -> Sink:
+        return HtmlSink(Path(folder), ctx)
+
+
+REPORTER = HtmlReporter()

@@ -1,0 +1,48 @@
+"""How a place in a case file is written in every report: `file:line:column field`.
+
+One function, so text, JUnit, HTML, Excel and rejection messages agree; unknown parts are left
+out (never `?`). `display_file` keeps local folders out of reports that are handed on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def where(
+    file: str | None, line: int | None = None, column: int | None = None, field: str | None = None
+) -> str:
+    text = file or ""
+    if line:
+        text += f":{line}"
+        if column:
+            text += f":{column}"
+    if field:
+        text += f" {field}" if text else field
+    return text
+
+
+def where_of(location: Any, file: str | None = None) -> str:
+    """`where` for anything with file/line/column/field attributes (Location, RejectedInput)."""
+    return where(
+        file if file is not None else getattr(location, "file", None),
+        getattr(location, "line", None),
+        getattr(location, "column", None),
+        getattr(location, "field", None),
+    )
+
+
+def display_file(path: str, root: Path | None = None, full: bool = False) -> str:
+    """The file as shown in a report: relative to the reviewed folder (or its name), unless `full`."""
+    if full or not path or path == "-":
+        return path
+    p = Path(path)
+    if root is not None:
+        try:
+            return p.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            pass
+    if not p.is_absolute() and ".." not in p.parts:
+        return p.as_posix()
+    return p.name

@@ -1,0 +1,293 @@
+"""The campaign store on SQLite and PostgreSQL: nothing overwritten, audit trail, cross-review,
+concurrent edits that never lose a decision, disagreements, rectification, rescoring."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from casereview.campaign import service
+from casereview.campaign.models import AuditEvent, Base, Decision, FileVersion, MachineResult
+from casereview.campaign.service import CampaignError, DecisionInput, StaleError
+from casereview.campaign.store import open_store
+
+from .helpers import CASEFILES, OPTIONS, QSH, ids, make_campaign, revision
+
+
+def test_migrations_match_the_models(store_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store = open_store(url=store_url)
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    open_store(url=store_url)  # upgrading an up-to-date store is a no-op
+
+
+def test_sqlite_store_is_a_wal_file_in_the_campaign_folder(tmp_path):
+    store = open_store(tmp_path)
+    assert (tmp_path / "campaign.db").exists()
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_create_keeps_every_file_its_content_and_machine_result(store_url, tmp_path):
+    bad = tmp_path / "files" / "broken.yaml"
+    bad.parent.mkdir()
+    bad.write_text("case: [\n", encoding="utf-8")
+    store = make_campaign(store_url, tmp_path / "files")
+    summary = service.create_campaign(
+        store, "含错误文件", tmp_path, [CASEFILES / "13-qingshanhu-shenhe-chengban.json", bad], OPTIONS
+    )
+    assert (summary.files, summary.reviewed, summary.rejected) == (2, 1, 1)
+    with store.session() as session:
+        campaign = service.get_campaign(session, "含错误文件")
+        rows = service.final_rows(session, campaign)
+        assert {r["status"] for r in rows} == {"unassigned", "rejected"}
+        rejected = next(r for r in rows if r["status"] == "rejected")
+        assert rejected["errors"] and "broken.yaml" in rejected["case_key"]
+        version = session.scalars(select(FileVersion).where(FileVersion.path == str(bad))).one()
+        assert version.content == "case: [\n" and len(version.content_hash) == 64
+
+
+def test_assignment_is_cross_unit_and_two_per_file(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path, reviewers_per_file=2)
+    count, problems = service.assign_all(store, None, None, actor="lead")
+    assert count == 6 and problems == []
+    with store.session() as session:
+        for assignment in session.scalars(select(service.Assignment)):
+            case = session.get(service.CaseRecord, assignment.case_id)
+            assert assignment.reviewer.unit != case.unit
+        case_id, zhang = ids(store, "洪青", "zhang")
+        case = session.get(service.CaseRecord, case_id)
+        with pytest.raises(CampaignError, match="不能评查本单位案卷"):
+            service.assign_one(session, case, session.get(service.User, zhang), 1, "lead")
+
+
+def test_a_review_is_append_only_with_an_audit_trail(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        result = service.machine_result(session, service.current_version(session, case))
+    keys = service.finding_keys(result["findings"])
+    assert len(keys) == 2
+    with pytest.raises(CampaignError, match="须填写理由"):
+        service.record_decisions(store, case_id, li, [DecisionInput("finding", keys[0], "override")], 0)
+    rev = service.record_decisions(
+        store,
+        case_id,
+        li,
+        [
+            DecisionInput("finding", keys[0], "override", reason="阶次认定有据，见询问笔录"),
+            DecisionInput("finding", keys[1], "confirm"),
+            DecisionInput("item", "F-02", "score", 2, "决定书两处未填写日期"),
+            DecisionInput("item", "E-01", "score", "3", "缺少现场照片"),
+        ],
+        revision(store, case_id),
+    )
+    with pytest.raises(CampaignError, match="0 至 4 分"):
+        service.record_decisions(store, case_id, li, [DecisionInput("item", "F-02", "score", 9, "x")], rev)
+    # change a decision: a new row, the old one kept
+    rev = service.record_decisions(
+        store, case_id, li, [DecisionInput("item", "F-02", "score", 1, "一处")], rev
+    )
+    score = service.sign_off(store, case_id, li, rev)
+    # machine: BM-003 (L-01, 10) overridden; DEAD-002 (P-02, 5) stands; F-02 1 + E-01 3
+    assert score.score == 91 and score.grade == "优秀" and not score.vetoed
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        assert case.status == "signed_off"
+        assert (
+            session.scalar(select(func.count()).select_from(Decision).where(Decision.target == "F-02")) == 2
+        )
+        actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))]
+        assert actions.count("decision.score") == 3 and "signoff" in actions
+        reasons = {
+            e.reason
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "decision.override"))
+        }
+        assert reasons == {"阶次认定有据，见询问笔录"}
+        with pytest.raises(CampaignError, match="已签署"):
+            service.record_decisions(
+                store, case_id, li, [DecisionInput("item", "F-01", "score", 1, "x")], case.revision
+            )
+        row = next(
+            r
+            for r in service.final_rows(session, service.get_campaign(session))
+            if r["case_key"] == case.case_key
+        )
+        assert (row["machine_score"], row["final_score"]) == (85.0, 91.0)
+
+
+def test_sign_off_needs_every_machine_finding_decided(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    with pytest.raises(CampaignError, match="2 个机器评查问题未确认或推翻"):
+        service.sign_off(store, case_id, li, 0)
+
+
+def test_a_confirmed_review_finding_raises_its_veto_item(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "浔濂", "li")
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        key = service.finding_keys(
+            service.machine_result(session, service.current_version(session, case))["findings"]
+        )[0]
+    rev = service.record_decisions(store, case_id, li, [DecisionInput("finding", key, "confirm")], 0)
+    score = service.sign_off(store, case_id, li, rev)
+    assert score.vetoed and score.vetoes == ["V-04"] and score.score == 0 and score.grade == "不合格"
+
+
+def test_stale_page_never_loses_a_decision(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    _, lead = ids(store, "洪青", "lead")
+    seen = revision(store, case_id)  # both open the file page now
+    service.record_decisions(
+        store, case_id, li, [DecisionInput("item", "F-01", "score", 1, "样式不规范")], seen, slot=1
+    )
+    with pytest.raises(StaleError, match=r"已被 李评查 于 .* 修改（扣 1 分）.*未保存"):
+        service.record_decisions(
+            store, case_id, lead, [DecisionInput("item", "F-01", "score", 0)], seen, slot=1
+        )
+    # the lead's edit of another item on the same stale page is not a conflict
+    service.record_decisions(
+        store, case_id, lead, [DecisionInput("item", "F-03", "score", 2, "缺送达回证")], seen, slot=1
+    )
+    with store.session() as session:
+        current = service.current_decisions(
+            session, service.current_version(session, session.get(service.CaseRecord, case_id)).id, 1
+        )
+    assert current[("item", "F-01")].points == 1 and current[("item", "F-03")].points == 2
+    # after reloading the page the lead may change it: both decisions stay in the record
+    service.record_decisions(
+        store, case_id, lead, [DecisionInput("item", "F-01", "score", 0)], revision(store, case_id), slot=1
+    )
+    with store.session() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Decision).where(Decision.target == "F-01")) == 2
+        )
+
+
+def test_concurrent_writers_all_land(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path, reviewers_per_file=2)
+    service.assign_all(store, None, ["li", "zhao"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    _, zhao = ids(store, "洪青", "zhao")
+    items = ["F-01", "F-02", "F-04", "F-05", "F-06", "F-07"]
+    errors: list[Exception] = []
+
+    def write(user: int, item: str) -> None:
+        try:
+            service.record_decisions(
+                store, case_id, user, [DecisionInput("item", item, "score", 1, "并发")], 0
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(u, i)) for i in items for u in (li, zhao)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Decision)) == 12
+        revisions = session.scalars(select(Decision.revision)).all()
+        assert sorted(revisions) == list(range(1, 13))  # each write got its own revision
+
+
+def test_two_reviewers_disagree_and_the_lead_resolves(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path, reviewers_per_file=2)
+    service.assign_all(store, None, ["li", "zhao"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    _, zhao = ids(store, "洪青", "zhao")
+    _, lead = ids(store, "洪青", "lead")
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        keys = service.finding_keys(
+            service.machine_result(session, service.current_version(session, case))["findings"]
+        )
+    for user, first in ((li, "confirm"), (zhao, "override")):
+        rev = service.record_decisions(
+            store,
+            case_id,
+            user,
+            [
+                DecisionInput("finding", keys[0], first, reason="理由"),
+                DecisionInput("finding", keys[1], "confirm"),
+            ],
+            revision(store, case_id),
+        )
+        service.sign_off(store, case_id, user, rev)
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        assert case.status == "disputed"
+        found = service.disagreements(session, case)
+    assert [(d.target, d.a.action, d.b.action) for d in found] == [(keys[0], "confirm", "override")]
+    with pytest.raises(CampaignError, match="须填写理由"):
+        service.resolve(store, case_id, lead, {("finding", keys[0]): "2"}, "", revision(store, case_id))
+    score = service.resolve(
+        store, case_id, lead, {("finding", keys[0]): "2"}, "采纳赵评查意见", revision(store, case_id)
+    )
+    assert score.score == 95  # BM-003 overridden, DEAD-002 (5) confirmed
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        assert case.status == "resolved"
+        row = next(
+            r
+            for r in service.final_rows(session, service.get_campaign(session))
+            if r["case_key"] == case.case_key
+        )
+        assert row["final_score"] == 95
+
+
+def test_rectified_file_is_a_new_version_showing_what_changed(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    original = (CASEFILES / "11-qingshanhu-songda-chaoqi.yaml").read_text(encoding="utf-8")
+    same = tmp_path / "same.yaml"
+    same.write_text(original, encoding="utf-8")
+    with pytest.raises(CampaignError, match="内容与第 1 版相同"):
+        service.rereview(store, None, same, OPTIONS, "lead")
+    fixed = tmp_path / "rectified.yaml"
+    fixed.write_text(original + "\n# 整改：补正\n", encoding="utf-8")
+    summary = service.rereview(store, None, fixed, OPTIONS, "lead", note="补正送达")
+    assert summary.version == 2
+    assert any(line.startswith("仍存在：BM-003") for line in summary.changes)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(FileVersion)) == 4  # 3 files + 1 new version
+        case = service.get_case(session, service.get_campaign(session), summary.case_key)
+        assert [v.number for v in case.versions] == [1, 2]
+        assert any("整改" in line for line in service.content_diff(session, case, 1, 2))
+
+
+def test_rescore_is_a_new_run_and_keeps_decisions(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "洪青", "li")
+    service.record_decisions(store, case_id, li, [DecisionInput("item", "F-01", "score", 1, "x")], 0)
+    assert service.rescore(store, None, OPTIONS, "lead") == 3
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(MachineResult)) == 6
+        version = service.current_version(session, session.get(service.CaseRecord, case_id))
+        assert service.current_decisions(session, version.id, 1)[("item", "F-01")].points == 1
+        assert service.machine_result(session, version)["file"].endswith("11-qingshanhu-songda-chaoqi.yaml")
+
+
+def test_trends_per_unit_across_campaigns(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.create_campaign(
+        store, "2026年第二批", tmp_path, [CASEFILES / "13-qingshanhu-shenhe-chengban.json"], OPTIONS
+    )
+    with store.session() as session:
+        rows = service.trends(session)
+    assert {(r["campaign"], r["unit"]) for r in rows} >= {("2026年第一批", QSH), ("2026年第二批", QSH)}
