@@ -248,13 +248,49 @@ def test_a_partial_date_that_cannot_decide_gives_review(
     assert any(n.code == "DEAD-001" for n in result.not_run)
 
 
-def test_rule_level_unknown_block(tmp_path, root):
-    pack = (root / "rules" / "packs" / "procedure.yaml").read_text(encoding="utf-8")
-    assert "unknown:" in pack or True  # the shipped packs may rely on the pack default
-    from casereview.packs.schema import DEFAULT_UNKNOWN_MESSAGE, UnknownSpec
+def _book_with_dead001_unknown(tmp_path: Path, root: Path, block: str):
+    import shutil
 
-    assert "{missing}" in DEFAULT_UNKNOWN_MESSAGE
-    assert UnknownSpec(mode="note").mode == "note"
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    pack = rules / "packs" / "procedure.yaml"
+    text = pack.read_text(encoding="utf-8")
+    anchor = "    locate: decision.decided_on\n    explain: 立案当日不计入"
+    assert anchor in text
+    pack.write_text(text.replace(anchor, block + anchor, 1), encoding="utf-8")
+    return load_rulebook(rules)
+
+
+def test_rule_level_unknown_message(tmp_path, root, general, profile, example_roster):
+    from casereview.evaluate.oracle import OracleEngine
+
+    block = '    unknown:\n      message: "办案期限无法核对：{missing}"\n'
+    book = _book_with_dead001_unknown(tmp_path, root, block)
+    data = _deadline_case(general, "2024年3月", "2024-06-15")
+    result = _review(
+        tmp_path, data, ReviewContext(book, profile, OracleEngine(book.compiled), example_roster)
+    )
+    dead = [f for f in result.findings if f.code == "DEAD-001"]
+    assert [f.message for f in dead] == ["办案期限无法核对：立案日期（case.opened_on）仅知「2024年3月」"]
+
+
+def test_rule_level_unknown_note_mode(tmp_path, root, general, profile, example_roster):
+    from casereview.evaluate.oracle import OracleEngine
+
+    book = _book_with_dead001_unknown(tmp_path, root, "    unknown: {mode: note}\n")
+    data = _deadline_case(general, "2024年3月", "2024-06-15")
+    result = _review(
+        tmp_path, data, ReviewContext(book, profile, OracleEngine(book.compiled), example_roster)
+    )
+    assert not [f for f in result.findings if f.code == "DEAD-001"]
+    assert [n.reason for n in result.not_run if n.code == "DEAD-001"] == [
+        "立案日期（case.opened_on）仅知「2024年3月」"
+    ]
+
+
+def test_unknown_needs_must_name_fields(tmp_path, root):
+    with pytest.raises(PackError, match=r"unknown\.needs"):
+        _book_with_dead001_unknown(tmp_path, root, "    unknown: {needs: [no_such_field]}\n")
 
 
 # -- not closed, not gradable, exit codes ------------------------------------------------------------

@@ -148,12 +148,12 @@ def grading_status(case: CaseFile) -> tuple[str | None, str]:
     cannot be judged either."""
     if isinstance(case.decision, Unknown):
         return UNGRADABLE, f"处理决定（decision）{case.decision.describe()}，无法评定等次"
+    if isinstance(case.acts, Unknown):
+        return UNGRADABLE, f"执法环节记录（acts）{case.acts.describe()}：办案程序无法评查，不评定等次"
     if case.decision is None:
         acts = case.acts_list
         if any(a.kind.value == "no_penalty_decision" for a in acts):
             return None, ""
-        if isinstance(case.acts, Unknown):
-            return UNGRADABLE, "案卷未记载处理决定，执法环节记录（acts）未载明，无法评定等次"
         return OPEN, "案卷没有行政处罚决定，也没有不予行政处罚决定：未结案，不评定等次"
     decision = case.decision
     outcome_known = decision.outcome is not None and not isinstance(decision.outcome, Unknown)

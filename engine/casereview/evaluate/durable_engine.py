@@ -25,7 +25,7 @@ from ..fastjson import dumps as _dumps
 from ..fastjson import loads as _loads
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
-from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form
+from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from .model import EvalResult, Match
 from .oracle import holds
 
@@ -378,6 +378,7 @@ class DurableEngine:
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
+        facts = flagged(facts)
         sid, case = self._state(), next(self._cases)
         batch = []
         reads = self._reads

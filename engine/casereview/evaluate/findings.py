@@ -13,6 +13,7 @@ from ..derive.vocabulary import fields_of
 from ..model import enums
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
+from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
 from .model import EvalResult
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -79,6 +80,7 @@ class Finding(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
+    rule_severity: str | None = Field(None, description="for an unknown-fact item: the rule's own severity")
     waiver: WaiverNote | None = None
 
 
@@ -116,6 +118,14 @@ def display(field: str, value: Any, kind: str) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
+
+
+def display_uncertain(field: str, fact: dict[str, Any], kind: str) -> str:
+    """An uncertain value as a reader expects it: its interval (dates as ISO), or 未载明."""
+    lo, hi = fact.get(field + LO), fact.get(field + HI)
+    if not isinstance(lo, int) or not isinstance(hi, int) or lo <= -UNBOUNDED or hi >= UNBOUNDED:
+        return "未载明"
+    return f"{display(field, lo, kind)}～{display(field, hi, kind)}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,6 +187,8 @@ def build_findings(
         # only the fields the message names or the rule reads are shown (display() is per field)
         wanted = _placeholders(rule.message).union(read)
         shown = {k: display(k, fact[k], kind) for k in wanted if k in fact}
+        if fact.get(HAS_UNKNOWN):
+            shown.update({k: display_uncertain(k, fact, kind) for k in wanted if fact.get(k + UNK) is True})
         message = render(rule.message, {**shown, **context})
         source = sources.get(match.fid, match.fid)
         field_path = f"{source}.{rule.locate}" if rule.locate and source != "case" else source
@@ -275,6 +287,7 @@ def _undecided_findings(
                 values={k: shown[k] for k in read},
                 notes=["事实未载明：" + reason],
                 unknown=True,
+                rule_severity=rule.severity,
             )
         )
     return decided

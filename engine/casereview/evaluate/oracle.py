@@ -12,7 +12,7 @@ from typing import Any
 
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import All, AnyOf, Cmp, Cond, Const, In, Not, Present
-from ..packs.uncertain import HAS_UNKNOWN, bound_source
+from ..packs.uncertain import HAS_UNKNOWN, bound_source, flagged
 from .model import EvalResult, Match
 
 _OPS = {
@@ -78,6 +78,7 @@ class OracleEngine:
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
+        facts = flagged(facts)
         for fact in facts:
             unknowns = fact.get(HAS_UNKNOWN)
             for rule in self._by_kind.get(fact["kind"], ()):

@@ -178,3 +178,11 @@ def boundable_fields(kind: str) -> frozenset[str]:
     except KeyError:
         return frozenset()
     return frozenset(name for name, spec in fields.items() if spec.type in ("int", "number", "date"))
+
+
+def flagged(facts: list[dict]) -> list[dict]:
+    """Facts as the rule forms read them: a fact built without `has_unknown` (by hand, in tests
+    or tools) has no unknowns."""
+    if all(HAS_UNKNOWN in fact for fact in facts):
+        return facts
+    return [fact if HAS_UNKNOWN in fact else {**fact, HAS_UNKNOWN: False} for fact in facts]

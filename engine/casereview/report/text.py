@@ -64,6 +64,8 @@ class TextWriter:
             line = f"  状态：{status}（不评定等次：{score.status_reason}）　参考得分：{score.score:g}"
         if score.vetoed:
             line += f"　（否决项：{'、'.join(score.veto_codes)}）"
+        elif score.graded and score.provisional:
+            line += f"（暂定：{score.provisional} 项否决或扣分检查因事实未载明待人工评查）"
         if score.three_systems is not None:
             line += f"　三项制度执行率：{score.three_systems:.0%}"
         out.write(line + "\n")

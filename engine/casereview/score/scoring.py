@@ -35,6 +35,11 @@ class Score(BaseModel):
     pending_review: int = 0
     three_systems: float | None = Field(None, description="三项制度执行率 of this file, 0..1")
     profile: str
+    provisional: int = Field(
+        0,
+        description="veto or deduction checks that could not run because facts are unknown "
+        "(待人工评查): the grade holds only if a reviewer clears them",
+    )
 
 
 def score_case(
@@ -77,8 +82,11 @@ def score_case(
         grade = status
     three = None
     if profile.three_systems_rules:
-        hit = {f.code for f in findings} & set(profile.three_systems_rules)
-        three = round(1 - len(hit) / len(profile.three_systems_rules), 4)
+        rules = set(profile.three_systems_rules)
+        hit = {f.code for f in findings if not f.unknown} & rules
+        undecided = {f.code for f in findings if f.unknown} & rules - hit
+        if not undecided:  # a rate over checks that could not run would be a guess
+            three = round(1 - len(hit) / len(rules), 4)
     return Score(
         score=score,
         grade=grade,
@@ -88,6 +96,7 @@ def score_case(
         categories=categories,
         veto_codes=veto_codes,
         pending_review=sum(1 for f in findings if f.severity == "review"),
+        provisional=sum(1 for f in findings if f.unknown and f.rule_severity in ("veto", "deduct")),
         three_systems=three,
         profile=profile.id,
     )
