@@ -312,14 +312,17 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
     if body is None:
         return {"body_present": False, "body_text": ""}
     own = [a for a in ctx.acts if a.body == body.id]
-    recorded = True if body.instrument is not None else body.instrument_recorded
+    label = f"实施主体 {body.name}"
+    recorded = True if body.instrument is not None else plain(body.instrument_recorded, f"{label}的书面依据")
     in_term: Any = None
     if body.valid_from or body.valid_to:
         on = ctx.on(act)
+        start = day(body.valid_from, f"{label}的委托期限起")
+        end = day(body.valid_to, f"{label}的委托期限止")
         in_term = all_of(
             [
-                True if body.valid_from is None else compare(body.valid_from.toordinal(), on, strict=False),
-                True if body.valid_to is None else compare(on, body.valid_to.toordinal(), strict=False),
+                True if start is None else compare(start, on, strict=False),
+                True if end is None else compare(on, end, strict=False),
             ]
         )
 
@@ -334,13 +337,13 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
         "body_first_act": act is own[0],
         "body_n_acts": len(own),
         "body_acts_text": "、".join(f"{a.kind.label}（{when(a)}）" for a in own),
-        "body_kind": _code(body.kind),
-        "body_relation": _code(body.relation),
+        "body_kind": code(body.kind, f"{label}的类型"),
+        "body_relation": code(body.relation, f"{label}与决定机关的关系"),
         "body_instrument_recorded": recorded,
         "body_instrument": _instrument_text(body.instrument),
         "body_in_scope": (act.kind in body.scope) if body.scope else None,
         "body_in_term": in_term,
-        "body_in_own_name": body.in_own_name,
+        "body_in_own_name": plain(body.in_own_name, f"{label}是否以自己的名义实施"),
     }
 
 
@@ -558,9 +561,24 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         discovered = ctx.first_on("inspection") if ctx.first("inspection") else None
     if discovered is None:
         discovered = ctx.opened
-    fines = _penalty_fines(ctx, violation)
+    candidates = _penalty_fines(ctx, violation)
+    # a penalty of unknown type or target may or may not be a fine on this target
+    fines = [p for p in candidates if _code(p.type) == "fine" and _code(p.target)]
+    maybe_fines = [p for p in candidates if p not in fines]
     unit_fines = [p for p in fines if _code(p.target) == "unit"]
     targets = [(_code(p.target), p.person_id) for p in fines]
+    maybe_why = tuple(
+        dict.fromkeys(
+            unknown_text(f"处罚（decision.penalties）的{'种类' if _code(p.type) is None else '对象'}", p.type)
+            if _code(p.type) is None
+            else unknown_text("处罚（decision.penalties）的对象", p.target)
+            for p in maybe_fines
+        )
+    )
+
+    def widened(count: int) -> Any:
+        return Unsure(count, count + len(maybe_fines), maybe_why) if maybe_fines else count
+
     discretion, dlabel = _discretion(violation)
     reinspections = [a for a in ctx.acts_by_kind.get("reinspection", []) if _concerns(a, violation)]
     coercive = [
@@ -595,8 +613,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "major_hazard_source": plain(flags.major_hazard_source, "当事人是否存在重大危险源"),
         "branch": code(violation.branch, f"{vlabel}的处罚情形（branch）"),
         "escalation_evidence": _escalation_evidence(ctx, violation),
-        "n_fines": penalties_unknown or max((targets.count(t) for t in targets), default=0),
-        "n_fines_unit": penalties_unknown or len(unit_fines),
+        "n_fines": penalties_unknown or widened(max((targets.count(t) for t in targets), default=0)),
+        "n_fines_unit": penalties_unknown or widened(len(unit_fines)),
         "in_combined_fine": penalties_unknown
         or any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
         "separate_amount_stated": discretion
@@ -606,7 +624,8 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
             if discretion is not None and isinstance(discretion.amount, Unknown)
             else bool(discretion and discretion.amount is not None)
         ),
-        "fined": penalties_unknown or bool(fines),
+        "fined": penalties_unknown
+        or (True if fines else (Unsure(None, None, maybe_why) if maybe_fines else False)),
         "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
         "list_item": _discretion_field(discretion, "list_item", dlabel),
         "benchmark_item": _discretion_field(discretion, "benchmark_item", dlabel),
@@ -935,7 +954,11 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
     agency = case.case.agency
     fact: dict[str, Any] = {
         "agency_level": code(agency.level, "执法机关层级（case.agency.level）"),
-        "agency_devolution_recorded": True if agency.devolution is not None else agency.devolution_recorded,
+        "agency_devolution_recorded": True
+        if agency.devolution is not None
+        else plain(
+            agency.devolution_recorded, "承接行政处罚权的决定是否载明（case.agency.devolution_recorded）"
+        ),
         "n_body_acts": sum(1 for a in ctx.acts if a.body) if not ctx.acts_unknown else unsure(ACTS_UNKNOWN),
         "headcount": plain(case.party.headcount, "从业人员人数（party.headcount）"),
         "closed_on": day(case.case.closed_on, "结案日期（case.closed_on）"),

@@ -75,8 +75,8 @@ def required(value: Any, label: str) -> Any:
 
 def code(value: Any, label: str) -> Any:
     """An enum's code; unknown → Unsure; absent → None."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, Unsure):
+        return value
     if isinstance(value, Unknown):
         return unsure(unknown_text(label, value))
     return value.value

@@ -54,6 +54,12 @@ CANDIDATES: tuple[str, ...] = (
     "decision.penalties[{i}].basis",
     "acts[{i}].by[{j}].cert",
     "acts[{i}].by[{j}].role",
+    "bodies[{i}].relation",
+    "bodies[{i}].kind",
+    "bodies[{i}].instrument_recorded",
+    "bodies[{i}].in_own_name",
+    "bodies[{i}].valid_to",
+    "bodies[{i}].valid_from",
     "acts[{i}].by[{j}].name",
     "acts[{i}].by",
     "acts[{i}].on",
@@ -99,6 +105,10 @@ def _get(data: Any, path: str) -> Any:
     return node
 
 
+# leaves worth marking unknown even where the example leaves them to their default
+DEFAULTED = ("role", "recorded", "relation", "kind", "instrument_recorded", "in_own_name", "result")
+
+
 def _paths(data: dict[str, Any]) -> Iterator[str]:
     """Concrete paths of CANDIDATES that exist in `data`."""
     for template in CANDIDATES:
@@ -114,13 +124,13 @@ def _paths(data: dict[str, Any]) -> Iterator[str]:
                 people = _get(data, path.split("[{j}]", 1)[0]) or []
                 for j in range(len(people) if isinstance(people, list) else 0):
                     concrete = path.replace("{j}", str(j))
-                    if _get(data, concrete) is not None:
+                    if _get(data, concrete) is not None or concrete.endswith(DEFAULTED):
                         yield concrete
             elif "{key}" in path:
                 facts = _get(data, path.split(".{key}", 1)[0]) or {}
                 for key in facts if isinstance(facts, dict) else ():
                     yield path.replace("{key}", key)
-            elif _get(data, path) is not None:
+            elif _get(data, path) is not None or path.endswith(DEFAULTED):
                 yield path
 
 
@@ -135,9 +145,7 @@ def suggest(book: RuleBook, code: str, engines: list[Any]) -> ExampleCase | None
         for path in _paths(base):
             candidate = copy.deepcopy(fail)
             candidate.set = {**fail.set, path: MARK}
-            candidate.note = (
-                f"{path} 未载明：给出待人工评查事项，不{'否决' if rule.severity == 'veto' else '扣分'}"
-            )
+            candidate.note = f"{path} 未载明：只给出待人工评查事项"
             try:
                 if all(run_unknown_example(book, code, candidate, engine)[0] for engine in engines):
                     return candidate
@@ -163,7 +171,9 @@ def example_yaml(example: ExampleCase, indent: int = 8) -> str:
         data["note"] = example.note
     lines = []
     for key, value in data.items():
-        text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000).strip()
+        text = yaml.safe_dump(
+            value, allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False
+        ).strip()
         if text.endswith("\n..."):
             text = text[:-4].strip()
         lines.append(f"{key}: {text}")

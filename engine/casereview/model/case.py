@@ -90,7 +90,7 @@ class Agency(Strict):
         None,
         description="乡镇人民政府、街道办事处作出决定时：承接县级部门行政处罚权的决定（行政处罚法第二十四条）",
     )
-    devolution_recorded: bool | None = Field(
+    devolution_recorded: maybe(bool | None) = Field(
         None, description="案卷是否载明承接行政处罚权的决定（false：未载明；不填：不知道）"
     )
 
@@ -100,20 +100,22 @@ class ActingBody(Strict):
 
     id: str = Field(min_length=1, description="在 acts[].body 中引用的编号")
     name: str = Field(min_length=1, description="名称，如 某某镇人民政府")
-    kind: BodyKind | None = Field(None, description="主体类型")
-    relation: BodyRelation | None = Field(
+    kind: maybe(BodyKind | None) = Field(None, description="主体类型")
+    relation: maybe(BodyRelation | None) = Field(
         None, description="与作出决定的机关的关系（委托/授权/赋权…）；不填：案卷未载明，待人工评查"
     )
     instrument: Instrument | None = Field(None, description="委托书、授权依据或承接决定")
-    instrument_recorded: bool | None = Field(
+    instrument_recorded: maybe(bool | None) = Field(
         None, description="案卷是否附有或载明上述文件（false：没有；不填且无 instrument：不知道）"
     )
     scope: list[ActKind] = Field(
         default_factory=list, description="委托书载明的委托事项（执法环节）；空：未载明"
     )
-    valid_from: dt.date | None = Field(None, description="委托期限起")
-    valid_to: dt.date | None = Field(None, description="委托期限止（含当日）")
-    in_own_name: bool | None = Field(None, description="以自己的名义实施（受委托组织应以委托机关名义）")
+    valid_from: maybe(dt.date | None) = Field(None, description="委托期限起")
+    valid_to: maybe(dt.date | None) = Field(None, description="委托期限止（含当日）")
+    in_own_name: maybe(bool | None) = Field(
+        None, description="以自己的名义实施（受委托组织应以委托机关名义）"
+    )
 
 
 class CaseInfo(Strict):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import GetJsonSchemaHandler, WrapValidator
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 UNKNOWN_WORDS = frozenset({"未载明", "未知", "不详", "unknown"})
 _REASON_KEYS = ("reason", "原因")
@@ -182,7 +182,14 @@ def _check(year: int | None, month: int | None, day: int | None, text: str) -> N
 
 
 def parse_day(value: Any) -> dt.date | PartialDate:
-    """A full date, or a partial one; raises ValueError with a Chinese reason otherwise."""
+    """A full date, or a partial one; raises a `partial_date` error with a Chinese reason otherwise."""
+    try:
+        return _parse_day(value)
+    except ValueError as exc:
+        raise PydanticCustomError("partial_date", "{reason}", {"reason": str(exc)}) from None
+
+
+def _parse_day(value: Any) -> dt.date | PartialDate:
     if isinstance(value, dt.datetime):
         raise ValueError("应为日期（YYYY-MM-DD），不能包含时间")
     if isinstance(value, dt.date | PartialDate):
