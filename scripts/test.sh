@@ -5,10 +5,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 # The HTML report and reviewer web-app tests run in headless Chromium with a CJK font (without it
 # Chinese shows as boxes); the campaign-store tests also run on a throwaway PostgreSQL cluster.
+# The PDF test prints pages with Chromium and renders them to images with poppler's pdftoppm.
 # As root, missing Debian packages are installed; otherwise those tests skip with the reason.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto.*CJK" || need+=(fonts-noto-cjk)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -93,6 +93,10 @@ def report(tmp_path_factory) -> Path:
             "0",
             "--format",
             "html,json",
+            "--campaign",
+            "2026年全省应急管理行政处罚案卷评查",
+            "--isolated",
+            "--no-cache",
         ]
     )
     assert code in (0, 1, 2)
@@ -143,3 +147,114 @@ def test_screenshot_is_not_blank(report: Path, tmp_path: Path):
     assert dark > 200, "almost no dark (text/header) pixels"
     if os.environ.get("CASEREVIEW_SAVE_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / "reports" / "screenshot.png")
+
+
+# ------------------------------------------------------------------ printed to PDF, checked page by page
+
+PDFTOPPM = shutil.which("pdftoppm")
+A4_MM = (210, 297)
+
+
+def print_pdf(page: Path, tmp: Path, name: str) -> Path:
+    pdf = tmp / f"{name}.pdf"
+    run = chromium(tmp, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    assert pdf.is_file() and pdf.stat().st_size > 1000, run.stderr[-2000:]
+    return pdf
+
+
+def pdf_pages(pdf: Path, dpi: int = 40) -> list[tuple[int, int, int, list[bytes]]]:
+    """Every page rendered to a PNG by poppler's pdftoppm: (width, height, bpp, rows)."""
+    prefix = pdf.with_suffix("")
+    subprocess.run([PDFTOPPM, "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True, timeout=120)
+    pages = []
+    for png in sorted(pdf.parent.glob(prefix.name + "-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
+        width, bpp, rows = png_pixels(png)
+        pages.append((width, len(rows), bpp, rows))
+    return pages
+
+
+def ink_columns(width: int, bpp: int, rows: list[bytes]) -> tuple[int, int]:
+    """Leftmost and rightmost pixel columns with anything darker than paper."""
+    left, right = width, -1
+    for row in rows:
+        for x in range(width):
+            px = row[x * bpp : x * bpp + 3]
+            if sum(px) < 600:
+                left = min(left, x)
+                right = max(right, x)
+                break
+        for x in range(width - 1, right, -1):
+            px = row[x * bpp : x * bpp + 3]
+            if sum(px) < 600:
+                right = x
+                break
+    return left, right
+
+
+def pdf_text(pdf: Path) -> str:
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return ""
+    return subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+needs_poppler = pytest.mark.skipif(
+    PDFTOPPM is None, reason="poppler-utils not installed (apt-get install poppler-utils)"
+)
+
+
+@needs_poppler
+def test_printed_summary_fits_landscape_a4_and_hides_navigation(report: Path, tmp_path: Path):
+    pdf = print_pdf(report / "index.html", tmp_path, "index")
+    pages = pdf_pages(pdf)
+    assert 1 <= len(pages) <= 12, f"{len(pages)} pages for 20 files"
+    for n, (width, height, bpp, rows) in enumerate(pages, start=1):
+        assert width > height, f"page {n} is not landscape"
+        assert abs(width / height - A4_MM[1] / A4_MM[0]) < 0.02, f"page {n} is not A4"
+        left, right = ink_columns(width, bpp, rows)
+        margin = width * 8 / A4_MM[1]  # no ink in the outer 8 mm: no table runs off the paper
+        assert left >= margin and right <= width - margin, f"page {n}: content from x={left} to {right}"
+    text = pdf_text(pdf)
+    if text:
+        assert "2026年全省应急管理行政处罚案卷评查" in text and "案卷排名" in text
+        assert "跳转" not in text and "筛选本页" not in text  # navigation and filters are not printed
+
+
+@needs_poppler
+def test_printed_case_page_is_portrait_a4_with_its_findings(report: Path, tmp_path: Path):
+    import json
+
+    doc = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    worst = max(range(len(doc["results"])), key=lambda i: len(doc["results"][i]["findings"]))
+    pdf = print_pdf(report / "cases" / f"{worst + 1}.html", tmp_path, "case")
+    pages = pdf_pages(pdf, dpi=60)
+    assert 1 <= len(pages) <= 8
+    for n, (width, height, bpp, rows) in enumerate(pages, start=1):
+        assert height > width and abs(height / width - A4_MM[1] / A4_MM[0]) < 0.02, f"page {n}"
+        left, right = ink_columns(width, bpp, rows)
+        margin = width * 8 / A4_MM[0]
+        assert left >= margin and right <= width - margin, f"page {n}: content from x={left} to {right}"
+    text = pdf_text(pdf)
+    if text:
+        result = doc["results"][worst]
+        assert result["case_number"] in text.replace(" ", "")
+        for code in {f["code"] for f in result["findings"]}:
+            assert code in text
+        assert "返回汇总" not in text
+    if os.environ.get("CASEREVIEW_SAVE_SCREENSHOT"):
+        subprocess.run(
+            [
+                PDFTOPPM,
+                "-r",
+                "80",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(pdf),
+                str(ROOT / "reports" / "print-page"),
+            ],
+            check=True,
+        )

@@ -347,3 +347,18 @@ def test_cli_import_export(tmp_path, capsys):
     b = A()
     b.table, b.output = tmp_path / "out.yaml", tmp_path / "back.xlsx"
     assert cmd_export(b) == 0 and (tmp_path / "back.xlsx").is_file()
+
+
+def test_letter_tier_column_keeps_the_letter():
+    """应急〔2024〕90号 numbers its tiers A, B…: the importer keeps the letter as the tier's label."""
+    from casereview.maintain.tables_io import _letter
+
+    assert [_letter(x) for x in ("A", "裁量阶次B", "c", "阶次 D", "2", "第一阶次", "AB")] == [
+        "A",
+        "B",
+        "C",
+        "D",
+        None,
+        None,
+        None,
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -231,16 +232,191 @@ def test_xlsx_sheets_and_masking(tmp_path):
     evil = reviewed(case_number='=HYPERLINK("http://x")')
     path = write_xlsx([reviewed(), rejected_result(), evil], tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:2] == ["评查结果汇总表", "问题明细"]
-    assert "南昌市青山湖区应急管理局" in wb.sheetnames
+    assert wb.sheetnames == ["评查结果汇总表", "问题明细", "各单位统计", "同案异罚"]
     summary = wb["评查结果汇总表"]
     rows = list(summary.iter_rows(values_only=True))
-    assert rows[0][:3] == ("序号", "执法单位", "案号")
-    assert len(rows) == 4
-    assert rows[1][9] == 1 and rows[1][10] == 1  # veto count, deduct count
-    assert "CERT-001 执法人员少于两人" in rows[1][12]
-    assert rows[2][6] == "无法评查" and "缺少必填字段" in rows[2][12]
+    header = rows[2]
+    assert header[:3] == ("序号", "执法单位", "案号")
+    col = {name: i for i, name in enumerate(header)}
+    data = rows[3:]
+    assert len(data) == 3
+    assert data[0][col["否决项"]] == "CERT-001" and data[0][col["扣分项数"]] == 1
+    assert "CERT-001 执法人员少于两人" in data[0][col["主要问题"]]
+    assert data[1][col["状态"]] == "无法评查" and "缺少必填字段" in data[1][col["主要问题"]]
     assert all(ID_NO not in str(v) for row in rows for v in row)
-    assert summary.cell(4, 3).data_type == "s"  # formula-looking text stays text
+    assert summary.cell(6, 3).data_type == "s"  # formula-looking text stays text
     details = list(wb["问题明细"].iter_rows(values_only=True))
-    assert len(details) == 1 + 3 + 1 + 3
+    assert len(details) == 3 + 3 + 1 + 3
+    assert details[3][6] == "主体与执法资格"  # category in Chinese, not `subject`
+
+
+# ------------------------------------------------------------------ Excel 评查结果 ready for a 通报
+
+
+@pytest.fixture(scope="module")
+def campaign_report(tmp_path_factory) -> Path:
+    from casereview.cli import main
+
+    out = tmp_path_factory.mktemp("campaign")
+    code = main(
+        [
+            "review",
+            str(ROOT / "casefiles"),
+            "-o",
+            str(out),
+            "--roster",
+            str(ROOT / "casefiles" / "roster.yaml"),
+            "--campaign",
+            "2026年全省应急管理行政处罚案卷评查",
+            "--engine",
+            "oracle",
+            "--workers",
+            "0",
+            "--no-cache",
+            "--isolated",
+        ]
+    )
+    assert code in (0, 1, 2)
+    return out
+
+
+def test_excel_is_ready_for_a_circular(campaign_report: Path):
+    openpyxl = pytest.importorskip("openpyxl")
+    doc = json.loads((campaign_report / "results.json").read_text(encoding="utf-8"))
+    wb = openpyxl.load_workbook(campaign_report / "评查结果.xlsx")
+    assert wb.sheetnames == ["评查结果汇总表", "问题明细", "各单位统计", "同案异罚"]
+    for ws in wb:
+        title, run, header = (next(ws.iter_rows(min_row=n, max_row=n, values_only=True)) for n in (1, 2, 3))
+        assert title[0].startswith("2026年全省应急管理行政处罚案卷评查")
+        assert (
+            "评查日期：" in run[0]
+            and "评查标准：" in run[0]
+            and f"规则版本：{doc['rules_version']}" in run[0]
+        )
+        assert f"A1:{ws.cell(3, ws.max_column).column_letter}1" in {str(r) for r in ws.merged_cells.ranges}
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A3:")  # autofilter on the header
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "A4"
+        texts = [str(v) for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+        assert all(not t.startswith("/") and str(ROOT) not in t for t in texts)  # no local paths
+        assert all(h for h in header) and all(not h.isascii() for h in header)  # Chinese headers
+    summary = list(wb["评查结果汇总表"].iter_rows(min_row=3, values_only=True))
+    col = {name: i for i, name in enumerate(summary[0])}
+    for name in ("得分", "等次", "扣分合计", "主体与执法资格扣分", "程序扣分", "适用法律与裁量扣分"):
+        assert name in col
+    rows = summary[1:]
+    assert len(rows) == len(doc["results"])
+    for row, result in zip(rows, doc["results"], strict=True):
+        cats = {c["name"]: c["deducted"] for c in result["score"]["categories"]}
+        assert row[col["扣分合计"]] == sum(cats.values())
+        assert row[col["程序扣分"]] == cats["程序"]
+    details = list(wb["问题明细"].iter_rows(min_row=3, values_only=True))
+    dcol = {name: i for i, name in enumerate(details[0])}
+    categories = {r[dcol["类别"]] for r in details[1:]}
+    assert categories and all(not c.isascii() for c in categories)  # 类别 in Chinese
+    assert any(r[dcol["扣分（分）"]] for r in details[1:] if r[dcol["严重程度"]] == "扣分")
+    agencies = list(wb["各单位统计"].iter_rows(min_row=3, values_only=True))
+    acol = {name: i for i, name in enumerate(agencies[0])}
+    for name in ("案卷数", "合格率", "平均分", "否决率", "三项制度执行率", "载明裁量基准比例", "提示"):
+        assert name in acol
+    assert any("零处罚" in (r[acol["提示"]] or "") for r in agencies[1:])
+    assert agencies[-1][0] == "合计" and agencies[-1][acol["案卷数"]] == len(doc["results"])
+    like = list(wb["同案异罚"].iter_rows(min_row=3, values_only=True))
+    groups = doc["analysis"]["like_cases"]["groups"]
+    assert len(like) - 1 == sum(len(g["members"]) for g in groups)
+    assert like[1][0] == groups[0]["label"]
+
+
+def test_excel_full_paths_only_when_asked(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.report.formats import ReportContext
+
+    absolute = reviewed(file=str(tmp_path / "secret" / "a.yaml"))
+    ctx = ReportContext(root=tmp_path)
+    write_xlsx([absolute], tmp_path / "r.xlsx", ctx=ctx)
+    cells = [v for row in openpyxl.load_workbook(tmp_path / "r.xlsx")["评查结果汇总表"].values for v in row]
+    assert "secret/a.yaml" in cells and str(tmp_path) not in " ".join(map(str, cells))
+    write_xlsx([absolute], tmp_path / "f.xlsx", ctx=ReportContext(root=tmp_path, full_paths=True))
+    cells = [v for row in openpyxl.load_workbook(tmp_path / "f.xlsx")["评查结果汇总表"].values for v in row]
+    assert str(tmp_path / "secret" / "a.yaml") in cells
+
+
+# ------------------------------------------------------------------ HTML that reads well
+
+
+def test_html_case_page_groups_sorts_labels_and_quotes_the_file(campaign_report: Path):
+    doc = json.loads((campaign_report / "results.json").read_text(encoding="utf-8"))
+    index = next(
+        i for i, r in enumerate(doc["results"]) if r["file"].endswith("05-nankang-chaoxian-fakuan.yaml")
+    )
+    page = (campaign_report / "cases" / f"{index + 1}.html").read_text(encoding="utf-8")
+    assert "2026年全省应急管理行政处罚案卷评查" in page and "生成时间 20" in page
+    assert "f_" not in page and "n_performers" not in page  # value labels in Chinese
+    assert "罚款金额" in page or "罚款" in page
+    assert '<pre class="excerpt">' in page and '<span class="hit"><span class="ln">190</span>' in page
+    sections = re.findall(r'<section class="finding (\w+)[^"]*" id="rule-([\w-]+)"', page)
+    order = {"veto": 0, "deduct": 1, "warn": 2, "review": 3}
+    ranks = [order[s] for s, _ in sections]
+    assert ranks == sorted(ranks)  # severity first
+
+
+def test_html_repeated_findings_grouped_with_places(campaign_report: Path):
+    doc = json.loads((campaign_report / "results.json").read_text(encoding="utf-8"))
+    found = None
+    for i, r in enumerate(doc["results"]):
+        codes = [f["code"] for f in r["findings"]]
+        repeated = {c for c in codes if codes.count(c) > 1}
+        if repeated:
+            found = i
+            break
+    assert found is not None, "casefiles/ has a case with a rule firing at several places"
+    page = (campaign_report / "cases" / f"{found + 1}.html").read_text(encoding="utf-8")
+    code = sorted(repeated)[0]
+    assert page.count(f'id="rule-{code}"') == 1
+    section = page[page.index(f'id="rule-{code}"') :]
+    section = section[: section.index("</section>")]
+    assert section.count("<li>") == codes.count(code) and f"{codes.count(code)} 处" in section
+    lines = [int(n) for n in re.findall(r"第 (\d+) 行", section)]
+    assert lines == sorted(lines)
+
+
+def test_finding_points_at_the_specific_act(campaign_report: Path):
+    doc = json.loads((campaign_report / "results.json").read_text(encoding="utf-8"))
+    located = [f["location"]["field"] for r in doc["results"] for f in r["findings"]]
+    assert located and "acts" not in located  # never just the `acts:` list
+    late = [
+        f
+        for r in doc["results"]
+        if r["file"].endswith("11-qingshanhu-songda-chaoqi.yaml")
+        for f in r["findings"]
+        if f["code"] == "DEAD-002"
+    ]
+    assert late and re.fullmatch(r"acts\[\d+\]", late[0]["location"]["field"])
+
+
+def test_html_index_points_and_campaign(campaign_report: Path):
+    index = (campaign_report / "index.html").read_text(encoding="utf-8")
+    assert "2026年全省应急管理行政处罚案卷评查" in index and "生成时间 20" in index
+    table = index[index.index('id="ranking-table"') :]
+    table = table[: table.index("</table>")]
+    assert '<th class="num">扣分</th>' in table and re.search(r">\d+ 分</td>", table)
+
+
+def test_html_index_is_paged_and_bounded_for_thousands(tmp_path):
+    results = [
+        reviewed(file=f"cases/{i:04d}.yaml", case_number=f"（测）应急罚〔2026〕{i}号", party=f"某公司{i}")
+        for i in range(1, 1201)
+    ]
+    write_html(results, tmp_path, META)
+    index = tmp_path / "index.html"
+    assert index.stat().st_size < 300_000
+    pages = sorted(tmp_path.glob("ranking-*.html"))
+    assert len(pages) == 11  # 1,200 files, 100 per page, the first on the index
+    seen = set()
+    for page in [index, *pages]:
+        text = page.read_text(encoding="utf-8")
+        seen |= set(re.findall(r"（测）应急罚〔2026〕(\d+)号", text))
+        assert 'data-filter="#ranking-table"' in text
+        assert page.stat().st_size < 300_000
+    assert len(seen) == 1200

@@ -78,7 +78,7 @@ def test_review_reports_every_file(batch: Path, tmp_path: Path, monkeypatch, cap
 
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.load_workbook(out / "评查结果.xlsx")
-    assert wb["评查结果汇总表"].max_row == 1 + len(inputs)
+    assert wb["评查结果汇总表"].max_row == 3 + len(inputs)  # title, run line, header, one row per file
 
     suites = ET.parse(out / "junit.xml").getroot().findall("testsuite")
     assert sorted(s.get("name") for s in suites) == inputs

@@ -27,7 +27,7 @@ EXPECTED = {
         "优秀",
     ),  # officer not in the roster: 待人工评查, not a pass and not a fail
     "10": ({"LR-001", "TS-003"}, "不合格"),  # 150,000 + suspension without legal review
-    "11": ({"BM-003", "DEAD-002", "BM-011"}, "良好"),  # served on the 9th working day; tier not stated
+    "11": ({"BM-003", "DEAD-002"}, "良好"),  # served on the 9th working day; tier not stated
     "12": ({"BM-001", "BM-002", "BM-011"}, "良好"),  # 4 locations claimed as tier 2
     "13": ({"LR-004", "BM-011"}, "优秀"),  # legal reviewer is a case handler
     "14": (set(), "优秀"),  # exemption correctly applied
@@ -40,6 +40,11 @@ EXPECTED = {
     ),  # hearing notified late, decision before the hearing
     "19": ({"DEAD-002"}, "优秀"),  # 2026 case: late service, 令第18号 numbers unverified
     "20": ({"TS-002", "BM-011"}, "优秀"),  # seizure without audio-video record
+    # a township office inspected and ordered correction for the county bureau: no 委托书 in the file,
+    # the township's officers are not in the bureau's roster
+    "32": ({"BODY-004", "CERT-003"}, "优秀"),
+    # 应急〔2024〕90号 阶次A (rows not loaded) and Shanxi's expired 260号 applied in Jiangxi
+    "33": ({"BM-010", "BM-011", "BM-004"}, "优秀"),
 }
 
 
@@ -81,3 +86,16 @@ def test_csv_roster_gives_the_same_verdicts(results, capsys):
 def test_the_2026_case_says_the_new_measures_are_unverified(results):
     notes = " ".join(n for f in results["19"]["findings"] for n in f["notes"])
     assert "第18号" in notes and "未核实" in notes
+
+
+def test_acting_body_and_wild_benchmark_findings_name_what_they_are_about(results):
+    """32: the finding names the township and its acts; 33: the unloaded benchmark is named, never silent."""
+    body = next(f for f in results["32"]["findings"] if f["code"] == "BODY-004")
+    assert "青河镇人民政府" in body["message"] and "现场检查" in body["message"]
+    assert body["severity"] == "deduct"
+    certs = [f for f in results["32"]["findings"] if f["code"] == "CERT-003"]
+    assert certs and all("青河镇人民政府" in f["message"] for f in certs)
+    loaded = next(f for f in results["33"]["findings"] if f["code"] == "BM-010")
+    assert "基准未加载，阶次未核查" in loaded["message"] and "应急〔2024〕90号" in loaded["message"]
+    assert loaded["severity"] == "review"
+    assert {f["severity"] for f in results["33"]["findings"]} <= {"review", "warn"}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .packs.tables.statute import BRANCH_LABELS
+from .report.labels import status_label
 from .review import CaseResult
 
 LEGAL_BASIS_LIKE_CASES = "《应急管理行政裁量权基准暂行规定》（应急管理部令第12号）第5条"
@@ -54,6 +55,8 @@ class CaseSummary:
     outcome: str | None = None
     fine_total: float | None = None
     benchmark_stated: bool | None = None
+    deducted: float | None = None  # points deducted (sum over the profile's categories)
+    status_label: str = ""  # 已评查 / 无法评查 / 无法评分 …
 
     @classmethod
     def of(cls, result: CaseResult, index: int, page: str = "") -> CaseSummary:
@@ -99,6 +102,8 @@ class CaseSummary:
             outcome=digest.get("outcome"),
             fine_total=digest.get("fine_total"),
             benchmark_stated=stated,
+            deducted=sum(c.deducted for c in score.categories) if score else None,
+            status_label=_intern(status_label(result)),
         )
 
     @property
@@ -255,6 +260,8 @@ def agency_figures(summaries: list[CaseSummary], key: str = "agency") -> list[di
         scores = [s.score for s in reviewed if s.score is not None]
         outcomes = Counter(s.outcome or "none" for s in reviewed)
         penalised = outcomes.get("penalty", 0)
+        three = [s.three_systems for s in reviewed if s.three_systems is not None]
+        stated = [s for s in reviewed if s.benchmark_stated is not None]
         not_penalised = len(reviewed) - penalised
         rows.append(
             {
@@ -270,6 +277,9 @@ def agency_figures(summaries: list[CaseSummary], key: str = "agency") -> list[di
                 "outcomes": dict(outcomes),
                 "fine_total": sum(s.fine_total or 0 for s in reviewed),
                 "zero_penalty": bool(reviewed) and penalised == 0,  # 零处罚 / 只检查不处罚 signal
+                "passed": sum(s.passed for s in reviewed),
+                "three_systems_rate": statistics.fmean(three) if three else None,
+                "benchmark_stated_rate": _rate(sum(bool(s.benchmark_stated) for s in stated), len(stated)),
             }
         )
     return rows

@@ -209,6 +209,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             "workingDirectory": {"uri": Path.cwd().as_uri()},
         },
     )
+    ctx.use_profile(run.profile)
     ctx.ui["color"] = folder is None and not args.output_file and colour_wanted(args.color, sys.stdout)
     ctx.ui["quiet"] = args.quiet
     if found.skipped:

@@ -26,7 +26,9 @@ from .packs.loader import RuleBook
 from .score.profile import Profile
 from .score.scoring import OPEN, UNGRADABLE, Score, score_case
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = (
+    "1.1"  # 1.1: Finding.waiver; document head fail_on, campaign, generated, skipped, waivers
+)
 
 
 class Engine(Protocol):

@@ -52,3 +52,9 @@ def ids(store: Store, case_number_part: str, username: str) -> tuple[int, int]:
 def revision(store: Store, case_id: int) -> int:
     with store.session() as session:
         return session.get(service.CaseRecord, case_id).revision
+
+
+def code_key(result: dict, code: str) -> str:
+    """The finding key of the (first) machine finding with this rule code."""
+    findings = result["findings"]
+    return next(k for k, f in zip(service.finding_keys(findings), findings, strict=True) if f["code"] == code)

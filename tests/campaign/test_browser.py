@@ -76,12 +76,11 @@ def expect(locator):
 
 def review(page, first: str, reason: str, screenshot: Path | None = None) -> None:
     page.get_by_role("link", name=CASE).click()
-    findings = page.locator("section.finding")
-    assert findings.count() == 2
-    findings.nth(0).get_by_label("推翻" if first == "override" else "确认").check()
+    bm, dead = (page.locator(f"section.finding[data-key^='{code}@']") for code in ("BM-003", "DEAD-002"))
+    bm.get_by_label("推翻" if first == "override" else "确认").check()
     if reason:
-        findings.nth(0).locator("input[name$='-reason']").fill(reason)
-    findings.nth(1).get_by_label("确认").check()
+        bm.locator("input[name$='-reason']").fill(reason)
+    dead.get_by_label("确认").check()
     page.get_by_label("文书填写完整、规范（每处扣 1 分） 扣分").fill("2")
     page.get_by_label("文书填写完整、规范（每处扣 1 分） 理由").fill("处罚决定书两处未填写日期")
     page.get_by_label("证据收集全面、合法 扣分").fill("3")
@@ -92,6 +91,8 @@ def review(page, first: str, reason: str, screenshot: Path | None = None) -> Non
         page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name="签署评查表").click()
     expect(page.locator("#message")).to_contain_text("已签署")
+    expect(page.locator("#signed")).to_contain_text("已于")  # the page shows the sheet as signed
+    assert page.get_by_role("button", name="签署评查表").count() == 0
 
 
 def test_two_reviewers_and_a_lead_end_to_end(server, browser, tmp_path):
@@ -99,12 +100,12 @@ def test_two_reviewers_and_a_lead_end_to_end(server, browser, tmp_path):
     li = login(browser, server, "li")
     # a missing reason is refused in Chinese and nothing typed is lost
     li.get_by_role("link", name=CASE).click()
-    li.locator("section.finding").nth(0).get_by_label("推翻").check()
+    li.locator("section.finding[data-key^='BM-003@']").get_by_label("推翻").check()
     li.get_by_label("文书使用规范样式 扣分").fill("1")
     li.get_by_label("文书使用规范样式 理由").fill("样式")
     li.get_by_role("button", name="保存").click()
     expect(li.locator("#error")).to_contain_text("须填写理由")
-    assert li.locator("section.finding").nth(0).get_by_label("推翻").is_checked()
+    assert li.locator("section.finding[data-key^='BM-003@']").get_by_label("推翻").is_checked()
     assert li.get_by_label("文书使用规范样式 理由").input_value() == "样式"
     li.get_by_label("文书使用规范样式 扣分").fill("")
     li.get_by_label("文书使用规范样式 理由").fill("")

@@ -60,8 +60,10 @@ def test_offline_decisions_round_trip_with_bad_rows_reported(folder, capsys):
     header, body = rows[0], rows[1:]
     col = {name: i for i, name in enumerate(header)}
     qsh = [r for r in body if r[col["案号"]].startswith("（洪青）")]
-    findings = [r for r in qsh if r[col["类型"]] == "机器问题"]
-    assert len(findings) == 2
+    findings = [
+        next(r for r in qsh if r[col["类型"]] == "机器问题" and r[col["标题"]].startswith(code))
+        for code in ("BM-003", "DEAD-002")
+    ]
     findings[0][col["操作"]] = "推翻"
     findings[0][col["理由"]] = "裁量说明见集体讨论记录"
     findings[1][col["操作"]] = "确认"
@@ -94,6 +96,22 @@ def test_offline_decisions_round_trip_with_bad_rows_reported(folder, capsys):
     # the bad rows are reported again
     code, out, err = run(capsys, "campaign", "import-decisions", str(sheet), *d)
     assert code == 2 and "已导入 3 条评查决定" in out and "扣分应为整数" in err
+
+
+def test_manual_assignment_keeps_cross_review(folder, capsys):
+    d = ["--dir", str(folder)]
+    case = "（赣康）应急罚〔2024〕37号"  # not in this campaign
+    code, _, err = run(capsys, "campaign", "assign", "--case", case, "--reviewer", "li", *d)
+    assert code == 3 and "没有案卷" in err
+    code, out, _ = run(
+        capsys, "campaign", "assign", "--case", "（宜袁）应急罚〔2024〕29号", "--reviewer", "li", *d
+    )
+    assert code == 0 and "第 1 席分配给 li" in out
+    run(capsys, "campaign", "user", "add", "yuan", "--unit", "宜春市袁州区应急管理局", *d)
+    code, _, err = run(
+        capsys, "campaign", "assign", "--case", "（宜袁）应急罚〔2024〕29号", "--reviewer", "yuan", *d
+    )
+    assert code == 3 and "不能评查本单位案卷" in err
 
 
 def test_results_rescore_rereview_and_trends(folder, capsys, tmp_path):

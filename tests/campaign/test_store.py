@@ -13,7 +13,7 @@ from casereview.campaign.models import AuditEvent, Base, Decision, FileVersion, 
 from casereview.campaign.service import CampaignError, DecisionInput, StaleError
 from casereview.campaign.store import open_store
 
-from .helpers import CASEFILES, OPTIONS, QSH, ids, make_campaign, revision
+from .helpers import CASEFILES, OPTIONS, QSH, code_key, ids, make_campaign, revision
 
 
 def test_migrations_match_the_models(store_url):
@@ -74,8 +74,7 @@ def test_a_review_is_append_only_with_an_audit_trail(store_url, tmp_path):
     with store.session() as session:
         case = session.get(service.CaseRecord, case_id)
         result = service.machine_result(session, service.current_version(session, case))
-    keys = service.finding_keys(result["findings"])
-    assert len(keys) == 2
+    keys = [code_key(result, "BM-003"), code_key(result, "DEAD-002")]  # the two deductions
     with pytest.raises(CampaignError, match="须填写理由"):
         service.record_decisions(store, case_id, li, [DecisionInput("finding", keys[0], "override")], 0)
     rev = service.record_decisions(
@@ -214,9 +213,8 @@ def test_two_reviewers_disagree_and_the_lead_resolves(store_url, tmp_path):
     _, lead = ids(store, "洪青", "lead")
     with store.session() as session:
         case = session.get(service.CaseRecord, case_id)
-        keys = service.finding_keys(
-            service.machine_result(session, service.current_version(session, case))["findings"]
-        )
+        result = service.machine_result(session, service.current_version(session, case))
+        keys = [code_key(result, "BM-003"), code_key(result, "DEAD-002")]
     for user, first in ((li, "confirm"), (zhao, "override")):
         rev = service.record_decisions(
             store,
@@ -291,3 +289,28 @@ def test_trends_per_unit_across_campaigns(store_url, tmp_path):
     with store.session() as session:
         rows = service.trends(session)
     assert {(r["campaign"], r["unit"]) for r in rows} >= {("2026年第一批", QSH), ("2026年第二批", QSH)}
+
+
+def test_added_findings_each_count_and_can_be_withdrawn(store_url, tmp_path):
+    store = make_campaign(store_url, tmp_path)
+    service.assign_all(store, None, ["li"], actor="lead")
+    case_id, li = ids(store, "宜袁", "li")
+    add = DecisionInput("added", "F-02", "add", reason="送达回证未填写日期")
+    rev = service.record_decisions(store, case_id, li, [add], 0)
+    rev = service.record_decisions(
+        store, case_id, li, [DecisionInput("added", "F-02", "add", reason="另一处")], rev
+    )
+    with pytest.raises(CampaignError, match="须写明具体问题"):
+        service.record_decisions(store, case_id, li, [DecisionInput("added", "V-05", "add")], rev)
+    with store.session() as session:
+        case = session.get(service.CaseRecord, case_id)
+        decided = service.current_decisions(session, service.current_version(session, case).id, 1)
+        assert sorted(t for k, t in decided if k == "added") == ["F-02#1", "F-02#2"]
+        assert service.sheet_score(session, case, 1).deductions["F-02"] == 2
+    rev = service.record_decisions(store, case_id, li, [DecisionInput("added", "F-02#1", "withdraw")], rev)
+    service.record_decisions(
+        store, case_id, li, [DecisionInput("added", "V-05", "add", reason="无询问笔录")], rev
+    )
+    with store.session() as session:
+        score = service.sheet_score(session, session.get(service.CaseRecord, case_id), 1)
+        assert score.deductions.get("F-02") == 1 and score.vetoes == ["V-05"] and score.score == 0

@@ -74,6 +74,9 @@ def register(sub: Any) -> None:
 
     assign = csub.add_parser("assign", help="分配案卷（交叉评查：不分配本单位案卷，按工作量均衡）")
     assign.add_argument("--reviewers", default=None, help="只分配给这些评查人员（用户名，逗号分隔）")
+    assign.add_argument("--case", default=None, help="指定一个案卷（案号）改派给 --reviewer")
+    assign.add_argument("--reviewer", default=None, help="与 --case 一起用：评查人员用户名")
+    assign.add_argument("--slot", type=int, default=1, help="与 --case 一起用：第几席（1 或 2）")
     _store_options(assign)
     assign.set_defaults(func=cmd_assign)
 
@@ -238,8 +241,16 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 def cmd_assign(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from .service import assign_all
+        from .service import CampaignError, assign_all, assign_one, get_campaign, get_case, get_user
 
+        if args.case or args.reviewer:
+            if not (args.case and args.reviewer):
+                raise CampaignError("改派须同时给出 --case 和 --reviewer")
+            with _open(args).write() as session:
+                case = get_case(session, get_campaign(session, args.campaign), args.case)
+                assign_one(session, case, get_user(session, args.reviewer), args.slot, getpass.getuser())
+            print(f"已将案卷 {args.case} 第 {args.slot} 席分配给 {args.reviewer}")
+            return EXIT_OK
         names = [n.strip() for n in args.reviewers.split(",")] if args.reviewers else None
         count, problems = assign_all(_open(args), args.campaign, names, actor=getpass.getuser())
         for p in problems:

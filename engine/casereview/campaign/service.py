@@ -474,6 +474,8 @@ def _validate(
     if item is None:
         raise CampaignError(f"评查标准中没有评查项 {target}")
     if kind == ITEM:
+        if "#" in target:
+            raise CampaignError(f"评查标准中没有评查项 {target}")
         if isinstance(item, VetoItem):
             if action == "score":
                 raise CampaignError(f"{item.id} 是否决项：请选择「否决」或「不否决」")
@@ -608,6 +610,8 @@ def _record(session, case_id, user_id, inputs, base_revision, source, slot) -> i
     result = machine_result(session, version)
     checked = []
     for item in inputs:
+        if item.kind == ADDED and item.action == "add" and "#" not in item.target:
+            item = _numbered(session, version.id, seat, item)  # each added finding is its own entry
         points = _validate(profile, result, item.kind, item.target, item.action, item.points, item.reason)
         conflict = _conflict(session, version.id, seat, item.kind, item.target, base_revision)
         if conflict is not None and conflict.author_id != user.id:
@@ -649,6 +653,21 @@ def _record(session, case_id, user_id, inputs, base_revision, source, slot) -> i
     if case.status in ("assigned", "unassigned"):
         case.status = "in_review"
     return revision
+
+
+def _numbered(session: Session, version_id: int, slot: int, item: DecisionInput) -> DecisionInput:
+    taken = session.scalars(
+        select(Decision.target).where(
+            Decision.version_id == version_id,
+            Decision.slot == slot,
+            Decision.kind == ADDED,
+            Decision.target.like(f"{item.target}#%"),
+        )
+    ).all()
+    numbers = [int(t.rsplit("#", 1)[1]) for t in taken if t.rsplit("#", 1)[1].isdigit()]
+    return DecisionInput(
+        item.kind, f"{item.target}#{max(numbers, default=0) + 1}", item.action, item.points, item.reason
+    )
 
 
 def _target_label(profile: Profile, result: dict[str, Any], kind: str, target: str) -> str:

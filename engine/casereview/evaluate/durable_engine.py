@@ -52,6 +52,10 @@ def push_not(cond: Cond, negate: bool = False) -> Cond:
             return AnyOf(items) if flip else All(items)
         return All(items) if flip else AnyOf(items)
     if not negate:
+        if isinstance(cond, Cmp) and cond.ref:
+            # an absent referenced field makes the comparison false (IR semantics); durable_rules
+            # matches `tier == amount` with `amount` absent inside an $and, so say it explicitly
+            return All((Present(cond.ref.field, True), cond))
         return cond
     if isinstance(cond, Present):
         return Present(cond.field, not cond.present)

@@ -161,6 +161,22 @@ def _param_notes(
     return notes
 
 
+_ACT_SELECTOR = re.compile(r"^acts\[kind=([\w|]+)\](.*)$")
+
+
+def _act_selector(locate: str, facts: list[dict[str, Any]], sources: dict[str, str]) -> str:
+    """`acts[kind=service|decision]`: the first act of the first kind the case has (so a finding
+    points at the specific act, not at the `acts:` line); `acts` when it has none of them."""
+    m = _ACT_SELECTOR.match(locate)
+    if m is None:
+        return locate
+    for kind in m.group(1).split("|"):
+        for fact in facts:
+            if fact["kind"] == "act" and fact.get("act_kind") == kind and fact["fid"] in sources:
+                return sources[fact["fid"]] + m.group(2)
+    return "acts"
+
+
 def build_findings(
     book: RuleBook,
     result: EvalResult,
@@ -193,7 +209,7 @@ def build_findings(
         source = sources.get(match.fid, match.fid)
         field_path = f"{source}.{rule.locate}" if rule.locate and source != "case" else source
         if source == "case" and rule.locate:
-            field_path = rule.locate
+            field_path = _act_selector(rule.locate, facts, sources)
         line, column = locate(field_path)
         pack_params = book.parameters
         notes = _param_notes(book, pack_params, variant.context.get("_params", ()), fact)

@@ -148,7 +148,11 @@ class Rule(PackModel):
     when: Any = Field(description="condition (see packs/conditions.py)")
     expand: str | None = Field(None, description="table expander that generates one variant per row")
     message: str = Field(description="Chinese message; {field} quotes fact values and variant context")
-    locate: str | None = Field(None, description="field path relative to the fact's source, e.g. amount")
+    locate: str | None = Field(
+        None,
+        description="field path relative to the fact's source, e.g. amount; on case rules "
+        "acts[kind=service|decision] points at the first act of the first kind present",
+    )
     explain: str | None = None
     unknown: UnknownSpec | None = Field(None, description="what an unknown fact means for this rule")
     examples: Examples

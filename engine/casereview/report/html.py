@@ -1,7 +1,13 @@
 """Self-contained offline HTML report: OUT/index.html, OUT/cases/<n>.html, OUT/style.css.
 
 Case pages are written as results arrive; only `CaseSummary` objects stay in memory for the
-summary page. Templates run in a jinja2 SandboxedEnvironment with autoescape on; every rendered
+summary pages. The ranking and the list of rejected files are paged (`ranking-<n>.html`,
+PAGE_SIZE rows each) and the 同案异罚 tables are capped on the index with the full list on
+`like-cases.html`, so index.html stays small at any batch size.
+
+On a case page findings are grouped by rule (the places listed under it), groups sorted by
+severity then by their first position in the file; each place shows the case file's lines
+around it. Templates run in a jinja2 SandboxedEnvironment with autoescape on; every rendered
 value passes through `finalize`, which masks personal identifiers unless masking is off.
 """
 
@@ -16,12 +22,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..analysis import CaseSummary, describe_group
-from ..packs.schema import SEVERITY_LABELS
+from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
+from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
 
 CSS_NAME = "style.css"
+JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
+PAGE_SIZE = 100  # ranking / rejected rows per page
+INDEX_CAP = 50  # 同案异罚 rows on the index (all on like-cases.html)
+EXCERPT_CONTEXT = 2  # lines shown before and after a finding's line
 
 
 def default_templates_dir() -> Path:
@@ -53,6 +64,76 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
     return env
 
 
+def read_lines(path: str) -> list[str] | None:
+    """The case file's lines for excerpts (None when it cannot be read: stdin, moved files)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    if len(raw) > 5_000_000:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding).splitlines()
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
+    if not lines or not line or line > len(lines):
+        return []
+    first = max(1, line - EXCERPT_CONTEXT)
+    last = min(len(lines), line + EXCERPT_CONTEXT)
+    return [{"n": n, "text": lines[n - 1], "hit": n == line} for n in range(first, last + 1)]
+
+
+def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> list[dict[str, Any]]:
+    """Findings grouped by rule: severity first, then the first place in the file."""
+    lines = read_lines(result.file)
+    categories = {c.id: c.name for c in result.score.categories} if result.score else {}
+    groups: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        g = groups.setdefault(
+            f.code,
+            {
+                "code": f.code,
+                "title": f.title,
+                "severity": f.severity,
+                "severity_label": f.severity_label,
+                "category": categories.get(f.category, f.category),
+                "basis": f.basis,
+                "places": [],
+            },
+        )
+        loc = f.location
+        g["places"].append(
+            {
+                "where": where(display(loc.file), loc.line, loc.column),
+                "line": loc.line,
+                "field": loc.field,
+                "message": f.message,
+                "shown": [(value_label(k, labels), v) for k, v in f.values.items()],
+                "notes": f.notes,
+                "excerpt": excerpt(lines, loc.line),
+                "waiver": f.waiver,
+            }
+        )
+    out = []
+    for g in groups.values():
+        g["places"].sort(key=lambda p: (p["line"] or 10**9, p["field"]))
+        messages = {p["message"] for p in g["places"]}
+        g["message"] = messages.pop() if len(messages) == 1 else None
+        g["waived"] = all(p["waiver"] for p in g["places"])
+        out.append(g)
+    out.sort(key=lambda g: (-SEVERITY_RANK.get(g["severity"], 0), g["places"][0]["line"] or 10**9, g["code"]))
+    return out
+
+
+def pages(items: list[Any], size: int = PAGE_SIZE) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
 class HtmlReport:
     """Streamed writer: `add` each result as it arrives, then `finish` with the batch analysis."""
 
@@ -68,7 +149,8 @@ class HtmlReport:
         self.meta = meta
         self.mask = meta.mask
         self.templates = templates or default_templates_dir()
-        self.env = make_environment(self.templates, mask)
+        self.env = make_environment(self.templates, self.mask)
+        self.labels = value_labels(meta.rulebook)
         (self.out / "cases").mkdir(parents=True, exist_ok=True)
         self._case = self.env.get_template("case.html")
 
@@ -78,36 +160,100 @@ class HtmlReport:
 
     def add(self, result: CaseResult, index: int) -> CaseSummary:
         page = self.page_of(index)
-        categories = {c.id: c.name for c in result.score.categories} if result.score else {}
+        groups = group_findings(result, self.labels, self.ctx.display)
         html = self._case.render(
             r=result,
-            pending=result.pending_review,
-            categories=categories,
+            file=self.ctx.display(result.file),
+            status=status_label(result),
+            groups=[g for g in groups if g["severity"] != "review"],
+            pending=[g for g in groups if g["severity"] == "review"],
+            deducted=sum(c.deducted for c in result.score.categories) if result.score else None,
             meta=self.meta,
             masked=self.mask,
             css=f"../{CSS_NAME}",
+            home="../index.html",
         )
         (self.out / page).write_text(html, encoding="utf-8")
         return CaseSummary.of(result, index, page)
 
     def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
-        shutil.copyfile(self.templates / CSS_NAME, self.out / CSS_NAME)
+        for asset in (CSS_NAME, JS_NAME):
+            shutil.copyfile(self.templates / asset, self.out / asset)
         ranked = sorted(
             (s for s in summaries if s.reviewed),
-            key=lambda s: (-(s.score or 0), s.counts.get("deduct", 0), s.file),
+            key=lambda s: (-(s.score or 0), s.deducted or 0, s.file),
         )
-        html = self.env.get_template("index.html").render(
+        rejected = [s for s in summaries if not s.reviewed]
+        ranking_pages = pages(ranked)
+        rejected_pages = pages(rejected)
+        common = {"meta": self.meta, "masked": self.mask, "css": CSS_NAME, "home": "index.html"}
+        common["display"] = self.ctx.display
+        for n, rows in enumerate(ranking_pages[1:], start=2):
+            self._write(
+                f"ranking-{n}.html",
+                "list.html",
+                kind="ranking",
+                rows=rows,
+                offset=(n - 1) * PAGE_SIZE,
+                page=n,
+                page_count=len(ranking_pages),
+                **common,
+            )
+        for n, rows in enumerate(rejected_pages[1:], start=2):
+            self._write(
+                f"rejected-{n}.html",
+                "list.html",
+                kind="rejected",
+                rows=rows,
+                offset=(n - 1) * PAGE_SIZE,
+                page=n,
+                page_count=len(rejected_pages),
+                **common,
+            )
+        lc = analysis["like_cases"]
+        self._write(
+            "like-cases.html",
+            "like_cases.html",
+            lc=lc,
+            outliers=lc["outliers"],
+            groups=lc["groups"],
+            pages=_PageLookup(summaries),
+            **common,
+        )
+        return self._write(
+            "index.html",
+            "index.html",
             analysis=analysis,
-            ranked=ranked,
-            rejected=[s for s in summaries if not s.reviewed],
-            pages={s.file: s.page for s in summaries},
-            meta=self.meta,
-            masked=self.mask,
-            css=CSS_NAME,
+            ranked=ranking_pages[0],
+            ranking_pages=len(ranking_pages),
+            ranked_total=len(ranked),
+            rejected=rejected_pages[0],
+            rejected_pages=len(rejected_pages),
+            rejected_total=len(rejected),
+            outliers=lc["outliers"][:INDEX_CAP],
+            groups=lc["groups"][:INDEX_CAP],
+            cap=INDEX_CAP,
+            pages=_PageLookup(summaries),
+            **common,
         )
-        index = self.out / "index.html"
-        index.write_text(html, encoding="utf-8")
-        return index
+
+    def _write(self, name: str, template: str, **values: Any) -> Path:
+        path = self.out / name
+        path.write_text(self.env.get_template(template).render(**values), encoding="utf-8")
+        return path
+
+
+class _PageLookup:
+    """`pages.get(file)` for the few outliers on the index without a dict of every file."""
+
+    def __init__(self, summaries: list[CaseSummary]):
+        self._summaries = summaries
+        self._index: dict[str, str] | None = None
+
+    def get(self, file: str, default: str = "#") -> str:
+        if self._index is None:
+            self._index = {s.file: s.page for s in self._summaries}
+        return self._index.get(file, default)
 
 
 def write_html(results: list[CaseResult], out_dir: Path, meta: dict[str, Any], mask: bool = True) -> Path:

@@ -133,6 +133,8 @@ class Profile(ProfileModel):
         return None
 
     def item(self, item_id: str) -> Item | VetoItem | None:
+        """The item or veto item by id; a campaign's added finding `<id>#<n>` names its item too."""
+        item_id = item_id.split("#", 1)[0]
         return next((i for i in [*self.items, *self.veto_items] if i.id == item_id), None)
 
     @property

@@ -298,10 +298,10 @@ def _routes(app: Flask, store: Store) -> None:
                 store, case.id, g.user.id, inputs, base, slot=slot if g.user.role == "lead" else None
             )
         except StaleError as exc:
-            g.db.expire_all()
+            g.db.rollback()  # end the read transaction: see the write just made
             return _file_page(case_id, error=str(exc), form=request.form, status=409)
         except CampaignError as exc:
-            g.db.expire_all()
+            g.db.rollback()  # end the read transaction: see the write just made
             return _file_page(case_id, error=str(exc), form=request.form, status=422)
         return redirect(
             url_for(
@@ -323,7 +323,7 @@ def _routes(app: Flask, store: Store) -> None:
                 store, case.id, g.user.id, [item], base, slot=slot if g.user.role == "lead" else None
             )
         except CampaignError as exc:
-            g.db.expire_all()
+            g.db.rollback()  # end the read transaction: see the write just made
             return _file_page(case_id, error=str(exc), form=request.form, status=422)
         return redirect(
             url_for("file_page", case_id=case_id, **({"slot": slot} if g.user.role == "lead" else {}))
@@ -339,9 +339,9 @@ def _routes(app: Flask, store: Store) -> None:
                 store, case.id, g.user.id, request.form.get("revision", type=int, default=0), slot=slot
             )
         except CampaignError as exc:
-            g.db.expire_all()
+            g.db.rollback()  # end the read transaction: see the write just made
             return _file_page(case_id, error=str(exc), status=409 if isinstance(exc, StaleError) else 422)
-        g.db.expire_all()
+        g.db.rollback()  # end the read transaction: see the write just made
         return _file_page(case_id, message=f"已签署：得分 {score.score:g}，等次 {score.grade}")
 
     # -- lead ------------------------------------------------------------------------------------------
@@ -411,7 +411,7 @@ def _routes(app: Flask, store: Store) -> None:
                     request.form.get("reason", ""),
                     request.form.get("revision", type=int, default=0),
                 )
-                g.db.expire_all()
+                g.db.rollback()  # end the read transaction: see the write just made
                 return render_template(
                     "message.html",
                     title="已裁决",
@@ -419,7 +419,7 @@ def _routes(app: Flask, store: Store) -> None:
                     back=url_for("lead_home"),
                 )
             except CampaignError as exc:
-                g.db.expire_all()
+                g.db.rollback()  # end the read transaction: see the write just made
                 error = str(exc)
         version = service.current_version(g.db, case)
         campaign = g.db.get(Campaign, case.campaign_id)

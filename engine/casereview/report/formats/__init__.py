@@ -39,6 +39,18 @@ class ReportContext:
     invocation: dict[str, Any] = field(default_factory=dict)  # command line, start/end time
     extra: dict[str, Any] = field(default_factory=dict)  # keys added to the JSON document head
     ui: dict[str, Any] = field(default_factory=dict)  # terminal options: color, quiet
+    categories: list[tuple[str, str]] = field(default_factory=list)  # profile categories (id, name)
+    points: Any = None  # rule code → points one deduction costs under the profile
+
+    def use_profile(self, profile: Any) -> None:
+        self.profile = profile.title
+        self.categories = [(c.id, c.name) for c in profile.categories]
+
+        def points(code: str) -> int:
+            item = profile.item_for(code)
+            return item.deduct if item is not None else profile.default_deduct
+
+        self.points = points
 
     def meta(self) -> dict[str, Any]:
         """The document head of machine formats (JSON)."""
