@@ -431,7 +431,7 @@ class DurableEngine:
                         continue
                     if holds(rule.definite, fact):
                         seen.add(Match(rule.rule_id, fact["fid"]))
-                    elif holds(rule.undecided, fact):
+                    if holds(rule.undecided, fact):
                         seen.add(Match(rule.rule_id, fact["fid"], True))
         for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
             for fact in facts:
@@ -439,7 +439,7 @@ class DurableEngine:
                     continue
                 if holds(rule.decided, fact):
                     seen.add(Match(rule.rule_id, fact["fid"]))
-                elif fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact):
+                if fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact):
                     seen.add(Match(rule.rule_id, fact["fid"], True))
         result.matches = sorted(seen)
         return result

@@ -85,7 +85,7 @@ class OracleEngine:
                 try:
                     if holds(rule.decided, fact):
                         result.matches.append(Match(rule.rule_id, fact["fid"]))
-                    elif unknowns and holds(rule.undecided, fact):
+                    if unknowns and holds(rule.undecided, fact):  # both, as durable_rules reports them
                         result.matches.append(Match(rule.rule_id, fact["fid"], True))
                 except Exception as exc:  # a rule that cannot be evaluated is a finding, never silence
                     result.errors.append(f"{rule.rule_id} @ {fact['fid']}: {exc}")
