@@ -28,6 +28,7 @@ class Score(BaseModel):
     graded: bool = Field(
         True, description="False: the file is not closed or cannot be judged; grade is the status"
     )
+    status: str = Field("scored", description="scored, or 未结案 / 无法评分 (then `grade` repeats it)")
     status_reason: str | None = Field(None, description="why the file is not graded")
     vetoed: bool
     categories: list[CategoryScore]
@@ -91,6 +92,7 @@ def score_case(
         score=score,
         grade=grade,
         graded=status is None,
+        status=status or "scored",
         status_reason=status_reason,
         vetoed=vetoed,
         categories=categories,
