@@ -335,3 +335,20 @@ def test_an_empty_rules_folder_is_an_error(tmp_path, capsys):
 def test_a_missing_rules_folder_is_an_error(tmp_path):
     with pytest.raises(PackError, match="规则目录不存在"):
         load_rulebook(tmp_path / "nope")
+
+
+def test_html_and_excel_show_the_status_and_the_checks_not_run(tmp_path, root):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "out"
+    files = [
+        root / "casefiles" / "25-qingshanhu-jinyou-juedingri.yaml",
+        root / "casefiles" / "26-xinjian-wei-jiean.yaml",
+    ]
+    main(["review", *map(str, files), "-o", str(out), "--no-cache", "--engine", "oracle"])
+    pages = " ".join(p.read_text(encoding="utf-8") for p in sorted((out / "cases").glob("*.html")))
+    assert "未能进行的检查" in pages and "不评定等次" in pages and "无法评分" in pages and "未结案" in pages
+    sheet = load_workbook(out / "评查结果.xlsx").worksheets[0]
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert {"无法评分", "未结案"} <= cells
+    assert "优秀" not in cells
