@@ -111,7 +111,7 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
     findings = build_findings(
         ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run
     )
-    not_run = [*_blocked_checks(ctx, derived), *not_run]
+    not_run = [*_blocked_checks(ctx, derived), *not_run, *_rules_not_run(ctx, findings)]
     status, status_reason = grading_status(case)
     if status is not None:
         not_run.insert(0, NotRun(code="GRADE", title=f"案卷{status}", reason=status_reason))
@@ -164,6 +164,23 @@ def grading_status(case: CaseFile) -> tuple[str | None, str]:
     ):
         return UNGRADABLE, "处理决定未载明处理结果和处罚内容，无法评定等次"
     return None, ""
+
+
+def _rules_not_run(ctx: ReviewContext, findings: list[Finding]) -> list[NotRun]:
+    """Findings of rules that report a check that could not run (`not_run: true` in the pack)."""
+    out = []
+    for finding in findings:
+        definition = ctx.book.rules.get(finding.code)
+        if definition is not None and definition.rule.not_run and not finding.unknown:
+            out.append(
+                NotRun(
+                    code=finding.code,
+                    title=finding.title,
+                    reason=finding.message,
+                    field=finding.location.field,
+                )
+            )
+    return out
 
 
 def _blocked_checks(ctx: ReviewContext, derived: Any) -> list[NotRun]:

@@ -155,6 +155,11 @@ class Rule(PackModel):
     )
     explain: str | None = None
     unknown: UnknownSpec | None = Field(None, description="what an unknown fact means for this rule")
+    not_run: bool = Field(
+        False,
+        description="the finding says a check could not run (幅度未核查, 基准未加载, 证件无法核验 …): "
+        "it is also listed among the result's checks that could not run",
+    )
     examples: Examples
 
 
