@@ -82,8 +82,10 @@ def test_damaged_entry_is_a_miss(ctx, case_file, tmp_path):
     first = cached_review(case_file, ctx, store)
     for entry in (tmp_path / "cache").rglob("*.json"):
         entry.write_text("{not json", "utf-8")
-    assert cached_review(case_file, ctx, store) == first
-    assert store.hits == 0
+    again = cached_review(case_file, ctx, store)
+    assert again.notes == [*first.notes, cache_mod.TAMPERED_NOTE]  # said, and otherwise the same
+    assert again.model_copy(update={"notes": first.notes}) == first
+    assert store.hits == 0 and store.tampered == 1
 
 
 def test_rejected_input_is_cached_but_internal_errors_are_not(ctx, tmp_path):

@@ -118,7 +118,7 @@ def test_rules_and_explain(capsys):
     assert code == 0 and "CERT-001" in out
     code, out, _ = run(capsys, "explain", "CERT-001")
     assert code == 0 and "执法人员不得少于两人" in out and "条件" in out
-    assert run(capsys, "explain", "NOPE-999")[0] == 2
+    assert run(capsys, "explain", "NOPE-999")[0] == 3  # a usage error, not a rejected input
 
 
 def test_broken_pack_is_refused_with_file_line_and_code(tmp_path, capsys):

@@ -87,14 +87,16 @@ def test_hearing_notice_gap_across_national_day(book, engine):
     }
     findings, _, fact = review(book, engine, base="general-hearing", set=base)
     assert fact["hearing_notice_gap_workdays"] == 8
+    assert fact["hearing_notice_workdays"] == 9  # notice day not counted, hearing day counted
     assert "HEAR-003" not in codes(findings)
-    # hearing on 10-12 (Sat 调休 workday): between = 09-27, 09-29, 09-30, 10-08..10-11 = 7 → still compliant
-    findings, _, fact = review(book, engine, base="general-hearing", set={**base, "acts[8].on": "2024-10-12"})
-    assert fact["hearing_notice_gap_workdays"] == 7
-    assert "HEAR-003" not in codes(findings)
-    # hearing on 10-11: 6 working days between → late notice
+    # hearing on 10-11: 09-27, 09-29, 09-30, 10-08, 10-09, 10-10, 10-11 → the 7th working day: in time
+    # (行政处罚法 art. 64(二) "七日前": exactly seven working days before is in time)
     findings, _, fact = review(book, engine, base="general-hearing", set={**base, "acts[8].on": "2024-10-11"})
-    assert fact["hearing_notice_gap_workdays"] == 6
+    assert fact["hearing_notice_workdays"] == 7
+    assert "HEAR-003" not in codes(findings)
+    # hearing on 10-10: the 6th working day → late notice
+    findings, _, fact = review(book, engine, base="general-hearing", set={**base, "acts[8].on": "2024-10-10"})
+    assert fact["hearing_notice_workdays"] == 6
     assert "HEAR-003" in codes(findings)
 
 

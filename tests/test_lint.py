@@ -67,7 +67,8 @@ def lint_dir(root: Path):
     problems: list[str] = []
     tables = load_tables(root, problems)
     assert not problems, problems
-    return lint_tables(tables)
+    # the statute table's own (waived) text checks are covered in test_law_selfcheck.py
+    return [p for p in lint_tables(tables) if not (p.code == "amount_text" and p.waived)]
 
 
 def tier(n, rng, unit, branch="refused_correction"):

@@ -68,7 +68,8 @@ def test_shipped_lists(book):
     assert {"JS-2023", "LC-2024", "BZ-2023", "EXNC"} <= set(lists)
     js = lists["JS-2023"]
     assert [i.id for i in js.items] == [f"JS-2023-{n}" for n in range(1, 7)]
-    assert js.preconditions.fatal_accident_free_years == 3 and js.preconditions.not_serious_dishonesty
+    assert js.preconditions.not_serious_dishonesty
+    assert [e.label for e in js.preconditions.extra] == ["3年内未发生过人员死亡的生产安全事故"]
     assert "commitment" in lists["BZ-2023"].follow_up and "commitment" not in js.follow_up
     assert lists["EXNC"].verification == "example"
 
@@ -99,7 +100,7 @@ def test_list_applied_without_conditions_and_follow_up(request, engine_name):
     exempt = {"list_item": "JS-2023-1", "fined": False, "outcome": "no_penalty", "adjustment": "exempt"}
     cases = [
         (violation("ok", has_education=True, **exempt), set()),
-        (violation("no-education", **exempt), {"EXM-005"}),
+        (violation("no-education", **exempt), {"EXM-007"}),  # 行政处罚法 art. 33 ¶3, every 不予处罚
         (violation("not-first", first_offence=False, has_education=True, **exempt), {"EXM-003"}),
         (
             violation("missing-first", has_education=True, **{k: v for k, v in exempt.items()})
@@ -168,7 +169,7 @@ def test_casefiles_14_and_15(request, root, engine_name):
     bad_ids = {m.rule_id for m in engine.evaluate(bad).matches}
     assert not {c for c in ok_codes if c.startswith("EXM-")}
     assert any(r.startswith("EXM-003#JS-2023-1-c") for r in bad_ids)  # not first offence; fatal accident
-    assert any(r.startswith("EXM-005#JS-2023-1-education") for r in bad_ids)
+    assert "EXM-007" in bad_ids  # no education record after 不予处罚 (行政处罚法 art. 33 ¶3)
 
 
 def test_rule_examples_green_on_both_engines(book, oracle, durable):

@@ -148,7 +148,7 @@ def test_explain_case_trace(book):
 
 
 def test_explain_parameters_and_dates(book):
-    data = explain_case(CASES / "10-nankang-wu-fazhi-shenhe.yaml", ["LR-001"], book)
+    data = explain_case(CASES / "10-nankang-wu-fazhi-shenhe.yaml", ["LR-007"], book)
     params = [p for v in data["rules"][0]["variants"] for f in v["facts"] for p in f["parameters"]]
     assert params and params[0]["chosen"] and "决定日期" in params[0]["why"]
     assert "decided_on >= 2021-07-15" in data["rules"][0]["variants"][0]["condition"]

@@ -324,12 +324,12 @@ def test_an_empty_rules_folder_is_an_error(tmp_path, capsys):
     empty.mkdir()
     with pytest.raises(PackError) as exc:
         load_rulebook(empty)
-    assert "没有加载到任何规则" in str(exc.value)
+    assert "没有规则包" in str(exc.value)
     case = tmp_path / "c.yaml"
     case.write_text("case: {number: X, agency: {name: 某局}}\n", encoding="utf-8")
     code = main(["check", str(case), "--rules", str(empty)])
     assert code == EXIT_USAGE
-    assert "没有加载到任何规则" in capsys.readouterr().err
+    assert "没有规则包" in capsys.readouterr().err
 
 
 def test_a_missing_rules_folder_is_an_error(tmp_path):

@@ -170,10 +170,15 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
             factory = partial(make_context, book, profile, roster, engine, cache_dir)
             stream = review_paths(paths, factory, fallback, workers=options.workers)
         count = 0
-        for r in stream:
-            r.notes.extend(notes)
-            count += 1
-            yield r
+        try:
+            for r in stream:
+                r.notes.extend(notes)
+                count += 1
+                yield r
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # an interrupted batch stops (and kills) its worker processes now
         for path in paths[count:]:  # safety net: every input file appears in the report
             yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
 

@@ -7,6 +7,12 @@ package version. Value = the `CaseResult` JSON. Entries live under `.casereview-
 current directory (or the directory given), one file per key, written atomically (safe with
 several worker processes). A damaged or unreadable entry is a miss, never an error.
 
+The folder is untrusted (see `cachesafe`): each entry is a signature line, HMAC-SHA256 under
+the per-user key kept outside the folder over the entry's key and its bytes, then the JSON. An
+entry edited, forged, or copied under another key fails the check: it is a miss, the file is
+reviewed again and its result says the cache entry was rejected. A FIFO, symlink or oversized
+file in the folder is a miss. Without a usable key nothing is cached.
+
 Results that depend on something other than the inputs are not stored: internal errors
 (「内部错误」) and rule-execution errors (ENGINE-ERR findings), which may not recur.
 """
@@ -19,12 +25,16 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
-from .load import DEFAULT_MAX_BYTES
+from . import __version__, cachesafe
+from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
+from .load import DEFAULT_MAX_BYTES, InputRejected
+from .load.reader import read_bytes
 from .review import CaseResult, ReviewContext, review_file
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
-CACHE_FORMAT = "2"  # 2: results list checks not run and the grading status (unknown facts)
+CACHE_FORMAT = "3"  # 3: results list checks not run and the grading status (unknown facts)
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
+TAMPERED_NOTE = "结果缓存中本案的条目校验失败（可能被篡改或损坏），已忽略该条目并重新评查"
 
 
 def _package_version(name: str) -> str:
@@ -81,6 +91,8 @@ class ResultCache:
         self.dir = Path(directory) if directory is not None else Path.cwd() / DEFAULT_CACHE_DIR
         self.hits = 0
         self.misses = 0
+        self.tampered = 0
+        self.last_tampered = False
 
     def _path(self, key: str) -> Path:
         if len(key) < 8 or not all(c in "0123456789abcdef" for c in key):
@@ -88,27 +100,50 @@ class ResultCache:
         return self.dir / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> CaseResult | None:
-        try:
-            raw = self._path(key).read_bytes()
-            result = CaseResult.model_validate_json(raw)
-        except (OSError, ValueError):
+        self.last_tampered = False
+        secret = cachesafe.secret_key()
+        raw = cachesafe.read_limited(self._path(key), MAX_ENTRY_BYTES) if secret else None
+        if raw is None:
             self.misses += 1
+            return None
+        signature, _, payload = raw.partition(b"\n")
+        try:
+            valid = cachesafe.verify(secret, key, payload, bytes.fromhex(signature.decode("ascii")))
+        except ValueError:
+            valid = False
+        try:
+            result = CaseResult.model_validate_json(payload) if valid else None
+        except ValueError:
+            result = None
+        if result is None:
+            self.misses += 1
+            self.tampered += 1
+            self.last_tampered = True
             return None
         self.hits += 1
         return result
 
     def put(self, key: str, result: CaseResult) -> None:
-        if not cacheable(result):
+        secret = cachesafe.secret_key()
+        if secret is None or not cacheable(result):
             return
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not (self.dir / ".gitignore").exists():
+            if not self.dir.exists():
+                self.dir.mkdir(parents=True)
                 (self.dir / ".gitignore").write_text("*\n", encoding="utf-8")
+                (self.dir / CACHEDIR_TAG).write_text(
+                    f"{CACHEDIR_SIGNATURE}\n# casereview 结果缓存（可随时删除）\n", encoding="utf-8"
+                )
+            target.parent.mkdir(exist_ok=True)
+            if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
+                return  # a symlink planted in place of a cache folder: do not write through it
+            payload = result.model_dump_json().encode()
+            signature = cachesafe.sign(secret, key, payload).hex().encode()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(result.model_dump_json())
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(signature + b"\n" + payload)
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -124,15 +159,16 @@ def cached_review(path: Path | str, ctx: ReviewContext, cache: ResultCache | Non
     if cache is None:
         return review_file(path, ctx)
     try:
-        if path.stat().st_size > DEFAULT_MAX_BYTES:
-            return review_file(path, ctx)  # rejected as too large without hashing it
-        data = path.read_bytes()
-    except OSError:
-        return review_file(path, ctx)
+        data = read_bytes(path, max_bytes=DEFAULT_MAX_BYTES)  # never blocks on a FIFO
+    except InputRejected:
+        return review_file(path, ctx)  # rejected with its reason (too large, not a file …)
     key = cache_key(data, path, ctx)
     hit = cache.get(key)
     if hit is not None:
         return hit
+    tampered = cache.last_tampered
     result = review_file(path, ctx)
     cache.put(key, result)
+    if tampered:
+        result.notes.append(TAMPERED_NOTE)
     return result

@@ -28,7 +28,16 @@ from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: 
     review_one,
 )
 from .cli_support import ChineseArgumentParser, Progress, colour_wanted, install_chinese_argparse, usage_error
-from .exitcodes import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, FAIL_ON_CHOICES, ExitTally
+from .exitcodes import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    FAIL_ON_CHOICES,
+    ExitTally,
+)
 from .model.case import CaseFile
 from .model.roster import Roster
 from .packs.conditions import describe
@@ -219,7 +228,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     handle = None
     try:
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            problem = _prepare_output(folder)
+            if problem:
+                print(f"casereview：错误：{problem}", file=sys.stderr)
+                return EXIT_OUTPUT
             sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
         elif args.output_file:
             if reporters[0].binary or not reporters[0].stream:
@@ -230,7 +242,11 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         elif not statistics_only:
             sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
     except OSError as exc:
-        return usage_error(f"无法写入输出：{exc}")
+        print(
+            f"casereview：错误：无法写入输出：{exc.strerror or exc}（{exc.filename or folder}）",
+            file=sys.stderr,
+        )
+        return EXIT_OUTPUT
     tally = ExitTally(args.fail_on)
     progress = Progress(len(paths), enabled=None if not args.quiet else False)
     counter: Counter[str] = Counter()
@@ -238,32 +254,67 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     summaries: list[CaseSummary] = []
     baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
     need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
-    try:
-        for index, result in enumerate(run):
-            if stdin:
-                _rename(result, stdin[0], stdin[1])
-            if baseline_prints is not None:
-                from .fingerprint import case_key, fingerprint
+    from . import interrupt
+    from .report.sanitize import writable
+    from .review import RejectedInput, rejected
 
-                for f in result.findings:
-                    baseline_prints[fingerprint(result, f)] = {
-                        "case": case_key(result),
-                        "code": f.code,
-                        "field": f.location.field,
-                    }
-            policy.apply(result)
-            tally.add(result)
+    count, interrupted = 0, False
+    stream = iter(run)
+
+    def add(index: int, result: CaseResult) -> None:
+        result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
+        if stdin:
+            _rename(result, stdin[0], stdin[1])
+        if baseline_prints is not None:
+            from .fingerprint import case_key, fingerprint
+
             for f in result.findings:
-                if f.waiver is None:
-                    counter[f.code] += 1
-                    titles[f.code] = (f.title, f.severity_label)
-            progress.update(Path(result.file).name)
-            if need_analysis:
-                summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
-            for _, sink in sinks:
-                sink.add(result, index)
+                baseline_prints[fingerprint(result, f)] = {
+                    "case": case_key(result),
+                    "code": f.code,
+                    "field": f.location.field,
+                }
+        policy.apply(result)
+        tally.add(result)
+        for f in result.findings:
+            if f.waiver is None:
+                counter[f.code] += 1
+                titles[f.code] = (f.title, f.severity_label)
+        progress.update(Path(result.file).name)
+        if need_analysis:
+            summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+        for _, sink in sinks:
+            sink.add(result, index)
+
+    try:
+        with interrupt.interruptible():
+            for result in stream:
+                with interrupt.critical():  # a result is in every report or in none
+                    add(count, result)
+                    count += 1
+    except KeyboardInterrupt:
+        interrupted = True
+    except OSError as exc:  # a report page or the workbook could not be written (disk full …)
+        return _output_failed(exc, folder)
     finally:
         progress.close()
+    shield = interrupt.shielded()
+    shield.__enter__()  # the reports are finished (complete documents) whatever arrives now
+    if interrupted:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # stops the batch and kills its worker processes
+        done = count
+        message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
+        for path in paths[count:]:
+            add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+            count += 1
+        print(
+            f"评查被中断：{len(paths)} 个文件中已处理 {done} 个，其余列为未评查；"
+            "报告已标为不完整（partial）；重新运行同一命令将从缓存继续",
+            file=sys.stderr,
+        )
+    ctx.extra["partial"] = interrupted
     analysis = analyse(summaries) if need_analysis else None
     notices = policy.waivers.problems() if policy.waivers else []
     ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -273,9 +324,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     try:
         for _, sink in sinks:
             sink.finish(analysis)
+    except OSError as exc:  # disk full, folder removed or made read-only during the run
+        return _output_failed(exc, folder)
     finally:
         if handle is not None:
             handle.close()
+        shield.__exit__(None, None, None)
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -304,7 +358,34 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             f"合格率 {rate}；疑似同案异罚 {len(analysis['like_cases']['outliers'])} 件；"
             f"报告：{folder}/（{written}）"
         )
+    if interrupted:
+        return interrupt.exit_code()
     return tally.code
+
+
+def _output_failed(exc: OSError, folder: Path | None) -> int:
+    print(
+        f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
+    )
+    # the half-written writers are dropped with this frame: their own close errors are noise
+    sys.unraisablehook = lambda unraisable: None
+    return EXIT_OUTPUT
+
+
+def _prepare_output(out: Path) -> str | None:
+    """Create the report folder and mark it as ours (discovery skips it); a reason if unusable."""
+    from .discovery import REPORT_MARKER
+
+    if out.exists() and not out.is_dir():
+        return f"输出位置 {out} 已存在且不是文件夹"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / REPORT_MARKER).write_text(
+            "casereview 评查报告文件夹（评查时跳过本文件夹）\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        return f"无法创建或写入报告文件夹 {out}：{exc.strerror or exc}"
+    return None
 
 
 def _common_root(targets: list[Path]) -> Path | None:
@@ -356,7 +437,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if book is None:
         return EXIT_INPUT
     if getattr(args, "action", None) == "lint":
-        return cmd_lint(book)
+        return cmd_lint(book, getattr(args, "statutes", None))
     for code, definition in sorted(book.rules.items()):
         rule = definition.rule
         n = len(definition.variants)
@@ -366,11 +447,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_lint(book: RuleBook) -> int:
-    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units."""
+def cmd_lint(book: RuleBook, statutes: Path | None = None) -> int:
+    """`casereview rules lint`: statutory ranges, tier order, gaps/overlaps, citations, units,
+    statutory amounts against their quoted text, official quotes against the statute texts."""
     from .packs.lint import errors, lint_tables, notices
 
-    found = lint_tables(book)
+    found = lint_tables(book, statutes)
     for problem in found:
         print(problem)
     pending = notices(found)
@@ -381,8 +463,11 @@ def cmd_lint(book: RuleBook) -> int:
         f"表格检查：{len(problems)} 个问题，其中 {waived} 个已在表格 waivers 中豁免（原文缺陷），"
         f"{len(bad)} 个待处理"
     )
-    if pending:
-        print(f"另有 {len(pending)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    tiers = [p for p in pending if p.code == "review_tier"]
+    if tiers:
+        print(f"另有 {len(tiers)} 个阶次的适用条件待编写（待人工评查，不影响检查结果）")
+    if len(pending) > len(tiers):
+        print(f"另有 {len(pending) - len(tiers)} 项提示（如未能与原文核对的引文），不影响检查结果")
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
@@ -390,10 +475,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     book = _load_book(args)
     if book is None:
         return EXIT_INPUT
-    definition = book.rules.get(args.code)
+    definition = book.rules.get(args.code) or book.rules.get(args.code.upper())
     if definition is None:
-        print(f"没有规则 {args.code}", file=sys.stderr)
-        return EXIT_INPUT
+        from .selection import suggest
+
+        close = suggest(args.code, book.rules)
+        hint = f"；是否要找 {'、'.join(close)}？" if close else ""
+        return usage_error(f"没有规则 {args.code}（也不是案卷文件）{hint}")
     rule = definition.rule
     print(f"{rule.code} {rule.title}")
     print(f"严重程度：{SEVERITY_LABELS[rule.severity]}　类别：{rule.category}　适用对象：{rule.applies_to}")
@@ -414,8 +502,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"（由表格生成 {len(definition.variants)} 个变体，上为第一个）")
     print(f"提示模板：{rule.message}")
     print(f"定义位置：{definition.file}:{definition.line}")
-    print(f"示例：不合格 {len(rule.examples.fail)} 个，合格 {len(rule.examples.passing)} 个")
+    print("示例（基于 rules/examples/ 的基准案卷修改个别字段；rules test 在两个引擎上运行）：")
+    for label, examples in (
+        ("不合格（应触发）", rule.examples.fail),
+        ("合格（不应触发）", rule.examples.passing),
+    ):
+        print(f"  {label}：")
+        for n, example in enumerate(examples, start=1):
+            print(f"    {n}. {example.note or '（无说明）'}")
+            print(
+                f"       基准案卷 {example.base}.yaml"
+                + (f"，证件台账 {example.roster}" if example.roster else "")
+            )
+            for path, value in example.set.items():
+                print(f"       设 {path} = {_flow(value)}")
+            for path in example.remove:
+                print(f"       删除 {path}")
+            for path, values in example.append.items():
+                print(f"       在 {path} 追加 {_flow(values)}")
     return EXIT_OK
+
+
+def _flow(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
@@ -527,6 +636,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="列出已加载的规则；rules lint 检查法条表、裁量基准表和清单")
     rules.add_argument("action", nargs="?", choices=["list", "lint"], default="list")
+    rules.add_argument(
+        "--statutes",
+        type=Path,
+        default=None,
+        help="法规原文文件夹（rules lint 用于核对 official 引文；默认为规则目录旁的 docs/statutes/）",
+    )
     _add_rule_options(rules)
     rules.set_defaults(func=cmd_rules)
 
@@ -579,6 +694,18 @@ def apply_config(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    hook = sys.unraisablehook
+    try:
+        return _main(argv)
+    finally:
+        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
+            import gc
+
+            gc.collect()
+            sys.unraisablehook = hook
+
+
+def _main(argv: list[str]) -> int:
     try:
         try:
             args = build_parser(argv[0] if argv else None).parse_args(argv)
@@ -597,8 +724,17 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
     except KeyboardInterrupt:
+        from . import interrupt
+
         print("\n已中断", file=sys.stderr)
-        return 130
+        return interrupt.exit_code()
+    except Exception as exc:  # a bug: say so, and never exit 1 (which means "findings")
+        import traceback
+
+        print(f"casereview 内部错误（请报告此问题）：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("CASEREVIEW_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -87,6 +87,24 @@ def _inside(path: Path, folders: list[Path]) -> bool:
     return any(path == f or f in path.parents for f in folders)
 
 
+REPORT_MARKER = ".casereview-report"  # written by `review -o` into its report folder
+CACHEDIR_TAG = "CACHEDIR.TAG"  # the cross-tool cache-folder convention; our result cache writes one
+CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+
+
+def _in_tool_folder(path: Path, top: Path, seen: dict[Path, bool]) -> bool:
+    """Under a folder casereview wrote (a report folder of an earlier run under any name, or a
+    tagged cache folder): `review .` run twice must not review its own output."""
+    for folder in path.parents:
+        if folder not in seen:
+            seen[folder] = (folder / REPORT_MARKER).is_file() or (folder / CACHEDIR_TAG).is_file()
+        if seen[folder]:
+            return True
+        if folder == top:
+            return False
+    return False
+
+
 def discover(
     targets: Iterable[Path],
     exclude: Iterable[str] = (),
@@ -97,6 +115,7 @@ def discover(
     exclude = list(exclude)
     skip_resolved = [s.resolve() for s in skip if s]
     found = Discovery()
+    tool_folders: dict[Path, bool] = {}
     for target in targets:
         if str(target) == "-":
             found.paths.append(target)
@@ -108,11 +127,17 @@ def discover(
                 found.paths.append(target)
             continue
         for path in sorted(target.rglob("*")):
-            if not path.is_file() or path.suffix.lower() not in CASE_SUFFIXES:
+            if path.suffix.lower() not in CASE_SUFFIXES or path.is_dir():
                 continue
             rel = path.relative_to(target).as_posix()
             if any(part.startswith(".") for part in path.relative_to(target).parts):
                 continue  # hidden files and folders (.git, .github, .casereview-cache …)
+            if _in_tool_folder(path, target, tool_folders):
+                found.skipped.append((path, "casereview 的报告或缓存文件夹"))
+                continue
+            if not path.is_file():  # dangling symlink, FIFO, socket: listed, then rejected with why
+                found.paths.append(path)
+                continue
             resolved = path.resolve()
             if _inside(resolved, skip_resolved):
                 found.skipped.append((path, "证件台账或输出文件夹"))

@@ -5,8 +5,13 @@
 2  some input file could not be reviewed (rejected: its reason is in the report)
 3  usage or configuration error: bad option or rule code, unreadable config, rules, profile,
    roster, waiver or baseline file, an empty rules folder — nothing was reviewed
-4  nothing at or above `--fail-on`, but a file could not be graded: 未结案 (no decision and no
-   no-penalty decision) or 无法评分 (its decision is not known); 1, 2 and 3 take precedence
+4  the report could not be written: output folder unusable (a file, read-only), disk full
+5  internal error (a bug in casereview; never 1, which means findings)
+6  nothing at or above `--fail-on`, but a file could not be graded: 未结案 (no decision and no
+   no-penalty decision) or 无法评分 (its decision or its whole procedure record is not known);
+   1, 2 and 3 take precedence
+130/143  interrupted by SIGINT/SIGTERM: the reports written are complete documents marked
+   partial, files not reviewed are listed; a rerun completes from the result cache
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_USAGE = 3
-EXIT_UNGRADED = 4
+EXIT_OUTPUT = 4
+EXIT_INTERNAL = 5
+EXIT_UNGRADED = 6
 
 FAIL_ON_CHOICES = ("veto", "deduct", "warn", "review")
 

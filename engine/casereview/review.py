@@ -17,7 +17,8 @@ from .derive.calendar import WorkCalendar, default_calendar
 from .derive.facts import derive
 from .evaluate.findings import Finding, NotRun, build_findings
 from .evaluate.model import EvalResult
-from .load import InputRejected, load_case
+from .load import InputError, InputRejected, load_case
+from .load.facttypes import check_fact_types, declared_fact_types
 from .load.source import SourceDoc
 from .model.case import CaseFile, Discretion
 from .model.roster import Roster
@@ -105,6 +106,15 @@ def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
 
 
 def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewContext) -> CaseResult:
+    problems = check_fact_types(case, str(path), declared_fact_types(ctx.book), source.locate)
+    if problems:  # a tier must never be chosen on text, NaN or a number typed as a string
+        return rejected(
+            path,
+            [
+                RejectedInput(file=e.file, line=e.line, column=e.column, field=e.field, message=_message(e))
+                for e in problems
+            ],
+        )
     derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
     result = ctx.engine.evaluate(derived.facts)
     not_run: list[NotRun] = []
@@ -213,6 +223,10 @@ def _label(value: Any) -> str | None:
     if isinstance(value, Unknown):
         return value.describe()
     return value.label if value is not None else None
+
+
+def _message(error: InputError) -> str:
+    return f"{error.message}，实际为 {error.value}" if error.value is not None else error.message
 
 
 def _rank(severity: str) -> int:

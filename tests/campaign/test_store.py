@@ -137,10 +137,12 @@ def test_a_confirmed_review_finding_raises_its_veto_item(store_url, tmp_path):
     case_id, li = ids(store, "浔濂", "li")
     with store.session() as session:
         case = session.get(service.CaseRecord, case_id)
-        key = service.finding_keys(
+        keys = service.finding_keys(
             service.machine_result(session, service.current_version(session, case))["findings"]
-        )[0]
-    rev = service.record_decisions(store, case_id, li, [DecisionInput("finding", key, "confirm")], 0)
+        )
+    key = next(k for k in keys if k.startswith("TR-001"))  # the transfer candidate; others overruled
+    others = [DecisionInput("finding", k, "override", reason="测试：不适用") for k in keys if k != key]
+    rev = service.record_decisions(store, case_id, li, [DecisionInput("finding", key, "confirm"), *others], 0)
     score = service.sign_off(store, case_id, li, rev)
     assert score.vetoed and score.vetoes == ["V-04"] and score.score == 0 and score.grade == "不合格"
 

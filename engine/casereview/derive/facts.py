@@ -37,15 +37,7 @@ from .unsure import (
     unsure,
     why_of,
 )
-from .vocabulary import CIRCUMSTANCE_PREFIX
-
-HEAVY_PENALTIES = {
-    "suspension",
-    "closure",
-    "licence_revocation",
-    "qualification_downgrade",
-    "employment_restriction",
-}
+from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
 @dataclass
@@ -519,15 +511,36 @@ def _basis(violation: Violation) -> Any:
 
 
 def _basis_fields(basis: Any, label: str) -> dict[str, Any]:
+    """The citation's fields, and what it states (clause matching treats an unstated
+    version/paragraph/sentence apart)."""
     if isinstance(basis, Unsure):
         return {
-            "basis_law": basis,
-            "basis_version": basis,
-            "basis_article": basis,
-            "basis_paragraph": basis,
-            "basis_item": basis,
+            k: basis
+            for k in (
+                "basis_law",
+                "basis_version",
+                "basis_article",
+                "basis_paragraph",
+                "basis_item",
+                "basis_version_stated",
+                "basis_paragraph_stated",
+                "basis_sentence",
+                "basis_sentence_stated",
+            )
         }
+
+    def stated(value: Any, what: str) -> Any:
+        return (
+            unsure(unknown_text(f"{label}的{what}", value))
+            if isinstance(value, Unknown)
+            else value is not None
+        )
+
     return {
+        "basis_version_stated": stated(basis.version, "版本"),
+        "basis_paragraph_stated": stated(basis.paragraph, "款"),
+        "basis_sentence": plain(basis.sentence, f"{label}的句"),
+        "basis_sentence_stated": stated(basis.sentence, "句"),
         "basis_law": law_name(basis.law)
         if isinstance(basis.law, str)
         else plain(basis.law, f"{label}的法律名称"),
@@ -576,6 +589,9 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         )
     )
 
+    def widened_bool(maybe: list[Penalty]) -> Any:
+        return Unsure(None, None, maybe_why) if maybe else False
+
     def widened(count: int) -> Any:
         return Unsure(count, count + len(maybe_fines), maybe_why) if maybe_fines else count
 
@@ -615,6 +631,11 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "escalation_evidence": _escalation_evidence(ctx, violation),
         "n_fines": penalties_unknown or widened(max((targets.count(t) for t in targets), default=0)),
         "n_fines_unit": penalties_unknown or widened(len(unit_fines)),
+        "fined_unit": penalties_unknown or (True if unit_fines else widened_bool(maybe_fines)),
+        "fined_person": penalties_unknown
+        or (True if any(_code(p.target) == "person" for p in fines) else widened_bool(maybe_fines)),
+        "penalized": penalties_unknown
+        or any(violation.id in p.violation_ids or not p.violation_ids for p in ctx.penalties),
         "in_combined_fine": penalties_unknown
         or any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
         "separate_amount_stated": discretion
@@ -662,6 +683,7 @@ def _discretion_field(discretion: Any, name: str, label: str, default: Any = Non
 
 
 def _add_months(day_: dt.date, months: int) -> dt.date:
+
     import calendar
 
     month0 = day_.month - 1 + months
@@ -784,6 +806,9 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
             "branch": code(violation.branch, f"违法行为 {violation.id} 的处罚情形（branch）"),
             "escalation_evidence": _escalation_evidence(ctx, violation),
             "illegal_gains": plain(violation.illegal_gains, f"违法行为 {violation.id} 的违法所得"),
+            "previously_fined": plain(
+                violation.previously_fined, f"违法行为 {violation.id} 此前是否已被罚款"
+            ),
             "accident_grade": code(violation.accident_grade, f"违法行为 {violation.id} 的事故等级"),
             "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
             "has_mitigation_ground": (
@@ -816,8 +841,6 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
             "committed_on": missing,
         }
     basis_fields = _basis_fields(basis, f"{plabel}的处罚依据")
-    version = basis_fields["basis_version"]
-    paragraph = basis_fields["basis_paragraph"]
     fact = {
         "target": target,
         "penalty_type": ptype,
@@ -829,8 +852,6 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
         if person
         else None,
         **basis_fields,
-        "basis_version_stated": version if isinstance(version, Unsure) else version is not None,
-        "basis_paragraph_stated": paragraph if isinstance(paragraph, Unsure) else paragraph is not None,
         **vfields,
         "n_violations": len(penalty.violation_ids),
         "combined": len(penalty.violation_ids) > 1,
@@ -904,8 +925,6 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         unsure_types = [t for t in types if isinstance(t, Unsure)]
         return Unsure(None, None, why_of(*unsure_types)) if unsure_types else False
 
-    heavy: Any = any_of([kind_present(t) for t in sorted(HEAVY_PENALTIES)]) if penalties or pending else False
-
     notice = ctx.first("notice")
     hearing = ctx.first("hearing")
     hearing_notification = ctx.first("hearing_notification")
@@ -970,7 +989,8 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "has_suspension": kind_present("suspension"),
         "has_licence_revocation": kind_present("licence_revocation"),
         "has_closure": kind_present("closure"),
-        "has_heavy_penalty": pending or heavy,
+        # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
+        **{f"has_penalty_{kind}": kind_present(kind) for kind in PENALTY_TYPE_CODES},
         "major_case": plain(decision.major_case, "是否认定为情节复杂或重大违法（decision.major_case）")
         if decision
         else pending,
@@ -1090,6 +1110,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "major_hazard_any": any_of(
             [plain(v.major_hazard, f"违法行为 {v.id} 是否构成重大事故隐患") for v in case.violations]
         ),
+        **_hazard_order_refusal(ctx),
         **_procedure_extras(ctx, notice, hearing, hearing_request, fines, fine_amounts, target),
     }
     return fact
@@ -1158,6 +1179,80 @@ def _procedure_extras(
         "stop_order_on": stop_on,
         "refusal_found_on": _min_day(ctx, refusals),
         "calendar_note": "",
+        **_per_party(ctx),
+        "notice_same_day": _same_day(ctx.on(notice), decided) if notice else None,
+        "statement_waived": any_of(
+            [
+                all_of(
+                    [
+                        (_code(a.result) == "waived")
+                        if _known(a.result)
+                        else plain(a.result, "陈述申辩结果"),
+                        True if decided is None else compare(ctx.on(a), decided, strict=False),
+                    ]
+                )
+                for a in ctx.acts_by_kind.get("statement", [])
+            ]
+            + ([unsure(ACTS_UNKNOWN)] if ctx.acts_unknown else [])
+        ),
+        "hearing_notice_workdays": (
+            ctx.workdays(ctx.on(ctx.first("hearing_notification")), ctx.on(hearing))
+            if hearing and ctx.first("hearing_notification")
+            else None
+        ),
+    }
+
+
+def _same_day(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if not isinstance(a, Unsure) and not isinstance(b, Unsure):
+        return a == b
+    a_lo, a_hi = bounds(a)
+    b_lo, b_hi = bounds(b)
+    if None not in (a_lo, a_hi, b_lo, b_hi) and (a_hi < b_lo or b_hi < a_lo):  # type: ignore[operator]
+        return False
+    return Unsure(None, None, why_of(a, b))
+
+
+_PER_PARTY_FIELDS = (
+    "fine_max_per_person",
+    "fine_max_per_citizen",
+    "confiscation_total_unit",
+    "confiscation_citizen_max",
+    "unit_penalized",
+)
+
+
+def _per_party(ctx: _Context) -> dict[str, Any]:
+    """Amounts per party (the case's party, each fined person): limits apply per party, not summed."""
+    penalties = ctx.penalties
+    why = _penalties_unsure(ctx)
+    if why:
+        return {
+            name: Unsure(None, None, why) if name == "unit_penalized" else Unsure(0, None, why)
+            for name in _PER_PARTY_FIELDS
+        }
+    citizen_party = ctx.case.party.kind.value != "organisation"  # type: ignore[union-attr]
+
+    def per_person(kind: str) -> int:
+        totals: dict[str, int] = {}
+        for p in penalties:
+            if p.type.value == kind and p.target.value == "person" and p.person_id:
+                totals[p.person_id] = totals.get(p.person_id, 0) + (p.amount or 0)
+        return max(totals.values(), default=0)
+
+    def party_total(kind: str) -> int:
+        return sum(p.amount or 0 for p in penalties if p.type.value == kind and p.target.value == "unit")
+
+    return {
+        "fine_max_per_person": per_person("fine"),
+        "fine_max_per_citizen": max(per_person("fine"), party_total("fine") if citizen_party else 0),
+        "confiscation_total_unit": party_total("confiscation"),
+        "confiscation_citizen_max": max(
+            per_person("confiscation"), party_total("confiscation") if citizen_party else 0
+        ),
+        "unit_penalized": any(p.target.value == "unit" for p in penalties),
     }
 
 
@@ -1177,6 +1272,68 @@ def _min_day(ctx: _Context, acts: list[Act]) -> Any:
 def _latest(ctx: _Context, acts: Iterable[Act]) -> Act | None:
     acts = list(acts)
     return max(acts, key=lambda a: bounds(ctx.on(a))[1] or 0) if acts else None
+
+
+def _penalties_unsure(ctx: _Context) -> tuple[str, ...]:
+    """Why amounts per party cannot be computed exactly (empty: they can)."""
+    why: list[str] = []
+    if ctx.decision_unknown:
+        why.append(DECISION_UNKNOWN)
+    elif ctx.penalties_unknown:
+        why.append("处罚内容（decision.penalties）未载明")
+    kind = ctx.case.party.kind
+    if kind is None or isinstance(kind, Unknown):
+        why.append(unknown_text("当事人类型（party.kind）", kind))
+    for p in ctx.penalties:
+        for value, what in ((p.type, "种类"), (p.target, "对象")):
+            if value is None or isinstance(value, Unknown):
+                why.append(unknown_text(f"处罚（decision.penalties）的{what}", value))
+        if isinstance(p.amount, Unknown):
+            why.append(unknown_text("处罚（decision.penalties）的金额", p.amount))
+        elif _code(p.type) == "fine" and p.amount is None:
+            why.append("罚款金额（decision.penalties[].amount）未记载")
+    return tuple(dict.fromkeys(why))
+
+
+def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
+    """An order on a 重大事故隐患 (stop work/use, or a correction order: 立即采取排除危险的整改措施)
+    followed by a re-inspection finding it refused or not carried out (刑法 art. 134-1 (二))."""
+    why = [ACTS_UNKNOWN] if ctx.acts_unknown else []
+    why += [
+        unknown_text(f"违法行为 {v.id} 是否构成重大事故隐患", v.major_hazard)
+        for v in ctx.case.violations
+        if isinstance(v.major_hazard, Unknown)
+    ]
+    orders = ("stop_order", "correction_order", "reinspection")
+    why += [w for a in ctx.acts if a.kind.value in orders for w in why_of(ctx.on(a))]
+    why += [
+        unknown_text("复查结果", a.result)
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if isinstance(a.result, Unknown)
+    ]
+    if why:
+        missing = Unsure(None, None, tuple(dict.fromkeys(why)))
+        return {"hazard_order_refused": missing, "hazard_order_on": missing, "hazard_refusal_on": missing}
+    hazards = [v for v in ctx.case.violations if v.major_hazard]
+    pairs = []
+    for order in ctx.acts:
+        if order.kind.value not in ("stop_order", "correction_order"):
+            continue
+        concerned = [v for v in hazards if _concerns(order, v)]
+        if not concerned:
+            continue
+        for check in ctx.acts_by_kind.get("reinspection", []):
+            refused = check.result is not None and check.result.value in ("refused", "not_corrected")  # type: ignore[union-attr]
+            if refused and check.on > order.on and any(_concerns(check, v) for v in concerned):  # type: ignore[operator]
+                pairs.append((check.on, order.on))
+    if not pairs:
+        return {"hazard_order_refused": False}
+    refusal_on, order_on = min(pairs)  # type: ignore[type-var]
+    return {
+        "hazard_order_refused": True,
+        "hazard_order_on": order_on.toordinal(),  # type: ignore[union-attr]
+        "hazard_refusal_on": refusal_on.toordinal(),  # type: ignore[union-attr]
+    }
 
 
 def _stop_order_refused(ctx: _Context) -> bool | Unsure:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..model.enums import PenaltyType
+
+PENALTY_TYPE_CODES: tuple[str, ...] = tuple(PenaltyType._labels)  # type: ignore[attr-defined]
+
 FieldType = Literal["int", "number", "bool", "str", "date"]
 
 
@@ -50,10 +54,23 @@ CASE: dict[str, FieldSpec] = {
     "fine_total": _spec("int", "罚款合计（元）"),
     "fine_total_unit": _spec("int", "对单位罚款合计（元）"),
     "fine_max_person": _spec("int", "对单个个人的最高罚款（元）"),
+    "fine_max_per_person": _spec("int", "对同一个人的罚款合计的最高值（元，按人分别合计）"),
+    "fine_max_per_citizen": _spec(
+        "int", "对同一公民的罚款合计的最高值（元：被处罚的个人，及公民、个体工商户当事人本人）"
+    ),
+    "confiscation_total_unit": _spec("int", "对当事人（单位）没收违法所得、非法财物的数额合计（元）"),
+    "confiscation_citizen_max": _spec("int", "对公民（个人当事人或被处罚个人）没收数额的最高值（元）"),
+    "unit_penalized": _spec("bool", "对当事人（生产经营单位一方）作出了处罚"),
+    "notice_same_day": _spec("bool", "告知与决定同日"),
+    "statement_waived": _spec("bool", "当事人在决定前书面放弃陈述、申辩"),
+    "hearing_notice_workdays": _spec("int", "听证通知后至听证日的工作日数（通知日不计、听证日计入）"),
     "has_suspension": _spec("bool", "处罚含责令停产停业（整顿）"),
     "has_licence_revocation": _spec("bool", "处罚含吊销许可证件"),
     "has_closure": _spec("bool", "处罚含责令关闭"),
-    "has_heavy_penalty": _spec("bool", "处罚含停产停业、吊销、关闭、限制从业或降低资质"),
+    **{
+        f"has_penalty_{code}": _spec("bool", f"处罚含{label}")
+        for code, label in PenaltyType._labels.items()  # type: ignore[attr-defined]
+    },
     "major_case": _spec("bool", "决定认定情节复杂或者重大违法"),
     "hearing_right_notified": _spec("bool", "告知书告知了听证权利"),
     "notice_day_known": _spec("bool", "有告知日期"),
@@ -99,6 +116,11 @@ CASE: dict[str, FieldSpec] = {
     "decision_calendar_days": _spec("int", "立案至决定的自然日数（未扣除节假日顺延）"),
     "stop_order_on": _spec("date", "最早的责令停产停业/停止使用日期"),
     "refusal_found_on": _spec("date", "复查发现拒不执行或逾期未改正的日期"),
+    "hazard_order_refused": _spec(
+        "bool", "因重大事故隐患被责令停产停业、停止使用或立即整改后，复查发现拒不执行或未改正"
+    ),
+    "hazard_order_on": _spec("date", "对重大事故隐患作出责令（停产停业、停止使用、整改）的日期"),
+    "hazard_refusal_on": _spec("date", "复查发现拒不执行该责令的日期"),
     "calendar_note": _spec("str", "工作日估算说明（日历完整时为空串）"),
 }
 
@@ -169,11 +191,14 @@ PENALTY: dict[str, FieldSpec] = {
     "basis_item": _spec("int", "处罚依据项"),
     "basis_version_stated": _spec("bool", "处罚依据写明了版本"),
     "basis_paragraph_stated": _spec("bool", "处罚依据写明了款"),
+    "basis_sentence": _spec("int", "处罚依据句（一款两句罚则时）"),
+    "basis_sentence_stated": _spec("bool", "处罚依据写明了句"),
     "branch": _spec(
         "str", "适用情形 initial/overdue_uncorrected/refused_execution/refused_correction/accident"
     ),
     "escalation_evidence": _spec("bool", "有责令改正及复查未改正（或拒不执行）的证据"),
     "illegal_gains": _spec("int", "违法所得（元）"),
+    "previously_fined": _spec("bool", "此前已就该违法行为作出罚款决定"),
     "accident_grade": _spec("str", "事故等级"),
     "adjustment": _spec("str", "裁量调整 none/lighter/mitigated/heavier/exempt"),
     "has_mitigation_ground": _spec("bool", "载明了从轻、减轻的法定情节"),
@@ -205,6 +230,13 @@ VIOLATION: dict[str, FieldSpec] = {
     "basis_article": PENALTY["basis_article"],
     "basis_paragraph": PENALTY["basis_paragraph"],
     "basis_item": PENALTY["basis_item"],
+    "basis_version_stated": PENALTY["basis_version_stated"],
+    "basis_paragraph_stated": PENALTY["basis_paragraph_stated"],
+    "basis_sentence": PENALTY["basis_sentence"],
+    "basis_sentence_stated": PENALTY["basis_sentence_stated"],
+    "fined_unit": _spec("bool", "就本违法行为对单位处以罚款"),
+    "fined_person": _spec("bool", "就本违法行为对个人处以罚款"),
+    "penalized": _spec("bool", "就本违法行为给予了行政处罚（任何种类）"),
     "committed_on": _spec("date", "违法行为发生日"),
     "ended_on": _spec("date", "违法行为终了日（连续或继续状态）"),
     "discovered_on": _spec("date", "发现日（缺省取首次检查或立案）"),

@@ -126,6 +126,7 @@ def to_durable(cond: Cond) -> Any:
 # measured: 20 two-way `$or`s plus one reference already fail). Such patterns are split on their
 # largest disjunction into several rules that map back to the same rule id.
 SEQUENCE_LEAF_LIMIT = 20
+MAX_REFUSED = 4  # rules durable refuses before the rest of the ruleset is evaluated in Python
 MAX_SPLIT_PARTS = 48
 PART_SEPARATOR = "~"
 UNDECIDED_MARK = "?"  # the review form of a rule (packs/uncertain.py) is registered as "<rule_id>?"
@@ -269,6 +270,7 @@ def ruleset_definition(
                     definition[name] = {"all": [{"m": {"kind": rule.kind}}]}
                 else:
                     definition[name] = {"all": [{"m": {"$and": [{"kind": rule.kind}, to_durable(piece)]}}]}
+    definition = _merge_identical(definition)
     definition[SENTINEL_RULE] = {"pri": 1_000_000, "all": [{"m": {"kind": SENTINEL_KIND}}]}
     return definition, outside
 
@@ -284,6 +286,41 @@ def _pieces(form: Cond, accepts: Any) -> list[Cond] | None:
 # ruleset JSON, the rules it cannot hold, and the rules held only as written (forms for facts
 # with unknowns in Python)
 Prepared = tuple[str, list[CompiledRule], tuple[str, ...]]
+
+# Rules with the same condition on the same kind of fact (e.g. hundreds of near-identical rules
+# in an added pack) become one durable rule named after all of them: durable_rules refuses many
+# identical rules (error 108) and finding which ones by bisection would rebuild the ruleset
+# hundreds of times (a hang of many minutes). The action maps the match back to every rule id.
+ALIAS_SEPARATOR = " "
+
+
+def _merge_identical(definition: dict[str, Any]) -> dict[str, Any]:
+    by_body: dict[str, list[str]] = {}
+    for name, body in definition.items():
+        by_body.setdefault(json.dumps(body, sort_keys=True, ensure_ascii=False), []).append(name)
+    if all(len(names) == 1 for names in by_body.values()):
+        return definition
+    merged: dict[str, Any] = {}
+    for names in by_body.values():
+        merged[ALIAS_SEPARATOR.join(names)] = definition[names[0]]
+    return merged
+
+
+def rule_ids(name: str) -> list[str]:
+    """The rule ids a durable rule name stands for (merged rules, split parts); the review form
+    of a rule keeps its UNDECIDED_MARK (see `matches_of`)."""
+    return [alias.split(PART_SEPARATOR, 1)[0] for alias in name.split(ALIAS_SEPARATOR)]
+
+
+def matches_of(name: str, fid: str) -> list[Match]:
+    """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)."""
+    out = []
+    for rule_id in rule_ids(name):
+        if rule_id.endswith(UNDECIDED_MARK):
+            out.append(Match(rule_id[: -len(UNDECIDED_MARK)], fid, True))
+        else:
+            out.append(Match(rule_id, fid))
+    return out
 
 
 def prepare(rules: Iterable[CompiledRule]) -> Prepared:
@@ -310,16 +347,17 @@ class DurableEngine:
 
         self._dre = durable_engine.durable_rules_engine
         rules = list(rules)
+        self._rules = rules
         self.outside: list[CompiledRule] = []
         self._handle = self._build(rules, prepared)
-        self.review_outside = [r for r in rules if r.rule_id in self._in_python and r not in self.outside]
+        self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
         # the `has_unknown` guard is read by every form
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
         # performer fact carries ~25 case fields that no act/performer rule looks at, and every
         # property costs JSON encoding and parsing in C (findings are built from the full facts)
         reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in {r.kind for r in rules}}
         for rule in rules:
-            in_python = rule.rule_id in self._in_python
+            in_python = rule.rule_id in self._python_forms
             reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
         # a bound of an exactly known number or date is the number itself (packs/uncertain.py)
         self._reads = {
@@ -341,14 +379,19 @@ class DurableEngine:
         self, rules: list[CompiledRule], prepared: Prepared | None = None
     ) -> tuple[Any, list[CompiledRule]]:
         payload, outside, in_python = prepared or prepare(rules)
-        self._in_python = set(in_python)
+        self._python_forms = set(in_python)
         digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
         # a versioned name: durable_rules has no unregister API (§4.7)
         return self._dre.create_ruleset(f"casereview@{digest}", payload), outside
 
     def _build(self, rules: list[CompiledRule], prepared: Prepared | None = None) -> Any:
         """Build the ruleset; a rule durable_rules refuses (node-list limits, error 106/107/113)
-        is evaluated exactly in Python instead, and listed in `outside`."""
+        is evaluated exactly in Python instead, and listed in `outside`.
+
+        Each refused rule costs a bisection (~log2(n) builds of up to the whole ruleset), so
+        after `MAX_REFUSED` refusals every rule from the next refused one on goes to Python:
+        a pack durable cannot hold is slower, never a hang and never a different result."""
+        refused = 0
         while True:
             try:
                 handle, outside = self._create(rules, prepared)
@@ -356,6 +399,7 @@ class DurableEngine:
                 return handle
             except Exception:
                 prepared = None
+                refused += 1
                 low, high = 1, len(rules)  # find the shortest failing prefix
                 while low < high:
                     mid = (low + high) // 2
@@ -364,6 +408,10 @@ class DurableEngine:
                         low = mid + 1
                     except Exception:
                         high = mid
+                if refused >= MAX_REFUSED:
+                    self.outside.extend(rules[low - 1 :])  # rules[:low - 1] builds
+                    rules = rules[: low - 1]
+                    continue
                 self.outside.append(rules[low - 1])
                 rules = rules[: low - 1] + rules[low:]
 
@@ -412,16 +460,15 @@ class DurableEngine:
                 for name, frame in _loads(message).items():
                     if name != SENTINEL_RULE:
                         try:
-                            base = name.split(PART_SEPARATOR, 1)[0]
-                            if base.endswith(UNDECIDED_MARK):
-                                seen.add(Match(base[: -len(UNDECIDED_MARK)], frame["m"]["fid"], True))
-                            else:
-                                seen.add(Match(base, frame["m"]["fid"]))
+                            seen.update(matches_of(name, frame["m"]["fid"]))
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
-        except BaseException:
+        except self._dre.error as exc:  # a durable_rules limit met by this case (e.g. error 303)
             self._release()  # never let a half-run case share a state with the next one
+            return self._in_python(facts, exc)
+        except BaseException:
+            self._release()
             raise
         self._sid_cases += 1
         if any(fact.get(HAS_UNKNOWN) for fact in facts):
@@ -443,3 +490,20 @@ class DurableEngine:
                     seen.add(Match(rule.rule_id, fact["fid"], True))
         result.matches = sorted(seen)
         return result
+
+    def _in_python(self, facts: list[dict[str, Any]], exc: Exception) -> EvalResult:
+        """The whole case evaluated exactly in Python (the oracle's semantics), and said so."""
+        seen = {
+            Match(rule.rule_id, fact["fid"])
+            for rule in self._rules
+            for fact in facts
+            if fact["kind"] == rule.kind and holds(rule.decided, fact)
+        }
+        seen |= {
+            Match(rule.rule_id, fact["fid"], True)
+            for rule in self._rules
+            for fact in facts
+            if fact["kind"] == rule.kind and fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact)
+        }
+        note = f"durable_rules 无法评查本案（{exc}），本案规则已由参照实现（oracle）逐条评估"
+        return EvalResult(matches=sorted(seen), engine=self.name, notes=[note])

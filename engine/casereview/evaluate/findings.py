@@ -146,11 +146,7 @@ def _param_notes(
         param = pack_params.get(name)
         if param is None:
             continue
-        day = fact.get(param.date_field)
-        chosen = None
-        for entry in param.values:
-            if entry.since is None or (day is not None and day >= entry.since.toordinal()):
-                chosen = entry
+        chosen = param.entry_for(fact)
         if chosen is None:
             continue
         cites = "、".join(b.cite() for b in chosen.basis)

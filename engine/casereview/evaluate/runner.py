@@ -4,10 +4,16 @@ durable_rules is C code with known crash modes (notes §4): it runs only in work
 never threads. If a worker dies, the files it held are re-run one per process; a file that
 kills its worker again is reviewed in-process by the oracle and its result says so. No file
 is ever lost: every path given comes back as exactly one CaseResult, in input order.
+
+Workers ignore SIGINT (the parent decides what an interrupt means) and ask the kernel to kill
+them when the parent dies (PR_SET_PDEATHSIG), so no worker outlives the batch even if the
+parent is SIGKILLed. If the consumer stops early (Ctrl-C, SIGTERM, closing the generator), the
+workers are killed at once instead of finishing their tasks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -25,8 +31,25 @@ _CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file 
 _CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
 
-def _init_worker(make_context: Callable[[], ReviewContext]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGKILL this process when its parent exits (no orphaned durable workers)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        return  # not Linux: the parent's cleanup is the only guard
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(make_context: Callable[[], ReviewContext], parent: int | None = None) -> None:
     global _WORKER_CTX
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        _die_with_parent(parent)
     _WORKER_CTX = make_context()
 
 
@@ -77,31 +100,45 @@ def review_paths(
     next_out = 0
     suspects: list[tuple[int, str]] = []
 
+    parent = os.getpid()
+
     def make_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=mp, initializer=_init_worker, initargs=(make_context,))
+        return ProcessPoolExecutor(
+            workers, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent)
+        )
 
     pool = make_pool()
     in_flight: dict[int, Future[list[CaseResult]]] = {}
+    finished = False
     try:
         while pending or in_flight or suspects:
-            for index, path in suspects:
-                # a pool broke: re-run the files it held one at a time, each in its own process
-                done[index] = _isolated(path, make_context, fallback, mp)
+            if suspects:  # a pool broke: re-run the files it held (see _rerun)
+                done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers))
             suspects = []
+            broken = False
             while pending and len(in_flight) * size < window:
                 start = pending.popleft()
-                in_flight[start] = pool.submit(_review_chunk, names[start : start + size])
-            if not in_flight:
+                try:
+                    in_flight[start] = pool.submit(_review_chunk, names[start : start + size])
+                except (BrokenProcessPool, RuntimeError):
+                    # the pool broke between two submissions: this chunk was never started
+                    pending.appendleft(start)
+                    broken = True
+                    break
+            if not in_flight and not broken:
                 while next_out in done:
                     yield done.pop(next_out)
                     next_out += 1
                 continue
-            start = min(in_flight)
-            try:
-                results = in_flight[start].result()
-                done.update(enumerate(results, start))
-                del in_flight[start]
-            except BrokenProcessPool:
+            if not broken:
+                start = min(in_flight)
+                try:
+                    results = in_flight[start].result()
+                    done.update(enumerate(results, start))
+                    del in_flight[start]
+                except BrokenProcessPool:
+                    broken = True
+            if broken:
                 for first, future in sorted(in_flight.items()):
                     chunk = names[first : first + size]
                     if future.done() and not future.cancelled() and future.exception() is None:
@@ -109,17 +146,74 @@ def review_paths(
                     else:
                         suspects.extend((first + i, p) for i, p in enumerate(chunk))
                 in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
+                _kill(pool)
                 pool = make_pool()
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if finished:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:  # interrupted or abandoned: do not wait for the workers' current tasks
+            _kill(pool)
 
 
-def _isolated(path: str, make_context, fallback: ReviewContext, mp) -> CaseResult:
-    with ProcessPoolExecutor(1, mp_context=mp, initializer=_init_worker, initargs=(make_context,)) as solo:
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: SIGKILL its workers (they hold no state worth saving; results already
+    computed were written to the cache by the worker), then release the executor."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+
+
+RERUN_NOTE = "评查该批次时工作进程异常退出，本案已重新评查"
+
+
+def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> dict[int, CaseResult]:
+    """The files a broken pool held, re-run `workers` at a time in a fresh pool, one file per
+    task: a file that breaks this pool too is among at most `workers` candidates, and only those
+    are then run alone (`_isolated`). One fork per break, not one per file held."""
+    results: dict[int, CaseResult] = {}
+    queue = deque(suspects)
+    pool = make_pool()
+    try:
+        while queue:
+            batch = [queue.popleft() for _ in range(min(workers, len(queue)))]
+            broken: list[tuple[int, str]] = []
+            futures = []
+            for index, path in batch:
+                try:
+                    futures.append((index, path, pool.submit(_review_in_worker, path)))
+                except (BrokenProcessPool, RuntimeError):
+                    broken.append((index, path))
+            for index, path, future in futures:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append((index, path))
+                    continue
+                result.notes.append(RERUN_NOTE)
+                results[index] = result
+            if broken:
+                _kill(pool)
+                for index, path in sorted(broken):
+                    results[index] = _isolated(path, make_context, fallback, mp, parent)
+                pool = make_pool()
+    finally:
+        _kill(pool)
+    return results
+
+
+def _isolated(path: str, make_context, fallback: ReviewContext, mp, parent: int | None = None) -> CaseResult:
+    with ProcessPoolExecutor(
+        1, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent)
+    ) as solo:
         try:
             result = solo.submit(_review_in_worker, path).result()
             result.notes.append("评查该批次时工作进程异常退出，本案已在独立进程中重新评查")

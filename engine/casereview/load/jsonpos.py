@@ -56,7 +56,8 @@ def parse_json(text: str, file: str) -> Any:
     except RecursionError:
         raise InputRejected([InputError(file, None, None, None, "嵌套层级过深，拒绝处理")]) from None
     except ValueError as exc:  # NaN/Infinity, integers too long to convert
-        raise InputRejected([InputError(file, None, None, None, f"JSON 数值无效：{exc}")]) from None
+        line, column = _constant_position(text)
+        raise InputRejected([InputError(file, line, column, None, f"JSON 数值无效：{exc}")]) from None
     if duplicates:
         _, found = json_positions(text)
         raise InputRejected(
@@ -171,3 +172,15 @@ _JSON_HINTS = {
 def _json_message(exc: json.JSONDecodeError) -> str:
     hint = next((h for key, h in _JSON_HINTS.items() if exc.msg.startswith(key)), None)
     return f"JSON 语法错误：{hint}（{exc.msg}）" if hint else f"JSON 语法错误（{exc.msg}）"
+
+
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _constant_position(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first bare NaN/Infinity (outside strings), if any."""
+    for match in _CONSTANT.finditer(text):
+        if match.group(1):
+            start = match.start(1)
+            return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
+    return None, None

@@ -8,7 +8,9 @@ to ``\\n`` so that line numbers agree with what an editor shows.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,28 +49,70 @@ class DecodedText:
 
 def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedText:
     """Read and decode a file; raises `InputRejected` with a Chinese message on any problem."""
+    return decode_bytes(read_bytes(path, max_bytes=max_bytes), str(path))
+
+
+def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A regular file's bytes, at most `max_bytes`; raises `InputRejected` otherwise.
+
+    The file is opened non-blocking and checked on the open descriptor (not by name first), so
+    a FIFO, device or socket named as a case file, or swapped in for one mid-run, is refused
+    instead of blocking the batch forever."""
     name = str(path)
-    path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _too_large(name, size, max_bytes)
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except InputRejected:
-        raise
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputRejected([InputError(name, None, None, None, "文件不存在")]) from None
+        message = "符号链接指向的文件不存在" if os.path.islink(path) else "文件不存在"
+        raise InputRejected([InputError(name, None, None, None, message)]) from None
     except IsADirectoryError:
         raise InputRejected([InputError(name, None, None, None, "这是一个目录，不是文件")]) from None
     except PermissionError:
         raise InputRejected([InputError(name, None, None, None, "没有读取该文件的权限")]) from None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputRejected([InputError(name, None, None, None, f"无法读取文件：{reason}")]) from None
+        raise _unreadable(name, exc) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputRejected([InputError(name, None, None, None, "这是一个目录，不是文件")])
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRejected(
+                [InputError(name, None, None, None, f"不是普通文件（{_kind(info.st_mode)}），未读取")]
+            )
+        if info.st_size > max_bytes:
+            raise _too_large(name, info.st_size, max_bytes)
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except InputRejected:
+        raise
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > max_bytes:
         raise _too_large(name, len(data), max_bytes)
-    return decode_bytes(data, name)
+    return data
+
+
+def _unreadable(name: str, exc: OSError) -> InputRejected:
+    reason = exc.strerror or type(exc).__name__
+    return InputRejected([InputError(name, None, None, None, f"无法读取文件：{reason}")])
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "命名管道 FIFO"
+    if stat.S_ISSOCK(mode):
+        return "套接字"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件"
+    return "特殊文件"
 
 
 def decode_bytes(data: bytes, file: str) -> DecodedText:

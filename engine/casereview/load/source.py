@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from .errors import InputError, InputRejected
 from .fastyaml import parse_yaml_fast
 from .jsonpos import json_positions, parse_json
-from .paths import FieldPath, parse_path
+from .paths import FieldPath, format_path, parse_path
 from .reader import DEFAULT_MAX_BYTES, read_text
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
 
@@ -79,7 +80,39 @@ def parse_text(
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
+    # raw control characters are refused by the reader: only an escape sequence can make one
+    bad = _unprintable(data, ()) if "\\" in text else None
+    if bad is not None:
+        path, char = bad
+        line, column = locate_in(doc.positions, path)
+        message = f"含有不可见的控制字符或无效字符 U+{ord(char):04X}（可能来自转义序列），请删除后重新导出"
+        raise InputRejected([InputError(file, line, column, format_path(path) or None, message)])
     return doc
+
+
+# C0 controls other than tab/LF/CR, DEL, and lone surrogates (from "\ud800"-style escapes):
+# they cannot be written to Excel or XML reports and never belong in a case record
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _unprintable(value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
+    """The first string (key or value) holding a character no report can carry."""
+    if isinstance(value, str):
+        found = _UNPRINTABLE.search(value)
+        return (path, found.group()) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (found := _UNPRINTABLE.search(key)):
+                return path, found.group()
+            hit = _unprintable(item, (*path, key))
+            if hit is not None:
+                return hit
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            hit = _unprintable(item, (*path, i))
+            if hit is not None:
+                return hit
+    return None
 
 
 def read_document(

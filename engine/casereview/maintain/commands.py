@@ -104,6 +104,14 @@ def register(sub: Any) -> None:
     test.add_argument("--coverage", action="store_true", help="列出从未被示例或案卷触发的规则、变体和阶次")
     test.add_argument("--code", action="append", default=None, help="只测试这些规则代码")
     test.add_argument("--profile", type=Path, default=None, help="评查标准（示例案卷期望的等次据此计算）")
+    test.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="百分比",
+        help="与 --coverage 同用：合计覆盖率低于此值时退出码为 1",
+    )
+    test.add_argument("--format", choices=["text", "json"], default="text", help="输出格式")
     test.set_defaults(func=cmd_test)
 
     suggest = rsub.add_parser(
@@ -197,11 +205,24 @@ def cmd_test(args: argparse.Namespace) -> int:
         print("durable_rules 不可用，只用参照引擎（oracle）运行", file=sys.stderr)
         engines = ["oracle"]
     failed = 0
+    as_json = getattr(args, "format", "text") == "json"
+    doc: dict[str, Any] = {"rules_version": book.version, "tests": []}
     for report in run_tests(book, engines, args.code, profile=profile):
-        print(f"[{ENGINE_LABELS[report.engine]}]")
-        for line in report.lines():
-            print(f"  {line}")
+        if as_json:
+            doc["tests"].append(
+                {
+                    "engine": report.engine,
+                    "passed": report.passed,
+                    "failed": report.n_failed,
+                    "lines": report.lines(),
+                }
+            )
+        else:
+            print(f"[{ENGINE_LABELS[report.engine]}]")
+            for line in report.lines():
+                print(f"  {line}")
         failed += report.n_failed
+    below = False
     if args.coverage:
         cases = args.cases or Path("casefiles")
         fact_sets = example_fact_sets(book)
@@ -213,9 +234,23 @@ def cmd_test(args: argparse.Namespace) -> int:
             errors += folder_errors
         else:
             errors.append(f"案卷文件夹 {cases} 不存在，只统计规则示例")
-        for line in render_coverage(coverage(book, fact_sets, errors)):
-            print(line)
-    return EXIT_FAIL if failed else EXIT_OK
+        cov = coverage(book, fact_sets, errors)
+        total = cov.percent()["total"]
+        below = args.fail_under is not None and (total or 0) < args.fail_under
+        if as_json:
+            doc["coverage"] = cov.as_dict()
+        else:
+            for line in render_coverage(cov):
+                print(line)
+        if below:
+            print(f"合计覆盖率 {total}% 低于要求的 {args.fail_under:g}%", file=sys.stderr)
+    elif args.fail_under is not None:
+        print("--fail-under 需要与 --coverage 同用", file=sys.stderr)
+        return EXIT_INPUT
+    if as_json:
+        doc["failed"] = failed
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    return EXIT_FAIL if failed or below else EXIT_OK
 
 
 def cmd_explain_case(args: argparse.Namespace) -> int:

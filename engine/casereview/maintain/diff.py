@@ -65,6 +65,8 @@ def diff_rules(
             added or removed or row["grade_changed"] or row["score_changed"] or ra.status != rb.status
         )
         rows.append(row)
+    # changed cases first (grade changes, then score changes, then other changes), then the rest
+    rows.sort(key=lambda r: (not r["changed"], not r["grade_changed"], not r["score_changed"], r["file"]))
     return {
         "old": {"rules": str(old), "version": a["version"]},
         "new": {"rules": str(new), "version": b["version"]},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,21 +33,19 @@ def int_to_cn(n: int) -> str:
     return head + DIGITS[rest // 10] + "十" + (DIGITS[rest % 10] if rest % 10 else "")
 
 
-def article_text(statutes: Path, instrument: str, article: int) -> tuple[str, str] | None:
-    """(file name, text of 第X条) from a folder of statute markdown files named `法名(日期).md`."""
-    name = instrument.removeprefix("中华人民共和国")
-    for path in sorted(statutes.glob("*.md")):
-        if not path.stem.startswith(name):
-            continue
-        text = path.read_text(encoding="utf-8")
-        m = re.search(
-            rf"^第{int_to_cn(article)}条[ 　].*?(?=^第[零一二三四五六七八九十百]+条[ 　]|^#|\Z)",
-            text,
-            re.M | re.S,
-        )
-        if m:
-            return path.name, m.group(0).strip()
-    return None
+def article_text(
+    statutes: Path, instrument: str, article: int, version: str | None = None, sub: int | None = None
+) -> tuple[str, str] | None:
+    """(file name, text of 第X条 / 第X条之N) of `instrument` (in `version` when it names a year)
+    from a folder of statute markdown files named `法名(日期).md`."""
+    from ..packs.quotes import article_text as find_article
+    from ..packs.quotes import statute_file
+
+    path = statute_file(statutes, instrument, version)
+    if path is None:
+        return None
+    found = find_article(path.read_text(encoding="utf-8"), article, sub)
+    return (path.name, found.strip()) if found else None
 
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{{ r.code }} {{ r.title }}
@@ -118,7 +115,7 @@ def rule_pages(book: Any, profile: Any, statutes: Path | None = None) -> list[di
                 "note": b.note,
             }
             if statutes and b.article:
-                found = article_text(statutes, b.instrument, b.article)
+                found = article_text(statutes, b.instrument, b.article, b.version, b.sub_article)
                 if found:
                     entry["statute_file"], entry["statute"] = found
             basis.append(entry)

@@ -148,21 +148,20 @@ def _parameters(
             "periods": [],
         }
         chosen = None
-        for i, value in enumerate(param.values):
+        selected = param.entry_for(fact)
+        for value, end in param.periods():
             start = value.since
-            end = param.values[i + 1].since if i + 1 < len(param.values) else None
             period = {
                 "from": start.isoformat() if start else None,
                 "before": end.isoformat() if end else None,
                 "value": value.value,
+                "regions": value.regions,
                 "basis": [b.cite() for b in value.basis],
                 "note": value.note,
             }
             entry["periods"].append(period)
-            if isinstance(day, int):
-                d = dt.date.fromordinal(day)
-                if (start is None or d >= start) and (end is None or d < end):
-                    chosen = period
+            if value is selected:
+                chosen = period
         entry["chosen"] = chosen
         if chosen is None:
             entry["why"] = (
@@ -390,34 +389,37 @@ def _tree_lines(node: dict[str, Any], depth: int) -> list[str]:
 
 
 def render_text(data: dict[str, Any], show_facts: bool = True, only_relevant: bool = False) -> str:
+    """Verdict first (each rule: fired or not, and its conditions), then the condition-by-condition
+    trace per fact, then the derived facts and the deadline arithmetic they rest on."""
     out = [f"案卷 {data['file']}　{data.get('case_number') or ''} {data.get('title') or ''}".rstrip()]
     out.append(f"规则版本 {data['rules_version']}")
     for note in data["notes"]:
         out.append(f"注：{note}")
-    if show_facts:
-        out.append("")
-        out.append("一、推导出的事实")
-        for fact in data["facts"]:
-            out.append(f"【{fact['kind_label']}】{fact['fid']}（来源：{fact['source']}）")
-            for f in fact["fields"]:
-                out.append(f"    {f['label']}（{f['field']}）：{f['value']}")
-    if data["workdays"]:
-        out.append("")
-        out.append("二、期限计算")
-        for w in data["workdays"]:
-            out.append(
-                f"  {w['label']}（{w['field']}）：{w['from']} → {w['to']}，"
-                f"{w['method']}，共 {w['count']} 日；{w['calendar_note']}"
-            )
     out.append("")
-    out.append("三、逐条规则")
+    out.append("一、结论")
     for rule in data["rules"]:
-        out.append(
-            f"■ {rule['code']} {rule['title']}（{rule['severity_label']}，"
-            f"适用于{rule['applies_to_label']}事实，共 {rule['n_facts']} 个）"
-        )
+        out.append(f"■ {rule['code']} {rule['title']}（{rule['severity_label']}）：{rule['verdict']}")
+        for finding in rule["findings"]:
+            loc = finding["location"]
+            where = f"{loc['field']}" + (f"，第 {loc['line']} 行" if loc.get("line") else "")
+            out.append(f"    → {finding['message']}（{where}）")
+        met = [v for v in rule["variants"] if any(f["result"] for f in v["facts"])]
+        conditions = list(dict.fromkeys(v["condition"] for v in met or rule["variants"]))
+        if conditions:
+            label = "成立的条件" if met else "条件"
+            out.append(f"  {label}：{conditions[0]}")
+            others = len(rule["variants"]) - 1
+            if others > 0:
+                out.append(f"  （共 {len(rule['variants'])} 个表格变体，逐项核对见下文）")
         for b in rule["basis"]:
             out.append(f"  依据：{b['cite']}" + (f"「{b['quote']}」" if b["quote"] else ""))
+    out.append("")
+    out.append("二、条件逐项核对")
+    for rule in data["rules"]:
+        out.append(
+            f"■ {rule['code']} {rule['title']}"
+            f"（适用于{rule['applies_to_label']}事实，共 {rule['n_facts']} 个）"
+        )
         for variant in rule["variants"]:
             if only_relevant and len(rule["variants"]) > 1 and not any(f["result"] for f in variant["facts"]):
                 continue
@@ -435,8 +437,19 @@ def render_text(data: dict[str, Any], show_facts: bool = True, only_relevant: bo
                 f"  （另有 {rule['omitted']} 个「变体×事实」组合未列出："
                 "表格行的事项、条款、情形或对象与该事实不符；--full 可全部列出）"
             )
-        out.append(f"  结论：{rule['verdict']}")
-        for finding in rule["findings"]:
-            out.append(f"    → {finding['message']}（{finding['location']['field']}）")
         out.append("")
+    if show_facts:
+        out.append("三、推导出的事实")
+        for fact in data["facts"]:
+            out.append(f"【{fact['kind_label']}】{fact['fid']}（来源：{fact['source']}）")
+            for f in fact["fields"]:
+                out.append(f"    {f['label']}（{f['field']}）：{f['value']}")
+    if data["workdays"]:
+        out.append("")
+        out.append("四、期限计算")
+        for w in data["workdays"]:
+            out.append(
+                f"  {w['label']}（{w['field']}）：{w['from']} → {w['to']}，"
+                f"{w['method']}，共 {w['count']} 日；{w['calendar_note']}"
+            )
     return "\n".join(out).rstrip() + "\n"

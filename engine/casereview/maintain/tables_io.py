@@ -633,6 +633,7 @@ def add_commands(rsub: Any, rules_option: Any) -> None:
         "-o", "--output", type=Path, required=True, help="输出 YAML 文件（放到 rules/tables/ 下即生效）"
     )
     imp.add_argument("--id", help="基准编号，如 SX-2021（覆盖「基准信息」表中的值）")
+    rules_option(imp)
     imp.set_defaults(func=cmd_import)
     exp = rsub.add_parser("export", help="把基准表 YAML 导出为电子表格（xlsx），便于在表格软件中修改")
     exp.add_argument("table", type=Path)
@@ -659,19 +660,58 @@ def validate_table(table: dict[str, Any], where: Path) -> list[str]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Import a spreadsheet: nothing is written unless every row parses and the table loads; an
+    existing YAML keeps its comments and key order (only changed values are replaced); then the
+    rule book containing it is linted."""
+    from .yaml_roundtrip import dump_new, merge_into
+
     try:
         table, report = import_xlsx(args.table, args.id)
     except Exception as exc:
         print(f"无法读取 {args.table}：{exc}", file=sys.stderr)
         return 2
-    args.output.write_text(dump_table(table), encoding="utf-8")
-    print(f"已写入 {args.output}：{len(table['items'])} 个事项")
     for line in report.lines():
         print(line)
     invalid = validate_table(table, args.output)
     for problem in invalid:
         print(f"  基准表格式检查未通过：{problem}")
-    return 1 if report.problems or invalid else 0
+    if report.problems or invalid:
+        n = len(report.problems) + len(invalid)
+        print(f"有 {n} 处无法导入，未写入 {args.output}：修正表格后重新导入", file=sys.stderr)
+        return 1
+    existed = args.output.is_file()
+    text = merge_into(args.output, table) if existed else dump_new(table)
+    args.output.write_text(text, encoding="utf-8")
+    kept = "（保留原文件的注释和键顺序，只替换改动的值）" if existed else ""
+    print(f"已写入 {args.output}：{len(table['items'])} 个事项{kept}")
+    return _lint_after_import(args)
+
+
+def _lint_after_import(args: argparse.Namespace) -> int:
+    """`rules lint` on the rule book the imported table belongs to."""
+    from ..packs.lint import errors, lint_tables
+    from ..packs.loader import PackError, load_rulebook
+
+    rules = getattr(args, "rules", None)
+    if rules is None:
+        parent = args.output.resolve().parent
+        if parent.name == "tables" and (parent.parent / "packs").is_dir():
+            rules = parent.parent
+    if rules is None:
+        print("未运行 rules lint：输出文件不在规则目录的 tables/ 下（可用 --rules 指定规则目录）")
+        return 0
+    try:
+        book = load_rulebook(rules)
+    except PackError as exc:
+        print(f"规则目录 {rules} 无法加载（含刚导入的表）：\n{exc}", file=sys.stderr)
+        return 1
+    target = args.output.resolve()
+    found = [p for p in lint_tables(book) if Path(p.file).resolve() == target]
+    for problem in found:
+        print(problem)
+    bad = errors(found)
+    print(f"rules lint：{len(found)} 个问题，{len(bad)} 个待处理" if found else "rules lint：未发现问题")
+    return 1 if bad else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

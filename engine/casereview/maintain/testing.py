@@ -157,7 +157,25 @@ class Coverage:
     case_errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {**self.__dict__, "percent": self.percent()}
+
+    def percent(self) -> dict[str, float | None]:
+        """Share exercised, in percent: rules, table variants, benchmark tiers, and all together."""
+
+        def pct(missing: int, total: int) -> float | None:
+            return round(100 * (total - missing) / total, 1) if total else None
+
+        parts = [
+            (len(self.unexercised_rules), self.rules_total),
+            (len(self.unexercised_variants), self.variants_total),
+            (len(self.unexercised_tiers), self.tiers_total),
+        ]
+        return {
+            "rules": pct(*parts[0]),
+            "variants": pct(*parts[1]),
+            "tiers": pct(*parts[2]),
+            "total": pct(sum(m for m, _ in parts), sum(t for _, t in parts)),
+        }
 
 
 def example_fact_sets(book: RuleBook) -> list[list[dict[str, Any]]]:
@@ -301,4 +319,13 @@ def render_coverage(cov: Coverage) -> list[str]:
         lines.append(f"裁量阶次 {cov.tiers_total} 个，其中没有案卷或示例落入 {len(cov.unexercised_tiers)} 个")
         lines += [f"  未命中阶次：{t}" for t in cov.unexercised_tiers]
     lines += [f"  {e}" for e in cov.case_errors]
+    p = cov.percent()
+
+    def show(x: float | None) -> str:
+        return "—" if x is None else f"{x:.1f}%"
+
+    lines.append(
+        f"覆盖率：规则 {show(p['rules'])}，表格变体 {show(p['variants'])}，裁量阶次 {show(p['tiers'])}；"
+        f"合计 {show(p['total'])}"
+    )
     return lines

@@ -62,6 +62,9 @@ class LegalRef(Strict):
     article: maybe(Annotated[StrictInt, Field(ge=1)]) = Field(description="条（不知道时写 未载明）")
     paragraph: maybe(Annotated[StrictInt, Field(ge=1)] | None) = Field(None, description="款")
     item: maybe(Annotated[StrictInt, Field(ge=1)] | None) = Field(None, description="项")
+    sentence: maybe(Annotated[StrictInt, Field(ge=1)] | None) = Field(
+        None, description="句（一款有两句不同罚则时，如安全生产法第一百零三条第三款第二句）"
+    )
 
     def cite(self) -> str:
         law = self.law if isinstance(self.law, str) else "（法律未载明）"
@@ -69,7 +72,8 @@ class LegalRef(Strict):
             return f"《{law}》（条款未载明）"
         paragraph = self.paragraph if isinstance(self.paragraph, int) else None
         item = self.item if isinstance(self.item, int) else None
-        return cite_article(law, self.article, paragraph, item)
+        sentence = self.sentence if isinstance(self.sentence, int) else None
+        return cite_article(law, self.article, paragraph, item) + (f"第{sentence}句" if sentence else "")
 
 
 class Instrument(Strict):
@@ -213,6 +217,10 @@ class Violation(Strict):
         None, description="涉及公民生命健康安全且有危害后果（行政处罚法第三十六条五年时效）"
     )
     accident_grade: maybe(AccidentGrade | None) = None
+    previously_fined: maybe(bool | None) = Field(
+        None,
+        description="此前已就该违法行为作出罚款决定（加重情形下是否重复罚款、按日连续处罚的前提）",
+    )
     illegal_gains: maybe(Yuan | None) = Field(None, description="违法所得（元）")
     facts: dict[str, maybe(FactValue)] = Field(
         default_factory=dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
@@ -252,7 +260,10 @@ class Penalty(Strict):
     target: maybe(Target | None) = Field(None, description="处罚对象（缺省视为未载明）")
     person_id: str | None = Field(None, description="被处罚个人（persons 中的 id）")
     type: maybe(PenaltyType | None) = Field(None, description="处罚种类（缺省视为未载明）")
-    amount: maybe(Yuan | None) = Field(None, description="罚款金额（元；罚款缺省金额视为未载明）")
+    amount: maybe(Yuan | None) = Field(
+        None,
+        description="罚款金额（元；罚款缺省金额视为未载明）；没收违法所得、非法财物时为没收的数额（元，听证较大数额按此判断）",
+    )
     violation_ids: list[str] = Field(default_factory=list, description="对应的违法行为（合并处罚可多项）")
     basis: maybe(LegalRef | None) = Field(None, description="本项处罚的依据（缺省取违法行为的处罚依据）")
 

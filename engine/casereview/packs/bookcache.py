@@ -9,6 +9,13 @@ to loading the packs; errors in the packs are never cached, they are reported on
 
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/casereview`` or
 ``~/.cache/casereview``); ``CASEREVIEW_NO_CACHE`` turns it off, like the result cache.
+
+A pickle runs code when loaded, and a cache folder is writable by whoever planted a file there,
+so no byte of an entry is unpickled before its HMAC-SHA256 signature, under the per-user key
+kept outside the cache folder (`cachesafe`), has been verified over the entry's name (the hash
+of what it was built from) and its bytes. A file that fails the check — planted, forged, copied
+from another key, truncated — or that is a FIFO, a symlink or too large, is ignored and the book
+is rebuilt from the packs. Without a usable key the cache is neither read nor written.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, cachesafe
 from .loader import RuleBook, default_rules_dir, load_rulebook
 
 KEEP = 8  # books kept (one per rules version in use)
+MAX_BOOK_BYTES = 256 * 1024 * 1024
+SIGNATURE_BYTES = 32
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -49,31 +58,49 @@ def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = No
         return load_rulebook(root, extra)
     root = root or default_rules_dir()
     extra = list(extra or [])
+    secret = cachesafe.secret_key()
+    path: Path | None = None
     try:
-        path: Path | None = cache_folder() / f"{book_key(root, extra)}.pickle"
-        with path.open("rb") as handle:
-            book = pickle.load(handle)  # our own file, named by the hash of what it was built from
-        if isinstance(book, RuleBook):
+        key = book_key(root, extra)
+        path = cache_folder() / f"{key}.pickle"
+    except Exception:  # unreadable input: build it (and report its problems) without the cache
+        secret = None
+    if secret is not None and path is not None:
+        book = _load_signed(path, key, secret)
+        if book is not None:
             return book
-    except FileNotFoundError:
-        pass
-    except Exception:  # corrupt, unreadable, unhashable input: build it and do not store
-        path = None
     book = load_rulebook(root, extra)  # raises PackError: never cached
-    if path is not None:
+    if secret is not None and path is not None:
         with contextlib.suppress(Exception):  # a read-only home must not stop a review
-            _store(path, book)
+            _store(path, key, secret, book)
     return book
 
 
-def _store(path: Path, book: RuleBook) -> None:
+def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
+    raw = cachesafe.read_limited(path, MAX_BOOK_BYTES)
+    if raw is None or len(raw) <= SIGNATURE_BYTES:
+        return None
+    signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
+    if not cachesafe.verify(secret, key, payload, signature):
+        return None  # not written by us under this key: never unpickled
+    try:
+        book = pickle.loads(payload)  # authenticated: our own bytes, for exactly these inputs
+    except Exception:
+        return None
+    return book if isinstance(book, RuleBook) else None
+
+
+def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     with contextlib.suppress(Exception):  # the durable ruleset JSON travels with the book
         from ..evaluate.durable_engine import prepare_book
 
         prepare_book(book)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not cachesafe.safe_folder(path.parent):
+        return
+    payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        pickle.dump(book, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.write(cachesafe.sign(secret, key, payload) + payload)
     os.replace(handle.name, path)  # atomic: a concurrent reader sees the old file or the new one
     books = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in books[KEEP:]:

@@ -57,16 +57,32 @@ def _day(value: dt.date) -> int:
     return value.toordinal()
 
 
+def region_condition(regions: list[str] | None) -> Cond | None:
+    """The agency is in one of `regions` (2-digit province or 6-digit area codes)."""
+    if not regions:
+        return None
+    provinces = tuple(r for r in regions if len(r) == 2)
+    areas = tuple(r for r in regions if len(r) == 6)
+    parts: list[Cond] = []
+    if provinces:
+        parts.append(In("province", provinces))
+    if areas:
+        parts.append(In("agency_region", areas))
+    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+
 def dated_condition(param: Parameter, field_name: str, op: str, date_field: str) -> Cond:
-    """`field op $param`: one branch per dated value, selected by the fact's date field."""
+    """`field op $param`: one branch per dated (and regional) value, selected by the fact's date
+    field (and the agency's region)."""
     branches: list[Cond] = []
-    for i, entry in enumerate(param.values):
+    for entry, nxt in param.periods():
         parts: list[Cond] = []
+        region = region_condition(entry.regions)
+        if region is not None:
+            parts.append(region)
         if entry.since:
             parts.append(Cmp(date_field, "gte", value=_day(entry.since)))
-        if i + 1 < len(param.values):
-            nxt = param.values[i + 1].since
-            assert nxt is not None
+        if nxt is not None:
             parts.append(Cmp(date_field, "lt", value=_day(nxt)))
         if entry.value is None:
             continue  # unknown law: the rule cannot fire on this period (the parameter says so)

@@ -7,6 +7,9 @@
   *source's* boundary convention (以上/以下/不满/超过);
 - citations point to articles (and items) that exist in the statute table;
 - amounts are whole yuan (a value below 100 is suspected to be in 万元);
+- statute tables check themselves: every fine's quoted text, parsed with the Chinese amount
+  parser, gives the fine's numbers and is part of the clause's quote (`text_waiver` waives it);
+  clauses that do not state their non-fine penalty kinds are listed as notices;
 - review tiers (适用条件 kept as text, not yet a condition) are listed as notices: they are
   work for a maintainer, not defects, so they do not make lint fail.
 
@@ -19,12 +22,13 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .expanders import Tables
 from .tables.benchmark import BenchmarkTable, Item, Tier, overlaps
 from .tables.exemption import ExemptionList
-from .tables.statute import BRANCH_LABELS, TARGET_LABELS, StatuteTable, yuan_text
+from .tables.statute import BRANCH_LABELS, TARGET_LABELS, StatuteTable, fine_text_problems, yuan_text
 
 
 @dataclass
@@ -51,10 +55,16 @@ def _tables_of(book_or_tables: Any) -> Tables:
     return book_or_tables.tables if hasattr(book_or_tables, "tables") else book_or_tables
 
 
-def lint_tables(book_or_tables: Any) -> list[LintProblem]:
+def lint_tables(book_or_tables: Any, statutes_dir: Path | None = None) -> list[LintProblem]:
+    """Lint the tables; given a rule book, also compare its official quotes with the statute texts."""
     tables = _tables_of(book_or_tables)
     statutes: list[StatuteTable] = tables.of("statute")
     problems: list[LintProblem] = []
+    if hasattr(book_or_tables, "rules"):
+        problems += lint_quotes(book_or_tables, statutes_dir)
+        problems += lint_parameters(book_or_tables)
+    for statute in statutes:
+        problems += _lint_statute(statute)
     for table in tables.of("benchmark"):
         problems += _lint_benchmark(table, statutes)
     for exemption in tables.of("exemption_list"):
@@ -71,6 +81,65 @@ def errors(problems: list[LintProblem]) -> list[LintProblem]:
 
 def notices(problems: list[LintProblem]) -> list[LintProblem]:
     return [p for p in problems if p.notice]
+
+
+# ---------------------------------------------------------------- official quotes vs statute texts
+
+
+def lint_quotes(book: Any, statutes_dir: Path | None = None) -> list[LintProblem]:
+    from .quotes import find_statutes, quote_problems
+
+    folder = find_statutes(getattr(book, "root", None), statutes_dir)
+    if folder is None:
+        note = (
+            "未找到法规原文文件夹（仓库 docs/statutes/；安装包中不含），official 引文未与原文核对；"
+            "可用 --statutes 目录 或环境变量 CASEREVIEW_STATUTES 指定"
+        )
+        return [LintProblem(str(getattr(book, "root", "")), 0, "quotes_unchecked", note, notice=True)]
+    return [
+        LintProblem(p.file, p.line, "quote_unchecked" if p.notice else "quote", p.message, notice=p.notice)
+        for p in quote_problems(book, folder)
+    ]
+
+
+def lint_parameters(book: Any) -> list[LintProblem]:
+    """Dated parameter values against the numbers their quotes state (waived ones listed as waived)."""
+    from .paramcheck import parameter_text_problems
+
+    out = []
+    files = {name: (d.file, d.line) for d in book.rules.values() for name in _params_of(d)}
+    for name, param in sorted(book.parameters.items()):
+        file, line = files.get(name, (str(book.root), 0))
+        for bad in parameter_text_problems(name, param):
+            out.append(LintProblem(file, line, "parameter_text", bad.message, waived=bad.waived))
+    return out
+
+
+def _params_of(definition: Any) -> set[str]:
+    return {p for v in definition.variants for p in v.context.get("_params", ())}
+
+
+# ---------------------------------------------------------------- statute tables themselves
+
+
+def _lint_statute(table: StatuteTable) -> list[LintProblem]:
+    out = [
+        LintProblem(table.path, p.line, "amount_text", p.message, waived=p.waived)
+        for p in fine_text_problems(table)
+    ]
+    for clause in table.clauses:
+        if clause.branches and not clause.cross_reference and not clause.types_stated:
+            out.append(
+                LintProblem(
+                    table.path,
+                    clause.line,
+                    "penalty_types_unstated",
+                    f"{clause.cite(table.law)}未载明罚款以外的处罚种类（penalty_types），"
+                    "依据该条款的警告、没收、停产停业、吊销等处罚列为待人工评查（AMT-015）",
+                    notice=True,
+                )
+            )
+    return out
 
 
 # ---------------------------------------------------------------- statute lookups

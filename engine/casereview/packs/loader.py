@@ -246,18 +246,27 @@ def pack_files(root: Path) -> list[Path]:
 
 
 def _is_pack(path: Path) -> bool:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if line.startswith("pack:"):
                 return True
     return False
 
 
+def _check_sources(root: Path, extra: list[Path]) -> None:
+    """A missing rules folder or --pack file is an error (an empty one is found while loading):
+    reviewing with no rules would grade every file 优秀 (a silent pass)."""
+    if not root.is_dir():
+        raise PackError([f"{root}: 规则目录不存在或不是文件夹"])
+    missing = [f"{path}: 规则包文件不存在或不是普通文件" for path in extra if not Path(path).is_file()]
+    if missing:
+        raise PackError(missing)
+
+
 def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
     """Load every pack under `root` (default: the shipped `rules/`) plus `extra` pack files."""
     root = root or default_rules_dir()
-    if not root.is_dir():
-        raise PackError([f"{root}：规则目录不存在或不是目录"])
+    _check_sources(root, list(extra or []))
     files = pack_files(root) + list(extra or [])
     problems: list[str] = []
     tables = load_tables(root, problems)
@@ -299,16 +308,12 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
             rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants, unknown)
     for table_file in tables.files:
         digest.update(table_file.read_bytes())
+    if not files:
+        problems.append(f"{root}: 规则目录中没有规则包（含 pack: 的 .yaml 文件），不能评查")
+    elif not rules and not problems:
+        problems.append(f"{root}: 规则包中没有任何规则，不能评查")
     if problems:
         raise PackError(problems)
-    if not rules:
-        # an empty or mistyped rules folder must not pass every case file as 优秀
-        raise PackError(
-            [
-                f"{root}：没有加载到任何规则（找到 {len(files)} 个规则包文件）。"
-                "请检查 --rules 目录（应包含以 `pack:` 开头的规则包 YAML）"
-            ]
-        )
     compiled = [variant for definition in rules.values() for variant in definition.variants]
     return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters, example_cases)
 
@@ -333,10 +338,18 @@ def resolve_unknown(rule: Rule, pack: Pack) -> UnknownSpec:
 
 def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:
     """Parameters are one namespace across packs: a legal number is defined once, used anywhere."""
+    from .paramcheck import parameter_text_problems
+
     shared: dict[str, Parameter] = {}
     where: dict[str, Path] = {}
     for path, pack, index in read:
         for name, param in pack.parameters.items():
+            for bad in parameter_text_problems(name, param):
+                if not bad.waived:
+                    line = _line_for(index, ("parameters", name))
+                    problems.append(
+                        f"{path}:{line} {bad.message}（确属解释或代用值的，在该取值写 text_waiver 说明理由）"
+                    )
             if name in shared and shared[name] != param:
                 line = _line_for(index, ("parameters", name))
                 problems.append(f"{path}:{line} 参数 {name} 已在 {where[name]} 以不同取值定义")

@@ -27,6 +27,9 @@ VERIFICATION_LABELS: dict[str, str] = {
 }
 
 
+_CN_SMALL = dict(enumerate("一二三四五六七八九", start=1))
+
+
 class PackModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -37,6 +40,9 @@ class Basis(PackModel):
     instrument: str
     version: str | None = None
     article: int | None = Field(None, ge=1)
+    sub_article: int | None = Field(
+        None, ge=1, description="条之N，如刑法第一百三十四条之一写 article: 134, sub_article: 1"
+    )
     paragraph: int | None = Field(None, ge=1)
     item: int | None = Field(None, ge=1)
     verification: Verification
@@ -50,6 +56,8 @@ class Basis(PackModel):
             text += f"（{self.version}）"
         if self.article:
             text += f"第{self.article}条"
+        if self.sub_article:
+            text += f"之{_CN_SMALL.get(self.sub_article, str(self.sub_article))}"
         if self.paragraph:
             text += f"第{self.paragraph}款"
         if self.item:
@@ -71,8 +79,28 @@ class Effective(PackModel):
 class ParamValue(PackModel):
     since: dt.date | None = Field(None, alias="from")
     value: int | float | bool | str | None
+    regions: list[str] | None = Field(
+        None,
+        description="only for agencies in these regions: 2-digit province or 6-digit codes (default: all)",
+    )
     basis: list[Basis] = Field(min_length=1)
     note: str | None = Field(None, description="shown in findings that rely on this value")
+    text_waiver: str | None = Field(
+        None, description="why the value differs from the numbers its quotes state (checked at load)"
+    )
+
+    @field_validator("regions")
+    @classmethod
+    def _codes(cls, regions: list[str] | None) -> list[str] | None:
+        if regions is not None and (
+            not regions or any(not (r.isdigit() and len(r) in (2, 6)) for r in regions)
+        ):
+            raise ValueError("regions 须为省级代码（2位）或行政区划代码（6位）的列表")
+        return regions
+
+    @property
+    def region_key(self) -> tuple[str, ...]:
+        return tuple(sorted(self.regions or ()))
 
 
 class Parameter(PackModel):
@@ -86,10 +114,34 @@ class Parameter(PackModel):
     @field_validator("values")
     @classmethod
     def _ordered(cls, values: list[ParamValue]) -> list[ParamValue]:
-        starts = [v.since or dt.date.min for v in values]
-        if starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError("参数取值必须按生效日期（from）升序排列且不重复")
+        for key in {v.region_key for v in values}:
+            starts = [v.since or dt.date.min for v in values if v.region_key == key]
+            if starts != sorted(starts) or len(set(starts)) != len(starts):
+                raise ValueError("参数取值必须按生效日期（from）升序排列且不重复（同一适用地区内）")
         return values
+
+    def entry_for(self, fact: dict[str, Any]) -> ParamValue | None:
+        """The value in force on the fact's date for the fact's agency region (as the rules select it)."""
+        day = fact.get(self.date_field)
+        if not isinstance(day, int):
+            return None
+        province, area = fact.get("province"), fact.get("agency_region")
+        for entry, nxt in self.periods():
+            if entry.regions and province not in entry.regions and area not in entry.regions:
+                continue
+            if (entry.since is None or day >= entry.since.toordinal()) and (
+                nxt is None or day < nxt.toordinal()
+            ):
+                return entry
+        return None
+
+    def periods(self) -> list[tuple[ParamValue, dt.date | None]]:
+        """(value, first day of the next period in the same regions or None), in file order."""
+        out = []
+        for i, entry in enumerate(self.values):
+            later = [v.since for v in self.values[i + 1 :] if v.region_key == entry.region_key]
+            out.append((entry, later[0] if later else None))
+        return out
 
 
 class ExampleCase(PackModel):

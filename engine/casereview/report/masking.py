@@ -1,7 +1,19 @@
 """Masking of personal identifiers in rendered reports (on by default; `--no-mask` turns it off).
 
-18-digit resident ID numbers (居民身份证号码) keep their first 4 and last 4 characters
-(3601**********1234); 11-digit mainland mobile numbers keep 3 + 4 (138****5678).
+What is masked, in every string a report writes (and in integers of 11 digits or more):
+- resident ID numbers (居民身份证号码), 18 characters (last may be X) or the old 15 digits: the
+  first 4 and last 4 characters are kept (3601**********1234);
+- mainland mobile numbers, 11 digits starting 13–19, also written ``138 1234 5678``,
+  ``138-1234-5678``, with ``+86``/``0086``/``86`` in front, or in full-width digits: the first 3
+  and last 4 digits are kept (138****5678);
+- any other run of 11 or more digits (a number inside a longer digit run, an account or card
+  number): all but the first 3 and last 4 digits.
+Letters around a number do not protect it (``ID360102199001011234`` is masked too). Separators
+inside an ID or a mobile number (one space or hyphen between digit groups) are kept. Full-width
+digits are masked in place (the kept digits stay full-width).
+
+Not masked: shorter numbers (amounts, dates, case and article numbers) and unified social
+credit codes of organisations (they mix letters into the digits and are public).
 """
 
 from __future__ import annotations
@@ -9,24 +21,89 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_ID = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{3})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_CANDIDATE = re.compile(r"\d{11}")  # both patterns contain 11 digits in a row
+_FULL = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+_D = "[0-9０-９]"
+_SEP = "[ \\-\u00a0－]"
+# a stretch of digit groups joined by single separators (the last group may end in X)
+_STRETCH = re.compile(rf"{_D}+(?:{_SEP}{_D}+)*(?:[XxＸｘ](?![0-9A-Za-z]))?")
+_GROUP = re.compile(rf"{_D}+[XxＸｘ]?")
+_CANDIDATE = re.compile(rf"{_D}(?:{_SEP}?{_D}){{10}}")  # 11 digits, possibly grouped
 
 
 def mask(text: str) -> str:
     if len(text) < 11 or not _CANDIDATE.search(text):  # most strings: codes, dates, short messages
         return text
-    text = _ID.sub(lambda m: m[1] + "*" * 10 + m[2], text)
-    return _MOBILE.sub(lambda m: m[1] + "****" + m[2], text)
+    return _STRETCH.sub(_mask_stretch, text)
 
 
-def mask_value(value: Any) -> Any:
-    """Mask strings inside nested JSON-like values."""
+def _mask_stretch(match: re.Match[str]) -> str:
+    token = match.group()
+    groups = [(m.start(), m.end(), m.group().translate(_FULL)) for m in _GROUP.finditer(token)]
+    hidden: set[int] = set()
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            value = "".join(g[2] for g in groups[i : j + 1])
+            span = _span(value, j > i)
+            if span is None:
+                continue
+            positions = [k for g in groups[i : j + 1] for k in range(g[0], g[1])]
+            head, tail, skip = span
+            positions = positions[skip:]
+            hidden.update(positions[head : len(positions) - tail])
+            i = j
+            break
+        i += 1
+    if not hidden:
+        return token
+    return "".join("*" if k in hidden else c for k, c in enumerate(token))
+
+
+def _span(value: str, grouped: bool) -> tuple[int, int, int] | None:
+    """(kept head, kept tail, leading digits to skip) for a personal number, else None."""
+    if "X" in value.upper() and not (len(value) == 18 and value[:17].isdigit()):
+        return (3, 4, 0) if len(value) >= 12 and not grouped else None  # a longer run ending in X
+    if len(value) == 11 and value[0] == "1" and value[1] in "3456789":
+        return 3, 4, 0  # a mobile number
+    if len(value) == 13 and value.startswith("861") and value[3] in "3456789":
+        return 3, 4, 2  # 86 + mobile
+    if len(value) == 15 and value.startswith("00861") and value[5] in "3456789":
+        return 3, 4, 4  # 0086 + mobile
+    if len(value) in (15, 18) and (not grouped or _id_shaped(value)):
+        return 4, 4, 0  # a resident ID number (old 15-digit or 18-character form)
+    if len(value) >= 11 and not grouped:
+        return 3, 4, 0  # any other long digit run: it may hold either
+    return None
+
+
+def _id_shaped(value: str) -> bool:
+    """Region code, then a birth date (YYMMDD in the old form, YYYYMMDD in the new)."""
+    if value[0] not in "12345678":
+        return False
+    date = value[6:12] if len(value) == 15 else value[8:14]
+    if len(value) == 18 and value[6:8] not in ("18", "19", "20"):
+        return False
+    month, day = int(date[2:4]), int(date[4:6])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def mask_value(value: Any, numbers: bool = True) -> Any:
+    """Mask strings (and, with `numbers`, integers of 11+ digits) inside nested JSON-like values."""
     if isinstance(value, str):
         return mask(value)
     if isinstance(value, dict):
-        return {k: mask_value(v) for k, v in value.items()}
+        return {k: mask_value(v, numbers) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [mask_value(v) for v in value]
+        return [mask_value(v, numbers) for v in value]
+    if numbers and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**10:
+        return mask(str(value))
     return value
+
+
+def mask_result(result: Any) -> Any:
+    """A masked copy of a CaseResult (for writers that render the model, not strings)."""
+    data = result.model_dump(mode="json")
+    try:
+        return type(result).model_validate(mask_value(data))
+    except ValueError:  # a typed integer field held an 11+ digit number: keep it a number
+        return type(result).model_validate(mask_value(data, numbers=False))

@@ -30,7 +30,7 @@ LIST_TYPE_LABELS = {
 }
 HARM_LABELS = {"none": "没有造成危害后果", "minor": "危害后果轻微", "serious": "危害后果较重"}
 FOLLOW_UP = {
-    "education": ("has_education", "批评教育记录（行政处罚法第三十三条第三款）"),
+    "education": ("has_education", "批评教育记录"),
     "no_penalty_decision": ("has_no_penalty_decision", "不予行政处罚决定书"),
     "commitment": ("has_commitment", "承诺书"),
     "correction_order": ("has_correction_order", "责令限期整改指令书"),
@@ -42,16 +42,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ExtraCondition(_Model):
+    """A list-specific precondition written in YAML (condition IR over violation facts) with its label."""
+
+    label: str = Field(description="清单原文中的条件表述")
+    when: Any = Field(description="条件（规则写法），如 fatal_accident_within_3y == false")
+    source: str | None = Field(None, description="该条件在清单中的出处")
+
+
 class Preconditions(_Model):
     first_offence: bool = True
     first_offence_definition: str | None = None
     harm: list[Literal["none", "minor", "serious"]] = Field(default_factory=lambda: ["none", "minor"])
     corrected_in_time: bool = True
     reinspection_required: bool = False
-    fatal_accident_free_years: int | None = None
     not_serious_dishonesty: bool = False
     not_major_hazard: bool = False
     excluded_sectors: list[str] = Field(default_factory=list)
+    extra: list[ExtraCondition] = Field(
+        default_factory=list, description="清单特有的累计条件（如「3年内未发生过人员死亡的生产安全事故」）"
+    )
     note: str | None = None
 
     def conditions(self) -> list[tuple[str, str, Cond]]:
@@ -68,22 +78,12 @@ class Preconditions(_Model):
             out.append(("corrected", "及时改正", Cmp("corrected_in_time", "eq", value=True)))
         if self.reinspection_required:
             out.append(("reinspected", "经复查确认已改正", Cmp("reinspection_corrected", "eq", value=True)))
-        if self.fatal_accident_free_years is not None:
-            if self.fatal_accident_free_years != 3:
-                raise ValueError(
-                    "案卷模型只记载三年内是否发生死亡事故，fatal_accident_free_years 目前只支持 3"
-                )
-            out.append(
-                (
-                    "no_fatal",
-                    "三年内未发生人员死亡的生产安全事故",
-                    Cmp("fatal_accident_within_3y", "eq", value=False),
-                )
-            )
         if self.not_serious_dishonesty:
             out.append(("credit", "未被列入严重失信主体名单", Cmp("serious_dishonesty", "eq", value=False)))
         if self.not_major_hazard:
             out.append(("hazard", "不构成重大事故隐患", Cmp("major_hazard", "eq", value=False)))
+        for index, extra in enumerate(self.extra):
+            out.append((f"extra{index}", extra.label, parse_condition(extra.when, is_field=_is_field)))
         if self.excluded_sectors:
             out.append(
                 (
@@ -180,8 +180,9 @@ def load_list(path: Path, data: Any) -> ExemptionList:
 
     try:
         table = ExemptionList.model_validate({**data, "path": str(path)})
-        table.preconditions.conditions()
-    except (ValidationError, ValueError) as exc:
+        for _key, _label, cond in table.preconditions.conditions():
+            check_fields(cond, fields_of("violation"))
+    except (ValidationError, ValueError, ConditionError) as exc:
         raise ValueError(f"减免责清单格式错误：{exc}") from None
     text = path.read_text(encoding="utf-8")
     for item in table.items:
@@ -319,10 +320,9 @@ def coercion(tables: Tables) -> list[Variant]:
 def follow_up_missing(tables: Tables) -> list[Variant]:
     variants = []
     for table, item in _lists(tables, "no_penalty"):
-        required = list(table.follow_up)
-        if "education" not in required:
-            required.insert(0, "education")  # 行政处罚法第三十三条第三款: always
-        for doc in required:
+        # the list's own follow-up documents; education after every 不予处罚 (行政处罚法 art. 33 ¶3)
+        # is a rule of its own in rules/packs/lists.yaml, whether or not a list applies
+        for doc in table.follow_up:
             field, label = FOLLOW_UP[doc]
             cond = All(
                 (

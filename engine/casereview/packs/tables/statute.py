@@ -10,18 +10,27 @@ refused_correction / accident) and per target (unit / person), the *shape* of th
 - `gains_multiple`  违法所得 ≥ threshold: times_min–times_max 倍; otherwise alt_min–alt_max
 - `daily`           按日连续处罚 (art. 112): documented, not checkable from one decision
 
+Besides fines, a branch may list `penalty_types`: the other kinds of penalty (警告, 没收, 责令停产停业
+(整顿), 暂扣/吊销许可证件, 关闭, …) that clause and branch provide. A clause whose branches state
+them is checked for every non-fine penalty; a clause that states none is reported as not checked.
+
+Self-check (at load and in `rules lint`): every fine's `text` is parsed with the Chinese amount
+parser and must give the fine's numbers, and must be part of the clause's `quote`, unless the
+fine carries `text_waiver` (a reason). A clause may be one sentence of a paragraph (`sentence`).
+
 The engine never hard-codes an article: everything below reads the table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..conditions import All, AnyOf, Cmp, Cond, In, Not, Present, Ref
+from ..conditions import All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..expanders import Tables, Variant, expander, table_loader
 
 Shape = Literal["max_only", "interval", "percent_income", "gains_multiple", "daily"]
@@ -32,6 +41,18 @@ VETO_LEVELS = ("official", "copy")
 InstrumentKind = Literal["law", "regulation", "rule", "local_rule"]
 KIND_LABELS = {"law": "法律", "regulation": "行政法规", "rule": "部门规章", "local_rule": "地方政府规章"}
 BranchCode = Literal["initial", "overdue_uncorrected", "refused_execution", "refused_correction", "accident"]
+# the penalty kinds of 行政处罚法 art. 9 other than fines, as coded in the case format (PenaltyType)
+NonFineType = Literal[
+    "warning",
+    "confiscation",
+    "suspension",
+    "closure",
+    "licence_suspension",
+    "licence_revocation",
+    "qualification_downgrade",
+    "employment_restriction",
+    "detention",
+]
 ESCALATION_BRANCHES = ("overdue_uncorrected", "refused_execution", "refused_correction")
 
 BRANCH_LABELS = {
@@ -77,6 +98,15 @@ class Fine(_Model):
     accident_grade: Literal["ordinary", "larger", "major", "extraordinary"] | None = None
     roles: list[str] = Field(default_factory=list, description="被处罚个人的身份（条文点名时）")
     text: str = Field(description="条文中的罚款表述")
+    text_waiver: str | None = Field(
+        None, description="罚款表述与数字不能逐字核对的理由（如解释性幅度）；不填则必须一致"
+    )
+    optional: bool = Field(False, description="条文写「可以」处罚款：决定未处不属漏罚")
+    prior_fine: Literal["forbidden", "required"] | None = Field(
+        None,
+        description="forbidden：此前已就该违法行为罚款的，不得再罚（条文在该情形不设第二次罚款）；"
+        "required：以此前受到罚款处罚为前提（按日连续处罚）",
+    )
     note: str | None = None
 
     @model_validator(mode="after")
@@ -191,6 +221,9 @@ class BranchRule(_Model):
     text: str | None = None
     fines: list[Fine] = Field(default_factory=list)
     other_penalties: list[str] = Field(default_factory=list)
+    penalty_types: list[NonFineType] | None = Field(
+        None, description="本情形可处的罚款以外的处罚种类（[] 为不设）；不填：未载明，不核查"
+    )
 
 
 class ClauseRef(_Model):
@@ -219,6 +252,7 @@ class Clause(_Model):
     article: int = Field(ge=1)
     paragraph: int | None = Field(None, ge=1)
     paragraph_default: bool = Field(False, description="案卷未写款时也适用本款")
+    sentence: int | None = Field(None, ge=1, description="本款的第几句（一款有两句不同罚则时）")
     items: list[int] = Field(default_factory=list)
     title: str
     quote: str
@@ -241,7 +275,13 @@ class Clause(_Model):
         text = f"《{law}》第{self.article}条"
         if self.paragraph:
             text += f"第{self.paragraph}款"
+        if self.sentence:
+            text += f"第{self.sentence}句"
         return text
+
+    @property
+    def types_stated(self) -> bool:
+        return any(b.penalty_types is not None for b in self.branches)
 
 
 class Verification(_Model):
@@ -259,6 +299,7 @@ class StatuteTable(_Model):
     verification: Level
     source: str
     note: str | None = None
+    text_file: str | None = Field(None, description="法规原文文件名（statutes/ 下），用于核对 official 引文")
     clauses: list[Clause]
     path: str = ""
     # additive (instrument coverage, law versions)
@@ -323,7 +364,101 @@ def load_statute(path: Path, data: Any) -> StatuteTable:
     lines = _lines_of_clauses(path.read_text(encoding="utf-8"))
     for clause, line in zip(table.clauses, lines, strict=False):
         clause.line = line
+    errors = [p for p in fine_text_problems(table) if not p.waived]
+    if errors:
+        first = errors[0]
+        exc = ValueError(
+            "法条表的罚款表述与数字不一致（确属解释性幅度的，在该罚款写 text_waiver 说明理由）："
+            + "；".join(f"第{p.line}行 {p.message}" for p in errors)
+        )
+        exc.line = first.line  # type: ignore[attr-defined]
+        raise exc
     return table
+
+
+# ---------------------------------------------------------------- self-check: text ↔ numbers
+
+
+class TextProblem(_Model):
+    line: int
+    message: str
+    waived: str | None = None
+
+
+_CN_PCT = re.compile(r"百分之([零〇一二两三四五六七八九十百]+)")
+_CN_TIMES = re.compile(r"([零〇一二两三四五六七八九十]+|\d+(?:\.\d+)?)倍")
+
+
+def _flat(text: str) -> str:
+    """Compare texts without punctuation and spacing differences (：/:, （/(, 全角/半角)."""
+    return re.sub(r"[\s，。；：:、,.;（）()“”\"'《》…]", "", text)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "（未填）"
+    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+
+
+def parsed_numbers(fine: Fine) -> dict[str, float] | str:
+    """The numbers the fine's own text states, by field name (or why they cannot be read)."""
+    from ...maintain.amounts import _money_tokens, cn_to_int, normalise, parse_amount
+
+    text = fine.text
+    if fine.shape in ("max_only", "interval"):
+        amount, reason = parse_amount(text)
+        if amount is None:
+            return reason or "无法解析"
+        if amount["kind"] == "max_only":
+            return {"max": amount["max"]}
+        if amount["kind"] == "interval":
+            return {"min": amount["min"], "max": amount["max"]}
+        return f"表述为{amount['kind']}，不是上限或区间"
+    if fine.shape == "percent_income":
+        pcts = [cn_to_int(m) / 100 for m in _CN_PCT.findall(text)]
+        if not pcts:
+            return "找不到「百分之…」"
+        return {"pct_min": pcts[0], "pct_max": pcts[-1]}
+    if fine.shape == "gains_multiple":
+        money = [v for _s, _e, v, unit in _money_tokens(normalise(text)) if unit]
+        times = [float(cn_to_int(t)) if not t[0].isdigit() else float(t) for t in _CN_TIMES.findall(text)]
+        if len(money) < 3 or len(times) < 2:
+            return "找不到门槛、倍数与替代幅度"
+        return {
+            "threshold": money[0],
+            "times_min": times[0],
+            "times_max": times[-1],
+            "alt_min": money[-2],
+            "alt_max": money[-1],
+        }
+    return {}
+
+
+def fine_text_problems(table: StatuteTable) -> list[TextProblem]:
+    """Every fine's text must state its numbers and be part of its clause's quote."""
+    out: list[TextProblem] = []
+    for clause in table.clauses:
+        quote = _flat(clause.quote)
+        for branch in clause.branches:
+            for fine in branch.fines:
+                branches = "、".join(BRANCH_LABELS[b] for b in branch.branch)
+                where = f"{clause.cite(table.law)}（{branches}，{TARGET_LABELS[fine.target]}）"
+                found = parsed_numbers(fine)
+                wrong: list[str] = []
+                if isinstance(found, str):
+                    wrong.append(f"罚款表述「{fine.text}」无法解析（{found}）")
+                else:
+                    for name, value in found.items():
+                        mine = getattr(fine, name)
+                        if mine is None or abs(float(mine) - float(value)) > 1e-9:
+                            wrong.append(f"{name} 为 {_num(mine)}，而表述「{fine.text}」为 {_num(value)}")
+                if fine.shape != "daily" and _flat(fine.text) not in quote:
+                    wrong.append(f"罚款表述「{fine.text}」不是本条引文（quote）的一部分")
+                for message in wrong:
+                    out.append(
+                        TextProblem(line=clause.line, message=f"{where}：{message}", waived=fine.text_waiver)
+                    )
+    return out
 
 
 # ---------------------------------------------------------------- conditions over penalty facts
@@ -359,6 +494,8 @@ def clause_match(table: StatuteTable, clause: Clause) -> Cond:
         if clause.paragraph_default:
             para = AnyOf((para, Cmp("basis_paragraph_stated", "eq", value=False)))
         parts.append(para)
+    if clause.sentence is not None:
+        parts.append(Cmp("basis_sentence", "eq", value=clause.sentence))
     parts.append(law_match(table))
     return All(tuple(parts))
 
@@ -399,6 +536,7 @@ def _context(
 
 def _suffix(table: StatuteTable, clause: Clause, *parts: str) -> str:
     head = f"{table.id}-{clause.article}" + (f"-{clause.paragraph}" if clause.paragraph else "")
+    head += f"-s{clause.sentence}" if clause.sentence else ""
     return "-".join((head, *[p for p in parts if p]))
 
 
@@ -435,10 +573,10 @@ def out_of_range(tables: Tables) -> list[Variant]:
             base = (clause_match(table, clause), fine_match(branch, fine), *((guard,) if guard else ()))
             suffix = _fine_suffix(table, clause, branch, index, fine) + (f"-{tag}" if tag else "")
             ctx = _context(table, clause, branch, fine)
-            variants.append(Variant(suffix + "-over", All((*base, over)), ctx))
+            variants.append(Variant(suffix + "-over", All((*base, over)), {**ctx, "direction": "超出"}))
             if under is not None:
                 cond = All((*base, under, In("adjustment", ("none", "heavier", "exempt"))))
-                variants.append(Variant(suffix + "-under", cond, ctx))
+                variants.append(Variant(suffix + "-under", cond, {**ctx, "direction": "低于"}))
     return variants
 
 
@@ -552,6 +690,179 @@ def escalation_without_evidence(tables: Tables) -> list[Variant]:
                     )
                 variants.append(Variant(_suffix(table, clause, "+".join(esc), target), cond, ctx))
     return variants
+
+
+def _type_label(code: str) -> str:
+    from ...model.enums import PenaltyType
+
+    return PenaltyType(code).label
+
+
+def _permitted_types_text(clause: Clause) -> str:
+    parts = []
+    for branch in clause.branches:
+        label = "、".join(BRANCH_LABELS[b] for b in branch.branch)
+        kinds = "、".join(_type_label(t) for t in branch.penalty_types or []) or "不设罚款以外的处罚"
+        parts.append(f"{label}：{kinds}")
+    return "；".join(parts)
+
+
+@expander("statute_penalty_type_not_allowed")
+def penalty_type_not_allowed(tables: Tables) -> list[Variant]:
+    """A non-fine penalty (警告, 没收, 停产停业, 暂扣/吊销, 关闭 …) the clause's branch does not provide."""
+    variants = []
+    for table in tables.of("statute"):
+        for clause in table.clauses:
+            if clause.cross_reference or not clause.types_stated or not table.vetoes(clause):
+                continue  # unverified text: AMT-015 lists it for review instead
+            allowed = tuple(
+                All((In("branch", tuple(b.branch)), In("penalty_type", tuple(b.penalty_types))))
+                for b in clause.branches
+                if b.penalty_types
+            )
+            cond = (
+                All((clause_match(table, clause), Not(AnyOf(allowed))))
+                if allowed
+                else clause_match(table, clause)
+            )
+            ctx = _context(table, clause, None, None)
+            ctx["permitted_types"] = _permitted_types_text(clause)
+            ctx["_notes"] = [f"{clause.cite(table.law)}规定的处罚种类：{ctx['permitted_types']}"]
+            if clause.note:
+                ctx["_notes"].append(clause.note)
+            variants.append(Variant(_suffix(table, clause), cond, ctx))
+    return variants
+
+
+@expander("statute_penalty_type_unchecked")
+def penalty_type_unchecked(tables: Tables) -> list[Variant]:
+    """What the table cannot judge is said, not passed: any penalty under a cross-reference clause
+    (依照其他法律、行政法规处罚), a non-fine penalty under a clause whose table states no kinds."""
+    variants = []
+    for table in tables.of("statute"):
+        for clause in table.clauses:
+            if clause.cross_reference:
+                cond = clause_match(table, clause)
+                reason = "该条款依照其他法律、行政法规处罚，本表不判断其处罚种类和幅度"
+            elif not clause.types_stated:
+                cond = All((clause_match(table, clause), Not(Cmp("penalty_type", "eq", value="fine"))))
+                reason = "法条表未载明该条款可处的罚款以外的处罚种类"
+            elif not table.vetoes(clause):
+                allowed = tuple(
+                    All((In("branch", tuple(b.branch)), In("penalty_type", tuple(b.penalty_types))))
+                    for b in clause.branches
+                    if b.penalty_types
+                )
+                cond = All(
+                    (
+                        clause_match(table, clause),
+                        Not(Cmp("penalty_type", "eq", value="fine")),
+                        *((Not(AnyOf(allowed)),) if allowed else ()),
+                    )
+                )
+                level = table.clause_level(clause)
+                kinds = _permitted_types_text(clause)
+                reason = f"该条款在表中的文本未核实（{level}），处罚种类（{kinds}）不作否决"
+            else:
+                continue
+            ctx = _context(table, clause, None, None)
+            ctx["reason"] = reason
+            variants.append(Variant(_suffix(table, clause), cond, ctx))
+    if not variants:
+        return [Variant("none", Const(False), {})]
+    return variants
+
+
+@expander("statute_person_fine_omitted")
+def person_fine_omitted(tables: Tables) -> list[Variant]:
+    """The clause also fines the responsible persons (对其直接负责的主管人员…处…); nobody was fined."""
+    variants = []
+    for table in tables.of("statute"):
+        for clause in table.clauses:
+            if clause.cross_reference or not table.vetoes(clause):
+                continue  # a deduction only on verbatim text
+            for branch in clause.branches:
+                fine = next(
+                    (f for f in branch.fines if f.target == "person" and not f.optional and not f.prior_fine),
+                    None,
+                )
+                if fine is None:
+                    continue
+                if any(f.target == "unit" for f in branch.fines) or branch.penalty_types:
+                    cond = All(
+                        (
+                            clause_match(table, clause),
+                            In("branch", tuple(branch.branch)),
+                            Cmp("penalized", "eq", value=True),
+                            Cmp("fined_person", "eq", value=False),
+                        )
+                    )
+                    ctx = _context(table, clause, branch, fine)
+                    variants.append(Variant(_suffix(table, clause, "+".join(branch.branch)), cond, ctx))
+    return variants
+
+
+@expander("statute_sentence_unstated")
+def sentence_unstated(tables: Tables) -> list[Variant]:
+    """A paragraph with two sentences of different penalties, cited without the sentence."""
+    variants = []
+    for table in tables.of("statute"):
+        seen: dict[tuple[int, int | None], list[Clause]] = {}
+        for clause in table.clauses:
+            if clause.sentence is not None:
+                seen.setdefault((clause.article, clause.paragraph), []).append(clause)
+        for (article, paragraph), clauses in seen.items():
+            parts: list[Cond] = [Cmp("basis_article", "eq", value=article)]
+            if paragraph is not None:
+                para = Cmp("basis_paragraph", "eq", value=paragraph)
+                if any(c.paragraph_default for c in clauses):
+                    para = AnyOf((para, Cmp("basis_paragraph_stated", "eq", value=False)))
+                parts.append(para)
+            parts += [law_match(table), Cmp("basis_sentence_stated", "eq", value=False)]
+            first = clauses[0]
+            ctx = _context(table, first, None, None)
+            ctx["clause"] = first.cite(table.law).removesuffix(f"第{first.sentence}句")
+            ctx["sentences"] = "；".join(f"第{c.sentence}句：{c.title}" for c in clauses)
+            ctx["_notes"] = [f"第{c.sentence}句：{c.quote}" for c in clauses]
+            suffix = f"{table.id}-{article}" + (f"-{paragraph}" if paragraph else "")
+            variants.append(Variant(suffix, All(tuple(parts)), ctx))
+    if not variants:
+        return [Variant("none", Const(False), {})]
+    return variants
+
+
+def _prior_fine_variants(tables: Tables, unknown: bool) -> list[Variant]:
+    variants = []
+    for table, clause, branch, index, fine in _fines(tables):
+        if fine.prior_fine is None:
+            continue
+        if unknown:
+            test: Cond = Present("previously_fined", False)
+        else:
+            test = Cmp("previously_fined", "eq", value=fine.prior_fine == "forbidden")
+        cond = All((clause_match(table, clause), fine_match(branch, fine), test))
+        ctx = _context(table, clause, branch, fine)
+        forbidden = fine.prior_fine == "forbidden"
+        ctx["prior_rule"] = (
+            "条文在该情形下只增加其他处罚、不设第二次罚款，此前已罚款的不得再罚"
+            if forbidden
+            else "以被责令改正且受到罚款处罚为前提"
+        )
+        ctx["previously_fined_text"] = "已就该违法行为罚款" if forbidden else "未受到罚款处罚"
+        variants.append(Variant(_fine_suffix(table, clause, branch, index, fine), cond, ctx))
+    return variants or [Variant("none", Const(False), {})]
+
+
+@expander("statute_prior_fine_conflict")
+def prior_fine_conflict(tables: Tables) -> list[Variant]:
+    """A second fine where the clause adds none, or a daily fine without an earlier fine."""
+    return _prior_fine_variants(tables, unknown=False)
+
+
+@expander("statute_prior_fine_unknown")
+def prior_fine_unknown(tables: Tables) -> list[Variant]:
+    """Whether the violation was fined before is not recorded, and the clause depends on it."""
+    return _prior_fine_variants(tables, unknown=True)
 
 
 @expander("statute_person_role")

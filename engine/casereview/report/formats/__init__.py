@@ -12,6 +12,7 @@ calls `sink.add(result, index)` for each result as it arrives and `sink.finish(a
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
@@ -92,9 +93,12 @@ class Reporter:
         raise NotImplementedError
 
     def open_path(self, path: Path, ctx: ReportContext) -> Sink:
-        """A sink writing the file (or folder) `path`; by default a UTF-8 text file."""
-        handle = Path(path).open("w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by _Closing)
-        return _Closing(self.open(handle, ctx), handle)
+        """A sink writing the file (or folder) `path`; by default a UTF-8 text file, written under
+        a temporary name and renamed when finished: never a truncated document."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.tmp")
+        handle = temporary.open("w", encoding="utf-8", newline="\n")
+        return _Closing(self.open(handle, ctx), handle, temporary, path)
 
     def open_folder(self, folder: Path, ctx: ReportContext) -> Sink:
         """What `review -o OUT` writes for this format."""
@@ -102,8 +106,11 @@ class Reporter:
 
 
 class _Closing(Sink):
-    def __init__(self, inner: Sink, handle: TextIO):
+    def __init__(
+        self, inner: Sink, handle: TextIO, temporary: Path | None = None, target: Path | None = None
+    ):
         self.inner, self.handle = inner, handle
+        self.temporary, self.target = temporary, target
 
     def add(self, result: CaseResult, index: int) -> None:
         self.inner.add(result, index)
@@ -113,6 +120,8 @@ class _Closing(Sink):
             self.inner.finish(analysis)
         finally:
             self.handle.close()
+        if self.temporary is not None and self.target is not None:
+            os.replace(self.temporary, self.target)
 
 
 @cache

@@ -13,7 +13,9 @@ class SarifSink(Sink):
         self.out, self.ctx, self.results = out, ctx, []
 
     def add(self, result: CaseResult, index: int) -> None:
-        self.results.append(result)
+        from ..masking import mask_result
+
+        self.results.append(mask_result(result) if self.ctx.mask else result)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         from ..sarif import dumps

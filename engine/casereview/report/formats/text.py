@@ -15,7 +15,10 @@ class TextSink(Sink):
         self.writer = TextWriter(out, ctx)
 
     def add(self, result: CaseResult, index: int) -> None:
-        self.writer.case(result)
+        from ..masking import mask_result
+
+        ctx = self.writer.ctx
+        self.writer.case(mask_result(result) if ctx is not None and ctx.mask else result)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         self.writer.summary()
