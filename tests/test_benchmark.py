@@ -264,7 +264,7 @@ def _codes(engine, fact) -> set[str]:
 def cited(
     ref: str | None, *, tier: str | int | None = None, item: str | None = None, province="36", day=None
 ):
-    from casereview.derive.citations import number_key, tier_key, title_key
+    from casereview.derive.citations import number_key, quoted_key, tier_key, title_key
 
     fact = penalty("c", item, 15000, {"locations_count": 2})
     if item is None:
@@ -276,7 +276,10 @@ def cited(
         fact["decided_on"] = day.toordinal()
     if ref is not None:
         fact.update(
-            benchmark_ref=ref, benchmark_ref_number=number_key(ref), benchmark_ref_title=title_key(ref)
+            benchmark_ref=ref,
+            benchmark_ref_number=number_key(ref),
+            benchmark_ref_title=quoted_key(ref),
+            benchmark_ref_text=title_key(ref),
         )
     if tier is not None:
         fact["tier_key"] = tier_key(tier)
@@ -360,7 +363,15 @@ def test_citation_keys():
     from casereview.derive.citations import number_key, tier_key, title_key
 
     assert number_key("《应急管理行政处罚裁量权基准》（应急〔2024〕90号）") == number_key("应急[2024]90号")
-    assert title_key("《应急管理行政处罚裁量权基准》（应急〔2024〕90号）") == "应急管理行政处罚裁量权基准"
+    from casereview.derive.citations import quoted_key
+
+    assert (
+        quoted_key("依据《应急管理行政处罚裁量权基准》（应急〔2024〕90号）") == "应急管理行政处罚裁量权基准"
+    )
+    assert title_key("应急管理行政处罚裁量权基准") == "应急管理行政处罚裁量权基准"
+    # a title quoting a law inside it is keyed whole, never as the law's name
+    sx = "适用《中华人民共和国安全生产法》行政处罚自由裁量基准（试行）"
+    assert title_key(sx) == quoted_key(f"《{sx}》") != quoted_key(sx)
     assert [tier_key(t) for t in ("裁量阶次A", "a", "第二阶次", 2, "2", "B档")] == [
         "A",
         "A",

@@ -274,6 +274,8 @@ def test_help_and_argparse_errors_are_chinese(capsys):
     assert (
         out.startswith("用法：") and "选项" in out and "显示帮助并退出" in out and "show this help" not in out
     )
+    _, out, _ = run(capsys, "--help")
+    assert "显示版本号并退出" in out and "show program" not in out and "退出码" in out
     code, _, err = run(capsys, "check", "a.yaml", "--no-such-option")
     assert code == EXIT_USAGE and "无法识别的参数" in err and "error:" not in err
 

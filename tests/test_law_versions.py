@@ -62,6 +62,7 @@ def test_loaded_instruments_carry_labels(book):
         "粉尘防爆安全规定-2021",
         "特种作业人员培训考核规定-2015",
         "隐患排查治理暂行规定-2007",
+        "行政处罚办法-2015",
     }
 
 
@@ -185,3 +186,32 @@ def test_every_added_table_bound_inside_and_outside(book, oracle, durable, engin
     for fid, want in expected.items():
         got = found[fid] & {"AMT-001", "INS-005"}
         assert got == ({want} if want else set()), (fid, found[fid])
+
+
+def test_non_fine_penalty_under_a_departmental_rule(book, oracle):
+    """隐患排查治理暂行规定 art. 26 provides 警告 and a fine: a 责令停产停业 under it is outside the clause
+    (penalty kinds, verbatim copy: veto) and outside what a 规章 may create (REG-003, review)."""
+    from casereview.packs.examples import review_example
+    from casereview.packs.schema import ExampleCase
+
+    def codes(penalty_type: str) -> set[str]:
+        example = ExampleCase.model_validate(
+            {
+                "set": {
+                    "violations[0].penalty_basis": {
+                        "law": "安全生产事故隐患排查治理暂行规定",
+                        "article": 26,
+                        "item": 2,
+                    },
+                    "decision.penalties[0]": {
+                        "target": "unit",
+                        "type": penalty_type,
+                        "violation_ids": ["v1"],
+                    },
+                }
+            }
+        )
+        return {f.code for f in review_example(book, example, oracle)[0]}
+
+    assert {"AMT-012", "REG-003"} <= codes("suspension")
+    assert not {"AMT-012", "REG-003"} & codes("warning")

@@ -420,3 +420,14 @@ def test_html_index_is_paged_and_bounded_for_thousands(tmp_path):
         assert 'data-filter="#ranking-table"' in text
         assert page.stat().st_size < 300_000
     assert len(seen) == 1200
+
+
+def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
+    from casereview.packs.loader import load_rulebook
+    from casereview.report.labels import value_label, value_labels
+
+    labels = value_labels(load_rulebook())
+    assert value_label("f_locations_count", labels).startswith("未设置明显安全警示标志的场所")
+    assert value_label("procedure", labels) == "程序类型"
+    assert value_label("province", labels) == "执法机关所在省级行政区划代码前两位"
+    assert all(not label.isascii() for name, label in labels.items() if not name.startswith("f_"))

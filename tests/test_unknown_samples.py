@@ -35,9 +35,9 @@ EXPECTED: dict[str, tuple[set[str], str, set[str]]] = {
     ),
     # penalty article not stated: range and clause checks cannot run
     "24": (
-        {"AMT-001", "AMT-002", "AMT-011", "INS-004"},
+        {"AMT-001", "AMT-002", "AMT-011"},
         "优秀",
-        {"AMT-001", "AMT-002", "AMT-011", "INS-004"},
+        {"AMT-001", "AMT-002", "AMT-011"},
     ),
     # only number, agency, party, one violation with unknown article, decision date
     "25": (

@@ -21,6 +21,7 @@ from typing import Any
 
 from .packs.tables.statute import BRANCH_LABELS
 from .report.labels import status_label
+from .report.location import where_of
 from .review import CaseResult
 
 LEGAL_BASIS_LIKE_CASES = "《应急管理行政裁量权基准暂行规定》（应急管理部令第12号）第5条"
@@ -67,8 +68,7 @@ class CaseSummary:
             seen.setdefault(f.code, (_intern(f.code), _intern(f.title), _intern(f.severity)))
         rejection = []
         for e in result.errors:
-            where = e.file + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.column else "")
-            rejection.append(f"{where}{' ' + e.field if e.field else ''}：{e.message}")
+            rejection.append(f"{where_of(e)}：{e.message}")
         digest = result.facts_digest or {}
         penalties = [  # keys and codes interned: the unpickled copies would be kept per file
             {sys.intern(k): _intern(v) if isinstance(v, str) else v for k, v in p.items()}

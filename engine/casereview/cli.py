@@ -529,16 +529,24 @@ def _flow(value: Any) -> str:
 
 def _add_review_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--cache-dir", type=Path, default=None, help="结果缓存目录（默认 ./.casereview-cache）"
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="目录",
+        help="结果缓存目录（默认 ./.casereview-cache）",
     )
     parser.add_argument("--no-cache", action="store_true", help="不使用结果缓存")
-    parser.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
-    parser.add_argument("--profile", type=Path, help="评查标准文件（默认：示例评查标准）")
+    parser.add_argument("--roster", type=Path, metavar="文件", help="证件台账（YAML 或 CSV）")
+    parser.add_argument("--profile", type=Path, metavar="文件", help="评查标准文件（默认：示例评查标准）")
     parser.add_argument(
         "--engine", choices=["durable", "oracle"], default=None, help="规则引擎（默认 durable）"
     )
     parser.add_argument(
-        "--workers", type=int, default=None, help="工作进程数（默认：CPU 核数；0 = 不用子进程）"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="数量",
+        help="工作进程数（默认：CPU 核数；0 = 不用子进程）",
     )
     parser.add_argument(
         "--fail-on",
@@ -577,8 +585,12 @@ def _add_review_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", type=Path, default=None, help="规则目录（默认：内置 rules/）")
-    parser.add_argument("--pack", type=Path, action="append", default=None, help="追加规则包文件")
+    parser.add_argument(
+        "--rules", type=Path, default=None, metavar="目录", help="规则目录（默认：内置 rules/）"
+    )
+    parser.add_argument(
+        "--pack", type=Path, action="append", default=None, metavar="文件", help="追加规则包文件"
+    )
 
 
 REVIEW_COMMANDS = ("check", "review", "schema", "completion")
@@ -598,7 +610,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "2 有无法评查的输入文件；3 用法或配置错误"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"casereview {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"casereview {__version__}", help="显示版本号并退出"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
     check = sub.add_parser("check", help="评查案卷文件或文件夹，逐案输出得分、等次和问题")
@@ -616,7 +630,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     review = sub.add_parser("review", help="评查一个文件夹，生成 HTML 报告、Excel 评查结果和 JSON 结果")
     review.add_argument("paths", type=Path, nargs="+", metavar="文件夹")
-    review.add_argument("-o", "--output", type=Path, required=True, help="报告输出文件夹")
+    review.add_argument("-o", "--output", type=Path, required=True, metavar="文件夹", help="报告输出文件夹")
     review.add_argument(
         "--format",
         default=None,

@@ -137,6 +137,9 @@ def test_results_rescore_rereview_and_trends(folder, capsys, tmp_path):
     assert {r["campaign"] for r in rows} == {"第一批"} and len(rows) == 3
     code, out, _ = run(capsys, "campaign", "status", *d)
     assert "共 3 个案卷" in out
+    code, out, _ = run(capsys, "campaign", "audit", "--case", "（洪青）应急罚〔2024〕27号", *d)
+    lines = out.splitlines()
+    assert code == 0 and "整改后重新评查" in lines[0] and "理由：补正" in lines[0]
 
 
 def test_an_unreachable_database_is_a_chinese_error(capsys, tmp_path):

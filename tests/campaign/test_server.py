@@ -119,6 +119,9 @@ def test_results_page_and_download_for_the_lead(app):
     login(client, "lead")
     page = client.get("/lead").get_data(as_text=True)
     assert "评查进度" in page and "待评查" in page
+    case_id = int(re.search(r"/files/(\d+)\?slot=1", page)[1])
+    trail = client.get(f"/files/{case_id}?slot=1").get_data(as_text=True)
+    assert "操作记录" in trail and "分配" in trail  # the lead sees who did what on the file
     results = client.get("/lead/results").get_data(as_text=True)
     assert "各单位情况" in results
     download = client.get("/lead/results.json")

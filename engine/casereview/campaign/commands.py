@@ -118,6 +118,12 @@ def register(sub: Any) -> None:
     _store_options(trends, campaign=False)
     trends.set_defaults(func=cmd_trends)
 
+    trail = csub.add_parser("audit", help="操作记录：谁、何时、做了什么、理由（最新的在前）")
+    trail.add_argument("--case", default=None, help="只看一个案卷（案号）")
+    trail.add_argument("--limit", type=int, default=200)
+    _store_options(trail)
+    trail.set_defaults(func=cmd_audit)
+
     serve = sub.add_parser("serve", help="启动评查网页（默认只在本机 127.0.0.1 上提供）")
     serve.add_argument(
         "--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网使用时设为本机内网地址）"
@@ -357,6 +363,25 @@ def cmd_trends(args: argparse.Namespace) -> int:
             rate = f"{r['pass_rate']:.0%}" if r["pass_rate"] is not None else "—"
             average = r["average"] if r["average"] is not None else "—"
             print(f"{r['campaign']}\t{r['unit']}\t{r['files']}\t{r['final']}\t{average}\t{rate}")
+        return EXIT_OK
+
+    return _run(run, args)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        from ..report.masking import mask
+        from .service import audit_trail, get_campaign, get_case
+
+        store = _open(args)
+        with store.session() as session:
+            campaign = get_campaign(session, args.campaign)
+            case = get_case(session, campaign, args.case) if args.case else None
+            rows = audit_trail(session, campaign, case, args.limit)
+        for r in rows:
+            detail = "，".join(f"{k}={v}" for k, v in r["detail"].items() if v not in (None, ""))
+            reason = f"；理由：{r['reason']}" if r["reason"] else ""
+            print(mask(f"{r['at']}\t{r['actor']}\t{r['label']}\t{detail}{reason}"))
         return EXIT_OK
 
     return _run(run, args)

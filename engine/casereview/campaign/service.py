@@ -1157,3 +1157,46 @@ def trends(session: Session) -> list[dict[str, Any]]:
         for figure in unit_figures(final_rows(session, campaign), profile.failing_grade):
             rows.append({"campaign": campaign.name, **figure})
     return rows
+
+
+# -- the audit trail ------------------------------------------------------------------------------------
+
+
+ACTION_LABELS = {
+    "campaign.create": "建立评查活动",
+    "user.add": "添加用户",
+    "assign": "分配",
+    "decision.confirm": "确认机器问题",
+    "decision.override": "推翻机器问题",
+    "decision.score": "人工评查项扣分",
+    "decision.veto": "认定否决项",
+    "decision.clear": "撤销扣分或否决",
+    "decision.add": "增加问题",
+    "decision.withdraw": "撤回问题",
+    "signoff": "签署",
+    "resolve": "裁决分歧",
+    "rescore": "重新机器评查",
+    "rereview": "整改后重新评查",
+}
+
+
+def audit_trail(
+    session: Session, campaign: Campaign, case: CaseRecord | None = None, limit: int = 200
+) -> list[dict]:
+    """Who changed what, when and why: newest first."""
+    query = select(AuditEvent).where(AuditEvent.campaign_id == campaign.id)
+    if case is not None:
+        query = query.where(AuditEvent.case_id == case.id)
+    rows = []
+    for event in session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)):
+        rows.append(
+            {
+                "at": _when(event.at),
+                "actor": event.actor,
+                "action": event.action,
+                "label": ACTION_LABELS.get(event.action, event.action),
+                "detail": json.loads(event.detail),
+                "reason": event.reason,
+            }
+        )
+    return rows

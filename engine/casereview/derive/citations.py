@@ -16,7 +16,6 @@ _QUOTES = "《》〈〉“”\"'‘’「」『』"
 _DROP = re.compile(f"[\\s{re.escape(_BRACKETS + _QUOTES)}·、，,。.:：;；]")
 # 文号: issuer abbreviation, year in brackets, serial number, 号 (bracket variants normalised first)
 _NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})[〔\[(（【［](\d{4})[〕\])）】］]\s*第?(\d{1,4})\s*号")
-_TITLE = re.compile(r"《([^》]{2,80})》")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _TIER_NOISE = re.compile(r"(裁量)?(阶次|档次|等级|档|级|第)")
 
@@ -38,13 +37,20 @@ def number_key(text: str | None) -> str | None:
 
 
 def title_key(text: str | None) -> str | None:
-    """The key of the title: the text in 《》 if any, else the citation without its 文号."""
+    """The key of the whole citation without its 文号 (how tables key their titles and aliases)."""
     if not text:
         return None
-    match = _TITLE.search(text)
-    title = match.group(1) if match else _NUMBER.sub("", text)
-    key = citation_key(title)
-    return key or None
+    return citation_key(_NUMBER.sub("", text)) or None
+
+
+def quoted_key(text: str | None) -> str | None:
+    """The key of the outermost 《…》 in a citation (依据《X》（文号） → X), or None without 《》."""
+    if not text:
+        return None
+    start, end = text.find("《"), text.rfind("》")
+    if not 0 <= start < end:
+        return None
+    return citation_key(_NUMBER.sub("", text[start + 1 : end])) or None
 
 
 def tier_key(value: int | str | None) -> str | None:

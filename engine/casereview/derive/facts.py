@@ -18,7 +18,7 @@ from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalt
 from ..model.roster import Certificate, Roster
 from ..model.unknown import Unknown
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
-from .citations import number_key, tier_key, tier_number, tier_text, title_key
+from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
     Unsure,
     all_of,
@@ -760,10 +760,18 @@ def _tier_fields(discretion: Any, dlabel: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(ref, Unknown):
         missing = unsure(unknown_text(f"{dlabel}引用的裁量基准（benchmark）", ref))
-        out.update(benchmark_ref=missing, benchmark_ref_number=missing, benchmark_ref_title=missing)
+        out.update(
+            benchmark_ref=missing,
+            benchmark_ref_number=missing,
+            benchmark_ref_title=missing,
+            benchmark_ref_text=missing,
+        )
     else:
         out.update(
-            benchmark_ref=ref, benchmark_ref_number=number_key(ref), benchmark_ref_title=title_key(ref)
+            benchmark_ref=ref,
+            benchmark_ref_number=number_key(ref),
+            benchmark_ref_title=quoted_key(ref),
+            benchmark_ref_text=title_key(ref),
         )
     if isinstance(tier, Unknown):
         missing = unsure(unknown_text(f"{dlabel}的裁量阶次（tier）", tier))

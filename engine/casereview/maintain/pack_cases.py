@@ -18,6 +18,7 @@ from ..model.roster import Roster
 from ..packs.cases import PackCaseRef, case_files
 from ..packs.loader import RuleBook
 from ..packs.schema import CaseExpect
+from ..report.location import where_of
 from ..review import CaseResult, ReviewContext, review_file
 from ..score.profile import Profile, load_profile
 
@@ -74,8 +75,7 @@ def judge(expect: CaseExpect, got: set[str], grade: str | None) -> list[str]:
 def _rejection(result: CaseResult) -> str:
     lines = []
     for e in result.errors:
-        where = e.file + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.line and e.column else "")
-        lines.append(f"{where} {e.field}：{e.message}" if e.field else f"{where} {e.message}")
+        lines.append(f"{where_of(e)}：{e.message}")
     return "案卷无法评查：" + "；".join(lines)
 
 

@@ -17,7 +17,7 @@ STATUS_LABELS = {
     "partial": "部分评查",
 }
 
-_HINT = re.compile(r"[\s（(].*$")
+_HINT = re.compile(r"(?:[，,]\s*(?:如|例如)|[\s（(]).*$")
 
 
 def _clean(label: str) -> str:

@@ -257,7 +257,9 @@ def _routes(app: Flask, store: Store) -> None:
             previous = next(v for v in case.versions if v.number == version.number - 1)
             changes = service.finding_changes(service.machine_result(g.db, previous), result)
             diff = service.content_diff(g.db, case, version.number - 1, version.number)
+        trail = service.audit_trail(g.db, campaign, case, 50) if g.user.role == "lead" else []
         return {
+            "trail": trail,  # the lead only: in a two-reviewer campaign reviewers work blind
             "changes": changes,
             "diff": diff,
             "case": case,

@@ -389,7 +389,8 @@ def cites_table(tables: Tables, table: BenchmarkTable) -> Cond:
     """The decision's citation names `table`: by 文号, or by a title no other table shares."""
     shared = {k for other in tables.of("benchmark") if other is not table for k in title_keys(other)}
     parts: list[Cond] = [Cmp("benchmark_ref_number", "eq", value=k) for k in number_keys(table)]
-    parts += [Cmp("benchmark_ref_title", "eq", value=k) for k in title_keys(table) if k not in shared]
+    for key in (k for k in title_keys(table) if k not in shared):
+        parts += [Cmp("benchmark_ref_title", "eq", value=key), Cmp("benchmark_ref_text", "eq", value=key)]
     if not parts:
         return Const(False)
     return AnyOf(tuple(parts)) if len(parts) > 1 else parts[0]

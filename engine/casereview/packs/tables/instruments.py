@@ -673,19 +673,6 @@ def lint_instruments(tables: Tables) -> list[Any]:
     return problems
 
 
-@expander("statute_cross_reference")
-def cross_reference(tables: Tables) -> list[Variant]:
-    """A basis clause that punishes 'according to' another law: its range is that law's."""
-    variants = []
-    for table in statutes(tables):
-        for clause in table.clauses:
-            if not clause.cross_reference:
-                continue
-            ctx = {"clause": clause.cite(table.law), "quote": clause.quote, "instrument": _table_text(table)}
-            variants.append(Variant(_suffix(table, clause), clause_match(table, clause), ctx))
-    return variants
-
-
 @expander("version_unstated_across_change")
 def version_unstated_across_change(tables: Tables) -> list[Variant]:
     """No version stated, the violation ended under an old version and the decision came under a newer
