@@ -352,3 +352,9 @@ def test_html_and_excel_show_the_status_and_the_checks_not_run(tmp_path, root):
     cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
     assert {"无法评分", "未结案"} <= cells
     assert "优秀" not in cells
+
+
+@pytest.mark.parametrize("name", ["21-xinjian-riqi-zhi-yue.yaml", "28-nankang-huanjie-weizhi.yaml"])
+def test_explain_a_file_with_unknown_facts(root, name, capsys):
+    assert main(["explain", str(root / "casefiles" / name), "--rule", "DEAD-002"]) == 0
+    assert "DEAD-002" in capsys.readouterr().out
