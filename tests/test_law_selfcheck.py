@@ -127,9 +127,13 @@ def test_quote_of_another_version_is_not_compared_with_this_text():
     assert statute_file(STATUTES, "中华人民共和国刑法", "刑法修正案（十一）") is not None
 
 
-def test_every_shipped_rule_runs_inside_durable_rules(durable):
+LAW_PACKS = {"amount", "hearing", "legal-review", "procedure", "transfer", "lists", "three-systems"}
+
+
+def test_every_law_pack_rule_runs_inside_durable_rules(book, durable):
     """No rule of the law packs falls back to the Python evaluation (durable's limits, error 113)."""
-    assert [r.rule_id for r in durable.outside] == []
+    outside = [r.rule_id for r in durable.outside if book.rules[r.code].pack_id in LAW_PACKS]
+    assert outside == []
 
 
 def test_rule_docs_show_article_134_1_not_134():

@@ -252,7 +252,9 @@ FACTS = st.lists(
 @example(Not(In("kind_of", ("a", "b"))), [{}, {"kind_of": "c"}])
 @example(AnyOf((Not(All((Present("tier"), Cmp("tier", "gte", 2)))), Present("amount", False))), [{"tier": 1}])
 # a reference to an absent field inside an $and (durable_rules alone matched it)
-@example(All((Cmp("kind_of", "eq", "b"), Cmp("tier", "eq", ref=Ref("amount")))), [{"tier": 0, "kind_of": "b"}])  # noqa: E501
+@example(
+    All((Cmp("kind_of", "eq", "b"), Cmp("tier", "eq", ref=Ref("amount")))), [{"tier": 0, "kind_of": "b"}]
+)  # noqa: E501
 def test_durable_agrees_with_the_oracle_on_any_condition(when, fields):
     # missing fields, negation over missing fields, references to a missing field, `in` lists
     rule_id = f"P-{next(_rule_ids)}"
@@ -351,3 +353,73 @@ def test_every_file_of_a_batch_comes_back_once_in_order(
         assert result.status == ("reviewed" if kind == "valid" else "rejected"), result
     if crash is not None and crash < len(paths):
         assert any("重新评查" in n for n in results[crash].notes)
+
+
+# -- unknown facts ---------------------------------------------------------------------------------
+
+
+def _unknown_paths(data: dict) -> list[str]:
+    from casereview.maintain.unknown_examples import _paths
+
+    return list(dict.fromkeys(_paths(data)))
+
+
+def _to_month(value: object) -> str | None:
+    text = str(value)
+    return text[:7] if len(text) == 10 and text[4] == "-" and text[7] == "-" else None
+
+
+@st.composite
+def cases_with_unknowns(draw):
+    """A generated case, and the same case with random facts marked 未载明 (or dates cut to the month)."""
+    complete = json.loads(json.dumps(draw(st.sampled_from(POOL)), default=str))
+    paths = _unknown_paths(complete)
+    chosen = draw(st.lists(st.sampled_from(paths), min_size=1, max_size=6, unique=True))
+    partial = json.loads(json.dumps(complete))
+    from casereview.packs.examples import _parent, parse_path
+
+    for path in sorted(chosen, key=len, reverse=True):  # inner paths first: an outer marker wins
+        steps = parse_path(path)
+        try:
+            parent = _parent(partial, steps)
+            current = parent[steps[-1]] if isinstance(parent, list) or steps[-1] in parent else None
+        except (KeyError, IndexError, TypeError):
+            continue  # an outer path was already marked unknown
+        month = _to_month(current) if current is not None else None
+        marker = (
+            month
+            if month and draw(st.booleans())
+            else draw(st.sampled_from(["未载明", {"unknown": "未公开"}]))
+        )
+        try:
+            parent[steps[-1]] = marker
+        except (KeyError, IndexError, TypeError):
+            continue
+    return complete, partial
+
+
+def _decided(result: CaseResult) -> set[tuple[str, str]]:
+    return {(f.code, f.location.field) for f in result.findings if f.severity in ("veto", "deduct")}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases_with_unknowns())
+def test_unknown_facts_never_veto_or_deduct(tmp_path, book, profile, example_roster, durable, oracle, pair):
+    """Marking facts unknown (or cutting dates to the month) never adds a veto or a deduction: every
+    veto/deduction on the partial file is also on the complete file it came from. Both engines agree,
+    scores stay in 0..100, and every finding an unknown fact causes is a 待人工评查 item."""
+    complete, partial = pair
+    full = _review(tmp_path, complete, ReviewContext(book, profile, oracle, example_roster))
+    by_durable = _review(tmp_path, partial, ReviewContext(book, profile, durable, example_roster))
+    by_oracle = _review(tmp_path, partial, ReviewContext(book, profile, oracle, example_roster))
+    assert by_durable.status == "reviewed", by_durable.errors
+    assert [(f.code, f.severity, f.location.field) for f in by_durable.findings] == [
+        (f.code, f.severity, f.location.field) for f in by_oracle.findings
+    ]
+    assert by_durable.score == by_oracle.score
+    assert _decided(by_durable) <= _decided(full), sorted(_decided(by_durable) - _decided(full))
+    assert all(f.severity == "review" for f in by_durable.findings if f.unknown)
+    score = by_durable.score
+    assert score is not None and 0 <= score.score <= 100
+    if not score.graded:
+        assert score.grade in ("未结案", "无法评分")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casereview.packs.examples import run_example
+from casereview.packs.examples import run_example, run_unknown_example
 from casereview.packs.loader import load_rulebook
 
 BOOK = load_rulebook()
@@ -32,6 +32,28 @@ def test_rule_example(code, expect_fail, index, engine_name, oracle, durable):
 def test_every_rule_has_failing_and_passing_examples():
     for code, definition in BOOK.rules.items():
         assert definition.rule.examples.fail and definition.rule.examples.passing, code
+
+
+UNKNOWN_CASES = [
+    pytest.param(code, i, id=f"{code}-unknown{i}")
+    for code, definition in sorted(BOOK.rules.items())
+    for i in range(len(definition.rule.examples.unknown))
+]
+
+
+@pytest.mark.parametrize("engine_name", ["oracle", "durable"])
+@pytest.mark.parametrize(("code", "index"), UNKNOWN_CASES)
+def test_rule_unknown_example(code, index, engine_name, oracle, durable):
+    """A fact the rule reads marked 未载明: its 待人工评查 item, never its veto or deduction."""
+    engine = oracle if engine_name == "oracle" else durable
+    example = BOOK.rules[code].rule.examples.unknown[index]
+    ok, detail = run_unknown_example(BOOK, code, example, engine)
+    assert ok, f"{code} 事实未载明示例 {index}（{example.note or ''}）：{detail}"
+
+
+def test_every_rule_has_an_unknown_example():
+    missing = sorted(code for code, d in BOOK.rules.items() if not d.rule.examples.unknown)
+    assert not missing, f"这些规则没有事实未载明（unknown）示例：{', '.join(missing)}"
 
 
 def test_base_example_cases_are_clean(book, oracle, example_roster, root):

@@ -48,6 +48,7 @@ class CaseSummary:
     score: float | None = None
     grade: str | None = None
     vetoed: bool = False
+    graded: bool = True  # False: 未结案 / 无法评分 (no grade; not in the pass rate)
     three_systems: float | None = None
     counts: dict[str, int] = field(default_factory=dict)
     codes: list[tuple[str, str, str]] = field(default_factory=list)  # (code, title, severity) once each
@@ -94,6 +95,7 @@ class CaseSummary:
             score=score.score if score else None,
             grade=_intern(score.grade) if score else None,
             vetoed=bool(score and score.vetoed),
+            graded=bool(score is None or score.graded),
             three_systems=score.three_systems if score else None,
             counts={s: counts.get(s, 0) for s in ("veto", "deduct", "warn", "review")},
             codes=list(seen.values()),
@@ -112,7 +114,7 @@ class CaseSummary:
 
     @property
     def passed(self) -> bool:
-        return self.reviewed and not self.vetoed and self.grade != FAILING_GRADE
+        return self.reviewed and self.graded and not self.vetoed and self.grade != FAILING_GRADE
 
 
 def _intern(text: str | None) -> str | None:
@@ -271,7 +273,7 @@ def agency_figures(summaries: list[CaseSummary], key: str = "agency") -> list[di
                 "rejected": len(items) - len(reviewed),
                 "average_score": round(statistics.fmean(scores), 1) if scores else None,
                 "veto_rate": _rate(sum(s.vetoed for s in reviewed), len(reviewed)),
-                "pass_rate": _rate(sum(s.passed for s in reviewed), len(reviewed)),
+                "pass_rate": _rate(sum(s.passed for s in reviewed), sum(s.graded for s in reviewed)),
                 "penalty_cases": penalised,
                 "no_penalty_cases": not_penalised,  # inspections / findings that ended without a penalty
                 "outcomes": dict(outcomes),
@@ -294,7 +296,7 @@ def campaign_figures(summaries: list[CaseSummary]) -> dict[str, Any]:
         "reviewed": len(reviewed),
         "rejected": len(summaries) - len(reviewed),
         "three_systems_rate": statistics.fmean(three) if three else None,
-        "pass_rate": _rate(sum(s.passed for s in reviewed), len(reviewed)),
+        "pass_rate": _rate(sum(s.passed for s in reviewed), sum(s.graded for s in reviewed)),
         "penalty_cases": len(penalty_cases),
         "benchmark_stated_rate": _rate(
             sum(bool(s.benchmark_stated) for s in penalty_cases), len(penalty_cases)

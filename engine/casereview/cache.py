@@ -32,7 +32,7 @@ from .load.reader import read_bytes
 from .review import CaseResult, ReviewContext, review_file
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"  # 3: results list checks not run and the grading status (unknown facts)
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 TAMPERED_NOTE = "结果缓存中本案的条目校验失败（可能被篡改或损坏），已忽略该条目并重新评查"
 

@@ -417,8 +417,10 @@ def cmd_completion(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .model.unknown import with_unknown_defs
+
     model = Roster if args.roster else CaseFile
-    print(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+    print(json.dumps(with_unknown_defs(model.model_json_schema()), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 

@@ -4,9 +4,12 @@
 1  findings at or above `--fail-on`
 2  some input file could not be reviewed (rejected: its reason is in the report)
 3  usage or configuration error: bad option or rule code, unreadable config, rules, profile,
-   roster, waiver or baseline file — nothing was reviewed
+   roster, waiver or baseline file, an empty rules folder — nothing was reviewed
 4  the report could not be written: output folder unusable (a file, read-only), disk full
 5  internal error (a bug in casereview; never 1, which means findings)
+6  nothing at or above `--fail-on`, but a file could not be graded: 未结案 (no decision and no
+   no-penalty decision) or 无法评分 (its decision or its whole procedure record is not known);
+   1, 2 and 3 take precedence
 130/143  interrupted by SIGINT/SIGTERM: the reports written are complete documents marked
    partial, files not reviewed are listed; a rerun completes from the result cache
 """
@@ -28,6 +31,7 @@ EXIT_INPUT = 2
 EXIT_USAGE = 3
 EXIT_OUTPUT = 4
 EXIT_INTERNAL = 5
+EXIT_UNGRADED = 6
 
 FAIL_ON_CHOICES = ("veto", "deduct", "warn", "review")
 
@@ -39,14 +43,15 @@ def fails(finding: Finding, fail_on: str) -> bool:
     return SEVERITY_RANK.get(finding.severity, -1) >= SEVERITY_RANK[fail_on]
 
 
+def _ungraded(result: CaseResult) -> bool:
+    return result.score is not None and not result.score.graded
+
+
 def exit_code(results: Iterable[CaseResult], fail_on: str) -> int:
-    worst = EXIT_OK
+    tally = ExitTally(fail_on)
     for result in results:
-        if result.status == "rejected":
-            return EXIT_INPUT
-        if worst == EXIT_OK and any(fails(f, fail_on) for f in result.findings):
-            worst = EXIT_FINDINGS
-    return worst
+        tally.add(result)
+    return tally.code
 
 
 class ExitTally:
@@ -56,15 +61,21 @@ class ExitTally:
         self.fail_on = fail_on
         self.rejected = 0
         self.failing = 0
+        self.ungraded = 0
 
     def add(self, result: CaseResult) -> None:
         if result.status == "rejected":
             self.rejected += 1
-        elif any(fails(f, self.fail_on) for f in result.findings):
+            return
+        if any(fails(f, self.fail_on) for f in result.findings):
             self.failing += 1
+        if _ungraded(result):
+            self.ungraded += 1
 
     @property
     def code(self) -> int:
         if self.rejected:
             return EXIT_INPUT
-        return EXIT_FINDINGS if self.failing else EXIT_OK
+        if self.failing:
+            return EXIT_FINDINGS
+        return EXIT_UNGRADED if self.ungraded else EXIT_OK

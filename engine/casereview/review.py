@@ -15,16 +15,17 @@ from pydantic import BaseModel, Field
 
 from .derive.calendar import WorkCalendar, default_calendar
 from .derive.facts import derive
-from .evaluate.findings import Finding, build_findings
+from .evaluate.findings import Finding, NotRun, build_findings
 from .evaluate.model import EvalResult
 from .load import InputError, InputRejected, load_case
 from .load.facttypes import check_fact_types, declared_fact_types
 from .load.source import SourceDoc
-from .model.case import CaseFile
+from .model.case import CaseFile, Discretion
 from .model.roster import Roster
+from .model.unknown import Unknown
 from .packs.loader import RuleBook
 from .score.profile import Profile
-from .score.scoring import Score, score_case
+from .score.scoring import OPEN, UNGRADABLE, Score, score_case
 
 RESULT_SCHEMA_VERSION = (
     "1.1"  # 1.1: Finding.waiver; document head fail_on, campaign, generated, skipped, waivers
@@ -58,6 +59,9 @@ class CaseResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     errors: list[RejectedInput] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    not_run: list[NotRun] = Field(
+        default_factory=list, description="检查未能进行的事项及原因（事实未载明、未提供证件台账、日历缺失等）"
+    )
     engine: str | None = None
     benchmark_items: list[str] = Field(default_factory=list)
     facts_digest: dict[str, Any] = Field(default_factory=dict, description="inputs for cross-case analysis")
@@ -113,27 +117,112 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
         )
     derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
     result = ctx.engine.evaluate(derived.facts)
-    findings = build_findings(ctx.book, result, derived.facts, derived.sources, str(path), source.locate)
+    not_run: list[NotRun] = []
+    findings = build_findings(
+        ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run
+    )
+    not_run = [*_blocked_checks(ctx, derived), *not_run, *_rules_not_run(ctx, findings)]
+    status, status_reason = grading_status(case)
+    if status is not None:
+        not_run.insert(0, NotRun(code="GRADE", title=f"案卷{status}", reason=status_reason))
     findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))
     items = sorted(
-        {v.discretion.benchmark_item for v in case.violations if v.discretion and v.discretion.benchmark_item}
+        {
+            v.discretion.benchmark_item
+            for v in case.violations
+            if isinstance(v.discretion, Discretion) and isinstance(v.discretion.benchmark_item, str)
+        }
     )
     return CaseResult(
         file=str(path),
         status="reviewed",
-        case_number=case.case.number,
-        title=case.case.title,
+        case_number=case.case.label,
+        title=_text(case.case.title),
         agency=case.case.agency.name,
-        region=case.case.agency.region,
-        party=case.party.name,
-        procedure=case.case.procedure.label,
-        score=score_case(findings, ctx.profile),
+        region=_text(case.case.agency.region),
+        party=_text(case.party.name),
+        procedure=_label(case.case.procedure),
+        score=score_case(findings, ctx.profile, status, status_reason),
         findings=findings,
+        not_run=not_run,
         notes=[*source.notes, *derived.notes, *result.notes],
         engine=result.engine,
         benchmark_items=items,
         facts_digest=_digest(derived.facts),
     )
+
+
+def grading_status(case: CaseFile) -> tuple[str | None, str]:
+    """(None, "") when the file can be graded; else the status that replaces its grade.
+
+    A file without a decision and without a no-penalty decision is not closed: nothing in it
+    can be judged as the outcome of a case, so it is never 优秀. A decision marked unknown
+    cannot be judged either."""
+    if isinstance(case.decision, Unknown):
+        return UNGRADABLE, f"处理决定（decision）{case.decision.describe()}，无法评定等次"
+    if isinstance(case.acts, Unknown):
+        return UNGRADABLE, f"执法环节记录（acts）{case.acts.describe()}：办案程序无法评查，不评定等次"
+    if case.decision is None:
+        acts = case.acts_list
+        if any(a.kind.value == "no_penalty_decision" for a in acts):
+            return None, ""
+        return OPEN, "案卷没有行政处罚决定，也没有不予行政处罚决定：未结案，不评定等次"
+    decision = case.decision
+    outcome_known = decision.outcome is not None and not isinstance(decision.outcome, Unknown)
+    if not outcome_known and (
+        isinstance(decision.penalties, Unknown) or "penalties" not in decision.model_fields_set
+    ):
+        return UNGRADABLE, "处理决定未载明处理结果和处罚内容，无法评定等次"
+    return None, ""
+
+
+def _rules_not_run(ctx: ReviewContext, findings: list[Finding]) -> list[NotRun]:
+    """Findings of rules that report a check that could not run (`not_run: true` in the pack)."""
+    out = []
+    for finding in findings:
+        definition = ctx.book.rules.get(finding.code)
+        if definition is not None and definition.rule.not_run and not finding.unknown:
+            out.append(
+                NotRun(
+                    code=finding.code,
+                    title=finding.title,
+                    reason=finding.message,
+                    field=finding.location.field,
+                )
+            )
+    return out
+
+
+def _blocked_checks(ctx: ReviewContext, derived: Any) -> list[NotRun]:
+    """Whole areas that could not be checked: no roster, calendar data missing, records unknown."""
+    out = [NotRun(code=topic, title="案卷记录未载明", reason=reason) for topic, reason in derived.blocked]
+    if ctx.roster is None:
+        out.append(
+            NotRun(
+                code="ROSTER",
+                title="执法证件核验",
+                reason="未提供证件台账（--roster）：执法人员证件是否有效无法核验",
+            )
+        )
+    for note in derived.notes:
+        if note.startswith("日历数据缺失"):
+            out.append(
+                NotRun(code="CALENDAR", title="工作日期限", reason=f"{note}：工作日期限按估算日历计算")
+            )
+    return out
+
+
+def _text(value: Any) -> str | None:
+    """A descriptive value for display: unknown shows as 未载明."""
+    if isinstance(value, Unknown):
+        return value.describe()
+    return value
+
+
+def _label(value: Any) -> str | None:
+    if isinstance(value, Unknown):
+        return value.describe()
+    return value.label if value is not None else None
 
 
 def _message(error: InputError) -> str:

@@ -14,10 +14,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.case import Act, ActingBody, CaseFile, Penalty, Violation
+from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalty, Performer, Violation
 from ..model.roster import Certificate, Roster
+from ..model.unknown import Unknown
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
+from .unsure import (
+    Unsure,
+    all_of,
+    any_of,
+    bounds,
+    code,
+    compare,
+    day,
+    largest,
+    plain,
+    required,
+    settle,
+    span_count,
+    total,
+    unknown_text,
+    unsure,
+    why_of,
+)
 from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
 
 
@@ -27,6 +46,8 @@ class Derived:
     notes: list[str] = field(default_factory=list)
     # fid → dotted source path in the case file, for locating findings
     sources: dict[str, str] = field(default_factory=dict)
+    # (topic, reason) of whole areas that could not be checked (e.g. acts marked unknown)
+    blocked: list[tuple[str, str]] = field(default_factory=list)
 
 
 def law_name(text: str) -> str:
@@ -47,12 +68,21 @@ def _day(value: dt.date | None) -> int | None:
 
 
 def _clean(fact: dict[str, Any]) -> dict[str, Any]:
-    """Facts never carry nulls (durable treats null as present; notes §6.2 item 12)."""
-    return {k: v for k, v in fact.items() if v is not None}
+    """Facts never carry nulls (durable treats null as present; notes §6.2 item 12); unsure values
+    become flags, bounds and reasons (derive/unsure.py)."""
+    return settle(fact)
 
 
 def _code(value: Any) -> str | None:
-    return value.value if value is not None else None
+    return value.value if value is not None and not isinstance(value, Unknown) else None
+
+
+ACTS_UNKNOWN = "执法环节记录（acts）未载明"
+DECISION_UNKNOWN = "处理决定（decision）未载明"
+
+
+def _act_label(act: Act) -> str:
+    return f"{act.kind.label}日期"
 
 
 class _Context:
@@ -62,58 +92,150 @@ class _Context:
         self.roster = roster.by_number() if roster else None
         self.calendar = calendar
         self.missing_years: set[int] = set()
-        self.handlers = set(case.case.handlers)
-        self.decided = case.decision.decided_on if case.decision else None
-        self.opened = case.case.opened_on
+        self.acts_unknown = isinstance(case.acts, Unknown)
+        self.acts = case.acts_list
+        self.handlers_unknown = isinstance(case.case.handlers, Unknown)
+        self.handlers = set(case.case.handlers) if not self.handlers_unknown else set()
+        self.decision_unknown = isinstance(case.decision, Unknown)
+        self.decision = case.decision_record
+        penalties = self.decision.penalties if self.decision else []
+        # a decision that states neither its outcome nor its penalties: what it imposed is unknown
+        self.penalties_unknown = isinstance(penalties, Unknown) or (
+            self.decision is not None
+            and (self.decision.outcome is None or isinstance(self.decision.outcome, Unknown))
+            and "penalties" not in self.decision.model_fields_set
+        )
+        self.penalties: list[Penalty] = penalties if isinstance(penalties, list) else []
+        self.decided = (
+            day(
+                required(self.decision.decided_on, "决定日期（decision.decided_on）"),
+                "决定日期（decision.decided_on）",
+            )
+            if self.decision
+            else (unsure(DECISION_UNKNOWN) if self.decision_unknown else None)
+        )
+        self.opened = day(case.case.opened_on, "立案日期（case.opened_on）")
         self.bodies = {b.id: b for b in case.bodies}
         self.acts_by_kind: dict[str, list[Act]] = {}
-        for act in case.acts:
+        self.act_days: dict[int, int | Unsure] = {}
+        for act in self.acts:
             self.acts_by_kind.setdefault(act.kind.value, []).append(act)
+            on = act.on
+            self.act_days[id(act)] = (
+                day(on, _act_label(act)) if on is not None else unsure(f"{_act_label(act)}未记载")
+            )
+
+    def on(self, act: Act | None) -> int | Unsure | None:
+        """An act's day (ordinal, interval or unknown); for a missing act: unknown when the
+        whole record is unknown, else absent."""
+        if act is None:
+            return unsure(ACTS_UNKNOWN) if self.acts_unknown else None
+        return self.act_days[id(act)]
+
+    def _sort_key(self, act: Act) -> int:
+        lo = bounds(self.act_days[id(act)])[0]
+        return lo if lo is not None else 10**9
 
     def first(self, kind: str) -> Act | None:
         acts = self.acts_by_kind.get(kind)
-        return min(acts, key=lambda a: a.on) if acts else None
+        return min(acts, key=self._sort_key) if acts else None
 
-    def has(self, kind: str) -> bool:
-        return kind in self.acts_by_kind
+    def first_on(self, kind: str) -> int | Unsure | None:
+        """The earliest day of acts of `kind` (an interval when some of their days are unsure)."""
+        acts = self.acts_by_kind.get(kind)
+        if not acts:
+            return self.on(None)
+        days = [self.act_days[id(a)] for a in acts]
+        if not any(isinstance(d, Unsure) for d in days):
+            return min(days)  # type: ignore[type-var]
+        los = [bounds(d)[0] for d in days]
+        his = [bounds(d)[1] for d in days]
+        lo = None if any(v is None for v in los) else min(los)  # type: ignore[type-var]
+        known_his = [h for h in his if h is not None]
+        hi = min(known_his) if known_his else None
+        return Unsure(lo, hi, why_of(*days))
+
+    def has(self, kind: str) -> bool | Unsure:
+        if kind in self.acts_by_kind:
+            return True
+        return unsure(ACTS_UNKNOWN) if self.acts_unknown else False
 
     def count(self, result: DayCount) -> int:
         if not result.complete:
             self.missing_years.update(result.missing_years)
         return result.days
 
-    def workdays(self, start: dt.date | None, end: dt.date | None) -> int | None:
-        if start is None or end is None:
-            return None
-        return self.count(self.calendar.workdays_between(start, end))
+    def workdays(self, start: Any, end: Any) -> int | Unsure | None:
+        def count(a: int, b: int) -> int:
+            return self.count(self.calendar.workdays_between(dt.date.fromordinal(a), dt.date.fromordinal(b)))
+
+        return span_count(start, end, count)
+
+    def natural_effective(self, start: Any, end: Any) -> int | Unsure | None:
+        def count(a: int, b: int) -> int:
+            return self.count(
+                self.calendar.natural_days_effective(dt.date.fromordinal(a), dt.date.fromordinal(b))
+            )
+
+        return span_count(start, end, count)
 
     def common(self) -> dict[str, Any]:
         case = self.case
+        region = case.case.agency.region
+        outcome: Any = None
+        if self.decision:
+            outcome = code(self.decision.outcome, "处理结果（decision.outcome）")
+            if self.decision.outcome is None:
+                outcome = unsure("处理结果（decision.outcome）未记载")
+        elif self.decision_unknown:
+            outcome = unsure(DECISION_UNKNOWN)
+        procedure = case.case.procedure
         return {
-            "procedure": case.case.procedure.value,
-            "party_kind": case.party.kind.value,
-            "sector": _code(case.party.sector),
-            "decided_on": _day(self.decided),
-            "opened_on": _day(self.opened),
-            "outcome": _code(case.decision.outcome) if case.decision else None,
-            "province": case.case.agency.region[:2] if case.case.agency.region else None,
-            "agency_prefecture": case.case.agency.region[:4] if case.case.agency.region else None,
-            "agency_region": case.case.agency.region,
+            "procedure": code(required(procedure, "程序类型（case.procedure）"), "程序类型（case.procedure）")
+            if procedure is not None
+            else unsure("程序类型（case.procedure）未记载"),
+            "party_kind": code(case.party.kind, "当事人类型（party.kind）")
+            if case.party.kind is not None
+            else unsure("当事人类型（party.kind）未记载"),
+            "sector": code(case.party.sector, "行业领域（party.sector）"),
+            "decided_on": self.decided,
+            "opened_on": self.opened,
+            "outcome": outcome,
+            "province": region[:2] if isinstance(region, str) else plain(region, "执法机关行政区划代码"),
+            "agency_prefecture": region[:4]
+            if isinstance(region, str)
+            else plain(region, "执法机关行政区划代码"),
+            "agency_region": plain(region, "执法机关行政区划代码（case.agency.region）"),
         }
 
-    def cert_status(self, cert_no: str | None, on: dt.date) -> tuple[str, Certificate | None]:
+    def cert_status(self, cert_no: Any, on: Any) -> tuple[Any, Certificate | None]:
+        if isinstance(cert_no, Unknown):
+            return unsure(f"执法证件号{cert_no.describe()}"), None
         if not cert_no:
             return "no_cert", None
         if self.roster is None or cert_no not in self.roster:
             return "not_in_roster", None
         cert = self.roster[cert_no]
+        lo, hi = bounds(on)
+        if isinstance(on, Unsure) and (lo is None or hi is None):
+            return Unsure(None, None, on.why), cert
+        if lo != hi:  # a partial date: decided only when every possible day gives the same status
+            first = self._status_on(cert, dt.date.fromordinal(lo))  # type: ignore[arg-type]
+            last = self._status_on(cert, dt.date.fromordinal(hi))  # type: ignore[arg-type]
+            if first != last:
+                return Unsure(None, None, why_of(on)), cert
+            return first, cert
+        return self._status_on(cert, dt.date.fromordinal(lo)), cert  # type: ignore[arg-type]
+
+    @staticmethod
+    def _status_on(cert: Certificate, on: dt.date) -> str:
         if cert.status.value != "valid" and (cert.status_since is None or cert.status_since <= on):
-            return cert.status.value, cert
+            return cert.status.value
         if on < cert.valid_from:
-            return "not_yet_valid", cert
+            return "not_yet_valid"
         if cert.valid_to is not None and on > cert.valid_to:
-            return "expired", cert
-        return "valid", cert
+            return "expired"
+        return "valid"
 
 
 def derive(
@@ -132,7 +254,7 @@ def derive(
         derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
         derived.sources[fid] = source
 
-    for index, act in enumerate(case.acts):
+    for index, act in enumerate(ctx.acts):
         act_fact, performers = _act_facts(ctx, act)
         add("act", f"acts[{index}]", f"acts[{index}]", act_fact)
         for pos, performer in enumerate(performers):
@@ -140,14 +262,13 @@ def derive(
             add("performer", path, path, performer)
     for index, violation in enumerate(case.violations):
         add("violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation))
-    if case.decision:
-        for index in range(len(case.decision.penalties)):
-            path = f"decision.penalties[{index}]"
-            add("penalty", path, path, _penalty_fact(ctx, index))
-            # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
-            for vindex, part in _separate_parts(case, case.decision.penalties[index]):
-                source = f"violations[{vindex}].discretion"
-                add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
+    for index in range(len(ctx.penalties)):
+        path = f"decision.penalties[{index}]"
+        add("penalty", path, path, _penalty_fact(ctx, index))
+        # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
+        for vindex, part in _separate_parts(case, ctx.penalties[index]):
+            source = f"violations[{vindex}].discretion"
+            add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
     add("case", "case", "case", _case_fact(ctx))
 
     if roster is None:
@@ -159,7 +280,22 @@ def derive(
             if fact["kind"] == "case":
                 fact["calendar_incomplete"] = True
                 fact["calendar_note"] = f"（注意：{note}）"
+    derived.blocked = _blocked(ctx)
     return derived
+
+
+def _blocked(ctx: _Context) -> list[tuple[str, str]]:
+    """Whole areas no rule could look at, with the reason (listed as checks that could not run)."""
+    out: list[tuple[str, str]] = []
+    if ctx.acts_unknown:
+        out.append(("ACTS", f"{ACTS_UNKNOWN}：各执法环节的人员、期限、顺序无法核查"))
+    if not ctx.case.violations:
+        out.append(("VIOLATIONS", "案卷未记载违法行为：处罚依据、幅度、裁量、减免责清单无法核查"))
+    if ctx.decision_unknown:
+        out.append(("DECISION", f"{DECISION_UNKNOWN}：处罚种类、金额及决定程序无法核查"))
+    elif ctx.penalties_unknown:
+        out.append(("PENALTIES", "处罚内容（decision.penalties）未载明：处罚种类、金额无法核查"))
+    return out
 
 
 def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
@@ -167,13 +303,24 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
     body: ActingBody | None = ctx.bodies.get(act.body) if act.body else None
     if body is None:
         return {"body_present": False, "body_text": ""}
-    own = [a for a in ctx.case.acts if a.body == body.id]
-    recorded = True if body.instrument is not None else body.instrument_recorded
-    in_term = None
+    own = [a for a in ctx.acts if a.body == body.id]
+    label = f"实施主体 {body.name}"
+    recorded = True if body.instrument is not None else plain(body.instrument_recorded, f"{label}的书面依据")
+    in_term: Any = None
     if body.valid_from or body.valid_to:
-        in_term = (body.valid_from is None or act.on >= body.valid_from) and (
-            body.valid_to is None or act.on <= body.valid_to
+        on = ctx.on(act)
+        start = day(body.valid_from, f"{label}的委托期限起")
+        end = day(body.valid_to, f"{label}的委托期限止")
+        in_term = all_of(
+            [
+                True if start is None else compare(start, on, strict=False),
+                True if end is None else compare(on, end, strict=False),
+            ]
         )
+
+    def when(a: Act) -> str:
+        return a.on.isoformat() if isinstance(a.on, dt.date) else (str(a.on) if a.on else "日期未载明")
+
     return {
         "body_present": True,
         "body_name": body.name,
@@ -181,14 +328,14 @@ def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
         # rules about the body itself (its relation, its instrument) fire once, on its first act
         "body_first_act": act is own[0],
         "body_n_acts": len(own),
-        "body_acts_text": "、".join(f"{a.kind.label}（{a.on.isoformat()}）" for a in own),
-        "body_kind": _code(body.kind),
-        "body_relation": _code(body.relation),
+        "body_acts_text": "、".join(f"{a.kind.label}（{when(a)}）" for a in own),
+        "body_kind": code(body.kind, f"{label}的类型"),
+        "body_relation": code(body.relation, f"{label}与决定机关的关系"),
         "body_instrument_recorded": recorded,
         "body_instrument": _instrument_text(body.instrument),
         "body_in_scope": (act.kind in body.scope) if body.scope else None,
         "body_in_term": in_term,
-        "body_in_own_name": body.in_own_name,
+        "body_in_own_name": plain(body.in_own_name, f"{label}是否以自己的名义实施"),
     }
 
 
@@ -198,164 +345,350 @@ def _instrument_text(instrument: Any) -> str | None:
     return " ".join(x for x in (instrument.title, instrument.number) if x) or None
 
 
+def _performer_role(person: Performer) -> Any:
+    return code(person.role, f"执法人员{_name(person)}的身份")
+
+
+def _name(person: Performer) -> str:
+    return person.name if isinstance(person.name, str) else "（姓名未载明）"
+
+
 def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     performers = []
     body = _body_facts(ctx, act)
-    n_officers = n_valid = n_unverified = 0
-    for person in act.by:
-        status, cert = ctx.cert_status(person.cert, act.on)
-        role = person.role.value
-        if role == "officer":
-            n_officers += 1
-            n_valid += status == "valid" and (cert is None or cert.role.value == "officer")
-            n_unverified += status in ("not_in_roster", "no_cert")
+    on = ctx.on(act)
+    label = act.kind.label
+    counts = {"officers": [0, 0], "valid": [0, 0], "unverified": [0, 0], "countable": [0, 0], "non": [0, 0]}
+    reasons: list[str] = []
+    by_unknown = isinstance(act.by, Unknown)
+    people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
+
+    def bump(name: str, value: Any) -> None:
+        lo, hi = (0, 1) if isinstance(value, Unsure) else (int(bool(value)),) * 2
+        counts[name][0] += lo
+        counts[name][1] += hi
+
+    for person in people:
+        status, cert = ctx.cert_status(person.cert, on)
+        role = _performer_role(person)
+        is_officer: Any = role == "officer" if not isinstance(role, Unsure) else role
+        if isinstance(role, Unsure) or isinstance(status, Unsure):
+            reasons.extend(why_of(role, status))
+        valid: Any = status == "valid" and (cert is None or cert.role.value == "officer")
+        unverified: Any = status in ("not_in_roster", "no_cert")
+        if isinstance(status, Unsure):
+            valid = unverified = status
+        countable: Any = status in ("valid", "not_in_roster", "no_cert")
+        if isinstance(status, Unsure):
+            countable = True  # a certificate not stated cannot be verified: it counts as unverified
+        if cert is not None and status == "valid" and cert.role.value != "officer":
+            countable = False
+        if isinstance(is_officer, Unsure):
+            bump("officers", is_officer)
+            bump("valid", is_officer if valid else False)
+            bump("unverified", is_officer if unverified else False)
+            bump("countable", is_officer if countable else False)
+            bump("non", is_officer)
+        elif is_officer:
+            bump("officers", True)
+            bump("valid", valid)
+            bump("unverified", unverified)
+            bump("countable", countable if not isinstance(valid, bool) else (valid or unverified))
+        else:
+            bump("non", True)
+        is_handler: Any = (
+            unsure("承办人（case.handlers）未载明")
+            if ctx.handlers_unknown
+            else (
+                person.name in ctx.handlers
+                if isinstance(person.name, str)
+                else unsure(f"{label}人员姓名未载明")
+            )
+        )
         performers.append(
             {
                 "act_kind": act.kind.value,
-                "on": act.on.toordinal(),
-                "name": person.name,
-                "cert": person.cert,
+                "on": on,
+                "name": plain(person.name, f"{label}人员姓名"),
+                "cert": plain(person.cert, f"{label}人员{_name(person)}的执法证件号"),
                 "role": role,
                 "roster_role": _code(cert.role) if cert else None,
                 "cert_status": status,
                 "cert_valid_from": _day(cert.valid_from) if cert else None,
                 "cert_valid_to": _day(cert.valid_to) if cert else None,
                 "legal_qualification": cert.legal_qualification if cert else None,
-                "is_handler": person.name in ctx.handlers,
-                "name_mismatch": (cert.holder != person.name) if cert else None,
+                "is_handler": is_handler,
+                "name_mismatch": (cert.holder != person.name)
+                if cert and isinstance(person.name, str)
+                else (unsure(f"{label}人员姓名未载明") if cert else None),
                 "body_present": body["body_present"],
                 "body_name": body.get("body_name"),
                 "body_text": body["body_text"],
             }
         )
+
+    def counted(name: str) -> Any:
+        lo, hi = counts[name]
+        if by_unknown:
+            return Unsure(lo, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
+        if lo == hi:
+            return lo
+        return Unsure(lo, hi, tuple(dict.fromkeys(reasons)))
+
     fact = {
         "act_kind": act.kind.value,
-        "on": act.on.toordinal(),
-        "n_performers": len(act.by),
-        "n_officers": n_officers,
-        "n_valid_officers": n_valid,
-        "n_unverified_officers": n_unverified,
-        "n_countable_officers": n_valid + n_unverified,
-        "n_non_officers": len(act.by) - n_officers,
-        "recorded": _code(act.recorded),
-        "approved": act.approved,
-        "result": _code(act.result),
-        "before_opening": (act.on < ctx.opened) if ctx.opened else None,
-        "after_decision": (act.on > ctx.decided) if ctx.decided else None,
+        "on": on,
+        "n_performers": (
+            Unsure(0, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
+            if by_unknown
+            else len(people)
+        ),
+        "n_officers": counted("officers"),
+        "n_valid_officers": counted("valid"),
+        "n_unverified_officers": counted("unverified"),
+        "n_countable_officers": counted("countable"),
+        "n_non_officers": counted("non"),
+        "recorded": code(act.recorded, f"{label}的记录形式"),
+        "approved": plain(act.approved, f"{label}是否经负责人批准"),
+        "result": code(act.result, f"{label}的结果"),
+        "before_opening": compare(on, ctx.opened, strict=True),
+        "after_decision": compare(ctx.decided, on, strict=True),
         **body,
     }
     return fact, performers
 
 
-def _escalation_evidence(ctx: _Context, violation: Violation) -> bool:
+def _known(value: Any) -> bool:
+    return value is not None and not isinstance(value, Unknown)
+
+
+def _escalation_evidence(ctx: _Context, violation: Violation) -> bool | Unsure:
     """A correction (or stop) order before a re-inspection that found it not corrected or refused."""
     orders = [
-        a
-        for a in ctx.case.acts
-        if a.kind.value in ("correction_order", "stop_order") and _concerns(a, violation)
+        a for a in ctx.acts if a.kind.value in ("correction_order", "stop_order") and _concerns(a, violation)
     ]
     checks = [
         a
         for a in ctx.acts_by_kind.get("reinspection", [])
-        if _concerns(a, violation) and a.result is not None and a.result.value in ("not_corrected", "refused")
+        if _concerns(a, violation) and _known(a.result) and a.result.value in ("not_corrected", "refused")  # type: ignore[union-attr]
     ]
-    return any(check.on > order.on for order in orders for check in checks)
+    unsure_results = [
+        a
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if _concerns(a, violation) and isinstance(a.result, Unknown)
+    ]
+    found = any_of(
+        [compare(ctx.on(order), ctx.on(check), strict=True) for order in orders for check in checks]
+    )
+    if found is True:
+        return True
+    extra = [unsure(f"复查结果{a.result.describe()}") for a in unsure_results if orders]  # type: ignore[union-attr]
+    if ctx.acts_unknown:
+        extra.append(unsure(ACTS_UNKNOWN))
+    return any_of([found, *extra])
 
 
 def _concerns(act: Act, violation: Violation) -> bool:
     return not act.violation_ids or violation.id in act.violation_ids
 
 
+def _penalty_fines(ctx: _Context, violation: Violation) -> list[Penalty]:
+    return [
+        p
+        for p in ctx.penalties
+        if (p.type is None or isinstance(p.type, Unknown) or p.type.value == "fine")
+        and (violation.id in p.violation_ids or not p.violation_ids)
+    ]
+
+
+def _basis(violation: Violation) -> Any:
+    """The violation's penalty basis, or Unsure naming why it is not known."""
+    basis = violation.penalty_basis
+    label = f"违法行为 {violation.id} 的处罚依据（penalty_basis）"
+    if basis is None or isinstance(basis, Unknown):
+        return unsure(unknown_text(label, basis))
+    return basis
+
+
+def _basis_fields(basis: Any, label: str) -> dict[str, Any]:
+    """The citation's fields, and what it states (clause matching treats an unstated
+    version/paragraph/sentence apart)."""
+    if isinstance(basis, Unsure):
+        return {
+            k: basis
+            for k in (
+                "basis_law",
+                "basis_version",
+                "basis_article",
+                "basis_paragraph",
+                "basis_item",
+                "basis_version_stated",
+                "basis_paragraph_stated",
+                "basis_sentence",
+                "basis_sentence_stated",
+            )
+        }
+
+    def stated(value: Any, what: str) -> Any:
+        return (
+            unsure(unknown_text(f"{label}的{what}", value))
+            if isinstance(value, Unknown)
+            else value is not None
+        )
+
+    return {
+        "basis_version_stated": stated(basis.version, "版本"),
+        "basis_paragraph_stated": stated(basis.paragraph, "款"),
+        "basis_sentence": plain(basis.sentence, f"{label}的句"),
+        "basis_sentence_stated": stated(basis.sentence, "句"),
+        "basis_law": law_name(basis.law)
+        if isinstance(basis.law, str)
+        else plain(basis.law, f"{label}的法律名称"),
+        "basis_version": version_name(basis.version)
+        if not isinstance(basis.version, Unknown)
+        else plain(basis.version, f"{label}的版本"),
+        "basis_article": plain(basis.article, f"{label}的条"),
+        "basis_paragraph": plain(basis.paragraph, f"{label}的款"),
+        "basis_item": plain(basis.item, f"{label}的项"),
+    }
+
+
+def _discretion(violation: Violation) -> tuple[Any, str]:
+    d = violation.discretion
+    label = f"违法行为 {violation.id} 的裁量说明（discretion）"
+    if isinstance(d, Unknown):
+        return unsure(unknown_text(label, d)), label
+    return d, label
+
+
 def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
     case = ctx.case
-    basis = violation.penalty_basis
-    ended = violation.continuing_until or violation.committed_on
-    inspection = ctx.first("inspection")
-    discovered = violation.discovered_on or (inspection.on if inspection else None) or ctx.opened
-    fines = [
-        p
-        for p in (case.decision.penalties if case.decision else [])
-        if p.type.value == "fine" and (violation.id in p.violation_ids or not p.violation_ids)
-    ]
-    unit_fines = [p for p in fines if p.target.value == "unit"]
-    targets = [(p.target.value, p.person_id) for p in fines]
-    discretion = violation.discretion
+    vlabel = f"违法行为 {violation.id}"
+    basis = _basis(violation)
+    committed = day(violation.committed_on, f"{vlabel}的发生日（committed_on）")
+    if committed is None:
+        committed = unsure(f"{vlabel}的发生日（committed_on）未记载")
+    ended = day(violation.continuing_until, f"{vlabel}的终了日（continuing_until）") or committed
+    discovered: Any = day(violation.discovered_on, f"{vlabel}的发现日（discovered_on）")
+    if discovered is None:
+        discovered = ctx.first_on("inspection") if ctx.first("inspection") else None
+    if discovered is None:
+        discovered = ctx.opened
+    candidates = _penalty_fines(ctx, violation)
+    # a penalty of unknown type or target may or may not be a fine on this target
+    fines = [p for p in candidates if _code(p.type) == "fine" and _code(p.target)]
+    maybe_fines = [p for p in candidates if p not in fines]
+    unit_fines = [p for p in fines if _code(p.target) == "unit"]
+    targets = [(_code(p.target), p.person_id) for p in fines]
+    maybe_why = tuple(
+        dict.fromkeys(
+            unknown_text(f"处罚（decision.penalties）的{'种类' if _code(p.type) is None else '对象'}", p.type)
+            if _code(p.type) is None
+            else unknown_text("处罚（decision.penalties）的对象", p.target)
+            for p in maybe_fines
+        )
+    )
+
+    def widened_bool(maybe: list[Penalty]) -> Any:
+        return Unsure(None, None, maybe_why) if maybe else False
+
+    def widened(count: int) -> Any:
+        return Unsure(count, count + len(maybe_fines), maybe_why) if maybe_fines else count
+
+    discretion, dlabel = _discretion(violation)
     reinspections = [a for a in ctx.acts_by_kind.get("reinspection", []) if _concerns(a, violation)]
     coercive = [
         a
-        for a in case.acts
+        for a in ctx.acts
         if a.kind.value in ("seizure", "detention", "stop_order") and _concerns(a, violation)
     ]
+    flags = case.party.flags
+    penalties_unknown: Any = unsure("处罚内容（decision.penalties）未载明") if ctx.penalties_unknown else None
+    if ctx.decision_unknown:
+        penalties_unknown = unsure(DECISION_UNKNOWN)
+    correction = [a for a in ctx.acts_by_kind.get("correction_order", []) if _concerns(a, violation)]
     return {
         "violation_id": violation.id,
-        "basis_law": law_name(basis.law),
-        "basis_version": version_name(basis.version),
-        "basis_article": basis.article,
-        "basis_paragraph": basis.paragraph,
-        "basis_item": basis.item,
-        **_basis_stated(basis),
-        "fined_unit": bool(unit_fines),
-        "fined_person": any(p.target.value == "person" for p in fines),
-        "penalized": any(
-            violation.id in p.violation_ids or not p.violation_ids
-            for p in (case.decision.penalties if case.decision else [])
+        **_basis_fields(basis, f"{vlabel}的处罚依据"),
+        "committed_on": committed,
+        "ended_on": ended,
+        "discovered_on": discovered,
+        "days_to_discovery": span_count(ended, discovered, lambda a, b: b - a),
+        "months_to_discovery": span_count(
+            ended, discovered, lambda a, b: _months_between(dt.date.fromordinal(a), dt.date.fromordinal(b))
         ),
-        "committed_on": violation.committed_on.toordinal(),
-        "ended_on": ended.toordinal(),
-        "discovered_on": _day(discovered),
-        "days_to_discovery": (discovered - ended).days if discovered else None,
-        "months_to_discovery": _months_between(ended, discovered) if discovered else None,
-        "first_offence": violation.first_offence,
-        "harm": _code(violation.harm),
-        "corrected_in_time": violation.corrected_in_time,
-        "major_hazard": violation.major_hazard,
-        "health_safety_harm": violation.health_safety_harm,
-        "serious_dishonesty": case.party.flags.serious_dishonesty,
-        "fatal_accident_within_3y": case.party.flags.fatal_accident_within_3y,
-        "major_hazard_source": case.party.flags.major_hazard_source,
-        "branch": violation.branch.value,
+        "first_offence": plain(violation.first_offence, f"{vlabel}是否初次违法"),
+        "harm": code(violation.harm, f"{vlabel}的危害后果"),
+        "corrected_in_time": plain(violation.corrected_in_time, f"{vlabel}是否及时改正"),
+        "major_hazard": plain(violation.major_hazard, f"{vlabel}是否构成重大事故隐患"),
+        "health_safety_harm": plain(
+            violation.health_safety_harm, f"{vlabel}是否涉及生命健康安全且有危害后果"
+        ),
+        "serious_dishonesty": plain(flags.serious_dishonesty, "当事人是否列入严重失信主体名单"),
+        "fatal_accident_within_3y": plain(flags.fatal_accident_within_3y, "当事人三年内是否发生死亡事故"),
+        "major_hazard_source": plain(flags.major_hazard_source, "当事人是否存在重大危险源"),
+        "branch": code(violation.branch, f"{vlabel}的处罚情形（branch）"),
         "escalation_evidence": _escalation_evidence(ctx, violation),
-        "n_fines": max((targets.count(t) for t in targets), default=0),
-        "n_fines_unit": len(unit_fines),
-        "in_combined_fine": any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
-        "separate_amount_stated": bool(discretion and discretion.amount is not None),
-        "fined": bool(fines),
-        "adjustment": discretion.adjustment.value if discretion else "none",
-        "list_item": discretion.list_item if discretion else None,
-        "benchmark_item": discretion.benchmark_item if discretion else None,
+        "n_fines": penalties_unknown or widened(max((targets.count(t) for t in targets), default=0)),
+        "n_fines_unit": penalties_unknown or widened(len(unit_fines)),
+        "fined_unit": penalties_unknown or (True if unit_fines else widened_bool(maybe_fines)),
+        "fined_person": penalties_unknown
+        or (True if any(_code(p.target) == "person" for p in fines) else widened_bool(maybe_fines)),
+        "penalized": penalties_unknown
+        or any(violation.id in p.violation_ids or not p.violation_ids for p in ctx.penalties),
+        "in_combined_fine": penalties_unknown
+        or any(len(p.violation_ids) > 1 and violation.id in p.violation_ids for p in fines),
+        "separate_amount_stated": discretion
+        if isinstance(discretion, Unsure)
+        else (
+            unsure(unknown_text(f"{dlabel}的 amount", discretion.amount))
+            if discretion is not None and isinstance(discretion.amount, Unknown)
+            else bool(discretion and discretion.amount is not None)
+        ),
+        "fined": penalties_unknown
+        or (True if fines else (Unsure(None, None, maybe_why) if maybe_fines else False)),
+        "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
+        "list_item": _discretion_field(discretion, "list_item", dlabel),
+        "benchmark_item": _discretion_field(discretion, "benchmark_item", dlabel),
         "has_education": ctx.has("education"),
         "has_no_penalty_decision": ctx.has("no_penalty_decision"),
         "has_commitment": ctx.has("commitment"),
-        "has_correction_order": any(
-            _concerns(a, violation) for a in ctx.acts_by_kind.get("correction_order", [])
+        "has_correction_order": True if correction else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False),
+        "reinspection_corrected": any_of(
+            [
+                (a.result.value == "corrected") if _known(a.result) else plain(a.result, "复查结果")  # type: ignore[union-attr]
+                for a in reinspections
+            ]
+            + ([unsure(ACTS_UNKNOWN)] if ctx.acts_unknown else [])
         ),
-        "reinspection_corrected": any(
-            a.result is not None and a.result.value == "corrected" for a in reinspections
-        ),
-        "coercive_measure": bool(coercive),
-        "has_reinspection": bool(reinspections),
+        "coercive_measure": True if coercive else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False),
+        "has_reinspection": True if reinspections else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False),
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
         **_circumstances(violation),
     }
 
 
-def _basis_stated(basis: Any) -> dict[str, Any]:
-    """What the citation states: clause matching treats an unstated version/paragraph/sentence apart."""
-    return {
-        "basis_version_stated": basis.version is not None,
-        "basis_paragraph_stated": basis.paragraph is not None,
-        "basis_sentence": getattr(basis, "sentence", None),
-        "basis_sentence_stated": getattr(basis, "sentence", None) is not None,
-    }
+def _discretion_field(discretion: Any, name: str, label: str, default: Any = None) -> Any:
+    if isinstance(discretion, Unsure):
+        return discretion
+    if discretion is None:
+        return default
+    value = getattr(discretion, name)
+    if isinstance(value, Unknown):
+        return unsure(unknown_text(f"{label}的 {name}", value))
+    if hasattr(value, "value"):
+        return value.value
+    return value
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def _add_months(day_: dt.date, months: int) -> dt.date:
+
     import calendar
 
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    month0 = day_.month - 1 + months
+    year, month = day_.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day_.day, calendar.monthrange(year, month)[1]))
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
@@ -373,245 +706,542 @@ def _circumstances(violation: Violation) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in violation.facts.items():
         key = CIRCUMSTANCE_PREFIX + name
-        out[key] = value.toordinal() if isinstance(value, dt.date) else value
+        if isinstance(value, Unknown):
+            out[key] = unsure(unknown_text(f"违法行为 {violation.id} 的情节事实 {name}", value))
+        else:
+            out[key] = value.toordinal() if isinstance(value, dt.date) else value
     return out
 
 
 def _separate_parts(case: CaseFile, penalty: Penalty) -> list[tuple[int, Penalty]]:
     """The per-violation parts of a combined fine whose violations all state their own amount."""
-    if penalty.type.value != "fine" or len(penalty.violation_ids) < 2:
+    if _code(penalty.type) != "fine" or len(penalty.violation_ids) < 2:
         return []
     index = {v.id: (i, v) for i, v in enumerate(case.violations)}
     found = [index[vid] for vid in penalty.violation_ids if vid in index]
     if len(found) != len(penalty.violation_ids) or any(
-        v.discretion is None or v.discretion.amount is None for _, v in found
+        not isinstance(v.discretion, Discretion) or not isinstance(v.discretion.amount, int) for _, v in found
     ):
         return []
     return [
         (
             i,
             penalty.model_copy(
-                update={"violation_ids": [v.id], "amount": v.discretion.amount, "basis": None}
+                update={"violation_ids": [v.id], "amount": v.discretion.amount, "basis": None}  # type: ignore[union-attr]
             ),
         )
         for i, v in found
     ]
 
 
+def _plainly_known(violation: Violation) -> bool:
+    """Whether basis, dates, branch and grade are known exactly (combined_bounds reads them)."""
+    basis = violation.penalty_basis
+    return (
+        isinstance(basis, LegalRef)
+        and isinstance(basis.article, int)
+        and isinstance(basis.law, str)
+        and not isinstance(basis.version, Unknown)
+        and not isinstance(basis.paragraph, Unknown)
+        and isinstance(violation.committed_on, dt.date)
+        and isinstance(violation.continuing_until, dt.date | None)
+        and not isinstance(violation.branch, Unknown)
+        and not isinstance(violation.accident_grade, Unknown)
+    )
+
+
+def _tier_fields(discretion: Any, dlabel: str) -> dict[str, Any]:
+    """The benchmark and tier the decision cites (derive/citations.py normalises their spelling)."""
+    if isinstance(discretion, Unsure):
+        return {k: discretion for k in ("benchmark_ref", "tier", "tier_key", "tier_stated")}
+    if discretion is None:
+        return {}
+    ref, tier = discretion.benchmark, discretion.tier
+    out: dict[str, Any] = {}
+    if isinstance(ref, Unknown):
+        missing = unsure(unknown_text(f"{dlabel}引用的裁量基准（benchmark）", ref))
+        out.update(
+            benchmark_ref=missing,
+            benchmark_ref_number=missing,
+            benchmark_ref_title=missing,
+            benchmark_ref_text=missing,
+        )
+    else:
+        out.update(
+            benchmark_ref=ref,
+            benchmark_ref_number=number_key(ref),
+            benchmark_ref_title=quoted_key(ref),
+            benchmark_ref_text=title_key(ref),
+        )
+    if isinstance(tier, Unknown):
+        missing = unsure(unknown_text(f"{dlabel}的裁量阶次（tier）", tier))
+        out.update(tier=missing, tier_key=missing, tier_stated=missing)
+    else:
+        out.update(tier=tier_number(tier), tier_key=tier_key(tier), tier_stated=tier_text(tier))
+    return out
+
+
 def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dict[str, Any]:
     case = ctx.case
-    assert case.decision is not None
-    whole = case.decision.penalties[index]
+    whole = ctx.penalties[index]
     penalty = part or whole
+    plabel = f"处罚（decision.penalties[{index}]）"
     by_id = {v.id: v for v in case.violations}
-    violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else case.violations[0]
-    violation = violation or case.violations[0]
-    basis = penalty.basis or violation.penalty_basis
+    violation = by_id.get(penalty.violation_ids[0]) if penalty.violation_ids else None
+    if violation is None and case.violations:
+        violation = case.violations[0]
+    basis: Any = penalty.basis
+    if basis is None:
+        basis = _basis(violation) if violation else unsure(f"{plabel}的处罚依据未记载")
+    elif isinstance(basis, Unknown):
+        basis = unsure(unknown_text(f"{plabel}的处罚依据（basis）", basis))
     person = next((p for p in case.persons if p.id == penalty.person_id), None)
-    discretion = violation.discretion
+    target = code(required(penalty.target, f"{plabel}的处罚对象（target）"), f"{plabel}的处罚对象")
+    if isinstance(penalty.target, Unknown) or penalty.target is None:
+        target = unsure(unknown_text(f"{plabel}的处罚对象（target）", penalty.target))
+    ptype: Any = _code(penalty.type)
+    if ptype is None:
+        ptype = unsure(unknown_text(f"{plabel}的处罚种类（type）", penalty.type))
+    amount: Any = plain(penalty.amount, f"{plabel}的罚款金额（amount）")
+    if amount is None and ptype in ("fine",):
+        amount = unsure(f"{plabel}的罚款金额（amount）未记载")
+    if violation is not None:
+        discretion, dlabel = _discretion(violation)
+        committed = day(
+            violation.committed_on, f"违法行为 {violation.id} 的发生日（committed_on）"
+        ) or unsure(f"违法行为 {violation.id} 的发生日（committed_on）未记载")
+        vfields: dict[str, Any] = {
+            "branch": code(violation.branch, f"违法行为 {violation.id} 的处罚情形（branch）"),
+            "escalation_evidence": _escalation_evidence(ctx, violation),
+            "illegal_gains": plain(violation.illegal_gains, f"违法行为 {violation.id} 的违法所得"),
+            "previously_fined": plain(
+                violation.previously_fined, f"违法行为 {violation.id} 此前是否已被罚款"
+            ),
+            "accident_grade": code(violation.accident_grade, f"违法行为 {violation.id} 的事故等级"),
+            "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
+            "has_mitigation_ground": (
+                discretion
+                if isinstance(discretion, Unsure)
+                else (
+                    unsure(unknown_text(f"{dlabel}的 grounds", discretion.grounds))
+                    if discretion is not None and isinstance(discretion.grounds, Unknown)
+                    else bool(discretion and discretion.grounds)
+                )
+            ),
+            "benchmark_item": _discretion_field(discretion, "benchmark_item", dlabel),
+            **_tier_fields(discretion, dlabel),
+            "discretion_stated": _discretion_field(discretion, "stated_in_decision", dlabel, default=False),
+            "committed_on": committed,
+            # the law version is chosen by the day the violation ended (行政处罚法 arts. 36 ¶2, 37)
+            "ended_on": day(
+                violation.continuing_until, f"违法行为 {violation.id} 的终了日（continuing_until）"
+            )
+            or committed,
+            "violation_id": violation.id,
+            **_circumstances(violation),
+        }
+    else:
+        missing = unsure(f"{plabel}对应的违法行为未记载")
+        vfields = {
+            "branch": missing,
+            "escalation_evidence": missing,
+            "adjustment": missing,
+            "committed_on": missing,
+        }
+    basis_fields = _basis_fields(basis, f"{plabel}的处罚依据")
     fact = {
-        "target": penalty.target.value,
-        "penalty_type": penalty.type.value,
-        "amount": penalty.amount,
-        "person_role": person.role.value if person else None,
-        "person_income": person.last_year_income if person else None,
-        "basis_law": law_name(basis.law),
-        "basis_version": version_name(basis.version),
-        "basis_article": basis.article,
-        "basis_paragraph": basis.paragraph,
-        "basis_item": basis.item,
-        **_basis_stated(basis),
-        "branch": violation.branch.value,
-        "escalation_evidence": _escalation_evidence(ctx, violation),
-        "illegal_gains": violation.illegal_gains,
-        "previously_fined": violation.previously_fined,
-        "accident_grade": _code(violation.accident_grade),
-        "adjustment": discretion.adjustment.value if discretion else "none",
-        "has_mitigation_ground": bool(discretion and discretion.grounds),
-        "benchmark_item": discretion.benchmark_item if discretion else None,
-        "benchmark_ref": discretion.benchmark if discretion else None,
-        "benchmark_ref_number": number_key(discretion.benchmark) if discretion else None,
-        "benchmark_ref_title": quoted_key(discretion.benchmark) if discretion else None,
-        "benchmark_ref_text": title_key(discretion.benchmark) if discretion else None,
-        "tier": tier_number(discretion.tier) if discretion else None,
-        "tier_key": tier_key(discretion.tier) if discretion else None,
-        "tier_stated": tier_text(discretion.tier) if discretion else None,
-        "discretion_stated": discretion.stated_in_decision if discretion else False,
-        "committed_on": violation.committed_on.toordinal(),
-        # the law version is chosen by the day the violation ended (行政处罚法 arts. 36 ¶2, 37)
-        "ended_on": (violation.continuing_until or violation.committed_on).toordinal(),
-        "violation_id": violation.id,
+        "target": target,
+        "penalty_type": ptype,
+        "amount": amount,
+        "person_role": code(required(person.role, f"个人 {person.id} 的身份"), f"个人 {person.id} 的身份")
+        if person
+        else (unsure(f"{plabel}的被处罚个人（person_id）未记载") if target == "person" else None),
+        "person_income": plain(person.last_year_income, f"个人 {person.id} 的上一年年收入")
+        if person
+        else None,
+        **basis_fields,
+        **vfields,
         "n_violations": len(penalty.violation_ids),
         "combined": len(penalty.violation_ids) > 1,
         "separate_part": part is not None,
-        **_circumstances(violation),
     }
     parts = [] if part is not None else _separate_parts(case, whole)
     if parts:
-        fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)
-    if len(penalty.violation_ids) > 1 and penalty.type.value == "fine" and ctx.tables is not None:
-        from ..packs.tables.instruments import (
-            combined_bounds,
-        )  # reads the loaded tables, no legal numbers here
+        fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)  # type: ignore[misc]
+    if (
+        len(penalty.violation_ids) > 1
+        and ptype == "fine"
+        and ctx.tables is not None
+        and isinstance(target, str)
+    ):
+        from ..packs.tables.instruments import combined_bounds  # reads the loaded tables, no legal numbers
 
-        parts = [by_id[vid] for vid in penalty.violation_ids if vid in by_id]
-        fact.update(combined_bounds(ctx.tables, parts, penalty.target.value))
+        members = [by_id[vid] for vid in penalty.violation_ids if vid in by_id]
+        if all(_plainly_known(v) for v in members):
+            fact.update(combined_bounds(ctx.tables, members, target))
+        else:
+            missing = unsure("合并处罚所涉违法行为的处罚依据未载明")
+            fact.update(combined_min=missing, combined_max=missing)
     return fact
 
 
 def _case_fact(ctx: _Context) -> dict[str, Any]:
     case = ctx.case
-    decision = case.decision
+    decision = ctx.decision
     decided = ctx.decided
-    penalties = decision.penalties if decision else []
-    fines = [p for p in penalties if p.type.value == "fine"]
-    person_fines = [p.amount or 0 for p in fines if p.target.value == "person"]
-    types = {p.type.value for p in penalties}
+    penalties = ctx.penalties
+    pending = None
+    if ctx.decision_unknown:
+        pending = unsure(DECISION_UNKNOWN)
+    elif ctx.penalties_unknown:
+        pending = unsure("处罚内容（decision.penalties）未载明")
+    types = [
+        _code(p.type) or unsure(unknown_text("处罚种类（decision.penalties[].type）", p.type))
+        for p in penalties
+    ]
+    fines = [p for p, t in zip(penalties, types, strict=True) if t == "fine" or isinstance(t, Unsure)]
+
+    def amount(p: Penalty) -> Any:
+        value = plain(p.amount, "罚款金额（decision.penalties[].amount）")
+        if value is None and _code(p.type) == "fine":
+            return unsure("罚款金额（decision.penalties[].amount）未记载")
+        if _code(p.type) != "fine" and not isinstance(value, Unsure):
+            # a penalty of unknown type may be a fine of its stated amount, or no fine at all
+            return Unsure(0, value, why_of(*types)) if value else Unsure(0, None, why_of(*types))
+        return value
+
+    def target(p: Penalty) -> Any:
+        return _code(p.target) or unsure(unknown_text("处罚对象（decision.penalties[].target）", p.target))
+
+    fine_amounts = [amount(p) for p in fines]
+    person_fines = [a for p, a in zip(fines, fine_amounts, strict=True) if target(p) == "person"]
+    unit_fines = [a for p, a in zip(fines, fine_amounts, strict=True) if target(p) == "unit"]
+    unsure_target = [a for p, a in zip(fines, fine_amounts, strict=True) if isinstance(target(p), Unsure)]
+    if unsure_target:
+        person_fines += [
+            Unsure(0, bounds(a)[1], why_of(a, target(p)))
+            for p, a in zip(fines, fine_amounts, strict=True)
+            if isinstance(target(p), Unsure)
+        ]
+        unit_fines += [Unsure(0, bounds(a)[1], why_of(a)) for a in unsure_target]
+
+    def kind_present(name: str) -> Any:
+        if pending is not None:
+            return pending
+        if name in types:
+            return True
+        unsure_types = [t for t in types if isinstance(t, Unsure)]
+        return Unsure(None, None, why_of(*unsure_types)) if unsure_types else False
 
     notice = ctx.first("notice")
     hearing = ctx.first("hearing")
     hearing_notification = ctx.first("hearing_notification")
     hearing_request = ctx.first("hearing_request")
-    review = _latest(ctx.acts_by_kind.get("legal_review", []))
+    review = _latest(ctx, ctx.acts_by_kind.get("legal_review", []))
     discussion = ctx.first("collective_discussion")
     service = ctx.first("service")
     publicity = ctx.first("publicity")
     preservation = ctx.first("preservation")
     preservation_decision = ctx.first("preservation_decision")
-    reviewers = [p for p in (review.by if review else []) if p.role.value in ("legal_reviewer", "officer")]
-    reviewer_certs = [ctx.cert_status(p.cert, review.on) for p in reviewers] if review else []
+    review_people = review.by if review and isinstance(review.by, list) else []
+    reviewers = [p for p in review_people if _code(p.role) in ("legal_reviewer", "officer")]
+    review_on = ctx.on(review) if review else None
+    reviewer_certs = [ctx.cert_status(p.cert, review_on) for p in reviewers] if review else []
+    reviewers_unknown = review is not None and isinstance(review.by, Unknown)
+    notice_on = ctx.on(notice)
+    hearing_on = ctx.on(hearing)
+    service_on = ctx.on(service)
 
-    def before_decision(act: Act | None) -> bool | None:
-        return (act.on <= decided) if act and decided else None
+    def present(act: Act | None) -> Any:
+        return True if act is not None else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False)
 
+    def before_decision(act: Act | None) -> Any:
+        return (
+            compare(ctx.on(act), decided, strict=False)
+            if act
+            else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown and decided is not None else None)
+        )
+
+    def result_is(act: Act | None, value: str) -> Any:
+        if act is None:
+            return None
+        if isinstance(act.result, Unknown):
+            return unsure(unknown_text(f"{act.kind.label}结果", act.result))
+        return _code(act.result) == value
+
+    def handlers_hit(people: list[Performer]) -> Any:
+        if ctx.handlers_unknown:
+            return unsure("承办人（case.handlers）未载明")
+        return any_of(
+            [p.name in ctx.handlers if isinstance(p.name, str) else unsure("人员姓名未载明") for p in people]
+        )
+
+    notices = ctx.acts_by_kind.get("notice", [])
+    service_after = compare(decided, service_on, strict=False) if service else None
     agency = case.case.agency
     fact: dict[str, Any] = {
-        "agency_level": _code(agency.level),
-        "agency_devolution_recorded": True if agency.devolution is not None else agency.devolution_recorded,
-        "n_body_acts": sum(1 for a in case.acts if a.body),
-        "headcount": case.party.headcount,
-        "closed_on": _day(case.case.closed_on),
-        "has_decision": decision is not None,
-        "n_penalties": len(penalties),
-        "fine_total": sum(p.amount or 0 for p in fines),
-        "fine_total_unit": sum(p.amount or 0 for p in fines if p.target.value == "unit"),
-        "fine_max_person": max(person_fines, default=0),
-        "has_suspension": "suspension" in types,
-        "has_licence_revocation": "licence_revocation" in types,
-        "has_closure": "closure" in types,
+        "agency_level": code(agency.level, "执法机关层级（case.agency.level）"),
+        "agency_devolution_recorded": True
+        if agency.devolution is not None
+        else plain(
+            agency.devolution_recorded, "承接行政处罚权的决定是否载明（case.agency.devolution_recorded）"
+        ),
+        "n_body_acts": sum(1 for a in ctx.acts if a.body) if not ctx.acts_unknown else unsure(ACTS_UNKNOWN),
+        "headcount": plain(case.party.headcount, "从业人员人数（party.headcount）"),
+        "closed_on": day(case.case.closed_on, "结案日期（case.closed_on）"),
+        "has_decision": pending if ctx.decision_unknown else decision is not None,
+        "n_penalties": pending or len(penalties),
+        "fine_total": pending or total(fine_amounts),
+        "fine_total_unit": pending or total(unit_fines),
+        "fine_max_person": pending or largest(person_fines),
+        "has_suspension": kind_present("suspension"),
+        "has_licence_revocation": kind_present("licence_revocation"),
+        "has_closure": kind_present("closure"),
         # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
-        **{f"has_penalty_{code}": code in types for code in PENALTY_TYPE_CODES},
-        "major_case": decision.major_case if decision else None,
-        "hearing_right_notified": any(a.hearing_right_notified for a in ctx.acts_by_kind.get("notice", [])),
-        "notice_day_known": notice is not None,
-        "notice_on": _day(notice.on) if notice else None,
-        "notice_before_decision": (notice.on < decided) if notice and decided else None,
-        "hearing_requested": hearing_request is not None and _code(hearing_request.result) != "waived",
-        "hearing_held": hearing is not None,
-        "hearing_on": _day(hearing.on) if hearing else None,
-        "hearing_request_workdays": ctx.workdays(notice.on if notice else None, _on(hearing_request)),
+        **{f"has_penalty_{kind}": kind_present(kind) for kind in PENALTY_TYPE_CODES},
+        "major_case": plain(decision.major_case, "是否认定为情节复杂或重大违法（decision.major_case）")
+        if decision
+        else pending,
+        "hearing_right_notified": any_of(
+            [plain(a.hearing_right_notified, "告知书是否告知听证权利") for a in notices]
+            + ([unsure(ACTS_UNKNOWN)] if ctx.acts_unknown else [])
+        ),
+        "notice_day_known": present(notice),
+        "notice_on": notice_on,
+        "notice_before_decision": compare(notice_on, decided, strict=True) if notice else None,
+        "hearing_requested": (
+            (hearing_request is not None and _code(hearing_request.result) != "waived")
+            if not ctx.acts_unknown
+            else (True if hearing_request is not None else unsure(ACTS_UNKNOWN))
+        ),
+        "hearing_held": present(hearing),
+        "hearing_on": hearing_on,
+        "hearing_request_workdays": ctx.workdays(
+            notice_on if notice else None, ctx.on(hearing_request) if hearing_request else None
+        ),
         "hearing_notice_gap_workdays": (
-            ctx.count(ctx.calendar.gap_workdays_strict(hearing_notification.on, hearing.on))
+            span_count(
+                ctx.on(hearing_notification),
+                hearing_on,
+                lambda a, b: ctx.count(
+                    ctx.calendar.gap_workdays_strict(dt.date.fromordinal(a), dt.date.fromordinal(b))
+                ),
+            )
             if hearing_notification and hearing
             else None
         ),
         "hearing_chair_is_investigator": (
-            any(p.name in ctx.handlers for p in hearing.by if p.role.value != "legal_reviewer")
-            if hearing
+            handlers_hit([p for p in hearing.by if _code(p.role) != "legal_reviewer"])
+            if hearing and isinstance(hearing.by, list)
+            else (unsure("听证人员未载明") if hearing else None)
+        ),
+        "decision_after_hearing": compare(hearing_on, decided, strict=True) if hearing else None,
+        "legal_review_present": present(review),
+        "legal_review_before_decision": before_decision(review),
+        "legal_review_approved": result_is(review, "approved") if review else None,
+        "legal_reviewer_is_handler": (
+            (unsure("法制审核人员未载明") if reviewers_unknown else handlers_hit(reviewers))
+            if review
             else None
         ),
-        "decision_after_hearing": (decided > hearing.on) if hearing and decided else None,
-        "legal_review_present": review is not None,
-        "legal_review_before_decision": before_decision(review),
-        "legal_review_approved": (_code(review.result) == "approved") if review else None,
-        "legal_reviewer_is_handler": any(p.name in ctx.handlers for p in reviewers) if review else None,
         "legal_reviewer_unqualified": (
-            any(cert is not None and not cert.legal_qualification for _, cert in reviewer_certs)
+            (
+                unsure("法制审核人员未载明")
+                if reviewers_unknown
+                else any_of(
+                    [
+                        (cert is not None and not cert.legal_qualification)
+                        if not isinstance(status, Unsure)
+                        else status
+                        for status, cert in reviewer_certs
+                    ]
+                )
+            )
             if review
             else None
         ),
         "legal_reviewer_unverified": (
-            any(status in ("not_in_roster", "no_cert") for status, _ in reviewer_certs) if review else None
-        ),
-        "collective_discussion_present": discussion is not None,
-        "collective_discussion_before_decision": before_decision(discussion),
-        "extension_approved": any(
-            a.approved is not False for a in ctx.acts_by_kind.get("extension_approval", [])
-        ),
-        "decision_natural_days": (
-            ctx.count(ctx.calendar.natural_days_effective(ctx.opened, decided))
-            if ctx.opened and decided
+            (
+                unsure("法制审核人员未载明")
+                if reviewers_unknown
+                else any_of(
+                    [
+                        status if isinstance(status, Unsure) else status in ("not_in_roster", "no_cert")
+                        for status, _ in reviewer_certs
+                    ]
+                )
+            )
+            if review
             else None
         ),
-        "service_present": service is not None,
-        "served_on_the_spot": (_code(service.method) == "on_the_spot") if service else None,
-        "service_workdays": ctx.workdays(decided, _on(service))
-        if service and service.on >= decided
+        "collective_discussion_present": present(discussion),
+        "collective_discussion_before_decision": before_decision(discussion),
+        "extension_approved": any_of(
+            [
+                a.approved is not False
+                if not isinstance(a.approved, Unknown)
+                else plain(a.approved, "延期是否经批准")
+                for a in ctx.acts_by_kind.get("extension_approval", [])
+            ]
+            + ([unsure(ACTS_UNKNOWN)] if ctx.acts_unknown else [])
+        ),
+        "decision_natural_days": ctx.natural_effective(ctx.opened, decided),
+        "service_present": present(service),
+        "served_on_the_spot": (
+            (code(service.method, "送达方式") == "on_the_spot")
+            if service and not isinstance(service.method, Unknown)
+            else (unsure(unknown_text("送达方式", service.method)) if service else None)
+        ),
+        "service_workdays": (
+            ctx.workdays(decided, service_on)
+            if service_after is True
+            else (
+                Unsure(0, bounds(ctx.workdays(decided, service_on))[1], why_of(service_after))
+                if isinstance(service_after, Unsure)
+                else None
+            )
+        )
+        if service
         else None,
-        "service_before_decision": (service.on < decided) if service and decided else None,
-        "publicity_present": publicity is not None,
-        "publicity_workdays": ctx.workdays(decided, _on(publicity)),
-        "preservation_present": preservation is not None,
-        "preservation_decided": preservation_decision is not None if preservation else None,
-        "preservation_decision_workdays": ctx.workdays(_on(preservation), _on(preservation_decision)),
-        "decision_before_opening": (decided < ctx.opened) if decided and ctx.opened else None,
+        "service_before_decision": compare(service_on, decided, strict=True) if service else None,
+        "publicity_present": present(publicity),
+        "publicity_workdays": ctx.workdays(decided, ctx.on(publicity) if publicity else None),
+        "preservation_present": present(preservation),
+        "preservation_decided": (preservation_decision is not None) if preservation else None,
+        "preservation_decision_workdays": ctx.workdays(
+            ctx.on(preservation) if preservation else None,
+            ctx.on(preservation_decision) if preservation_decision else None,
+        ),
+        "decision_before_opening": compare(decided, ctx.opened, strict=True),
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": _stop_order_refused(ctx),
-        "major_hazard_any": any(v.major_hazard for v in case.violations),
+        "major_hazard_any": any_of(
+            [plain(v.major_hazard, f"违法行为 {v.id} 是否构成重大事故隐患") for v in case.violations]
+        ),
         **_hazard_order_refusal(ctx),
-        **_procedure_extras(ctx, notice, hearing, hearing_request),
+        **_procedure_extras(ctx, notice, hearing, hearing_request, fines, fine_amounts, target),
     }
     return fact
 
 
 def _procedure_extras(
-    ctx: _Context, notice: Act | None, hearing: Act | None, hearing_request: Act | None
+    ctx: _Context,
+    notice: Act | None,
+    hearing: Act | None,
+    hearing_request: Act | None,
+    fines: list[Penalty],
+    fine_amounts: list[Any],
+    target: Any,
 ) -> dict[str, Any]:
     """Fields for the procedure, hearing, deadline and transfer packs (additive)."""
     decided = ctx.decided
-    fines = [p for p in (ctx.case.decision.penalties if ctx.case.decision else []) if p.type.value == "fine"]
-    hearing_staff = [p for p in (hearing.by if hearing else []) if p.role.value != "legal_reviewer"]
+    hearing_staff = [
+        p
+        for p in (hearing.by if hearing and isinstance(hearing.by, list) else [])
+        if _code(p.role) != "legal_reviewer"
+    ]
     stop = ctx.first("stop_order")
+    stop_on = ctx.on(stop) if stop else None
     refusals = [
         a
         for a in ctx.acts_by_kind.get("reinspection", [])
-        if a.result is not None and a.result.value in ("refused", "not_corrected") and stop and a.on > stop.on
+        if _known(a.result)
+        and a.result.value in ("refused", "not_corrected")
+        and stop  # type: ignore[union-attr]
+        and compare(stop_on, ctx.on(a), strict=True) is True
     ]
+    person_amounts = [a for p, a in zip(fines, fine_amounts, strict=True) if target(p) == "person"]
+    party_kind = ctx.case.party.kind
+    if party_kind is None or isinstance(party_kind, Unknown):
+        citizen: list[Any] = [Unsure(0, bounds(total(fine_amounts))[1], ("当事人类型（party.kind）未载明",))]
+    elif party_kind.value != "organisation":
+        citizen = [total(fine_amounts)]
+    else:
+        citizen = []
+    pending = None
+    if ctx.decision_unknown:
+        pending = unsure(DECISION_UNKNOWN)
+    elif ctx.penalties_unknown:
+        pending = unsure("处罚内容（decision.penalties）未载明")
     return {
-        "decision_before_hearing": (decided < hearing.on) if hearing and decided else None,
+        "decision_before_hearing": compare(decided, ctx.on(hearing), strict=True) if hearing else None,
         # every person at the hearing is on the investigation: nobody independent could chair it
         "hearing_no_independent_chair": (
-            all(p.name in ctx.handlers for p in hearing_staff) if hearing_staff else None
+            (
+                unsure("承办人（case.handlers）未载明")
+                if ctx.handlers_unknown
+                else all_of(
+                    [
+                        p.name in ctx.handlers if isinstance(p.name, str) else unsure("听证人员姓名未载明")
+                        for p in hearing_staff
+                    ]
+                )
+            )
+            if hearing_staff
+            else (unsure("听证人员未载明") if hearing and isinstance(hearing.by, Unknown) else None)
         ),
         "hearing_waived": hearing_request is not None and _code(hearing_request.result) == "waived",
-        "notice_decision_workdays": ctx.workdays(notice.on, decided) if notice and decided else None,
-        "fine_citizen_max": max(
-            [p.amount or 0 for p in fines if p.target.value == "person"]
-            + ([sum(p.amount or 0 for p in fines)] if ctx.case.party.kind.value != "organisation" else []),
-            default=0,
-        ),
-        "decision_calendar_days": (decided - ctx.opened).days if decided and ctx.opened else None,
-        "stop_order_on": _day(stop.on) if stop else None,
-        "refusal_found_on": _day(min(a.on for a in refusals)) if refusals else None,
+        "notice_decision_workdays": ctx.workdays(ctx.on(notice), decided) if notice else None,
+        "fine_citizen_max": pending or largest(person_amounts + citizen),
+        "decision_calendar_days": span_count(ctx.opened, decided, lambda a, b: b - a),
+        "stop_order_on": stop_on,
+        "refusal_found_on": _min_day(ctx, refusals),
         "calendar_note": "",
         **_per_party(ctx),
-        "notice_same_day": (notice.on == decided) if notice and decided else None,
-        "statement_waived": any(
-            _code(a.result) == "waived" and (decided is None or a.on <= decided)
-            for a in ctx.acts_by_kind.get("statement", [])
+        "notice_same_day": _same_day(ctx.on(notice), decided) if notice else None,
+        "statement_waived": any_of(
+            [
+                all_of(
+                    [
+                        (_code(a.result) == "waived")
+                        if _known(a.result)
+                        else plain(a.result, "陈述申辩结果"),
+                        True if decided is None else compare(ctx.on(a), decided, strict=False),
+                    ]
+                )
+                for a in ctx.acts_by_kind.get("statement", [])
+            ]
+            + ([unsure(ACTS_UNKNOWN)] if ctx.acts_unknown else [])
         ),
         "hearing_notice_workdays": (
-            ctx.workdays(ctx.first("hearing_notification").on, hearing.on)  # type: ignore[union-attr]
+            ctx.workdays(ctx.on(ctx.first("hearing_notification")), ctx.on(hearing))
             if hearing and ctx.first("hearing_notification")
             else None
         ),
     }
 
 
+def _same_day(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if not isinstance(a, Unsure) and not isinstance(b, Unsure):
+        return a == b
+    a_lo, a_hi = bounds(a)
+    b_lo, b_hi = bounds(b)
+    if None not in (a_lo, a_hi, b_lo, b_hi) and (a_hi < b_lo or b_hi < a_lo):  # type: ignore[operator]
+        return False
+    return Unsure(None, None, why_of(a, b))
+
+
+_PER_PARTY_FIELDS = (
+    "fine_max_per_person",
+    "fine_max_per_citizen",
+    "confiscation_total_unit",
+    "confiscation_citizen_max",
+    "unit_penalized",
+)
+
+
 def _per_party(ctx: _Context) -> dict[str, Any]:
     """Amounts per party (the case's party, each fined person): limits apply per party, not summed."""
-    penalties = ctx.case.decision.penalties if ctx.case.decision else []
-    citizen_party = ctx.case.party.kind.value != "organisation"
+    penalties = ctx.penalties
+    why = _penalties_unsure(ctx)
+    if why:
+        return {
+            name: Unsure(None, None, why) if name == "unit_penalized" else Unsure(0, None, why)
+            for name in _PER_PARTY_FIELDS
+        }
+    citizen_party = ctx.case.party.kind.value != "organisation"  # type: ignore[union-attr]
 
     def per_person(kind: str) -> int:
         totals: dict[str, int] = {}
@@ -634,46 +1264,97 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
     }
 
 
-def _on(act: Act | None) -> dt.date | None:
-    return act.on if act else None
+def _min_day(ctx: _Context, acts: list[Act]) -> Any:
+    if not acts:
+        return None
+    days = [ctx.on(a) for a in acts]
+    if not any(isinstance(d, Unsure) for d in days):
+        return min(days)  # type: ignore[type-var]
+    los = [bounds(d)[0] for d in days]
+    his = [bounds(d)[1] for d in days]
+    lo = None if any(v is None for v in los) else min(los)  # type: ignore[type-var]
+    known_his = [h for h in his if h is not None]
+    return Unsure(lo, min(known_his) if known_his else None, why_of(*days))
 
 
-def _latest(acts: Iterable[Act]) -> Act | None:
+def _latest(ctx: _Context, acts: Iterable[Act]) -> Act | None:
     acts = list(acts)
-    return max(acts, key=lambda a: a.on) if acts else None
+    return max(acts, key=lambda a: bounds(ctx.on(a))[1] or 0) if acts else None
+
+
+def _penalties_unsure(ctx: _Context) -> tuple[str, ...]:
+    """Why amounts per party cannot be computed exactly (empty: they can)."""
+    why: list[str] = []
+    if ctx.decision_unknown:
+        why.append(DECISION_UNKNOWN)
+    elif ctx.penalties_unknown:
+        why.append("处罚内容（decision.penalties）未载明")
+    kind = ctx.case.party.kind
+    if kind is None or isinstance(kind, Unknown):
+        why.append(unknown_text("当事人类型（party.kind）", kind))
+    for p in ctx.penalties:
+        for value, what in ((p.type, "种类"), (p.target, "对象")):
+            if value is None or isinstance(value, Unknown):
+                why.append(unknown_text(f"处罚（decision.penalties）的{what}", value))
+        if isinstance(p.amount, Unknown):
+            why.append(unknown_text("处罚（decision.penalties）的金额", p.amount))
+        elif _code(p.type) == "fine" and p.amount is None:
+            why.append("罚款金额（decision.penalties[].amount）未记载")
+    return tuple(dict.fromkeys(why))
 
 
 def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
     """An order on a 重大事故隐患 (stop work/use, or a correction order: 立即采取排除危险的整改措施)
     followed by a re-inspection finding it refused or not carried out (刑法 art. 134-1 (二))."""
+    why = [ACTS_UNKNOWN] if ctx.acts_unknown else []
+    why += [
+        unknown_text(f"违法行为 {v.id} 是否构成重大事故隐患", v.major_hazard)
+        for v in ctx.case.violations
+        if isinstance(v.major_hazard, Unknown)
+    ]
+    orders = ("stop_order", "correction_order", "reinspection")
+    why += [w for a in ctx.acts if a.kind.value in orders for w in why_of(ctx.on(a))]
+    why += [
+        unknown_text("复查结果", a.result)
+        for a in ctx.acts_by_kind.get("reinspection", [])
+        if isinstance(a.result, Unknown)
+    ]
+    if why:
+        missing = Unsure(None, None, tuple(dict.fromkeys(why)))
+        return {"hazard_order_refused": missing, "hazard_order_on": missing, "hazard_refusal_on": missing}
     hazards = [v for v in ctx.case.violations if v.major_hazard]
     pairs = []
-    for order in ctx.case.acts:
+    for order in ctx.acts:
         if order.kind.value not in ("stop_order", "correction_order"):
             continue
         concerned = [v for v in hazards if _concerns(order, v)]
         if not concerned:
             continue
         for check in ctx.acts_by_kind.get("reinspection", []):
-            refused = check.result is not None and check.result.value in ("refused", "not_corrected")
-            if refused and check.on > order.on and any(_concerns(check, v) for v in concerned):
+            refused = check.result is not None and check.result.value in ("refused", "not_corrected")  # type: ignore[union-attr]
+            if refused and check.on > order.on and any(_concerns(check, v) for v in concerned):  # type: ignore[operator]
                 pairs.append((check.on, order.on))
     if not pairs:
         return {"hazard_order_refused": False}
-    refusal_on, order_on = min(pairs)
+    refusal_on, order_on = min(pairs)  # type: ignore[type-var]
     return {
         "hazard_order_refused": True,
-        "hazard_order_on": order_on.toordinal(),
-        "hazard_refusal_on": refusal_on.toordinal(),
+        "hazard_order_on": order_on.toordinal(),  # type: ignore[union-attr]
+        "hazard_refusal_on": refusal_on.toordinal(),  # type: ignore[union-attr]
     }
 
 
-def _stop_order_refused(ctx: _Context) -> bool:
+def _stop_order_refused(ctx: _Context) -> bool | Unsure:
     """A stop-work/stop-use order followed by a re-inspection finding it refused or not carried out."""
     orders = ctx.acts_by_kind.get("stop_order", [])
     checks = [
         a
         for a in ctx.acts_by_kind.get("reinspection", [])
-        if a.result is not None and a.result.value in ("refused", "not_corrected")
+        if _known(a.result) and a.result.value in ("refused", "not_corrected")  # type: ignore[union-attr]
     ]
-    return any(check.on > order.on for order in orders for check in checks)
+    found = any_of(
+        [compare(ctx.on(order), ctx.on(check), strict=True) for order in orders for check in checks]
+    )
+    if found is not True and ctx.acts_unknown:
+        return any_of([found, unsure(ACTS_UNKNOWN)])
+    return found

@@ -25,6 +25,7 @@ from ..fastjson import dumps as _dumps
 from ..fastjson import loads as _loads
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
+from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from .model import EvalResult, Match
 from .oracle import holds
 
@@ -128,6 +129,8 @@ SEQUENCE_LEAF_LIMIT = 20
 MAX_REFUSED = 4  # rules durable refuses before the rest of the ruleset is evaluated in Python
 MAX_SPLIT_PARTS = 48
 PART_SEPARATOR = "~"
+UNDECIDED_MARK = "?"  # the review form of a rule (packs/uncertain.py) is registered as "<rule_id>?"
+TABLE_VARIANT = "#"  # rule ids of table variants: CODE#row
 
 
 def _leaves(cond: Cond) -> int:
@@ -154,12 +157,16 @@ def _as_disjunction(cond: Cond) -> tuple[Cond, ...] | None:
     return None
 
 
-def split_for_durable(cond: Cond) -> list[Cond] | None:
-    """Pieces whose disjunction equals `cond`, each within durable's sequence limit; None if impossible."""
+def split_for_durable(cond: Cond, accepts: Any = None) -> list[Cond] | None:
+    """Pieces whose disjunction equals `cond`, each within durable's sequence limit; None if impossible.
+
+    `accepts(piece)` (optional) is asked about pieces without a reference that are still large:
+    the three-valued rule forms (packs/uncertain.py) can exceed the limit without one."""
     todo, done = [cond], []
     while todo:
         piece = simplify(todo.pop())
-        if not _has_ref(piece) or _leaves(piece) <= SEQUENCE_LEAF_LIMIT:
+        small = _leaves(piece) <= SEQUENCE_LEAF_LIMIT
+        if small or (not _has_ref(piece) and (accepts is None or accepts(piece))):
             done.append(piece)
         elif isinstance(piece, AnyOf):
             todo.extend(piece.items)
@@ -178,6 +185,29 @@ def split_for_durable(cond: Cond) -> list[Cond] | None:
     return done
 
 
+_probe_names = itertools.count(1)
+
+
+def durable_accepts(kind: str) -> Any:
+    """Whether durable_rules builds a one-rule ruleset holding `piece` (error 113 is structural
+    and not predicted by a leaf count; measured: 23 leaves may fail, 31 may pass)."""
+
+    def accepts(piece: Cond) -> bool:
+        from durable import engine as durable_engine
+
+        name = f"casereview-probe-{next(_probe_names)}"
+        rule = {"all": [{"m": {"$and": [{"kind": kind}, to_durable(piece)]}}]}
+        try:
+            durable_engine.durable_rules_engine.create_ruleset(
+                name, json.dumps({"r": rule}, ensure_ascii=False)
+            )
+        except Exception:
+            return False
+        return True
+
+    return accepts
+
+
 def _alpha_order(cond: Cond) -> int:
     """Equality tests first: durable_rules hashes them, while each alpha node holds at most a short
     list of non-equality successors (NEXT_LIST_LENGTH, error 107). Leading with the selective
@@ -191,27 +221,71 @@ def _alpha_order(cond: Cond) -> int:
     return 3
 
 
-def ruleset_definition(rules: Iterable[CompiledRule]) -> tuple[dict[str, Any], list[CompiledRule]]:
-    """The durable_rules ruleset, and the rules it cannot hold (evaluated exactly in Python)."""
+def review_in_python(rule: CompiledRule) -> bool:
+    """Whether `rule` on a fact with unknowns is evaluated exactly in Python, not in durable_rules.
+
+    A rule has three forms: as written (facts without unknowns), definite and possible (facts
+    with unknowns, packs/uncertain.py). For table variants (one per statutory clause, benchmark
+    tier or list item: hundreds of rules) the two extra forms would triple the ruleset
+    (measured: 250 kB → 880 kB of JSON; durable_rules then ran out of memory building it), so
+    durable_rules holds them as written and they run in Python on facts with unknowns only,
+    by the same IR evaluator as the oracle. Complete files never reach that path."""
+    return TABLE_VARIANT in rule.rule_id
+
+
+def ruleset_definition(
+    rules: Iterable[CompiledRule], in_python: list[str] | None = None
+) -> tuple[dict[str, Any], list[CompiledRule]]:
+    """The durable_rules ruleset, and the rules it cannot hold (evaluated exactly in Python).
+
+    `in_python`, when given, receives the ids of rules held only as written: their forms for
+    facts with unknowns run in Python (see `review_in_python`)."""
     definition: dict[str, Any] = {}
     outside: list[CompiledRule] = []
+    accepts = durable_accepts
     for rule in rules:
-        cond = simplify(push_not(rule.when))
-        if isinstance(cond, Const):
-            if cond.value:
-                definition[rule.rule_id] = {"all": [{"m": {"kind": rule.kind}}]}
-            continue  # a constant-false rule can never match
-        pieces = split_for_durable(cond)
-        if pieces is None:
+        complete = _pieces(complete_form(rule.when), accepts(rule.kind))
+        if complete is None:
             outside.append(rule)
             continue
-        for i, piece in enumerate(pieces):
-            name = rule.rule_id if len(pieces) == 1 else f"{rule.rule_id}{PART_SEPARATOR}{i}"
-            definition[name] = {"all": [{"m": {"$and": [{"kind": rule.kind}, to_durable(piece)]}}]}
+        parts = {rule.rule_id: complete}
+        extras = None
+        if not review_in_python(rule):
+            definite = _pieces(rule.definite, accepts(rule.kind))
+            possible = _pieces(rule.undecided, accepts(rule.kind))
+            if definite is not None and possible is not None:
+                extras = {
+                    rule.rule_id + PART_SEPARATOR + "u": definite,
+                    rule.rule_id + UNDECIDED_MARK: possible,
+                }
+        if extras is None:
+            if in_python is not None:
+                in_python.append(rule.rule_id)
+        else:
+            parts.update(extras)
+        for base, pieces in parts.items():
+            for i, piece in enumerate(pieces):
+                name = base if len(pieces) == 1 else f"{base}{PART_SEPARATOR}{i}"
+                if isinstance(piece, Const):
+                    definition[name] = {"all": [{"m": {"kind": rule.kind}}]}
+                else:
+                    definition[name] = {"all": [{"m": {"$and": [{"kind": rule.kind}, to_durable(piece)]}}]}
     definition = _merge_identical(definition)
     definition[SENTINEL_RULE] = {"pri": 1_000_000, "all": [{"m": {"kind": SENTINEL_KIND}}]}
     return definition, outside
 
+
+def _pieces(form: Cond, accepts: Any) -> list[Cond] | None:
+    """The durable pieces of one form ([] if it can never match, None if durable cannot hold it)."""
+    cond = simplify(push_not(form))
+    if isinstance(cond, Const):
+        return [Const(True)] if cond.value else []
+    return split_for_durable(cond, accepts)
+
+
+# ruleset JSON, the rules it cannot hold, and the rules held only as written (forms for facts
+# with unknowns in Python)
+Prepared = tuple[str, list[CompiledRule], tuple[str, ...]]
 
 # Rules with the same condition on the same kind of fact (e.g. hundreds of near-identical rules
 # in an added pack) become one durable rule named after all of them: durable_rules refuses many
@@ -233,16 +307,26 @@ def _merge_identical(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def rule_ids(name: str) -> list[str]:
-    """The rule ids a durable rule name stands for (merged rules, split parts)."""
+    """The rule ids a durable rule name stands for (merged rules, split parts); the review form
+    of a rule keeps its UNDECIDED_MARK (see `matches_of`)."""
     return [alias.split(PART_SEPARATOR, 1)[0] for alias in name.split(ALIAS_SEPARATOR)]
 
 
-Prepared = tuple[str, list[CompiledRule]]  # ruleset JSON, and the rules it cannot hold
+def matches_of(name: str, fid: str) -> list[Match]:
+    """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)."""
+    out = []
+    for rule_id in rule_ids(name):
+        if rule_id.endswith(UNDECIDED_MARK):
+            out.append(Match(rule_id[: -len(UNDECIDED_MARK)], fid, True))
+        else:
+            out.append(Match(rule_id, fid))
+    return out
 
 
 def prepare(rules: Iterable[CompiledRule]) -> Prepared:
-    definition, outside = ruleset_definition(rules)
-    return json.dumps(definition, ensure_ascii=False, sort_keys=True), outside
+    in_python: list[str] = []
+    definition, outside = ruleset_definition(rules, in_python)
+    return json.dumps(definition, ensure_ascii=False, sort_keys=True), outside, tuple(in_python)
 
 
 def prepare_book(book: Any) -> Prepared:
@@ -266,13 +350,20 @@ class DurableEngine:
         self._rules = rules
         self.outside: list[CompiledRule] = []
         self._handle = self._build(rules, prepared)
+        self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
+        # the `has_unknown` guard is read by every form
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
         # performer fact carries ~25 case fields that no act/performer rule looks at, and every
         # property costs JSON encoding and parsing in C (findings are built from the full facts)
         reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in {r.kind for r in rules}}
         for rule in rules:
-            reads[rule.kind] |= rule.fields
-        self._reads = {kind: tuple(sorted(fields)) for kind, fields in reads.items()}
+            in_python = rule.rule_id in self._python_forms
+            reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
+        # a bound of an exactly known number or date is the number itself (packs/uncertain.py)
+        self._reads = {
+            kind: tuple((name, bound_source(name)) for name in sorted(fields))
+            for kind, fields in reads.items()
+        }
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
@@ -287,7 +378,8 @@ class DurableEngine:
     def _create(
         self, rules: list[CompiledRule], prepared: Prepared | None = None
     ) -> tuple[Any, list[CompiledRule]]:
-        payload, outside = prepared or prepare(rules)
+        payload, outside, in_python = prepared or prepare(rules)
+        self._python_forms = set(in_python)
         digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
         # a versioned name: durable_rules has no unregister API (§4.7)
         return self._dre.create_ruleset(f"casereview@{digest}", payload), outside
@@ -338,6 +430,7 @@ class DurableEngine:
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
+        facts = flagged(facts)
         sid, case = self._state(), next(self._cases)
         batch = []
         reads = self._reads
@@ -345,7 +438,12 @@ class DurableEngine:
             wanted = reads.get(fact["kind"])
             if wanted is None:
                 continue  # no rule looks at this kind of fact
-            sent = {k: fact[k] for k in wanted if k in fact}
+            sent = {}
+            for name, source in wanted:
+                if name in fact:
+                    sent[name] = fact[name]
+                elif source is not None and source in fact:
+                    sent[name] = fact[source]
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
             sent["sid"], sent[CASE_KEY] = sid, case
@@ -362,8 +460,7 @@ class DurableEngine:
                 for name, frame in _loads(message).items():
                     if name != SENTINEL_RULE:
                         try:
-                            fid = frame["m"]["fid"]
-                            seen.update(Match(rule_id, fid) for rule_id in rule_ids(name))
+                            seen.update(matches_of(name, frame["m"]["fid"]))
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
@@ -374,10 +471,23 @@ class DurableEngine:
             self._release()
             raise
         self._sid_cases += 1
+        if any(fact.get(HAS_UNKNOWN) for fact in facts):
+            for rule in self.review_outside:  # forms for facts with unknowns (see review_in_python)
+                for fact in facts:
+                    if fact["kind"] != rule.kind or not fact.get(HAS_UNKNOWN):
+                        continue
+                    if holds(rule.definite, fact):
+                        seen.add(Match(rule.rule_id, fact["fid"]))
+                    if holds(rule.undecided, fact):
+                        seen.add(Match(rule.rule_id, fact["fid"], True))
         for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
             for fact in facts:
-                if fact["kind"] == rule.kind and holds(rule.when, fact):
+                if fact["kind"] != rule.kind:
+                    continue
+                if holds(rule.decided, fact):
                     seen.add(Match(rule.rule_id, fact["fid"]))
+                if fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact):
+                    seen.add(Match(rule.rule_id, fact["fid"], True))
         result.matches = sorted(seen)
         return result
 
@@ -387,7 +497,13 @@ class DurableEngine:
             Match(rule.rule_id, fact["fid"])
             for rule in self._rules
             for fact in facts
-            if fact["kind"] == rule.kind and holds(rule.when, fact)
+            if fact["kind"] == rule.kind and holds(rule.decided, fact)
+        }
+        seen |= {
+            Match(rule.rule_id, fact["fid"], True)
+            for rule in self._rules
+            for fact in facts
+            if fact["kind"] == rule.kind and fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact)
         }
         note = f"durable_rules 无法评查本案（{exc}），本案规则已由参照实现（oracle）逐条评估"
         return EvalResult(matches=sorted(seen), engine=self.name, notes=[note])

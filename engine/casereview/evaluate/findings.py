@@ -13,6 +13,7 @@ from ..derive.vocabulary import fields_of
 from ..model import enums
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
+from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
 from .model import EvalResult
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -78,7 +79,27 @@ class Finding(BaseModel):
     location: Location
     values: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
+    rule_severity: str | None = Field(None, description="for an unknown-fact item: the rule's own severity")
     waiver: WaiverNote | None = None
+
+
+class NotRun(BaseModel):
+    """A check that could not run on this file, and why (never a silent pass)."""
+
+    code: str = Field(description="rule code, or a topic such as ROSTER/CALENDAR/DECISION")
+    title: str
+    reason: str
+    field: str | None = None
+
+
+WHY = "__why"  # on a fact: {uncertain field: what is missing, in words} (derive/)
+
+
+def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
+    """What is missing for `fields` on `fact`, in words, without repeats."""
+    why = fact.get(WHY) or {}
+    return list(dict.fromkeys(why[f] for f in sorted(fields) if f in why))
 
 
 def display(field: str, value: Any, kind: str) -> Any:
@@ -97,6 +118,14 @@ def display(field: str, value: Any, kind: str) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
+
+
+def display_uncertain(field: str, fact: dict[str, Any], kind: str) -> str:
+    """An uncertain value as a reader expects it: its interval (dates as ISO), or 未载明."""
+    lo, hi = fact.get(field + LO), fact.get(field + HI)
+    if not isinstance(lo, int) or not isinstance(hi, int) or lo <= -UNBOUNDED or hi >= UNBOUNDED:
+        return "未载明"
+    return f"{display(field, lo, kind)}～{display(field, hi, kind)}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -151,11 +180,15 @@ def build_findings(
     sources: dict[str, str],
     file: str,
     locate: Any,
+    not_run: list[NotRun] | None = None,
 ) -> list[Finding]:
     facts_by_fid = {f["fid"]: f for f in facts}
     compiled = book.by_rule_id()
     findings: list[Finding] = []
-    for match in result.sorted_matches():
+    matches = result.sorted_matches()
+    if any(m.undecided for m in matches):
+        matches = _undecided_findings(book, matches, facts_by_fid, sources, file, locate, findings, not_run)
+    for match in matches:
         variant = compiled[match.rule_id]
         definition = book.rules[variant.code]
         rule = definition.rule
@@ -166,6 +199,8 @@ def build_findings(
         # only the fields the message names or the rule reads are shown (display() is per field)
         wanted = _placeholders(rule.message).union(read)
         shown = {k: display(k, fact[k], kind) for k in wanted if k in fact}
+        if fact.get(HAS_UNKNOWN):
+            shown.update({k: display_uncertain(k, fact, kind) for k in wanted if fact.get(k + UNK) is True})
         message = render(rule.message, {**shown, **context})
         source = sources.get(match.fid, match.fid)
         field_path = f"{source}.{rule.locate}" if rule.locate and source != "case" else source
@@ -205,3 +240,66 @@ def build_findings(
             )
         )
     return findings
+
+
+def _undecided_findings(
+    book: RuleBook,
+    matches: list[Any],
+    facts_by_fid: dict[str, dict[str, Any]],
+    sources: dict[str, str],
+    file: str,
+    locate: Any,
+    findings: list[Finding],
+    not_run: list[NotRun] | None,
+) -> list[Any]:
+    """One 待人工评查 finding (or not-run entry) per rule and fact whose answer hangs on unknown
+    facts, unless the rule decided on that fact anyway; returns the decided matches."""
+    compiled = book.by_rule_id()
+    decided = [m for m in matches if not m.undecided]
+    decided_keys = {(compiled[m.rule_id].code, m.fid) for m in decided}
+    fields_by_key: dict[tuple[str, str], set[str]] = {}
+    for match in matches:
+        if not match.undecided:
+            continue
+        key = (compiled[match.rule_id].code, match.fid)
+        if key not in decided_keys:
+            fields_by_key.setdefault(key, set()).update(compiled[match.rule_id].fields)
+    for (code, fid), fields in fields_by_key.items():
+        definition = book.rules[code]
+        rule, spec = definition.rule, definition.unknown
+        fact = facts_by_fid[fid]
+        missing = missing_facts(fact, fields)
+        needed = missing_facts(fact, spec.needs) if spec.needs is not None else missing
+        source = sources.get(fid, fid)
+        reason = "；".join(missing) or "相关事实未载明"
+        if spec.mode == "note" or not needed:
+            if not_run is not None:
+                not_run.append(NotRun(code=code, title=rule.title, reason=reason, field=source))
+            continue
+        kind = fact["kind"]
+        read = sorted(f for f in fields if f in fact)
+        shown = {
+            k: display(k, fact[k], kind) for k in _placeholders(spec.message or "").union(read) if k in fact
+        }
+        message = render(spec.message or "", {**shown, "missing": "；".join(needed), "title": rule.title})
+        line, column = locate(source if source != "case" else "case")
+        if not_run is not None:
+            not_run.append(NotRun(code=code, title=rule.title, reason=reason, field=source))
+        findings.append(
+            Finding.model_construct(
+                code=rule.code,
+                rule_id=rule.code,
+                title=rule.title,
+                severity="review",
+                severity_label=SEVERITY_LABELS["review"],
+                category=rule.category,
+                message=message,
+                basis=[b.cite() for b in rule.basis],
+                location=Location.model_construct(file=file, field=source, line=line, column=column),
+                values={k: shown[k] for k in read},
+                notes=["事实未载明：" + reason],
+                unknown=True,
+                rule_severity=rule.severity,
+            )
+        )
+    return decided

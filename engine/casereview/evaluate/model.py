@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 class Match:
     rule_id: str  # the compiled (variant) rule
     fid: str  # the fact it matched
+    undecided: bool = False  # matched only because facts it reads are unknown (待人工评查)
 
 
 @dataclass

@@ -228,6 +228,8 @@ def _message(err: Any, target: _Target) -> tuple[str, bool]:
         return f"过长（最多 {ctx.get('max_length')} 个字符）", True
     if kind == "string_pattern_mismatch":
         return f"格式不正确{_label(field)}，应符合 {ctx.get('pattern')}", True
+    if kind == "partial_date":  # model/unknown.py: the reason is already Chinese
+        return str(ctx.get("reason", "应为日期")), True
     if kind == "date_from_datetime_inexact":
         return "应为日期（YYYY-MM-DD），不能包含时间", True
     if kind.startswith("date_") or kind.startswith("datetime_"):

@@ -114,6 +114,14 @@ def register(sub: Any) -> None:
     test.add_argument("--format", choices=["text", "json"], default="text", help="输出格式")
     test.set_defaults(func=cmd_test)
 
+    suggest = rsub.add_parser(
+        "suggest-unknown",
+        help="为缺少「事实未载明」示例（examples.unknown）的规则给出候选示例（两个引擎都验证过）",
+    )
+    _rules_option(suggest)
+    suggest.add_argument("code", nargs="*", help="规则代码（默认：所有缺少该示例的规则）")
+    suggest.set_defaults(func=cmd_suggest_unknown)
+
     from . import docs as _docs
     from . import tables_io as _tables
 
@@ -143,6 +151,32 @@ def add_explain_options(explain: argparse.ArgumentParser) -> None:
         return original(args)
 
     explain.set_defaults(func=dispatch)
+
+
+def cmd_suggest_unknown(args: argparse.Namespace) -> int:
+    from ..evaluate.durable_engine import DurableEngine
+    from ..evaluate.oracle import OracleEngine
+    from .unknown_examples import example_yaml, suggest
+
+    book = _load(args)
+    if book is None:
+        return 3
+    codes = args.code or sorted(c for c, d in book.rules.items() if not d.rule.examples.unknown)
+    unknown_codes = [c for c in codes if c not in book.rules]
+    if unknown_codes:
+        print(f"没有这些规则：{'、'.join(unknown_codes)}", file=sys.stderr)
+        return 3
+    engines = [OracleEngine(book.compiled), DurableEngine.for_book(book)]
+    missing = 0
+    for code in codes:
+        example = suggest(book, code, engines)
+        if example is None:
+            missing += 1
+            print(f"# {code}：没有找到单项事实未载明即给出待人工评查事项的示例，请手写")
+            continue
+        where = book.rules[code].file
+        print(f"# {code}（{where}）在 examples: 下加入：\n      unknown:\n{example_yaml(example)}")
+    return 1 if missing else 0
 
 
 def cmd_test(args: argparse.Namespace) -> int:

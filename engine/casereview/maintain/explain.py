@@ -184,10 +184,13 @@ def _parameters(
 def _workday_trace(case: Any, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Recompute the working-day counts derive() puts on the case fact, showing the dates used."""
     acts: dict[str, Any] = {}
-    for act in sorted(case.acts, key=lambda a: a.on):
+    # only exact dates are traced: an unknown or partial date is shown among the facts (__unk)
+    dated = [a for a in case.acts_list if isinstance(a.on, dt.date)]
+    for act in sorted(dated, key=lambda a: a.on):
         acts.setdefault(act.kind.value, act)
-    decided = case.decision.decided_on if case.decision else None
-    opened = case.case.opened_on
+    decision = case.decision_record
+    decided = decision.decided_on if decision and isinstance(decision.decided_on, dt.date) else None
+    opened = case.case.opened_on if isinstance(case.case.opened_on, dt.date) else None
 
     def on(kind: str) -> dt.date | None:
         return acts[kind].on if kind in acts else None
@@ -285,7 +288,7 @@ def explain_case(
                 "fields": [
                     {"field": k, "label": _label(kind, k), "value": _show(kind, k, v)}
                     for k, v in fact.items()
-                    if k not in ("kind", "fid")
+                    if k not in ("kind", "fid", "__why") and not (k.endswith("__unk") and v is False)
                 ],
             }
         )

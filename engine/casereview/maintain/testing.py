@@ -90,7 +90,7 @@ class TestReport:
 
 
 def describe_outcome(o: ExampleOutcome) -> str:
-    kind = "不合格示例" if o.expect_fail else "合格示例"
+    kind = {"fail": "不合格示例", "pass": "合格示例", "unknown": "事实未载明示例"}.get(o.kind, "示例")
     note = f"（{o.note}）" if o.note else ""
     return f"{o.code} {kind} {o.index}{note}：{o.detail}"
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import Cond, fields_read
+from .uncertain import boundable_fields, decided, definite_form, undecided
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,23 @@ class CompiledRule:
     def fields(self) -> frozenset[str]:
         """Every field the condition reads (computed once: findings quote them for each match)."""
         return frozenset(fields_read(self.when))
+
+    @functools.cached_property
+    def decided(self) -> Cond:
+        """`when` where it holds whatever the unknown facts are: the rule's own finding."""
+        return decided(self.when, boundable_fields(self.kind))
+
+    @functools.cached_property
+    def definite(self) -> Cond:
+        """The decided form on a fact with unknowns only (what durable_rules holds apart)."""
+        return definite_form(self.when, boundable_fields(self.kind))
+
+    @functools.cached_property
+    def undecided(self) -> Cond:
+        """Where `when` may hold on a fact with unknowns: a 待人工评查 finding (packs/uncertain.py)."""
+        return undecided(self.when, boundable_fields(self.kind))
+
+    @functools.cached_property
+    def engine_fields(self) -> frozenset[str]:
+        """Every field the two evaluated forms read (what a back end must be given)."""
+        return frozenset(fields_read(self.decided)) | frozenset(fields_read(self.undecided))

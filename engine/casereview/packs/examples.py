@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..derive.facts import Derived, derive
-from ..evaluate.findings import Finding, build_findings
+from ..evaluate.findings import Finding, NotRun, build_findings
 from ..evaluate.model import EvalResult
 from ..load import read_document
 from ..model.case import CaseFile
@@ -74,10 +74,15 @@ class ExampleOutcome:
     ok: bool
     detail: str
     note: str | None
+    kind: str = ""  # fail / pass / unknown
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind = "fail" if self.expect_fail else "pass"
 
 
 def review_example(
-    book: RuleBook, example: ExampleCase, engine: Any
+    book: RuleBook, example: ExampleCase, engine: Any, not_run: list[NotRun] | None = None
 ) -> tuple[list[Finding], Derived, EvalResult]:
     """Apply an example to its base case and review it (no file, no location lookup)."""
     examples_dir = book.root / "examples"
@@ -87,7 +92,7 @@ def review_example(
     derived = derive(case, roster, tables=book.tables)
     result = engine.evaluate(derived.facts)
     findings = build_findings(
-        book, result, derived.facts, derived.sources, "example", lambda _p: (None, None)
+        book, result, derived.facts, derived.sources, "example", lambda _p: (None, None), not_run
     )
     return findings, derived, result
 
@@ -109,6 +114,28 @@ def run_example(
     return ok, detail
 
 
+def run_unknown_example(book: RuleBook, code: str, example: ExampleCase, engine: Any) -> tuple[bool, str]:
+    """An `unknown` example marks a fact the rule reads 未载明: the rule must not give its own
+    finding; it gives its 待人工评查 item (or, with `unknown: {mode: note}`, lists the check as
+    not run), naming the missing fact."""
+    not_run: list[NotRun] = []
+    findings, _derived, result = review_example(book, example, engine, not_run)
+    hits = [f for f in findings if f.code == code]
+    decided = [f for f in hits if not f.unknown]
+    if result.errors:
+        return False, f"规则执行出错：{result.errors}"
+    if decided:
+        return False, f"事实未载明时仍给出了{decided[0].severity_label}：{decided[0].message}"
+    review = [f for f in hits if f.unknown]
+    if review:
+        return True, review[0].message
+    listed = [n for n in not_run if n.code == code]
+    if listed and book.rules[code].unknown.mode == "note":
+        return True, f"列为未能进行的检查：{listed[0].reason}"
+    others = sorted({f.code for f in findings if f.unknown})
+    return False, f"未给出 {code} 的待人工评查事项（其他因事实未载明的事项：{', '.join(others) or '无'}）"
+
+
 def run_rule_examples(book: RuleBook, engine: Any, codes: list[str] | None = None) -> list[ExampleOutcome]:
     outcomes = []
     for code, definition in sorted(book.rules.items()):
@@ -122,4 +149,10 @@ def run_rule_examples(book: RuleBook, engine: Any, codes: list[str] | None = Non
                 except Exception as exc:
                     ok, detail = False, f"示例无法运行：{type(exc).__name__}: {exc}"
                 outcomes.append(ExampleOutcome(code, expect_fail, i, ok, detail, example.note))
+        for i, example in enumerate(rule.examples.unknown):
+            try:
+                ok, detail = run_unknown_example(book, code, example, engine)
+            except Exception as exc:
+                ok, detail = False, f"示例无法运行：{type(exc).__name__}: {exc}"
+            outcomes.append(ExampleOutcome(code, False, i, ok, detail, example.note, "unknown"))
     return outcomes

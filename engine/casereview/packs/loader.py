@@ -19,7 +19,7 @@ from .cases import PackCaseRef, resolve_cases
 from .compile import compile_rule
 from .compiled import CompiledRule
 from .expanders import Tables, load_tables
-from .schema import Pack, Parameter, Rule
+from .schema import DEFAULT_UNKNOWN_MESSAGE, Pack, Parameter, Rule, UnknownSpec
 
 
 class PackError(Exception):
@@ -39,6 +39,7 @@ class RuleDef:
     file: str
     line: int
     variants: list[CompiledRule] = field(default_factory=list)
+    unknown: UnknownSpec = field(default_factory=UnknownSpec)  # resolved: rule, else pack, else default
 
 
 @dataclass
@@ -184,12 +185,19 @@ def _guard_pack_text(path: Path, text: str) -> None:
 def _guard_templates(path: Path, pack: Pack, index: dict[tuple[Any, ...], int]) -> None:
     """Messages are data: only `{字段名}` placeholders; no attribute access, index, format spec."""
     problems = []
+    templates: list[tuple[str, str, tuple[Any, ...]]] = []
+    if pack.pack.unknown and pack.pack.unknown.message:
+        templates.append(("pack.unknown", pack.pack.unknown.message, ("pack", "unknown", "message")))
     for i, rule in enumerate(pack.rules):
-        for token in _TEMPLATE_BRACE.findall(rule.message):
+        templates.append((rule.code, rule.message, ("rules", i, "message")))
+        if rule.unknown and rule.unknown.message:
+            templates.append((rule.code, rule.unknown.message, ("rules", i, "unknown", "message")))
+    for code, template, where in templates:
+        for token in _TEMPLATE_BRACE.findall(template):
             if not _TEMPLATE_NAME.fullmatch(token):
-                line = _line_for(index, ("rules", i, "message"))
+                line = _line_for(index, where)
                 problems.append(
-                    f"{path}:{line} {rule.code} 提示模板中的 {token} 不允许：只能使用 {{字段名}} 形式的占位符"
+                    f"{path}:{line} {code} 提示模板中的 {token} 不允许：只能使用 {{字段名}} 形式的占位符"
                     "（字母开头，不能访问属性、下标或格式说明）"
                 )
     if problems:
@@ -293,10 +301,11 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
                 continue
             try:
                 variants = compile_rule(rule, parameters, tables)
+                unknown = resolve_unknown(rule, pack)
             except ValueError as exc:
                 problems.append(f"{where}：{exc}")
                 continue
-            rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants)
+            rules[rule.code] = RuleDef(rule, pack.pack.id, str(path), line, variants, unknown)
     for table_file in tables.files:
         digest.update(table_file.read_bytes())
     if not files:
@@ -307,6 +316,24 @@ def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> 
         raise PackError(problems)
     compiled = [variant for definition in rules.values() for variant in definition.variants]
     return RuleBook(rules, compiled, packs, tables, digest.hexdigest()[:16], root, parameters, example_cases)
+
+
+def resolve_unknown(rule: Rule, pack: Pack) -> UnknownSpec:
+    """The rule's unknown semantics: its own `unknown:` block, else the pack's, else review."""
+    from ..derive.vocabulary import fields_of
+
+    own, default = rule.unknown or UnknownSpec(), pack.pack.unknown or UnknownSpec()
+    needs = own.needs if own.needs is not None else default.needs
+    if needs is not None:
+        fields = fields_of(rule.applies_to)
+        wrong = [n for n in needs if n not in fields and not n.startswith("f_")]
+        if wrong:
+            raise ValueError(f"unknown.needs 中的 {'、'.join(wrong)} 不是 {rule.applies_to} 的字段")
+    return UnknownSpec(
+        mode=own.mode or default.mode or "review",
+        message=own.message or default.message or DEFAULT_UNKNOWN_MESSAGE,
+        needs=needs,
+    )
 
 
 def _shared_parameters(read: list[tuple[Path, Pack, Any]], problems: list[str]) -> dict[str, Parameter]:

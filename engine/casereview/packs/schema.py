@@ -158,6 +158,34 @@ class ExampleCase(PackModel):
 class Examples(PackModel):
     fail: list[ExampleCase] = Field(min_length=1)
     passing: list[ExampleCase] = Field(min_length=1, alias="pass")
+    unknown: list[ExampleCase] = Field(
+        default_factory=list,
+        description="a fact the rule reads marked 未载明: the rule must give its 待人工评查 item, "
+        "never its own finding",
+    )
+
+
+UnknownMode = Literal["review", "note"]
+DEFAULT_UNKNOWN_MESSAGE = "{missing}，无法判断是否存在「{title}」问题，待人工评查"
+
+
+class UnknownSpec(PackModel):
+    """What an unknown fact means for a rule (or, at pack level, for each rule without its own).
+
+    When a fact the rule reads is unknown (or a date is known only in part) and the rule may
+    or may not apply, the rule gives, instead of its own finding:
+    - `review` (default): a 待人工评查 finding whose message is `message`;
+    - `note`: no finding; the check is listed among the checks that could not run.
+    Never a veto or deduction. `{missing}` in `message` names the missing facts; `{title}` is
+    the rule's title; other `{field}` placeholders quote the fact as in `message`."""
+
+    mode: UnknownMode | None = None
+    message: str | None = None
+    needs: list[str] | None = Field(
+        None,
+        description="fields whose unknown makes the rule undecidable; unknowns in other fields it reads "
+        "only list the check as not run (default: every field the rule reads)",
+    )
 
 
 class Rule(PackModel):
@@ -178,6 +206,12 @@ class Rule(PackModel):
         "acts[kind=service|decision] points at the first act of the first kind present",
     )
     explain: str | None = None
+    unknown: UnknownSpec | None = Field(None, description="what an unknown fact means for this rule")
+    not_run: bool = Field(
+        False,
+        description="the finding says a check could not run (幅度未核查, 基准未加载, 证件无法核验 …): "
+        "it is also listed among the result's checks that could not run",
+    )
     examples: Examples
 
 
@@ -226,6 +260,7 @@ class PackMeta(PackModel):
     version: str
     description: str | None = None
     example_cases: list[PackCase] = Field(default_factory=list)
+    unknown: UnknownSpec | None = Field(None, description="default for the pack's rules without their own")
 
 
 class Pack(PackModel):

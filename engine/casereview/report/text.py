@@ -56,11 +56,16 @@ class TextWriter:
         self.waived += sum(1 for f in result.findings if getattr(f, "waiver", None))
         if self.quiet and not any(fails(f, self.fail_on) for f in result.findings):
             return
-        out.write(f"■ {result.file}\n  案号：{result.case_number}　案由：{result.title}\n")
+        out.write(f"■ {result.file}\n  案号：{result.case_number}　案由：{result.title or '（未载明）'}\n")
         grade = self._c("bad" if score.vetoed else "ok", score.grade)
         line = f"  得分：{score.score:g}　等次：{grade}"
+        if not score.graded:
+            status = self._c("bad", score.grade)
+            line = f"  状态：{status}（不评定等次：{score.status_reason}）　参考得分：{score.score:g}"
         if score.vetoed:
             line += f"　（否决项：{'、'.join(score.veto_codes)}）"
+        elif score.graded and score.provisional:
+            line += f"（暂定：{score.provisional} 项否决或扣分检查因事实未载明待人工评查）"
         if score.three_systems is not None:
             line += f"　三项制度执行率：{score.three_systems:.0%}"
         out.write(line + "\n")
@@ -90,6 +95,10 @@ class TextWriter:
             grouped = Counter((f.code, f.title) for f in pending)
             items = "；".join(f"{c} {t}" + (f"（{n} 处）" if n > 1 else "") for (c, t), n in grouped.items())
             out.write(f"  待人工评查事项（{len(pending)}）：{items}\n")
+        if result.not_run and not self.quiet:
+            out.write(f"  未能进行的检查（{len(result.not_run)}）：\n")
+            for item in result.not_run:
+                out.write(f"    - {item.code} {item.title}：{item.reason}\n")
         if not self.quiet:
             for note in result.notes:
                 out.write(f"  注：{note}\n")

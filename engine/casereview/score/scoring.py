@@ -18,18 +18,35 @@ class CategoryScore(BaseModel):
     score: int
 
 
+OPEN = "未结案"
+UNGRADABLE = "无法评分"
+
+
 class Score(BaseModel):
     score: float
-    grade: str
+    grade: str = Field(description="等次；案卷未结案或无法评分时为 未结案 / 无法评分（不评等次）")
+    graded: bool = Field(
+        True, description="False: the file is not closed or cannot be judged; grade is the status"
+    )
+    status: str = Field("scored", description="scored, or 未结案 / 无法评分 (then `grade` repeats it)")
+    status_reason: str | None = Field(None, description="why the file is not graded")
     vetoed: bool
     categories: list[CategoryScore]
     veto_codes: list[str] = Field(default_factory=list)
     pending_review: int = 0
     three_systems: float | None = Field(None, description="三项制度执行率 of this file, 0..1")
     profile: str
+    provisional: int = Field(
+        0,
+        description="veto or deduction checks that could not run because facts are unknown "
+        "(待人工评查): the grade holds only if a reviewer clears them",
+    )
 
 
-def score_case(findings: list[Finding], profile: Profile) -> Score:
+def score_case(
+    findings: list[Finding], profile: Profile, status: str | None = None, status_reason: str | None = None
+) -> Score:
+    """Score and grade; `status` (未结案/无法评分) replaces the grade of a file that cannot be graded."""
     per_item: dict[str, int] = {}
     per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
     item_caps = {}
@@ -62,17 +79,26 @@ def score_case(findings: list[Finding], profile: Profile) -> Score:
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
     score = round(total * 100 / profile.total, 1)
     grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
+    if status is not None:
+        grade = status
     three = None
     if profile.three_systems_rules:
-        hit = {f.code for f in findings} & set(profile.three_systems_rules)
-        three = round(1 - len(hit) / len(profile.three_systems_rules), 4)
+        rules = set(profile.three_systems_rules)
+        hit = {f.code for f in findings if not f.unknown} & rules
+        undecided = {f.code for f in findings if f.unknown} & rules - hit
+        if not undecided:  # a rate over checks that could not run would be a guess
+            three = round(1 - len(hit) / len(rules), 4)
     return Score(
         score=score,
         grade=grade,
+        graded=status is None,
+        status=status or "scored",
+        status_reason=status_reason,
         vetoed=vetoed,
         categories=categories,
         veto_codes=veto_codes,
         pending_review=sum(1 for f in findings if f.severity == "review"),
+        provisional=sum(1 for f in findings if f.unknown and f.rule_severity in ("veto", "deduct")),
         three_systems=three,
         profile=profile.id,
     )

@@ -1,0 +1,208 @@
+"""Values the derive step cannot compute exactly: unknown, or known to lie in an interval.
+
+A derived value is an exact value, None (absent: the file does not contain it), or `Unsure`
+(the exporter marked an input unknown, or a date is known only in part). `settle` writes an
+`Unsure` onto a fact as `<field>__unk` plus optional `__lo`/`__hi` bounds and a reason, which
+is what the three-valued rule forms of packs/uncertain.py read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.unknown import PartialDate, Unknown
+from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
+
+WHY = "__why"
+
+
+@dataclass(frozen=True, slots=True)
+class Unsure:
+    lo: int | None  # None: unbounded (also used for booleans and codes: no bounds)
+    hi: int | None
+    why: tuple[str, ...]
+
+
+def unsure(*why: str, lo: int | None = None, hi: int | None = None) -> Unsure:
+    return Unsure(lo, hi, tuple(why))
+
+
+def why_of(*values: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, Unsure):
+            out.extend(w for w in value.why if w not in out)
+    return tuple(out)
+
+
+def is_unsure(value: Any) -> bool:
+    return isinstance(value, Unsure)
+
+
+def unknown_text(label: str, value: Any) -> str:
+    """`立案日期（case.opened_on）未载明（原因）` / `…未记载`."""
+    if isinstance(value, Unknown):
+        return f"{label}{value.describe()}"
+    if isinstance(value, PartialDate):
+        return f"{label}仅知「{value.text}」"
+    return f"{label}未记载"
+
+
+def day(value: Any, label: str) -> int | Unsure | None:
+    """A date as an ordinal day; a partial date as an interval; unknown as Unsure; None absent."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    if isinstance(value, PartialDate):
+        span = value.span()
+        if span is None:
+            return unsure(unknown_text(label, value))
+        return unsure(unknown_text(label, value), lo=span[0].toordinal(), hi=span[1].toordinal())
+    return unsure(unknown_text(label, value))
+
+
+def required(value: Any, label: str) -> Any:
+    """A value that a complete record always has: absent or marked unknown → Unsure."""
+    if value is None or isinstance(value, Unknown):
+        return unsure(unknown_text(label, value))
+    return value
+
+
+def code(value: Any, label: str) -> Any:
+    """An enum's code; unknown → Unsure; absent → None."""
+    if value is None or isinstance(value, Unsure):
+        return value
+    if isinstance(value, Unknown):
+        return unsure(unknown_text(label, value))
+    return value.value
+
+
+def plain(value: Any, label: str) -> Any:
+    """A scalar as is; unknown → Unsure (with bounds for nothing); absent → None."""
+    if isinstance(value, Unknown):
+        return unsure(unknown_text(label, value))
+    return value
+
+
+def bounds(value: Any) -> tuple[int | None, int | None]:
+    if isinstance(value, Unsure):
+        return value.lo, value.hi
+    return value, value
+
+
+def compare(left: Any, right: Any, strict: bool) -> bool | Unsure | None:
+    """left < right (strict) or left <= right, three-valued; None if either is absent."""
+    if left is None or right is None:
+        return None
+    if not isinstance(left, Unsure) and not isinstance(right, Unsure):
+        return left < right if strict else left <= right
+    l_lo, l_hi = bounds(left)
+    r_lo, r_hi = bounds(right)
+    if l_hi is not None and r_lo is not None and (l_hi < r_lo if strict else l_hi <= r_lo):
+        return True
+    if l_lo is not None and r_hi is not None and (l_lo >= r_hi if strict else l_lo > r_hi):
+        return False
+    return Unsure(None, None, why_of(left, right))
+
+
+def span_count(start: Any, end: Any, count: Callable[[int, int], int | None]) -> int | Unsure | None:
+    """`count(start, end)` for a count that grows with `end` and shrinks with `start`."""
+    if start is None or end is None:
+        return None
+    if not isinstance(start, Unsure) and not isinstance(end, Unsure):
+        return count(start, end)
+    s_lo, s_hi = bounds(start)
+    e_lo, e_hi = bounds(end)
+    lo = count(s_hi, e_lo) if s_hi is not None and e_lo is not None else None
+    hi = count(s_lo, e_hi) if s_lo is not None and e_hi is not None else None
+    return Unsure(lo, hi, why_of(start, end))
+
+
+def total(values: list[Any]) -> int | Unsure:
+    """Sum of amounts some of which may be unknown (lower bound: the known ones)."""
+    if not any(isinstance(v, Unsure) for v in values):
+        return sum(v or 0 for v in values)
+    lo = sum((bounds(v)[0] or 0) for v in values)
+    his = [bounds(v)[1] for v in values]
+    hi = None if any(h is None for h in his) else sum(his)  # type: ignore[arg-type]
+    return Unsure(lo, hi, why_of(*values))
+
+
+def largest(values: list[Any], default: int = 0) -> int | Unsure:
+    if not any(isinstance(v, Unsure) for v in values):
+        return max((v or 0 for v in values), default=default)
+    lo = max(((bounds(v)[0] or 0) for v in values), default=default)
+    his = [bounds(v)[1] for v in values]
+    hi = None if any(h is None for h in his) else max(his, default=default)  # type: ignore[type-var]
+    return Unsure(lo, hi, why_of(*values))
+
+
+def any_of(values: list[Any]) -> bool | Unsure:
+    """Three-valued any(): True if one is True; unsure if none True and one unsure."""
+    unsure_ones = [v for v in values if isinstance(v, Unsure)]
+    if any(v is True for v in values):
+        return True
+    if unsure_ones:
+        return Unsure(None, None, why_of(*unsure_ones))
+    return False
+
+
+def all_of(values: list[Any]) -> bool | Unsure:
+    unsure_ones = [v for v in values if isinstance(v, Unsure)]
+    if any(v is False for v in values):
+        return False
+    if unsure_ones:
+        return Unsure(None, None, why_of(*unsure_ones))
+    return True
+
+
+def negate(value: Any) -> Any:
+    if isinstance(value, Unsure) or value is None:
+        return value
+    return not value
+
+
+def settle(fact: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent values; write unsure ones as flags, bounds and reasons (facts never carry nulls)."""
+    out: dict[str, Any] = {}
+    why: dict[str, str] = {}
+    for key, value in fact.items():
+        if value is None:
+            continue
+        if isinstance(value, Unsure):
+            if value.lo is not None and value.lo == value.hi:
+                out[key] = value.lo
+                continue
+            out[key + UNK] = True
+            out[key + LO] = value.lo if value.lo is not None else -UNBOUNDED
+            out[key + HI] = value.hi if value.hi is not None else UNBOUNDED
+            why[key] = "；".join(value.why) or "相关事实未载明"
+            continue
+        out[key] = value
+    if why:
+        out[HAS_UNKNOWN] = True
+        out[WHY] = why
+        for name in _flag_fields(out["kind"]):  # every field says whether it is unknown
+            if name not in why:
+                out[name + UNK] = False
+        for name in list(out):
+            if name.startswith("f_") and not name.endswith((UNK, LO, HI)) and name not in why:
+                out[name + UNK] = False
+    else:
+        out[HAS_UNKNOWN] = False
+    return out
+
+
+@functools.cache
+def _flag_fields(kind: str) -> tuple[str, ...]:
+    from .vocabulary import fields_of
+
+    try:
+        return tuple(fields_of(kind))
+    except KeyError:
+        return ()

@@ -1,0 +1,256 @@
+"""Facts the exporter does not know, and dates known only in part.
+
+"Unknown is not absent": a field left out of a case file means the file does not contain it
+(which can be a defect of the file); a field marked unknown means the exporter does not know
+it. Every field a rule reads accepts the marker:
+
+    committed_on: 未载明                      # or: unknown
+    amount: {未载明: 决定书扫描件该处模糊}       # or: {unknown: "reason"} / {unknown: true, reason: "..."}
+
+Partial dates are values, not unknowns: ``2022-01``, ``2022年1月``, ``2022``, ``2022年`` and
+month-day without a year (``1月5日``, ``--01-05``). A rule decides on a partial date only when
+every day it may stand for gives the same answer (see derive/).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import GetJsonSchemaHandler, WrapValidator
+from pydantic_core import PydanticCustomError, core_schema
+
+UNKNOWN_WORDS = frozenset({"未载明", "未知", "不详", "unknown"})
+_REASON_KEYS = ("reason", "原因")
+
+
+class Unknown:
+    """A fact the exporter marked as not known, with an optional reason."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str | None = None):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})" if self.reason else "Unknown()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(("Unknown", self.reason))
+
+    def describe(self) -> str:
+        """`未载明` or `未载明（原因）` for messages."""
+        return f"未载明（{self.reason}）" if self.reason else "未载明"
+
+
+def as_unknown(value: Any) -> Unknown | None:
+    """The marker's meaning, or None when `value` is not an unknown marker."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, str):
+        return Unknown() if value.strip().lower() in UNKNOWN_WORDS else None
+    if isinstance(value, dict) and value:
+        keys = [k for k in value if isinstance(k, str) and k.strip().lower() in UNKNOWN_WORDS]
+        if len(keys) != 1 or set(value) - {keys[0], *_REASON_KEYS}:
+            return None
+        flag = value[keys[0]]
+        reason = next((value[k] for k in _REASON_KEYS if k in value), None)
+        if isinstance(flag, str) and flag.strip():
+            reason = reason or flag
+        elif flag is not True and flag is not None:
+            return None
+        return Unknown(str(reason).strip() if reason else None)
+    return None
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown)
+
+
+UNKNOWN_JSON_SCHEMA: dict[str, Any] = {
+    "title": "未载明（导出方不掌握）",
+    "description": (
+        "导出方不掌握该事实：写 未载明（或 unknown），或 {未载明: 原因} / {unknown: 原因}。"
+        "与「字段缺省」不同：缺省表示案卷中没有该内容（可能是案卷缺陷），未载明只生成待人工评查事项，"
+        "不会据此否决或扣分。"
+    ),
+    "anyOf": [
+        {"type": "string", "enum": sorted(UNKNOWN_WORDS)},
+        {
+            "type": "object",
+            "properties": {
+                "未载明": {"type": ["string", "boolean"]},
+                "unknown": {"type": ["string", "boolean"]},
+                "reason": {"type": "string"},
+                "原因": {"type": "string"},
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+    ],
+}
+_MARK = "x-casereview-unknown"
+
+
+def with_unknown_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON Schema with each inlined marker replaced by `#/$defs/Unknown`."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get(_MARK):
+                return {"$ref": "#/$defs/Unknown"}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(schema)
+    out.setdefault("$defs", {})["Unknown"] = UNKNOWN_JSON_SCHEMA
+    return out
+
+
+class _UnknownAllowed:
+    """Annotated metadata: the field also accepts the unknown marker (validation and schema)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        inner = handler(schema)
+        return {"anyOf": [inner, {**UNKNOWN_JSON_SCHEMA, _MARK: True}]}
+
+
+def _unknown_or(value: Any, handler: Any) -> Any:
+    marker = as_unknown(value)
+    return marker if marker is not None else handler(value)
+
+
+def maybe(tp: Any) -> Any:
+    """`tp`, or the unknown marker (an `Unknown` instance after validation)."""
+    return Annotated[tp, WrapValidator(_unknown_or), _UnknownAllowed()]
+
+
+# -- partial dates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A date known only to the year, the month, or without its year."""
+
+    year: int | None
+    month: int | None
+    day: int | None
+    text: str
+
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day it may stand for; None without a year (any year possible)."""
+        if self.year is None:
+            return None
+        if self.month is None:
+            return dt.date(self.year, 1, 1), dt.date(self.year, 12, 31)
+        last = calendar.monthrange(self.year, self.month)[1]
+        if self.day is None:
+            return dt.date(self.year, self.month, 1), dt.date(self.year, self.month, last)
+        day = dt.date(self.year, self.month, self.day)
+        return day, day
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_YEAR = re.compile(r"^(\d{4})\s*年?$")
+_MONTH_DAY = re.compile(r"^(?:--)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_MONTH = re.compile(r"^(\d{1,2})\s*月$")
+
+
+def _check(year: int | None, month: int | None, day: int | None, text: str) -> None:
+    if year is not None and not 1900 <= year <= 2100:
+        raise ValueError(f"年份 {year} 超出范围（1900–2100）")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"月份 {month} 无效")
+    if day is not None:
+        last = calendar.monthrange(year or 2000, month or 1)[1]  # 2000: a leap year, 2月29日 allowed
+        if not 1 <= day <= last:
+            raise ValueError(f"日期 {text} 无效")
+
+
+def parse_day(value: Any) -> dt.date | PartialDate:
+    """A full date, or a partial one; raises a `partial_date` error with a Chinese reason otherwise."""
+    try:
+        return _parse_day(value)
+    except ValueError as exc:
+        raise PydanticCustomError("partial_date", "{reason}", {"reason": str(exc)}) from None
+
+
+def _parse_day(value: Any) -> dt.date | PartialDate:
+    if isinstance(value, dt.datetime):
+        raise ValueError("应为日期（YYYY-MM-DD），不能包含时间")
+    if isinstance(value, dt.date | PartialDate):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("应为日期（YYYY-MM-DD、YYYY-MM、YYYY 或 YYYY年M月D日）")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("应为日期（YYYY-MM-DD、YYYY-MM、YYYY 或 YYYY年M月D日）")
+    text = value.strip()
+    if m := _FULL.match(text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        _check(year, month, day, text)
+        return dt.date(year, month, day)
+    parts: tuple[int | None, int | None, int | None] | None = None
+    if m := _YEAR_MONTH.match(text):
+        parts = int(m[1]), int(m[2]), None
+    elif m := _YEAR.match(text):
+        parts = int(m[1]), None, None
+    elif m := _MONTH_DAY.match(text):
+        parts = None, int(m[1]), int(m[2])
+    elif m := _MONTH.match(text):
+        parts = None, int(m[1]), None
+    if parts is None:
+        raise ValueError(
+            f"无法识别的日期 {text!r}：应为 YYYY-MM-DD，或只知部分时写 YYYY-MM、YYYY、M月D日，"
+            "不知道时写 未载明"
+        )
+    _check(*parts, text)
+    return PartialDate(*parts, text=text)
+
+
+def _day_schema(_handler: Any = None) -> core_schema.CoreSchema:
+    return core_schema.no_info_plain_validator_function(
+        parse_day,
+        json_schema_input_schema=core_schema.union_schema(
+            [core_schema.date_schema(), core_schema.str_schema(), core_schema.int_schema()]
+        ),
+    )
+
+
+class _DaySchema:
+    def __get_pydantic_core_schema__(self, _source: Any, _handler: Any) -> core_schema.CoreSchema:
+        return _day_schema()
+
+    def __get_pydantic_json_schema__(
+        self, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {
+            "title": "日期",
+            "description": "YYYY-MM-DD；只知部分时写 YYYY-MM、YYYY、YYYY年M月、M月D日",
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {
+                    "type": "string",
+                    "pattern": r"^\d{4}(-\d{1,2})?$|^\d{4}年(\d{1,2}月)?$|^\d{1,2}月(\d{1,2}日)?$",
+                },
+                {"type": "integer", "minimum": 1900, "maximum": 2100, "description": "只知年份"},
+            ],
+        }
+
+
+Day = Annotated[dt.date | PartialDate, _DaySchema()]
