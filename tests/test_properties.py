@@ -254,7 +254,7 @@ FACTS = st.lists(
 # a reference to an absent field inside an $and (durable_rules alone matched it)
 @example(
     All((Cmp("kind_of", "eq", "b"), Cmp("tier", "eq", ref=Ref("amount")))), [{"tier": 0, "kind_of": "b"}]
-)  # noqa: E501
+)
 def test_durable_agrees_with_the_oracle_on_any_condition(when, fields):
     # missing fields, negation over missing fields, references to a missing field, `in` lists
     rule_id = f"P-{next(_rule_ids)}"

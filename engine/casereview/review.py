@@ -173,6 +173,9 @@ def grading_status(case: CaseFile) -> tuple[str | None, str]:
         isinstance(decision.penalties, Unknown) or "penalties" not in decision.model_fields_set
     ):
         return UNGRADABLE, "处理决定未载明处理结果和处罚内容，无法评定等次"
+    if outcome_known and decision.outcome.value == "penalty" and not decision.penalties:
+        # a penalty decision whose penalties the export leaves out: kind, amount and basis unjudgeable
+        return UNGRADABLE, "处罚决定未载明处罚种类和金额（decision.penalties），无法评定等次"
     return None, ""
 
 

@@ -14,6 +14,8 @@ from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+SPELLINGS = {"organization": "organisation"}
+
 
 class LabelledEnum(str, Enum):  # noqa: UP042 - str mix-in keeps the functional API and pydantic happy
     """A string enum with a Chinese label per member (`_labels`)."""
@@ -33,9 +35,14 @@ class LabelledEnum(str, Enum):  # noqa: UP042 - str mix-in keeps the functional 
     @classmethod
     def _missing_(cls, value: object) -> Any:
         if isinstance(value, str):
+            text = value.strip()
             for code, label in cls._labels.items():
-                if value.strip() == label:
+                if text == label:
                     return cls(code)
+            # exporters write codes in any case and in US spelling (Organization)
+            code = SPELLINGS.get(text.lower(), text.lower())
+            if code in cls._labels:
+                return cls(code)
         return None
 
     @classmethod

@@ -87,6 +87,11 @@ class Profile(ProfileModel):
     default_category: str
     grades: list[Grade] = Field(min_length=2)
     failing_grade: str = Field(description="grade given on any veto (不合格)")
+    provisional_max_grade: str | None = Field(
+        None,
+        description="the best grade a file may get while veto or deduction checks could not run "
+        "because facts are unknown (暂定): a file the tool could not fully judge is not 优秀",
+    )
     three_systems_rules: list[str] = Field(
         default_factory=list, description="rule codes whose findings count against 三项制度 compliance"
     )

@@ -79,6 +79,9 @@ def score_case(
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
     score = round(total * 100 / profile.total, 1)
     grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
+    provisional = sum(1 for f in findings if f.unknown and f.rule_severity in ("veto", "deduct"))
+    if provisional and not vetoed and profile.provisional_max_grade:
+        grade = _at_most(profile, grade, profile.provisional_max_grade)
     if status is not None:
         grade = status
     three = None
@@ -98,7 +101,15 @@ def score_case(
         categories=categories,
         veto_codes=veto_codes,
         pending_review=sum(1 for f in findings if f.severity == "review"),
-        provisional=sum(1 for f in findings if f.unknown and f.rule_severity in ("veto", "deduct")),
+        provisional=provisional,
         three_systems=three,
         profile=profile.id,
     )
+
+
+def _at_most(profile: Profile, grade: str, cap: str) -> str:
+    """The worse of `grade` and `cap` in the profile's grade order (best first)."""
+    order = [g.name for g in profile.grades]
+    if grade in order and cap in order:
+        return order[max(order.index(grade), order.index(cap))]
+    return grade
