@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -78,6 +79,27 @@ class Sink:
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         raise NotImplementedError
+
+
+class DocumentSink(Sink):
+    """Collects the (masked) results and writes one document once all are in (JUnit, SARIF)."""
+
+    def __init__(self, out: TextIO, ctx: ReportContext, dumps: Callable[..., str]):
+        self.out, self.ctx, self.dumps, self.results = out, ctx, dumps, []
+
+    def add(self, result: CaseResult, index: int) -> None:
+        from ..masking import mask_result
+
+        self.results.append(mask_result(result) if self.ctx.mask else result)
+
+    def finish(self, analysis: dict[str, Any] | None) -> None:
+        meta = {
+            "rules_version": self.ctx.rules_version,
+            "tool_version": self.ctx.tool_version,
+            "rulebook": self.ctx.rulebook,
+            "invocation": self.ctx.invocation,
+        }
+        self.out.write(self.dumps(self.results, meta, self.ctx.fail_on) + "\n")
 
 
 class Reporter:

@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TextIO
 
-from ...review import CaseResult
-from . import ReportContext, Reporter, Sink
-
-
-class SarifSink(Sink):
-    def __init__(self, out: TextIO, ctx: ReportContext):
-        self.out, self.ctx, self.results = out, ctx, []
-
-    def add(self, result: CaseResult, index: int) -> None:
-        from ..masking import mask_result
-
-        self.results.append(mask_result(result) if self.ctx.mask else result)
-
-    def finish(self, analysis: dict[str, Any] | None) -> None:
-        from ..sarif import dumps
-
-        meta = {
-            "rules_version": self.ctx.rules_version,
-            "tool_version": self.ctx.tool_version,
-            "rulebook": self.ctx.rulebook,
-            "invocation": self.ctx.invocation,
-        }
-        self.out.write(dumps(self.results, meta, self.ctx.fail_on) + "\n")
+from . import DocumentSink, ReportContext, Reporter, Sink
 
 
 class SarifReporter(Reporter):
@@ -35,7 +13,9 @@ class SarifReporter(Reporter):
     filename = "results.sarif"
 
     def open(self, out: TextIO, ctx: ReportContext) -> Sink:
-        return SarifSink(out, ctx)
+        from ..sarif import dumps
+
+        return DocumentSink(out, ctx, dumps)
 
 
 REPORTER = SarifReporter()
