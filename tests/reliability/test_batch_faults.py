@@ -130,7 +130,8 @@ def test_an_interrupted_review_leaves_valid_partial_output_and_a_rerun_completes
     assert document["partial"] is True
     assert sorted(r["file"] for r in document["results"]) == sorted(map(str, paths))
     interrupted = [r for r in document["results"] if any("中断" in e["message"] for e in r["errors"])]
-    assert interrupted and len(interrupted) < len(paths)
+    # results reach the parent in input order: on a loaded machine none may have arrived yet
+    assert interrupted
     time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)], "a worker outlived the interrupted review"
     assert (out / "index.html").exists()
