@@ -48,7 +48,8 @@ def write_value(out: Any, value: Any, mask: bool, indent: str = "") -> None:
     elif isinstance(value, list) and value:
         out.write("[")
         for i, item in enumerate(value):
-            out.write(("," if i else "") + f"\n{inner}" + (dumps_masked(item) if mask else fastjson.dumps(item)))
+            encoded = dumps_masked(item) if mask else fastjson.dumps(item)
+            out.write(("," if i else "") + f"\n{inner}" + encoded)
         out.write(f"\n{indent}]")
     else:
         out.write(dumps_masked(value) if mask else fastjson.dumps(value))

@@ -21,10 +21,8 @@ class JsonSink(Sink):
     def add(self, result: CaseResult, index: int) -> None:
         from ..masking import dumps_masked
 
-        if self.ctx.mask:
-            text = dumps_masked(result.model_dump(mode="json"))
-        else:
-            text = result.model_dump_json()
+        mask = self.ctx.mask
+        text = dumps_masked(result.model_dump(mode="json")) if mask else result.model_dump_json()
         self.out.write((",\n" if self.count else "") + text)
         self.count += 1
 
