@@ -27,7 +27,7 @@ from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from .model import EvalResult, Match
-from .oracle import holds
+from .oracle import RulePredicates, holds
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -351,19 +351,28 @@ class DurableEngine:
         self.outside: list[CompiledRule] = []
         self._handle = self._build(rules, prepared)
         self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
+        # the forms evaluated in Python, as functions (built once: a fact costs one call a form)
+        self._review_outside = [RulePredicates.of(r) for r in self.review_outside]
+        self._outside = [RulePredicates.of(r) for r in self.outside]
         # the `has_unknown` guard is read by every form
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
         # performer fact carries ~25 case fields that no act/performer rule looks at, and every
         # property costs JSON encoding and parsing in C (findings are built from the full facts)
-        reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in {r.kind for r in rules}}
+        kinds = {r.kind for r in rules}
+        reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in kinds}
+        complete: dict[str, set[str]] = {kind: {*ALWAYS_SENT, HAS_UNKNOWN} for kind in kinds}
         for rule in rules:
             in_python = rule.rule_id in self._python_forms
             reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
+            complete[rule.kind] |= rule.fields
         # a bound of an exactly known number or date is the number itself (packs/uncertain.py)
         self._reads = {
             kind: tuple((name, bound_source(name)) for name in sorted(fields))
             for kind, fields in reads.items()
         }
+        # a fact without unknowns is matched only by the rules as written (every other form
+        # first tests `has_unknown == true`), so it goes without bounds and flags: most facts
+        self._reads_complete = {kind: tuple(sorted(fields)) for kind, fields in complete.items()}
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
@@ -433,17 +442,25 @@ class DurableEngine:
         facts = flagged(facts)
         sid, case = self._state(), next(self._cases)
         batch = []
-        reads = self._reads
+        reads, reads_complete = self._reads, self._reads_complete
+        any_unknown = False
         for fact in facts:
-            wanted = reads.get(fact["kind"])
-            if wanted is None:
-                continue  # no rule looks at this kind of fact
-            sent = {}
-            for name, source in wanted:
-                if name in fact:
-                    sent[name] = fact[name]
-                elif source is not None and source in fact:
-                    sent[name] = fact[source]
+            if not fact[HAS_UNKNOWN]:
+                names = reads_complete.get(fact["kind"])
+                if names is None:
+                    continue  # no rule looks at this kind of fact
+                sent = {name: fact[name] for name in names if name in fact}
+            else:
+                any_unknown = True
+                wanted = reads.get(fact["kind"])
+                if wanted is None:
+                    continue
+                sent = {}
+                for name, source in wanted:
+                    if name in fact:
+                        sent[name] = fact[name]
+                    elif source is not None and source in fact:
+                        sent[name] = fact[source]
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
             sent["sid"], sent[CASE_KEY] = sid, case
@@ -471,23 +488,26 @@ class DurableEngine:
             self._release()
             raise
         self._sid_cases += 1
-        if any(fact.get(HAS_UNKNOWN) for fact in facts):
-            for rule in self.review_outside:  # forms for facts with unknowns (see review_in_python)
-                for fact in facts:
-                    if fact["kind"] != rule.kind or not fact.get(HAS_UNKNOWN):
+        if any_unknown:
+            uncertain = [fact for fact in facts if fact[HAS_UNKNOWN]]
+            for forms in self._review_outside:  # forms for facts with unknowns (see review_in_python)
+                kind, rule_id = forms.rule.kind, forms.rule.rule_id
+                for fact in uncertain:
+                    if fact["kind"] != kind:
                         continue
-                    if holds(rule.definite, fact):
-                        seen.add(Match(rule.rule_id, fact["fid"]))
-                    if holds(rule.undecided, fact):
-                        seen.add(Match(rule.rule_id, fact["fid"], True))
-        for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
+                    if forms.definite(fact):
+                        seen.add(Match(rule_id, fact["fid"]))
+                    if forms.undecided(fact):
+                        seen.add(Match(rule_id, fact["fid"], True))
+        for forms in self._outside:  # rules beyond durable's limits: exact Python evaluation
+            kind, rule_id = forms.rule.kind, forms.rule.rule_id
             for fact in facts:
-                if fact["kind"] != rule.kind:
+                if fact["kind"] != kind:
                     continue
-                if holds(rule.decided, fact):
-                    seen.add(Match(rule.rule_id, fact["fid"]))
-                if fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact):
-                    seen.add(Match(rule.rule_id, fact["fid"], True))
+                if forms.decided(fact):
+                    seen.add(Match(rule_id, fact["fid"]))
+                if fact[HAS_UNKNOWN] and forms.undecided(fact):
+                    seen.add(Match(rule_id, fact["fid"], True))
         result.matches = sorted(seen)
         return result
 

@@ -76,6 +76,61 @@ def parse_json(text: str, file: str) -> Any:
     return data
 
 
+_WHITE = re.compile(r"[ \t\n\r]*+")
+_MEMBER_KEY = re.compile(rf'"({_STRING})"{_SPACE}:{_SPACE}')
+_skip_value = json.JSONDecoder().raw_decode  # parses one value in C: how a value is skipped
+
+
+def json_locate(text: str, path: FieldPath) -> tuple[int, int]:
+    """(line, column) of the deepest prefix of `path` present in valid JSON `text`: what
+    `json_positions` records for it, found by walking down the path alone (values beside the
+    path are skipped by the C decoder), so a file whose findings point at a few fields is not
+    scanned value by value."""
+    at = _WHITE.match(text).end()  # the root
+    found = at
+    for step in path:
+        opener = text[at]
+        if opener == "{" and isinstance(step, str):
+            at = _member(text, at, step)
+        elif opener == "[" and isinstance(step, int) and not isinstance(step, bool):
+            at = _item(text, at, step)
+        else:
+            break
+        if at < 0:
+            break
+        found, at = at, _MEMBER_KEY.match(text, at).end() if opener == "{" else at
+    line = text.count("\n", 0, found) + 1
+    return line, found - (text.rfind("\n", 0, found) + 1) + 1
+
+
+def _member(text: str, at: int, key: str) -> int:
+    """Offset of member `key` of the object at `at` (at its key), or -1."""
+    at = _WHITE.match(text, at + 1).end()
+    while text[at] != "}":
+        match = _MEMBER_KEY.match(text, at)
+        name = match.group(1)
+        if "\\" in name:
+            name = json.loads(f'"{name}"')
+        if name == key:
+            return at
+        at = _WHITE.match(text, _skip_value(text, match.end())[1]).end()
+        if text[at] == ",":
+            at = _WHITE.match(text, at + 1).end()
+    return -1
+
+
+def _item(text: str, at: int, index: int) -> int:
+    """Offset of item `index` of the array at `at`, or -1."""
+    at = _WHITE.match(text, at + 1).end()
+    for _ in range(index):
+        if text[at] == "]":
+            return -1
+        at = _WHITE.match(text, _skip_value(text, at)[1]).end()
+        if text[at] == ",":
+            at = _WHITE.match(text, at + 1).end()
+    return -1 if text[at] == "]" or index < 0 else at
+
+
 def json_positions(text: str) -> tuple[Positions, list[tuple[FieldPath, int, int, int]]]:
     """Positions of every value in valid JSON `text`, and duplicate keys as
     ``(path, first line, line, column)``.

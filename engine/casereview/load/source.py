@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import InputError, InputRejected
 from .fastyaml import parse_yaml_fast
-from .jsonpos import json_positions, parse_json
+from .jsonpos import json_locate, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
 from .reader import DEFAULT_MAX_BYTES, read_text
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
@@ -47,7 +47,13 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
-        return locate_in(self.positions, parse_path(field_path))
+        path = parse_path(field_path)
+        if self._positions is None and self._json_text is not None:
+            try:  # a JSON file: walk down to this field alone instead of placing every value
+                return json_locate(self._json_text, path)
+            except Exception:  # positions are a convenience; never fail because of them
+                return None, None
+        return locate_in(self.positions, path)
 
 
 def locate_in(positions: Positions, path: FieldPath) -> tuple[int | None, int | None]:

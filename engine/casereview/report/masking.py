@@ -100,6 +100,21 @@ def mask_value(value: Any, numbers: bool = True) -> Any:
     return value
 
 
+def dumps_masked(value: Any) -> str:
+    """`value` as compact JSON with `mask_value` applied.
+
+    Masking changes a string only where `_CANDIDATE` matches it, and an integer only when it
+    has 11+ digits; both show up as a match in the encoded text (JSON keeps digits and the
+    separators as they are), so a text without any match is already masked: most results
+    are encoded once and never walked."""
+    from .. import fastjson
+
+    text = fastjson.dumps(value)
+    if _CANDIDATE.search(text) is None:
+        return text
+    return fastjson.dumps(mask_value(value))
+
+
 def mask_result(result: Any) -> Any:
     """A masked copy of a CaseResult (for writers that render the model, not strings)."""
     data = result.model_dump(mode="json")
