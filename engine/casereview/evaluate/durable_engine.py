@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -351,9 +352,7 @@ class DurableEngine:
         self.outside: list[CompiledRule] = []
         self._handle = self._build(rules, prepared)
         self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
-        # the forms evaluated in Python, as functions (built once: a fact costs one call a form)
-        self._review_outside = [RulePredicates.of(r) for r in self.review_outside]
-        self._outside = [RulePredicates.of(r) for r in self.outside]
+        self._outside = [RulePredicates(r) for r in self.outside]
         # the `has_unknown` guard is read by every form
         # each fact goes to durable_rules with only the fields its kind's rules read: an act or
         # performer fact carries ~25 case fields that no act/performer rule looks at, and every
@@ -377,6 +376,12 @@ class DurableEngine:
         self._cases = itertools.count(1)
         self._sid: str | None = None
         self._sid_cases = 0  # cases completed in the current state (each ran the sentinel action)
+
+    @functools.cached_property
+    def _review_outside(self) -> list[RulePredicates]:
+        """The Python-side forms as functions: built at the first fact with unknowns (building
+        them for every table variant would cost a one-file check ~0.3 s)."""
+        return [RulePredicates(r) for r in self.review_outside]
 
     @classmethod
     def for_book(cls, book: Any) -> DurableEngine:
