@@ -63,18 +63,12 @@ def main(argv: list[str] | None = None) -> int:
 
             def cold(text: str) -> object:
                 fastyaml._LINES.clear()
-                fastyaml._resolve_cached.cache_clear()
+                getattr(fastyaml, "_resolve_cached", getattr(fastyaml, "_resolve", None)).cache_clear()
                 return source.parse_text(text, "x", fmt="yaml")
 
             rows.append(("parse_text, cold caches", best(yaml_texts, cold, args.repeat)))
             taken = sum(fast(t, "x") is not None for t in yaml_texts)
             print(f"fast path taken for {taken} of {len(yaml_texts)}")
-            try:
-                import ryaml
-
-                rows.append(("  ryaml.loads alone", best(yaml_texts, ryaml.loads, args.repeat)))
-            except ImportError:
-                pass
     if json_texts:
         size = sum(map(len, json_texts)) // len(json_texts)
         print(f"{len(json_texts)} JSON files, {size} characters on average")

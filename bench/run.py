@@ -14,7 +14,9 @@ Rows:
  (e) `casereview check ONE_FILE` cold process wall time;
  (f) peak memory of the process tree: PSS (shared pages divided among the processes sharing them)
      sampled from /proc every 100 ms in a separate run, RSS summed from the timing runs, at N and,
-     with --full, at 100,000.
+     with --full, at 100,000;
+ (g) `casereview campaign create` of the YAML corpus into a fresh SQLite store (review + import),
+     and its ratio to (b) YAML.
 The tree benchmarked is the checkout this file lives in (PYTHONPATH=<checkout>/engine), byte-compiled
 first as an installed package is (pip writes .pyc files at install time).
 """
@@ -184,6 +186,17 @@ def engine_rates(n: int, runs: int) -> dict[str, float]:
     return rates
 
 
+# ---------------------------------------------------------------- (g) campaign import
+
+
+def campaign_import(corpus: Path, store_dir: Path) -> float:
+    """Wall seconds of `campaign create` (review + import) of `corpus` into a fresh SQLite store."""
+    shutil.rmtree(store_dir, ignore_errors=True)
+    cmd = [*CLI, "campaign", "create", "bench", str(corpus), "--roster", str(ROSTER)]
+    cmd += ["--db", f"sqlite:///{store_dir / 'campaign.db'}"]  # never $CASEREVIEW_DB's server
+    return run_measured(cmd)[0]
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -231,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios: dict[str, float] = {}
     out = args.corpus_dir / "review-out"
     review_rss = 0
+    review_wall: dict[str, float] = {}
     for label, paths in corpora.items():
         corpus = paths[0].parent
         floor = statistics.median(parse_floor(paths) for _ in range(runs))
@@ -247,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = statistics.median(m[0] for m in measured)
         review_rss = max(review_rss, *(m[1] for m in measured))
         ratios[label] = wall / floor
+        review_wall[label] = wall
         rows.append(
             (
                 f"(b) `review DIR --format json`, {label}, end to end",
@@ -329,6 +344,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows.append(("(f) peak memory, N=100,000", "skipped (--quick)", "run with --full"))
+
+    store_dir = args.corpus_dir / "campaign"
+    imported = statistics.median(campaign_import(yaml_corpus, store_dir) for _ in range(runs))
+    rows.append(
+        (
+            f"(g) campaign import of the {n:,} reviewed files (`campaign create`, YAML, SQLite)",
+            fmt_s(imported),
+            f"(g)/(b) YAML = {imported / review_wall['YAML']:.2f}× (review + import vs review alone)",
+        )
+    )
 
     print(f"\nMachine: {machine()}; N={n:,}; medians of {runs} runs\n")
     print("| measurement | result | notes |")

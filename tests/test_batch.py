@@ -38,6 +38,46 @@ def test_worker_processes_give_the_same_results_as_in_process():
     ]
 
 
+def _where_prepared(result, index):
+    """A per-file step that shows which process ran it."""
+    import os
+
+    return index, result.file, result.status, os.getpid()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_runs_prepare_per_file_in_the_reviewing_process_in_input_order(tmp_path, workers):
+    import os
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("case: [unclosed\n", encoding="utf-8")
+    paths = [*sorted((ROOT / "casefiles").glob("0[1-4]-*")), bad]
+    run = review_batch(paths, BatchOptions(roster=EXAMPLES / "roster.yaml", workers=workers))
+    prepared = list(run.each(_where_prepared))
+    assert [(i, f) for i, f, _, _ in prepared] == list(enumerate(map(str, paths)))
+    assert prepared[-1][2] == "rejected"
+    pids = {pid for *_, pid in prepared}
+    assert (pids == {os.getpid()}) if workers == 0 else (os.getpid() not in pids)
+    with pytest.raises(RuntimeError):
+        run.each(_where_prepared)  # a batch is iterated once
+
+
+def test_prepare_sees_the_batch_notes_and_the_rerun_note(tmp_path, monkeypatch):
+    """Notes the batch adds (a re-run after a worker crash) are on the result `prepare` sees."""
+    import shutil
+
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"case-{i}.yaml")
+        shutil.copy(EXAMPLES / "general.yaml", paths[-1])
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ON", "case-2")
+    monkeypatch.setenv("CASEREVIEW_TEST_CRASH_ONCE", str(tmp_path / "killed-once"))
+    run = review_batch(paths, BatchOptions(roster=EXAMPLES / "roster.yaml", workers=2))
+    notes = list(run.each(lambda result, index: (index, list(result.notes))))
+    assert [i for i, _ in notes] == [0, 1, 2, 3]
+    assert any("重新评查" in n for n in notes[2][1]) and not any("重新评查" in n for n in notes[1][1])
+
+
 def test_preloaded_profile_is_used(profile):
     custom = profile.model_copy(update={"id": "campaign-own"})
     run = review_batch(

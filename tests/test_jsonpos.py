@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview.load.jsonpos import json_positions
+from casereview.load.jsonpos import json_locate, json_positions
+from casereview.load.source import locate_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,3 +141,41 @@ json_values = st.recursive(
 def test_same_as_reference_on_any_json(value: Any, indent: Any, ascii_only: bool, separators: Any) -> None:
     text = json.dumps(value, indent=indent, ensure_ascii=ascii_only, separators=separators)
     assert json_positions(text) == reference_positions(text)
+
+
+# -- json_locate: one field found by walking down to it ---------------------------------------------
+
+
+def _probes(positions: dict[Any, tuple[int, int]]) -> list[tuple[Any, ...]]:
+    paths = list(positions)
+    return [
+        *paths,
+        *((*p, "missing") for p in paths),
+        *((*p, 7) for p in paths),
+        *((*p[:-1], str(p[-1])) for p in paths if p and isinstance(p[-1], int)),
+        *((*p[:-1], 0) for p in paths if p and isinstance(p[-1], str)),
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    json_values.filter(lambda v: isinstance(v, dict | list)),
+    st.sampled_from([None, 0, 1, 2, "\t"]),
+    st.booleans(),
+    st.sampled_from([None, (",", ":"), (" , ", " : ")]),
+)
+def test_locating_one_field_equals_the_full_scan(value: Any, indent: Any, ascii_only: bool, separators: Any):
+    """A path (or its deepest existing prefix) is where the full scan puts it."""
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii_only, separators=separators)
+    positions, duplicates = json_positions(text)
+    if duplicates:
+        return  # such a file is rejected before anything is located
+    for path in _probes(positions):
+        assert json_locate(text, path) == locate_in(positions, path), path
+
+
+def test_locating_one_field_in_the_corpus(corpus: list[str]) -> None:
+    for text in corpus[:30]:
+        positions, _ = json_positions(text)
+        for path in _probes(positions):
+            assert json_locate(text, path) == locate_in(positions, path), path

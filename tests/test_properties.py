@@ -265,6 +265,27 @@ def test_durable_agrees_with_the_oracle_on_any_condition(when, fields):
     assert durable.sorted_matches() == oracle.sorted_matches()
 
 
+def _outcome(function, *args):
+    try:
+        return function(*args)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(CONDITIONS, FACTS, st.booleans())
+@example(Cmp("kind_of", "eq", 1), [{"kind_of": "a"}], False)  # a type clash raises the same error
+def test_compiled_predicates_equal_the_reference_evaluator(when, fields, unknowns):
+    """The oracle's functions (evaluate/oracle.py `predicate`) give what `holds` gives, errors too,
+    on every form of the rule (as written, definite, possible)."""
+    from casereview.evaluate.oracle import holds, predicate
+
+    rule = CompiledRule("P", "P", "penalty", when)
+    for fact in ({"kind": "penalty", "fid": "p", "has_unknown": unknowns, **f} for f in fields):
+        for form in (rule.when, rule.decided, rule.definite, rule.undecided):
+            assert _outcome(predicate(form), fact) == _outcome(holds, form, fact)
+
+
 # -- never raises ---------------------------------------------------------------------------------
 
 

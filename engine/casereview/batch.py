@@ -11,6 +11,9 @@ in input order. Nothing is lost: a file that cannot be reviewed comes back `reje
         ...
     run.book.version            # the rule book used
 
+Per-file work that needs only the result (rendering a report page) can run in the worker that
+reviewed the file: `run.each(prepare)` yields `prepare(result, index)` instead of the results.
+
 Problems with the batch itself (rules, profile or roster unloadable) raise `BatchSetupError`
 with a Chinese message before any file is reviewed.
 """
@@ -18,10 +21,11 @@ with a Chinese message before any file is reviewed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .load import CASE_SUFFIXES, InputRejected, load_roster
 from .model.roster import Roster
@@ -111,9 +115,13 @@ def durable_available() -> bool:
     return True
 
 
+Prepare = Callable[[CaseResult, int], Any]
+
+
 @dataclass
 class BatchRun:
-    """A started batch: iterate it once for the results (one per path, input order)."""
+    """A started batch: iterate it once for the results (one per path, input order), or once
+    through `each`."""
 
     paths: list[Path]
     book: RuleBook
@@ -121,10 +129,24 @@ class BatchRun:
     roster: Roster | None
     engine: str
     notes: list[str]
-    _results: Iterator[CaseResult]
+    _start: Callable[[Prepare | None], Iterator[Any]]
+    _stream: Iterator[Any] | None = None
 
     def __iter__(self) -> Iterator[CaseResult]:
-        return self._results
+        if self._stream is None:
+            self._stream = self._start(None)
+        return self._stream
+
+    def each(self, prepare: Prepare) -> Iterator[Any]:
+        """`prepare(result, index)` of every result, in input order. `prepare` runs in the process
+        that reviewed the file (a worker process unless `workers=0`), so what it does per file runs
+        in parallel; it sees the result complete (notes included) and must not depend on other
+        files (each worker has its own copy of everything it uses). Call once, instead of
+        iterating the run."""
+        if self._stream is not None:
+            raise RuntimeError("a batch is iterated once")
+        self._stream = self._start(prepare)
+        return self._stream
 
     @property
     def total(self) -> int:
@@ -160,26 +182,30 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
     fallback = make_context(book, profile, roster, "oracle")
     cache_dir = None if os.environ.get("CASEREVIEW_NO_CACHE") else options.cache_dir
 
-    def results() -> Iterator[CaseResult]:
+    def results(prepare: Prepare | None) -> Iterator[Any]:
+        def finish(result: CaseResult, index: int) -> Any:
+            result.notes.extend(notes)
+            return prepare(result, index) if prepare is not None else result
+
         if options.workers == 0:
             ctx = make_context(book, profile, roster, engine, cache_dir) if engine == "oracle" else fallback
-            stream: Iterator[CaseResult] = (review_one(p, ctx) for p in paths)
+            stream: Iterator[Any] = (finish(review_one(p, ctx), i) for i, p in enumerate(paths))
         else:  # worker processes for either engine: a batch is CPU-bound
             from .evaluate.runner import review_paths
 
             factory = partial(make_context, book, profile, roster, engine, cache_dir)
-            stream = review_paths(paths, factory, fallback, workers=options.workers)
+            stream = review_paths(paths, factory, fallback, workers=options.workers, prepare=finish)
         count = 0
         try:
-            for r in stream:
-                r.notes.extend(notes)
+            for item in stream:
                 count += 1
-                yield r
+                yield item
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()  # an interrupted batch stops (and kills) its worker processes now
-        for path in paths[count:]:  # safety net: every input file appears in the report
-            yield rejected(path, [RejectedInput(file=str(path), message="评查未返回结果（内部错误）")])
+        for index, path in enumerate(paths[count:], count):  # safety net: every file is reported
+            message = "评查未返回结果（内部错误）"
+            yield finish(rejected(path, [RejectedInput(file=str(path), message=message)]), index)
 
-    return BatchRun(paths, book, profile, roster, engine, notes, results())
+    return BatchRun(paths, book, profile, roster, engine, notes, results)

@@ -25,6 +25,7 @@ from .. import __version__
 from ..batch import BatchOptions, review_batch
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem, load_profile
+from .bulk import BulkImport, add_results, read_file
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -169,25 +170,6 @@ def _snapshot(session: Session, profile: Profile) -> ProfileSnapshot:
     return snap
 
 
-def _read(path: Path) -> tuple[str, str]:
-    data = path.read_bytes() if path.is_file() else b""
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec), hashlib.sha256(data).hexdigest()
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace"), hashlib.sha256(data).hexdigest()
-
-
-def _case_key(result: CaseResult, path: Path, folder: Path) -> str:
-    if result.case_number:
-        return result.case_number
-    try:
-        return str(path.resolve().relative_to(folder.resolve()))
-    except ValueError:
-        return str(path)
-
-
 @dataclass
 class CreateSummary:
     campaign: str
@@ -214,7 +196,6 @@ def create_campaign(
             raise CampaignError(f"评查活动 {name} 已存在")
     run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
     notes: list[str] = []
-    reviewed = rejected = 0
     with store.write() as session:
         campaign = Campaign(
             name=name,
@@ -226,38 +207,9 @@ def create_campaign(
         session.add(campaign)
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
-        keys: set[str] = set()
-        for path, result in zip(run.paths, run, strict=True):
-            key = _case_key(result, path, folder)
-            if key in keys:  # two files with one case number: both kept, the second named by its path
-                notes.append(f"{path}：案号 {key} 与另一文件重复，已按文件路径单独登记")
-                key = f"{key}（{path.name}）"
-            keys.add(key)
-            text, digest = _read(path)
-            case = CaseRecord(
-                campaign_id=campaign.id,
-                case_key=key,
-                case_number=result.case_number,
-                unit=result.agency,
-                title=result.title,
-                status="rejected" if result.status == "rejected" else "unassigned",
-            )
-            session.add(case)
-            session.flush()
-            version = FileVersion(
-                case_id=case.id,
-                number=1,
-                path=str(path),
-                content_hash=digest,
-                content=text,
-                origin="initial",
-                created_by=actor,
-            )
-            session.add(version)
-            session.flush()
-            _store_result(session, machine_run, version, result)
-            reviewed += result.status == "reviewed"
-            rejected += result.status == "rejected"
+        loader = BulkImport(session, campaign.id, machine_run.id, folder, actor, notes)
+        loader.add_all(zip(run.paths, run, strict=True))
+        reviewed, rejected = loader.reviewed, loader.rejected
         audit(
             session,
             actor,
@@ -286,19 +238,6 @@ def _new_run(session: Session, campaign: Campaign, rules_version: str, engine: s
     session.add(run)
     session.flush()
     return run
-
-
-def _store_result(session: Session, run: MachineRun, version: FileVersion, result: CaseResult) -> None:
-    session.add(
-        MachineResult(
-            run_id=run.id,
-            version_id=version.id,
-            status=result.status,
-            score=result.score.score if result.score else None,
-            grade=result.score.grade if result.score else None,
-            result_json=result.model_dump_json(),
-        )
-    )
 
 
 def current_version(session: Session, case: CaseRecord) -> FileVersion:
@@ -963,21 +902,18 @@ def rescore(store: Store, campaign_name: str | None, options: BatchOptions, acto
     with store.session() as session:
         campaign = get_campaign(session, campaign_name)
         profile = campaign_profile(campaign)
-        versions = [
-            current_version(session, c)
-            for c in session.scalars(
-                select(CaseRecord).where(CaseRecord.campaign_id == campaign.id).order_by(CaseRecord.id)
-            )
-        ]
-        items = [(v.id, v.path, v.content) for v in versions]
+        items = session.execute(  # every file's current version in one query
+            select(FileVersion.id, FileVersion.path, FileVersion.content)
+            .join(CaseRecord, CaseRecord.id == FileVersion.case_id)
+            .where(CaseRecord.campaign_id == campaign.id, FileVersion.number == CaseRecord.current_version)
+            .order_by(CaseRecord.id)
+        ).all()
     results = _review_texts([(path, content) for _, path, content in items], options, profile)
     with store.write() as session:
         campaign = get_campaign(session, campaign_name)
         run = _new_run(session, campaign, results.book.version, results.engine, actor)
-        count = 0
-        for (version_id, _, _), result in zip(items, results, strict=True):
-            _store_result(session, run, session.get(FileVersion, version_id), result)
-            count += 1
+        pairs = ((version_id, result) for (version_id, _, _), result in zip(items, results, strict=True))
+        count = add_results(session, run.id, pairs)
         audit(session, actor, "rescore", {"run": run.id, "files": count}, campaign_id=campaign.id)
     return count
 
@@ -1050,7 +986,7 @@ def rereview(
     if result.status == "rejected" or not result.case_number:
         reasons = "；".join(e.message for e in result.errors) or "未记载案号"
         raise CampaignError(f"{path}：无法作为整改后的案卷重新评查（{reasons}），数据库未改动")
-    text, digest = _read(path)
+    text, digest = read_file(path)
     with store.write() as session:
         campaign = get_campaign(session, campaign_name)
         case = session.scalar(
@@ -1076,7 +1012,7 @@ def rereview(
         session.add(version)
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
-        _store_result(session, machine_run, version, result)
+        add_results(session, machine_run.id, [(version.id, result)])
         session.add(
             Rectification(
                 case_id=case.id,

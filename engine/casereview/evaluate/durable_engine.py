@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from . import durable_prebuild
 from .model import EvalResult, Match
-from .oracle import holds
+from .oracle import RulePredicates, holds
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -330,8 +331,9 @@ def prepare(rules: Iterable[CompiledRule]) -> Prepared:
     return json.dumps(definition, ensure_ascii=False, sort_keys=True), outside, tuple(in_python)
 
 
-# per fact kind, the fields sent to durable_rules: (field, source of its bound or None)
-Reads = dict[str, tuple[tuple[str, str | None], ...]]
+# per fact kind, the fields sent to durable_rules: for any fact (field, source of its bound or
+# None), and for a fact without unknowns (field names)
+Reads = tuple[dict[str, tuple[tuple[str, str | None], ...]], dict[str, tuple[str, ...]]]
 
 
 def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
@@ -342,14 +344,23 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
     facts). A rule whose forms for facts with unknowns run in Python (`python_forms`) needs its
     own fields and the `has_unknown` guard; any other rule the fields of both evaluated forms."""
     rules = list(rules)
-    reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in {r.kind for r in rules}}
+    kinds = {r.kind for r in rules}
+    reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in kinds}
+    complete: dict[str, set[str]] = {kind: {*ALWAYS_SENT, HAS_UNKNOWN} for kind in kinds}
     for rule in rules:
         in_python = rule.rule_id in python_forms
         reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
-    # a bound of an exactly known number or date is the number itself (packs/uncertain.py)
-    return {
-        kind: tuple((name, bound_source(name)) for name in sorted(fields)) for kind, fields in reads.items()
-    }
+        complete[rule.kind] |= rule.fields
+    # a bound of an exactly known number or date is the number itself (packs/uncertain.py);
+    # a fact without unknowns is matched only by the rules as written (every other form first
+    # tests `has_unknown == true`), so it goes without bounds and flags: most facts
+    return (
+        {
+            kind: tuple((name, bound_source(name)) for name in sorted(fields))
+            for kind, fields in reads.items()
+        },
+        {kind: tuple(sorted(fields)) for kind, fields in complete.items()},
+    )
 
 
 def prepare_book(book: Any) -> Prepared:
@@ -388,11 +399,20 @@ class DurableEngine:
         self._rebuilt = prepared is None  # the ruleset was prepared here (or some rule refused)
         self._handle = self._build(rules, prepared)
         self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
-        self._reads = fact_reads(rules, self._python_forms) if reads is None or self._rebuilt else reads
+        self._outside = [RulePredicates(r) for r in self.outside]
+        if reads is None or self._rebuilt:
+            reads = fact_reads(rules, self._python_forms)
+        self._reads, self._reads_complete = reads
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
         self._sid_cases = 0  # cases completed in the current state (each ran the sentinel action)
+
+    @functools.cached_property
+    def _review_outside(self) -> list[RulePredicates]:
+        """The Python-side forms as functions: built at the first fact with unknowns (building
+        them for every table variant would cost a one-file check ~0.3 s)."""
+        return [RulePredicates(r) for r in self.review_outside]
 
     @classmethod
     def for_book(cls, book: Any) -> DurableEngine:
@@ -461,17 +481,25 @@ class DurableEngine:
         facts = flagged(facts)
         sid, case = self._state(), next(self._cases)
         batch = []
-        reads = self._reads
+        reads, reads_complete = self._reads, self._reads_complete
+        any_unknown = False
         for fact in facts:
-            wanted = reads.get(fact["kind"])
-            if wanted is None:
-                continue  # no rule looks at this kind of fact
-            sent = {}
-            for name, source in wanted:
-                if name in fact:
-                    sent[name] = fact[name]
-                elif source is not None and source in fact:
-                    sent[name] = fact[source]
+            if not fact[HAS_UNKNOWN]:
+                names = reads_complete.get(fact["kind"])
+                if names is None:
+                    continue  # no rule looks at this kind of fact
+                sent = {name: fact[name] for name in names if name in fact}
+            else:
+                any_unknown = True
+                wanted = reads.get(fact["kind"])
+                if wanted is None:
+                    continue
+                sent = {}
+                for name, source in wanted:
+                    if name in fact:
+                        sent[name] = fact[name]
+                    elif source is not None and source in fact:
+                        sent[name] = fact[source]
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
             sent["sid"], sent[CASE_KEY] = sid, case
@@ -499,23 +527,26 @@ class DurableEngine:
             self._release()
             raise
         self._sid_cases += 1
-        if any(fact.get(HAS_UNKNOWN) for fact in facts):
-            for rule in self.review_outside:  # forms for facts with unknowns (see review_in_python)
-                for fact in facts:
-                    if fact["kind"] != rule.kind or not fact.get(HAS_UNKNOWN):
+        if any_unknown:
+            uncertain = [fact for fact in facts if fact[HAS_UNKNOWN]]
+            for forms in self._review_outside:  # forms for facts with unknowns (see review_in_python)
+                kind, rule_id = forms.rule.kind, forms.rule.rule_id
+                for fact in uncertain:
+                    if fact["kind"] != kind:
                         continue
-                    if holds(rule.definite, fact):
-                        seen.add(Match(rule.rule_id, fact["fid"]))
-                    if holds(rule.undecided, fact):
-                        seen.add(Match(rule.rule_id, fact["fid"], True))
-        for rule in self.outside:  # rules beyond durable's limits: exact Python evaluation
+                    if forms.definite(fact):
+                        seen.add(Match(rule_id, fact["fid"]))
+                    if forms.undecided(fact):
+                        seen.add(Match(rule_id, fact["fid"], True))
+        for forms in self._outside:  # rules beyond durable's limits: exact Python evaluation
+            kind, rule_id = forms.rule.kind, forms.rule.rule_id
             for fact in facts:
-                if fact["kind"] != rule.kind:
+                if fact["kind"] != kind:
                     continue
-                if holds(rule.decided, fact):
-                    seen.add(Match(rule.rule_id, fact["fid"]))
-                if fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact):
-                    seen.add(Match(rule.rule_id, fact["fid"], True))
+                if forms.decided(fact):
+                    seen.add(Match(rule_id, fact["fid"]))
+                if fact[HAS_UNKNOWN] and forms.undecided(fact):
+                    seen.add(Match(rule_id, fact["fid"], True))
         result.matches = sorted(seen)
         return result
 

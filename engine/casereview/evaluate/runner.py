@@ -24,11 +24,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from ..review import CaseResult, ReviewContext, review_file
 from .oracle import OracleEngine
 
 _WORKER_CTX: ReviewContext | None = None
+_WORKER_PREPARE: Callable[[CaseResult, int], Any] | None = None
 _CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file with this name dies
 _CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
@@ -46,13 +48,18 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _init_worker(make_context: Callable[[], ReviewContext], parent: int | None = None) -> None:
-    global _WORKER_CTX
+def _init_worker(
+    make_context: Callable[[], ReviewContext],
+    parent: int | None = None,
+    prepare: Callable[[CaseResult, int], Any] | None = None,
+) -> None:
+    global _WORKER_CTX, _WORKER_PREPARE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if parent is not None:
         _die_with_parent(parent)
     _WORKER_CTX = make_context()
+    _WORKER_PREPARE = prepare
 
 
 def _review_in_worker(path: str) -> CaseResult:
@@ -73,8 +80,16 @@ def oracle_context(ctx: ReviewContext) -> ReviewContext:
     return ReviewContext(ctx.book, ctx.profile, OracleEngine(ctx.book.compiled), ctx.roster, ctx.calendar)
 
 
-def _review_chunk(paths: list[str]) -> list[CaseResult]:
-    return [_review_in_worker(path) for path in paths]
+def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> list[Any]:
+    """Review `paths` (the batch's files from index `start`); each result gets `note` if given,
+    then goes through the batch's `prepare`, here in the worker."""
+    out = []
+    for index, path in enumerate(paths, start):
+        result = _review_in_worker(path)
+        if note:
+            result.notes.append(note)
+        out.append(_WORKER_PREPARE(result, index) if _WORKER_PREPARE is not None else result)
+    return out
 
 
 def chunk_size(n_paths: int, workers: int) -> int:
@@ -90,9 +105,15 @@ def review_paths(
     workers: int | None = None,
     window: int = 256,
     chunk: int | None = None,
-) -> Iterator[CaseResult]:
+    prepare: Callable[[CaseResult, int], Any] | None = None,
+) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
-    files go to the workers `chunk` at a time (default: `chunk_size`)."""
+    files go to the workers `chunk` at a time (default: `chunk_size`).
+
+    `prepare(result, index)`, if given, runs on each result in the process that reviewed it (a
+    worker; this process for a file the oracle re-reviews here) and what it returns is yielded
+    instead of the result: per-file work done there runs in parallel. It must not depend on
+    other files; an exception it raises stops the batch and reaches the consumer."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     size = chunk or chunk_size(len(paths), workers)
     mp = multiprocessing.get_context("fork")
@@ -106,7 +127,7 @@ def review_paths(
 
     def make_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            workers, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent)
+            workers, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent, prepare)
         )
 
     pool = make_pool()
@@ -115,13 +136,13 @@ def review_paths(
     try:
         while pending or in_flight or suspects:
             if suspects:  # a pool broke: re-run the files it held (see _rerun)
-                done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers))
+                done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers, prepare))
             suspects = []
             broken = False
             while pending and len(in_flight) * size < window:
                 start = pending.popleft()
                 try:
-                    in_flight[start] = pool.submit(_review_chunk, names[start : start + size])
+                    in_flight[start] = pool.submit(_review_chunk, names[start : start + size], start)
                 except (BrokenProcessPool, RuntimeError):
                     # the pool broke between two submissions: this chunk was never started
                     pending.appendleft(start)
@@ -164,7 +185,7 @@ def review_paths(
 STUCK_AFTER = 5.0  # seconds a dead worker may go unnoticed before the pool is declared broken
 
 
-def _result(future: Future, pool: ProcessPoolExecutor) -> list[CaseResult]:
+def _result(future: Future, pool: ProcessPoolExecutor) -> list[Any]:
     """`future.result()`, but a worker killed while it held the result pipe (mid-message, or
     holding its lock) leaves the executor waiting forever without noticing the death (a CPython
     ProcessPoolExecutor limitation): if a worker is dead and nothing arrives for STUCK_AFTER
@@ -209,11 +230,11 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 RERUN_NOTE = "评查该批次时工作进程异常退出，本案已重新评查"
 
 
-def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> dict[int, CaseResult]:
+def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers, prepare=None) -> dict[int, Any]:
     """The files a broken pool held, re-run `workers` at a time in a fresh pool, one file per
     task: a file that breaks this pool too is among at most `workers` candidates, and only those
     are then run alone (`_isolated`). One fork per break, not one per file held."""
-    results: dict[int, CaseResult] = {}
+    results: dict[int, Any] = {}
     queue = deque(suspects)
     pool = make_pool()
     try:
@@ -223,7 +244,7 @@ def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> 
             futures = []
             for index, path in batch:
                 try:
-                    futures.append((index, path, pool.submit(_review_chunk, [path])))
+                    futures.append((index, path, pool.submit(_review_chunk, [path], index, RERUN_NOTE)))
                 except (BrokenProcessPool, RuntimeError):
                     broken.append((index, path))
             for index, path, future in futures:
@@ -232,28 +253,33 @@ def _rerun(suspects, make_pool, make_context, fallback, mp, parent, workers) -> 
                 except BrokenProcessPool:
                     broken.append((index, path))
                     continue
-                result.notes.append(RERUN_NOTE)
                 results[index] = result
             if broken:
                 _kill(pool)
                 for index, path in sorted(broken):
-                    results[index] = _isolated(path, make_context, fallback, mp, parent)
+                    results[index] = _isolated(path, index, make_context, fallback, mp, parent, prepare)
                 pool = make_pool()
     finally:
         _kill(pool)
     return results
 
 
-def _isolated(path: str, make_context, fallback: ReviewContext, mp, parent: int | None = None) -> CaseResult:
-    solo = ProcessPoolExecutor(1, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent))
+ISOLATED_NOTE = "评查该批次时工作进程异常退出，本案已在独立进程中重新评查"
+ORACLE_NOTE = "durable_rules 工作进程评查本案时崩溃，本案已由参照引擎（oracle）重新评查"
+
+
+def _isolated(
+    path: str, index: int, make_context, fallback: ReviewContext, mp, parent: int | None = None, prepare=None
+) -> Any:
+    solo = ProcessPoolExecutor(
+        1, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent, prepare)
+    )
     try:
-        result = _result(solo.submit(_review_chunk, [path]), solo)[0]
-        result.notes.append("评查该批次时工作进程异常退出，本案已在独立进程中重新评查")
-        return result
+        return _result(solo.submit(_review_chunk, [path], index, ISOLATED_NOTE), solo)[0]
     except BrokenProcessPool:
         pass
     finally:
         _kill(solo)
     result = review_file(Path(path), fallback)
-    result.notes.append("durable_rules 工作进程评查本案时崩溃，本案已由参照引擎（oracle）重新评查")
-    return result
+    result.notes.append(ORACLE_NOTE)
+    return prepare(result, index) if prepare is not None else result

@@ -61,16 +61,15 @@ def check_fact_types(
         for name, value in violation.facts.items():
             if type(value).__name__ == "Unknown":
                 continue  # an exporter's 未载明 marker: unknown, not a wrong type
-            path = ("violations", i, "facts", name)
-            field = f"violations[{i}].facts.{name}"
-            line, column = locate(path)
             if isinstance(value, float) and not math.isfinite(value):
-                message = "不是有效的数值（NaN 或无穷大）"
-                problems.append(InputError(file, line, column, field, message, repr(value)))
-                continue
-            kind, label = declared.get(name, ("", ""))
-            if kind and not _fits(value, kind):
-                what = f"应为{_EXPECTED.get(kind, kind)}" + (f"（{label}）" if label else "")
+                message, shown = "不是有效的数值（NaN 或无穷大）", repr(value)
+            else:
+                kind, label = declared.get(name, ("", ""))
+                if not kind or _fits(value, kind):
+                    continue
+                message = f"应为{_EXPECTED.get(kind, kind)}" + (f"（{label}）" if label else "")
                 shown = f"'{value}'" if isinstance(value, str) else repr(value)
-                problems.append(InputError(file, line, column, field, what, shown))
+            # located only on a problem: a JSON file's positions are computed on first use
+            line, column = locate(("violations", i, "facts", name))
+            problems.append(InputError(file, line, column, f"violations[{i}].facts.{name}", message, shown))
     return problems

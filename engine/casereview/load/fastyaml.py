@@ -5,50 +5,36 @@
 block mappings and sequences, one-line plain or quoted scalars, one-line flow collections
 (``{name: 张明, cert: "3601…"}``, ``[v1, v2]``), block scalars (``|``, ``>-``), comments, and
 the anchors and aliases PyYAML's dumper writes for shared values (``on: &id001 2024-05-30`` …
-``decided_on: *id001``). For such a file two independent parses are made and cross-checked:
+``decided_on: *id001``). This module reads that subset line by line and builds what
+`parse_yaml` builds:
 
-* a line scanner here (string methods, one pass, indentation tracked by hand) builds the data
-  the way `parse_yaml` does -- plain scalars resolved by PyYAML's own YAML 1.1 implicit
-  resolvers and `SafeConstructor` functions (``2024-05-30`` a date, ``yes`` True, ``010`` 8),
-  quoted scalars as strings, keys as their source text (``on:``, ``1:`` give ``"on"``, ``"1"``)
-  -- and records each field's 1-based (line, column) exactly as `parse_yaml` records it (a
-  mapping entry at its key, a list item at the item, the root ``()`` at its first key);
-* `ryaml` (serde_yaml over unsafe-libyaml, a Rust port of the libyaml behind PyYAML's
-  ``CSafeLoader``) parses the same text into Python objects.
+* plain scalars resolved by PyYAML's own YAML 1.1 implicit resolvers and `SafeConstructor`
+  functions (``2024-05-30`` a date, ``yes`` True, ``010`` 8), quoted scalars as strings, keys
+  as their source text (``on:``, ``1:`` give ``"on"``, ``"1"``);
+* the strings whose decoding is libyaml's business (double-quoted with escapes, block scalars
+  with their folding and chomping) are decoded by PyYAML itself, from their own source text;
+* each field's 1-based (line, column) as `parse_yaml` records it (a mapping entry at its key,
+  a list item at the item, the root ``()`` at its first key); an alias repeats the positions
+  of the anchored node's fields under its own path.
 
-The two results must then be equal (one ``==`` in C over the whole tree: every mapping, list,
-key and scalar). Where YAML 1.1 and ryaml's YAML 1.2 are known to disagree -- a plain scalar
-PyYAML reads as a date, a ``yes``/``on``-style boolean or an ``010``/``1_000``/``1:20``-style
-number, which ryaml keeps as the string -- the comparison is made with the scanner's source
-text in that place; where ryaml resolved a key (``1:`` -> 1) its key must sit at the same place
-and be a plain spelling of it. Only the strings the scanner does not decode (double-quoted
-with escapes, block scalars) are taken from ryaml as they are. So every path, key and value
-has been read the same way by two parsers written independently; any disagreement, anything
-the scanner does not understand, and any error from ryaml returns None, and the caller runs
-`parse_yaml`, which keeps every behaviour and every error message. A bug in either parser costs
-speed (a fallback), not a wrong result. (Positions are the scanner's alone -- ryaml has none --
-but they belong to nodes both parsers found in the same places; the tests compare them with
-`parse_yaml`'s on every sample and a generated corpus.)
+Anything else returns None and the caller runs `parse_yaml`, which keeps every behaviour and
+every error message: the fast path accepts only what it can read exactly and never rejects.
+Refused before reading: tags, merge keys, directives and document markers (``%``, ``---``,
+``...``), complex keys (``? ``), tabs, line breaks other than ``\\n``, a BOM and characters
+libyaml does not accept. Refused while reading: duplicate keys (the slow path reports both
+lines), aliases of an anchor that is undefined or still open (recursive), values PyYAML cannot
+construct (``2024-02-30``), more than `max_nodes` nodes (aliases counted expanded, as in the
+slow path, so no alias bomb is expanded here), nesting near `max_depth`; and (correct, only
+slower) scalars continued on the next line, a scalar on the line after its key, flow
+collections spanning lines or holding anchors, aliases, empty values or plain scalars with
+``:`` or ``#``, ``key:value`` without a space, block scalars with an indentation digit, keys
+longer than `_KEY_MAX` or with a `` #`` before the colon. The tests compare both paths on every
+sample, a generated corpus, documents PyYAML dumps in every style and randomly damaged files.
 
-Each line is read on its own first (`_lex`: indentation, dashes, key, value and its YAML 1.1
-resolution), and that reading is kept in a bounded per-process cache keyed by the line's text:
-the files of a batch repeat most of their lines (keys, enumerations, officers, dates), so a
-batch costs about half as much per file as a first file. The structure (which collection a line
-belongs to, paths, positions) is worked out per file.
-
-Sent to the slow path before ryaml sees the text: tags (ryaml drops them silently), merge keys
-(ryaml does not apply them), directives and document markers (``%``, ``---``, ``...``), complex
-keys (``? ``), tabs, line breaks other than ``\\n``, a BOM, duplicate keys (the slow path reports
-both lines), aliases of an anchor that is still open (recursive) or undefined, values PyYAML
-cannot construct (``2024-02-30``), more than `max_nodes` nodes (aliases counted expanded, as in
-the slow path, so no alias bomb reaches ryaml) and nesting near `max_depth`. Also sent there
-(correct, only slower): plain or quoted scalars continued on the next line, a scalar on the line
-after its key, flow collections spanning lines or holding anchors, aliases, empty values,
-``key:value`` without a space, or plain scalars containing ``:`` or ``#``; block scalars with an
-indentation digit; keys with escapes or a `` #`` before the colon; plain scalars ryaml reads as
-a number that PyYAML keeps as a string (``1e3``, ``0o10``, ``-.5``) and ``.nan``.
-
-If `ryaml` cannot be imported, `parse_yaml_fast` always returns None.
+Each line is read on its own first (`_lex`), and that reading is kept in a bounded
+per-process cache keyed by the line's text: the files of a batch repeat most of their lines
+(keys, enumerations, officers, dates). Which collection a line belongs to, the paths and the
+positions are worked out per file (`_Scanner`).
 """
 
 from __future__ import annotations
@@ -57,6 +43,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import yaml
 from yaml.nodes import ScalarNode
 
 from .paths import FieldPath
@@ -70,45 +57,34 @@ from .yamlpos import (
     Positions,
 )
 
-try:
-    import ryaml as _ryaml
-
-    _loads: Any = _ryaml.loads
-except Exception:  # not installed, or a broken wheel: always use the slow path
-    _loads = None
-
 __all__ = ["parse_yaml_fast"]
 
-# A place in the scanner's data whose value ryaml reads as the source text:
-# (container, key or index, source text, YAML 1.1 value).
-Swap = tuple[Any, Any, str, Any]
-
 # Characters that may need the slow path (found in few files), then the exact refusals: tabs,
-# line breaks other than "\n" (libyaml also breaks lines at CR, NEL, LS and PS), a BOM,
-# directives, document markers, merge keys, and tags and complex keys ("!" or "? " can only
-# start one after a space, a flow indicator or at the start of a line: "注意!" is fine).
-_SUSPECT = re.compile(r"[\t\r\x85\u2028\u2029\ufeff!?%<]")
-_REFUSE = re.compile(r"[\t\r\x85\u2028\u2029\ufeff]|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))", re.M)
+# line breaks other than "\n" (libyaml also breaks lines at CR, NEL, LS and PS), characters
+# libyaml refuses (controls, surrogates, U+FFFE/FFFF), a BOM, directives, document markers,
+# merge keys, and tags and complex keys ("!" or "? " can only start one after a space, a flow
+# indicator or at the start of a line: "注意!" is fine).
+_NOT_YAML = r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+_SUSPECT = re.compile(_NOT_YAML[:-1] + "!?%<]")
+_REFUSE = re.compile(_NOT_YAML + r"|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))", re.M)
 
 _NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_SERDE_FIRST = frozenset("0123456789+-.~")  # plain scalars ryaml may read as numbers or null
-_SERDE_WORDS = frozenset(("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"))
-
 _QUOTED_KEY = re.compile(r"""(?:'((?:[^']|'')*)'|"([^"\\]*)") *:(?: +|$)""")
 _SQ_SCALAR = re.compile(r"'((?:[^']|'')*)'")
 _DQ_SCALAR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _FLOW_PLAIN = re.compile(r"(?:[^ \-?:,\[\]{}#&*!|>'\"%@`]|-(?=[^ ,\[\]{}]))[^,\[\]{}:#]*")
+_FLOW_COLON = re.compile(r" *: +(?=[^ ,}\]])")  # after a flow key: a value must follow
+_SPACES = re.compile(" *")
 _BLOCK_HEADER = re.compile(r"[|>][-+]?(?: +#.*| *)$")
 _END = re.compile(r"(?: +#.*| *)$")  # what may follow a complete value on its line
-_ANCHOR = re.compile(r"&([0-9A-Za-z_-]+)(?: +|$)")
-_ALIAS = re.compile(r"\*([0-9A-Za-z_-]+)")
-_LEADING_ZERO = re.compile(r"[-+]?0[0-9]")
-
-_BLOCK, _ANCHORED = 1, 2  # `_Scanner.value` results besides 0
+_ANCHOR_NAME = re.compile(r"&([0-9A-Za-z_-]+)(?: +|$)")
+_ALIAS_NAME = re.compile(r"\*([0-9A-Za-z_-]+)")
+# libyaml refuses simple keys longer than 1024 characters; far shorter ones are left to it too
+_KEY_MAX = 200
 
 
 class _Refuse(Exception):
-    """The file is not in the subset handled here (or the two parses disagree)."""
+    """The file is not in the subset handled here."""
 
 
 def parse_yaml_fast(
@@ -123,325 +99,228 @@ def parse_yaml_fast(
     Never raises: anything unusual, wrong or refused returns None (`file` is accepted for
     symmetry with `parse_yaml`; error messages are the slow path's business).
     """
-    if _loads is None or None in _IMPLICIT:  # no ryaml, or a resolver for every scalar
+    if None in _IMPLICIT:  # a resolver for every scalar: PyYAML must look at each one
         return None
     if _SUSPECT.search(text) is not None and _REFUSE.search(text) is not None:
         return None
+    scan = _Scanner(max_nodes, max_depth)
     try:
-        scan = _Scanner(max_nodes, max_depth, "&" in text)
         data = scan.run(text)
-        if len(scan.positions) > max_nodes:
-            return None
-        theirs = _loads(text)
-        if type(theirs) is not dict:
-            return None
-        if scan.captures:  # strings the scanner does not decode
-            try:
-                strings = [_get(theirs, path) for path in scan.captures]
-            except (KeyError, IndexError, TypeError):  # keys ryaml resolved on the way?
-                theirs = _rekey(theirs, data)
-                strings = [_get(theirs, path) for path in scan.captures]
-            for path, value in zip(scan.captures, strings, strict=True):
-                if type(value) is not str:
-                    return None
-                _set(data, path, value)
-        for container, slot, anchored, anchored_slot in scan.aliases:
-            container[slot] = anchored[anchored_slot]  # the anchored object, as in parse_yaml
-        swaps = scan.swaps
-        for container, slot, source, _ in swaps:
-            container[slot] = source
-        try:
-            same = data == theirs or data == _rekey(theirs, data)
-        finally:
-            for container, slot, _, value in swaps:
-                container[slot] = value
-        if not same:
-            return None
-    except Exception:  # _Refuse, ryaml's errors, anything unexpected: the slow path decides
+    except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
+        return None
+    if len(scan.positions) > max_nodes:
         return None
     return data, scan.positions
+
+
+# What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
+# _SKIP for a blank or comment line, else (indent, columns of its "- " dashes, the collections
+# it opens (`_opens`), column of its key or item content, the key (None for a list item's
+# value), kind, value) where kind is
+# _VALUE: a one-line scalar, `value` its YAML 1.1 value;
+# _OPEN: nothing follows, the node is on the next lines (or null);
+# _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
+# _BLOCK: a block scalar header, `value` its column;
+# _ALIAS: ``*name``, `value` the name;
+# _ANCHOR: ``&name`` before any of the above but an alias, `value` (name, kind, value).
+_VALUE, _OPEN, _FLOW, _BLOCK, _ALIAS, _ANCHOR = range(6)
+_SKIP: Any = ("skip",)
+_LINES: dict[str, Any] = {}
+_LINES_MAX = 20_000
+_CACHED_LINE_MAX = 400  # longer lines are read where they are used, not kept
+
+
+def _lexed(line: str) -> Any:
+    lexed = _lex(line)
+    if len(line) <= _CACHED_LINE_MAX:
+        if len(_LINES) >= _LINES_MAX:
+            _LINES.clear()
+        _LINES[line] = lexed
+    return lexed
 
 
 class _Scanner:
     """The data and positions of a block-style document, read line by line."""
 
-    def __init__(self, max_nodes: int, max_depth: int, anchors: bool) -> None:
+    def __init__(self, max_nodes: int, max_depth: int) -> None:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
         self.positions: Positions = {}
-        self.paths: list[FieldPath] | None = [] if anchors else None  # every path, in order
-        # anchor name -> (path, its index in `paths`, container, slot, index in `swaps`)
-        self.anchors: dict[str, tuple[FieldPath, int, Any, Any, int]] = {}
-        self.aliases: list[tuple[Any, Any, Any, Any]] = []  # (container, slot, anchored container, slot)
-        self.swaps: list[Swap] = []
-        self.captures: list[FieldPath] = []  # strings taken from ryaml
+        self.paths: list[FieldPath] = []  # every path, in document order (for aliases)
+        # anchor name -> (the anchored node's path, its index in `paths`, container, slot)
+        self.anchors: dict[str, tuple[FieldPath, int, Any, Any]] = {}
+        # The block collections around the current one: (indent, container, path).
+        self.stack: list[tuple[int, Any, FieldPath]] = []
+        # A node whose content may follow on the next lines (after "key:", a bare "-", an
+        # anchor, or the document's start): (path, container, slot, indent of the container,
+        # located at its content?)
+        self.pending: tuple[FieldPath, Any, Any, int, bool] | None = None
+        # An open block scalar: (indent of its container, index of its header line, the
+        # header's column, container, slot)
+        self.block: tuple[int, int, int, Any, Any] | None = None
 
     def node(self, path: FieldPath, at: tuple[int, int]) -> None:
         self.positions[path] = at
-        if self.paths is not None:
-            self.paths.append(path)
+        self.paths.append(path)
 
     def run(self, text: str) -> dict[str, Any]:
-        """The data, filling in `positions` and the lists the cross-check needs."""
-        positions = self.positions
-        paths = self.paths
-        swaps = self.swaps
-        max_depth = self.max_depth
-        cache = _LINES
-        lex = _lex
-        root: dict[str, Any] = {}
-        # The innermost open block collection (indent, container, path) and those around it.
-        indent_now = -1
-        container: Any = None
-        base: FieldPath = ()
-        is_map = True
-        stack: list[tuple[int, Any, FieldPath]] = []
-        # A node whose content is on the next lines (after "key:", a bare "-" or an anchor):
-        # (path, parent container, slot, indent of the parent, is a mapping value, position
-        # if it is null (None: keep the recorded one), position at its content?)
-        pending: tuple[FieldPath, Any, Any, int, bool, tuple[int, int] | None, bool] | None = None
-        block_indent = -1  # >= 0: inside a block scalar owned by a collection at this indent
-        content_indent = 0
-        for number, line in enumerate(text.split("\n"), 1):
-            if block_indent >= 0:
-                rest = line.lstrip(" ")
-                if not rest:
-                    continue
-                indent = len(line) - len(rest)
-                if content_indent == 0:
-                    if indent > block_indent:
-                        content_indent = indent
-                        continue
-                elif indent >= content_indent:
-                    continue
-                if indent > block_indent:  # less indented than the content but still inside
-                    raise _Refuse
-                block_indent = -1
-            lexed = cache.get(line)
-            if lexed is None:
-                lexed = lex(line)
-                if len(cache) >= _LINES_MAX:
-                    cache.clear()
-                cache[line] = lexed
-            if lexed is _SKIP:
+        """The data, filling in `positions`."""
+        lines = text.split("\n")
+        positions, paths, stack = self.positions, self.paths, self.stack
+        cached, skip, plain_value = _LINES.get, _SKIP, _VALUE  # locals: read on every line
+        document: dict[str, Any] = {}
+        self.node((), (1, 1))
+        self.pending = ((), document, "", -1, True)  # the root: located at its first line
+        # The innermost open block collection.
+        indent_now, container, base, is_map = -1, None, (), True
+        for number, line in enumerate(lines, 1):
+            if self.block is not None and self.in_block(line, lines, number):
                 continue
-            indent, dashes, column, key, kind, value, swap = lexed
-
-            # Which collection does this line belong to?
-            if pending is not None:
-                path, parent, slot, parent_indent, is_value, null_at, at_content = pending
-                pending = None
-                if indent > parent_indent or (indent == parent_indent and dashes and is_value):
-                    if len(path) >= max_depth - 1:
-                        raise _Refuse
-                    if at_content:
-                        positions[path] = (number, indent + 1)
+            lexed = cached(line) or _lexed(line)
+            if lexed is skip:
+                continue
+            indent, dashes, opens, column, key, kind, value = lexed
+            if self.pending is not None:
+                opened = self.open_pending(indent, dashes, number)
+                if opened is not None:
                     stack.append((indent_now, container, base))
-                    container = parent[slot] = [] if dashes else {}
-                    indent_now, base, is_map = indent, path, not dashes
-                elif null_at is not None:  # nothing below: null
-                    positions[path] = null_at
-            elif container is None:  # the root: a block mapping
-                if dashes:
-                    raise _Refuse
-                container, indent_now = root, indent
-                self.node((), (number, indent + 1))
-            if indent != indent_now:
-                if indent > indent_now:  # deeper than a complete value: a continuation line
-                    raise _Refuse
-                while indent_now > indent:
-                    indent_now, container, base = stack.pop()
-                if indent_now != indent:
-                    raise _Refuse
-                is_map = type(container) is dict
-                if len(positions) > self.max_nodes:
-                    raise _Refuse
-
-            if dashes:  # a list item (items nest: "- - a")
-                if is_map:
-                    raise _Refuse
-                item = (*base, len(container))
-                for inner in dashes[1:]:
-                    if len(item) >= max_depth - 1:
-                        raise _Refuse
-                    new: Any = []
-                    container.append(new)
-                    self.node(item, (number, inner + 1))
-                    stack.append((indent_now, container, base))
-                    indent_now, container, base = inner, new, item
-                    item = (*base, 0)
-                if key is None:
-                    if kind == _VALUE:
-                        positions[item] = (number, column + 1)
-                        if paths is not None:
-                            paths.append(item)
-                        container.append(value)
-                        if swap is not None:
-                            swaps.append((container, len(container) - 1, swap, value))
-                    elif kind == _FLOW:
-                        container.append(None)
-                        self.place_flow(
-                            value, item, container, len(container) - 1, (number, column + 1), number
-                        )
-                    elif kind == _OPEN:  # a bare "-": the item is on the next lines
-                        container.append(None)
-                        null_at = (number, indent_now + 2)
-                        self.node(item, null_at)
-                        pending = (item, container, len(container) - 1, indent_now, False, null_at, True)
-                    else:
-                        container.append(None)
-                        slot = len(container) - 1
-                        status = self.value(line, value, item, container, slot, number, None)
-                        if status == _BLOCK:
-                            block_indent, content_indent = indent_now, 0
-                        elif status == _ANCHORED:
-                            pending = (item, container, slot, indent_now, False, None, False)
-                    continue
-                # "- key: ...": the item is a mapping
-                if len(item) >= max_depth - 1:
-                    raise _Refuse
-                new = {}
-                container.append(new)
-                self.node(item, (number, column + 1))
-                stack.append((indent_now, container, base))
-                indent_now, container, base, is_map = column, new, item, True
-            elif not is_map:  # a key ends a sequence at its indent ("k:\n- a\nk2: b")
-                indent_now, container, base = stack.pop()
-                if indent_now != indent or type(container) is not dict:
-                    raise _Refuse
-                is_map = True
-
-            # A mapping entry; its key starts at `column`.
-            if key in container:  # a duplicate key: the slow path reports it
+                    indent_now, container, base = opened
+                    is_map = not dashes
+            if indent != indent_now or is_map is not (not dashes):  # not where the last line was
+                indent_now, container, base = self.dedent(indent, dashes, indent_now, container, base)
+                is_map = not dashes
+            if opens:  # "- key: ..." or "- - ...": the item is a collection
+                indent_now, container, base = self.item(opens, number, indent_now, container, base)
+                is_map = key is not None
+            if key is None:
+                slot = len(container)
+                container.append(None)
+            elif key in container:  # a duplicate key: the slow path reports it
                 raise _Refuse
-            path = (*base, key)
-            if kind == _VALUE:
-                positions[path] = (number, column + 1)
-                if paths is not None:
-                    paths.append(path)
-                container[key] = value
-                if swap is not None:
-                    swaps.append((container, key, swap, value))
-            elif kind == _FLOW:
-                self.place_flow(value, path, container, key, (number, column + 1), number)
-            elif kind == _OPEN:  # "key:": the value is on the next lines (or null)
-                container[key] = None
-                self.node(path, (number, column + 1))
-                pending = (path, container, key, indent_now, True, None, False)
             else:
-                container[key] = None
-                status = self.value(line, value, path, container, key, number, (number, column + 1))
-                if status == _BLOCK:
-                    block_indent, content_indent = indent_now, 0
-                elif status == _ANCHORED:
-                    pending = (path, container, key, indent_now, True, None, False)
-
-        if pending is not None and pending[5] is not None:
-            positions[pending[0]] = pending[5]
-        if container is None:  # an empty document (or only comments)
+                slot = key
+            path = (*base, slot)
+            if kind == plain_value:
+                container[slot] = value
+                positions[path] = (number, column + 1)
+                paths.append(path)
+            else:
+                self.put(kind, value, container, slot, path, (number, column + 1), indent_now)
+        if self.block is not None:
+            self.end_block(lines, len(lines))
+        root = document.get("")
+        if type(root) is not dict:  # empty (or only comments), or not a mapping
             raise _Refuse
         return root
 
-    def value(
+    def in_block(self, line: str, lines: list[str], number: int) -> bool:
+        """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
+        ends before it."""
+        assert self.block is not None
+        rest = line.lstrip(" ")
+        if not rest or len(line) - len(rest) > self.block[0]:
+            return True
+        self.end_block(lines, number - 1)
+        return False
+
+    def open_pending(self, indent: int, dashes: tuple[int, ...], number: int) -> Any:
+        """The collection the pending node opens at this line, or None if it stays null."""
+        assert self.pending is not None
+        path, parent, slot, parent_indent, bare = self.pending
+        self.pending = None
+        # deeper, or a list at its key's indent ("key:\n- a")
+        if indent > parent_indent or (indent == parent_indent and dashes and type(parent) is dict):
+            if len(path) >= self.max_depth - 1:
+                raise _Refuse
+            if bare:  # a bare "-" is located at its content
+                self.positions[path] = (number, indent + 1)
+            new = parent[slot] = [] if dashes else {}
+            return indent, new, path
+        return None
+
+    def dedent(
+        self, indent: int, dashes: tuple[int, ...], indent_now: int, container: Any, base: FieldPath
+    ) -> Any:
+        """The collection a line at `indent` belongs to (closing those it ends)."""
+        stack = self.stack
+        # a key also ends a list at its own indent ("k:\n- a\nk2: b")
+        while indent_now > indent or (indent_now == indent and not dashes and type(container) is list):
+            indent_now, container, base = stack.pop()
+        if indent_now != indent or (type(container) is list) != bool(dashes):
+            raise _Refuse  # deeper than a complete value (a continuation line), or misaligned
+        if len(self.positions) > self.max_nodes:
+            raise _Refuse
+        return indent_now, container, base
+
+    def item(
         self,
-        line: str,
-        column: int,
-        path: FieldPath,
+        opens: tuple[tuple[int, bool], ...],
+        number: int,
+        indent_now: int,
+        container: Any,
+        base: FieldPath,
+    ) -> Any:
+        """The collection a list item's content goes into, opening `opens` (see `_lex`)."""
+        for indent, is_map in opens:
+            path = (*base, len(container))
+            if len(path) >= self.max_depth - 1:
+                raise _Refuse
+            new: Any = {} if is_map else []
+            container.append(new)
+            self.node(path, (number, indent + 1))
+            self.stack.append((indent_now, container, base))
+            indent_now, container, base = indent, new, path
+        return indent_now, container, base
+
+    def put(
+        self,
+        kind: int,
+        value: Any,
         container: Any,
         slot: Any,
-        number: int,
-        at: tuple[int, int] | None,
-    ) -> int:
-        """The value node starting at `column`, stored at ``container[slot]``; `at` is its
-        position (None: where it starts, or its anchor). Returns _BLOCK for a block scalar
-        header (its content follows), _ANCHORED for an anchor that ends the line (its node
-        follows), else 0."""
-        char = line[column]
-        anchor = None
-        if char == "&":
-            match = _ANCHOR.match(line, column)
-            if match is None or self.paths is None:
-                raise _Refuse
-            anchor = match.group(1)
-            if at is None:
-                at = (number, column + 1)
-            column = match.end()
-            self.anchors[anchor] = (path, len(self.paths), container, slot, len(self.swaps))
-            if column >= len(line) or line[column] == "#":
-                self.node(path, at)
-                return _ANCHORED
-            char = line[column]
-        if at is None:
-            at = (number, column + 1)
-        if char == "[" or char == "{":
-            ops, end, depth = _flow_template(line, column)
-            self.place_flow((ops, depth), path, container, slot, at, number)
-        elif char == "'":
-            match = _SQ_SCALAR.match(line, column)
-            if match is None:
-                raise _Refuse
-            container[slot] = match.group(1).replace("''", "'")
-            self.node(path, at)
-            end = match.end()
-        elif char == '"':
-            match = _DQ_SCALAR.match(line, column)
-            if match is None:
-                raise _Refuse
-            inner = match.group(1)
-            if "\\" in inner:
-                self.captures.append(path)
-            else:
-                container[slot] = inner
-            self.node(path, at)
-            end = match.end()
-        elif char == "|" or char == ">":
-            if _BLOCK_HEADER.match(line, column) is None:
-                raise _Refuse
-            self.captures.append(path)
-            self.node(path, at)
-            return _BLOCK
-        elif char == "*":
-            match = _ALIAS.match(line, column)
-            if match is None or anchor is not None or _END.match(line, match.end()) is None:
-                raise _Refuse
-            self.alias(match.group(1), path, container, slot, at)
-            return 0
-        else:
-            if char in _NOT_PLAIN_START and (
-                char not in "-?:" or column + 1 >= len(line) or line[column + 1] == " "
-            ):
-                raise _Refuse
-            text = line[column:]
-            cut = text.find(" #")
-            if cut >= 0:
-                text = text[:cut]
-            text = text.rstrip(" ")
-            if ": " in text or text[-1] == ":":
-                raise _Refuse
-            self.plain(text, container, slot)
-            self.node(path, at)
-            end = len(line)
-        if _END.match(line, end) is None:
-            raise _Refuse
-        return 0
-
-    def plain(self, text: str, container: Any, slot: Any) -> None:
-        if text[0] in _IMPLICIT:
-            value, swap = _resolve(text)
+        path: FieldPath,
+        at: tuple[int, int],
+        indent: int,
+    ) -> None:
+        """Store a node that is not a plain one-line scalar (see `_lex`) at ``container[slot]``;
+        `indent` is the container's."""
+        bare = kind == _OPEN and type(container) is list  # a bare "-": located after it if null
+        if kind == _ANCHOR:
+            name, kind, value = value
+            self.anchors[name] = (path, len(self.paths), container, slot)
+        if kind == _VALUE:
             container[slot] = value
-            if swap:
-                self.swaps.append((container, slot, text, value))
-        else:
-            container[slot] = text
+            self.node(path, at)
+        elif kind == _FLOW:
+            self.place_flow(value, path, container, slot, at)
+        elif kind == _ALIAS:
+            self.alias(value, path, container, slot, at)
+        else:  # _OPEN, _BLOCK: the content is on the next lines
+            container[slot] = None
+            self.node(path, (at[0], at[1] + 1) if bare else at)
+            if kind == _OPEN:
+                self.pending = (path, container, slot, indent, bare)
+            else:
+                self.block = (indent, at[0] - 1, value, container, slot)
+
+    def end_block(self, lines: list[str], end: int) -> None:
+        """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""
+        assert self.block is not None
+        _, header, column, container, slot = self.block
+        self.block = None
+        body = "\n".join(lines[header + 1 : end])
+        if end < len(lines):
+            body += "\n"
+        container[slot] = _decode("x: " + lines[header][column:] + "\n" + body)
 
     def alias(self, name: str, path: FieldPath, container: Any, slot: Any, at: tuple[int, int]) -> None:
-        """``*name``: the anchored node's entries again under `path`, as `parse_yaml` records
-        them; its value is set once the anchored node is complete, see `parse_yaml_fast`."""
+        """``*name``: the anchored node (the same object, as in `parse_yaml`), its fields
+        located again under `path` where the anchored ones are written."""
         found = self.anchors.get(name)
         paths = self.paths
-        if found is None or paths is None:
+        if found is None:
             raise _Refuse
-        target, first, anchored, anchored_slot, swap_index = found
+        target, first, anchored, anchored_slot = found
         base = len(target)
         if path[:base] == target:  # inside the anchored node itself: recursive
             raise _Refuse
@@ -454,15 +333,7 @@ class _Scanner:
         self.node(path, at)
         for inner in paths[first + 1 : end]:
             self.node((*path, *inner[base:]), positions[inner])
-        self.aliases.append((container, slot, anchored, anchored_slot))
-        swaps = self.swaps
-        if (
-            swap_index < len(swaps)
-            and swaps[swap_index][0] is anchored
-            and swaps[swap_index][1] == anchored_slot
-        ):
-            _, _, source, value = swaps[swap_index]  # an anchored scalar: compared as its text too
-            swaps.append((container, slot, source, value))
+        container[slot] = anchored[anchored_slot]
 
     def place_flow(
         self,
@@ -471,165 +342,29 @@ class _Scanner:
         container: Any,
         slot: Any,
         at: tuple[int, int],
-        number: int,
     ) -> None:
         """A flow collection read by `_flow_template`, stored at ``container[slot]`` with
-        position `at`; its contents are on line `number`."""
+        position `at` (its contents are on the same line)."""
         ops, depth = template
         if len(path) + depth >= self.max_depth - 1:
             raise _Refuse
-        positions, paths = self.positions, self.paths
         made: list[Any] = []
-        for suffix, column, kind, value, swap, parent in ops:
+        for suffix, column, kind, value, parent in ops:
             if kind == _F_MAP:
                 value = {}
             elif kind == _F_SEQ:
                 value = []
             if parent < 0:  # the collection itself
-                here, owner, key = path, container, slot
-                owner[key] = value
-                positions[here] = at
+                container[slot] = value
+                self.node(path, at)
             else:
-                here, owner = path + suffix, made[parent]
+                owner = made[parent]
                 if type(owner) is list:
-                    key = len(owner)
                     owner.append(value)
                 else:
-                    key = suffix[-1]
-                    owner[key] = value
-                positions[here] = (number, column)
-            if paths is not None:
-                paths.append(here)
+                    owner[suffix[-1]] = value
+                self.node(path + suffix, (at[0], column))
             made.append(value)
-            if swap is not None:
-                self.swaps.append((owner, key, swap, value))
-            elif kind == _F_CAPTURE:
-                self.captures.append(here)
-
-
-# The nodes of a one-line flow collection, as `_flow_template` lists them: (path below the
-# collection, 1-based column, kind, value, swap (as in `_lex`), index of the parent node).
-_F_MAP, _F_SEQ, _F_LEAF, _F_CAPTURE = range(4)  # _F_CAPTURE: a string taken from ryaml
-_FLOW_NODES_MAX = 10_000
-
-
-def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
-    """The flow collection that opens at `column` and closes on the same line: its nodes (see
-    above), the column after it, and the depth of its deepest collection below it."""
-    is_map = line[column] == "{"
-    ops: list[tuple[Any, ...]] = [((), column + 1, _F_MAP if is_map else _F_SEQ, None, None, -1)]
-    # Open collections: (node index, path below the outer one, keys so far (None: a list)).
-    stack: list[tuple[int, FieldPath, set[str] | None]] = [(0, (), set() if is_map else None)]
-    counts = [0]  # items so far, per open collection
-    depth = 0
-    i = column + 1
-    n = len(line)
-    after_item = False  # an item is complete: "," or the closing bracket must follow
-    while stack:
-        while i < n and line[i] == " ":
-            i += 1
-        if i >= n:
-            raise _Refuse  # continues on the next line
-        char = line[i]
-        index, base, seen = stack[-1]
-        if char == ("}" if seen is not None else "]"):
-            stack.pop()
-            counts.pop()
-            i += 1
-            after_item = True
-            continue
-        if after_item:
-            if char != ",":
-                raise _Refuse
-            i += 1
-            after_item = False
-            continue
-        if len(ops) > _FLOW_NODES_MAX:
-            raise _Refuse
-        if seen is not None:  # "key: value"
-            start = i
-            if char == "'":
-                match = _SQ_SCALAR.match(line, i)
-                if match is None:
-                    raise _Refuse
-                key = match.group(1).replace("''", "'")
-            elif char == '"':
-                match = _DQ_SCALAR.match(line, i)
-                if match is None or "\\" in match.group(1):
-                    raise _Refuse
-                key = match.group(1)
-            else:
-                match = _FLOW_PLAIN.match(line, i)
-                if match is None:
-                    raise _Refuse
-                key = match.group().rstrip(" ")
-            i = match.end()
-            while i < n and line[i] == " ":
-                i += 1
-            if i + 1 >= n or line[i] != ":" or line[i + 1] != " ":
-                raise _Refuse
-            i += 2
-            while i < n and line[i] == " ":
-                i += 1
-            if i >= n or line[i] in ",}]" or key in seen:
-                raise _Refuse  # an empty value, or a duplicate key
-            seen.add(key)
-            suffix: FieldPath = (*base, key)
-            at = start + 1
-        else:
-            suffix = (*base, counts[-1])
-            counts[-1] += 1
-            at = i + 1
-        char = line[i]
-        if char == "[" or char == "{":
-            is_map = char == "{"
-            ops.append((suffix, at, _F_MAP if is_map else _F_SEQ, None, None, index))
-            stack.append((len(ops) - 1, suffix, set() if is_map else None))
-            counts.append(0)
-            depth = max(depth, len(suffix))
-            i += 1
-            continue
-        if char == "'":
-            match = _SQ_SCALAR.match(line, i)
-            if match is None:
-                raise _Refuse
-            ops.append((suffix, at, _F_LEAF, match.group(1).replace("''", "'"), None, index))
-        elif char == '"':
-            match = _DQ_SCALAR.match(line, i)
-            if match is None:
-                raise _Refuse
-            inner = match.group(1)
-            if "\\" in inner:
-                ops.append((suffix, at, _F_CAPTURE, None, None, index))
-            else:
-                ops.append((suffix, at, _F_LEAF, inner, None, index))
-        else:
-            match = _FLOW_PLAIN.match(line, i)
-            if match is None:
-                raise _Refuse
-            text = match.group().rstrip(" ")
-            if text[0] in _IMPLICIT:
-                value, swap = _resolve(text)
-                ops.append((suffix, at, _F_LEAF, value, text if swap else None, index))
-            else:
-                ops.append((suffix, at, _F_LEAF, text, None, index))
-        i = match.end()
-        after_item = True
-    return tuple(ops), i, depth
-
-
-# What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
-# _SKIP for a blank or comment line, else (indent, columns of its "- " dashes, column of its
-# key or item content, the key (None for an item's scalar), kind, value, swap) where kind is
-# _VALUE (a one-line scalar: `value` is its YAML 1.1 value; `swap` its source text if ryaml
-# reads that instead, else None), _OPEN (nothing follows: the node is on the next lines) or
-# _FLOW (a one-line flow collection: `value` is its `_flow_template` and depth) or _COMPLEX
-# (`value` is the column where `_Scanner.value` must read it).
-_VALUE, _OPEN, _FLOW, _COMPLEX = range(4)
-_FLOW_LINE_MAX = 400  # longer flow lines are read where they are used, not kept
-_SKIP: Any = ()
-_LINES: dict[str, Any] = {}
-_LINES_MAX = 20_000
 
 
 def _lex(line: str) -> Any:
@@ -638,137 +373,230 @@ def _lex(line: str) -> Any:
     if not rest or rest[0] == "#":
         return _SKIP
     indent = len(line) - len(rest)
-    char = rest[0]
     dashes: tuple[int, ...] = ()
-    if char == "-" and (len(rest) == 1 or rest[1] == " "):
-        columns = []
-        while char == "-" and (len(rest) == 1 or rest[1] == " "):
-            columns.append(len(line) - len(rest))
-            rest = rest[1:].lstrip(" ")
-            if not rest or rest[0] == "#":  # a bare "-"
-                return indent, tuple(columns), columns[-1], None, _OPEN, None, None
-            char = rest[0]
-        dashes = tuple(columns)
+    while rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+        dashes += (len(line) - len(rest),)
+        rest = rest[1:].lstrip(" ")
+        if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
+            return indent, dashes, _opens(dashes, None, 0), dashes[-1], None, _OPEN, None
     column = len(line) - len(rest)
+    key, value = _key(rest)
+    if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
+        raise _Refuse
+    opens = _opens(dashes, key, column)
+    if key is not None and (not value or value[0] == "#"):
+        return indent, dashes, opens, column, key, _OPEN, None
+    kind, parsed = _value(line, len(line) - len(value))
+    return indent, dashes, opens, column, key, kind, parsed
 
-    # A key? ("key: value", "key:", "'key': value")
-    key: str | None = None
-    if char not in _NOT_PLAIN_START or (char in "-?:" and len(rest) > 1 and rest[1] != " "):
+
+def _opens(dashes: tuple[int, ...], key: str | None, column: int) -> tuple[tuple[int, bool], ...]:
+    """The collections a list item opens before its content: a list at each dash after the
+    first ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)."""
+    if not dashes:
+        return ()
+    lists = tuple((inner, False) for inner in dashes[1:])
+    return (*lists, (column, True)) if key is not None else lists
+
+
+def _key(rest: str) -> tuple[str | None, str]:
+    """The key that starts `rest` (``key: ``, ``'key': ``, ``key:`` at the end) and what
+    follows it; (None, rest) if it does not start with a key."""
+    char = rest[0]
+    if char == "'" or char == '"':
+        match = _QUOTED_KEY.match(rest)
+        if match is None:
+            return None, rest
+        single = match.group(1)
+        key = single.replace("''", "'") if single is not None else match.group(2)
+        value = rest[match.end() :]
+    elif char not in _NOT_PLAIN_START or (char in "-?:" and len(rest) > 1 and rest[1] != " "):
         key, colon, value = rest.partition(": ")
         if colon:
             value = value.lstrip(" ")
         elif rest[-1] == ":":
-            key = rest[:-1]
+            key, value = rest[:-1], ""
         else:
-            key = None
-        if key is not None:
-            key = key.rstrip(" ")
-            if " #" in key:  # a comment before the colon: not a key after all
-                raise _Refuse
-    elif char == "'" or char == '"':
-        match = _QUOTED_KEY.match(rest)
-        if match is not None:
-            key = match.group(1)
-            key = key.replace("''", "'") if key is not None else match.group(2)
-            value = rest[match.end() :]
-    if key is None:
-        if not dashes:  # a scalar on a line of its own (a continuation...)
+            return None, rest
+        if " #" in key:  # a comment before the colon: not a key after all
             raise _Refuse
-        value = rest
-    elif not value or value[0] == "#":
-        return indent, dashes, column, key, _OPEN, None, None
-
-    char = value[0]
-    if char not in _NOT_PLAIN_START:  # a plain scalar
-        cut = value.find(" #")
-        if cut >= 0:
-            value = value[:cut]
-        value = value.rstrip(" ")
-        if ": " in value or value[-1] == ":":
-            raise _Refuse
-        if char in _IMPLICIT:
-            resolved, swap = _resolve(value)
-            return indent, dashes, column, key, _VALUE, resolved, value if swap else None
-        return indent, dashes, column, key, _VALUE, value, None
-    if (
-        (char == "'" or char == '"')
-        and value[-1] == char
-        and value.count(char) == 2
-        and (char == "'" or "\\" not in value)
-    ):  # 'text' or "text" alone (no '' or escapes, no comment)
-        return indent, dashes, column, key, _VALUE, value[1:-1], None
-    if (char == "[" or char == "{") and len(line) <= _FLOW_LINE_MAX:
-        ops, end, depth = _flow_template(line, len(line) - len(value))
-        if _END.match(line, end) is None:
-            raise _Refuse
-        return indent, dashes, column, key, _FLOW, (ops, depth), None
-    if key is not None and char == "-" and (len(value) == 1 or value[1] == " "):
+        key = key.rstrip(" ")
+    else:
+        return None, rest
+    if len(rest) - len(value) > _KEY_MAX:
         raise _Refuse
-    return indent, dashes, column, key, _COMPLEX, len(line) - len(value), None
+    return key, value
 
 
-def _rekey(theirs: Any, ours: Any) -> Any:
-    """`theirs` with the keys ryaml resolved (``1:`` -> 1) replaced by the source text the
-    scanner read at the same place in `ours`; mismatched structure raises `_Refuse`."""
-    if type(theirs) is dict:
-        if type(ours) is not dict or len(theirs) != len(ours):
+def _value(line: str, column: int) -> tuple[int, Any]:
+    """The kind and value (see above) of the node that starts at `column` and ends the line."""
+    char = line[column]
+    kind = _VALUE
+    if char == "[" or char == "{":
+        ops, end, depth = _flow_template(line, column)
+        kind, value = _FLOW, (ops, depth)
+    elif char == "|" or char == ">":
+        if _BLOCK_HEADER.match(line, column) is None:
             raise _Refuse
-        new = {}
-        changed = False
-        for key, (their_key, value) in zip(ours, theirs.items(), strict=True):
-            if type(their_key) is not str:
-                if " " in key or not (key[0] in _SERDE_FIRST or key in _SERDE_WORDS):
-                    raise _Refuse
-                changed = True
-            elif their_key != key:
+        return _BLOCK, column
+    elif char == "*":
+        match = _ALIAS_NAME.match(line, column)
+        if match is None:
+            raise _Refuse
+        kind, value, end = _ALIAS, match.group(1), match.end()
+    elif char == "&":
+        match = _ANCHOR_NAME.match(line, column)
+        if match is None:
+            raise _Refuse
+        end = match.end()
+        if end == len(line) or line[end] == "#":
+            return _ANCHOR, (match.group(1), _OPEN, None)
+        inner = _value(line, end)
+        if inner[0] == _ALIAS or inner[0] == _ANCHOR:
+            raise _Refuse
+        return _ANCHOR, (match.group(1), *inner)
+    else:
+        value, end = _scalar(line, column, False)
+    if _END.match(line, end) is None:
+        raise _Refuse
+    return kind, value
+
+
+def _scalar(line: str, i: int, flow: bool) -> tuple[Any, int]:
+    """The one-line scalar that starts at `i` (quoted, or plain in block or flow context):
+    its value and where it ends."""
+    char = line[i]
+    if char == "'":
+        match = _SQ_SCALAR.match(line, i)
+        if match is None:
+            raise _Refuse
+        return match.group(1).replace("''", "'"), match.end()
+    if char == '"':
+        match = _DQ_SCALAR.match(line, i)
+        if match is None:
+            raise _Refuse
+        inner = match.group(1)
+        return (_decode(match.group()) if "\\" in inner else inner), match.end()
+    if flow:
+        match = _FLOW_PLAIN.match(line, i)
+        if match is None:
+            raise _Refuse
+        return _plain(match.group().rstrip(" ")), match.end()
+    if char in _NOT_PLAIN_START and (char not in "-?:" or i + 1 >= len(line) or line[i + 1] == " "):
+        raise _Refuse
+    text = line[i:]
+    cut = text.find(" #")
+    if cut >= 0:
+        text = text[:cut]
+    end = i + len(text)
+    text = text.rstrip(" ")
+    if ": " in text or text[-1] == ":":
+        raise _Refuse
+    return _plain(text), end
+
+
+# The nodes of a one-line flow collection, as `_flow_template` lists them: (path below the
+# collection, 1-based column, kind, value (for a leaf), index of the parent node).
+_F_MAP, _F_SEQ, _F_LEAF = range(3)
+_FLOW_NODES_MAX = 10_000
+
+
+def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
+    """The flow collection that opens at `column` and closes on the same line: its nodes (see
+    above), the column after it, and the depth of its deepest collection below it."""
+    ops: list[tuple[Any, ...]] = []
+    # Open collections: (node index, path below the outer one, keys so far (None: a list), [items so far]).
+    stack: list[tuple[int, FieldPath, set[str] | None, list[int]]] = []
+    depth = 0
+    i = column
+    suffix: FieldPath = ()
+    at, parent = column + 1, -1  # the node that starts at i
+    while True:
+        char = line[i]
+        if char == "[" or char == "{":
+            ops.append((suffix, at, _F_MAP if char == "{" else _F_SEQ, None, parent))
+            stack.append((len(ops) - 1, suffix, set() if char == "{" else None, [0]))
+            depth = max(depth, len(suffix))
+            i += 1
+            want_item = True  # an item or the closing bracket
+        else:
+            value, i = _scalar(line, i, True)
+            ops.append((suffix, at, _F_LEAF, value, parent))
+            want_item = False  # "," or the closing bracket
+        while True:  # closing brackets and commas up to the next item
+            i = _SPACES.match(line, i).end()
+            if i >= len(line):
+                raise _Refuse  # continues on the next line
+            parent, base, seen, count = stack[-1]
+            if line[i] == ("}" if seen is not None else "]"):
+                stack.pop()
+                i += 1
+                if not stack:
+                    return tuple(ops), i, depth
+                want_item = False
+            elif want_item:
+                break
+            elif line[i] == ",":
+                i += 1
+                want_item = True
+            else:
                 raise _Refuse
-            fixed = _rekey(value, ours[key])
-            changed = changed or fixed is not value
-            new[key] = fixed
-        return new if changed else theirs
-    if type(theirs) is list:
-        if type(ours) is not list or len(theirs) != len(ours):
+        if len(ops) > _FLOW_NODES_MAX:
             raise _Refuse
-        fixed_items = [_rekey(value, mine) for value, mine in zip(theirs, ours, strict=True)]
-        if any(a is not b for a, b in zip(fixed_items, theirs, strict=True)):
-            return fixed_items
-    return theirs
+        at = i + 1
+        if seen is not None:  # "key: value"
+            key, i = _flow_key(line, i)
+            if key in seen:  # a duplicate key: the slow path reports it
+                raise _Refuse
+            seen.add(key)
+            suffix = (*base, key)
+        else:
+            suffix = (*base, count[0])
+            count[0] += 1
 
 
-def _get(data: Any, path: FieldPath) -> Any:
-    for part in path:
-        data = data[part]
-    return data
+def _flow_key(line: str, i: int) -> tuple[str, int]:
+    """The key of a flow mapping entry that starts at `i` (its source text if plain) and where
+    its value starts."""
+    if line[i] == "'" or line[i] == '"':
+        key, end = _scalar(line, i, True)
+    else:
+        match = _FLOW_PLAIN.match(line, i)
+        if match is None:
+            raise _Refuse
+        key, end = match.group().rstrip(" "), match.end()
+    colon = _FLOW_COLON.match(line, end)
+    if colon is None or end - i > _KEY_MAX:
+        raise _Refuse
+    return key, colon.end()
 
 
-def _set(data: Any, path: FieldPath, value: Any) -> None:
-    _get(data, path[:-1])[path[-1]] = value
+def _plain(text: str) -> Any:
+    """A plain scalar's value as ``yaml.safe_load`` gives it."""
+    if text[0] not in _IMPLICIT:
+        return text
+    ok, value = _resolve(text)
+    if not ok:
+        raise _Refuse
+    return value
 
 
 _IMPLICIT = Loader.yaml_implicit_resolvers  # first character -> implicit resolvers (live)
 
 
 @lru_cache(maxsize=4096)
-def _resolve_cached(text: str) -> tuple[bool, Any, bool]:
-    """(ok, the value ``yaml.safe_load`` gives the plain scalar `text`, whether ryaml reads
-    it as the string `text` instead)."""
+def _resolve(text: str) -> tuple[bool, Any]:
+    """(ok, the value ``yaml.safe_load`` gives the plain scalar `text`); values are immutable."""
     resolver = _resolver()
     tag = resolver.resolve(ScalarNode, text, (True, False))
     if tag in (STR_TAG, VALUE_TAG):
-        return True, text, False
+        return True, text
     if tag not in _SCALAR_TAGS:  # e.g. "<<" as a value: parse_yaml reports it
-        return False, None, False
+        return False, None
     try:
-        value = resolver.yaml_constructors[tag](resolver, ScalarNode(tag, text))
+        return True, resolver.yaml_constructors[tag](resolver, ScalarNode(tag, text))
     except Exception:  # e.g. 2024-02-30: parse_yaml reports it
-        return False, None, False
-    if value is None:  # "", "~", "null", "Null", "NULL": ryaml's nulls too
-        return True, None, False
-    if type(value) is bool:  # ryaml knows true/false; yes, no, on, off stay strings
-        return True, value, text not in _SERDE_WORDS
-    if type(value) is int or type(value) is float:  # ryaml: "1_000", "010", "1:20" are strings
-        return True, value, "_" in text or ":" in text or _LEADING_ZERO.match(text) is not None
-    return True, value, True  # dates and times
+        return False, None
 
 
 @lru_cache(maxsize=1)
@@ -776,10 +604,12 @@ def _resolver() -> Any:
     return Loader("")
 
 
-def _resolve(text: str) -> tuple[Any, bool]:
-    """A plain scalar's value as ``yaml.safe_load`` gives it (immutable, so cached), and
-    whether ryaml reads it as the string instead."""
-    ok, value, swap = _resolve_cached(text)
-    if not ok:
+def _decode(document: str) -> str:
+    """The string PyYAML reads from `document`: a double-quoted scalar, or ``x: `` and a block
+    scalar (escapes, folding and chomping are libyaml's; tags were refused before)."""
+    value = yaml.load(document, Loader=Loader)
+    if type(value) is dict:
+        value = value.get("x")
+    if type(value) is not str:
         raise _Refuse
-    return value, swap
+    return value

@@ -36,7 +36,7 @@ def write_value(out: Any, value: Any, mask: bool, indent: str = "") -> None:
     masked and encoded on its own), so a 100,000-file analysis never exists as one string or
     one masked copy."""
     from .. import fastjson
-    from .masking import mask_value
+    from .masking import dumps_masked
 
     inner = indent + "  "
     if isinstance(value, dict) and value:
@@ -48,7 +48,8 @@ def write_value(out: Any, value: Any, mask: bool, indent: str = "") -> None:
     elif isinstance(value, list) and value:
         out.write("[")
         for i, item in enumerate(value):
-            out.write(("," if i else "") + f"\n{inner}" + fastjson.dumps(mask_value(item) if mask else item))
+            encoded = dumps_masked(item) if mask else fastjson.dumps(item)
+            out.write(("," if i else "") + f"\n{inner}" + encoded)
         out.write(f"\n{indent}]")
     else:
-        out.write(fastjson.dumps(mask_value(value) if mask else value))
+        out.write(dumps_masked(value) if mask else fastjson.dumps(value))

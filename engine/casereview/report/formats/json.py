@@ -19,13 +19,10 @@ class JsonSink(Sink):
         out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
 
     def add(self, result: CaseResult, index: int) -> None:
-        from ... import fastjson
-        from ..masking import mask_value
+        from ..masking import dumps_masked
 
-        if self.ctx.mask:
-            text = fastjson.dumps(mask_value(result.model_dump(mode="json")))
-        else:
-            text = result.model_dump_json()
+        mask = self.ctx.mask
+        text = dumps_masked(result.model_dump(mode="json")) if mask else result.model_dump_json()
         self.out.write((",\n" if self.count else "") + text)
         self.count += 1
 

@@ -1,0 +1,39 @@
+"""The encoded-text shortcut of masking gives exactly what walking the value gives."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from casereview import fastjson
+from casereview.report.masking import dumps_masked, mask_value
+
+_DIGITS = st.text(alphabet="0123456789０１２ -Xx\u00a0－", min_size=0, max_size=24)
+_TEXT = st.one_of(_DIGITS, st.text(max_size=20), st.builds(lambda a, b: a + b, st.text(max_size=6), _DIGITS))
+_SCALAR = st.one_of(
+    _TEXT,
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+_VALUES = st.recursive(
+    _SCALAR,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_TEXT, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VALUES)
+@example({"13812345678": ['a"13812345678', "\\138 1234 5678", "\n13812345678X"]})
+@example([-13812345678, 13812345678.5, "３６０１０２１９９００１０１１２３４", {"k": 10**10}])
+@example({"证号": "赵强（证号 36011120200004）于 2026-06-24", "n": 1e20})
+def test_encoded_shortcut_equals_the_walk(value):
+    assert dumps_masked(value) == fastjson.dumps(mask_value(value))
+
+
+def test_personal_numbers_are_masked_in_the_encoded_result():
+    text = dumps_masked({"party": {"id": "360102199001011234", "phone": "138 1234 5678"}, "n": 13812345678})
+    assert "199001011234" not in text and "1234 5678" not in text and "13812345678" not in text
+    assert "3601**********1234" in text
