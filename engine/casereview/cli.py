@@ -70,10 +70,12 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
 
 
 def review_batch(paths: list[Path], options: BatchOptions) -> Any:
-    """`batch.review_batch`, imported when a check or review starts (see above)."""
+    """`batch.review_batch`, imported when a check or review starts (see above); the rule
+    book, profile and roster it loads live as long as the process (`collector_paused`)."""
     from .batch import review_batch as start
 
-    return start(paths, options)
+    with collector_paused():
+        return start(paths, options)
 
 
 def batch_options(args: argparse.Namespace) -> BatchOptions:
@@ -790,9 +792,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
-        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
-            import gc
+        import gc
 
+        gc.unfreeze()  # start-up objects (see collector_paused) are collectable again once unused
+        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
             gc.collect()
             sys.unraisablehook = hook
 

@@ -44,14 +44,17 @@ _ZH = {
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """Start-up creates ~10^5 long-lived objects (modules, pydantic validators, enums, the
-    rule book) and no garbage: the cyclic collector would walk them again and again (~15 ms
-    of a one-file check). It is paused meanwhile."""
+    rule book) and hardly any garbage: the cyclic collector would walk them again and again.
+    It is paused meanwhile, and what was created is then moved out of its way (`gc.freeze`),
+    else the next collections walk it all at once (~40 ms of a one-file check). Frozen objects
+    are also left untouched in forked workers (no copy-on-write of their pages)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if collecting:
+            gc.freeze()
             gc.enable()
 
 

@@ -63,6 +63,17 @@ def book_key(root: Path, extra: list[Path]) -> str:
     return digest.hexdigest()[:32]
 
 
+# the key `start_durable_build` computed, for the `load_rulebook_cached` of the same command
+# (one walk over the rules and modules, ~3 ms, instead of two)
+_started: tuple[Path, tuple[Path, ...], str] | None = None
+
+
+def _start_key(root: Path, extra: list[Path]) -> str | None:
+    global _started
+    started, _started = _started, None
+    return started[2] if started is not None and started[:2] == (root, tuple(extra)) else None
+
+
 def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
     """The loader's `load_rulebook` (packs/loader.py), imported when a book is first loaded."""
     from .loader import load_rulebook as load
@@ -79,7 +90,7 @@ def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = No
     secret = cachesafe.secret_key()
     path: Path | None = None
     try:
-        key = book_key(root, extra)
+        key = _start_key(root, extra) or book_key(root, extra)
         path = cache_folder() / f"{key}.pickle"
     except Exception:  # unreadable input: build it (and report its problems) without the cache
         secret = None
@@ -100,15 +111,18 @@ def start_durable_build(root: Path | None = None, extra: list[Path] | None = Non
 
     The ruleset JSON is kept signed next to the book, so it is read without the book's ~30 ms
     unpickle and the build overlaps it."""
+    global _started
     if os.environ.get("CASEREVIEW_NO_CACHE"):
         return False
     secret = cachesafe.secret_key()
     if secret is None:
         return False
+    root, extra = root or default_rules_dir(), list(extra or [])
     try:
-        key = book_key(root or default_rules_dir(), list(extra or []))
+        key = book_key(root, extra)
     except Exception:
         return False
+    _started = (root, tuple(extra), key)
     raw = cachesafe.read_limited(cache_folder() / f"{key}{DURABLE_SUFFIX}", MAX_BOOK_BYTES)
     if raw is None or len(raw) <= SIGNATURE_BYTES:
         return False
