@@ -29,8 +29,13 @@ def cached_rules(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "rules", rules)
     bookcache.load_rulebook_cached(rules)  # builds and stores
     yield rules
+    _forget_prebuilt()
+
+
+def _forget_prebuilt() -> None:
     durable_prebuild.wait()
     durable_prebuild._built.clear()
+    durable_prebuild._building = None
 
 
 def _prebuilt_name(book) -> str:
@@ -95,8 +100,7 @@ def test_a_batch_with_a_prebuilt_ruleset_gives_the_same_results(cached_rules, pr
     assert bookcache.start_durable_build(cached_rules)
     run = review_batch(SAMPLES, BatchOptions(rules=cached_rules, roster=ROSTER, workers=2))
     background = [r.model_dump() for r in run]
-    durable_prebuild.wait()
-    durable_prebuild._built.clear()
+    _forget_prebuilt()
     run = review_batch(SAMPLES, BatchOptions(rules=cached_rules, roster=ROSTER, workers=2))
     assert [r.model_dump() for r in run] == background
     assert {r["engine"] for r in background} == {"durable", None}  # None: files that could not be read

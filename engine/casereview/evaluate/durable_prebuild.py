@@ -4,8 +4,9 @@ Creating the ruleset of the shipped packs (~14,000 network nodes) takes ~0.1 s o
 one-file check used to spend in its worker process after everything else had loaded, and a
 batch spent once per worker. The Python binding holds the GIL while it builds; the same C entry
 point called through ctypes releases it, so the parent process builds the ruleset while it
-unpickles the rule book, loads the profile and opens the reports, and the worker processes it
-forks inherit the finished ruleset (copy-on-write memory) instead of each building its own.
+imports the engine, unpickles the rule book and loads the profile (the CLI starts it first
+thing), and the worker processes it forks inherit the finished ruleset (copy-on-write memory)
+instead of each building its own.
 Matching still happens in durable_rules, in the workers only: the parent never asserts a fact.
 
 - Only the ruleset JSON prepared for exactly the rule book in use is built (the rule-book cache
@@ -22,7 +23,6 @@ Matching still happens in durable_rules, in the workers only: the parent never a
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import os
@@ -30,6 +30,7 @@ import threading
 
 _thread: threading.Thread | None = None
 _built: dict[str, int] = {}  # ruleset name → handle, built here or inherited from the parent
+_building: str | None = None  # the name of the ruleset the thread builds (or built)
 _hooked = False
 
 
@@ -40,7 +41,7 @@ def ruleset_name(payload: str) -> str:
 
 def start(payload: str) -> bool:
     """Start building `payload` (ruleset JSON) in the background; False if it cannot be."""
-    global _thread, _hooked
+    global _thread, _hooked, _building
     try:
         import durable_rules_engine
 
@@ -49,47 +50,24 @@ def start(payload: str) -> bool:
         return False
     create.argtypes = [ctypes.POINTER(ctypes.c_uint), ctypes.c_char_p, ctypes.c_char_p]
     create.restype = ctypes.c_uint
-    wait()
     name = ruleset_name(payload)
-    if name in _built:
+    if name in _built or name == _building:
         return True
+    wait()
     if not _hooked:
         os.register_at_fork(before=wait)
         _hooked = True
     encoded = (name.encode(), payload.encode())  # alive until the C call returns
-    shared_heap = _share_main_heap()
 
     def build() -> None:
         handle = ctypes.c_uint(0)
-        try:
-            if create(ctypes.byref(handle), *encoded) == 0:  # RULES_OK
-                _built[name] = handle.value
-        finally:
-            if shared_heap:
-                _restore_arenas()
+        if create(ctypes.byref(handle), *encoded) == 0:  # RULES_OK
+            _built[name] = handle.value
 
+    _building = name
     _thread = threading.Thread(target=build, name="durable-prebuild", daemon=True)
     _thread.start()
     return True
-
-
-# glibc: a thread's first malloc gives it an arena of its own, in which durable_rules' pools,
-# grown one node at a time by realloc, cost ~40% more CPU than in the main heap (measured:
-# 160 ms against 95 ms). Allowing one arena while the build thread starts makes it share the
-# main heap; the default limit (8 per core) is restored once it is built.
-_M_ARENA_MAX = -8
-
-
-def _share_main_heap() -> bool:
-    try:
-        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1))
-    except Exception:  # not glibc: the build is only slower
-        return False
-
-
-def _restore_arenas() -> None:
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 8 * (os.cpu_count() or 1))
 
 
 def wait() -> None:

@@ -31,9 +31,13 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__, cachesafe
-from .loader import RuleBook, default_rules_dir, load_rulebook
+from .location import default_rules_dir
+
+if TYPE_CHECKING:  # the loader (pydantic, the pack models) is imported when a book is loaded
+    from .loader import RuleBook
 
 KEEP = 8  # books kept (one per rules version in use)
 MAX_BOOK_BYTES = 256 * 1024 * 1024
@@ -57,6 +61,13 @@ def book_key(root: Path, extra: list[Path]) -> str:
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
+    """The loader's `load_rulebook` (packs/loader.py), imported when a book is first loaded."""
+    from .loader import load_rulebook as load
+
+    return load(root, extra)
 
 
 def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
@@ -125,6 +136,8 @@ def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
     finally:
         if collecting:
             gc.enable()
+    from .loader import RuleBook
+
     return book if isinstance(book, RuleBook) else None
 
 
