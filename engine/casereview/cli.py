@@ -190,7 +190,7 @@ def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) 
 
 
 def _run(args: argparse.Namespace, folder: Path | None) -> int:
-    from .analysis import CaseSummary, analyse
+    from .analysis import BatchAnalysis, CaseSummary
     from .report.formats import ReportContext
 
     reporters = _reporters(args, folder)
@@ -279,9 +279,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     progress = Progress(len(paths), enabled=None if not args.quiet else False)
     counter: Counter[str] = Counter()
     titles: dict[str, tuple[str, str]] = {}
-    summaries: list[CaseSummary] = []
     baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
     need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
+    batch_analysis = BatchAnalysis() if need_analysis else None  # keeps no summary per file
     from . import interrupt
     from .report.sanitize import writable
     from .review import RejectedInput, rejected
@@ -309,8 +309,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
                 counter[f.code] += 1
                 titles[f.code] = (f.title, f.severity_label)
         progress.update(Path(result.file).name)
-        if need_analysis:
-            summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+        if batch_analysis is not None:
+            batch_analysis.add(CaseSummary.of(result, index))
         for _, sink in sinks:
             sink.add(result, index)
 
@@ -343,7 +343,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             file=sys.stderr,
         )
     ctx.extra["partial"] = interrupted
-    analysis = analyse(summaries) if need_analysis else None
+    analysis = batch_analysis.result() if batch_analysis is not None else None
     notices = policy.waivers.problems() if policy.waivers else []
     ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     ctx.invocation["notifications"] = notices

@@ -333,7 +333,10 @@ def prepare(rules: Iterable[CompiledRule]) -> Prepared:
 
 # per fact kind, the fields sent to durable_rules: for any fact (field, source of its bound or
 # None), and for a fact without unknowns (field names)
-Reads = tuple[dict[str, tuple[tuple[str, str | None], ...]], dict[str, tuple[str, ...]]]
+Reads = tuple[
+    dict[str, tuple[tuple[str, str | None], ...]],
+    dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]],
+]
 
 
 def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
@@ -359,7 +362,14 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
             kind: tuple((name, bound_source(name)) for name in sorted(fields))
             for kind, fields in reads.items()
         },
-        {kind: tuple(sorted(fields)) for kind, fields in complete.items()},
+        {
+            kind: (
+                tuple(sorted(fields)),
+                # a rule as written that reads a bound reads the value itself on such a fact
+                tuple((name, source) for name in sorted(fields) if (source := bound_source(name))),
+            )
+            for kind, fields in complete.items()
+        },
     )
 
 
@@ -485,10 +495,14 @@ class DurableEngine:
         any_unknown = False
         for fact in facts:
             if not fact[HAS_UNKNOWN]:
-                names = reads_complete.get(fact["kind"])
-                if names is None:
+                wanted_complete = reads_complete.get(fact["kind"])
+                if wanted_complete is None:
                     continue  # no rule looks at this kind of fact
+                names, bounds = wanted_complete
                 sent = {name: fact[name] for name in names if name in fact}
+                for name, source in bounds:
+                    if name not in sent and source in fact:
+                        sent[name] = fact[source]
             else:
                 any_unknown = True
                 wanted = reads.get(fact["kind"])

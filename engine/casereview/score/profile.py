@@ -166,6 +166,6 @@ def load_profile(path: Path | None = None) -> Profile:
         _guard_pack_text(path, text)  # as for packs: size, nesting, alias expansion, tags
         # libyaml (~10x faster than pure-Python safe_load), same safe constructor and values
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return Profile.model_validate(yaml.load(text, Loader=loader))  # noqa: S506
+        return Profile.model_validate(yaml.load(text, Loader=loader))
     except (ValidationError, yaml.YAMLError, PackError) as exc:
         raise ValueError(f"评查标准文件 {path} 无效：{exc}") from None
