@@ -104,6 +104,18 @@ _STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"')
 _NUMBER_CHAR = frozenset("0123456789-+.eE")
 
 
+def _string_around(text: str, at: int) -> tuple[int, int] | None:
+    """Start and end of the JSON string token holding offset `at`, or None (a number)."""
+    if "\\" not in text:  # no escapes: every quote delimits a string, so count them
+        if text.count('"', 0, at) % 2 == 0:
+            return None
+        return text.rfind('"', 0, at), text.index('"', at) + 1
+    for token in _STRING_TOKEN.finditer(text):  # escapes: tokenise from the start
+        if token.end() > at:
+            return token.span() if token.start() < at else None
+    return None
+
+
 def dumps_masked(value: Any) -> str:
     """`fastjson.dumps(mask_value(value))`, computed on the encoded text.
 
@@ -122,15 +134,12 @@ def dumps_masked(value: Any) -> str:
     if not matches:
         return text
     pieces, done = [], 0
-    strings = _STRING_TOKEN.finditer(text)
-    token = next(strings, None)
     for at in matches:
         if at < done:
             continue  # inside a token already masked
-        while token is not None and token.end() <= at:
-            token = next(strings, None)
-        if token is not None and token.start() < at:  # inside a string (a key is never masked)
-            start, end = token.span()
+        span = _string_around(text, at)
+        if span is not None:  # inside a string (a key is never masked)
+            start, end = span
             if text.startswith(":", end):
                 continue
             masked = fastjson.dumps(mask(fastjson.loads(text[start:end])))
