@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import sys
 import time
@@ -90,6 +91,8 @@ def main() -> int:
         p for p in args.corpus.iterdir() if p.suffix in (".yaml", ".json") and not p.name.startswith(".")
     )[: args.n]
     run(paths[:20], args.engine)  # warm-up: engine built, caches filled
+    gc.collect()
+    gc.freeze()  # as a batch worker does once its context is built (evaluate/runner.py)
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
