@@ -107,3 +107,21 @@ def test_agency_and_campaign_figures():
     assert sum(b["count"] for b in a["histogram"]) == len(batch) + 2
     only_quiet = analyse([quiet])["agencies"][0]
     assert only_quiet["zero_penalty"]  # 零处罚 / 只检查不处罚 signal
+
+
+def test_a_streamed_batch_analysis_keeps_no_summary_and_equals_analyse():
+    import gc
+
+    from casereview.analysis import BatchAnalysis
+
+    def files() -> list[CaseSummary]:
+        bad = CaseSummary(index=50, file="bad.yaml", status="rejected", rejection=["bad.yaml:1：无法解析"])
+        return [*generated_batch(), bad]
+
+    batch = BatchAnalysis()
+    for s in files():
+        batch.add(s)
+    del s
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, CaseSummary)]  # each file folded in, dropped
+    assert batch.result() == analyse(files())

@@ -4,7 +4,9 @@ The corpus: generated files (YAML and JSON, the benchmark's generator), the same
 random facts marked 未载明 or dates cut to the month, a few broken files, and the shipped
 samples. Each is reviewed on both engines; the results (findings, scores, not-run checks,
 rejections with their positions) must equal `tests/data/golden_results.json.gz`, recorded on
-commit 9804b1f, before the performance work of issue 16.
+commit 9804b1f, before the performance work of issue 16, and re-recorded only for deliberate
+rule fixes (their commits say what changed): BM-001 and combined fines; INS-002 and dates
+known to the month.
 
 Re-record only for a deliberate change of results (a rule or law fix), never for speed work:
     python tests/test_golden_results.py --update

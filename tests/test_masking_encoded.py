@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from casereview import fastjson
@@ -24,7 +24,11 @@ _VALUES = st.recursive(
 )
 
 
+@settings(max_examples=500, deadline=None)
 @given(_VALUES)
+@example({"13812345678": ['a"13812345678', "\\138 1234 5678", "\n13812345678X"]})
+@example([-13812345678, 13812345678.5, "３６０１０２１９９００１０１１２３４", {"k": 10**10}])
+@example({"证号": "赵强（证号 36011120200004）于 2026-06-24", "n": 1e20})
 def test_encoded_shortcut_equals_the_walk(value):
     assert dumps_masked(value) == fastjson.dumps(mask_value(value))
 

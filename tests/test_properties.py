@@ -444,3 +444,13 @@ def test_unknown_facts_never_veto_or_deduct(tmp_path, book, profile, example_ros
     assert score is not None and 0 <= score.score <= 100
     if not score.graded:
         assert score.grade in ("未结案", "无法评分")
+
+
+def test_a_rule_reading_a_bound_matches_an_exact_fact_in_both_engines():
+    """`x__lo` of an exactly known `x` is `x` (packs/uncertain.py), also where durable_rules is
+    sent only the fields the rules as written read."""
+    rule = CompiledRule("B-1", "B-1", "penalty", Cmp("amount__lo", "gt", 5))
+    facts = [{"kind": "penalty", "fid": "p0", "amount": 7}, {"kind": "penalty", "fid": "p1", "amount": 3}]
+    durable, oracle = DurableEngine([rule]).evaluate(facts), OracleEngine([rule]).evaluate(facts)
+    assert durable.sorted_matches() == oracle.sorted_matches()
+    assert [m.fid for m in durable.sorted_matches()] == ["p0"]

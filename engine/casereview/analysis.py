@@ -1,8 +1,9 @@
 """Cross-case analysis of a reviewed batch: 同案异罚, per-agency figures, campaign figures.
 
-Works on small per-case summaries (`CaseSummary`) so a batch of thousands of files can be
-streamed: the full `CaseResult` (findings, messages, values) is written out and dropped, only
-the summary stays in memory.
+Built file by file (`BatchAnalysis`): each file's `CaseSummary` is folded into running figures
+and dropped, and only what the output lists name per file stays (a ranking row, its fines'
+peer-group entries, a rejection), as tuples. So a batch of 100,000 files keeps a few hundred
+bytes per file in the parent, not its summary; `analyse(summaries)` is the same over a list.
 
 同案异罚 (应急管理行政裁量权基准暂行规定（应急管理部令第12号）第五条: 同一行政区域内…同类违法行为…
 裁量基准…相同或者相近的，处罚种类和幅度应当相当): fines are grouped by benchmark item, tier, target,
@@ -191,57 +192,10 @@ def like_case_outliers(
     tier_facts: dict[str, set[str]] | None = None,
 ) -> tuple[list[Outlier], list[dict[str, Any]]]:
     """Fines departing from their peer group's median by more than `ratio` (groups of ≥ min_group)."""
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    batch = BatchAnalysis(ratio, min_group, tier_facts)
     for s in summaries:
-        if not s.reviewed:
-            continue
-        for p in s.penalties:
-            keyed = _group_key(p, tier_facts)
-            if keyed is None:
-                continue
-            key, group = keyed
-            entry = groups.setdefault(key, {"group": group, "members": []})
-            entry["members"].append(
-                {"file": s.file, "case_number": s.case_number, "agency": s.agency, "amount": p["amount"]}
-            )
-    outliers: list[Outlier] = []
-    table: list[dict[str, Any]] = []
-    for entry in groups.values():
-        members = entry["members"]
-        amounts = [m["amount"] for m in members]
-        median = statistics.median(amounts)
-        table.append(
-            {
-                **entry["group"],
-                "label": describe_group(entry["group"]),
-                "count": len(members),
-                "median": median,
-                "min": min(amounts),
-                "max": max(amounts),
-                "members": members,
-            }
-        )
-        if len(members) < min_group or median <= 0:
-            continue
-        for m in members:
-            deviation = (m["amount"] - median) / median
-            if abs(deviation) > ratio:
-                outliers.append(
-                    Outlier(
-                        file=m["file"],
-                        case_number=m["case_number"],
-                        agency=m["agency"],
-                        amount=m["amount"],
-                        median=median,
-                        deviation=deviation,
-                        group=entry["group"],
-                        peers=members[:PEERS_SHOWN],  # bounded: a batch of thousands must stay linear
-                        group_size=len(members),
-                    )
-                )
-    table.sort(key=lambda g: (-g["count"], str(g["benchmark_item"]), g["tier"]))
-    outliers.sort(key=lambda o: -abs(o.deviation))
-    return outliers, table
+        batch.add_penalties(s)
+    return batch.like_cases()
 
 
 # ---------------------------------------------------------------- per agency / campaign
@@ -251,92 +205,226 @@ def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def agency_figures(summaries: list[CaseSummary], key: str = "agency") -> list[dict[str, Any]]:
-    """Per agency (or region): counts, average score, veto rate, 零处罚 / 只检查不处罚 signals."""
-    buckets: dict[str, list[CaseSummary]] = {}
-    for s in summaries:
-        buckets.setdefault(getattr(s, key) or "（未知）", []).append(s)
-    rows = []
-    for name, items in sorted(buckets.items()):
-        reviewed = [s for s in items if s.reviewed]
-        scores = [s.score for s in reviewed if s.score is not None]
-        outcomes = Counter(s.outcome or "none" for s in reviewed)
-        penalised = outcomes.get("penalty", 0)
-        three = [s.three_systems for s in reviewed if s.three_systems is not None]
-        stated = [s for s in reviewed if s.benchmark_stated is not None]
-        not_penalised = len(reviewed) - penalised
-        rows.append(
-            {
-                key: name,
-                "files": len(items),
-                "reviewed": len(reviewed),
-                "rejected": len(items) - len(reviewed),
-                "average_score": round(statistics.fmean(scores), 1) if scores else None,
-                "veto_rate": _rate(sum(s.vetoed for s in reviewed), len(reviewed)),
-                "pass_rate": _rate(sum(s.passed for s in reviewed), sum(s.graded for s in reviewed)),
-                "penalty_cases": penalised,
-                "no_penalty_cases": not_penalised,  # inspections / findings that ended without a penalty
-                "outcomes": dict(outcomes),
-                "fine_total": sum(s.fine_total or 0 for s in reviewed),
-                "zero_penalty": bool(reviewed) and penalised == 0,  # 零处罚 / 只检查不处罚 signal
-                "passed": sum(s.passed for s in reviewed),
-                "three_systems_rate": statistics.fmean(three) if three else None,
-                "benchmark_stated_rate": _rate(sum(bool(s.benchmark_stated) for s in stated), len(stated)),
-            }
-        )
-    return rows
+class _Figures:
+    """Running figures of one agency, region or the whole batch (what `row` reports)."""
+
+    __slots__ = (
+        "files",
+        "fine_total",
+        "graded",
+        "outcomes",
+        "passed",
+        "reviewed",
+        "scores",
+        "stated",
+        "stated_true",
+        "three",
+        "vetoed",
+    )
+
+    def __init__(self) -> None:
+        self.files = self.reviewed = self.vetoed = self.passed = self.graded = 0
+        self.stated = self.stated_true = 0
+        self.scores: list[float] = []
+        self.three: list[float] = []
+        self.outcomes: Counter[str] = Counter()
+        self.fine_total: float = 0
+
+    def add(self, s: CaseSummary) -> None:
+        self.files += 1
+        if not s.reviewed:
+            return
+        self.reviewed += 1
+        if s.score is not None:
+            self.scores.append(s.score)
+        self.vetoed += s.vetoed
+        self.passed += s.passed
+        self.graded += s.graded
+        self.outcomes[s.outcome or "none"] += 1
+        self.fine_total = self.fine_total + (s.fine_total or 0)  # the order sum() would add them in
+        if s.three_systems is not None:
+            self.three.append(s.three_systems)
+        if s.benchmark_stated is not None:
+            self.stated += 1
+            self.stated_true += bool(s.benchmark_stated)
+
+    def row(self, key: str, name: str) -> dict[str, Any]:
+        """Per agency (or region): counts, average score, veto rate, 零处罚 / 只检查不处罚 signals."""
+        penalised = self.outcomes.get("penalty", 0)
+        return {
+            key: name,
+            "files": self.files,
+            "reviewed": self.reviewed,
+            "rejected": self.files - self.reviewed,
+            "average_score": round(statistics.fmean(self.scores), 1) if self.scores else None,
+            "veto_rate": _rate(self.vetoed, self.reviewed),
+            "pass_rate": _rate(self.passed, self.graded),
+            "penalty_cases": penalised,
+            "no_penalty_cases": self.reviewed - penalised,  # inspections / findings without a penalty
+            "outcomes": dict(self.outcomes),
+            "fine_total": self.fine_total,
+            "zero_penalty": bool(self.reviewed) and penalised == 0,  # 零处罚 / 只检查不处罚 signal
+            "passed": self.passed,
+            "three_systems_rate": statistics.fmean(self.three) if self.three else None,
+            "benchmark_stated_rate": _rate(self.stated_true, self.stated),
+        }
+
+    def campaign(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "reviewed": self.reviewed,
+            "rejected": self.files - self.reviewed,
+            "three_systems_rate": statistics.fmean(self.three) if self.three else None,
+            "pass_rate": _rate(self.passed, self.graded),
+            "penalty_cases": self.stated,
+            "benchmark_stated_rate": _rate(self.stated_true, self.stated),
+            "average_score": round(statistics.fmean(self.scores), 1) if self.reviewed else None,
+            "veto_rate": _rate(self.vetoed, self.reviewed),
+        }
 
 
-def campaign_figures(summaries: list[CaseSummary]) -> dict[str, Any]:
-    reviewed = [s for s in summaries if s.reviewed]
-    three = [s.three_systems for s in reviewed if s.three_systems is not None]
-    penalty_cases = [s for s in reviewed if s.benchmark_stated is not None]
-    return {
-        "files": len(summaries),
-        "reviewed": len(reviewed),
-        "rejected": len(summaries) - len(reviewed),
-        "three_systems_rate": statistics.fmean(three) if three else None,
-        "pass_rate": _rate(sum(s.passed for s in reviewed), sum(s.graded for s in reviewed)),
-        "penalty_cases": len(penalty_cases),
-        "benchmark_stated_rate": _rate(
-            sum(bool(s.benchmark_stated) for s in penalty_cases), len(penalty_cases)
-        ),
-        "average_score": round(statistics.fmean([s.score for s in reviewed if s.score is not None]), 1)
-        if reviewed
-        else None,
-        "veto_rate": _rate(sum(s.vetoed for s in reviewed), len(reviewed)),
-    }
+GRADE_ORDER = ["优秀", "良好", "合格", "不合格"]
+HISTOGRAM_WIDTH = 10
 
 
-def grade_distribution(summaries: list[CaseSummary]) -> dict[str, int]:
-    order = ["优秀", "良好", "合格", "不合格"]
-    counts = Counter(s.grade for s in summaries if s.reviewed and s.grade)
-    return {g: counts[g] for g in [*order, *sorted(set(counts) - set(order))] if g in counts or g in order}
+class BatchAnalysis:
+    """The cross-case analysis of a batch, built one `CaseSummary` at a time (`add`), so a caller
+    streaming results keeps no summary; `result()` gives everything the summary page and the JSON
+    `analysis` key show (JSON-serialisable), exactly as `analyse` over the same summaries in order.
 
+    Kept per file: a ranking row or a rejection, and one peer-group entry per fine, as tuples that
+    share the file's strings; everything else is a running figure."""
 
-def score_histogram(summaries: list[CaseSummary], width: int = 10) -> list[dict[str, Any]]:
-    bins = [0] * (100 // width)
-    for s in summaries:
-        if s.reviewed and s.score is not None:
-            bins[min(int(s.score // width), len(bins) - 1)] += 1
-    return [
-        {"from": i * width, "to": (i + 1) * width if i < len(bins) - 1 else 100, "count": n}
-        for i, n in enumerate(bins)
-    ]
+    def __init__(
+        self, ratio: float = 0.5, min_group: int = 3, tier_facts: dict[str, set[str]] | None = None
+    ) -> None:
+        self.ratio, self.min_group, self.tier_facts = ratio, min_group, tier_facts
+        self.all = _Figures()
+        self.agencies: dict[str, _Figures] = {}
+        self.regions: dict[str, _Figures] = {}
+        self.grades: Counter[str] = Counter()
+        self.bins = [0] * (100 // HISTOGRAM_WIDTH)
+        self.finding_files: Counter[str] = Counter()
+        self.finding_meta: dict[str, tuple[str, str]] = {}
+        # peer-group key -> (group, [(file, case_number, agency, amount), ...]) in first-seen order
+        self.groups: dict[tuple[Any, ...], tuple[dict[str, Any], list[tuple[Any, ...]]]] = {}
+        self.ranked: list[tuple[Any, ...]] = []  # (sort key ..., file, case_number, agency, score, grade)
+        self.rejected: list[tuple[str, list[str]]] = []
 
-
-def frequent_findings(summaries: list[CaseSummary], limit: int = 15) -> list[dict[str, Any]]:
-    """Rules by the number of files they fired in."""
-    files: Counter[str] = Counter()
-    meta: dict[str, tuple[str, str]] = {}
-    for s in summaries:
+    def add(self, s: CaseSummary) -> None:
+        self.all.add(s)
+        for buckets, name in ((self.agencies, s.agency), (self.regions, s.region)):
+            figures = buckets.get(name or "（未知）")
+            if figures is None:
+                figures = buckets[name or "（未知）"] = _Figures()
+            figures.add(s)
         for code, title, severity in s.codes:
-            files[code] += 1
-            meta[code] = (title, severity)
-    return [
-        {"code": c, "title": meta[c][0], "severity": meta[c][1], "files": n}
-        for c, n in files.most_common(limit)
-    ]
+            self.finding_files[code] += 1
+            self.finding_meta[code] = (title, severity)
+        if not s.reviewed:
+            self.rejected.append((s.file, s.rejection))
+            return
+        if s.grade:
+            self.grades[s.grade] += 1
+        if s.score is not None:
+            self.bins[min(int(s.score // HISTOGRAM_WIDTH), len(self.bins) - 1)] += 1
+        deducts = s.counts.get("deduct", 0)
+        self.ranked.append((-(s.score or 0), deducts, s.file, s.case_number, s.agency, s.score, s.grade))
+        self.add_penalties(s)
+
+    def add_penalties(self, s: CaseSummary) -> None:
+        if not s.reviewed:
+            return
+        for p in s.penalties:
+            keyed = _group_key(p, self.tier_facts)
+            if keyed is None:
+                continue
+            key, group = keyed
+            entry = self.groups.get(key)
+            if entry is None:
+                entry = self.groups[key] = (group, [])
+            entry[1].append((s.file, s.case_number, s.agency, p["amount"]))
+
+    def like_cases(self) -> tuple[list[Outlier], list[dict[str, Any]]]:
+        outliers: list[Outlier] = []
+        table: list[dict[str, Any]] = []
+        for group, entries in self.groups.values():
+            members = [
+                {"file": file, "case_number": number, "agency": agency, "amount": amount}
+                for file, number, agency, amount in entries
+            ]
+            amounts = [m["amount"] for m in members]
+            median = statistics.median(amounts)
+            table.append(
+                {
+                    **group,
+                    "label": describe_group(group),
+                    "count": len(members),
+                    "median": median,
+                    "min": min(amounts),
+                    "max": max(amounts),
+                    "members": members,
+                }
+            )
+            if len(members) < self.min_group or median <= 0:
+                continue
+            for m in members:
+                deviation = (m["amount"] - median) / median
+                if abs(deviation) > self.ratio:
+                    outliers.append(
+                        Outlier(
+                            file=m["file"],
+                            case_number=m["case_number"],
+                            agency=m["agency"],
+                            amount=m["amount"],
+                            median=median,
+                            deviation=deviation,
+                            group=group,
+                            peers=members[:PEERS_SHOWN],  # bounded: a batch of thousands must stay linear
+                            group_size=len(members),
+                        )
+                    )
+        table.sort(key=lambda g: (-g["count"], str(g["benchmark_item"]), g["tier"]))
+        outliers.sort(key=lambda o: -abs(o.deviation))
+        return outliers, table
+
+    def result(self) -> dict[str, Any]:
+        outliers, groups = self.like_cases()
+        counts = self.grades
+        grades = {g: counts[g] for g in [*GRADE_ORDER, *sorted(set(counts) - set(GRADE_ORDER))]}
+        last = len(self.bins) - 1
+        histogram = [
+            {"from": i * HISTOGRAM_WIDTH, "to": (i + 1) * HISTOGRAM_WIDTH if i < last else 100, "count": n}
+            for i, n in enumerate(self.bins)
+        ]
+        meta = self.finding_meta
+        self.ranked.sort(key=lambda row: row[:3])  # stable: equal keys keep the batch order
+        return {
+            "campaign": self.all.campaign(),
+            "grades": grades,
+            "histogram": histogram,
+            "frequent_findings": [
+                {"code": c, "title": meta[c][0], "severity": meta[c][1], "files": n}
+                for c, n in self.finding_files.most_common(15)
+            ],
+            "agencies": [f.row("agency", name) for name, f in sorted(self.agencies.items())],
+            "regions": [f.row("region", name) for name, f in sorted(self.regions.items())],
+            "like_cases": {
+                "basis": LEGAL_BASIS_LIKE_CASES,
+                "ratio": self.ratio,
+                "min_group": self.min_group,
+                # a shallow view: asdict() deep-copies every peer list (a second per 1,000 outliers)
+                "outliers": [
+                    {f.name: getattr(o, f.name) for f in fields(o)} | {"message": o.message} for o in outliers
+                ],
+                "groups": groups,
+            },
+            "ranking": [
+                {"file": file, "case_number": number, "agency": agency, "score": score, "grade": grade}
+                for _, _, file, number, agency, score, grade in self.ranked
+            ],
+            "rejected": [{"file": file, "reasons": reasons} for file, reasons in self.rejected],
+        }
 
 
 def analyse(
@@ -346,40 +434,10 @@ def analyse(
     tier_facts: dict[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """Everything the summary page and the JSON `analysis` key show (JSON-serialisable)."""
-    outliers, groups = like_case_outliers(summaries, ratio, min_group, tier_facts)
-    ranked = sorted(
-        (s for s in summaries if s.reviewed),
-        key=lambda s: (-(s.score or 0), s.counts.get("deduct", 0), s.file),
-    )
-    return {
-        "campaign": campaign_figures(summaries),
-        "grades": grade_distribution(summaries),
-        "histogram": score_histogram(summaries),
-        "frequent_findings": frequent_findings(summaries),
-        "agencies": agency_figures(summaries, "agency"),
-        "regions": agency_figures(summaries, "region"),
-        "like_cases": {
-            "basis": LEGAL_BASIS_LIKE_CASES,
-            "ratio": ratio,
-            "min_group": min_group,
-            # a shallow view: asdict() deep-copies every peer list (a second per 1,000 outliers)
-            "outliers": [
-                {f.name: getattr(o, f.name) for f in fields(o)} | {"message": o.message} for o in outliers
-            ],
-            "groups": groups,
-        },
-        "ranking": [
-            {
-                "file": s.file,
-                "case_number": s.case_number,
-                "agency": s.agency,
-                "score": s.score,
-                "grade": s.grade,
-            }
-            for s in ranked
-        ],
-        "rejected": [{"file": s.file, "reasons": s.rejection} for s in summaries if not s.reviewed],
-    }
+    batch = BatchAnalysis(ratio, min_group, tier_facts)
+    for s in summaries:
+        batch.add(s)
+    return batch.result()
 
 
 def analyse_results(results: list[CaseResult], **kwargs: Any) -> dict[str, Any]:

@@ -16,18 +16,17 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .batch import (  # noqa: F401  (iter_case_paths, make_context, review_one: re-exported)
-    BatchOptions,
-    BatchSetupError,
-    iter_case_paths,
-    make_context,
-    review_batch,
-    review_one,
+from .cli_support import (
+    ChineseArgumentParser,
+    Progress,
+    collector_paused,
+    colour_wanted,
+    install_chinese_argparse,
+    usage_error,
 )
-from .cli_support import ChineseArgumentParser, Progress, colour_wanted, install_chinese_argparse, usage_error
 from .exitcodes import (
     EXIT_FINDINGS,
     EXIT_INPUT,
@@ -38,12 +37,26 @@ from .exitcodes import (
     FAIL_ON_CHOICES,
     ExitTally,
 )
-from .model.case import CaseFile
-from .model.roster import Roster
-from .packs.conditions import describe
-from .packs.loader import PackError, RuleBook, load_rulebook
-from .packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
-from .review import CaseResult
+
+# The review engine (pydantic models, rule packs, durable_rules) is imported by the commands
+# that use it, after `main` has started building the durable ruleset in the background: a
+# one-file check overlaps that build with these imports (see `_start_durable_build`).
+if TYPE_CHECKING:
+    from .batch import BatchOptions
+    from .packs.loader import RuleBook
+    from .review import CaseResult
+
+_REEXPORTED = {"iter_case_paths": "batch", "make_context": "batch", "review_one": "batch"}
+
+
+def __getattr__(name: str) -> Any:
+    """`from casereview.cli import make_context` (and the other batch helpers) still works."""
+    if name in _REEXPORTED:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_REEXPORTED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INPUT", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -56,8 +69,19 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
     return args.cache_dir or Path.cwd() / ".casereview-cache"
 
 
+def review_batch(paths: list[Path], options: BatchOptions) -> Any:
+    """`batch.review_batch`, imported when a check or review starts (see above); the rule
+    book, profile and roster it loads live as long as the process (`collector_paused`)."""
+    from .batch import review_batch as start
+
+    with collector_paused():
+        return start(paths, options)
+
+
 def batch_options(args: argparse.Namespace) -> BatchOptions:
     """The library batch options from the check/review command line."""
+    from .batch import BatchOptions
+
     return BatchOptions(
         rules=args.rules,
         packs=args.pack,
@@ -71,6 +95,8 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
 
 def run_reviews(args: argparse.Namespace, paths: list[Path]) -> tuple[list[CaseResult], RuleBook] | int:
     """Review every path and collect the results (no policy applied: the raw results)."""
+    from .batch import BatchSetupError
+
     try:
         run = review_batch(paths, batch_options(args))
     except BatchSetupError as exc:
@@ -164,7 +190,7 @@ def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) 
 
 
 def _run(args: argparse.Namespace, folder: Path | None) -> int:
-    from .analysis import CaseSummary, analyse
+    from .analysis import BatchAnalysis, CaseSummary
     from .report.formats import ReportContext
 
     reporters = _reporters(args, folder)
@@ -192,6 +218,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
         return EXIT_INPUT
+    from .batch import BatchSetupError
+
     try:
         run = review_batch(paths, batch_options(args))
     except BatchSetupError as exc:
@@ -251,9 +279,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     progress = Progress(len(paths), enabled=None if not args.quiet else False)
     counter: Counter[str] = Counter()
     titles: dict[str, tuple[str, str]] = {}
-    summaries: list[CaseSummary] = []
     baseline_prints: dict[str, dict[str, str]] | None = {} if args.create_baseline else None
     need_analysis = any(r.needs_analysis for r in reporters) or folder is not None
+    batch_analysis = BatchAnalysis() if need_analysis else None  # keeps no summary per file
     from . import interrupt
     from .report.sanitize import writable
     from .review import RejectedInput, rejected
@@ -297,8 +325,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
                 counter[f.code] += 1
                 titles[f.code] = (f.title, f.severity_label)
         progress.update(Path(result.file).name)
-        if need_analysis:
-            summaries.append(CaseSummary.of(result, index, f"cases/{index + 1}.html"))
+        if batch_analysis is not None:
+            batch_analysis.add(CaseSummary.of(result, index))
         for (_, sink), item in zip(sinks, ready, strict=True):
             if item is None:  # nothing prepared (and a format's sink may take no third argument)
                 sink.add(result, index)
@@ -337,7 +365,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             file=sys.stderr,
         )
     ctx.extra["partial"] = interrupted
-    analysis = analyse(summaries) if need_analysis else None
+    analysis = batch_analysis.result() if batch_analysis is not None else None
     notices = policy.waivers.problems() if policy.waivers else []
     ctx.invocation["endTimeUtc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     ctx.invocation["notifications"] = notices
@@ -455,6 +483,8 @@ def cmd_completion(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .model.case import CaseFile
+    from .model.roster import Roster
     from .model.unknown import with_unknown_defs
 
     model = Roster if args.roster else CaseFile
@@ -463,6 +493,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _load_book(args: argparse.Namespace) -> RuleBook | None:
+    from .packs.loader import PackError, load_rulebook
+
     try:
         return load_rulebook(args.rules, extra=args.pack)
     except PackError as exc:
@@ -476,6 +508,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     if getattr(args, "action", None) == "lint":
         return cmd_lint(book, getattr(args, "statutes", None))
+    from .packs.schema import SEVERITY_LABELS
+
     for code, definition in sorted(book.rules.items()):
         rule = definition.rule
         n = len(definition.variants)
@@ -520,6 +554,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         close = suggest(args.code, book.rules)
         hint = f"；是否要找 {'、'.join(close)}？" if close else ""
         return usage_error(f"没有规则 {args.code}（也不是案卷文件）{hint}")
+    from .packs.conditions import describe
+    from .packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
+
     rule = definition.rule
     print(f"{rule.code} {rule.title}")
     print(f"严重程度：{SEVERITY_LABELS[rule.severity]}　类别：{rule.category}　适用对象：{rule.applies_to}")
@@ -632,6 +669,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 
 REVIEW_COMMANDS = ("check", "review", "schema", "completion")
+RUN_COMMANDS = ("check", "review")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -744,28 +782,80 @@ def apply_config(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _durable_options(args: argparse.Namespace | None) -> tuple[Any, ...] | None:
+    """What decides which durable ruleset a check/review builds (None: it builds none)."""
+    if args is None or args.engine != "durable" or args.workers == 0:
+        return None
+    return args.rules, tuple(args.pack or ())
+
+
+def _start_durable_build(options: tuple[Any, ...] | None) -> None:
+    """Build the durable_rules ruleset in the background from here on, while the engine is
+    imported and the rule book, profile and reports load, instead of in the worker afterwards
+    (evaluate/durable_prebuild.py)."""
+    if options is not None:
+        from .packs.bookcache import start_durable_build
+
+        start_durable_build(options[0], list(options[1]))
+
+
+class _EarlyParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # the real parser reports it
+        raise ValueError(message)
+
+
+def _early_options(command: str, argv: list[str]) -> argparse.Namespace | None:
+    """The options that choose the rules and the engine, read (with the project config) before
+    the full parser is built, since building it imports the engine. A wrong guess costs a
+    background build that is not used, never a result: the engine only takes a ruleset
+    prepared for the very rule book it loads."""
+    early = _EarlyParser(add_help=False)
+    early.add_argument("--rules", type=Path)
+    early.add_argument("--pack", type=Path, action="append")
+    early.add_argument("--engine")
+    early.add_argument("--workers", type=int)
+    early.add_argument("--config", type=Path)
+    early.add_argument("--isolated", action="store_true")
+    try:
+        args, _ = early.parse_known_args(argv)
+        args.command, args.format = command, None
+        return None if apply_config(args) else args
+    except Exception:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     hook = sys.unraisablehook
     try:
         return _main(argv)
     finally:
-        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
-            import gc
+        import gc
 
+        gc.unfreeze()  # start-up objects (see collector_paused) are collectable again once unused
+        if sys.unraisablehook is not hook:  # set by _output_failed while dropping broken writers
             gc.collect()
             sys.unraisablehook = hook
 
 
 def _main(argv: list[str]) -> int:
     try:
-        try:
-            args = build_parser(argv[0] if argv else None).parse_args(argv)
-        except SystemExit as exc:  # --help, --version, usage errors: a code, not an exception
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-        problem = apply_config(args)
-        if problem:
-            return usage_error(problem)
+        command = argv[0] if argv else None
+        guessed = _durable_options(_early_options(command, argv[1:])) if command in RUN_COMMANDS else None
+        _start_durable_build(guessed)
+        with collector_paused():
+            try:
+                args = build_parser(command).parse_args(argv)
+            except SystemExit as exc:  # --help, --version, usage errors: a code, not an exception
+                return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+            problem = apply_config(args)
+            if problem:
+                return usage_error(problem)
+            if args.command in RUN_COMMANDS:
+                options = _durable_options(args)
+                if options != guessed:
+                    _start_durable_build(options)
+                from . import analysis, batch  # noqa: F401  (imported here with the collector paused)
         return args.func(args)
     except BrokenPipeError:
         # `casereview check … | head`: the reader left; say nothing more, no traceback

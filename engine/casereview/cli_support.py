@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any, NoReturn, TextIO
 
 from .exitcodes import EXIT_USAGE
@@ -36,6 +39,23 @@ _ZH = {
     'argument "-" with mode %r': '参数 "-" 的模式 %r',
     "can't open '%(filename)s': %(error)s": "无法打开 '%(filename)s'：%(error)s",
 }
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Start-up creates ~10^5 long-lived objects (modules, pydantic validators, enums, the
+    rule book) and hardly any garbage: the cyclic collector would walk them again and again.
+    It is paused meanwhile, and what was created is then moved out of its way (`gc.freeze`),
+    else the next collections walk it all at once (~40 ms of a one-file check). Frozen objects
+    are also left untouched in forked workers (no copy-on-write of their pages)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
 
 
 def _zh(message: str) -> str:

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .packs.schema import SEVERITY_RANK
-
 if TYPE_CHECKING:
     from .evaluate.findings import Finding
     from .review import CaseResult
@@ -40,6 +38,8 @@ def fails(finding: Finding, fail_on: str) -> bool:
     """Whether this finding fails the check: an active (not waived) finding at or above fail_on."""
     if getattr(finding, "waiver", None) is not None:
         return False
+    from .packs.schema import SEVERITY_RANK  # here: the CLI imports this module before pydantic
+
     return SEVERITY_RANK.get(finding.severity, -1) >= SEVERITY_RANK[fail_on]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalty, Performer, Violation
 from ..model.roster import Certificate, Roster
 from ..model.unknown import Unknown
+from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
@@ -250,8 +251,22 @@ def derive(
     common = ctx.common()
     derived = Derived(facts=[])
 
+    # the case fields every fact carries, without nulls, settled once (not once per fact)
+    common_unsure = any(isinstance(v, Unsure) for v in common.values())
+    common_clean = {k: v for k, v in common.items() if v is not None}
+
     def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
-        derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
+        if common_unsure or any(isinstance(v, Unsure) for v in fact.values()):
+            derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
+        else:  # what `_clean` gives, keys in the same order, for a fact without unsure values
+            out = {"kind": kind, "fid": fid, **common_clean}
+            for key, value in fact.items():
+                if value is None:
+                    out.pop(key, None)
+                else:
+                    out[key] = value
+            out[HAS_UNKNOWN] = False
+            derived.facts.append(out)
         derived.sources[fid] = source
 
     for index, act in enumerate(ctx.acts):

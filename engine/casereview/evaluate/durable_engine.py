@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import itertools
 import json
 from collections.abc import Iterable
@@ -26,6 +26,7 @@ from ..fastjson import loads as _loads
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
+from . import durable_prebuild
 from .model import EvalResult, Match
 from .oracle import RulePredicates, holds
 
@@ -197,6 +198,7 @@ def durable_accepts(kind: str) -> Any:
 
         name = f"casereview-probe-{next(_probe_names)}"
         rule = {"all": [{"m": {"$and": [{"kind": kind}, to_durable(piece)]}}]}
+        durable_prebuild.wait()  # one durable_rules call at a time
         try:
             durable_engine.durable_rules_engine.create_ruleset(
                 name, json.dumps({"r": rule}, ensure_ascii=False)
@@ -329,6 +331,48 @@ def prepare(rules: Iterable[CompiledRule]) -> Prepared:
     return json.dumps(definition, ensure_ascii=False, sort_keys=True), outside, tuple(in_python)
 
 
+# per fact kind, the fields sent to durable_rules: for any fact (field, source of its bound or
+# None), and for a fact without unknowns (field names)
+Reads = tuple[
+    dict[str, tuple[tuple[str, str | None], ...]],
+    dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]],
+]
+
+
+def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
+    """The fields each kind of fact carries to durable_rules: only those its kind's rules read.
+
+    An act or performer fact carries ~25 case fields that no act/performer rule looks at, and
+    every property costs JSON encoding and parsing in C (findings are built from the full
+    facts). A rule whose forms for facts with unknowns run in Python (`python_forms`) needs its
+    own fields and the `has_unknown` guard; any other rule the fields of both evaluated forms."""
+    rules = list(rules)
+    kinds = {r.kind for r in rules}
+    reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in kinds}
+    complete: dict[str, set[str]] = {kind: {*ALWAYS_SENT, HAS_UNKNOWN} for kind in kinds}
+    for rule in rules:
+        in_python = rule.rule_id in python_forms
+        reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
+        complete[rule.kind] |= rule.fields
+    # a bound of an exactly known number or date is the number itself (packs/uncertain.py);
+    # a fact without unknowns is matched only by the rules as written (every other form first
+    # tests `has_unknown == true`), so it goes without bounds and flags: most facts
+    return (
+        {
+            kind: tuple((name, bound_source(name)) for name in sorted(fields))
+            for kind, fields in reads.items()
+        },
+        {
+            kind: (
+                tuple(sorted(fields)),
+                # a rule as written that reads a bound reads the value itself on such a fact
+                tuple((name, source) for name in sorted(fields) if (source := bound_source(name))),
+            )
+            for kind, fields in complete.items()
+        },
+    )
+
+
 def prepare_book(book: Any) -> Prepared:
     """`prepare(book.compiled)`, computed once and kept on the book (so it is pickled with it)."""
     prepared = book.__dict__.get("_durable_prepared")
@@ -337,61 +381,65 @@ def prepare_book(book: Any) -> Prepared:
     return prepared
 
 
+def book_reads(book: Any) -> Reads:
+    """`fact_reads` for the book's prepared ruleset, kept on the book like `prepare_book`: it
+    derives every rule's evaluated forms (~20 ms), which a one-file check need not redo."""
+    reads = book.__dict__.get("_durable_reads")
+    if reads is None:
+        reads = book.__dict__["_durable_reads"] = fact_reads(book.compiled, set(prepare_book(book)[2]))
+    return reads
+
+
 class DurableEngine:
     """One durable_rules ruleset; evaluate() runs one case in its own sid."""
 
     name = "durable"
 
-    def __init__(self, rules: Iterable[CompiledRule], prepared: Prepared | None = None):
+    def __init__(
+        self, rules: Iterable[CompiledRule], prepared: Prepared | None = None, reads: Reads | None = None
+    ):
+        """`prepared` and `reads` (from `prepare_book`/`book_reads`) spare the work of deriving
+        them; `reads` is used only if the prepared ruleset builds as it is."""
         from durable import engine as durable_engine  # imported here: the oracle must work without it
 
         self._dre = durable_engine.durable_rules_engine
         rules = list(rules)
         self._rules = rules
         self.outside: list[CompiledRule] = []
+        self._rebuilt = prepared is None  # the ruleset was prepared here (or some rule refused)
         self._handle = self._build(rules, prepared)
         self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
-        # the forms evaluated in Python, as functions (built once: a fact costs one call a form)
-        self._review_outside = [RulePredicates.of(r) for r in self.review_outside]
-        self._outside = [RulePredicates.of(r) for r in self.outside]
-        # the `has_unknown` guard is read by every form
-        # each fact goes to durable_rules with only the fields its kind's rules read: an act or
-        # performer fact carries ~25 case fields that no act/performer rule looks at, and every
-        # property costs JSON encoding and parsing in C (findings are built from the full facts)
-        kinds = {r.kind for r in rules}
-        reads: dict[str, set[str]] = {kind: set(ALWAYS_SENT) for kind in kinds}
-        complete: dict[str, set[str]] = {kind: {*ALWAYS_SENT, HAS_UNKNOWN} for kind in kinds}
-        for rule in rules:
-            in_python = rule.rule_id in self._python_forms
-            reads[rule.kind] |= rule.fields | {HAS_UNKNOWN} if in_python else rule.engine_fields
-            complete[rule.kind] |= rule.fields
-        # a bound of an exactly known number or date is the number itself (packs/uncertain.py)
-        self._reads = {
-            kind: tuple((name, bound_source(name)) for name in sorted(fields))
-            for kind, fields in reads.items()
-        }
-        # a fact without unknowns is matched only by the rules as written (every other form
-        # first tests `has_unknown == true`), so it goes without bounds and flags: most facts
-        self._reads_complete = {kind: tuple(sorted(fields)) for kind, fields in complete.items()}
+        self._outside = [RulePredicates(r) for r in self.outside]
+        if reads is None or self._rebuilt:
+            reads = fact_reads(rules, self._python_forms)
+        self._reads, self._reads_complete = reads
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
         self._sid_cases = 0  # cases completed in the current state (each ran the sentinel action)
 
+    @functools.cached_property
+    def _review_outside(self) -> list[RulePredicates]:
+        """The Python-side forms as functions: built at the first fact with unknowns (building
+        them for every table variant would cost a one-file check ~0.3 s)."""
+        return [RulePredicates(r) for r in self.review_outside]
+
     @classmethod
     def for_book(cls, book: Any) -> DurableEngine:
         """The engine for a rule book, with its ruleset JSON prepared once per book (and kept in
         the rule-book cache, see `prepare_book`): ~50 ms of a one-file check."""
-        return cls(book.compiled, prepared=prepare_book(book))
+        return cls(book.compiled, prepared=prepare_book(book), reads=book_reads(book))
 
     def _create(
         self, rules: list[CompiledRule], prepared: Prepared | None = None
     ) -> tuple[Any, list[CompiledRule]]:
         payload, outside, in_python = prepared or prepare(rules)
         self._python_forms = set(in_python)
-        digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
-        # a versioned name: durable_rules has no unregister API (§4.7)
-        return self._dre.create_ruleset(f"casereview@{digest}", payload), outside
+        name = durable_prebuild.ruleset_name(payload)
+        handle = durable_prebuild.take(name)  # built while the process started up, if it was
+        if handle is None:
+            handle = self._dre.create_ruleset(name, payload)
+        return handle, outside
 
     def _build(self, rules: list[CompiledRule], prepared: Prepared | None = None) -> Any:
         """Build the ruleset; a rule durable_rules refuses (node-list limits, error 106/107/113)
@@ -408,6 +456,7 @@ class DurableEngine:
                 return handle
             except Exception:
                 prepared = None
+                self._rebuilt = True
                 refused += 1
                 low, high = 1, len(rules)  # find the shortest failing prefix
                 while low < high:
@@ -446,10 +495,14 @@ class DurableEngine:
         any_unknown = False
         for fact in facts:
             if not fact[HAS_UNKNOWN]:
-                names = reads_complete.get(fact["kind"])
-                if names is None:
+                wanted_complete = reads_complete.get(fact["kind"])
+                if wanted_complete is None:
                     continue  # no rule looks at this kind of fact
+                names, bounds = wanted_complete
                 sent = {name: fact[name] for name in names if name in fact}
+                for name, source in bounds:
+                    if name not in sent and source in fact:
+                        sent[name] = fact[source]
             else:
                 any_unknown = True
                 wanted = reads.get(fact["kind"])

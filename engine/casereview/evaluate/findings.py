@@ -104,6 +104,18 @@ def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
 
 def display(field: str, value: Any, kind: str) -> Any:
     """A fact value as a reader expects it: dates as ISO, codes as Chinese labels."""
+    try:
+        return _display_cached(field, value, kind)
+    except TypeError:  # an unhashable value
+        return _display(field, value, kind)
+
+
+# the same few codes, dates and flags are shown thousands of times in a batch; `typed`: 1 and
+# True (equal as keys) are shown differently
+_display_cached = functools.lru_cache(maxsize=1 << 14, typed=True)(lambda f, v, k: _display(f, v, k))
+
+
+def _display(field: str, value: Any, kind: str) -> Any:
     spec = fields_of(kind).get(field)
     if spec and spec.type == "date" and isinstance(value, int):
         return dt.date.fromordinal(value).isoformat()

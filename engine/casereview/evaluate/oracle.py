@@ -6,9 +6,9 @@ crashed. It must follow exactly the semantics documented in `packs/conditions.py
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from ..packs.compiled import CompiledRule
@@ -143,20 +143,26 @@ def _comparison(cond: Cmp) -> Predicate:
     return compare_ref
 
 
-@dataclass(frozen=True, slots=True)
 class RulePredicates:
-    """A rule's forms as functions. On a fact without unknowns the decided form is the rule as
-    written, on a fact with unknowns its definite form (packs/uncertain.py `decided`), so each
-    fact evaluates only the forms that can match it."""
+    """A rule's forms as functions, each built on first use (a one-file check evaluates few).
+    On a fact without unknowns the decided form is the rule as written, on a fact with
+    unknowns its definite form (packs/uncertain.py `decided`), so each fact evaluates only the
+    forms that can match it."""
 
-    rule: CompiledRule
-    when: Predicate
-    definite: Predicate
-    undecided: Predicate
+    def __init__(self, rule: CompiledRule):
+        self.rule = rule
 
-    @classmethod
-    def of(cls, rule: CompiledRule) -> RulePredicates:
-        return cls(rule, predicate(rule.when), predicate(rule.definite), predicate(rule.undecided))
+    @functools.cached_property
+    def when(self) -> Predicate:
+        return predicate(self.rule.when)
+
+    @functools.cached_property
+    def definite(self) -> Predicate:
+        return predicate(self.rule.definite)
+
+    @functools.cached_property
+    def undecided(self) -> Predicate:
+        return predicate(self.rule.undecided)
 
     def decided(self, fact: dict[str, Any]) -> bool:
         return self.definite(fact) if fact[HAS_UNKNOWN] else self.when(fact)
@@ -168,7 +174,7 @@ class OracleEngine:
     def __init__(self, rules: Iterable[CompiledRule]):
         self._by_kind: dict[str, list[RulePredicates]] = {}
         for rule in rules:
-            self._by_kind.setdefault(rule.kind, []).append(RulePredicates.of(rule))
+            self._by_kind.setdefault(rule.kind, []).append(RulePredicates(rule))
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)

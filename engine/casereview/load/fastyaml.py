@@ -114,8 +114,9 @@ def parse_yaml_fast(
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
-# _SKIP for a blank or comment line, else (indent, columns of its "- " dashes, column of its key
-# or item content, the key (None for a list item's value), kind, value) where kind is
+# _SKIP for a blank or comment line, else (indent, columns of its "- " dashes, the collections
+# it opens (`_opens`), column of its key or item content, the key (None for a list item's
+# value), kind, value) where kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
 # _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
@@ -166,6 +167,7 @@ class _Scanner:
         """The data, filling in `positions`."""
         lines = text.split("\n")
         positions, paths, stack = self.positions, self.paths, self.stack
+        cached, skip, plain_value = _LINES.get, _SKIP, _VALUE  # locals: read on every line
         document: dict[str, Any] = {}
         self.node((), (1, 1))
         self.pending = ((), document, "", -1, True)  # the root: located at its first line
@@ -174,23 +176,21 @@ class _Scanner:
         for number, line in enumerate(lines, 1):
             if self.block is not None and self.in_block(line, lines, number):
                 continue
-            lexed = _LINES.get(line) or _lexed(line)
-            if lexed is _SKIP:
+            lexed = cached(line) or _lexed(line)
+            if lexed is skip:
                 continue
-            indent, dashes, column, key, kind, value = lexed
+            indent, dashes, opens, column, key, kind, value = lexed
             if self.pending is not None:
                 opened = self.open_pending(indent, dashes, number)
                 if opened is not None:
                     stack.append((indent_now, container, base))
                     indent_now, container, base = opened
                     is_map = not dashes
-            if indent != indent_now or is_map == bool(dashes):
+            if indent != indent_now or is_map is not (not dashes):  # not where the last line was
                 indent_now, container, base = self.dedent(indent, dashes, indent_now, container, base)
                 is_map = not dashes
-            if dashes:  # a list item
-                indent_now, container, base = self.item(
-                    dashes, column, key, number, indent_now, container, base
-                )
+            if opens:  # "- key: ..." or "- - ...": the item is a collection
+                indent_now, container, base = self.item(opens, number, indent_now, container, base)
                 is_map = key is not None
             if key is None:
                 slot = len(container)
@@ -200,7 +200,7 @@ class _Scanner:
             else:
                 slot = key
             path = (*base, slot)
-            if kind == _VALUE:
+            if kind == plain_value:
                 container[slot] = value
                 positions[path] = (number, column + 1)
                 paths.append(path)
@@ -254,23 +254,18 @@ class _Scanner:
 
     def item(
         self,
-        dashes: tuple[int, ...],
-        column: int,
-        key: str | None,
+        opens: tuple[tuple[int, bool], ...],
         number: int,
         indent_now: int,
         container: Any,
         base: FieldPath,
     ) -> Any:
-        """The collection a list item's content goes into: the list of its last dash (in
-        "- - a" each dash after the first opens a list), or the mapping "- key: ..." opens."""
-        opened: list[tuple[int, Any]] = [(inner, []) for inner in dashes[1:]]
-        if key is not None:
-            opened.append((column, {}))
-        for indent, new in opened:
+        """The collection a list item's content goes into, opening `opens` (see `_lex`)."""
+        for indent, is_map in opens:
             path = (*base, len(container))
             if len(path) >= self.max_depth - 1:
                 raise _Refuse
+            new: Any = {} if is_map else []
             container.append(new)
             self.node(path, (number, indent + 1))
             self.stack.append((indent_now, container, base))
@@ -383,16 +378,25 @@ def _lex(line: str) -> Any:
         dashes += (len(line) - len(rest),)
         rest = rest[1:].lstrip(" ")
         if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
-            return indent, dashes, dashes[-1], None, _OPEN, None
+            return indent, dashes, _opens(dashes, None, 0), dashes[-1], None, _OPEN, None
     column = len(line) - len(rest)
     key, value = _key(rest)
-    if key is None:
-        if not dashes:  # a scalar on a line of its own (a continuation...)
-            raise _Refuse
-    elif not value or value[0] == "#":
-        return indent, dashes, column, key, _OPEN, None
+    if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
+        raise _Refuse
+    opens = _opens(dashes, key, column)
+    if key is not None and (not value or value[0] == "#"):
+        return indent, dashes, opens, column, key, _OPEN, None
     kind, parsed = _value(line, len(line) - len(value))
-    return indent, dashes, column, key, kind, parsed
+    return indent, dashes, opens, column, key, kind, parsed
+
+
+def _opens(dashes: tuple[int, ...], key: str | None, column: int) -> tuple[tuple[int, bool], ...]:
+    """The collections a list item opens before its content: a list at each dash after the
+    first ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)."""
+    if not dashes:
+        return ()
+    lists = tuple((inner, False) for inner in dashes[1:])
+    return (*lists, (column, True)) if key is not None else lists
 
 
 def _key(rest: str) -> tuple[str | None, str]:

@@ -81,54 +81,77 @@ _MEMBER_KEY = re.compile(rf'"({_STRING})"{_SPACE}:{_SPACE}')
 _skip_value = json.JSONDecoder().raw_decode  # parses one value in C: how a value is skipped
 
 
+class JsonLocator:
+    """(line, column) of fields of valid JSON `text`, as `json_positions` records them, found by
+    walking down to each field: the objects and arrays on the way are indexed once (their
+    members skipped by the C decoder), everything beside the path is never visited. A file
+    whose findings point at a few fields is not scanned value by value."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._root = _WHITE.match(text).end()
+        # container offset -> {key: (key offset, value offset)} or [item offsets]
+        self._members: dict[int, dict[str, tuple[int, int]]] = {}
+        self._items: dict[int, list[int]] = {}
+
+    def locate(self, path: FieldPath) -> tuple[int, int]:
+        """Where the deepest prefix of `path` present in the text is (the root at least)."""
+        text, at = self.text, self._root  # `at`: where the current value starts
+        found = at
+        for step in path:
+            opener = text[at]
+            if opener == "{" and isinstance(step, str):
+                place = self._object(at).get(step)
+                if place is None:
+                    break
+                found, at = place
+            elif opener == "[" and isinstance(step, int) and not isinstance(step, bool):
+                items = self._array(at)
+                if not 0 <= step < len(items):
+                    break
+                found = at = items[step]
+            else:
+                break
+        return text.count("\n", 0, found) + 1, found - (text.rfind("\n", 0, found) + 1) + 1
+
+    def _object(self, at: int) -> dict[str, tuple[int, int]]:
+        members = self._members.get(at)
+        if members is None:
+            text, members = self.text, {}
+            here = _WHITE.match(text, at + 1).end()
+            while text[here] != "}":
+                match = _MEMBER_KEY.match(text, here)
+                name = match.group(1)
+                if "\\" in name:
+                    name = json.loads(f'"{name}"')
+                members[name] = (here, match.end())
+                here = self._next(_skip_value(text, match.end())[1])
+            self._members[at] = members
+        return members
+
+    def _array(self, at: int) -> list[int]:
+        items = self._items.get(at)
+        if items is None:
+            text, items = self.text, []
+            here = _WHITE.match(text, at + 1).end()
+            while text[here] != "]":
+                items.append(here)
+                here = self._next(_skip_value(text, here)[1])
+            self._items[at] = items
+        return items
+
+    def _next(self, end: int) -> int:
+        """From the end of a value, past white space and a comma, to the next value or closer."""
+        text = self.text
+        here = _WHITE.match(text, end).end()
+        if text[here] == ",":
+            here = _WHITE.match(text, here + 1).end()
+        return here
+
+
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:
-    """(line, column) of the deepest prefix of `path` present in valid JSON `text`: what
-    `json_positions` records for it, found by walking down the path alone (values beside the
-    path are skipped by the C decoder), so a file whose findings point at a few fields is not
-    scanned value by value."""
-    at = _WHITE.match(text).end()  # the root
-    found = at
-    for step in path:
-        opener = text[at]
-        if opener == "{" and isinstance(step, str):
-            at = _member(text, at, step)
-        elif opener == "[" and isinstance(step, int) and not isinstance(step, bool):
-            at = _item(text, at, step)
-        else:
-            break
-        if at < 0:
-            break
-        found, at = at, _MEMBER_KEY.match(text, at).end() if opener == "{" else at
-    line = text.count("\n", 0, found) + 1
-    return line, found - (text.rfind("\n", 0, found) + 1) + 1
-
-
-def _member(text: str, at: int, key: str) -> int:
-    """Offset of member `key` of the object at `at` (at its key), or -1."""
-    at = _WHITE.match(text, at + 1).end()
-    while text[at] != "}":
-        match = _MEMBER_KEY.match(text, at)
-        name = match.group(1)
-        if "\\" in name:
-            name = json.loads(f'"{name}"')
-        if name == key:
-            return at
-        at = _WHITE.match(text, _skip_value(text, match.end())[1]).end()
-        if text[at] == ",":
-            at = _WHITE.match(text, at + 1).end()
-    return -1
-
-
-def _item(text: str, at: int, index: int) -> int:
-    """Offset of item `index` of the array at `at`, or -1."""
-    at = _WHITE.match(text, at + 1).end()
-    for _ in range(index):
-        if text[at] == "]":
-            return -1
-        at = _WHITE.match(text, _skip_value(text, at)[1]).end()
-        if text[at] == ",":
-            at = _WHITE.match(text, at + 1).end()
-    return -1 if text[at] == "]" or index < 0 else at
+    """`JsonLocator(text).locate(path)`: one field of a JSON text, located alone."""
+    return JsonLocator(text).locate(path)
 
 
 def json_positions(text: str) -> tuple[Positions, list[tuple[FieldPath, int, int, int]]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import InputError, InputRejected
 from .fastyaml import parse_yaml_fast
-from .jsonpos import json_locate, json_positions, parse_json
+from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
 from .reader import DEFAULT_MAX_BYTES, read_text
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
@@ -29,6 +29,7 @@ class SourceDoc:
     format: str = "yaml"  # "yaml" or "json"
     _positions: Positions | None = field(default=None, repr=False, compare=False)
     _json_text: str | None = field(default=None, repr=False, compare=False)
+    _json_locator: JsonLocator | None = field(default=None, repr=False, compare=False)
 
     @property
     def positions(self) -> Positions:
@@ -50,7 +51,9 @@ class SourceDoc:
         path = parse_path(field_path)
         if self._positions is None and self._json_text is not None:
             try:  # a JSON file: walk down to this field alone instead of placing every value
-                return json_locate(self._json_text, path)
+                if self._json_locator is None:
+                    self._json_locator = JsonLocator(self._json_text)
+                return self._json_locator.locate(path)
             except Exception:  # positions are a convenience; never fail because of them
                 return None, None
         return locate_in(self.positions, path)

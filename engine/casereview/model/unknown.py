@@ -125,7 +125,16 @@ class _UnknownAllowed:
         return {"anyOf": [inner, {**UNKNOWN_JSON_SCHEMA, _MARK: True}]}
 
 
+_NEVER_MARKERS = frozenset({int, float, bool, list, dt.date, type(None)})
+
+
 def _unknown_or(value: Any, handler: Any) -> Any:
+    # called for every field that may be unknown (~200 a case file): the common types first
+    cls = type(value)
+    if cls is str:
+        return Unknown() if value.strip().lower() in UNKNOWN_WORDS else handler(value)
+    if cls in _NEVER_MARKERS:
+        return handler(value)
     marker = as_unknown(value)
     return marker if marker is not None else handler(value)
 

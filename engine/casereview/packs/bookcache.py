@@ -16,23 +16,34 @@ kept outside the cache folder (`cachesafe`), has been verified over the entry's 
 of what it was built from) and its bytes. A file that fails the check — planted, forged, copied
 from another key, truncated — or that is a FIFO, a symlink or too large, is ignored and the book
 is rebuilt from the packs. Without a usable key the cache is neither read nor written.
+
+Next to each book, ``KEY.durable`` holds its durable_rules ruleset JSON, signed the same way
+(label ``KEY.durable``): a check starts building the ruleset from it in the background before
+the book itself is unpickled (`start_durable_build`, evaluate/durable_prebuild.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__, cachesafe
-from .loader import RuleBook, default_rules_dir, load_rulebook
+from .location import default_rules_dir
+
+if TYPE_CHECKING:  # the loader (pydantic, the pack models) is imported when a book is loaded
+    from .loader import RuleBook
 
 KEEP = 8  # books kept (one per rules version in use)
 MAX_BOOK_BYTES = 256 * 1024 * 1024
 SIGNATURE_BYTES = 32
+DURABLE_SUFFIX = ".durable"  # the book's durable_rules ruleset JSON, signed, next to the book
+_DERIVED_FORMS = ("decided", "definite", "undecided", "engine_fields")  # CompiledRule's cached forms
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -52,6 +63,24 @@ def book_key(root: Path, extra: list[Path]) -> str:
     return digest.hexdigest()[:32]
 
 
+# the key `start_durable_build` computed, for the `load_rulebook_cached` of the same command
+# (one walk over the rules and modules, ~3 ms, instead of two)
+_started: tuple[Path, tuple[Path, ...], str] | None = None
+
+
+def _start_key(root: Path, extra: list[Path]) -> str | None:
+    global _started
+    started, _started = _started, None
+    return started[2] if started is not None and started[:2] == (root, tuple(extra)) else None
+
+
+def load_rulebook(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
+    """The loader's `load_rulebook` (packs/loader.py), imported when a book is first loaded."""
+    from .loader import load_rulebook as load
+
+    return load(root, extra)
+
+
 def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = None) -> RuleBook:
     """`load_rulebook`, served from the cache when nothing it depends on has changed."""
     if os.environ.get("CASEREVIEW_NO_CACHE"):
@@ -61,7 +90,7 @@ def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = No
     secret = cachesafe.secret_key()
     path: Path | None = None
     try:
-        key = book_key(root, extra)
+        key = _start_key(root, extra) or book_key(root, extra)
         path = cache_folder() / f"{key}.pickle"
     except Exception:  # unreadable input: build it (and report its problems) without the cache
         secret = None
@@ -76,6 +105,35 @@ def load_rulebook_cached(root: Path | None = None, extra: list[Path] | None = No
     return book
 
 
+def start_durable_build(root: Path | None = None, extra: list[Path] | None = None) -> bool:
+    """Start building, in the background, the durable_rules ruleset of the cached book for these
+    rules (evaluate/durable_prebuild.py); False if the cache holds none for them.
+
+    The ruleset JSON is kept signed next to the book, so it is read without the book's ~30 ms
+    unpickle and the build overlaps it."""
+    global _started
+    if os.environ.get("CASEREVIEW_NO_CACHE"):
+        return False
+    secret = cachesafe.secret_key()
+    if secret is None:
+        return False
+    root, extra = root or default_rules_dir(), list(extra or [])
+    try:
+        key = book_key(root, extra)
+    except Exception:
+        return False
+    _started = (root, tuple(extra), key)
+    raw = cachesafe.read_limited(cache_folder() / f"{key}{DURABLE_SUFFIX}", MAX_BOOK_BYTES)
+    if raw is None or len(raw) <= SIGNATURE_BYTES:
+        return False
+    signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
+    if not cachesafe.verify(secret, key + DURABLE_SUFFIX, payload, signature):
+        return False  # not written by us under this key: never given to durable_rules
+    from ..evaluate import durable_prebuild
+
+    return durable_prebuild.start(payload.decode("utf-8"))
+
+
 def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
     raw = cachesafe.read_limited(path, MAX_BOOK_BYTES)
     if raw is None or len(raw) <= SIGNATURE_BYTES:
@@ -83,18 +141,32 @@ def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
     signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
     if not cachesafe.verify(secret, key, payload, signature):
         return None  # not written by us under this key: never unpickled
+    collecting = gc.isenabled()
+    gc.disable()  # ~10^5 new objects would trigger many collections that find no garbage
     try:
         book = pickle.loads(payload)  # authenticated: our own bytes, for exactly these inputs
     except Exception:
         return None
+    finally:
+        if collecting:
+            gc.enable()
+    from .loader import RuleBook
+
     return book if isinstance(book, RuleBook) else None
 
 
 def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
-    with contextlib.suppress(Exception):  # the durable ruleset JSON travels with the book
-        from ..evaluate.durable_engine import prepare_book
+    # what each process would otherwise derive from the book travels with it: the durable
+    # ruleset JSON and the fields sent per fact kind (evaluate/durable_engine.py), the rule index
+    book.by_rule_id()
+    with contextlib.suppress(Exception):
+        from ..evaluate.durable_engine import book_reads, prepare_book
 
         prepare_book(book)
+        book_reads(book)
+    for rule in book.compiled:  # evaluated forms: cheaper to derive where needed than to unpickle
+        for form in _DERIVED_FORMS:
+            rule.__dict__.pop(form, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cachesafe.safe_folder(path.parent):
         return
@@ -102,6 +174,13 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         handle.write(cachesafe.sign(secret, key, payload) + payload)
     os.replace(handle.name, path)  # atomic: a concurrent reader sees the old file or the new one
+    prepared = book.__dict__.get("_durable_prepared")
+    if prepared is not None:
+        ruleset = prepared[0].encode("utf-8")
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            handle.write(cachesafe.sign(secret, key + DURABLE_SUFFIX, ruleset) + ruleset)
+        os.replace(handle.name, path.with_suffix(DURABLE_SUFFIX))
     books = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in books[KEEP:]:
         old.unlink(missing_ok=True)
+        old.with_suffix(DURABLE_SUFFIX).unlink(missing_ok=True)

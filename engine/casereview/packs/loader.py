@@ -19,6 +19,7 @@ from .cases import PackCaseRef, resolve_cases
 from .compile import compile_rule
 from .compiled import CompiledRule
 from .expanders import Tables, load_tables
+from .location import default_rules_dir
 from .schema import DEFAULT_UNKNOWN_MESSAGE, Pack, Parameter, Rule, UnknownSpec
 
 
@@ -60,14 +61,6 @@ class RuleBook:
         if index is None or len(index) != len(self.compiled):  # built once per book, not per case
             index = self.__dict__["_by_rule_id"] = {c.rule_id: c for c in self.compiled}
         return index
-
-
-def default_rules_dir() -> Path:
-    """Rules shipped in the wheel, or the checkout's `rules/` when run from source."""
-    packaged = Path(__file__).resolve().parent.parent / "_data" / "rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "rules"
 
 
 class PackYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available

@@ -31,7 +31,9 @@ _CN_SMALL = dict(enumerate("一二三四五六七八九", start=1))
 
 
 class PackModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # validators are built on first validation: a check served from the rule-book cache never
+    # validates a pack, it only unpickles them
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Basis(PackModel):

@@ -147,6 +147,12 @@ def unknown_flag(name: str, value: bool = True) -> Cmp:
     return Cmp(name + UNK, "eq", value=value)
 
 
+def not_even_partly_known(name: str) -> Cond:
+    """`name` (a number or date) is absent, or unknown without a bound: a date known to the
+    month lies in that month, so it is not "unknown" for a rule that asks whether it is known."""
+    return All((Present(name, False), Not(Cmp(name + LO, "gt", value=-UNBOUNDED))))
+
+
 def complete_form(cond: Cond) -> Cond:
     """`cond` on a fact without unknowns (exactly the rule as written)."""
     return All((Cmp(HAS_UNKNOWN, "eq", value=False), cond))

@@ -100,19 +100,62 @@ def mask_value(value: Any, numbers: bool = True) -> Any:
     return value
 
 
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"')
+_NUMBER_CHAR = frozenset("0123456789-+.eE")
+
+
+def _string_around(text: str, at: int) -> tuple[int, int] | None:
+    """Start and end of the JSON string token holding offset `at`, or None (a number)."""
+    if "\\" not in text:  # no escapes: every quote delimits a string, so count them
+        if text.count('"', 0, at) % 2 == 0:
+            return None
+        return text.rfind('"', 0, at), text.index('"', at) + 1
+    for token in _STRING_TOKEN.finditer(text):  # escapes: tokenise from the start
+        if token.end() > at:
+            return token.span() if token.start() < at else None
+    return None
+
+
 def dumps_masked(value: Any) -> str:
-    """`value` as compact JSON with `mask_value` applied.
+    """`fastjson.dumps(mask_value(value))`, computed on the encoded text.
 
     Masking changes a string only where `_CANDIDATE` matches it, and an integer only when it
     has 11+ digits; both show up as a match in the encoded text (JSON keeps digits and the
-    separators as they are), so a text without any match is already masked: most results
-    are encoded once and never walked."""
+    separators as they are, and no separator or digit can join two tokens), so most results
+    are encoded once and never walked; where a match is, only the string or number holding
+    it is decoded, masked and encoded again."""
     from .. import fastjson
 
-    text = fastjson.dumps(value)
-    if _CANDIDATE.search(text) is None:
+    try:
+        text = fastjson.orjson.dumps(value).decode()
+    except (AttributeError, TypeError):  # no orjson, or an integer beyond 64 bits
+        return fastjson.dumps(mask_value(value))
+    matches = [m.start() for m in _CANDIDATE.finditer(text)]
+    if not matches:
         return text
-    return fastjson.dumps(mask_value(value))
+    pieces, done = [], 0
+    for at in matches:
+        if at < done:
+            continue  # inside a token already masked
+        span = _string_around(text, at)
+        if span is not None:  # inside a string (a key is never masked)
+            start, end = span
+            if text.startswith(":", end):
+                continue
+            masked = fastjson.dumps(mask(fastjson.loads(text[start:end])))
+        else:  # inside a number: an integer of 11+ digits becomes a masked string
+            start = end = at
+            while start > 0 and text[start - 1] in _NUMBER_CHAR:
+                start -= 1
+            while end < len(text) and text[end] in _NUMBER_CHAR:
+                end += 1
+            number = text[start:end]
+            if not number.lstrip("-").isdigit() or abs(int(number)) < 10**10:
+                continue
+            masked = fastjson.dumps(mask(number))
+        pieces += [text[done:start], masked]
+        done = end
+    return "".join(pieces) + text[done:]
 
 
 def mask_result(result: Any) -> Any:

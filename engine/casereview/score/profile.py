@@ -164,6 +164,8 @@ def load_profile(path: Path | None = None) -> Profile:
     try:
         text = path.read_text(encoding="utf-8")
         _guard_pack_text(path, text)  # as for packs: size, nesting, alias expansion, tags
-        return Profile.model_validate(yaml.safe_load(text))
+        # libyaml (~10x faster than pure-Python safe_load), same safe constructor and values
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return Profile.model_validate(yaml.load(text, Loader=loader))
     except (ValidationError, yaml.YAMLError, PackError) as exc:
         raise ValueError(f"评查标准文件 {path} 无效：{exc}") from None

@@ -38,7 +38,8 @@ NATIONAL_REGION = "00"  # a national instrument (应急管理部): no region to 
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # built on first validation, never in a check served from the rule-book cache
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Boundary(_Model):

@@ -39,7 +39,8 @@ FOLLOW_UP = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first validation, never in a check served from the rule-book cache
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ExtraCondition(_Model):

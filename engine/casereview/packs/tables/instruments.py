@@ -18,6 +18,7 @@ from typing import Any
 
 from ..conditions import All, AnyOf, Cmp, Cond, In, Not, Present
 from ..expanders import Tables, Variant, expander
+from ..uncertain import not_even_partly_known
 from .statute import (
     BRANCH_LABELS,
     KIND_LABELS,
@@ -115,7 +116,7 @@ def instrument_version_gap(tables: Tables) -> list[Variant]:
         variants.append(
             Variant(
                 f"{law}-date-unknown",
-                All((In("basis_law", names), unstated, Present("ended_on", False))),
+                All((In("basis_law", names), unstated, not_even_partly_known("ended_on"))),
                 {**ctx, "gap": "违法行为终了日期不明，无法确定适用的版本"},
             )
         )

@@ -72,7 +72,8 @@ GRADE_LABELS = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first validation, never in a check served from the rule-book cache
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def yuan_text(value: float | int) -> str:

@@ -1,0 +1,109 @@
+"""Build the durable_rules ruleset in a background thread while the process starts up.
+
+Creating the ruleset of the shipped packs (~14,000 network nodes) takes ~0.1 s of CPU, which a
+one-file check used to spend in its worker process after everything else had loaded, and a
+batch spent once per worker. The Python binding holds the GIL while it builds; the same C entry
+point called through ctypes releases it, so the parent process builds the ruleset while it
+imports the engine, unpickles the rule book and loads the profile (the CLI starts it first
+thing), and the worker processes it forks inherit the finished ruleset (copy-on-write memory)
+instead of each building its own.
+Matching still happens in durable_rules, in the workers only: the parent never asserts a fact.
+
+- Only the ruleset JSON prepared for exactly the rule book in use is built (the rule-book cache
+  keeps it signed next to the book, packs/bookcache.py); the engine looks it up by the same
+  versioned name it would create, so a different book simply builds its own.
+- No fork while the build runs (an at-fork hook waits for it): a child must never inherit half
+  a ruleset. No other durable_rules call while it runs (`wait` first): the C library keeps
+  global tables without locks.
+- A process takes the prebuilt ruleset at most once (`take`): its states (sids) belong to one
+  engine. Each forked worker takes its own inherited copy.
+- Any failure leaves nothing behind: the engine then creates the ruleset itself, exactly as
+  before (a ruleset durable_rules refuses is refused there again and handled as before).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import os
+import threading
+
+_thread: threading.Thread | None = None
+_built: dict[str, int] = {}  # ruleset name → handle, built here or inherited from the parent
+_building: str | None = None  # the name of the ruleset the thread builds (or built)
+_hooked = False
+
+
+def ruleset_name(payload: str) -> str:
+    """The versioned name of a ruleset (durable_rules has no unregister API, notes §4.7)."""
+    return f"casereview@{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+
+
+def start(payload: str) -> bool:
+    """Start building `payload` (ruleset JSON) in the background; False if it cannot be."""
+    global _thread, _hooked, _building
+    try:
+        import durable_rules_engine
+
+        create = ctypes.CDLL(durable_rules_engine.__file__).createRuleset
+    except Exception:  # durable_rules missing or built differently: the engine builds as before
+        return False
+    create.argtypes = [ctypes.POINTER(ctypes.c_uint), ctypes.c_char_p, ctypes.c_char_p]
+    create.restype = ctypes.c_uint
+    name = ruleset_name(payload)
+    if name in _built or name == _building:
+        return True
+    wait()
+    if not _hooked:
+        os.register_at_fork(before=wait)
+        _hooked = True
+    encoded = (name.encode(), payload.encode())  # alive until the C call returns
+    shared_heap = _share_main_heap()
+
+    def build() -> None:
+        handle = ctypes.c_uint(0)
+        try:
+            if create(ctypes.byref(handle), *encoded) == 0:  # RULES_OK
+                _built[name] = handle.value
+        finally:
+            if shared_heap:
+                _restore_arenas()
+
+    _building = name
+    _thread = threading.Thread(target=build, name="durable-prebuild", daemon=True)
+    _thread.start()
+    return True
+
+
+# glibc gives a thread an arena of its own at its first malloc; there durable_rules' pools,
+# grown one node at a time by realloc, took ~20-150% more CPU than in the main heap, and the
+# main thread was no slower sharing the heap with the build (measured: unpickling the book
+# while building). So one arena is allowed while the build thread starts, and the default
+# limit (8 per core) is restored when it ends.
+_M_ARENA_MAX = -8
+
+
+def _share_main_heap() -> bool:
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1))
+    except Exception:  # not glibc: the build is only slower
+        return False
+
+
+def _restore_arenas() -> None:
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 8 * (os.cpu_count() or 1))
+
+
+def wait() -> None:
+    """Return once no background build is running."""
+    thread = _thread
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
+
+
+def take(name: str) -> int | None:
+    """The handle of the prebuilt ruleset called `name`, once per process; None if there is none."""
+    wait()
+    return _built.pop(name, None)
