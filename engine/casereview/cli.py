@@ -286,23 +286,39 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .report.sanitize import writable
     from .review import RejectedInput, rejected
 
-    count, interrupted = 0, False
-    stream = iter(run)
+    # HTML pages and workbook rows are rendered (and pages written) in the worker processes, in
+    # parallel, with everything a result goes through before it is counted: see `prepare`
+    parallel = any(sink.parallel for _, sink in sinks)
 
-    def add(index: int, result: CaseResult) -> None:
+    def prepare(result: CaseResult, index: int) -> tuple[Any, ...]:
+        """One result made ready for the reports: file name made writable, baseline fingerprints
+        taken, the policy applied, the sinks' per-file work done. May run in a worker process
+        (`BatchRun.each`), so it changes no state of the run: what the policy counted (waivers
+        used, baseline findings hidden) is returned and counted by `add`."""
         result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
         if stdin:
             _rename(result, stdin[0], stdin[1])
+        prints = None
         if baseline_prints is not None:
             from .fingerprint import case_key, fingerprint
 
-            for f in result.findings:
-                baseline_prints[fingerprint(result, f)] = {
-                    "case": case_key(result),
-                    "code": f.code,
-                    "field": f.location.field,
-                }
+            prints = {
+                fingerprint(result, f): {"case": case_key(result), "code": f.code, "field": f.location.field}
+                for f in result.findings
+            }
+        before = _policy_counts(policy)
         policy.apply(result)
+        uses = [a - b for a, b in zip(_policy_counts(policy), before, strict=True)]
+        _set_policy_counts(policy, before)  # as it was: `add` counts the difference
+        ready = [sink.prepare(result, index) if parallel else None for _, sink in sinks]
+        return result, prints, uses, ready
+
+    def add(index: int, prepared: tuple[Any, ...]) -> None:
+        result, prints, uses, ready = prepared
+        if prints is not None and baseline_prints is not None:
+            baseline_prints.update(prints)
+        if any(uses):
+            _set_policy_counts(policy, [a + b for a, b in zip(_policy_counts(policy), uses, strict=True)])
         tally.add(result)
         for f in result.findings:
             if f.waiver is None:
@@ -311,14 +327,20 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         progress.update(Path(result.file).name)
         if batch_analysis is not None:
             batch_analysis.add(CaseSummary.of(result, index))
-        for _, sink in sinks:
-            sink.add(result, index)
+        for (_, sink), item in zip(sinks, ready, strict=True):
+            if item is None:  # nothing prepared (and a format's sink may take no third argument)
+                sink.add(result, index)
+            else:
+                sink.add(result, index, item)
+
+    count, interrupted = 0, False
+    stream = run.each(prepare) if parallel else iter(run)
 
     try:
         with interrupt.interruptible():
-            for result in stream:
+            for item in stream:
                 with interrupt.critical():  # a result is in every report or in none
-                    add(count, result)
+                    add(count, item if parallel else prepare(item, count))
                     count += 1
     except KeyboardInterrupt:
         interrupted = True
@@ -335,7 +357,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         done = count
         message = "评查被中断，本文件未评查；重新运行同一命令将从缓存继续"
         for path in paths[count:]:
-            add(count, rejected(path, [RejectedInput(file=str(path), message=message)]))
+            add(count, prepare(rejected(path, [RejectedInput(file=str(path), message=message)]), count))
             count += 1
         print(
             f"评查被中断：{len(paths)} 个文件中已处理 {done} 个，其余列为未评查；"
@@ -389,6 +411,22 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     if interrupted:
         return interrupt.exit_code()
     return tally.code
+
+
+def _policy_counts(policy: Any) -> list[int]:
+    """What the policy counts as it is applied: each waiver's uses, the baseline's hidden findings."""
+    counts = [e.used for e in policy.waivers.entries] if policy.waivers is not None else []
+    if policy.baseline is not None:
+        counts.append(policy.baseline.hidden)
+    return counts
+
+
+def _set_policy_counts(policy: Any, counts: list[int]) -> None:
+    entries = policy.waivers.entries if policy.waivers is not None else []
+    for entry, n in zip(entries, counts, strict=False):
+        entry.used = n
+    if policy.baseline is not None:
+        policy.baseline.hidden = counts[-1]
 
 
 def _output_failed(exc: OSError, folder: Path | None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from .case import Strict
 from .enums import CertKind, CertStatus, PerformerRole
@@ -25,6 +25,12 @@ class Certificate(Strict):
 
 class Roster(Strict):
     certificates: list[Certificate] = Field(default_factory=list)
+    _index: dict[str, Certificate] | None = PrivateAttr(default=None)
 
     def by_number(self) -> dict[str, Certificate]:
-        return {c.number: c for c in self.certificates}
+        """Certificates by number, built once: every case of a batch looks its officers up in
+        the same roster (a real one holds thousands of certificates); a roster is not changed
+        once loaded."""
+        if self._index is None:
+            self._index = {c.number: c for c in self.certificates}
+        return self._index

@@ -14,13 +14,17 @@ reviewed folder (no local paths) unless `--full-paths`. Personal identifiers are
 
 from __future__ import annotations
 
+import io
+import math
+import os
 import re
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..review import CaseResult
@@ -105,7 +109,59 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: not valid XML)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
+
+
+def _illegal(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def _cell(column: str, value: Any, style: int | None = None) -> str:
+    """One cell of a row as SpreadsheetML (what openpyxl writes for the value: numbers `n`,
+    text inline, nothing for None); `ROW` stands for the row number."""
+    s = f' s="{style}"' if style is not None else ""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{column}{ROW}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
+        return f'<c r="{column}{ROW}"{s} t="n"><v>{text}</v></c>'
+    text = str(value)[:_MAX_TEXT]
+    if not text:
+        return f'<c r="{column}{ROW}"{s} t="inlineStr" />'
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub(_illegal, text)
+    space = ' xml:space="preserve"' if text.strip() and text.strip() != text else ""
+    return f'<c r="{column}{ROW}"{s} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+
+
+class _Rows:
+    """The data rows of one sheet, written as they come to a temporary file (flat memory) and
+    put into the workbook by `finish`."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by XlsxReport.finish)
+        self.count = 0
+
+    def write(self, rows: list[str]) -> None:
+        text = []
+        for row in rows:
+            text.append(row.replace(ROW, str(HEADER_ROW + 1 + self.count)))
+            self.count += 1
+        self.file.write("".join(text).encode("utf-8"))
+
+
 class XlsxReport:
+    """The workbook, streamed: each file's rows are prepared as SpreadsheetML text (in the worker
+    that reviewed it when the driver can, `rows`) and appended to a temporary file per sheet;
+    `finish` lays out the sheets with openpyxl (titles, headers, styles, print setup, filters)
+    and splices the rows in while writing the file. openpyxl's own cell writer costs ~1 ms per row
+    in the parent; this costs a few µs."""
+
     def __init__(self, path: Path, ctx: Any = True):
         from .formats import ReportContext
 
@@ -116,25 +172,25 @@ class XlsxReport:
         self.mask = ctx.mask
         self.categories: list[tuple[str, str]] = list(getattr(ctx, "categories", []) or [])
         self.points = getattr(ctx, "points", None)  # rule code → points of one deduction (profile)
-        self.wb = Workbook(write_only=True)
-        self.sheets: dict[str, Any] = {}
-        self.rows: dict[str, int] = {}
-        summary_header = [
+        self.summary_header = [
             *SUMMARY_HEADER,
             *[(f"{name}扣分", 9) for _, name in self.categories],
             *SUMMARY_TAIL,
         ]
-        self.summary = self._sheet(SUMMARY_SHEET, summary_header, "评查结果汇总表")
-        self.findings = self._sheet(FINDINGS_SHEET, FINDINGS_HEADER, "问题明细")
-        self.summary_width = len(summary_header)
+        self.summary_width = len(self.summary_header)
+        self.data: dict[str, _Rows] = {SUMMARY_SHEET: _Rows(), FINDINGS_SHEET: _Rows()}
 
     # -------------------------------------------------------------- sheet plumbing
 
     def _title(self) -> str:
         return self.ctx.campaign or "应急管理行政处罚案卷评查"
 
-    def _sheet(self, name: str, header: list[tuple[str, int]], caption: str) -> Any:
-        sheet = self.wb.create_sheet(name)
+    def _sheet(self, wb: Any, name: str, header: list[tuple[str, int]], caption: str) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        sheet = wb.create_sheet(name)
         for i, (_, width) in enumerate(header, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -169,8 +225,6 @@ class XlsxReport:
         sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
         sheet.oddHeader.center.text = self._title()
-        self.sheets[name] = (sheet, len(header))
-        self.rows[name] = HEADER_ROW
         return sheet
 
     def _run_line(self) -> str:
@@ -184,35 +238,24 @@ class XlsxReport:
         ]
         return "　".join(p for p in parts if p)
 
-    def _t(self, value: Any) -> Any:
-        if isinstance(value, str) and self.mask:
-            return mask_text(value)
-        return value
-
-    def _append(self, name: str, values: Any, formats: dict[int, str] | None = None) -> None:
-        """Masked values; text that looks like a formula is stored as text (no formula injection)."""
-        sheet, _ = self.sheets[name]
-        row = []
+    def _row(self, values: Any, styles: dict[int, int] | None = None) -> str:
+        """A row of masked values; text that looks like a formula stays text (every string is
+        written as text: no formula injection)."""
+        cells = []
         for i, value in enumerate(values):
-            value = self._t(value)
-            if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"
-                value = cell
-            elif formats and i in formats and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = formats[i]
-                value = cell
-            row.append(value)
-        sheet.append(row)
-        self.rows[name] += 1
+            if isinstance(value, str) and self.mask:
+                value = mask_text(value)
+            style = styles.get(i) if styles and value is not None else None
+            cells.append(_cell(_COLUMNS[i], value, style))
+        return f'<row r="{ROW}">{"".join(cells)}</row>'
 
     def _file(self, path: str) -> str:
         return self.ctx.display(path)
 
     # -------------------------------------------------------------- rows
 
-    def add(self, result: CaseResult, index: int) -> None:
+    def rows(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
+        """The summary row and the detail rows of one file, ready to write (`add`)."""
         score = result.score
         counts = {
             s: sum(f.severity == s and f.waiver is None for f in result.findings)
@@ -226,25 +269,27 @@ class XlsxReport:
                 seen.setdefault(f.code, f"{f.code} {f.title}" + ("（已豁免）" if f.waiver else ""))
             problems = "；".join(seen.values()) or "未发现问题"
         by_category = {c.id: c.deducted for c in score.categories} if score else {}
-        row = [
-            index + 1,
-            result.agency,
-            result.case_number,
-            result.title,
-            result.party,
-            result.procedure,
-            status_label(result),
-            score.score if score else None,
-            score.grade if score else None,
-            sum(by_category.values()) if score else None,
-            *[by_category.get(cid) if score else None for cid, _ in self.categories],
-            "、".join(score.veto_codes) if score and score.vetoed else "",
-            counts["deduct"],
-            counts["review"],
-            problems,
-            self._file(result.file),
-        ]
-        self._append(SUMMARY_SHEET, row)
+        summary = self._row(
+            [
+                index + 1,
+                result.agency,
+                result.case_number,
+                result.title,
+                result.party,
+                result.procedure,
+                status_label(result),
+                score.score if score else None,
+                score.grade if score else None,
+                sum(by_category.values()) if score else None,
+                *[by_category.get(cid) if score else None for cid, _ in self.categories],
+                "、".join(score.veto_codes) if score and score.vetoed else "",
+                counts["deduct"],
+                counts["review"],
+                problems,
+                self._file(result.file),
+            ]
+        )
+        details = []
         names = {c.id: c.name for c in score.categories} if score else {}
         for f in result.findings:
             loc = f.location
@@ -252,123 +297,186 @@ class XlsxReport:
             if f.severity == "deduct" and self.points is not None:
                 points = self.points(f.code)
             waiver = f.waiver
-            self._append(
-                FINDINGS_SHEET,
-                (
-                    index + 1,
-                    result.agency,
-                    result.case_number,
-                    f.code,
-                    f.title,
-                    f.severity_label,
-                    names.get(f.category, f.category),
-                    0 if waiver else points,
-                    f.message,
-                    "；".join(f.basis),
-                    where(self._file(loc.file), loc.line, loc.column, loc.field),
-                    f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）" if waiver else "",
-                ),
+            details.append(
+                self._row(
+                    (
+                        index + 1,
+                        result.agency,
+                        result.case_number,
+                        f.code,
+                        f.title,
+                        f.severity_label,
+                        names.get(f.category, f.category),
+                        0 if waiver else points,
+                        f.message,
+                        "；".join(f.basis),
+                        where(self._file(loc.file), loc.line, loc.column, loc.field),
+                        f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）"
+                        if waiver
+                        else "",
+                    )
+                )
             )
         for e in result.errors:
-            self._append(
-                FINDINGS_SHEET,
-                (
-                    index + 1,
-                    None,
-                    None,
-                    "INPUT",
-                    "无法评查",
-                    "输入有误",
-                    None,
-                    None,
-                    e.message,
-                    None,
-                    where(self._file(e.file), e.line, e.column, e.field),
-                    "",
-                ),
+            details.append(
+                self._row(
+                    (
+                        index + 1,
+                        None,
+                        None,
+                        "INPUT",
+                        "无法评查",
+                        "输入有误",
+                        None,
+                        None,
+                        e.message,
+                        None,
+                        where(self._file(e.file), e.line, e.column, e.field),
+                        "",
+                    )
+                )
             )
+        return summary, details
+
+    def add(self, result: CaseResult, index: int, prepared: tuple[str, list[str]] | None = None) -> None:
+        summary, details = prepared if prepared is not None else self.rows(result, index)
+        self.data[SUMMARY_SHEET].write([summary])
+        self.data[FINDINGS_SHEET].write(details)
 
     def finish(self, analysis: dict[str, Any] | None = None) -> Path:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        sheets = [
+            (SUMMARY_SHEET, self._sheet(wb, SUMMARY_SHEET, self.summary_header, "评查结果汇总表")),
+            (FINDINGS_SHEET, self._sheet(wb, FINDINGS_SHEET, FINDINGS_HEADER, "问题明细")),
+        ]
+        widths = {SUMMARY_SHEET: self.summary_width, FINDINGS_SHEET: len(FINDINGS_HEADER)}
         if analysis is not None:
-            self._agencies(analysis)
-            self._like_cases(analysis)
-        for name, (sheet, width) in self.sheets.items():
-            sheet.auto_filter.ref = (
-                f"A{HEADER_ROW}:{get_column_letter(width)}{max(self.rows[name], HEADER_ROW + 1)}"
-            )
+            sheet = self._sheet(wb, AGENCY_SHEET, AGENCY_HEADER, "各单位统计")
+            self.data[AGENCY_SHEET] = self._agencies(analysis, sheet)
+            sheets.append((AGENCY_SHEET, sheet))
+            sheet = self._sheet(wb, LIKE_CASES_SHEET, LIKE_HEADER, "同案异罚（同一裁量基准阶次的罚款比较）")
+            self.data[LIKE_CASES_SHEET] = self._like_cases(analysis, sheet)
+            sheets.append((LIKE_CASES_SHEET, sheet))
+            widths |= {AGENCY_SHEET: len(AGENCY_HEADER), LIKE_CASES_SHEET: len(LIKE_HEADER)}
+        for name, sheet in sheets:
+            last = max(HEADER_ROW + self.data[name].count, HEADER_ROW + 1)
+            sheet.auto_filter.ref = f"A{HEADER_ROW}:{_COLUMNS[widths[name] - 1]}{last}"
+        layout = io.BytesIO()  # the sheets without their data rows: small
+        wb.save(layout)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.wb.save(self.path)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")  # never a truncated workbook
+        try:
+            _splice(
+                layout, {sheet.path.lstrip("/"): self.data[name].file for name, sheet in sheets}, temporary
+            )
+            os.replace(temporary, self.path)
+        finally:
+            temporary.unlink(missing_ok=True)
+            for rows in self.data.values():
+                rows.file.close()
         return self.path
 
-    def _agencies(self, analysis: dict[str, Any]) -> None:
-        self._sheet(AGENCY_SHEET, AGENCY_HEADER, "各单位统计")
-        pct = {5: PERCENT, 7: PERCENT, 8: PERCENT, 9: PERCENT, 12: "#,##0"}
+    def _styles(self, sheet: Any, formats: dict[int, str]) -> dict[int, int]:
+        """Column → the workbook's style id for its number format (registered through openpyxl)."""
+        from openpyxl.cell import WriteOnlyCell
+
+        ids = {}
+        for column, number_format in formats.items():
+            cell = WriteOnlyCell(sheet, value=0)
+            cell.number_format = number_format
+            ids[column] = cell.style_id
+        return ids
+
+    def _agencies(self, analysis: dict[str, Any], sheet: Any) -> _Rows:
+        rows = _Rows()
+        pct = self._styles(sheet, {5: PERCENT, 7: PERCENT, 8: PERCENT, 9: PERCENT, 12: "#,##0"})
         for r in analysis.get("agencies", []):
             signal = "零处罚：只检查不处罚，请关注" if r.get("zero_penalty") else ""
-            self._append(
-                AGENCY_SHEET,
-                (
-                    r.get("agency"),
-                    r.get("files"),
-                    r.get("reviewed"),
-                    r.get("rejected"),
-                    r.get("passed"),
-                    r.get("pass_rate"),
-                    r.get("average_score"),
-                    r.get("veto_rate"),
-                    r.get("three_systems_rate"),
-                    r.get("benchmark_stated_rate"),
-                    r.get("penalty_cases"),
-                    r.get("no_penalty_cases"),
-                    r.get("fine_total"),
-                    signal,
-                ),
-                pct,
+            values = (
+                r.get("agency"),
+                r.get("files"),
+                r.get("reviewed"),
+                r.get("rejected"),
+                r.get("passed"),
+                r.get("pass_rate"),
+                r.get("average_score"),
+                r.get("veto_rate"),
+                r.get("three_systems_rate"),
+                r.get("benchmark_stated_rate"),
+                r.get("penalty_cases"),
+                r.get("no_penalty_cases"),
+                r.get("fine_total"),
+                signal,
             )
+            rows.write([self._row(values, pct)])
         c = analysis.get("campaign", {})
-        self._append(
-            AGENCY_SHEET,
-            (
-                "合计",
-                c.get("files"),
-                c.get("reviewed"),
-                c.get("rejected"),
-                None,
-                c.get("pass_rate"),
-                c.get("average_score"),
-                c.get("veto_rate"),
-                c.get("three_systems_rate"),
-                c.get("benchmark_stated_rate"),
-                c.get("penalty_cases"),
-                None,
-                None,
-                "",
-            ),
-            pct,
+        total = (
+            "合计",
+            c.get("files"),
+            c.get("reviewed"),
+            c.get("rejected"),
+            None,
+            c.get("pass_rate"),
+            c.get("average_score"),
+            c.get("veto_rate"),
+            c.get("three_systems_rate"),
+            c.get("benchmark_stated_rate"),
+            c.get("penalty_cases"),
+            None,
+            None,
+            "",
         )
+        rows.write([self._row(total, pct)])
+        return rows
 
-    def _like_cases(self, analysis: dict[str, Any]) -> None:
-        self._sheet(LIKE_CASES_SHEET, LIKE_HEADER, "同案异罚（同一裁量基准阶次的罚款比较）")
+    def _like_cases(self, analysis: dict[str, Any], sheet: Any) -> _Rows:
+        rows = _Rows()
+        styles = self._styles(sheet, {2: "#,##0", 5: "#,##0", 6: "+0%;-0%;0%"})
         lc = analysis.get("like_cases", {})
         outliers = {(o["file"], o["amount"]) for o in lc.get("outliers", [])}
         for g in lc.get("groups", []):
             median = g.get("median") or 0
+            batch = []
             for m in g.get("members", []):
                 deviation = (m["amount"] - median) / median if median else None
-                self._append(
-                    LIKE_CASES_SHEET,
-                    (
-                        g.get("label"),
-                        g.get("count"),
-                        median,
-                        m.get("case_number") or self._file(m.get("file", "")),
-                        m.get("agency"),
-                        m.get("amount"),
-                        deviation,
-                        "是" if (m.get("file"), m.get("amount")) in outliers else "",
-                    ),
-                    {2: "#,##0", 5: "#,##0", 6: "+0%;-0%;0%"},
+                values = (
+                    g.get("label"),
+                    g.get("count"),
+                    median,
+                    m.get("case_number") or self._file(m.get("file", "")),
+                    m.get("agency"),
+                    m.get("amount"),
+                    deviation,
+                    "是" if (m.get("file"), m.get("amount")) in outliers else "",
                 )
+                batch.append(self._row(values, styles))
+            rows.write(batch)
+        return rows
+
+
+_COLUMNS = [get_column_letter(i) for i in range(1, 64)]
+
+
+def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:
+    """Write the workbook `layout` (openpyxl's, header rows only) to `target` with each sheet's
+    stored rows inserted at the end of its sheetData; the rows are streamed, never held whole."""
+    with zipfile.ZipFile(layout) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            stored = rows.get(info.filename)
+            if stored is None:
+                out.writestr(info, data)
+                continue
+            head, end, tail = data.partition(b"</sheetData>")
+            if not end:
+                raise ValueError(f"{info.filename}: no sheetData")  # openpyxl always writes one
+            stored.seek(0)
+            with out.open(info.filename, "w", force_zip64=True) as part:
+                part.write(head)
+                shutil.copyfileobj(stored, part, 1 << 20)
+                part.write(end + tail)
 
 
 def write_xlsx(results: list[CaseResult], path: Path, mask: bool = True, ctx: Any = None) -> Path:

@@ -7,6 +7,9 @@ here, so adding a format is adding one file. Modules are imported only when used
 
 Every reporter renders the same stream of `CaseResult`s: `open()` returns a `Sink`; the driver
 calls `sink.add(result, index)` for each result as it arrives and `sink.finish(analysis)` once.
+A sink whose per-file work needs only the result (a case page, spreadsheet rows) does it in
+`sink.prepare(result, index)`, which the driver may call in the worker process that reviewed
+the file; `add(result, index, prepared)` then only takes in what `prepare` returned.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class ReportContext:
     ui: dict[str, Any] = field(default_factory=dict)  # terminal options: color, quiet
     categories: list[tuple[str, str]] = field(default_factory=list)  # profile categories (id, name)
     points: Any = None  # rule code → points one deduction costs under the profile
+    _shown: tuple[str, str] = field(default=("", ""), repr=False, compare=False)  # last `display`
 
     def use_profile(self, profile: Any) -> None:
         self.profile = profile.title
@@ -66,15 +70,31 @@ class ReportContext:
         return head | self.extra
 
     def display(self, path: str) -> str:
+        # one file is shown many times in a row (page, each finding, each row): resolving its
+        # path (a system call per part) once is enough
+        if self._shown[0] == path and path:
+            return self._shown[1]
         from ..location import display_file
 
-        return display_file(path, self.root, self.full_paths)
+        shown = display_file(path, self.root, self.full_paths)
+        self._shown = (path, shown)
+        return shown
 
 
 class Sink:
     """A report being written: results are added one by one, then the report is finished."""
 
-    def add(self, result: CaseResult, index: int) -> None:
+    parallel: ClassVar[bool] = False  # `prepare` is worth running in the worker processes
+
+    def prepare(self, result: CaseResult, index: int) -> Any:
+        """The per-file work that needs nothing but this result, masked and ready to write; may
+        run in a worker process (on its copy of the sink), so it changes no state of the sink.
+        None: nothing to do ahead, `add` does it all."""
+        return None
+
+    def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
+        """Take in one result; `prepared` is what `prepare` returned for it, passed only when
+        not None (a sink without `prepare` may define `add(result, index)`)."""
         raise NotImplementedError
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
@@ -87,7 +107,7 @@ class DocumentSink(Sink):
     def __init__(self, out: TextIO, ctx: ReportContext, dumps: Callable[..., str]):
         self.out, self.ctx, self.dumps, self.results = out, ctx, dumps, []
 
-    def add(self, result: CaseResult, index: int) -> None:
+    def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         from ..masking import mask_result
 
         self.results.append(mask_result(result) if self.ctx.mask else result)
@@ -134,8 +154,14 @@ class _Closing(Sink):
         self.inner, self.handle = inner, handle
         self.temporary, self.target = temporary, target
 
-    def add(self, result: CaseResult, index: int) -> None:
-        self.inner.add(result, index)
+    def prepare(self, result: CaseResult, index: int) -> Any:
+        return self.inner.prepare(result, index)
+
+    def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
+        if prepared is None:
+            self.inner.add(result, index)
+        else:
+            self.inner.add(result, index, prepared)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         try:

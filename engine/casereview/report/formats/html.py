@@ -10,14 +10,23 @@ from . import ReportContext, Reporter, Sink
 
 
 class HtmlSink(Sink):
+    parallel = True
+
     def __init__(self, folder: Path, ctx: ReportContext):
         from ..html import HtmlReport
 
         self.report = HtmlReport(folder, ctx)
         self.summaries: list[Any] = []
 
-    def add(self, result: CaseResult, index: int) -> None:
-        self.summaries.append(self.report.add(result, index))
+    def prepare(self, result: CaseResult, index: int) -> str:
+        """Writes the case page (in the worker that reviewed the file): only its name comes back."""
+        return self.report.write_page(result, index)
+
+    def add(self, result: CaseResult, index: int, prepared: str | None = None) -> None:
+        from ...analysis import CaseSummary
+
+        page = prepared if prepared is not None else self.report.write_page(result, index)
+        self.summaries.append(CaseSummary.of(result, index, page))
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         from ...analysis import analyse

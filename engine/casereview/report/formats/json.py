@@ -18,11 +18,14 @@ class JsonSink(Sink):
         text = json.dumps(head, ensure_ascii=False, indent=2)
         out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
 
-    def add(self, result: CaseResult, index: int) -> None:
+    def prepare(self, result: CaseResult, index: int) -> str:
         from ..masking import dumps_masked
 
         mask = self.ctx.mask
-        text = dumps_masked(result.model_dump(mode="json")) if mask else result.model_dump_json()
+        return dumps_masked(result.model_dump(mode="json")) if mask else result.model_dump_json()
+
+    def add(self, result: CaseResult, index: int, prepared: str | None = None) -> None:
+        text = prepared if prepared is not None else self.prepare(result, index)
         self.out.write((",\n" if self.count else "") + text)
         self.count += 1
 

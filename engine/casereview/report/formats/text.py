@@ -14,7 +14,7 @@ class TextSink(Sink):
 
         self.writer = TextWriter(out, ctx)
 
-    def add(self, result: CaseResult, index: int) -> None:
+    def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         from ..masking import mask_result
 
         ctx = self.writer.ctx

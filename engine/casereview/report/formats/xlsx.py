@@ -10,13 +10,18 @@ from . import ReportContext, Reporter, Sink
 
 
 class XlsxSink(Sink):
+    parallel = True
+
     def __init__(self, path: Path, ctx: ReportContext):
         from ..xlsx import XlsxReport
 
         self.report = XlsxReport(path, ctx)
 
-    def add(self, result: CaseResult, index: int) -> None:
-        self.report.add(result, index)
+    def prepare(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
+        return self.report.rows(result, index)
+
+    def add(self, result: CaseResult, index: int, prepared: tuple[str, list[str]] | None = None) -> None:
+        self.report.add(result, index, prepared)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         self.report.finish(analysis)
