@@ -395,6 +395,30 @@ def test_excel_is_ready_for_a_circular(campaign_report: Path):
     assert like[1][0] == groups[0]["label"]
 
 
+@pytest.mark.parametrize("partial", [True, False])
+def test_an_interrupted_review_is_marked_partial_in_html_and_excel(tmp_path, partial):
+    """Only JSON carried `partial`; the summary pages and every sheet say so too."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.report.formats import ReportContext
+
+    ctx = ReportContext(rules_version="r1", generated="2026-03-01 10:00")
+    ctx.extra["partial"] = partial
+    results = [reviewed(), rejected_result()]
+    sink = formats.get("html").open_folder(tmp_path, ctx)
+    xlsx = formats.get("xlsx").open_path(tmp_path / "r.xlsx", ctx)
+    for i, result in enumerate(results):
+        sink.add(result, i)
+        xlsx.add(result, i)
+    sink.finish(None)
+    xlsx.finish(formats.analysis_of(results))
+    banner = "评查被中断：本报告不完整"
+    assert (banner in (tmp_path / "index.html").read_text(encoding="utf-8")) is partial
+    assert (banner in (tmp_path / "like-cases.html").read_text(encoding="utf-8")) is partial
+    assert banner not in (tmp_path / "cases" / "1.html").read_text(encoding="utf-8")
+    for sheet in openpyxl.load_workbook(tmp_path / "r.xlsx"):
+        assert ("评查被中断：结果不完整" in sheet["A2"].value) is partial
+
+
 def test_excel_full_paths_only_when_asked(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     from casereview.report.formats import ReportContext

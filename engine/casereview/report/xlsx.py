@@ -246,6 +246,7 @@ class XlsxReport:
             f"规则版本：{c.rules_version or '—'}",
             f"casereview {c.tool_version}" if c.tool_version else "",
             "身份证号、手机号已脱敏" if c.mask else "",
+            "评查被中断：结果不完整，未评查的文件列为无法评查" if c.extra.get("partial") else "",
         ]
         return "　".join(p for p in parts if p)
 
