@@ -250,6 +250,73 @@ def test_xlsx_sheets_and_masking(tmp_path):
     assert details[3][6] == "主体与执法资格"  # category in Chinese, not `subject`
 
 
+def test_xlsx_cells_keep_their_text_and_type(tmp_path):
+    """The workbook's data rows are written without openpyxl's cell writer: text with markup,
+    spaces, formula signs or control characters, and numbers, read back as they were given."""
+    openpyxl = pytest.importorskip("openpyxl")
+    tricky = reviewed(
+        case_number="=SUM(A1:A9)",
+        title='  前后有空格 & <b>加粗</b> "引号"  ',
+        agency="@单位",
+        party="",
+        procedure="bad\x01char",
+    )
+    path = write_xlsx([tricky], tmp_path / "r.xlsx", mask=False)
+    sheet = openpyxl.load_workbook(path)["评查结果汇总表"]
+    header = [c.value for c in sheet[3]]
+    row = {h: c for h, c in zip(header, sheet[4], strict=True)}
+    assert row["案号"].value == "=SUM(A1:A9)" and row["案号"].data_type == "s"  # not a formula
+    assert row["案由"].value == '  前后有空格 & <b>加粗</b> "引号"  '
+    assert row["执法单位"].value == "@单位"
+    assert row["当事人"].value is None  # an empty text is an empty cell
+    assert row["程序"].value == "bad\\x01char"  # shown escaped: not valid in a workbook
+    assert row["序号"].value == 1 and row["得分"].value == 0 and row["得分"].data_type == "n"
+    assert row["扣分项数"].value == 1
+    details = list(openpyxl.load_workbook(path)["问题明细"].iter_rows(min_row=4, values_only=True))
+    assert [r[3] for r in details] == ["CERT-001", "TS-001", "CERT-003"]
+    assert all(r[0] == 1 for r in details)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "r.case_number",
+        "r.score.categories[0].name",
+        "d.key",
+        "d.missing",
+        "d.items",
+        "d.get('key')",
+        "r._private",
+        "r.__class__",
+        "r.__class__.__mro__",
+        "r.model_dump()['file']",
+        "f.__globals__",
+        "f.__code__.co_name",
+        "'{0.__class__}'.format(r)",
+        "r.case_number.format(1)",
+        "r.findings[0].values.phone",
+    ],
+)
+def test_html_sandbox_fast_path_answers_as_the_sandbox(tmp_path, expression):
+    """Attribute lookups take a fast path (html._Environment): every expression renders the
+    same, or fails the same way, as in jinja2's own SandboxedEnvironment."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from casereview.report.html import make_environment
+
+    values = {"r": reviewed(), "d": {"key": 1, "items": 2}, "f": reviewed}
+
+    def outcome(env):
+        try:
+            return env.from_string("{{ " + expression + " }}").render(**values)
+        except Exception as exc:  # the same exception type either way
+            return type(exc)
+
+    fast = make_environment(tmp_path, mask=False)
+    stock = SandboxedEnvironment(autoescape=True, finalize=lambda v: "" if v is None else v)
+    assert outcome(fast) == outcome(stock)
+
+
 # ------------------------------------------------------------------ Excel 评查结果 ready for a 通报
 
 
@@ -326,6 +393,30 @@ def test_excel_is_ready_for_a_circular(campaign_report: Path):
     groups = doc["analysis"]["like_cases"]["groups"]
     assert len(like) - 1 == sum(len(g["members"]) for g in groups)
     assert like[1][0] == groups[0]["label"]
+
+
+@pytest.mark.parametrize("partial", [True, False])
+def test_an_interrupted_review_is_marked_partial_in_html_and_excel(tmp_path, partial):
+    """Only JSON carried `partial`; the summary pages and every sheet say so too."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.report.formats import ReportContext
+
+    ctx = ReportContext(rules_version="r1", generated="2026-03-01 10:00")
+    ctx.extra["partial"] = partial
+    results = [reviewed(), rejected_result()]
+    sink = formats.get("html").open_folder(tmp_path, ctx)
+    xlsx = formats.get("xlsx").open_path(tmp_path / "r.xlsx", ctx)
+    for i, result in enumerate(results):
+        sink.add(result, i)
+        xlsx.add(result, i)
+    sink.finish(None)
+    xlsx.finish(formats.analysis_of(results))
+    banner = "评查被中断：本报告不完整"
+    assert (banner in (tmp_path / "index.html").read_text(encoding="utf-8")) is partial
+    assert (banner in (tmp_path / "like-cases.html").read_text(encoding="utf-8")) is partial
+    assert banner not in (tmp_path / "cases" / "1.html").read_text(encoding="utf-8")
+    for sheet in openpyxl.load_workbook(tmp_path / "r.xlsx"):
+        assert ("评查被中断：结果不完整" in sheet["A2"].value) is partial
 
 
 def test_excel_full_paths_only_when_asked(tmp_path):

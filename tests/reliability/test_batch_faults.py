@@ -134,13 +134,14 @@ def test_an_interrupted_review_leaves_valid_partial_output_and_a_rerun_completes
     assert interrupted
     time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)], "a worker outlived the interrupted review"
-    assert (out / "index.html").exists()
+    assert "评查被中断" in (out / "index.html").read_text(encoding="utf-8")  # HTML says partial too
     stamps = {p: p.stat().st_mtime_ns for p in cache.rglob("*.json")}
     rerun = _start_review(tmp_path / "in", out, cache)
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode in (0, 1), err
     document = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert document["partial"] is False
+    assert "评查被中断" not in (out / "index.html").read_text(encoding="utf-8")
     assert all(r["status"] == "reviewed" for r in document["results"])
     assert len(document["results"]) == len(paths)
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())  # served, not redone

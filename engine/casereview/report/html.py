@@ -251,6 +251,9 @@ class HtmlReport:
         rejected_pages = pages(rejected)
         common = {"meta": self.meta, "masked": self.mask, "css": CSS_NAME, "home": "index.html"}
         common["display"] = self.ctx.display
+        # an interrupted review says so on every summary page (case pages are written as results
+        # arrive, before anyone knows; those of the files not reviewed say so themselves)
+        common["partial"] = bool(self.ctx.extra.get("partial"))
         for n, rows in enumerate(ranking_pages[1:], start=2):
             self._write(
                 f"ranking-{n}.html",

@@ -111,7 +111,6 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: not valid XML)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
 
 
@@ -119,24 +118,36 @@ def _illegal(match: re.Match[str]) -> str:
     return match.group().encode("unicode_escape").decode("ascii")
 
 
-def _cell(column: str, value: Any, style: int | None = None) -> str:
-    """One cell of a row as SpreadsheetML (what openpyxl writes for the value: numbers `n`,
-    text inline, nothing for None); `ROW` stands for the row number."""
-    s = f' s="{style}"' if style is not None else ""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{column}{ROW}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
-        return f'<c r="{column}{ROW}"{s} t="n"><v>{text}</v></c>'
-    text = str(value)[:_MAX_TEXT]
-    if not text:
-        return f'<c r="{column}{ROW}"{s} t="inlineStr" />'
+def _text(text: str) -> str:
+    """A string as the content of an inline-text cell (XML-escaped, truncated to Excel's limit)."""
+    text = text[:_MAX_TEXT]
     if _ILLEGAL.search(text):
         text = _ILLEGAL.sub(_illegal, text)
-    space = ' xml:space="preserve"' if text.strip() and text.strip() != text else ""
-    return f'<c r="{column}{ROW}"{s} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return f"<is><t{space}>{text}</t></is></c>"
+
+
+def _cell(ref: str, value: Any) -> str:
+    """One cell as SpreadsheetML, what openpyxl writes for the value (numbers `n`, text inline,
+    nothing for None); `ref` is the cell's start, `<c r="A\x00"` with any style attribute."""
+    if value is None:
+        return ""
+    cls = value.__class__
+    if cls is str:
+        return f'{ref} t="inlineStr" />' if not value else f'{ref} t="inlineStr">{_text(value)}'
+    if cls is bool:
+        return f'{ref} t="b"><v>{int(value)}</v></c>'
+    if cls is int or cls is float or isinstance(value, (int, float)):
+        text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
+        return f'{ref} t="n"><v>{text}</v></c>'
+    return _cell(ref, str(value))
 
 
 class _Rows:
@@ -235,6 +246,7 @@ class XlsxReport:
             f"规则版本：{c.rules_version or '—'}",
             f"casereview {c.tool_version}" if c.tool_version else "",
             "身份证号、手机号已脱敏" if c.mask else "",
+            "评查被中断：结果不完整，未评查的文件列为无法评查" if c.extra.get("partial") else "",
         ]
         return "　".join(p for p in parts if p)
 
@@ -243,10 +255,12 @@ class XlsxReport:
         written as text: no formula injection)."""
         cells = []
         for i, value in enumerate(values):
-            if isinstance(value, str) and self.mask:
+            if value is None:
+                continue
+            if self.mask and value.__class__ is str and len(value) >= 11:  # shorter: nothing to mask
                 value = mask_text(value)
-            style = styles.get(i) if styles and value is not None else None
-            cells.append(_cell(_COLUMNS[i], value, style))
+            ref = _REFS[i] if not styles or i not in styles else f'{_REFS[i]} s="{styles[i]}"'
+            cells.append(_cell(ref, value))
         return f'<row r="{ROW}">{"".join(cells)}</row>'
 
     def _file(self, path: str) -> str:
@@ -457,6 +471,7 @@ class XlsxReport:
 
 
 _COLUMNS = [get_column_letter(i) for i in range(1, 64)]
+_REFS = [f'<c r="{column}{ROW}"' for column in _COLUMNS]
 
 
 def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:

@@ -47,6 +47,7 @@ class ReportContext:
     categories: list[tuple[str, str]] = field(default_factory=list)  # profile categories (id, name)
     points: Any = None  # rule code → points one deduction costs under the profile
     _shown: tuple[str, str] = field(default=("", ""), repr=False, compare=False)  # last `display`
+    _root: tuple[Any, Any] = field(default=(None, None), repr=False, compare=False)  # root, resolved
 
     def use_profile(self, profile: Any) -> None:
         self.profile = profile.title
@@ -76,7 +77,13 @@ class ReportContext:
             return self._shown[1]
         from ..location import display_file
 
-        shown = display_file(path, self.root, self.full_paths)
+        if self._root[0] != self.root:  # the folder resolved once, not once per file
+            try:
+                resolved = self.root.resolve() if self.root is not None else None
+            except OSError:
+                resolved = self.root  # display_file meets the same error and falls back
+            self._root = (self.root, resolved)
+        shown = display_file(path, self._root[1], self.full_paths)
         self._shown = (path, shown)
         return shown
 
