@@ -368,6 +368,7 @@ class BatchAnalysis:
             )
             if len(members) < self.min_group or median <= 0:
                 continue
+            peers = members[:PEERS_SHOWN]  # bounded, and one list per group shared by its outliers
             for m in members:
                 deviation = (m["amount"] - median) / median
                 if abs(deviation) > self.ratio:
@@ -380,7 +381,7 @@ class BatchAnalysis:
                             median=median,
                             deviation=deviation,
                             group=group,
-                            peers=members[:PEERS_SHOWN],  # bounded: a batch of thousands must stay linear
+                            peers=peers,
                             group_size=len(members),
                         )
                     )
