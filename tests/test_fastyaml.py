@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from casereview.load import InputRejected, fastyaml, parse_text, read_document
@@ -375,6 +375,8 @@ DAMAGE = [
 @given(
     st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(DAMAGE), st.booleans()), min_size=1, max_size=4)
 )
+# an empty kept block scalar ended by a comment line: libyaml drops the kept line break
+@example([(226599, "#", False)])
 def test_fast_path_agrees_with_slow_path_on_damaged_files(edits: list[tuple[int, str, bool]]) -> None:
     text = CONSTRUCTS + "shared: &a {k: v}\nagain: *a\n"
     for at, piece, replace in edits:

@@ -309,6 +309,10 @@ class _Scanner:
         _, header, column, container, slot = self.block
         self.block = None
         body = "\n".join(lines[header + 1 : end])
+        if not body.strip():
+            # no content line: its value then depends on what ends it (a comment line at a
+            # lower indent makes libyaml drop a kept line break), which only the full parser sees
+            raise _Refuse
         if end < len(lines):
             body += "\n"
         container[slot] = _decode("x: " + lines[header][column:] + "\n" + body)
