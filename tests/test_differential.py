@@ -109,3 +109,27 @@ def test_a_case_that_fails_inside_durable_does_not_leak_into_the_next(durable, o
     with pytest.raises(TypeError):
         durable.evaluate(unencodable)
     assert durable.evaluate(facts).sorted_matches() == expected
+
+
+def test_a_case_durable_rules_refuses_is_evaluated_by_the_oracle_and_says_so(book, durable, oracle):
+    """A durable_rules limit met by one case (e.g. error 303): that case gets the oracle's matches,
+    with a note, instead of a failure."""
+    facts = derive(CaseFile.model_validate(next(iter(generate_cases(1)))), None, tables=book.tables).facts
+    real = durable._dre
+
+    class Refusing:
+        error = real.error
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def assert_facts(self, *args):
+            raise real.error("303")
+
+    durable._dre = Refusing()
+    try:
+        result = durable.evaluate(facts)
+    finally:
+        durable._dre = real
+    assert result.sorted_matches() == oracle.evaluate(facts).sorted_matches()
+    assert any("durable_rules 无法评查本案" in note for note in result.notes)

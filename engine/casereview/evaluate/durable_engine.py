@@ -28,7 +28,7 @@ from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from . import durable_prebuild
 from .model import EvalResult, Match
-from .oracle import RulePredicates, holds
+from .oracle import OracleEngine, RulePredicates
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -564,19 +564,14 @@ class DurableEngine:
         result.matches = sorted(seen)
         return result
 
+    @functools.cached_property
+    def _oracle(self) -> OracleEngine:
+        return OracleEngine(self._rules)
+
     def _in_python(self, facts: list[dict[str, Any]], exc: Exception) -> EvalResult:
-        """The whole case evaluated exactly in Python (the oracle's semantics), and said so."""
-        seen = {
-            Match(rule.rule_id, fact["fid"])
-            for rule in self._rules
-            for fact in facts
-            if fact["kind"] == rule.kind and holds(rule.decided, fact)
-        }
-        seen |= {
-            Match(rule.rule_id, fact["fid"], True)
-            for rule in self._rules
-            for fact in facts
-            if fact["kind"] == rule.kind and fact.get(HAS_UNKNOWN) and holds(rule.undecided, fact)
-        }
+        """The whole case evaluated by the oracle (the same rules, exactly), and said so."""
+        result = self._oracle.evaluate(facts)
         note = f"durable_rules 无法评查本案（{exc}），本案规则已由参照实现（oracle）逐条评估"
-        return EvalResult(matches=sorted(seen), engine=self.name, notes=[note])
+        return EvalResult(
+            matches=sorted(set(result.matches)), engine=self.name, notes=[note], errors=result.errors
+        )
