@@ -6,7 +6,7 @@ samples. Each is reviewed on both engines; the results (findings, scores, not-ru
 rejections with their positions) must equal `tests/data/golden_results.json.gz`, recorded on
 commit 9804b1f, before the performance work of issue 16, and re-recorded only for deliberate
 rule fixes (their commits say what changed): BM-001 and combined fines; INS-002 and dates
-known to the month.
+known to the month; each missing fact named once in a 待人工评查 message.
 
 Re-record only for a deliberate change of results (a rule or law fix), never for speed work:
     python tests/test_golden_results.py --update

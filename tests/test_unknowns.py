@@ -358,3 +358,12 @@ def test_html_and_excel_show_the_status_and_the_checks_not_run(tmp_path, root):
 def test_explain_a_file_with_unknown_facts(root, name, capsys):
     assert main(["explain", str(root / "casefiles" / name), "--rule", "DEAD-002"]) == 0
     assert "DEAD-002" in capsys.readouterr().out
+
+
+def test_each_missing_fact_is_named_once():
+    """Reasons of several uncertain fields that share inputs name each missing input once."""
+    from casereview.evaluate.findings import WHY, missing_facts
+
+    fact = {WHY: {"amount": "处罚内容未载明；当事人类型未记载", "target": "当事人类型未记载；程序类型未记载"}}
+    named = missing_facts(fact, {"amount", "target"})
+    assert named == ["处罚内容未载明", "当事人类型未记载", "程序类型未记载"]

@@ -99,7 +99,8 @@ WHY = "__why"  # on a fact: {uncertain field: what is missing, in words} (derive
 def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
     """What is missing for `fields` on `fact`, in words, without repeats."""
     why = fact.get(WHY) or {}
-    return list(dict.fromkeys(why[f] for f in sorted(fields) if f in why))
+    # a field's reason may join several missing inputs ("A；B"): each is named once
+    return list(dict.fromkeys(part for f in sorted(fields) if f in why for part in why[f].split("；")))
 
 
 def display(field: str, value: Any, kind: str) -> Any:
