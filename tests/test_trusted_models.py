@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from test_golden_results import ROOT, _import_paths, _unknown_variant
 
 _import_paths()
