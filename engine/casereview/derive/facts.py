@@ -256,15 +256,14 @@ def derive(
     common_clean = {k: v for k, v in common.items() if v is not None}
 
     def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
-        if common_unsure or any(isinstance(v, Unsure) for v in fact.values()):
+        values = fact.values()
+        if common_unsure or Unsure in set(map(type, values)):  # C-level scans: ~30 values a fact
             derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
         else:  # what `_clean` gives, keys in the same order, for a fact without unsure values
-            out = {"kind": kind, "fid": fid, **common_clean}
-            for key, value in fact.items():
-                if value is None:
-                    out.pop(key, None)
-                else:
-                    out[key] = value
+            out = {"kind": kind, "fid": fid, **common_clean, **fact}
+            if None in values:
+                for key in [key for key, value in fact.items() if value is None]:
+                    del out[key]
             out[HAS_UNKNOWN] = False
             derived.facts.append(out)
         derived.sources[fid] = source
@@ -361,7 +360,10 @@ def _instrument_text(instrument: Any) -> str | None:
 
 
 def _performer_role(person: Performer) -> Any:
-    return code(person.role, f"执法人员{_name(person)}的身份")
+    role = person.role
+    if role is None or isinstance(role, Unknown):
+        return code(role, f"执法人员{_name(person)}的身份")
+    return role.value
 
 
 def _name(person: Performer) -> str:
@@ -371,87 +373,84 @@ def _name(person: Performer) -> str:
 def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     performers = []
     body = _body_facts(ctx, act)
+    body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
     on = ctx.on(act)
+    kind = act.kind.value
     label = act.kind.label
-    counts = {"officers": [0, 0], "valid": [0, 0], "unverified": [0, 0], "countable": [0, 0], "non": [0, 0]}
+    # officer counts: exact part and how many more there may be (unsure role or certificate)
+    exact = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
+    extra = dict(exact)
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
-
-    def bump(name: str, value: Any) -> None:
-        lo, hi = (0, 1) if isinstance(value, Unsure) else (int(bool(value)),) * 2
-        counts[name][0] += lo
-        counts[name][1] += hi
+    handlers = ctx.handlers
 
     for person in people:
         status, cert = ctx.cert_status(person.cert, on)
         role = _performer_role(person)
-        is_officer: Any = role == "officer" if not isinstance(role, Unsure) else role
-        if isinstance(role, Unsure) or isinstance(status, Unsure):
+        role_unsure = isinstance(role, Unsure)
+        status_unsure = isinstance(status, Unsure)
+        if role_unsure or status_unsure:
             reasons.extend(why_of(role, status))
-        valid: Any = status == "valid" and (cert is None or cert.role.value == "officer")
-        unverified: Any = status in ("not_in_roster", "no_cert")
-        if isinstance(status, Unsure):
-            valid = unverified = status
-        countable: Any = status in ("valid", "not_in_roster", "no_cert")
-        if isinstance(status, Unsure):
-            countable = True  # a certificate not stated cannot be verified: it counts as unverified
-        if cert is not None and status == "valid" and cert.role.value != "officer":
-            countable = False
-        if isinstance(is_officer, Unsure):
-            bump("officers", is_officer)
-            bump("valid", is_officer if valid else False)
-            bump("unverified", is_officer if unverified else False)
-            bump("countable", is_officer if countable else False)
-            bump("non", is_officer)
-        elif is_officer:
-            bump("officers", True)
-            bump("valid", valid)
-            bump("unverified", unverified)
-            bump("countable", countable if not isinstance(valid, bool) else (valid or unverified))
+        # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
+        valid = status_unsure or (status == "valid" and (cert is None or cert.role.value == "officer"))
+        unverified = status_unsure or status in ("not_in_roster", "no_cert")
+        if role_unsure:
+            extra["officers"] += 1
+            extra["valid"] += valid
+            extra["unverified"] += unverified
+            extra["countable"] += valid or unverified
+            extra["non"] += 1
+        elif role == "officer":
+            exact["officers"] += 1
+            possible = extra if status_unsure else exact
+            possible["valid"] += valid
+            possible["unverified"] += unverified
+            exact["countable"] += valid or unverified
         else:
-            bump("non", True)
-        is_handler: Any = (
-            unsure("承办人（case.handlers）未载明")
-            if ctx.handlers_unknown
-            else (
-                person.name in ctx.handlers
-                if isinstance(person.name, str)
-                else unsure(f"{label}人员姓名未载明")
-            )
-        )
+            exact["non"] += 1
+        name = person.name
+        named = isinstance(name, str)
+        if ctx.handlers_unknown:
+            is_handler: Any = unsure("承办人（case.handlers）未载明")
+        else:
+            is_handler = name in handlers if named else unsure(f"{label}人员姓名未载明")
+        cert_no = person.cert
         performers.append(
             {
-                "act_kind": act.kind.value,
+                "act_kind": kind,
                 "on": on,
-                "name": plain(person.name, f"{label}人员姓名"),
-                "cert": plain(person.cert, f"{label}人员{_name(person)}的执法证件号"),
+                "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
+                "cert": cert_no
+                if not isinstance(cert_no, Unknown)
+                else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
                 "role": role,
-                "roster_role": _code(cert.role) if cert else None,
+                "roster_role": cert.role.value if cert else None,
                 "cert_status": status,
-                "cert_valid_from": _day(cert.valid_from) if cert else None,
+                "cert_valid_from": cert.valid_from.toordinal() if cert else None,
                 "cert_valid_to": _day(cert.valid_to) if cert else None,
                 "legal_qualification": cert.legal_qualification if cert else None,
                 "is_handler": is_handler,
-                "name_mismatch": (cert.holder != person.name)
-                if cert and isinstance(person.name, str)
+                "name_mismatch": (cert.holder != name)
+                if cert and named
                 else (unsure(f"{label}人员姓名未载明") if cert else None),
-                "body_present": body["body_present"],
-                "body_name": body.get("body_name"),
-                "body_text": body["body_text"],
+                "body_present": body_present,
+                "body_name": body_name,
+                "body_text": body_text,
             }
         )
 
     def counted(name: str) -> Any:
-        lo, hi = counts[name]
+        lo = exact[name]
         if by_unknown:
             return Unsure(lo, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
-        if lo == hi:
+        if not extra[name]:
             return lo
-        return Unsure(lo, hi, tuple(dict.fromkeys(reasons)))
+        return Unsure(lo, lo + extra[name], tuple(dict.fromkeys(reasons)))
 
+    recorded, approved, result = act.recorded, act.approved, act.result
     fact = {
-        "act_kind": act.kind.value,
+        "act_kind": kind,
         "on": on,
         "n_performers": (
             Unsure(0, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
@@ -463,9 +462,11 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
         "n_unverified_officers": counted("unverified"),
         "n_countable_officers": counted("countable"),
         "n_non_officers": counted("non"),
-        "recorded": code(act.recorded, f"{label}的记录形式"),
-        "approved": plain(act.approved, f"{label}是否经负责人批准"),
-        "result": code(act.result, f"{label}的结果"),
+        "recorded": recorded.value if _known(recorded) else code(recorded, f"{label}的记录形式"),
+        "approved": approved
+        if not isinstance(approved, Unknown)
+        else plain(approved, f"{label}是否经负责人批准"),
+        "result": result.value if _known(result) else code(result, f"{label}的结果"),
         "before_opening": compare(on, ctx.opened, strict=True),
         "after_decision": compare(ctx.decided, on, strict=True),
         **body,
