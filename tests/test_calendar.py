@@ -171,3 +171,14 @@ def test_workdays_between_matches_package_count(cal):
 def test_default_calendar_is_shared_and_counts_tiaoxiu():
     assert default_calendar() is default_calendar()
     assert default_calendar().is_workday(D("2024-10-12")) == (True, True)
+
+
+@pytest.mark.parametrize("year", [2004, 2016, 2024, 2025, 2026])
+def test_year_tables_agree_with_chinese_calendar_day_by_day(year):
+    """The year table tests the package's holiday and workday data itself (fast path): every day of a
+    covered year must read exactly as chinese_calendar.is_workday."""
+    cal = WorkCalendar()
+    day = date(year, 1, 1)
+    while day.year == year:
+        assert cal.is_workday(day) == (chinese_calendar.is_workday(day), True), day
+        day += timedelta(days=1)

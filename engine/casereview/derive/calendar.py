@@ -165,7 +165,10 @@ class WorkCalendar:
             base = [d in override.workdays or (d.weekday() < 5 and d not in override.holidays) for d in days]
         elif _package_covers(year):
             known = True
-            base = [chinese_calendar.is_workday(d) for d in days]
+            # chinese_calendar.is_workday's own test, without its per-call range check (which scans
+            # every holiday: ~9 ms per year table, on the critical path of a one-file check)
+            workdays, holidays = chinese_calendar.workdays, chinese_calendar.holidays
+            base = [d in workdays or (d.weekday() <= 4 and d not in holidays) for d in days]
         else:
             known = False
             base = [d.weekday() < 5 for d in days]
