@@ -30,6 +30,9 @@ class SourceDoc:
     _positions: Positions | None = field(default=None, repr=False, compare=False)
     _json_text: str | None = field(default=None, repr=False, compare=False)
     _json_locator: JsonLocator | None = field(default=None, repr=False, compare=False)
+    _located: dict[Any, tuple[int | None, int | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def positions(self) -> Positions:
@@ -48,15 +51,20 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
-        path = parse_path(field_path)
         if self._positions is None and self._json_text is not None:
-            try:  # a JSON file: walk down to this field alone instead of placing every value
-                if self._json_locator is None:
-                    self._json_locator = JsonLocator(self._json_text)
-                return self._json_locator.locate(path)
-            except Exception:  # positions are a convenience; never fail because of them
-                return None, None
-        return locate_in(self.positions, path)
+            # a JSON file: walk down to this field alone instead of placing every value
+            if self._json_locator is None:
+                self._json_locator = JsonLocator(self._json_text)
+            found = self._located.get(field_path)  # findings often point at the same field
+            if found is None:
+                try:
+                    found = self._json_locator.locate(parse_path(field_path))
+                except Exception:  # positions are a convenience; never fail because of them
+                    found = None, None
+                if isinstance(field_path, str | tuple):
+                    self._located[field_path] = found
+            return found
+        return locate_in(self.positions, parse_path(field_path))
 
 
 def locate_in(positions: Positions, path: FieldPath) -> tuple[int | None, int | None]:
@@ -79,8 +87,10 @@ def parse_text(
 ) -> SourceDoc:
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping."""
     if fmt == "json":
-        data = parse_json(text, file)
-        doc = SourceDoc(file, data, encoding, list(notes or []), "json", _json_text=text)
+        data, locator = parse_json(text, file)
+        doc = SourceDoc(
+            file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
+        )
     else:
         parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
         if parsed is None:  # not in the subset the fast path handles: the full parser

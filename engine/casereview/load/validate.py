@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from ..model import CaseFile, Roster
 from ..model.labels import LabelledEnum
 from .errors import InputError, InputRejected, show_value
+from .fastvalidate import fast_validator
 from .paths import FieldPath, format_path
 from .source import SourceDoc
 
@@ -46,6 +47,12 @@ def validate_roster(doc: SourceDoc) -> Roster:
 
 
 def validate_model(model: type[M], data: Any, *, file: str, locate: Locate | None = None) -> M:
+    fast = fast_validator(model)
+    if fast is not None:
+        try:
+            return fast.validate_python(data)
+        except ValidationError:
+            pass  # the model itself decides, with the errors users see
     try:
         return model.model_validate(data)
     except ValidationError as exc:
