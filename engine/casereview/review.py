@@ -21,6 +21,7 @@ from .load import InputError, InputRejected, load_case
 from .load.facttypes import check_fact_types, declared_fact_types
 from .load.source import SourceDoc
 from .model.case import CaseFile, Discretion
+from .model.factories import new_dict, new_list
 from .model.roster import Roster
 from .model.unknown import Unknown
 from .packs.loader import RuleBook
@@ -56,15 +57,18 @@ class CaseResult(BaseModel):
     party: str | None = None
     procedure: str | None = None
     score: Score | None = None
-    findings: list[Finding] = Field(default_factory=list)
-    errors: list[RejectedInput] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=new_list)
+    errors: list[RejectedInput] = Field(default_factory=new_list)
+    notes: list[str] = Field(default_factory=new_list)
     not_run: list[NotRun] = Field(
-        default_factory=list, description="检查未能进行的事项及原因（事实未载明、未提供证件台账、日历缺失等）"
+        default_factory=new_list,
+        description="检查未能进行的事项及原因（事实未载明、未提供证件台账、日历缺失等）",
     )
     engine: str | None = None
-    benchmark_items: list[str] = Field(default_factory=list)
-    facts_digest: dict[str, Any] = Field(default_factory=dict, description="inputs for cross-case analysis")
+    benchmark_items: list[str] = Field(default_factory=new_list)
+    facts_digest: dict[str, Any] = Field(
+        default_factory=new_dict, description="inputs for cross-case analysis"
+    )
 
     @property
     def pending_review(self) -> list[Finding]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ..derive.vocabulary import fields_of
 from ..model import enums
+from ..model.factories import new_dict, new_list
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
 from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
@@ -79,8 +80,8 @@ class Finding(BaseModel):
     message: str
     basis: list[str]
     location: Location
-    values: dict[str, Any] = Field(default_factory=dict)
-    notes: list[str] = Field(default_factory=list)
+    values: dict[str, Any] = Field(default_factory=new_dict)
+    notes: list[str] = Field(default_factory=new_list)
     unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
     rule_severity: str | None = Field(None, description="for an unknown-fact item: the rule's own severity")
     waiver: WaiverNote | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from ..model.factories import new_list
 from ..packs.schema import Basis, Verification
 
 
@@ -41,7 +42,7 @@ class Item(ProfileModel):
     category: str
     title: str
     rules: list[str] = Field(
-        default_factory=list, description="rule codes (or prefixes ending in '-') feeding this item"
+        default_factory=new_list, description="rule codes (or prefixes ending in '-') feeding this item"
     )
     human: bool = Field(False, description="scored by a reviewer (may also be fed by rules)")
     deduct: int = Field(ge=0, description="points per finding")
@@ -64,7 +65,9 @@ class VetoItem(ProfileModel):
 
     id: str
     title: str
-    rules: list[str] = Field(default_factory=list, description="machine rule codes (or prefixes) raising it")
+    rules: list[str] = Field(
+        default_factory=new_list, description="machine rule codes (or prefixes) raising it"
+    )
     guide: str | None = None
 
 
@@ -77,13 +80,13 @@ class Profile(ProfileModel):
     id: str
     title: str
     verification: Verification
-    basis: list[Basis] = Field(default_factory=list)
+    basis: list[Basis] = Field(default_factory=new_list)
     note: str | None = None
     total: int = Field(100, ge=1)
-    veto_items: list[VetoItem] = Field(default_factory=list, description="the veto gate (否决项)")
-    parts: list[Part] = Field(default_factory=list, description="e.g. 卷面/文书 and 内容")
+    veto_items: list[VetoItem] = Field(default_factory=new_list, description="the veto gate (否决项)")
+    parts: list[Part] = Field(default_factory=new_list, description="e.g. 卷面/文书 and 内容")
     categories: list[Category]
-    items: list[Item] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=new_list)
     default_deduct: int = Field(2, ge=0, description="points for a deduct finding no item names")
     default_category: str
     grades: list[Grade] = Field(min_length=2)
@@ -94,7 +97,7 @@ class Profile(ProfileModel):
         "because facts are unknown (暂定): a file the tool could not fully judge is not 优秀",
     )
     three_systems_rules: list[str] = Field(
-        default_factory=list, description="rule codes whose findings count against 三项制度 compliance"
+        default_factory=new_list, description="rule codes whose findings count against 三项制度 compliance"
     )
     _deductions: dict[str, tuple[str, str, int, int | None]] | None = PrivateAttr(None)
 

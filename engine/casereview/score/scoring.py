@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..evaluate.findings import Finding, trusted
+from ..model.factories import new_list
 from .profile import Profile
 
 
@@ -32,7 +33,7 @@ class Score(BaseModel):
     status_reason: str | None = Field(None, description="why the file is not graded")
     vetoed: bool
     categories: list[CategoryScore]
-    veto_codes: list[str] = Field(default_factory=list)
+    veto_codes: list[str] = Field(default_factory=new_list)
     pending_review: int = 0
     three_systems: float | None = Field(None, description="三项制度执行率 of this file, 0..1")
     profile: str
