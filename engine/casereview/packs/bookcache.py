@@ -110,8 +110,9 @@ def start_durable_build(root: Path | None = None, extra: list[Path] | None = Non
     """Start building, in the background, the durable_rules ruleset of the cached book for these
     rules (evaluate/durable_prebuild.py); False if the cache holds none for them.
 
-    The ruleset JSON is kept signed next to the book, so it is read without the book's ~30 ms
-    unpickle and the build overlaps it."""
+    The ruleset JSON is kept signed next to the book, so it is read without the book's ~15 ms
+    unpickle and the build overlaps it. The build thread reads and verifies the entry: an entry
+    not signed under this key is never given to durable_rules (nothing is built)."""
     global _started
     if os.environ.get("CASEREVIEW_NO_CACHE"):
         return False
@@ -124,15 +125,26 @@ def start_durable_build(root: Path | None = None, extra: list[Path] | None = Non
     except Exception:
         return False
     _started = (root, tuple(extra), key)
-    raw = cachesafe.read_limited(cache_folder() / f"{key}{DURABLE_SUFFIX}", MAX_BOOK_BYTES)
-    if raw is None or len(raw) <= SIGNATURE_BYTES:
+    path = cache_folder() / f"{key}{DURABLE_SUFFIX}"
+    if not path.is_file():
         return False
-    signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
-    if not cachesafe.verify(secret, key + DURABLE_SUFFIX, payload, signature):
-        return False  # not written by us under this key: never given to durable_rules
     from ..evaluate import durable_prebuild
 
-    return durable_prebuild.start(payload.decode("utf-8"))
+    return durable_prebuild.start(lambda: _signed_ruleset(path, key, secret))
+
+
+def _signed_ruleset(path: Path, key: str, secret: bytes) -> str | None:
+    """The ruleset JSON at `path`, if we signed it under `key`; else None."""
+    raw = cachesafe.read_limited(path, MAX_BOOK_BYTES)
+    if raw is None or len(raw) <= SIGNATURE_BYTES:
+        return None
+    signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
+    if not cachesafe.verify(secret, key + DURABLE_SUFFIX, payload, signature):
+        return None  # not written by us under this key: never given to durable_rules
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
