@@ -44,6 +44,26 @@ def test_second_load_comes_from_the_cache_and_equals_the_first(cache, monkeypatc
     assert second.compiled[0].when == first.compiled[0].when
 
 
+def test_cached_conditions_are_the_loaded_ones_with_their_types(cache):
+    """The cache stores equal condition subtrees once: every rule's condition must come back equal
+    and of the same types (repr tells 1 from 1.0 and True), and nodes are really shared."""
+    fresh = bookcache.load_rulebook(cache)
+    bookcache.load_rulebook_cached(cache)  # stores
+    cached = bookcache.load_rulebook_cached(cache)
+    assert [repr(c.when) for c in cached.compiled] == [repr(c.when) for c in fresh.compiled]
+    assert [c.when for c in cached.compiled] == [c.when for c in fresh.compiled]
+    nodes: list[object] = []
+
+    def walk(node: object) -> None:
+        nodes.append(node)
+        for child in getattr(node, "items", ()) or ([node.item] if hasattr(node, "item") else []):
+            walk(child)
+
+    for c in cached.compiled:
+        walk(c.when)
+    assert len({id(n) for n in nodes}) < len(nodes)
+
+
 def test_an_edited_pack_is_reloaded(cache, monkeypatch):
     calls = _count_loads(monkeypatch)
     before = bookcache.load_rulebook_cached(cache)

@@ -171,3 +171,14 @@ def test_workdays_between_matches_package_count(cal):
 def test_default_calendar_is_shared_and_counts_tiaoxiu():
     assert default_calendar() is default_calendar()
     assert default_calendar().is_workday(D("2024-10-12")) == (True, True)
+
+
+def test_year_tables_agree_with_chinese_calendar_on_every_covered_day():
+    """The tables apply the package's rule themselves (its is_workday scans all holidays per call)."""
+    cal = WorkCalendar()
+    years = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            assert cal.is_workday(day) == (chinese_calendar.is_workday(day), True), day
+            day += timedelta(days=1)

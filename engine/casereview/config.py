@@ -21,7 +21,6 @@ ignores them. Paths are relative to the configuration file. Options on the comma
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +95,8 @@ def load_config(path: Path) -> Config:
     for key, value in table.items():
         spec = KEYS.get(key.replace("_", "-"))
         if spec is None:
+            import difflib
+
             close = difflib.get_close_matches(key, list(KEYS), n=1)
             hint = f"；是否要写 {close[0]}？" if close else f"；可用的键：{'、'.join(KEYS)}"
             raise ConfigError(f"配置文件 {path}：未知的键 {prefix}{key}{hint}")

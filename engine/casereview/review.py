@@ -21,9 +21,11 @@ from .load import InputError, InputRejected, load_case
 from .load.facttypes import check_fact_types, declared_fact_types
 from .load.source import SourceDoc
 from .model.case import CaseFile, Discretion
+from .model.factories import new_dict, new_list
 from .model.roster import Roster
 from .model.unknown import Unknown
 from .packs.loader import RuleBook
+from .packs.schema import SEVERITY_RANK
 from .score.profile import Profile
 from .score.scoring import OPEN, UNGRADABLE, Score, score_case
 
@@ -56,15 +58,18 @@ class CaseResult(BaseModel):
     party: str | None = None
     procedure: str | None = None
     score: Score | None = None
-    findings: list[Finding] = Field(default_factory=list)
-    errors: list[RejectedInput] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=new_list)
+    errors: list[RejectedInput] = Field(default_factory=new_list)
+    notes: list[str] = Field(default_factory=new_list)
     not_run: list[NotRun] = Field(
-        default_factory=list, description="检查未能进行的事项及原因（事实未载明、未提供证件台账、日历缺失等）"
+        default_factory=new_list,
+        description="检查未能进行的事项及原因（事实未载明、未提供证件台账、日历缺失等）",
     )
     engine: str | None = None
-    benchmark_items: list[str] = Field(default_factory=list)
-    facts_digest: dict[str, Any] = Field(default_factory=dict, description="inputs for cross-case analysis")
+    benchmark_items: list[str] = Field(default_factory=new_list)
+    facts_digest: dict[str, Any] = Field(
+        default_factory=new_dict, description="inputs for cross-case analysis"
+    )
 
     @property
     def pending_review(self) -> list[Finding]:
@@ -181,19 +186,22 @@ def grading_status(case: CaseFile) -> tuple[str | None, str]:
 
 def _rules_not_run(ctx: ReviewContext, findings: list[Finding]) -> list[NotRun]:
     """Findings of rules that report a check that could not run (`not_run: true` in the pack)."""
-    out = []
-    for finding in findings:
-        definition = ctx.book.rules.get(finding.code)
-        if definition is not None and definition.rule.not_run and not finding.unknown:
-            out.append(
-                NotRun(
-                    code=finding.code,
-                    title=finding.title,
-                    reason=finding.message,
-                    field=finding.location.field,
-                )
-            )
-    return out
+    codes = _not_run_codes(ctx.book)
+    return [
+        NotRun(code=f.code, title=f.title, reason=f.message, field=f.location.field)
+        for f in findings
+        if f.code in codes and not f.unknown
+    ]
+
+
+def _not_run_codes(book: RuleBook) -> frozenset[str]:
+    """The codes of the book's `not_run` rules, found once per book (asked for every file)."""
+    codes = book.__dict__.get("_not_run_codes")
+    if codes is None:
+        codes = book.__dict__["_not_run_codes"] = frozenset(
+            code for code, definition in book.rules.items() if definition.rule.not_run
+        )
+    return codes
 
 
 def _blocked_checks(ctx: ReviewContext, derived: Any) -> list[NotRun]:
@@ -233,8 +241,6 @@ def _message(error: InputError) -> str:
 
 
 def _rank(severity: str) -> int:
-    from .packs.schema import SEVERITY_RANK
-
     return SEVERITY_RANK[severity]
 
 

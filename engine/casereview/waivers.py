@@ -27,6 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .model.factories import new_list
+
 
 class WaiverError(ValueError):
     """The waiver file cannot be used (Chinese message with file, entry and field)."""
@@ -52,7 +54,7 @@ class Waiver(BaseModel):
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    waivers: list[Waiver] = Field(default_factory=list)
+    waivers: list[Waiver] = Field(default_factory=new_list)
 
 
 @dataclass

@@ -317,7 +317,7 @@ def _write_xlsx(doc: dict[str, Any], path: Path) -> None:
                 row["version"],
                 row["status_label"],
                 row["machine_score"],
-                row["final_score"],
+                row["final_score"] if row.get("final_graded", True) else None,  # ungraded: no score
                 row["final_grade"],
                 "、".join(row["vetoes"]),
             ]

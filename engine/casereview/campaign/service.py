@@ -42,7 +42,16 @@ from .models import (
     SignOff,
     User,
 )
-from .sheet import ADDED, FINDING, ITEM, CurrentDecision, SheetScore, finding_keys, score_sheet
+from .sheet import (
+    ADDED,
+    FINDING,
+    ITEM,
+    CurrentDecision,
+    SheetScore,
+    finding_keys,
+    machine_status,
+    score_sheet,
+)
 from .store import Store
 
 SYSTEM = "system"
@@ -631,9 +640,15 @@ def sheet_score(session: Session, case: CaseRecord, slot: int) -> SheetScore:
     version = current_version(session, case)
     campaign = session.get(Campaign, case.campaign_id)
     result = machine_result(session, version)
-    return score_sheet(
-        campaign_profile(campaign), result.get("findings", []), current_decisions(session, version.id, slot)
-    )
+    return result_sheet(campaign_profile(campaign), result, current_decisions(session, version.id, slot))
+
+
+def result_sheet(
+    profile: Profile, result: dict[str, Any], decisions: dict[tuple[str, str], CurrentDecision]
+) -> SheetScore:
+    """A sheet's score over one machine result: its findings, and its status (a file the machine
+    could not grade is not graded by the sheet either)."""
+    return score_sheet(profile, result.get("findings", []), decisions, machine_status(result))
 
 
 def sign_off(
@@ -835,7 +850,8 @@ def final_rows(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
         slot = final_slot(session, case)
         if slot is not None:
             score = sheet_score(session, case, slot)
-            row.update(final_score=score.score, final_grade=score.grade, vetoes=score.vetoes)
+            row.update(final_score=score.score, final_grade=score.grade, final_graded=score.graded)
+            row["vetoes"] = score.vetoes
             row["deductions"] = score.deductions
         rows.append(row)
     return rows
@@ -869,7 +885,7 @@ def unit_figures(rows: Iterable[dict[str, Any]], failing_grade: str) -> list[dic
         )
         u["files"] += 1
         u["rejected"] += row["status"] == "rejected"
-        if row["final_score"] is not None:
+        if row["final_score"] is not None and row.get("final_graded", True):  # ungraded: not in the rate
             u["final"] += 1
             u["scores"].append(row["final_score"])
             u["passed"] += row["final_grade"] != failing_grade

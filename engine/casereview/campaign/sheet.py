@@ -8,7 +8,11 @@ Semantics (what a reviewer expects):
   links its rule, else as a deduction of its sheet item (or the default deduction);
 - `warn` findings never change the score;
 - human items start at full marks; a reviewer's deduction is at most the item's cap;
-- an added finding deducts its item's points (capped with the rest of the item), or vetoes.
+- an added finding deducts its item's points (capped with the rest of the item), or vetoes;
+- a file the machine could not grade (无法评查: unreadable; 未结案; 无法评分: its decision or its
+  procedure record not known) gets that status instead of a grade: a sheet built on findings the
+  machine could not make must not grade the file 优秀. The score is kept for reference only. A
+  corrected export (a new version) is reviewed and graded again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,16 @@ from typing import Any
 from ..score.profile import Profile, VetoItem
 
 FINDING, ITEM, ADDED = "finding", "item", "added"
+SCORED = "scored"
+UNREVIEWABLE = "无法评查"  # the machine could not read the file (a rejected result)
+
+
+def machine_status(result: dict[str, Any]) -> str:
+    """Whether the machine result lets a sheet grade the file: `scored`, or the status that
+    replaces the grade (无法评查, or the result's own 未结案 / 无法评分)."""
+    if result.get("status") != "reviewed" or not result.get("score"):
+        return UNREVIEWABLE
+    return result["score"].get("status") or SCORED
 
 
 def finding_keys(findings: list[dict[str, Any]]) -> list[str]:
@@ -51,18 +65,36 @@ class SheetScore:
     categories: list[dict[str, Any]]
     undecided: list[str]  # finding keys still awaiting a reviewer's decision
     deductions: dict[str, int] = field(default_factory=dict)  # item id → points after the item cap
+    status: str = SCORED  # or the machine status that replaces the grade (see `machine_status`)
 
     @property
     def complete(self) -> bool:
         return not self.undecided
+
+    @property
+    def graded(self) -> bool:
+        return self.status == SCORED
+
+    @property
+    def shown(self) -> str:
+        """The score as a reviewer sees it: a dash when the file is not graded."""
+        return f"{self.score:g}" if self.graded else "—"
+
+    @property
+    def summary(self) -> str:
+        if self.graded:
+            return f"得分 {self.score:g}，等次 {self.grade}"
+        return f"{self.grade}，不评定等次（参考得分 {self.score:g}）"
 
 
 def score_sheet(
     profile: Profile,
     findings: list[dict[str, Any]],
     decisions: dict[tuple[str, str], CurrentDecision],
+    status: str = SCORED,
 ) -> SheetScore:
-    """`findings`: the machine result's findings (JSON); `decisions`: (kind, target) → current."""
+    """`findings`: the machine result's findings (JSON); `decisions`: (kind, target) → current;
+    `status`: `machine_status` of that result (anything but `scored` replaces the grade)."""
     raw: dict[str, int] = {}  # item id (or default:<code>) → points before the item cap
     vetoes: set[str] = set()
     undecided: list[str] = []
@@ -134,4 +166,6 @@ def score_sheet(
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c["deducted"] for c in categories)))
     score = round(total * 100 / profile.total, 1)
     grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
-    return SheetScore(score, grade, vetoed, sorted(vetoes), categories, undecided, capped)
+    if status != SCORED:
+        grade = status
+    return SheetScore(score, grade, vetoed, sorted(vetoes), categories, undecided, capped, status)

@@ -56,7 +56,15 @@ class DayCount:
 
 def _day_count(days: int, missing: Iterable[int]) -> DayCount:
     years = tuple(sorted(set(missing)))
-    return DayCount(days=days, complete=not years, missing_years=years)
+    if not years:
+        return _complete(days)
+    return DayCount(days=days, complete=False, missing_years=years)
+
+
+@functools.lru_cache(maxsize=4096)
+def _complete(days: int) -> DayCount:
+    """Counts on complete calendar data are immutable values: shared, not rebuilt per call."""
+    return DayCount(days=days, complete=True, missing_years=())
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class _YearTable:
     working: tuple[bool, ...]  # indexed by day-of-year - 1
     cum: tuple[int, ...]  # cum[i] = working days among the first i days of the year; len = days + 1
     known: bool  # False: Mon–Fri approximation
+    start: int  # ordinal of 1 January (day-of-year index = ordinal - start)
 
     @property
     def total(self) -> int:
@@ -165,7 +174,10 @@ class WorkCalendar:
             base = [d in override.workdays or (d.weekday() < 5 and d not in override.holidays) for d in days]
         elif _package_covers(year):
             known = True
-            base = [chinese_calendar.is_workday(d) for d in days]
+            # chinese_calendar.is_workday's own test, without its per-call range check (which scans
+            # every holiday: ~9 ms per year table, on the critical path of a one-file check)
+            workdays, holidays = chinese_calendar.workdays, chinese_calendar.holidays
+            base = [d in workdays or (d.weekday() <= 4 and d not in holidays) for d in days]
         else:
             known = False
             base = [d.weekday() < 5 for d in days]
@@ -174,14 +186,14 @@ class WorkCalendar:
         cum = [0]
         for w in base:
             cum.append(cum[-1] + w)
-        return _YearTable(working=tuple(base), cum=tuple(cum), known=known)
+        return _YearTable(working=tuple(base), cum=tuple(cum), known=known, start=first.toordinal())
 
     # -- public API ------------------------------------------------------------------------------
 
     def is_workday(self, d: date) -> tuple[bool, bool]:
         """(is a working day, calendar data known for that year)."""
         t = self._table(d.year)
-        return t.working[d.timetuple().tm_yday - 1], t.known
+        return t.working[d.toordinal() - t.start], t.known
 
     def is_rest_day(self, d: date) -> bool:
         """Rest day for 民法典 art. 203 rollover: any non-working day (holidays and ordinary weekends)."""
@@ -190,16 +202,20 @@ class WorkCalendar:
     def workdays_between(self, start: date, end: date) -> DayCount:
         """Working days in (start, end]: start excluded (民法典 201), end included; 0 if end <= start."""
         if end <= start:
-            return DayCount(0, True, ())
+            return _complete(0)
         first = start + _ONE_DAY
+        if first.year == end.year:  # the usual case: one table, no list of missing years
+            t = self._table(end.year)
+            days = t.cum[end.toordinal() - t.start + 1] - t.cum[first.toordinal() - t.start]
+            return _complete(days) if t.known else _day_count(days, (end.year,))
         missing: list[int] = []
         total = 0
         for year in range(first.year, end.year + 1):
             t = self._table(year)
             if not t.known:
                 missing.append(year)
-            lo = first.timetuple().tm_yday - 1 if year == first.year else 0
-            hi = end.timetuple().tm_yday if year == end.year else len(t.working)
+            lo = first.toordinal() - t.start if year == first.year else 0
+            hi = end.toordinal() - t.start + 1 if year == end.year else len(t.working)
             total += t.cum[hi] - t.cum[lo]
         return _day_count(total, missing)
 

@@ -8,6 +8,7 @@ names, and what follows from it, is decided by the rules (durable_rules), not he
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -25,6 +26,7 @@ def citation_key(text: str) -> str:
     return _DROP.sub("", unicodedata.normalize("NFKC", text))
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # pure; a batch cites few benchmarks and tiers
 def number_key(text: str | None) -> str | None:
     """The key of the first 文号 in `text` (应急〔2024〕90号 → 应急202490号), or None."""
     if not text:
@@ -36,6 +38,7 @@ def number_key(text: str | None) -> str | None:
     return f"{issuer}{year}{int(serial)}号"
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # pure; a batch cites few benchmarks and tiers
 def title_key(text: str | None) -> str | None:
     """The key of the whole citation without its 文号 (how tables key their titles and aliases)."""
     if not text:
@@ -43,6 +46,7 @@ def title_key(text: str | None) -> str | None:
     return citation_key(_NUMBER.sub("", text)) or None
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # pure; a batch cites few benchmarks and tiers
 def quoted_key(text: str | None) -> str | None:
     """The key of the outermost 《…》 in a citation (依据《X》（文号） → X), or None without 《》."""
     if not text:
@@ -53,6 +57,7 @@ def quoted_key(text: str | None) -> str | None:
     return citation_key(_NUMBER.sub("", text[start + 1 : end])) or None
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # pure; a batch cites few benchmarks and tiers
 def tier_key(value: int | str | None) -> str | None:
     """A tier as written → its id: 2 / "2" / "第二阶次" → "2"; "裁量阶次A" / "a" → "A"."""
     if value is None:

@@ -9,6 +9,7 @@ number: thresholds live in the rule packs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,11 +52,13 @@ class Derived:
     blocked: list[tuple[str, str]] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # a batch cites a few laws, in a few spellings
 def law_name(text: str) -> str:
     """《中华人民共和国安全生产法》 → 中华人民共和国安全生产法 (tables list the long and short names)."""
     return text.strip().strip("《》").strip()
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # a batch cites a few laws, in a few spellings
 def version_name(text: str | None) -> str | None:
     """'2021年修正' / '2014修正文本' → the year; a version without a year (令第88号) is kept as written."""
     if text is None:
@@ -86,11 +89,57 @@ def _act_label(act: Act) -> str:
     return f"{act.kind.label}日期"
 
 
+@dataclass(frozen=True, slots=True)
+class _CertSpan:
+    """A certificate's status and dates as ordinal days (compared once per performer)."""
+
+    status: str
+    since: int | None
+    valid_from: int
+    valid_to: int | None
+
+    def status_on(self, on: int) -> str:
+        if self.status != "valid" and (self.since is None or self.since <= on):
+            return self.status
+        if on < self.valid_from:
+            return "not_yet_valid"
+        if self.valid_to is not None and on > self.valid_to:
+            return "expired"
+        return "valid"
+
+
+class _RosterIndex:
+    """The batch's certificates by number, with their spans, built once per roster."""
+
+    last: _RosterIndex | None = None
+
+    def __init__(self, roster: Roster) -> None:
+        self.roster = roster
+        self.certs = roster.by_number()
+        self.spans = {
+            number: _CertSpan(
+                cert.status.value,
+                _day(cert.status_since),
+                cert.valid_from.toordinal(),
+                _day(cert.valid_to),
+            )
+            for number, cert in self.certs.items()
+        }
+
+    @classmethod
+    def of(cls, roster: Roster) -> _RosterIndex:
+        # every case of a batch shares one roster, which is not changed once loaded
+        last = cls.last
+        if last is None or last.roster is not roster:
+            last = cls.last = cls(roster)
+        return last
+
+
 class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
         self.tables: Any = None
         self.case = case
-        self.roster = roster.by_number() if roster else None
+        self.roster = _RosterIndex.of(roster) if roster else None
         self.calendar = calendar
         self.missing_years: set[int] = set()
         self.acts_unknown = isinstance(case.acts, Unknown)
@@ -119,12 +168,27 @@ class _Context:
         self.bodies = {b.id: b for b in case.bodies}
         self.acts_by_kind: dict[str, list[Act]] = {}
         self.act_days: dict[int, int | Unsure] = {}
+        self._of_kinds: dict[tuple[str, ...], list[Act]] = {}
+        self._escalation: dict[int, bool | Unsure] = {}
         for act in self.acts:
             self.acts_by_kind.setdefault(act.kind.value, []).append(act)
             on = act.on
             self.act_days[id(act)] = (
-                day(on, _act_label(act)) if on is not None else unsure(f"{_act_label(act)}未记载")
+                on.toordinal()
+                if isinstance(on, dt.date)
+                else (day(on, _act_label(act)) if on is not None else unsure(f"{_act_label(act)}未记载"))
             )
+
+    def of_kinds(self, *kinds: str) -> list[Act]:
+        """Acts of any of `kinds`, in the file's order (reasons and comparisons keep that order)."""
+        acts = self._of_kinds.get(kinds)
+        if acts is None:
+            acts = self._of_kinds[kinds] = [a for a in self.acts if a.kind.value in kinds]
+        return acts
+
+    @functools.cached_property
+    def stop_order_refused(self) -> bool | Unsure:
+        return _stop_order_refused(self)
 
     def on(self, act: Act | None) -> int | Unsure | None:
         """An act's day (ordinal, interval or unknown); for a missing act: unknown when the
@@ -139,7 +203,9 @@ class _Context:
 
     def first(self, kind: str) -> Act | None:
         acts = self.acts_by_kind.get(kind)
-        return min(acts, key=self._sort_key) if acts else None
+        if not acts:
+            return None
+        return acts[0] if len(acts) == 1 else min(acts, key=self._sort_key)
 
     def first_on(self, kind: str) -> int | Unsure | None:
         """The earliest day of acts of `kind` (an interval when some of their days are unsure)."""
@@ -214,29 +280,22 @@ class _Context:
             return unsure(f"执法证件号{cert_no.describe()}"), None
         if not cert_no:
             return "no_cert", None
-        if self.roster is None or cert_no not in self.roster:
+        cert = self.roster.certs.get(cert_no) if self.roster is not None else None
+        if cert is None:
             return "not_in_roster", None
-        cert = self.roster[cert_no]
+        span = self.roster.spans[cert_no]  # type: ignore[union-attr]
+        if type(on) is int:
+            return span.status_on(on), cert
         lo, hi = bounds(on)
         if isinstance(on, Unsure) and (lo is None or hi is None):
             return Unsure(None, None, on.why), cert
         if lo != hi:  # a partial date: decided only when every possible day gives the same status
-            first = self._status_on(cert, dt.date.fromordinal(lo))  # type: ignore[arg-type]
-            last = self._status_on(cert, dt.date.fromordinal(hi))  # type: ignore[arg-type]
+            first = span.status_on(lo)  # type: ignore[arg-type]
+            last = span.status_on(hi)  # type: ignore[arg-type]
             if first != last:
                 return Unsure(None, None, why_of(on)), cert
             return first, cert
-        return self._status_on(cert, dt.date.fromordinal(lo)), cert  # type: ignore[arg-type]
-
-    @staticmethod
-    def _status_on(cert: Certificate, on: dt.date) -> str:
-        if cert.status.value != "valid" and (cert.status_since is None or cert.status_since <= on):
-            return cert.status.value
-        if on < cert.valid_from:
-            return "not_yet_valid"
-        if cert.valid_to is not None and on > cert.valid_to:
-            return "expired"
-        return "valid"
+        return span.status_on(lo), cert  # type: ignore[arg-type]
 
 
 def derive(
@@ -256,18 +315,21 @@ def derive(
     common_clean = {k: v for k, v in common.items() if v is not None}
 
     def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
-        if common_unsure or any(isinstance(v, Unsure) for v in fact.values()):
-            derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
-        else:  # what `_clean` gives, keys in the same order, for a fact without unsure values
+        derived.sources[fid] = source
+        if not common_unsure:  # what `_clean` gives, keys in the same order, if no value is unsure
             out = {"kind": kind, "fid": fid, **common_clean}
-            for key, value in fact.items():
+            for key, value in fact.items():  # one plain loop: faster than C-level scans of the values
                 if value is None:
                     out.pop(key, None)
+                elif type(value) is Unsure:
+                    break
                 else:
                     out[key] = value
-            out[HAS_UNKNOWN] = False
-            derived.facts.append(out)
-        derived.sources[fid] = source
+            else:
+                out[HAS_UNKNOWN] = False
+                derived.facts.append(out)
+                return
+        derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
 
     for index, act in enumerate(ctx.acts):
         act_fact, performers = _act_facts(ctx, act)
@@ -361,7 +423,10 @@ def _instrument_text(instrument: Any) -> str | None:
 
 
 def _performer_role(person: Performer) -> Any:
-    return code(person.role, f"执法人员{_name(person)}的身份")
+    role = person.role
+    if role is None or isinstance(role, Unknown):
+        return code(role, f"执法人员{_name(person)}的身份")
+    return role.value
 
 
 def _name(person: Performer) -> str:
@@ -371,87 +436,84 @@ def _name(person: Performer) -> str:
 def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     performers = []
     body = _body_facts(ctx, act)
+    body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
     on = ctx.on(act)
+    kind = act.kind.value
     label = act.kind.label
-    counts = {"officers": [0, 0], "valid": [0, 0], "unverified": [0, 0], "countable": [0, 0], "non": [0, 0]}
+    # officer counts: exact part and how many more there may be (unsure role or certificate)
+    exact = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
+    extra = dict(exact)
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
-
-    def bump(name: str, value: Any) -> None:
-        lo, hi = (0, 1) if isinstance(value, Unsure) else (int(bool(value)),) * 2
-        counts[name][0] += lo
-        counts[name][1] += hi
+    handlers = ctx.handlers
 
     for person in people:
         status, cert = ctx.cert_status(person.cert, on)
         role = _performer_role(person)
-        is_officer: Any = role == "officer" if not isinstance(role, Unsure) else role
-        if isinstance(role, Unsure) or isinstance(status, Unsure):
+        role_unsure = isinstance(role, Unsure)
+        status_unsure = isinstance(status, Unsure)
+        if role_unsure or status_unsure:
             reasons.extend(why_of(role, status))
-        valid: Any = status == "valid" and (cert is None or cert.role.value == "officer")
-        unverified: Any = status in ("not_in_roster", "no_cert")
-        if isinstance(status, Unsure):
-            valid = unverified = status
-        countable: Any = status in ("valid", "not_in_roster", "no_cert")
-        if isinstance(status, Unsure):
-            countable = True  # a certificate not stated cannot be verified: it counts as unverified
-        if cert is not None and status == "valid" and cert.role.value != "officer":
-            countable = False
-        if isinstance(is_officer, Unsure):
-            bump("officers", is_officer)
-            bump("valid", is_officer if valid else False)
-            bump("unverified", is_officer if unverified else False)
-            bump("countable", is_officer if countable else False)
-            bump("non", is_officer)
-        elif is_officer:
-            bump("officers", True)
-            bump("valid", valid)
-            bump("unverified", unverified)
-            bump("countable", countable if not isinstance(valid, bool) else (valid or unverified))
+        # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
+        valid = status_unsure or (status == "valid" and (cert is None or cert.role.value == "officer"))
+        unverified = status_unsure or status in ("not_in_roster", "no_cert")
+        if role_unsure:
+            extra["officers"] += 1
+            extra["valid"] += valid
+            extra["unverified"] += unverified
+            extra["countable"] += valid or unverified
+            extra["non"] += 1
+        elif role == "officer":
+            exact["officers"] += 1
+            possible = extra if status_unsure else exact
+            possible["valid"] += valid
+            possible["unverified"] += unverified
+            exact["countable"] += valid or unverified
         else:
-            bump("non", True)
-        is_handler: Any = (
-            unsure("承办人（case.handlers）未载明")
-            if ctx.handlers_unknown
-            else (
-                person.name in ctx.handlers
-                if isinstance(person.name, str)
-                else unsure(f"{label}人员姓名未载明")
-            )
-        )
+            exact["non"] += 1
+        name = person.name
+        named = isinstance(name, str)
+        if ctx.handlers_unknown:
+            is_handler: Any = unsure("承办人（case.handlers）未载明")
+        else:
+            is_handler = name in handlers if named else unsure(f"{label}人员姓名未载明")
+        cert_no = person.cert
         performers.append(
             {
-                "act_kind": act.kind.value,
+                "act_kind": kind,
                 "on": on,
-                "name": plain(person.name, f"{label}人员姓名"),
-                "cert": plain(person.cert, f"{label}人员{_name(person)}的执法证件号"),
+                "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
+                "cert": cert_no
+                if not isinstance(cert_no, Unknown)
+                else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
                 "role": role,
-                "roster_role": _code(cert.role) if cert else None,
+                "roster_role": cert.role.value if cert else None,
                 "cert_status": status,
-                "cert_valid_from": _day(cert.valid_from) if cert else None,
+                "cert_valid_from": cert.valid_from.toordinal() if cert else None,
                 "cert_valid_to": _day(cert.valid_to) if cert else None,
                 "legal_qualification": cert.legal_qualification if cert else None,
                 "is_handler": is_handler,
-                "name_mismatch": (cert.holder != person.name)
-                if cert and isinstance(person.name, str)
+                "name_mismatch": (cert.holder != name)
+                if cert and named
                 else (unsure(f"{label}人员姓名未载明") if cert else None),
-                "body_present": body["body_present"],
-                "body_name": body.get("body_name"),
-                "body_text": body["body_text"],
+                "body_present": body_present,
+                "body_name": body_name,
+                "body_text": body_text,
             }
         )
 
     def counted(name: str) -> Any:
-        lo, hi = counts[name]
+        lo = exact[name]
         if by_unknown:
             return Unsure(lo, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
-        if lo == hi:
+        if not extra[name]:
             return lo
-        return Unsure(lo, hi, tuple(dict.fromkeys(reasons)))
+        return Unsure(lo, lo + extra[name], tuple(dict.fromkeys(reasons)))
 
+    recorded, approved, result = act.recorded, act.approved, act.result
     fact = {
-        "act_kind": act.kind.value,
+        "act_kind": kind,
         "on": on,
         "n_performers": (
             Unsure(0, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
@@ -463,9 +525,11 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
         "n_unverified_officers": counted("unverified"),
         "n_countable_officers": counted("countable"),
         "n_non_officers": counted("non"),
-        "recorded": code(act.recorded, f"{label}的记录形式"),
-        "approved": plain(act.approved, f"{label}是否经负责人批准"),
-        "result": code(act.result, f"{label}的结果"),
+        "recorded": recorded.value if _known(recorded) else code(recorded, f"{label}的记录形式"),
+        "approved": approved
+        if not isinstance(approved, Unknown)
+        else plain(approved, f"{label}是否经负责人批准"),
+        "result": result.value if _known(result) else code(result, f"{label}的结果"),
         "before_opening": compare(on, ctx.opened, strict=True),
         "after_decision": compare(ctx.decided, on, strict=True),
         **body,
@@ -478,10 +542,16 @@ def _known(value: Any) -> bool:
 
 
 def _escalation_evidence(ctx: _Context, violation: Violation) -> bool | Unsure:
-    """A correction (or stop) order before a re-inspection that found it not corrected or refused."""
-    orders = [
-        a for a in ctx.acts if a.kind.value in ("correction_order", "stop_order") and _concerns(a, violation)
-    ]
+    """A correction (or stop) order before a re-inspection that found it not corrected or refused
+    (read by the violation's fact and its penalties' facts: settled once per violation)."""
+    found = ctx._escalation.get(id(violation))
+    if found is None:
+        found = ctx._escalation[id(violation)] = _find_escalation(ctx, violation)
+    return found
+
+
+def _find_escalation(ctx: _Context, violation: Violation) -> bool | Unsure:
+    orders = [a for a in ctx.of_kinds("correction_order", "stop_order") if _concerns(a, violation)]
     checks = [
         a
         for a in ctx.acts_by_kind.get("reinspection", [])
@@ -612,11 +682,7 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
 
     discretion, dlabel = _discretion(violation)
     reinspections = [a for a in ctx.acts_by_kind.get("reinspection", []) if _concerns(a, violation)]
-    coercive = [
-        a
-        for a in ctx.acts
-        if a.kind.value in ("seizure", "detention", "stop_order") and _concerns(a, violation)
-    ]
+    coercive = [a for a in ctx.of_kinds("seizure", "detention", "stop_order") if _concerns(a, violation)]
     flags = case.party.flags
     penalties_unknown: Any = unsure("处罚内容（decision.penalties）未载明") if ctx.penalties_unknown else None
     if ctx.decision_unknown:
@@ -679,7 +745,7 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         "coercive_measure": True if coercive else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False),
         "has_reinspection": True if reinspections else (unsure(ACTS_UNKNOWN) if ctx.acts_unknown else False),
         "transfer_present": ctx.has("transfer"),
-        "stop_order_refused": _stop_order_refused(ctx),
+        "stop_order_refused": ctx.stop_order_refused,
         **_circumstances(violation),
     }
 
@@ -929,23 +995,24 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         return _code(p.target) or unsure(unknown_text("处罚对象（decision.penalties[].target）", p.target))
 
     fine_amounts = [amount(p) for p in fines]
-    person_fines = [a for p, a in zip(fines, fine_amounts, strict=True) if target(p) == "person"]
-    unit_fines = [a for p, a in zip(fines, fine_amounts, strict=True) if target(p) == "unit"]
-    unsure_target = [a for p, a in zip(fines, fine_amounts, strict=True) if isinstance(target(p), Unsure)]
+    fine_targets = [target(p) for p in fines]
+    person_fines = [a for t, a in zip(fine_targets, fine_amounts, strict=True) if t == "person"]
+    unit_fines = [a for t, a in zip(fine_targets, fine_amounts, strict=True) if t == "unit"]
+    unsure_target = [a for t, a in zip(fine_targets, fine_amounts, strict=True) if isinstance(t, Unsure)]
     if unsure_target:
         person_fines += [
-            Unsure(0, bounds(a)[1], why_of(a, target(p)))
-            for p, a in zip(fines, fine_amounts, strict=True)
-            if isinstance(target(p), Unsure)
+            Unsure(0, bounds(a)[1], why_of(a, t))
+            for t, a in zip(fine_targets, fine_amounts, strict=True)
+            if isinstance(t, Unsure)
         ]
         unit_fines += [Unsure(0, bounds(a)[1], why_of(a)) for a in unsure_target]
+    unsure_types = [t for t in types if isinstance(t, Unsure)]
 
     def kind_present(name: str) -> Any:
         if pending is not None:
             return pending
         if name in types:
             return True
-        unsure_types = [t for t in types if isinstance(t, Unsure)]
         return Unsure(None, None, why_of(*unsure_types)) if unsure_types else False
 
     notice = ctx.first("notice")
@@ -1129,7 +1196,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         ),
         "decision_before_opening": compare(decided, ctx.opened, strict=True),
         "transfer_present": ctx.has("transfer"),
-        "stop_order_refused": _stop_order_refused(ctx),
+        "stop_order_refused": ctx.stop_order_refused,
         "major_hazard_any": any_of(
             [plain(v.major_hazard, f"违法行为 {v.id} 是否构成重大事故隐患") for v in case.violations]
         ),
@@ -1328,7 +1395,7 @@ def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
         if isinstance(v.major_hazard, Unknown)
     ]
     orders = ("stop_order", "correction_order", "reinspection")
-    why += [w for a in ctx.acts if a.kind.value in orders for w in why_of(ctx.on(a))]
+    why += [w for a in ctx.of_kinds(*orders) for w in why_of(ctx.on(a))]
     why += [
         unknown_text("复查结果", a.result)
         for a in ctx.acts_by_kind.get("reinspection", [])
@@ -1339,9 +1406,7 @@ def _hazard_order_refusal(ctx: _Context) -> dict[str, Any]:
         return {"hazard_order_refused": missing, "hazard_order_on": missing, "hazard_refusal_on": missing}
     hazards = [v for v in ctx.case.violations if v.major_hazard]
     pairs = []
-    for order in ctx.acts:
-        if order.kind.value not in ("stop_order", "correction_order"):
-            continue
+    for order in ctx.of_kinds("stop_order", "correction_order"):
         concerned = [v for v in hazards if _concerns(order, v)]
         if not concerned:
             continue

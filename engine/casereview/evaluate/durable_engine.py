@@ -316,12 +316,40 @@ def rule_ids(name: str) -> list[str]:
 
 def matches_of(name: str, fid: str) -> list[Match]:
     """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)."""
-    out = []
-    for rule_id in rule_ids(name):
-        if rule_id.endswith(UNDECIDED_MARK):
-            out.append(Match(rule_id[: -len(UNDECIDED_MARK)], fid, True))
-        else:
-            out.append(Match(rule_id, fid))
+    return [Match(rule_id, fid, undecided) for rule_id, undecided in _forms_of(name)]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _forms_of(name: str) -> tuple[tuple[str, bool], ...]:
+    """(rule id, review form?) of each rule a durable rule name stands for (parsed once per name)."""
+    return tuple(
+        (rule_id[: -len(UNDECIDED_MARK)], True) if rule_id.endswith(UNDECIDED_MARK) else (rule_id, False)
+        for rule_id in rule_ids(name)
+    )
+
+
+_FRAME, _FID = '":{"m":{', '"fid":"'
+
+
+def activations(message: str) -> list[tuple[str, str | None]]:
+    """(rule name, fid of the matched fact) of each activation in a durable_rules action message
+    (`{"<rule>":{"m":{<fact>}}}`).
+
+    The fact in the message is the whole fact as sent; only its `fid` is needed, so a message
+    of one activation whose name and fid hold no escapes is read by position (the text `"fid":"`
+    with bare quotes can only be a key: quotes inside strings are escaped). Anything else is
+    parsed as JSON."""
+    head = message.find(_FRAME)
+    if head > 2 and message.startswith('{"') and message.count(_FRAME) == 1:
+        start = message.find(_FID, head) + len(_FID)
+        end = message.find('"', start)
+        name, fid = message[2:head], message[start:end]
+        if start > head and end > 0 and "\\" not in name and "\\" not in fid:
+            return [(name, fid)]
+    out: list[tuple[str, str | None]] = []
+    for name, frame in _loads(message).items():
+        fact = frame.get("m") if isinstance(frame, dict) else None
+        out.append((name, fact.get("fid") if isinstance(fact, dict) else None))
     return out
 
 
@@ -331,15 +359,115 @@ def prepare(rules: Iterable[CompiledRule]) -> Prepared:
     return json.dumps(definition, ensure_ascii=False, sort_keys=True), outside, tuple(in_python)
 
 
+# A guard tree over a kind's facts (see `guard_tree`): True admits every fact, None none, else
+# (field, {value: subtree}, whether the values are text (None: mixed), subtree for the guards
+# that do not test the field)
+GuardTree = Any
+GUARD_DEPTH = 3  # fields tested per path: enough to drop ~2/3 of the facts of the shipped packs
+
 # per fact kind, the fields sent to durable_rules: for any fact (field, source of its bound or
-# None), and for a fact without unknowns (field names)
+# None), for a fact without unknowns (field names), and the guard tree of the kind's rules
 Reads = tuple[
     dict[str, tuple[tuple[str, str | None], ...]],
     dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]],
+    dict[str, GuardTree],
 ]
 
 
-def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
+def _equalities(pattern: dict[str, Any]) -> dict[str, frozenset[Any]] | None:
+    """{field: values, one of which it must equal} of a durable pattern's top-level conjuncts:
+    `{field: value}` and an in-list (`$or` of equalities on one field); None if the pattern
+    can never match (two equalities on one field that exclude each other)."""
+    items = [pattern]
+    tests: dict[str, frozenset[Any]] = {}
+    while items:
+        item = items.pop()
+        [(key, value)] = item.items()
+        if key == "$and":
+            items.extend(value)
+            continue
+        if key == "$or":
+            if not all(len(d) == 1 and not next(iter(d)).startswith("$") for d in value):
+                continue
+            if len({next(iter(d)) for d in value}) != 1:
+                continue
+            key, values = next(iter(value[0])), frozenset(next(iter(d.values())) for d in value)
+        elif key.startswith("$") or isinstance(value, dict):
+            continue  # a comparison or a reference: not a guard
+        else:
+            values = frozenset([value])
+        if any(isinstance(v, dict | list) for v in values):
+            continue
+        tests[key] = tests[key] & values if key in tests else values
+        if not tests[key]:
+            return None
+    return tests
+
+
+def rule_guards(definition: dict[str, Any]) -> dict[str, list[dict[str, frozenset[Any]]]]:
+    """Per fact kind, the equality tests of each durable rule (`kind` itself left out)."""
+    guards: dict[str, list[dict[str, frozenset[Any]]]] = {}
+    for body in definition.values():
+        tests = _equalities(body["all"][0]["m"])
+        if tests is None:
+            continue
+        for kind in tests.pop("kind", frozenset()):
+            guards.setdefault(kind, []).append(tests)
+    return guards
+
+
+def guard_tree(guards: list[dict[str, frozenset[Any]]], depth: int = GUARD_DEPTH) -> GuardTree:
+    """A decision tree that admits every fact some guard admits (and a few more: below `depth`
+    fields, or where a value's type differs from the tested values' — durable_rules compares
+    mixed types as text, so such a fact is left to it). Built from the ruleset alone: no rule is
+    known here, and durable_rules still decides every match of the facts admitted."""
+    if not guards:
+        return None
+    if depth == 0 or any(not g for g in guards):
+        return True
+    distinct = list({tuple(sorted(g.items(), key=lambda t: t[0])): g for g in guards}.values())
+    counts: dict[str, int] = {}
+    for g in distinct:
+        for name in g:
+            counts[name] = counts.get(name, 0) + 1
+    name = min(counts, key=lambda n: (-counts[n], n))  # the field most rules test
+    testing = [g for g in distinct if name in g]
+    values = {v for g in testing for v in g[name]}
+    text = {isinstance(v, str) for v in values}
+    branches = {
+        value: guard_tree(
+            [{k: x for k, x in g.items() if k != name} for g in testing if value in g[name]], depth - 1
+        )
+        for value in values
+    }
+    rest = guard_tree([g for g in distinct if name not in g], depth)
+    return (name, branches, text.pop() if len(text) == 1 else None, rest)
+
+
+_ABSENT = object()
+
+
+def admits(tree: GuardTree, fact: dict[str, Any]) -> bool:
+    """Whether some durable rule of the fact's kind may match `fact` (see `guard_tree`)."""
+    while tree is not None:
+        if tree is True:
+            return True
+        name, branches, text, rest = tree
+        value = fact.get(name, _ABSENT)
+        if value is not _ABSENT:  # an absent field equals nothing (durable_rules and the IR)
+            if text is None or isinstance(value, str) != text:
+                return True
+            try:
+                branch = branches.get(value)
+            except TypeError:  # an unhashable value: durable_rules decides
+                return True
+            if branch is True or (branch is not None and admits(branch, fact)):
+                return True
+        tree = rest
+    return False
+
+
+def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str], payload: str | None = None) -> Reads:
     """The fields each kind of fact carries to durable_rules: only those its kind's rules read.
 
     An act or performer fact carries ~25 case fields that no act/performer rule looks at, and
@@ -357,6 +485,7 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
     # a bound of an exactly known number or date is the number itself (packs/uncertain.py);
     # a fact without unknowns is matched only by the rules as written (every other form first
     # tests `has_unknown == true`), so it goes without bounds and flags: most facts
+    guards = rule_guards(json.loads(payload)) if payload is not None else {}
     return (
         {
             kind: tuple((name, bound_source(name)) for name in sorted(fields))
@@ -370,6 +499,7 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str]) -> Reads:
             )
             for kind, fields in complete.items()
         },
+        {kind: guard_tree(guards.get(kind, [])) if payload is not None else True for kind in kinds},
     )
 
 
@@ -386,7 +516,8 @@ def book_reads(book: Any) -> Reads:
     derives every rule's evaluated forms (~20 ms), which a one-file check need not redo."""
     reads = book.__dict__.get("_durable_reads")
     if reads is None:
-        reads = book.__dict__["_durable_reads"] = fact_reads(book.compiled, set(prepare_book(book)[2]))
+        prepared = prepare_book(book)
+        reads = book.__dict__["_durable_reads"] = fact_reads(book.compiled, set(prepared[2]), prepared[0])
     return reads
 
 
@@ -411,8 +542,8 @@ class DurableEngine:
         self.review_outside = [r for r in rules if r.rule_id in self._python_forms and r not in self.outside]
         self._outside = [RulePredicates(r) for r in self.outside]
         if reads is None or self._rebuilt:
-            reads = fact_reads(rules, self._python_forms)
-        self._reads, self._reads_complete = reads
+            reads = fact_reads(rules, self._python_forms, self._payload)
+        self._reads, self._reads_complete, self._guards = reads
         self._sids = itertools.count(1)
         self._cases = itertools.count(1)
         self._sid: str | None = None
@@ -434,7 +565,7 @@ class DurableEngine:
         self, rules: list[CompiledRule], prepared: Prepared | None = None
     ) -> tuple[Any, list[CompiledRule]]:
         payload, outside, in_python = prepared or prepare(rules)
-        self._python_forms = set(in_python)
+        self._python_forms, self._payload = set(in_python), payload
         name = durable_prebuild.ruleset_name(payload)
         handle = durable_prebuild.take(name)  # built while the process started up, if it was
         if handle is None:
@@ -491,9 +622,12 @@ class DurableEngine:
         facts = flagged(facts)
         sid, case = self._state(), next(self._cases)
         batch = []
-        reads, reads_complete = self._reads, self._reads_complete
+        reads, reads_complete, guards = self._reads, self._reads_complete, self._guards
         any_unknown = False
         for fact in facts:
+            if not admits(guards.get(fact["kind"]), fact):
+                any_unknown = any_unknown or fact[HAS_UNKNOWN]
+                continue  # no durable rule can match it: durable_rules need not see it
             if not fact[HAS_UNKNOWN]:
                 wanted_complete = reads_complete.get(fact["kind"])
                 if wanted_complete is None:
@@ -527,10 +661,12 @@ class DurableEngine:
             started = dre.start_action_for_state(handle, state_handle)
             message = started[1] if started else None
             while message:
-                for name, frame in _loads(message).items():
+                for name, fid in activations(message):
                     if name != SENTINEL_RULE:
                         try:
-                            seen.update(matches_of(name, frame["m"]["fid"]))
+                            if fid is None:
+                                raise KeyError("fid")
+                            seen.update(matches_of(name, fid))
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)

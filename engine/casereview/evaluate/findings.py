@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
 from ..derive.vocabulary import fields_of
 from ..model import enums
+from ..model.factories import new_dict, new_list
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
 from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
 from .model import EvalResult
 
+_Model = TypeVar("_Model", bound=BaseModel)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Fields whose codes are shown with their Chinese label.
@@ -77,8 +80,8 @@ class Finding(BaseModel):
     message: str
     basis: list[str]
     location: Location
-    values: dict[str, Any] = Field(default_factory=dict)
-    notes: list[str] = Field(default_factory=list)
+    values: dict[str, Any] = Field(default_factory=new_dict)
+    notes: list[str] = Field(default_factory=new_list)
     unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
     rule_severity: str | None = Field(None, description="for an unknown-fact item: the rule's own severity")
     waiver: WaiverNote | None = None
@@ -111,11 +114,6 @@ def display(field: str, value: Any, kind: str) -> Any:
         return _display(field, value, kind)
 
 
-# the same few codes, dates and flags are shown thousands of times in a batch; `typed`: 1 and
-# True (equal as keys) are shown differently
-_display_cached = functools.lru_cache(maxsize=1 << 14, typed=True)(lambda f, v, k: _display(f, v, k))
-
-
 def _display(field: str, value: Any, kind: str) -> Any:
     spec = fields_of(kind).get(field)
     if spec and spec.type == "date" and isinstance(value, int):
@@ -133,6 +131,11 @@ def _display(field: str, value: Any, kind: str) -> Any:
     return value
 
 
+# the same few codes, dates and flags are shown thousands of times in a batch; `typed`: 1 and
+# True (equal as keys) are shown differently
+_display_cached = functools.lru_cache(maxsize=1 << 14, typed=True)(_display)
+
+
 def display_uncertain(field: str, fact: dict[str, Any], kind: str) -> str:
     """An uncertain value as a reader expects it: its interval (dates as ISO), or 未载明."""
     lo, hi = fact.get(field + LO), fact.get(field + HI)
@@ -146,9 +149,18 @@ def _placeholders(template: str) -> frozenset[str]:
     return frozenset(_PLACEHOLDER.findall(template))
 
 
+@functools.lru_cache(maxsize=4096)
+def _template(template: str) -> tuple[str, ...]:
+    """Text and placeholder names alternating: text, name, text, …, text."""
+    return tuple(_PLACEHOLDER.split(template))
+
+
 def render(template: str, values: dict[str, Any]) -> str:
     """Substitute {name} only: no attribute access, no format spec (templates are data)."""
-    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "（未记载）")), template)
+    pieces = list(_template(template))
+    for i in range(1, len(pieces), 2):
+        pieces[i] = str(values.get(pieces[i], "（未记载）"))
+    return "".join(pieces)
 
 
 def _param_notes(
@@ -186,6 +198,64 @@ def _act_selector(locate: str, facts: list[dict[str, Any]], sources: dict[str, s
     return "acts"
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """What every finding of one compiled rule shares, computed once per book."""
+
+    code: str
+    title: str
+    severity: str
+    severity_label: str
+    category: str
+    message: str
+    basis: tuple[str, ...]
+    context: dict[str, Any]  # variant constants the message may quote
+    shown: tuple[str, ...]  # fields the message names or the rule reads (display() is per field)
+    read: tuple[str, ...]  # fields the rule reads, sorted: the finding's values
+    locate: str | None
+    params: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _parts(book: RuleBook, rule_id: str) -> _Parts:
+    cache = book.__dict__.setdefault("_finding_parts", {})
+    parts = cache.get(rule_id)
+    if parts is None:
+        variant = book.by_rule_id()[rule_id]
+        rule = book.rules[variant.code].rule
+        parts = cache[rule_id] = _Parts(
+            code=rule.code,
+            title=rule.title,
+            severity=rule.severity,
+            severity_label=SEVERITY_LABELS[rule.severity],
+            category=rule.category,
+            message=rule.message,
+            basis=tuple(b.cite() for b in rule.basis),
+            context={k: v for k, v in variant.context.items() if not k.startswith("_")},
+            shown=tuple(sorted(_placeholders(rule.message).union(variant.fields))),
+            read=tuple(sorted(variant.fields)),
+            locate=rule.locate,
+            params=tuple(variant.context.get("_params", ())),
+            notes=tuple(str(n) for n in variant.context.get("_notes", ())),
+        )
+    return parts
+
+
+_set = object.__setattr__
+
+
+def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
+    """`cls.model_construct(**values)` for values already of the field types, every field given
+    in declaration order: findings are built from the rule book and validated facts, and
+    pydantic's per-field loop in `model_construct` cost more than the rest of a finding."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(values))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
 def build_findings(
     book: RuleBook,
     result: EvalResult,
@@ -196,46 +266,54 @@ def build_findings(
     not_run: list[NotRun] | None = None,
 ) -> list[Finding]:
     facts_by_fid = {f["fid"]: f for f in facts}
-    compiled = book.by_rule_id()
     findings: list[Finding] = []
     matches = result.sorted_matches()
     if any(m.undecided for m in matches):
         matches = _undecided_findings(book, matches, facts_by_fid, sources, file, locate, findings, not_run)
     for match in matches:
-        variant = compiled[match.rule_id]
-        definition = book.rules[variant.code]
-        rule = definition.rule
+        parts = _parts(book, match.rule_id)
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
-        context = {k: v for k, v in variant.context.items() if not k.startswith("_")}
-        read = sorted(f for f in variant.fields if f in fact)
-        # only the fields the message names or the rule reads are shown (display() is per field)
-        wanted = _placeholders(rule.message).union(read)
-        shown = {k: display(k, fact[k], kind) for k in wanted if k in fact}
+        try:
+            shown = {k: _display_cached(k, fact[k], kind) for k in parts.shown if k in fact}
+        except TypeError:  # an unhashable value
+            shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
         if fact.get(HAS_UNKNOWN):
-            shown.update({k: display_uncertain(k, fact, kind) for k in wanted if fact.get(k + UNK) is True})
-        message = render(rule.message, {**shown, **context})
+            shown.update(
+                {k: display_uncertain(k, fact, kind) for k in parts.shown if fact.get(k + UNK) is True}
+            )
+        message = render(parts.message, {**shown, **parts.context})
         source = sources.get(match.fid, match.fid)
-        field_path = f"{source}.{rule.locate}" if rule.locate and source != "case" else source
-        if source == "case" and rule.locate:
-            field_path = _act_selector(rule.locate, facts, sources)
+        if not parts.locate:
+            field_path = source
+        elif source == "case":
+            field_path = _act_selector(parts.locate, facts, sources)
+        else:
+            field_path = f"{source}.{parts.locate}"
         line, column = locate(field_path)
-        pack_params = book.parameters
-        notes = _param_notes(book, pack_params, variant.context.get("_params", ()), fact)
-        notes += [str(n) for n in variant.context.get("_notes", ())]
+        notes = _param_notes(book, book.parameters, parts.params, fact) if parts.params else []
+        notes += parts.notes
         findings.append(
-            Finding.model_construct(  # built from trusted values: no validation per match
-                code=rule.code,
-                rule_id=match.rule_id,
-                title=rule.title,
-                severity=rule.severity,
-                severity_label=SEVERITY_LABELS[rule.severity],
-                category=rule.category,
-                message=message,
-                basis=[b.cite() for b in rule.basis],
-                location=Location.model_construct(file=file, field=field_path, line=line, column=column),
-                values={k: shown[k] for k in read},
-                notes=notes,
+            trusted(
+                Finding,
+                {
+                    "code": parts.code,
+                    "rule_id": match.rule_id,
+                    "title": parts.title,
+                    "severity": parts.severity,
+                    "severity_label": parts.severity_label,
+                    "category": parts.category,
+                    "message": message,
+                    "basis": list(parts.basis),
+                    "location": trusted(
+                        Location, {"file": file, "field": field_path, "line": line, "column": column}
+                    ),
+                    "values": {k: shown[k] for k in parts.read if k in fact},
+                    "notes": notes,
+                    "unknown": False,
+                    "rule_severity": None,
+                    "waiver": None,
+                },
             )
         )
     for error in result.errors:

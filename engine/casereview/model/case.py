@@ -34,6 +34,7 @@ from .enums import (
     ServiceMethod,
     Target,
 )
+from .factories import instance_of, new_dict, new_list
 from .unknown import Day, maybe
 
 Yuan = Annotated[StrictInt, Field(ge=0, description="金额，单位：元（整数）")]
@@ -113,7 +114,7 @@ class ActingBody(Strict):
         None, description="案卷是否附有或载明上述文件（false：没有；不填且无 instrument：不知道）"
     )
     scope: list[ActKind] = Field(
-        default_factory=list, description="委托书载明的委托事项（执法环节）；空：未载明"
+        default_factory=new_list, description="委托书载明的委托事项（执法环节）；空：未载明"
     )
     valid_from: maybe(dt.date | None) = Field(None, description="委托期限起")
     valid_to: maybe(dt.date | None) = Field(None, description="委托期限止（含当日）")
@@ -130,7 +131,7 @@ class CaseInfo(Strict):
     procedure: maybe(Procedure | None) = Field(None, description="程序类型（缺省视为未载明）")
     opened_on: maybe(Day | None) = Field(None, description="立案日期（简易程序可无）")
     closed_on: maybe(Day | None) = Field(None, description="结案日期")
-    handlers: maybe(list[str]) = Field(default_factory=list, description="承办人（办案人员）姓名")
+    handlers: maybe(list[str]) = Field(default_factory=new_list, description="承办人（办案人员）姓名")
 
     @model_validator(mode="after")
     def _identified(self) -> CaseInfo:
@@ -166,7 +167,7 @@ class Party(Strict):
     age: maybe(Annotated[StrictInt, Field(ge=0, le=150)] | None) = Field(
         None, description="违法行为发生时的年龄（公民）"
     )
-    flags: PartyFlags = Field(default_factory=PartyFlags)
+    flags: PartyFlags = Field(default_factory=instance_of(PartyFlags))
 
 
 class Person(Strict):
@@ -192,7 +193,9 @@ class Discretion(Strict):
     ) = Field(None, description="裁量阶次：序号（2）或原文编号（A、二）")
     tier_label: maybe(str | None) = Field(None, description="裁量阶次原文表述")
     adjustment: maybe(Adjustment) = Field(Adjustment("none"), description="从轻/减轻/从重/不予处罚")
-    grounds: maybe(list[MitigationGround]) = Field(default_factory=list, description="从轻、减轻的法定情节")
+    grounds: maybe(list[MitigationGround]) = Field(
+        default_factory=new_list, description="从轻、减轻的法定情节"
+    )
     list_item: maybe(str | None) = Field(None, description="适用的减免责清单事项编号")
     stated_in_decision: maybe(bool) = Field(False, description="决定书是否载明裁量基准、阶次及理由")
     amount: maybe(Yuan | None) = Field(
@@ -223,7 +226,7 @@ class Violation(Strict):
     )
     illegal_gains: maybe(Yuan | None) = Field(None, description="违法所得（元）")
     facts: dict[str, maybe(FactValue)] = Field(
-        default_factory=dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
+        default_factory=new_dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
     )
     discretion: maybe(Discretion | None) = None
 
@@ -242,11 +245,11 @@ class Act(Strict):
     body: str | None = Field(None, description="实施本环节的其他主体（bodies 中的 id）；不填：作出决定的机关")
     on: maybe(Day | None) = Field(None, description="日期（缺省视为未载明）")
     by: maybe(list[Performer]) = Field(
-        default_factory=list, description="实施人员（缺省表示案卷未记载任何人员；不掌握时写 未载明）"
+        default_factory=new_list, description="实施人员（缺省表示案卷未记载任何人员；不掌握时写 未载明）"
     )
     recorded: maybe(Recording | None) = Field(None, description="记录形式（音像记录等）")
-    documents: list[str] = Field(default_factory=list, description="形成的文书")
-    violation_ids: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=new_list, description="形成的文书")
+    violation_ids: list[str] = Field(default_factory=new_list)
     deadline: maybe(Day | None) = Field(None, description="整改期限（责令限期改正）")
     result: maybe(ActResult | None) = Field(None, description="结果（复查、审核、申请等）")
     approved: maybe(bool | None) = Field(None, description="经负责人批准")
@@ -264,7 +267,7 @@ class Penalty(Strict):
         None,
         description="罚款金额（元；罚款缺省金额视为未载明）；没收违法所得、非法财物时为没收的数额（元，听证较大数额按此判断）",
     )
-    violation_ids: list[str] = Field(default_factory=list, description="对应的违法行为（合并处罚可多项）")
+    violation_ids: list[str] = Field(default_factory=new_list, description="对应的违法行为（合并处罚可多项）")
     basis: maybe(LegalRef | None) = Field(None, description="本项处罚的依据（缺省取违法行为的处罚依据）")
 
 
@@ -272,7 +275,7 @@ class Decision(Strict):
     outcome: maybe(Outcome | None) = Field(None, description="处理结果（缺省视为未载明）")
     decided_on: maybe(Day | None) = Field(None, description="决定日期（缺省视为未载明）")
     number: maybe(str | None) = Field(None, description="决定书文号")
-    penalties: maybe(list[Penalty]) = Field(default_factory=list, description="处罚（不掌握时写 未载明）")
+    penalties: maybe(list[Penalty]) = Field(default_factory=new_list, description="处罚（不掌握时写 未载明）")
     major_case: maybe(bool | None) = Field(None, description="情节复杂或者重大违法行为（需集体讨论）")
 
 
@@ -287,17 +290,17 @@ class CaseFile(Strict):
 
     schema_version: Literal["1"] = "1"
     case: CaseInfo
-    party: Party = Field(default_factory=Party, description="当事人（缺省：各项未载明）")
-    persons: list[Person] = Field(default_factory=list)
-    violations: list[Violation] = Field(default_factory=list, description="违法行为")
+    party: Party = Field(default_factory=instance_of(Party), description="当事人（缺省：各项未载明）")
+    persons: list[Person] = Field(default_factory=new_list)
+    violations: list[Violation] = Field(default_factory=new_list, description="违法行为")
     acts: maybe(list[Act]) = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="执法环节（缺省表示案卷没有任何环节记录；导出方不掌握办案过程时写 未载明）",
     )
     decision: maybe(Decision | None) = Field(None, description="处理决定（缺省表示尚未作出决定）")
-    documents: maybe(list[Document]) = Field(default_factory=list, description="文书目录")
+    documents: maybe(list[Document]) = Field(default_factory=new_list, description="文书目录")
     bodies: list[ActingBody] = Field(
-        default_factory=list, description="实施了部分执法环节的其他主体（乡镇、街道、执法大队等）"
+        default_factory=new_list, description="实施了部分执法环节的其他主体（乡镇、街道、执法大队等）"
     )
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from pydantic import Field, PrivateAttr
 
 from .case import Strict
 from .enums import CertKind, CertStatus, PerformerRole
+from .factories import new_list
 
 
 class Certificate(Strict):
@@ -24,7 +25,7 @@ class Certificate(Strict):
 
 
 class Roster(Strict):
-    certificates: list[Certificate] = Field(default_factory=list)
+    certificates: list[Certificate] = Field(default_factory=new_list)
     _index: dict[str, Certificate] | None = PrivateAttr(default=None)
 
     def by_number(self) -> dict[str, Certificate]:

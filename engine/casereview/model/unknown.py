@@ -73,6 +73,19 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
 
+_MARKER_BYTES = tuple(word.encode() for word in sorted(UNKNOWN_WORDS) if not word.isascii())
+_KELVIN_SIGN = "\u212a".encode()  # lower() makes it a "k"
+
+
+def may_hold_marker(data: bytes) -> bool:
+    """Whether a UTF-8 YAML or JSON file may hold an unknown marker. False only if no string
+    parsed from it can be one: its strings are pieces of the text (joined by white space when
+    folded) unless escaped, so each marker word would be in the bytes (any case of unknown)."""
+    if b"\\" in data or _KELVIN_SIGN in data or any(word in data for word in _MARKER_BYTES):
+        return True
+    return b"unknown" in data.lower()
+
+
 UNKNOWN_JSON_SCHEMA: dict[str, Any] = {
     "title": "未载明（导出方不掌握）",
     "description": (
@@ -142,6 +155,48 @@ def _unknown_or(value: Any, handler: Any) -> Any:
 def maybe(tp: Any) -> Any:
     """`tp`, or the unknown marker (an `Unknown` instance after validation)."""
     return Annotated[tp, WrapValidator(_unknown_or), _UnknownAllowed()]
+
+
+# -- the same in pydantic-core alone (load/fastvalidate.py) ---------------------------------------
+# `_unknown_or` and `parse_day` are the reference: their errors are the ones users see. These
+# schemas accept the same values with the same results without a Python call per field (Python
+# runs only for a marker or an unusual date); whatever they refuse goes to the reference.
+
+# str.strip() strips what Rust's \s matches plus U+001C..U+001F; lower() folds to the ASCII
+# letters of "unknown" exactly what (?i) folds (K and the Kelvin sign): tests check every code point
+_STRIPPED = r"[\s\x1c-\x1f]*"
+_MARKER_WORDS = "|".join(re.escape(word) for word in sorted(UNKNOWN_WORDS))
+MARKER_PATTERN = rf"^{_STRIPPED}(?i:{_MARKER_WORDS}){_STRIPPED}$"
+_MARKER_KEY_PATTERN = rf"{MARKER_PATTERN}|^(?:{'|'.join(_REASON_KEYS)})$"
+
+
+def _marker_word(_value: str) -> Unknown:
+    return Unknown()
+
+
+def _marker_mapping(value: dict[str, Any]) -> Unknown:
+    marker = as_unknown(value)
+    if marker is None:  # e.g. two marker keys: not a marker, the field's own type decides
+        raise PydanticCustomError("not_unknown", "not an unknown marker")
+    return marker
+
+
+def _raw_str(pattern: str) -> core_schema.CoreSchema:
+    # no stripping: the models' str_strip_whitespace must not apply before the pattern
+    return core_schema.str_schema(pattern=pattern, strict=True, strip_whitespace=False)
+
+
+def native_unknown_or(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """`_unknown_or` around `inner`: a marker word, a marker mapping, else `inner`."""
+    word = core_schema.chain_schema([_raw_str(MARKER_PATTERN), _plain(_marker_word)])
+    # only a mapping whose keys could all belong to a marker reaches Python
+    mapping = core_schema.dict_schema(keys_schema=_raw_str(_MARKER_KEY_PATTERN), strict=True)
+    marked = core_schema.chain_schema([mapping, _plain(_marker_mapping)])
+    return core_schema.union_schema([word, marked, inner], mode="left_to_right")
+
+
+def _plain(function: Any) -> core_schema.CoreSchema:
+    return core_schema.no_info_plain_validator_function(function)
 
 
 # -- partial dates -------------------------------------------------------------------------------
@@ -230,6 +285,19 @@ def _parse_day(value: Any) -> dt.date | PartialDate:
         )
     _check(*parts, text)
     return PartialDate(*parts, text=text)
+
+
+def native_day() -> core_schema.CoreSchema:
+    """`parse_day`: a date as it is, YYYY-MM-DD in 1900..2100 parsed natively, else `parse_day`."""
+    iso = core_schema.chain_schema(
+        [
+            _raw_str(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+            core_schema.date_schema(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31)),
+        ]
+    )
+    # strict: a datetime is not taken as its date (parse_day refuses it)
+    choices = [core_schema.date_schema(strict=True), iso, _plain(parse_day)]
+    return core_schema.union_schema(choices, mode="left_to_right")
 
 
 def _day_schema(_handler: Any = None) -> core_schema.CoreSchema:

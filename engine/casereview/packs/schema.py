@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..model.enums import Procedure
+from ..model.factories import instance_of, new_dict, new_list
 
 Verification = Literal["official", "secondary", "example", "unverified"]
 Severity = Literal["veto", "deduct", "warn", "review"]
@@ -150,9 +151,11 @@ class ExampleCase(PackModel):
     """A rule example: a base case from `rules/examples/` with edits applied."""
 
     base: str = "general"
-    set: dict[str, Any] = Field(default_factory=dict, description='{"decision.penalties[0].amount": 80000}')
-    remove: list[str] = Field(default_factory=list)
-    append: dict[str, list[Any]] = Field(default_factory=dict, description='{"acts": [{...}]}')
+    set: dict[str, Any] = Field(
+        default_factory=new_dict, description='{"decision.penalties[0].amount": 80000}'
+    )
+    remove: list[str] = Field(default_factory=new_list)
+    append: dict[str, list[Any]] = Field(default_factory=new_dict, description='{"acts": [{...}]}')
     roster: str | None = Field(None, description="roster file under rules/examples/ (default roster.yaml)")
     note: str | None = None
 
@@ -161,7 +164,7 @@ class Examples(PackModel):
     fail: list[ExampleCase] = Field(min_length=1)
     passing: list[ExampleCase] = Field(min_length=1, alias="pass")
     unknown: list[ExampleCase] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="a fact the rule reads marked 未载明: the rule must give its 待人工评查 item, "
         "never its own finding",
     )
@@ -197,7 +200,7 @@ class Rule(PackModel):
     severity: Severity
     applies_to: str = Field(description="fact kind: case, act, performer, penalty, violation")
     procedures: list[Procedure] = Field(default_factory=lambda: [Procedure("general"), Procedure("simple")])
-    effective: Effective = Field(default_factory=Effective)
+    effective: Effective = Field(default_factory=instance_of(Effective))
     basis: list[Basis] = Field(min_length=1)
     when: Any = Field(description="condition (see packs/conditions.py)")
     expand: str | None = Field(None, description="table expander that generates one variant per row")
@@ -228,8 +231,8 @@ class CaseExpect(PackModel):
     (all packs count towards it)."""
 
     findings: list[RuleCode] | None = None
-    contains: list[RuleCode] = Field(default_factory=list)
-    absent: list[RuleCode] = Field(default_factory=list)
+    contains: list[RuleCode] = Field(default_factory=new_list)
+    absent: list[RuleCode] = Field(default_factory=new_list)
     grade: str | None = None
 
     @model_validator(mode="after")
@@ -261,11 +264,11 @@ class PackMeta(PackModel):
     title: str
     version: str
     description: str | None = None
-    example_cases: list[PackCase] = Field(default_factory=list)
+    example_cases: list[PackCase] = Field(default_factory=new_list)
     unknown: UnknownSpec | None = Field(None, description="default for the pack's rules without their own")
 
 
 class Pack(PackModel):
     pack: PackMeta
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
-    rules: list[Rule] = Field(default_factory=list)
+    parameters: dict[str, Parameter] = Field(default_factory=new_dict)
+    rules: list[Rule] = Field(default_factory=new_list)

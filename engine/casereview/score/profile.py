@@ -10,11 +10,13 @@ name the machine rules that raise it and is otherwise a reviewer's call. The mac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from ..model.factories import new_list
 from ..packs.schema import Basis, Verification
 
 
@@ -40,7 +42,7 @@ class Item(ProfileModel):
     category: str
     title: str
     rules: list[str] = Field(
-        default_factory=list, description="rule codes (or prefixes ending in '-') feeding this item"
+        default_factory=new_list, description="rule codes (or prefixes ending in '-') feeding this item"
     )
     human: bool = Field(False, description="scored by a reviewer (may also be fed by rules)")
     deduct: int = Field(ge=0, description="points per finding")
@@ -63,7 +65,9 @@ class VetoItem(ProfileModel):
 
     id: str
     title: str
-    rules: list[str] = Field(default_factory=list, description="machine rule codes (or prefixes) raising it")
+    rules: list[str] = Field(
+        default_factory=new_list, description="machine rule codes (or prefixes) raising it"
+    )
     guide: str | None = None
 
 
@@ -76,13 +80,13 @@ class Profile(ProfileModel):
     id: str
     title: str
     verification: Verification
-    basis: list[Basis] = Field(default_factory=list)
+    basis: list[Basis] = Field(default_factory=new_list)
     note: str | None = None
     total: int = Field(100, ge=1)
-    veto_items: list[VetoItem] = Field(default_factory=list, description="the veto gate (否决项)")
-    parts: list[Part] = Field(default_factory=list, description="e.g. 卷面/文书 and 内容")
+    veto_items: list[VetoItem] = Field(default_factory=new_list, description="the veto gate (否决项)")
+    parts: list[Part] = Field(default_factory=new_list, description="e.g. 卷面/文书 and 内容")
     categories: list[Category]
-    items: list[Item] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=new_list)
     default_deduct: int = Field(2, ge=0, description="points for a deduct finding no item names")
     default_category: str
     grades: list[Grade] = Field(min_length=2)
@@ -93,8 +97,9 @@ class Profile(ProfileModel):
         "because facts are unknown (暂定): a file the tool could not fully judge is not 优秀",
     )
     three_systems_rules: list[str] = Field(
-        default_factory=list, description="rule codes whose findings count against 三项制度 compliance"
+        default_factory=new_list, description="rule codes whose findings count against 三项制度 compliance"
     )
+    _deductions: dict[str, tuple[str, str, int, int | None]] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -130,6 +135,26 @@ class Profile(ProfileModel):
             if _matches(code, item.rules):
                 return item
         return None
+
+    def deductions(self) -> Callable[[str], tuple[str, str, int, int | None]]:
+        """code → (item key, category, points, cap) of a deduct finding, each code looked up once
+        (scoring asks for every finding of every file; the sheet does not change while it is used)."""
+        cache = self._deductions
+        if cache is None:
+            cache = self._deductions = {}
+
+        def lookup(code: str) -> tuple[str, str, int, int | None]:
+            entry = cache.get(code)
+            if entry is None:
+                item = self.item_for(code)
+                if item is None:
+                    entry = (f"default:{code}", self.default_category, self.default_deduct, None)
+                else:
+                    entry = (item.id, item.category, item.deduct, item.cap)
+                cache[code] = entry
+            return entry
+
+        return lookup
 
     def veto_for(self, code: str) -> VetoItem | None:
         for veto in self.veto_items:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..evaluate.findings import Finding
+from ..evaluate.findings import Finding, trusted
+from ..model.factories import new_list
 from .profile import Profile
 
 
@@ -32,7 +33,7 @@ class Score(BaseModel):
     status_reason: str | None = Field(None, description="why the file is not graded")
     vetoed: bool
     categories: list[CategoryScore]
-    veto_codes: list[str] = Field(default_factory=list)
+    veto_codes: list[str] = Field(default_factory=new_list)
     pending_review: int = 0
     three_systems: float | None = Field(None, description="三项制度执行率 of this file, 0..1")
     profile: str
@@ -50,19 +51,11 @@ def score_case(
     per_item: dict[str, int] = {}
     per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
     item_caps = {}
+    deductions = profile.deductions()
     for finding in findings:
         if finding.severity != "deduct":
             continue
-        item = profile.item_for(finding.code)
-        if item is None:
-            key, category, points, cap = (
-                f"default:{finding.code}",
-                profile.default_category,
-                profile.default_deduct,
-                None,
-            )
-        else:
-            key, category, points, cap = item.id, item.category, item.deduct, item.cap
+        key, category, points, cap = deductions(finding.code)
         item_caps[key] = (category, cap)
         per_item[key] = per_item.get(key, 0) + points
     for key, points in per_item.items():
@@ -72,7 +65,16 @@ def score_case(
     for cat in profile.categories:
         deducted = min(per_category[cat.id], cat.max)
         categories.append(
-            CategoryScore(id=cat.id, name=cat.name, max=cat.max, deducted=deducted, score=cat.max - deducted)
+            trusted(
+                CategoryScore,
+                {
+                    "id": cat.id,
+                    "name": cat.name,
+                    "max": cat.max,
+                    "deducted": deducted,
+                    "score": cat.max - deducted,
+                },
+            )
         )
     veto_codes = sorted({f.code for f in findings if f.severity == "veto"})
     vetoed = bool(veto_codes)
@@ -91,19 +93,22 @@ def score_case(
         undecided = {f.code for f in findings if f.unknown} & rules - hit
         if not undecided:  # a rate over checks that could not run would be a guess
             three = round(1 - len(hit) / len(rules), 4)
-    return Score(
-        score=score,
-        grade=grade,
-        graded=status is None,
-        status=status or "scored",
-        status_reason=status_reason,
-        vetoed=vetoed,
-        categories=categories,
-        veto_codes=veto_codes,
-        pending_review=sum(1 for f in findings if f.severity == "review"),
-        provisional=provisional,
-        three_systems=three,
-        profile=profile.id,
+    return trusted(  # every value computed here, of its field's type (tests compare with validation)
+        Score,
+        {
+            "score": score,
+            "grade": grade,
+            "graded": status is None,
+            "status": status or "scored",
+            "status_reason": status_reason,
+            "vetoed": vetoed,
+            "categories": categories,
+            "veto_codes": veto_codes,
+            "pending_review": sum(1 for f in findings if f.severity == "review"),
+            "three_systems": three,
+            "profile": profile.id,
+            "provisional": provisional,
+        },
     )
 
 

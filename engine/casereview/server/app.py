@@ -272,7 +272,7 @@ def _routes(app: Flask, store: Store) -> None:
             "vetoes": vetoes,
             "added": added,
             "addable": [*profile.veto_items, *profile.items],
-            "score": service.score_sheet(profile, result.get("findings", []), decisions),
+            "score": service.result_sheet(profile, result, decisions),
             "slot": slot,
             "signed": signed,
             "editable": editable,
@@ -344,7 +344,7 @@ def _routes(app: Flask, store: Store) -> None:
             g.db.rollback()  # end the read transaction: see the write just made
             return _file_page(case_id, error=str(exc), status=409 if isinstance(exc, StaleError) else 422)
         g.db.rollback()  # end the read transaction: see the write just made
-        return _file_page(case_id, message=f"已签署：得分 {score.score:g}，等次 {score.grade}")
+        return _file_page(case_id, message=f"已签署：{score.summary}")
 
     # -- lead ------------------------------------------------------------------------------------------
 
@@ -417,7 +417,7 @@ def _routes(app: Flask, store: Store) -> None:
                 return render_template(
                     "message.html",
                     title="已裁决",
-                    message=f"案卷 {case.case_key} 已裁决：最终得分 {score.score:g}，等次 {score.grade}",
+                    message=f"案卷 {case.case_key} 已裁决：最终{score.summary}",
                     back=url_for("lead_home"),
                 )
             except CampaignError as exc:
@@ -428,7 +428,7 @@ def _routes(app: Flask, store: Store) -> None:
         profile = service.campaign_profile(campaign)
         result = service.machine_result(g.db, version)
         sheets = {s: service.current_decisions(g.db, version.id, s) for s in (1, 2)}
-        scores = {s: service.score_sheet(profile, result.get("findings", []), sheets[s]) for s in (1, 2)}
+        scores = {s: service.result_sheet(profile, result, sheets[s]) for s in (1, 2)}
         reviewers = {
             a.slot: a.reviewer
             for a in g.db.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active))

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...derive.citations import number_key, tier_key, title_key
 from ...model.case import cite_article
+from ...model.factories import instance_of, new_dict, new_list
 from ..conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
 from ..expanders import Tables, Variant, expander, table_loader
 from .statute import BRANCH_LABELS, TARGET_LABELS, yuan_text
@@ -62,7 +63,7 @@ class Source(_Model):
     title: str
     number: str | None = None
     aliases: list[str] = Field(
-        default_factory=list, description="决定书中常见的其他引用写法（简称、旧称），用于识别引用"
+        default_factory=new_list, description="决定书中常见的其他引用写法（简称、旧称），用于识别引用"
     )
     issuer: str
     region: str = Field(
@@ -72,9 +73,9 @@ class Source(_Model):
     effective_from: dt.date | None = None
     effective_to: dt.date | None = Field(None, description="最后有效日（含）")
     expiry_note: str | None = None
-    boundary: Boundary = Field(default_factory=Boundary)
+    boundary: Boundary = Field(default_factory=instance_of(Boundary))
     verification: Verification
-    urls: list[str] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=new_list)
     note: str | None = None
 
     def covers(self, day: dt.date) -> bool:
@@ -222,7 +223,7 @@ class Item(_Model):
     id: str = Field(pattern=r"^[A-Z]{2,6}(-[A-Za-z0-9]+)+$")
     title: str
     clause: Clause
-    variables: dict[str, Variable] = Field(default_factory=dict)
+    variables: dict[str, Variable] = Field(default_factory=new_dict)
     tiers: list[Tier] = Field(min_length=1)
     note: str | None = None
     line: int = 0
@@ -241,7 +242,7 @@ class Item(_Model):
 class Waiver(_Model):
     item: str
     problem: str = Field(description="lint 问题代码，如 overlap / non_monotonic / same_band / gap")
-    tiers: list[int] = Field(default_factory=list)
+    tiers: list[int] = Field(default_factory=new_list)
     reason: str
 
 
@@ -252,8 +253,8 @@ class BenchmarkTable(_Model):
     # a known instrument whose item rows are not available: registered so that a decision citing it
     # is recognised (基准未加载，阶次未核查; region and validity still checked), never checked for tiers
     metadata_only: bool = Field(False, description="只登记基准的名称、文号、地域和有效期，条目未载入")
-    items: list[Item] = Field(default_factory=list)
-    waivers: list[Waiver] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=new_list)
+    waivers: list[Waiver] = Field(default_factory=new_list)
     path: str = ""
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...model.case import cite_article
+from ...model.factories import instance_of, new_list
 from ..conditions import All, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
 from ..expanders import Tables, Variant, expander, table_loader
 from .benchmark import line_of
@@ -59,9 +60,10 @@ class Preconditions(_Model):
     reinspection_required: bool = False
     not_serious_dishonesty: bool = False
     not_major_hazard: bool = False
-    excluded_sectors: list[str] = Field(default_factory=list)
+    excluded_sectors: list[str] = Field(default_factory=new_list)
     extra: list[ExtraCondition] = Field(
-        default_factory=list, description="清单特有的累计条件（如「3年内未发生过人员死亡的生产安全事故」）"
+        default_factory=new_list,
+        description="清单特有的累计条件（如「3年内未发生过人员死亡的生产安全事故」）",
     )
     note: str | None = None
 
@@ -116,9 +118,9 @@ class ListItem(_Model):
     basis: Basis | None = None
     situation: str | None = Field(None, description="适用情形原文")
     conditions: list[Any] = Field(
-        default_factory=list, description="本事项的条件（IR，违法行为事实，f_ 为情节事实）"
+        default_factory=new_list, description="本事项的条件（IR，违法行为事实，f_ 为情节事实）"
     )
-    condition_labels: list[str] = Field(default_factory=list)
+    condition_labels: list[str] = Field(default_factory=new_list)
     note: str | None = None
     line: int = 0
 
@@ -134,12 +136,12 @@ class ExemptionList(_Model):
     discretion: Literal["mandatory", "optional"]
     discretion_note: str | None = None
     verification: Literal["official", "secondary", "example", "unverified"]
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=new_list)
     also_no_coercion: bool = Field(False, description="同时不予实施行政强制措施")
-    preconditions: Preconditions = Field(default_factory=Preconditions)
+    preconditions: Preconditions = Field(default_factory=instance_of(Preconditions))
     follow_up: list[
         Literal["education", "no_penalty_decision", "commitment", "correction_order", "reinspection"]
-    ] = Field(default_factory=list)
+    ] = Field(default_factory=new_list)
     items: list[ListItem] = Field(min_length=1)
     note: str | None = None
     path: str = ""

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...model.factories import new_list
 from ..conditions import All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..expanders import Tables, Variant, expander, table_loader
 
@@ -97,7 +98,7 @@ class Fine(_Model):
     alt_min: int | None = None
     alt_max: int | None = None
     accident_grade: Literal["ordinary", "larger", "major", "extraordinary"] | None = None
-    roles: list[str] = Field(default_factory=list, description="被处罚个人的身份（条文点名时）")
+    roles: list[str] = Field(default_factory=new_list, description="被处罚个人的身份（条文点名时）")
     text: str = Field(description="条文中的罚款表述")
     text_waiver: str | None = Field(
         None, description="罚款表述与数字不能逐字核对的理由（如解释性幅度）；不填则必须一致"
@@ -220,8 +221,8 @@ class Fine(_Model):
 class BranchRule(_Model):
     branch: list[BranchCode] = Field(min_length=1)
     text: str | None = None
-    fines: list[Fine] = Field(default_factory=list)
-    other_penalties: list[str] = Field(default_factory=list)
+    fines: list[Fine] = Field(default_factory=new_list)
+    other_penalties: list[str] = Field(default_factory=new_list)
     penalty_types: list[NonFineType] | None = Field(
         None, description="本情形可处的罚款以外的处罚种类（[] 为不设）；不填：未载明，不核查"
     )
@@ -234,8 +235,8 @@ class ClauseRef(_Model):
     version: str
     article: int = Field(ge=1)
     paragraph: int | None = Field(None, ge=1)
-    items: list[int] = Field(default_factory=list)
-    own_items: list[int] = Field(default_factory=list, description="本条中与之对应的项（空：整条）")
+    items: list[int] = Field(default_factory=new_list)
+    own_items: list[int] = Field(default_factory=new_list, description="本条中与之对应的项（空：整条）")
     verification: Level
     source: str | None = None
     note: str | None = None
@@ -254,10 +255,10 @@ class Clause(_Model):
     paragraph: int | None = Field(None, ge=1)
     paragraph_default: bool = Field(False, description="案卷未写款时也适用本款")
     sentence: int | None = Field(None, ge=1, description="本款的第几句（一款有两句不同罚则时）")
-    items: list[int] = Field(default_factory=list)
+    items: list[int] = Field(default_factory=new_list)
     title: str
     quote: str
-    branches: list[BranchRule] = Field(default_factory=list)
+    branches: list[BranchRule] = Field(default_factory=new_list)
     cross_reference: bool = Field(False, description="依照其他法律、行政法规处罚，本表不判断")
     note: str | None = None
     line: int = 0
@@ -269,7 +270,7 @@ class Clause(_Model):
     upper: ClauseRef | None = Field(None, description="规章条款所依据的上位法条款")
     rule_created: bool = Field(False, description="规章自行设定的处罚（行政处罚法第十三条第二款）")
     overlaps: list[ClauseRef] = Field(
-        default_factory=list, description="与其他法律规范重合的条款（行政处罚法第二十九条）"
+        default_factory=new_list, description="与其他法律规范重合的条款（行政处罚法第二十九条）"
     )
 
     def cite(self, law: str) -> str:
@@ -293,7 +294,7 @@ class Verification(_Model):
 class StatuteTable(_Model):
     table: dict[str, Any]
     law: str
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=new_list)
     version: str
     title: str
     in_force: dt.date
@@ -309,7 +310,7 @@ class StatuteTable(_Model):
     )
     in_force_until: dt.date | None = Field(None, description="本版本施行的最后一日（含）")
     version_aliases: list[str] = Field(
-        default_factory=list, description="案卷中该版本的其他写法，如 2014修正"
+        default_factory=new_list, description="案卷中该版本的其他写法，如 2014修正"
     )
     complete: bool = Field(True, description="是否收录了本版本全部罚则条款；否则未收录的条款列为幅度未核查")
 

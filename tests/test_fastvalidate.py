@@ -1,0 +1,298 @@
+"""The fast validator (unknown markers and dates in pydantic-core) and the models' own validators
+agree: whenever the fast one accepts a case file, the model is the one the reference makes."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from pydantic_core import SchemaValidator, core_schema
+
+from casereview.load import InputRejected, read_document, validate_case
+from casereview.load.fastvalidate import build_fast_validator, fast_validator
+from casereview.model.case import CaseFile
+from casereview.model.unknown import (
+    UNKNOWN_WORDS,
+    _unknown_or,
+    as_unknown,
+    native_day,
+    native_unknown_or,
+    parse_day,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = build_fast_validator(CaseFile)
+
+
+def _reference(data: Any) -> CaseFile | None:
+    try:
+        return CaseFile.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _agree(data: Any) -> None:
+    try:
+        fast = FAST.validate_python(copy.deepcopy(data))
+    except ValidationError:
+        return  # refused: the reference decides (and reports)
+    reference = _reference(data)
+    assert reference is not None, "the fast validator accepted a file the model refuses"
+    assert type(fast) is CaseFile
+    assert fast == reference
+    assert fast.model_dump(warnings=False) == reference.model_dump(warnings=False)
+
+
+@pytest.fixture(scope="module")
+def golden_files(tmp_path_factory) -> list[Path]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from test_golden_results import write_golden_corpus
+    finally:
+        sys.path.remove(str(ROOT / "tests"))
+    return [case for case, _ in write_golden_corpus(tmp_path_factory.mktemp("golden"))]
+
+
+def test_agrees_on_the_golden_corpus(golden_files: list[Path]) -> None:
+    """Generated files, the same with facts marked 未载明 or dates cut to the month, broken files."""
+    accepted = 0
+    for path in golden_files:
+        try:
+            data = read_document(path).data
+        except InputRejected:
+            continue
+        _agree(data)
+        accepted += _reference(data) is not None
+    assert accepted > 300
+
+
+def test_validate_case_uses_it_and_reports_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"case": {"number": "X", "agency": {"name": "某局"}, "opened_on": "2021-02-30"}}')
+    doc = read_document(path)
+    assert not doc.markers
+    for _ in range(3):  # the fast validator is built on the second use
+        with pytest.raises(InputRejected) as caught:
+            validate_case(doc)
+        assert [(e.line, e.field, e.message) for e in caught.value.errors] == [
+            (1, "case.opened_on", "日期 2021-02-30 无效")
+        ]
+    assert fast_validator(CaseFile, markers=False) is not None
+
+
+def test_a_file_with_a_marker_gets_it(tmp_path: Path) -> None:
+    path = tmp_path / "marked.json"
+    path.write_text('{"case": {"number": "X", "agency": {"name": "某局"}, "title": "\\u672a\\u77e5"}}')
+    assert read_document(path).markers
+    assert validate_case(read_document(path)).case.title == as_unknown("未知")  # an escaped marker
+    path.write_text(
+        '{"case": {"number": "X", "agency": {"name": "某局"}, "title": " Un\u212anown "}}', "utf-8"
+    )
+    doc = read_document(path)
+    assert doc.markers
+    for _ in range(3):
+        assert validate_case(doc).case.title == as_unknown("unknown")
+
+
+# -- the native pieces against the Python functions they replace ---------------------------------
+
+
+def _pair(inner: Any) -> tuple[SchemaValidator, SchemaValidator]:
+    """(native, reference) validators of `maybe(inner)`."""
+    reference = core_schema.no_info_wrap_validator_function(_unknown_or, inner)
+    return SchemaValidator(native_unknown_or(inner)), SchemaValidator(reference)
+
+
+STR = core_schema.str_schema(strip_whitespace=True)
+NATIVE_STR, REFERENCE_STR = _pair(STR)
+NATIVE_INT, REFERENCE_INT = _pair(core_schema.nullable_schema(core_schema.int_schema(strict=True)))
+NATIVE_LIST, REFERENCE_LIST = _pair(core_schema.list_schema(STR))
+NATIVE_DAY = SchemaValidator(native_day())
+
+
+def _outcome(function: Any, value: Any) -> Any:
+    try:
+        return ("ok", function(value))
+    except (ValidationError, ValueError):
+        return ("error", None)
+
+
+def test_marker_pattern_strips_and_folds_like_python() -> None:
+    """Every code point: around a marker word (str.strip) and in place of each of its letters
+    (str.lower) — the pattern and Python agree."""
+    word = "unknown"
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        padded = f"{char}未载明{char}"
+        assert (NATIVE_STR.validate_python(padded) == as_unknown("未载明")) == (padded.strip() == "未载明"), (
+            hex(code)
+        )
+        if char.lower() in "unkow" or char.isascii():
+            for i in range(len(word)):
+                spelled = word[:i] + char + word[i + 1 :]
+                native = NATIVE_STR.validate_python(spelled)
+                assert (native == as_unknown("unknown")) == (spelled.lower() in UNKNOWN_WORDS), spelled
+
+
+_PIECES = st.sampled_from(
+    [" ", "\t", "\n", "\u3000", "\xa0", "\x1c", "\u212a", "K", "k", "U", "n", "未载明", "未知", "不详", "x"]
+)
+_TEXT = st.lists(_PIECES, max_size=6).map("".join) | st.text(max_size=12)
+_KEYS = st.sampled_from(["unknown", " 未载明", "UNKNOWN", "reason", "原因", "未知", "x"])
+_VALUES = st.recursive(
+    _TEXT | st.integers(-5, 5) | st.booleans() | st.none() | st.floats(allow_nan=False),
+    lambda inner: st.dictionaries(_KEYS | _TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VALUES)
+def test_native_marker_is_the_wrap_validator(value: Any) -> None:
+    for native, reference in ((NATIVE_STR, REFERENCE_STR), (NATIVE_INT, REFERENCE_INT)):
+        assert _outcome(native.validate_python, value) == _outcome(reference.validate_python, value)
+    for item in (value, [value], [value, "x"]):
+        assert _outcome(NATIVE_LIST.validate_python, item) == _outcome(REFERENCE_LIST.validate_python, item)
+
+
+_DATES = st.one_of(
+    st.dates(dt.date(1850, 1, 1), dt.date(2150, 12, 31)).map(str),
+    st.dates(),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1)),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1)).map(lambda d: d.isoformat()),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.from_regex(r"\A\s?[0-9]{1,4}[-/.年]?[0-9]{0,2}[-/.月]?[0-9]{0,2}日?\s?\Z"),
+    st.integers(1800, 2200),
+    st.booleans(),
+    st.text(max_size=10),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DATES)
+def test_native_day_is_parse_day(value: Any) -> None:
+    assert _outcome(NATIVE_DAY.validate_python, value) == _outcome(parse_day, value)
+
+
+# -- whole case files with one field changed ----------------------------------------------------
+
+
+def _fields(node: Any, path: tuple = ()) -> list[tuple]:
+    found = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _fields(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _fields(value, (*path, i))
+    return found
+
+
+_SAMPLE = read_document(ROOT / "rules" / "examples" / "general.yaml").data
+_SAMPLE_FIELDS = _fields(_SAMPLE)
+_REPLACEMENTS = _VALUES | _DATES | st.sampled_from([[], {}, ["未载明"], {"unknown": True, "reason": "x"}])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_SAMPLE_FIELDS), _REPLACEMENTS), min_size=1, max_size=3))
+def test_agrees_with_fields_changed(changes: list[tuple[tuple, Any]]) -> None:
+    data = copy.deepcopy(_SAMPLE)
+    for path, value in changes:
+        parent = data
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change replaced a container on the way
+    _agree(data)
+
+
+# -- files without a marker word: validated without looking for markers -------------------------
+
+
+def test_without_markers_agrees_on_the_golden_corpus(golden_files: list[Path]) -> None:
+    plain = build_fast_validator(CaseFile, markers=False)
+    checked = 0
+    for path in golden_files:
+        try:
+            doc = read_document(path)
+        except InputRejected:
+            continue
+        if doc.markers:
+            continue
+        checked += 1
+        try:
+            fast = plain.validate_python(copy.deepcopy(doc.data))
+        except ValidationError:
+            continue
+        assert fast == _reference(doc.data), path
+    assert checked > 150
+
+
+def _strings(node: Any) -> list[Any]:
+    """Every string and mapping in parsed data (keys included)."""
+    found: list[Any] = []
+    if isinstance(node, str):
+        found.append(node)
+    elif isinstance(node, dict):
+        found.append(node)
+        for key, value in node.items():
+            found += [*_strings(key), *_strings(value)]
+    elif isinstance(node, list):
+        for value in node:
+            found += _strings(value)
+    return found
+
+
+_WORDY = st.lists(
+    st.sampled_from(
+        ["un", "UN", "k", "\u212a", "nown", "NOWN", "未", "载明", "未载明", "未知", "不详", " ", "\n", "x"]
+    ),
+    max_size=5,
+).map("".join)
+_WORDY_DATA = st.recursive(
+    _WORDY | st.integers(0, 3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_WORDY, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_WORDY_DATA, st.sampled_from(["json", "yaml-block", "yaml-flow", "yaml-narrow"]))
+def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, style: str) -> None:
+    """Whatever the dumper does to a string (escapes, quoting, folding long lines), a file whose
+    parsed data holds a marker is known to possibly hold one."""
+    import json
+
+    import yaml
+
+    from casereview.load import parse_text
+    from casereview.model.unknown import may_hold_marker
+
+    document = {"x": value}
+    if style == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=1)
+    else:
+        text = yaml.safe_dump(
+            document,
+            allow_unicode=True,
+            default_flow_style=style == "yaml-flow",
+            width=8 if "narrow" in style else 80,
+        )
+    try:
+        data = parse_text(text, "x", fmt="json" if style == "json" else "yaml").data
+    except InputRejected:
+        return
+    holds = any(as_unknown(item) is not None for item in _strings(data))
+    if holds:
+        assert may_hold_marker(text.encode("utf-8")), text

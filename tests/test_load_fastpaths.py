@@ -1,0 +1,116 @@
+"""Fast paths of reading and parsing agree with the slow ones they skip."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casereview.load import InputRejected, jsonpos, reader
+
+
+def _characters() -> list[str]:
+    return [chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_control_characters_are_control_bytes(encoding: str) -> None:
+    """The byte check can skip the text search: in these encodings a character is a refused
+    control character exactly when its bytes hold a control byte."""
+    for char in _characters():
+        try:
+            data = char.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        assert reader._has_control_bytes(data) == (reader._CONTROL.search(char) is not None), hex(ord(char))
+
+
+def _decoded(data: bytes, *, full_search: bool) -> tuple:
+    saved = reader._has_control_bytes
+    if full_search:
+        reader._has_control_bytes = lambda _data: True
+    try:
+        decoded = reader.decode_bytes(data, "x.yaml")
+        return ("ok", decoded.text, decoded.encoding, decoded.notes)
+    except InputRejected as exc:
+        return ("rejected", [(e.line, e.column, e.message) for e in exc.errors])
+    finally:
+        reader._has_control_bytes = saved
+
+
+_TEXTS = st.text(alphabet=st.sampled_from(list("ab中文\t\n\r\x00\x01\x0b\x1f\x7f\x85é 　")), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.sampled_from(["utf-8", "gb18030", "utf-8-sig", "utf-16"]))
+def test_decoding_with_and_without_the_text_search(text: str, encoding: str) -> None:
+    data = text.encode(encoding)
+    assert _decoded(data, full_search=False) == _decoded(data, full_search=True)
+
+
+# -- JSON: the top-level object walked in Python, its values parsed in C -------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(alphabet='a中"\\:{}', max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet='ab中"\\', max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_EDITS = st.sampled_from(["", "}", ",", " ", "\n", '"a": 1,', "NaN", "[", "\\", '"', "1e400", "\x00", "\t"])
+
+
+def _parsed(text: str, *, reference: bool) -> tuple:
+    try:
+        if reference:
+            return ("ok", jsonpos._parse_reference(text, "x.json"))
+        return ("ok", jsonpos.parse_json(text, "x.json")[0])
+    except InputRejected as exc:
+        return ("rejected", [(e.line, e.column, e.field, e.message) for e in exc.errors])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.text(alphabet='ab中"\\', max_size=3), _JSON_VALUES, max_size=4) | _JSON_VALUES,
+    st.sampled_from([None, 0, 1, "\t"]),
+    st.sampled_from([None, (",", ":"), (" , ", " : ")]),
+    st.lists(st.tuples(st.integers(0, 10_000), _EDITS), max_size=2),
+)
+def test_json_parse_equals_the_reference(value: Any, indent: Any, separators: Any, edits: list) -> None:
+    """Same data, or the same errors, on valid JSON and on JSON broken in random places."""
+    text = json.dumps(value, indent=indent, separators=separators, ensure_ascii=False)
+    for offset, piece in edits:
+        offset %= len(text) + 1
+        text = text[:offset] + piece + text[offset:]
+    assert _parsed(text, reference=False) == _parsed(text, reference=True)
+    if text.lstrip().startswith("{") and _parsed(text, reference=True)[0] == "ok":
+        positions = jsonpos.json_positions(text)[0]
+        locator = jsonpos.parse_json(text, "x.json")[1]
+        for path in positions:  # the members noted while parsing are where the full scan puts them
+            assert locator.locate(path) == positions[path], path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"a": NaN}',
+        '{"a": 1,}',
+        '{"a": 1} x',
+        "[1]",
+        "  ",
+        '{"a": {"b": 1, "b": 2}}',
+        "{}",
+    ],
+)
+def test_json_parse_unusual_texts(text: str) -> None:
+    assert _parsed(text, reference=False) == _parsed(text, reference=True)

@@ -1,0 +1,73 @@
+"""Findings, scores and their parts are built without pydantic validation (`trusted`, for speed):
+each must be exactly what validating the same data gives — same values, same types, same JSON."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from test_golden_results import ROOT, _import_paths, _unknown_variant
+
+_import_paths()
+
+from casereview.batch import make_context, review_one  # noqa: E402
+from casereview.evaluate.findings import Finding, Location, trusted  # noqa: E402
+from casereview.load import load_roster  # noqa: E402
+from casereview.packs.loader import load_rulebook  # noqa: E402
+from casereview.review import CaseResult  # noqa: E402
+from casereview.score.profile import load_profile  # noqa: E402
+from casereview.score.scoring import CategoryScore, Score  # noqa: E402
+
+
+def _corpus(folder: Path) -> list[Path]:
+    import yaml
+    from corpus import write_corpus
+
+    from casereview.generate import generate_cases
+
+    paths = write_corpus(folder / "generated", 24, 20261207, json_share=0.3)
+    rng = random.Random(20261207)
+    for i, case in enumerate(generate_cases(24, 20261208), start=1):
+        path = folder / f"partial-{i:02d}.yaml"
+        path.write_text(yaml.safe_dump(_unknown_variant(case, rng), allow_unicode=True), "utf-8")
+        paths.append(path)
+    return paths + sorted(p for p in (ROOT / "casefiles").glob("*.yaml") if p.stem != "roster")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> list[CaseResult]:
+    book, profile = load_rulebook(), load_profile()
+    ctx = make_context(book, profile, load_roster(ROOT / "rules" / "examples" / "roster.yaml"), "durable")
+    return [review_one(path, ctx) for path in _corpus(tmp_path_factory.mktemp("trusted"))]
+
+
+def _same_as_validated(model) -> None:
+    validated = type(model).model_validate(model.model_dump())
+    assert validated == model
+    assert validated.model_dump_json() == model.model_dump_json()
+    for name in type(model).model_fields:  # the same Python types, not only equal values (1 == 1.0)
+        assert type(getattr(validated, name)) is type(getattr(model, name)), name
+
+
+def test_trusted_findings_and_scores_equal_validated_ones(results):
+    reviewed = [r for r in results if r.status == "reviewed"]
+    assert len(reviewed) >= 40 and sum(len(r.findings) for r in reviewed) >= 100
+    assert any(f.unknown for r in reviewed for f in r.findings)
+    for result in reviewed:
+        _same_as_validated(result)
+        _same_as_validated(result.score)
+        for category in result.score.categories:
+            _same_as_validated(category)
+        for finding in result.findings:
+            _same_as_validated(finding)
+            _same_as_validated(finding.location)
+
+
+def test_trusted_is_model_construct_with_every_field():
+    values = {"id": "c", "name": "类", "max": 10, "deducted": 2, "score": 8}
+    assert trusted(CategoryScore, dict(values)) == CategoryScore.model_construct(**values)
+    location = {"file": "a.yaml", "field": "case", "line": 3, "column": 1}
+    assert trusted(Location, dict(location)) == Location(**location)
+    assert isinstance(trusted(Score, {}), Score) and isinstance(trusted(Finding, {}), Finding)
