@@ -326,7 +326,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        summary = CaseSummary.of(result, index) if need_analysis else None
+        summary = CaseSummary.of(result, index) if batch_analysis is not None else None
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
