@@ -35,7 +35,6 @@ def cached_rules(tmp_path, monkeypatch):
 def _forget_prebuilt() -> None:
     durable_prebuild.wait()
     durable_prebuild._built.clear()
-    durable_prebuild._building = None
 
 
 def _prebuilt_name(book) -> str:
@@ -64,16 +63,27 @@ def test_the_engine_takes_the_prebuilt_ruleset_and_matches_as_a_fresh_one(cached
         assert review_one(path, prebuilt).model_dump() == review_one(path, fresh).model_dump(), path.name
 
 
-def test_an_unsigned_or_altered_ruleset_entry_is_never_built(cached_rules):
+def test_an_unsigned_or_altered_ruleset_entry_is_never_built(cached_rules, monkeypatch):
+    import durable_rules_engine
+
+    given: list[str] = []
+    monkeypatch.setattr(durable_prebuild, "ruleset_name", lambda payload: given.append(payload) or "x")
     [entry] = bookcache.cache_folder().glob(f"*{bookcache.DURABLE_SUFFIX}")
     raw = entry.read_bytes()
     entry.write_bytes(raw[:-3] + b"]}}")  # the JSON changed after signing
-    assert not bookcache.start_durable_build(cached_rules)
+    bookcache.start_durable_build(cached_rules)
+    durable_prebuild.wait()
     entry.write_bytes(b"\0" * bookcache.SIGNATURE_BYTES + raw[bookcache.SIGNATURE_BYTES :])
-    assert not bookcache.start_durable_build(cached_rules)
+    bookcache.start_durable_build(cached_rules)
+    durable_prebuild.wait()
+    entry.write_bytes(raw[: bookcache.SIGNATURE_BYTES])  # the signature alone
+    bookcache.start_durable_build(cached_rules)
+    durable_prebuild.wait()
     entry.unlink()
     assert not bookcache.start_durable_build(cached_rules)
-    assert not durable_prebuild._built
+    durable_prebuild.wait()
+    assert not durable_prebuild._built and given == []  # nothing reached durable_rules
+    assert durable_rules_engine  # the test ran where durable_rules exists
 
 
 def test_no_ruleset_is_prebuilt_for_rules_that_changed(cached_rules):
@@ -104,3 +114,15 @@ def test_a_batch_with_a_prebuilt_ruleset_gives_the_same_results(cached_rules, pr
     run = review_batch(SAMPLES, BatchOptions(rules=cached_rules, roster=ROSTER, workers=2))
     assert [r.model_dump() for r in run] == background
     assert {r["engine"] for r in background} == {"durable", None}  # None: files that could not be read
+
+
+def test_a_ruleset_is_named_the_same_whether_remembered_or_not(cached_rules):
+    book = bookcache.load_rulebook_cached(cached_rules)
+    payload = prepare_book(book)[0]
+    first = durable_prebuild.ruleset_name(payload)
+    copy = "".join(payload)  # an equal JSON text that is another object, as a worker's book holds
+    assert copy is not payload
+    assert durable_prebuild.ruleset_name(copy) == first
+    durable_prebuild._named = None
+    assert durable_prebuild.ruleset_name(copy) == first
+    assert durable_prebuild.ruleset_name(payload + " ") != first

@@ -77,13 +77,28 @@ def test_validate_case_uses_it_and_reports_as_before(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{"case": {"number": "X", "agency": {"name": "某局"}, "opened_on": "2021-02-30"}}')
     doc = read_document(path)
+    assert not doc.markers
     for _ in range(3):  # the fast validator is built on the second use
         with pytest.raises(InputRejected) as caught:
             validate_case(doc)
         assert [(e.line, e.field, e.message) for e in caught.value.errors] == [
             (1, "case.opened_on", "日期 2021-02-30 无效")
         ]
-    assert fast_validator(CaseFile) is not None
+    assert fast_validator(CaseFile, markers=False) is not None
+
+
+def test_a_file_with_a_marker_gets_it(tmp_path: Path) -> None:
+    path = tmp_path / "marked.json"
+    path.write_text('{"case": {"number": "X", "agency": {"name": "某局"}, "title": "\\u672a\\u77e5"}}')
+    assert read_document(path).markers
+    assert validate_case(read_document(path)).case.title == as_unknown("未知")  # an escaped marker
+    path.write_text(
+        '{"case": {"number": "X", "agency": {"name": "某局"}, "title": " Un\u212anown "}}', "utf-8"
+    )
+    doc = read_document(path)
+    assert doc.markers
+    for _ in range(3):
+        assert validate_case(doc).case.title == as_unknown("unknown")
 
 
 # -- the native pieces against the Python functions they replace ---------------------------------
@@ -200,3 +215,104 @@ def test_agrees_with_fields_changed(changes: list[tuple[tuple, Any]]) -> None:
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change replaced a container on the way
     _agree(data)
+
+
+# -- files without a marker word: validated without looking for markers -------------------------
+
+
+def test_without_markers_agrees_on_the_golden_corpus(golden_files: list[Path]) -> None:
+    plain = build_fast_validator(CaseFile, markers=False)
+    checked = 0
+    for path in golden_files:
+        try:
+            doc = read_document(path)
+        except InputRejected:
+            continue
+        if doc.markers:
+            continue
+        checked += 1
+        try:
+            fast = plain.validate_python(copy.deepcopy(doc.data))
+        except ValidationError:
+            continue
+        assert fast == _reference(doc.data), path
+    assert checked > 150
+
+
+def _strings(node: Any) -> list[Any]:
+    """Every string and mapping in parsed data (keys included)."""
+    found: list[Any] = []
+    if isinstance(node, str):
+        found.append(node)
+    elif isinstance(node, dict):
+        found.append(node)
+        for key, value in node.items():
+            found += [*_strings(key), *_strings(value)]
+    elif isinstance(node, list):
+        for value in node:
+            found += _strings(value)
+    return found
+
+
+_WORDY = st.lists(
+    st.sampled_from(
+        ["un", "UN", "k", "\u212a", "nown", "NOWN", "未", "载明", "未载明", "未知", "不详", " ", "\n", "x"]
+    ),
+    max_size=5,
+).map("".join)
+_WORDY_DATA = st.recursive(
+    _WORDY | st.integers(0, 3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_WORDY, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_WORDY_DATA, st.sampled_from(["json", "yaml-block", "yaml-flow", "yaml-narrow"]))
+def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, style: str) -> None:
+    """Whatever the dumper does to a string (escapes, quoting, folding long lines), a file whose
+    parsed data holds a marker is known to possibly hold one."""
+    import json
+
+    import yaml
+
+    from casereview.load import parse_text
+    from casereview.model.unknown import may_hold_marker
+
+    document = {"x": value}
+    if style == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=1)
+    else:
+        text = yaml.safe_dump(
+            document,
+            allow_unicode=True,
+            default_flow_style=style == "yaml-flow",
+            width=8 if "narrow" in style else 80,
+        )
+    try:
+        data = parse_text(text, "x", fmt="json" if style == "json" else "yaml").data
+    except InputRejected:
+        return
+    holds = any(as_unknown(item) is not None for item in _strings(data))
+    if holds:
+        assert may_hold_marker(text.encode("utf-8")), text
+
+
+@pytest.mark.parametrize(
+    "text, may",
+    [
+        ("title: 未如实记录", False),
+        ("title: 已知", False),
+        ("title: 未知", True),
+        ("title: 不详", True),
+        ("title: 未载明", True),
+        ("title: UNKNOWN", True),
+        ("title: un\u212anown", True),
+        ('title: "\\u672a\\u77e5"', True),
+        ("title: known", True),  # conservative: only costs the marker checks
+    ],
+)
+def test_marker_words_in_the_bytes(text: str, may: bool) -> None:
+    from casereview.model.unknown import may_hold_marker
+
+    assert may_hold_marker(text.encode("utf-8")) is may

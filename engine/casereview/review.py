@@ -25,6 +25,7 @@ from .model.factories import new_dict, new_list
 from .model.roster import Roster
 from .model.unknown import Unknown
 from .packs.loader import RuleBook
+from .packs.schema import SEVERITY_RANK
 from .score.profile import Profile
 from .score.scoring import OPEN, UNGRADABLE, Score, score_case
 
@@ -185,19 +186,22 @@ def grading_status(case: CaseFile) -> tuple[str | None, str]:
 
 def _rules_not_run(ctx: ReviewContext, findings: list[Finding]) -> list[NotRun]:
     """Findings of rules that report a check that could not run (`not_run: true` in the pack)."""
-    out = []
-    for finding in findings:
-        definition = ctx.book.rules.get(finding.code)
-        if definition is not None and definition.rule.not_run and not finding.unknown:
-            out.append(
-                NotRun(
-                    code=finding.code,
-                    title=finding.title,
-                    reason=finding.message,
-                    field=finding.location.field,
-                )
-            )
-    return out
+    codes = _not_run_codes(ctx.book)
+    return [
+        NotRun(code=f.code, title=f.title, reason=f.message, field=f.location.field)
+        for f in findings
+        if f.code in codes and not f.unknown
+    ]
+
+
+def _not_run_codes(book: RuleBook) -> frozenset[str]:
+    """The codes of the book's `not_run` rules, found once per book (asked for every file)."""
+    codes = book.__dict__.get("_not_run_codes")
+    if codes is None:
+        codes = book.__dict__["_not_run_codes"] = frozenset(
+            code for code, definition in book.rules.items() if definition.rule.not_run
+        )
+    return codes
 
 
 def _blocked_checks(ctx: ReviewContext, derived: Any) -> list[NotRun]:
@@ -237,8 +241,6 @@ def _message(error: InputError) -> str:
 
 
 def _rank(severity: str) -> int:
-    from .packs.schema import SEVERITY_RANK
-
     return SEVERITY_RANK[severity]
 
 

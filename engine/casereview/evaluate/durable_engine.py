@@ -316,13 +316,16 @@ def rule_ids(name: str) -> list[str]:
 
 def matches_of(name: str, fid: str) -> list[Match]:
     """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)."""
-    out = []
-    for rule_id in rule_ids(name):
-        if rule_id.endswith(UNDECIDED_MARK):
-            out.append(Match(rule_id[: -len(UNDECIDED_MARK)], fid, True))
-        else:
-            out.append(Match(rule_id, fid))
-    return out
+    return [Match(rule_id, fid, undecided) for rule_id, undecided in _forms_of(name)]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _forms_of(name: str) -> tuple[tuple[str, bool], ...]:
+    """(rule id, review form?) of each rule a durable rule name stands for (parsed once per name)."""
+    return tuple(
+        (rule_id[: -len(UNDECIDED_MARK)], True) if rule_id.endswith(UNDECIDED_MARK) else (rule_id, False)
+        for rule_id in rule_ids(name)
+    )
 
 
 _FRAME, _FID = '":{"m":{', '"fid":"'
@@ -458,7 +461,7 @@ def admits(tree: GuardTree, fact: dict[str, Any]) -> bool:
                 branch = branches.get(value)
             except TypeError:  # an unhashable value: durable_rules decides
                 return True
-            if branch is not None and admits(branch, fact):
+            if branch is True or (branch is not None and admits(branch, fact)):
                 return True
         tree = rest
     return False

@@ -10,8 +10,9 @@ instead of each building its own.
 Matching still happens in durable_rules, in the workers only: the parent never asserts a fact.
 
 - Only the ruleset JSON prepared for exactly the rule book in use is built (the rule-book cache
-  keeps it signed next to the book, packs/bookcache.py); the engine looks it up by the same
-  versioned name it would create, so a different book simply builds its own.
+  keeps it signed next to the book, packs/bookcache.py, and the build thread verifies it before
+  anything is given to durable_rules); the engine looks it up by the same versioned name it
+  would create, so a different book simply builds its own.
 - No fork while the build runs (an at-fork hook waits for it): a child must never inherit half
   a ruleset. No other durable_rules call while it runs (`wait` first): the C library keeps
   global tables without locks.
@@ -28,21 +29,32 @@ import ctypes
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 
 _thread: threading.Thread | None = None
 _built: dict[str, int] = {}  # ruleset name → handle, built here or inherited from the parent
-_building: str | None = None  # the name of the ruleset the thread builds (or built)
 _hooked = False
+_named: tuple[str, str] | None = None  # the last (payload, name) of `ruleset_name`
 
 
 def ruleset_name(payload: str) -> str:
-    """The versioned name of a ruleset (durable_rules has no unregister API, notes §4.7)."""
-    return f"casereview@{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+    """The versioned name of a ruleset (durable_rules has no unregister API, notes §4.7). The
+    last one is remembered: the engine names the JSON the rule book carries, equal to the one
+    the background build named (a comparison instead of hashing ~0.6 MB again in each worker)."""
+    global _named
+    named = _named
+    if named is not None and named[0] == payload:
+        return named[1]
+    name = f"casereview@{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+    _named = (payload, name)
+    return name
 
 
-def start(payload: str) -> bool:
-    """Start building `payload` (ruleset JSON) in the background; False if it cannot be."""
-    global _thread, _hooked, _building
+def start(read_payload: Callable[[], str | None]) -> bool:
+    """Build, in the background, the ruleset JSON `read_payload()` returns (None: nothing to
+    build); False if nothing can be built here. Reading (and verifying) the JSON is part of the
+    background work: it is file reading and hashing, which release the interpreter lock."""
+    global _thread, _hooked
     try:
         import durable_rules_engine
 
@@ -51,26 +63,31 @@ def start(payload: str) -> bool:
         return False
     create.argtypes = [ctypes.POINTER(ctypes.c_uint), ctypes.c_char_p, ctypes.c_char_p]
     create.restype = ctypes.c_uint
-    name = ruleset_name(payload)
-    if name in _built or name == _building:
-        return True
-    wait()
+    wait()  # one build at a time: durable_rules keeps global tables without locks
     if not _hooked:
         os.register_at_fork(before=wait)
         _hooked = True
-    encoded = (name.encode(), payload.encode())  # alive until the C call returns
-    shared_heap = _share_main_heap()
+
+    shared_heap = _share_main_heap()  # before the thread's first malloc (see below)
 
     def build() -> None:
-        handle = ctypes.c_uint(0)
         try:
+            payload = read_payload()
+            if payload is None:
+                return
+            name = ruleset_name(payload)
+            if name in _built:
+                return
+            encoded = (name.encode(), payload.encode())  # alive until the C call returns
+            handle = ctypes.c_uint(0)
             if create(ctypes.byref(handle), *encoded) == 0:  # RULES_OK
                 _built[name] = handle.value
+        except Exception:  # nothing is left behind: the engine builds the ruleset itself
+            return
         finally:
             if shared_heap:
                 _restore_arenas()
 
-    _building = name
     _thread = threading.Thread(target=build, name="durable-prebuild", daemon=True)
     _thread.start()
     return True

@@ -274,7 +274,10 @@ def build_findings(
         parts = _parts(book, match.rule_id)
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
-        shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
+        try:
+            shown = {k: _display_cached(k, fact[k], kind) for k in parts.shown if k in fact}
+        except TypeError:  # an unhashable value
+            shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
         if fact.get(HAS_UNKNOWN):
             shown.update(
                 {k: display_uncertain(k, fact, kind) for k in parts.shown if fact.get(k + UNK) is True}

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.unknown import may_hold_marker
 from .errors import InputError, InputRejected
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -49,6 +50,7 @@ class DecodedText:
     text: str
     encoding: str
     notes: list[str] = field(default_factory=list)
+    markers: bool = True  # whether the text may hold an unknown marker (model/unknown.py)
 
 
 def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedText:
@@ -153,7 +155,9 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
         raise InputRejected([InputError(file, line, column, None, f"无法识别的文件编码：{hint}。{_HINT}")])
 
     try:
-        return _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
+        decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
+        decoded.markers = may_hold_marker(data)
+        return decoded
     except UnicodeDecodeError as utf8_error:
         try:
             text = data.decode("gb18030")

@@ -33,6 +33,7 @@ class SourceDoc:
     _located: dict[Any, tuple[int | None, int | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
 
     @property
     def positions(self) -> Positions:
@@ -84,8 +85,10 @@ def parse_text(
     notes: list[str] | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    markers: bool = True,
 ) -> SourceDoc:
-    """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping."""
+    """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
+    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
     if fmt == "json":
         data, locator = parse_json(text, file)
         doc = SourceDoc(
@@ -99,6 +102,7 @@ def parse_text(
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
+    doc.markers = markers
     # raw control characters are refused by the reader: only an escape sequence can make one
     bad = _unprintable(data, ()) if "\\" in text else None
     if bad is not None:
@@ -157,6 +161,7 @@ def read_document(
             notes=decoded.notes,
             max_nodes=max_nodes,
             max_depth=max_depth,
+            markers=decoded.markers,
         )
     except InputRejected:
         raise

@@ -39,15 +39,19 @@ class ErrorDetail:
 
 def validate_case(doc: SourceDoc) -> CaseFile:
     """`CaseFile` from a parsed document, or `InputRejected` listing every problem."""
-    return validate_model(CaseFile, doc.data, file=doc.path, locate=doc.locate)
+    return validate_model(CaseFile, doc.data, file=doc.path, locate=doc.locate, markers=doc.markers)
 
 
 def validate_roster(doc: SourceDoc) -> Roster:
     return validate_model(Roster, doc.data, file=doc.path, locate=doc.locate)
 
 
-def validate_model(model: type[M], data: Any, *, file: str, locate: Locate | None = None) -> M:
-    fast = fast_validator(model)
+def validate_model(
+    model: type[M], data: Any, *, file: str, locate: Locate | None = None, markers: bool = True
+) -> M:
+    """`model` from `data`, or `InputRejected` listing every problem; `markers`: False if the
+    data is known to hold no unknown marker (`may_hold_marker`)."""
+    fast = fast_validator(model, markers)
     if fast is not None:
         try:
             return fast.validate_python(data)

@@ -8,7 +8,9 @@ PAGE_SIZE rows each) and the 同案异罚 tables are capped on the index with th
 On a case page findings are grouped by rule (the places listed under it), groups sorted by
 severity then by their first position in the file; each place shows the case file's lines
 around it. Templates run in a jinja2 SandboxedEnvironment with autoescape on; every rendered
-value passes through `finalize`, which masks personal identifiers unless masking is off.
+value passes through `finalize`, which masks personal identifiers unless masking is off. The
+finding groups, most of a case page's values, are built as HTML by `finding_html.group_html`
+(masked and escaped the same way, in a fraction of the time) and placed by the template.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from markupsafe import Markup
 from ..analysis import CaseSummary, describe_group
 from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
+from .finding_html import Fragment, group_html
 from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
@@ -95,9 +98,10 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
     def finalize(value: Any) -> Any:
         if value is None:
             return ""
-        if not mask:
+        cls = value.__class__
+        if not mask or cls is Fragment:  # a fragment built by finding_html: masked already
             return value
-        if value.__class__ is str:  # most values: masking needs 11 characters at least
+        if cls is str:  # most values: masking needs 11 characters at least
             return value if len(value) < 11 else mask_text(value)
         if isinstance(value, Markup):
             return Markup(mask_text(str(value)))
@@ -217,12 +221,18 @@ class HtmlReport:
     def render(self, result: CaseResult) -> str:
         """The case page of `result` (masked unless masking is off)."""
         groups = group_findings(result, self.labels, self.ctx.display)
+        for g in groups:
+            g["html"] = group_html(g, self.mask)
+        found = [g for g in groups if g["severity"] != "review"]
+        pending = [g for g in groups if g["severity"] == "review"]
         return self._case.render(
             r=result,
             file=self.ctx.display(result.file),
             status=status_label(result),
-            groups=[g for g in groups if g["severity"] != "review"],
-            pending=[g for g in groups if g["severity"] == "review"],
+            groups=found,
+            pending=pending,
+            places=sum(len(g["places"]) for g in found),
+            pending_places=sum(len(g["places"]) for g in pending),
             deducted=sum(c.deducted for c in result.score.categories) if result.score else None,
             meta=self.meta,
             masked=self.mask,

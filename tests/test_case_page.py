@@ -1,0 +1,161 @@
+"""The case page's finding groups, built in Python (report/finding_html.py) rather than by a
+template macro: the same HTML as the macro they replace, masked and escaped the same way."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "engine"))
+
+from casereview.evaluate.findings import WaiverNote  # noqa: E402
+from casereview.report.finding_html import group_html  # noqa: E402
+from casereview.report.html import make_environment  # noqa: E402
+
+# the template macro the Python builder replaced (case.html before issue 16), the reference
+MACRO = (ROOT / "tests" / "data" / "case_group_macro.html").read_text(encoding="utf-8")
+
+ID_NO = "360102199001011234"
+MOBILE = "13807915678"
+# what reports meet: personal numbers (grouped, full-width, with X), markup, quotes, CJK
+text = st.lists(st.sampled_from([*"0123456789０１２３ -X<>&\"'案号第条a", ID_NO, MOBILE]), max_size=20).map(
+    "".join
+)
+value = st.one_of(st.none(), text, st.integers(-(10**13), 10**13), st.floats(allow_nan=False), st.booleans())
+
+
+@st.composite
+def places(draw: Any) -> dict[str, Any]:
+    return {
+        "where": draw(text),
+        "line": draw(st.one_of(st.none(), st.integers(0, 10**12))),
+        "field": draw(st.one_of(st.none(), text)),
+        "message": draw(text),
+        "shown": draw(st.lists(st.tuples(text, value), max_size=4)),
+        "notes": draw(st.lists(text, max_size=2)),
+        "excerpt": [
+            {"n": n, "text": draw(text), "hit": draw(st.booleans())}
+            for n in draw(st.lists(st.integers(1, 10**12), max_size=4))
+        ],
+        "waiver": draw(st.one_of(st.none(), st.builds(WaiverNote, reason=text, approver=text, expires=text))),
+    }
+
+
+@st.composite
+def groups(draw: Any) -> dict[str, Any]:
+    severity = draw(st.sampled_from(["veto", "deduct", "warn", "review", "x<y"]))
+    return {
+        "code": draw(text),
+        "title": draw(text),
+        "severity": severity,
+        "severity_label": draw(text),
+        "category": draw(text),
+        "basis": draw(st.lists(text, max_size=3)),
+        "places": draw(st.lists(places(), min_size=1, max_size=3)),
+        "message": draw(st.one_of(st.none(), text)),
+        "waived": draw(st.booleans()),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups(), st.booleans())
+@example(
+    {
+        "code": "CERT-001",
+        "title": "<script>alert('x')</script>",
+        "severity": "veto",
+        "severity_label": "否决",
+        "category": "主体",
+        "basis": [f"身份证 {ID_NO}"],
+        "places": [
+            {
+                "where": "a.yaml:3:5",
+                "line": 3,
+                "field": "party.id",
+                "message": f"电话 {MOBILE}",
+                "shown": [("身份证", ID_NO), ("电话", int(MOBILE))],
+                "notes": [f"注 {ID_NO}"],
+                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
+                "waiver": WaiverNote(reason=MOBILE, approver="<b>", expires="2026-12-31"),
+            }
+        ],
+        "message": None,
+        "waived": True,
+    },
+    True,
+)
+def test_finding_group_html_is_the_macros_output(group: dict[str, Any], mask: bool):
+    reference = make_environment(mask=mask).from_string(MACRO).render(g=group)
+    assert group_html(group, mask) == reference
+
+
+def test_finding_group_html_masks_and_escapes():
+    group = {
+        "code": "A-1",
+        "title": "<script>alert('x')</script>",
+        "severity": "veto",
+        "severity_label": "否决",
+        "category": "主体",
+        "basis": [],
+        "places": [
+            {
+                "where": "a.yaml:3:5",
+                "line": 3,
+                "field": "party.id",
+                "message": f"电话 {MOBILE}",
+                "shown": [("身份证", ID_NO)],
+                "notes": [],
+                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
+                "waiver": None,
+            }
+        ],
+        "message": None,
+        "waived": False,
+    }
+    masked = group_html(group, True)
+    assert ID_NO not in masked and MOBILE not in masked and "<script>" not in masked
+    assert "3601**********1234" in masked and "138****5678" in masked and "&lt;script&gt;" in masked
+    shown = group_html(group, False)
+    assert ID_NO in shown and MOBILE in shown and "<script>" not in shown
+
+
+@pytest.mark.parametrize("status", ["无法评分", "未结案"])
+def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_path, status):
+    """A file that is not graded (未结案 / 无法评分) has no score to read off the page: the score card
+    shows a dash in the neutral status colour, the computed score small as a reference, and the
+    note is neutral too (red is for defects). A graded file keeps its score large."""
+    from casereview.report.html import write_html
+    from casereview.review import CaseResult
+    from casereview.score.scoring import CategoryScore, Score
+
+    def result(graded: bool) -> CaseResult:
+        score = Score(
+            score=100,
+            grade="优秀" if graded else status,
+            graded=graded,
+            status="scored" if graded else status,
+            status_reason=None if graded else "决定日期未载明",
+            vetoed=False,
+            categories=[CategoryScore(id="subject", name="主体", max=15, deducted=0, score=15)],
+            profile="example",
+        )
+        return CaseResult(file="a.yaml", status="reviewed", case_number="X", score=score)
+
+    write_html([result(False), result(True)], tmp_path, {"tool_version": "t", "rules_version": "t"})
+    ungraded = (tmp_path / "cases" / "1.html").read_text(encoding="utf-8")
+    card = re.search(r'<div class="card" id="score-ungraded">(.*?)</div></div>', ungraded).group(1)
+    assert '<div class="value grade-none">—</div>' in card and "参考分 100" in card
+    assert re.search(r'<div class="value">\s*100', ungraded) is None  # no large 100 anywhere
+    assert f'<span class="grade-none">{status}</span>' in ungraded
+    note = re.search(r'<p class="([^"]+)">本案卷', ungraded)
+    assert note and note.group(1) == "status-note"
+    graded = (tmp_path / "cases" / "2.html").read_text(encoding="utf-8")
+    assert '<div class="label">得分</div><div class="value">100</div>' in graded
+    assert "score-ungraded" not in graded and "本案卷" not in graded
