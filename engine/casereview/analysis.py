@@ -312,6 +312,8 @@ class BatchAnalysis:
         self.rejected: list[tuple[str, list[str]]] = []
 
     def add(self, s: CaseSummary) -> None:
+        # kept per file below; a summary made in a worker process arrives with its own copies
+        s.agency, s.grade = _intern(s.agency), _intern(s.grade)
         self.all.add(s)
         for buckets, name in ((self.agencies, s.agency), (self.regions, s.region)):
             figures = buckets.get(name or "（未知）")

@@ -38,6 +38,7 @@ from .exitcodes import (
     EXIT_USAGE,
     FAIL_ON_CHOICES,
     ExitTally,
+    fails,
 )
 
 # The review engine (pydantic models, rule packs, durable_rules) is imported by the commands
@@ -294,15 +295,18 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .report.sanitize import writable
     from .review import RejectedInput, rejected
 
-    # HTML pages and workbook rows are rendered (and pages written) in the worker processes, in
-    # parallel, with everything a result goes through before it is counted: see `prepare`
-    parallel = any(sink.parallel for _, sink in sinks)
+    # Everything a result goes through before it is counted runs in the worker that reviewed the
+    # file, in parallel (`prepare`): the policy, HTML pages and workbook rows, the JSON text, the
+    # file's summary for the analysis. When no sink needs the result itself (`needs_result`), only
+    # that comes back: the parent never receives, let alone rebuilds, the result model.
+    lean = not any(sink.needs_result for _, sink in sinks)
+    statistics = bool(args.statistics)
 
     def prepare(result: CaseResult, index: int) -> tuple[Any, ...]:
         """One result made ready for the reports: file name made writable, baseline fingerprints
-        taken, the policy applied, the sinks' per-file work done. May run in a worker process
-        (`BatchRun.each`), so it changes no state of the run: what the policy counted (waivers
-        used, baseline findings hidden) is returned and counted by `add`."""
+        taken, the policy applied, the sinks' per-file work done, what the parent counts taken
+        out. Runs in a worker process (`BatchRun.each`), so it changes no state of the run: what
+        the policy counted (waivers used, baseline findings hidden) is returned and counted by `add`."""
         result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
         if stdin:
             _rename(result, stdin[0], stdin[1])
@@ -318,23 +322,32 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         policy.apply(result)
         uses = [a - b for a, b in zip(_policy_counts(policy), before, strict=True)]
         _set_policy_counts(policy, before)  # as it was: `add` counts the difference
-        ready = [sink.prepare(result, index) if parallel else None for _, sink in sinks]
-        return result, prints, uses, ready
+        ready = [sink.prepare(result, index) for _, sink in sinks]
+        rejected_file = result.status == "rejected"
+        failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
+        ungraded = result.score is not None and not result.score.graded
+        summary = CaseSummary.of(result, index) if batch_analysis is not None else None
+        active = (
+            [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
+            if statistics
+            else None
+        )
+        kept = None if lean else result
+        return kept, result.file, (rejected_file, failing, ungraded), summary, active, prints, uses, ready
 
     def add(index: int, prepared: tuple[Any, ...]) -> None:
-        result, prints, uses, ready = prepared
+        result, file, outcome, summary, active, prints, uses, ready = prepared
         if prints is not None and baseline_prints is not None:
             baseline_prints.update(prints)
         if any(uses):
             _set_policy_counts(policy, [a + b for a, b in zip(_policy_counts(policy), uses, strict=True)])
-        tally.add(result)
-        for f in result.findings:
-            if f.waiver is None:
-                counter[f.code] += 1
-                titles[f.code] = (f.title, f.severity_label)
-        progress.update(Path(result.file).name)
+        tally.count(*outcome)
+        for code, title, label in active or ():
+            counter[code] += 1
+            titles[code] = (title, label)
+        progress.update(os.path.basename(file))
         if batch_analysis is not None:
-            batch_analysis.add(CaseSummary.of(result, index))
+            batch_analysis.add(summary)
         for (_, sink), item in zip(sinks, ready, strict=True):
             if item is None:  # nothing prepared (and a format's sink may take no third argument)
                 sink.add(result, index)
@@ -342,13 +355,13 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
                 sink.add(result, index, item)
 
     count, interrupted = 0, False
-    stream = run.each(prepare) if parallel else iter(run)
+    stream = run.each(prepare)
 
     try:
         with interrupt.interruptible():
             for item in stream:
                 with interrupt.critical():  # a result is in every report or in none
-                    add(count, item if parallel else prepare(item, count))
+                    add(count, item)
                     count += 1
     except KeyboardInterrupt:
         interrupted = True

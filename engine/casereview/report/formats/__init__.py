@@ -95,6 +95,9 @@ class Sink:
     # `finish` spends its time where the GIL is released (compression, writing): `finish_all`
     # runs it in a thread beside the other sinks' finishing
     threaded_finish: ClassVar[bool] = False
+    # False: `add` needs only what `prepare` returned; a driver that has it passes no result
+    # (None), so the result itself need not come back from the worker
+    needs_result: ClassVar[bool] = True
 
     def prepare(self, result: CaseResult, index: int) -> Any:
         """The per-file work that needs nothing but this result, masked and ready to write; may
@@ -191,6 +194,7 @@ class _Closing(Sink):
     ):
         self.inner, self.handle = inner, handle
         self.temporary, self.target = temporary, target
+        self.parallel, self.needs_result = inner.parallel, inner.needs_result  # type: ignore[misc]
 
     def prepare(self, result: CaseResult, index: int) -> Any:
         return self.inner.prepare(result, index)
