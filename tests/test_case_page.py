@@ -159,3 +159,47 @@ def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_
     graded = (tmp_path / "cases" / "2.html").read_text(encoding="utf-8")
     assert '<div class="label">得分</div><div class="value">100</div>' in graded
     assert "score-ungraded" not in graded and "本案卷" not in graded
+
+
+# the template cell `html.peers_cells` replaced (like_cases_body.html before issue 16), the reference
+PEERS_CELL = (
+    '{{ describe(o.group) }}<br><span class="muted">{% for p in o.peers %}'
+    "{{ p.case_number or display(p.file) }}（{{ p.amount | yuan }} 元）"
+    '{{ "；" if not loop.last else "" }}{% endfor %}'
+    "{% if o.group_size > o.peers | length %} 等共 {{ o.group_size }} 件{% endif %}</span>"
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), text), st.integers(0, 10**12) | st.floats(0, 1e12)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 8),
+    st.booleans(),
+)
+def test_like_case_cells_are_the_templates_and_built_once_per_group(peers, extra, mask):
+    """同案异罚 rows of one peer group share their group-and-peers cell; it is what the template
+    showed (masked and escaped alike), whether it comes from the cache or not."""
+    from casereview.analysis import describe_group
+    from casereview.report.html import peers_cells, yuan
+
+    group = {"benchmark_item": "SX-<1>", "tier": 2, "target": "unit", "branch": "initial", "facts": {}}
+    members = [
+        {"case_number": c, "file": f"cases/{ID_NO}-{i}.yaml", "amount": a} for i, (c, a) in enumerate(peers)
+    ]
+    outliers = [
+        {"group": group, "peers": members, "group_size": len(members) + extra, "file": m["file"]}
+        for m in members
+    ]
+    display = str.upper  # stands for the report's file-name display
+    env = make_environment(mask=mask)
+    env.globals.update(describe=describe_group, display=display)
+    env.filters["yuan"] = yuan
+    reference = env.from_string(PEERS_CELL)
+    cell = peers_cells(display, mask)
+    cells = [cell(o) for o in outliers]
+    assert all(c is cells[0] for c in cells)  # built once for the group
+    assert [str(c) for c in cells] == [reference.render(o=o) for o in outliers]

@@ -11,6 +11,7 @@ from . import ReportContext, Reporter, Sink
 
 class XlsxSink(Sink):
     parallel = True
+    threaded_finish = True  # most of finishing is deflating the rows (zlib releases the GIL)
 
     def __init__(self, path: Path, ctx: ReportContext):
         from ..xlsx import XlsxReport
