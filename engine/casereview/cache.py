@@ -198,7 +198,7 @@ def cached_review(
     if hit is not None:
         return hit
     tampered = cache.last_tampered
-    result = review_file(path, ctx)
+    result = review_file(path, ctx, data)  # the bytes hashed: a file changed meanwhile is not cached wrongly
     cache.put(key, result)
     if tampered:
         result.notes.append(TAMPERED_NOTE)
