@@ -197,7 +197,7 @@ def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) 
 
 
 def _run(args: argparse.Namespace, folder: Path | None) -> int:
-    from .report.formats import ReportContext
+    from .report.formats import ReportContext, finish_all
 
     reporters = _reporters(args, folder)
     if isinstance(reporters, int):
@@ -424,8 +424,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     if policy.waivers:
         ctx.extra["waivers"] = policy.waivers.summary()
     try:
-        for _, sink in sinks:
-            sink.finish(analysis)
+        finish_all([sink for _, sink in sinks], analysis)  # the workbook compressed beside the pages
     except OSError as exc:  # disk full, folder removed or made read-only during the run
         return _output_failed(exc, folder)
     finally:

@@ -92,6 +92,9 @@ class Sink:
     """A report being written: results are added one by one, then the report is finished."""
 
     parallel: ClassVar[bool] = False  # `prepare` is worth running in the worker processes
+    # `finish` spends its time where the GIL is released (compression, writing): `finish_all`
+    # runs it in a thread beside the other sinks' finishing
+    threaded_finish: ClassVar[bool] = False
     # False: `add` needs only what `prepare` returned; a driver that has it passes no result
     # (None), so the result itself need not come back from the worker
     needs_result: ClassVar[bool] = True
@@ -114,6 +117,34 @@ class Sink:
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         raise NotImplementedError
+
+
+def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
+    """Finish every sink. The workers are done by now and a core is free: a sink whose finishing
+    is mostly compression (the workbook) runs in a thread while the others render (the HTML
+    summary pages), instead of after them. The first error is raised once all have ended."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def finish(sink: Sink) -> None:
+        try:
+            sink.finish(analysis)
+        except BaseException as exc:  # raised in the caller's thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=(s,)) for s in sinks if s.threaded_finish]
+    for thread in threads:
+        thread.start()
+    try:
+        for sink in sinks:
+            if not sink.threaded_finish:
+                sink.finish(analysis)
+    finally:
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
 
 
 class DocumentSink(Sink):
