@@ -522,3 +522,35 @@ def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
     assert value_label("procedure", labels) == "程序类型"
     assert value_label("province", labels) == "执法机关所在省级行政区划代码前两位"
     assert all(not label.isascii() for name, label in labels.items() if not name.startswith("f_"))
+
+
+def test_finish_all_finishes_every_sink_and_raises_the_first_error():
+    """The workbook is finished in a thread beside the HTML pages (formats.finish_all): every
+    report is still finished, and a failure in either thread reaches the caller (exit code 4)."""
+    import threading
+
+    from casereview.report.formats import Sink, finish_all
+
+    done: list[str] = []
+
+    class Pages(Sink):
+        def finish(self, analysis):
+            done.append(("pages", threading.current_thread() is threading.main_thread()))
+
+    class Workbook(Sink):
+        threaded_finish = True
+
+        def __init__(self, fail: bool):
+            self.fail = fail
+
+        def finish(self, analysis):
+            done.append(("workbook", threading.current_thread() is threading.main_thread()))
+            if self.fail:
+                raise OSError(28, "No space left on device")
+
+    finish_all([Pages(), Workbook(False)], None)
+    assert sorted(done) == [("pages", True), ("workbook", False)]
+    done.clear()
+    with pytest.raises(OSError, match="No space"):
+        finish_all([Workbook(True), Pages()], None)
+    assert sorted(done) == [("pages", True), ("workbook", False)]

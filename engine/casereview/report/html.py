@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +28,7 @@ from markupsafe import Markup
 from ..analysis import CaseSummary, describe_group
 from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
-from .finding_html import Fragment, group_html
+from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
@@ -261,6 +262,7 @@ class HtmlReport:
         rejected_pages = pages(rejected)
         common = {"meta": self.meta, "masked": self.mask, "css": CSS_NAME, "home": "index.html"}
         common["display"] = self.ctx.display
+        common["peers_cell"] = peers_cells(self.ctx.display, self.mask)
         # an interrupted review says so on every summary page (case pages are written as results
         # arrive, before anyone knows; those of the files not reviewed say so themselves)
         common["partial"] = bool(self.ctx.extra.get("partial"))
@@ -317,6 +319,31 @@ class HtmlReport:
         path = self.out / name
         path.write_text(self.env.get_template(template).render(**values), encoding="utf-8")
         return path
+
+
+def peers_cells(display: Callable[[str], str], mask: bool) -> Callable[[dict[str, Any]], Fragment]:
+    """`peers_cell(outlier)`: the 同案异罚 cell naming the outlier's peer group and its first
+    cases, as HTML. The outliers of one group share that cell (and its peers list): thousands of
+    rows, a few dozen groups, so each cell is built once."""
+    text = text_of(mask)
+    built: dict[tuple[int, int, int], Fragment] = {}
+
+    def cell(o: dict[str, Any]) -> Fragment:
+        key = (id(o["group"]), id(o["peers"]), o["group_size"])  # alive as long as the analysis
+        html = built.get(key)
+        if html is None:
+            peers = o["peers"]
+            names = "；".join(
+                f"{text(p['case_number'] or display(p['file']))}（{text(yuan(p['amount']))} 元）"
+                for p in peers
+            )
+            more = f" 等共 {text(o['group_size'])} 件" if o["group_size"] > len(peers) else ""
+            html = built[key] = Fragment(
+                f'{text(describe_group(o["group"]))}<br><span class="muted">{names}{more}</span>'
+            )
+        return html
+
+    return cell
 
 
 class _PageLookup:

@@ -352,7 +352,9 @@ class XlsxReport:
             )
         return summary, details
 
-    def add(self, result: CaseResult, index: int, prepared: tuple[str, list[str]] | None = None) -> None:
+    def add(
+        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+    ) -> None:
         summary, details = prepared if prepared is not None else self.rows(result, index)
         self.data[SUMMARY_SHEET].write([summary])
         self.data[FINDINGS_SHEET].write(details)

@@ -37,6 +37,16 @@ class JsonSink(Sink):
         text = result.model_dump_json()
         return (mask_encoded(text) if self.ctx.mask else text).encode()
 
+    def prepare_stored(self, payload: bytes, index: int) -> bytes:
+        """`prepare`'s bytes from the result's stored JSON (which is `model_dump_json()`)."""
+        from ..masking import mask_encoded
+
+        if not self.ctx.mask:
+            return payload
+        text = payload.decode()
+        masked = mask_encoded(text)
+        return payload if masked is text else masked.encode()
+
     def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
         if prepared is None:
             assert result is not None
