@@ -171,10 +171,13 @@ def settle(fact: dict[str, Any]) -> dict[str, Any]:
     """Drop absent values; write unsure ones as flags, bounds and reasons (facts never carry nulls)."""
     out: dict[str, Any] = {}
     why: dict[str, str] = {}
+    circumstances: list[str] = []  # benchmark circumstance fields (f_*) each say whether they are unknown
     for key, value in fact.items():
         if value is None:
             continue
-        if isinstance(value, Unsure):
+        if key.startswith("f_") and not key.endswith(_SUFFIXES):
+            circumstances.append(key)
+        if type(value) is Unsure:
             if value.lo is not None and value.lo == value.hi:
                 out[key] = value.lo
                 continue
@@ -187,22 +190,26 @@ def settle(fact: dict[str, Any]) -> dict[str, Any]:
     if why:
         out[HAS_UNKNOWN] = True
         out[WHY] = why
-        for name in _flag_fields(out["kind"]):  # every field says whether it is unknown
+        for name, flag in _flag_fields(out["kind"]):  # every field says whether it is unknown
             if name not in why:
-                out[name + UNK] = False
-        for name in list(out):
-            if name.startswith("f_") and not name.endswith((UNK, LO, HI)) and name not in why:
+                out[flag] = False
+        for name in circumstances:
+            if name not in why:
                 out[name + UNK] = False
     else:
         out[HAS_UNKNOWN] = False
     return out
 
 
+_SUFFIXES = (UNK, LO, HI)
+
+
 @functools.cache
-def _flag_fields(kind: str) -> tuple[str, ...]:
+def _flag_fields(kind: str) -> tuple[tuple[str, str], ...]:
+    """(field, its unknown flag) of each field of `kind`."""
     from .vocabulary import fields_of
 
     try:
-        return tuple(fields_of(kind))
+        return tuple((name, name + UNK) for name in fields_of(kind))
     except KeyError:
         return ()
