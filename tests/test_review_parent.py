@@ -160,3 +160,15 @@ def test_a_summary_from_the_stored_json_equals_the_one_from_the_result(tmp_path)
     for i, result in enumerate(results):
         stored = CaseResult.model_validate_json(result.model_dump_json())  # what a cache hit held
         assert CaseSummary.of_json(json.loads(result.model_dump_json()), i) == CaseSummary.of(stored, i)
+
+
+def test_json_goes_to_any_text_stream(folder, monkeypatch, capsys):
+    """A StringIO (encoding None, no byte buffer) as stdout still gets the whole document."""
+    import io
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    code = main(
+        ["check", str(folder), "--format", "json", "--engine", "oracle", "--workers", "0", "--no-cache"]
+    )
+    assert code == 2 and len(json.loads(out.getvalue())["results"]) == 5

@@ -27,7 +27,8 @@ class JsonSink(Sink):
         text = json.dumps(head, ensure_ascii=False, indent=2)
         out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
         # the results go to the byte stream under the text stream, when there is one
-        self.raw = getattr(out, "buffer", None) if getattr(out, "encoding", "").lower() in _UTF8 else None
+        encoding = (getattr(out, "encoding", None) or "").lower()
+        self.raw = getattr(out, "buffer", None) if encoding in _UTF8 else None
 
     def prepare(self, result: CaseResult, index: int) -> bytes:
         """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
