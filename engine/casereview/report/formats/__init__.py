@@ -106,6 +106,11 @@ class Sink:
         None: nothing to do ahead, `add` does it all."""
         return None
 
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        """What `prepare` would return for the result whose JSON (`model_dump_json()`, as the
+        result cache stores it) is `payload`, or None when it needs the result itself."""
+        return None
+
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         """Take in one result; `prepared` is what `prepare` returned for it, passed only when
         not None (a sink without `prepare` may define `add(result, index)`)."""
@@ -199,6 +204,9 @@ class _Closing(Sink):
 
     def prepare(self, result: CaseResult, index: int) -> Any:
         return self.inner.prepare(result, index)
+
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        return self.inner.prepare_stored(payload, index)
 
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         if prepared is None:
