@@ -118,3 +118,58 @@ def test_the_cached_book_carries_the_prepared_durable_ruleset(cache, monkeypatch
     monkeypatch.setattr(durable_engine, "prepare", not_again)
     engine = durable_engine.DurableEngine.for_book(book)
     assert engine.evaluate(facts).sorted_matches() == expected
+
+
+def test_the_book_read_in_the_background_is_the_one_loaded(cache, monkeypatch):
+    """`start_durable_build` reads and verifies the book entry in the background; the load that
+    follows uses those bytes (no second read) and gives the same book."""
+    first = bookcache.load_rulebook_cached(cache)  # stores
+    reads: list[Path] = []
+    real = bookcache._read_signed
+    monkeypatch.setattr(bookcache, "_read_signed", lambda *a: reads.append(a[0]) or real(*a))
+    calls = _count_loads(monkeypatch)
+    bookcache.start_durable_build(cache)
+    second = bookcache.load_rulebook_cached(cache)
+    assert len(reads) == 1 and not calls
+    assert [repr(c.when) for c in second.compiled] == [repr(c.when) for c in first.compiled]
+    _forget_prebuilt()
+
+
+def test_a_forged_book_read_in_the_background_is_never_unpickled(cache, monkeypatch):
+    bookcache.load_rulebook_cached(cache)  # stores
+    [entry] = bookcache.cache_folder().glob("*.pickle")
+    raw = entry.read_bytes()
+    entry.write_bytes(b"\0" * bookcache.SIGNATURE_BYTES + raw[bookcache.SIGNATURE_BYTES :])
+    unpickled: list[int] = []
+    monkeypatch.setattr(bookcache.pickle, "loads", lambda data: unpickled.append(1))
+    calls = _count_loads(monkeypatch)
+    bookcache.start_durable_build(cache)
+    book = bookcache.load_rulebook_cached(cache)
+    assert calls == [1] and not unpickled and book.compiled  # rebuilt from the packs
+    _forget_prebuilt()
+
+
+def _forget_prebuilt() -> None:
+    from casereview.evaluate import durable_prebuild
+
+    durable_prebuild.wait()
+    durable_prebuild._built.clear()
+
+
+def test_cached_tables_are_unpickled_at_first_use_and_equal_the_loaded_ones(cache):
+    """A check of most files never reads the tables: the cached book unpickles them (and imports
+    their modules) only when something does."""
+    fresh = bookcache.load_rulebook(cache)
+    bookcache.load_rulebook_cached(cache)  # stores
+    cached = bookcache.load_rulebook_cached(cache)
+    assert "by_type" not in cached.tables.__dict__
+    assert cached.tables.files == fresh.tables.files
+    from casereview.load.facttypes import declared_fact_types
+
+    assert declared_fact_types(cached) == declared_fact_types(fresh) != {}  # kept with the book
+    assert "by_type" not in cached.tables.__dict__
+    for kind in ("statute", "benchmark", "exemption_list"):
+        assert cached.tables.of(kind) == fresh.tables.of(kind) != []
+    assert cached.tables == fresh.tables and fresh.tables == cached.tables
+    again = bookcache.pickle.loads(bookcache.pickle.dumps(cached.tables))
+    assert again == fresh.tables

@@ -296,3 +296,23 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
     holds = any(as_unknown(item) is not None for item in _strings(data))
     if holds:
         assert may_hold_marker(text.encode("utf-8")), text
+
+
+@pytest.mark.parametrize(
+    "text, may",
+    [
+        ("title: 未如实记录", False),
+        ("title: 已知", False),
+        ("title: 未知", True),
+        ("title: 不详", True),
+        ("title: 未载明", True),
+        ("title: UNKNOWN", True),
+        ("title: un\u212anown", True),
+        ('title: "\\u672a\\u77e5"', True),
+        ("title: known", True),  # conservative: only costs the marker checks
+    ],
+)
+def test_marker_words_in_the_bytes(text: str, may: bool) -> None:
+    from casereview.model.unknown import may_hold_marker
+
+    assert may_hold_marker(text.encode("utf-8")) is may

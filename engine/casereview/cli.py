@@ -38,6 +38,7 @@ from .exitcodes import (
     EXIT_USAGE,
     FAIL_ON_CHOICES,
     ExitTally,
+    fails,
 )
 
 # The review engine (pydantic models, rule packs, durable_rules) is imported by the commands
@@ -196,7 +197,7 @@ def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) 
 
 
 def _run(args: argparse.Namespace, folder: Path | None) -> int:
-    from .report.formats import ReportContext
+    from .report.formats import ReportContext, finish_all
 
     reporters = _reporters(args, folder)
     if isinstance(reporters, int):
@@ -294,15 +295,18 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .report.sanitize import writable
     from .review import RejectedInput, rejected
 
-    # HTML pages and workbook rows are rendered (and pages written) in the worker processes, in
-    # parallel, with everything a result goes through before it is counted: see `prepare`
-    parallel = any(sink.parallel for _, sink in sinks)
+    # Everything a result goes through before it is counted runs in the worker that reviewed the
+    # file, in parallel (`prepare`): the policy, HTML pages and workbook rows, the JSON text, the
+    # file's summary for the analysis. When no sink needs the result itself (`needs_result`), only
+    # that comes back: the parent never receives, let alone rebuilds, the result model.
+    lean = not any(sink.needs_result for _, sink in sinks)
+    statistics = bool(args.statistics)
 
     def prepare(result: CaseResult, index: int) -> tuple[Any, ...]:
         """One result made ready for the reports: file name made writable, baseline fingerprints
-        taken, the policy applied, the sinks' per-file work done. May run in a worker process
-        (`BatchRun.each`), so it changes no state of the run: what the policy counted (waivers
-        used, baseline findings hidden) is returned and counted by `add`."""
+        taken, the policy applied, the sinks' per-file work done, what the parent counts taken
+        out. Runs in a worker process (`BatchRun.each`), so it changes no state of the run: what
+        the policy counted (waivers used, baseline findings hidden) is returned and counted by `add`."""
         result = writable(result)  # a non-UTF-8 or control-character file name must not crash a writer
         if stdin:
             _rename(result, stdin[0], stdin[1])
@@ -318,23 +322,63 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         policy.apply(result)
         uses = [a - b for a, b in zip(_policy_counts(policy), before, strict=True)]
         _set_policy_counts(policy, before)  # as it was: `add` counts the difference
-        ready = [sink.prepare(result, index) if parallel else None for _, sink in sinks]
-        return result, prints, uses, ready
+        ready = [sink.prepare(result, index) for _, sink in sinks]
+        rejected_file = result.status == "rejected"
+        failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
+        ungraded = result.score is not None and not result.score.graded
+        summary = CaseSummary.of(result, index) if batch_analysis is not None else None
+        active = (
+            [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
+            if statistics
+            else None
+        )
+        kept = None if lean else result
+        return kept, result.file, (rejected_file, failing, ungraded), summary, active, prints, uses, ready
+
+    # A result-cache hit that nothing would change before it is written (no policy, baseline or
+    # stdin name, a clean file name) is prepared from its stored JSON: the sinks take the text
+    # as stored (`prepare_stored`), the parent's share comes from the decoded JSON, and the
+    # result model is never rebuilt.
+    from_store = lean and not policy.active and baseline_prints is None and not stdin
+
+    def prepare_stored(payload: bytes, index: int) -> tuple[Any, ...] | None:
+        from . import fastjson
+        from .packs.schema import SEVERITY_RANK
+        from .report.sanitize import display_name
+
+        data = fastjson.loads(payload)
+        file = data["file"]
+        if display_name(file) != file:
+            return None
+        ready = [sink.prepare_stored(payload, index) for _, sink in sinks]
+        if any(item is None for item in ready):
+            return None
+        findings = [f for f in data["findings"] if f.get("waiver") is None]
+        threshold = SEVERITY_RANK[tally.fail_on]
+        rejected_file = data["status"] == "rejected"
+        failing = not rejected_file and any(
+            SEVERITY_RANK.get(f["severity"], -1) >= threshold for f in findings
+        )
+        score = data.get("score")
+        ungraded = score is not None and not score["graded"]
+        summary = CaseSummary.of_json(data, index) if batch_analysis is not None else None
+        active = [(f["code"], f["title"], f["severity_label"]) for f in findings] if statistics else None
+        no_uses = [0] * len(_policy_counts(policy))
+        return None, file, (rejected_file, failing, ungraded), summary, active, None, no_uses, ready
 
     def add(index: int, prepared: tuple[Any, ...]) -> None:
-        result, prints, uses, ready = prepared
+        result, file, outcome, summary, active, prints, uses, ready = prepared
         if prints is not None and baseline_prints is not None:
             baseline_prints.update(prints)
         if any(uses):
             _set_policy_counts(policy, [a + b for a, b in zip(_policy_counts(policy), uses, strict=True)])
-        tally.add(result)
-        for f in result.findings:
-            if f.waiver is None:
-                counter[f.code] += 1
-                titles[f.code] = (f.title, f.severity_label)
-        progress.update(Path(result.file).name)
+        tally.count(*outcome)
+        for code, title, label in active or ():
+            counter[code] += 1
+            titles[code] = (title, label)
+        progress.update(os.path.basename(file))
         if batch_analysis is not None:
-            batch_analysis.add(CaseSummary.of(result, index))
+            batch_analysis.add(summary)
         for (_, sink), item in zip(sinks, ready, strict=True):
             if item is None:  # nothing prepared (and a format's sink may take no third argument)
                 sink.add(result, index)
@@ -342,13 +386,13 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
                 sink.add(result, index, item)
 
     count, interrupted = 0, False
-    stream = run.each(prepare) if parallel else iter(run)
+    stream = run.each(prepare, prepare_stored if from_store else None)
 
     try:
         with interrupt.interruptible():
             for item in stream:
                 with interrupt.critical():  # a result is in every report or in none
-                    add(count, item if parallel else prepare(item, count))
+                    add(count, item)
                     count += 1
     except KeyboardInterrupt:
         interrupted = True
@@ -380,8 +424,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     if policy.waivers:
         ctx.extra["waivers"] = policy.waivers.summary()
     try:
-        for _, sink in sinks:
-            sink.finish(analysis)
+        finish_all([sink for _, sink in sinks], analysis)  # the workbook compressed beside the pages
     except OSError as exc:  # disk full, folder removed or made read-only during the run
         return _output_failed(exc, folder)
     finally:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +34,9 @@ class Discovery:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def top_level_keys(path: Path) -> set[str] | None:
-    """The top-level mapping keys of a YAML/JSON file, or None when they cannot be read cheaply."""
+def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | None:
+    """The top-level mapping keys of a YAML/JSON file, or None when they cannot be read cheaply
+    (with `stop_at_case_key`, a YAML file's keys only up to the first key of a case file)."""
     try:
         raw = path.read_bytes()[:_SNIFF_BYTES]
     except OSError:
@@ -55,12 +58,17 @@ def top_level_keys(path: Path) -> set[str] | None:
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("casereview."):
             return {"schema"}  # our own output (results.json, a baseline): never a case file
         return set(value) if isinstance(value, dict) else None
-    keys = {m.group(1).strip("\"'") for m in _TOP_KEY.finditer(text)}
+    keys: set[str] = set()
+    for match in _TOP_KEY.finditer(text):
+        key = match.group(1).strip("\"'")
+        keys.add(key)
+        if key in CASE_KEYS and stop_at_case_key:
+            break  # a case file (nearly always the first key): the rest cannot change the answer
     return keys or None
 
 
 def looks_like_case(path: Path) -> tuple[bool, str]:
-    keys = top_level_keys(path)
+    keys = top_level_keys(path, stop_at_case_key=True)
     if keys is None or keys & CASE_KEYS:
         return True, ""
     if "certificates" in keys:
@@ -83,8 +91,25 @@ def _matches(rel: str, patterns: Iterable[str]) -> str | None:
     return None
 
 
-def _inside(path: Path, folders: list[Path]) -> bool:
-    return any(path == f or f in path.parents for f in folders)
+def _inside(path: str, folders: list[str]) -> bool:
+    """`path` is one of `folders` or under one (all resolved, so comparing text is exact)."""
+    return any(path == f or path.startswith(os.path.join(f, "")) for f in folders)
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    return path.parts
+
+
+def _resolved(path: Path, info: os.stat_result, folders: dict[str, str]) -> str:
+    """`path.resolve()`, with each folder resolved once: a file that is not a symlink resolves
+    to its resolved folder plus its name."""
+    if stat.S_ISLNK(info.st_mode):
+        return os.path.realpath(path)
+    folder, name = os.path.split(path)
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    return os.path.join(real, name)
 
 
 REPORT_MARKER = ".casereview-report"  # written by `review -o` into its report folder
@@ -113,9 +138,11 @@ def discover(
 ) -> Discovery:
     """Case files under `targets` (see the module docstring); `skip`: files or folders never reviewed."""
     exclude = list(exclude)
-    skip_resolved = [s.resolve() for s in skip if s]
+    skip_resolved = [os.path.realpath(s) for s in skip if s]
     found = Discovery()
     tool_folders: dict[Path, bool] = {}
+    real_folders: dict[str, str] = {}
+    tool_verdicts: dict[str, bool] = {}
     for target in targets:
         if str(target) == "-":
             found.paths.append(target)
@@ -126,23 +153,35 @@ def discover(
             else:
                 found.paths.append(target)
             continue
-        for path in sorted(target.rglob("*")):
-            if path.suffix.lower() not in CASE_SUFFIXES or path.is_dir():
+        depth = len(target.parts)
+        # the order of sorted(paths), by parts compared as tuples rather than through Path.__lt__
+        for path in sorted(target.rglob("*"), key=_parts):
+            if path.suffix.lower() not in CASE_SUFFIXES:
                 continue
-            rel = path.relative_to(target).as_posix()
-            if any(part.startswith(".") for part in path.relative_to(target).parts):
+            try:
+                info = os.lstat(path)
+                kind = os.stat(path).st_mode if stat.S_ISLNK(info.st_mode) else info.st_mode
+            except OSError:  # gone, or a dangling symlink: listed, then rejected with why
+                info, kind = None, 0
+            if stat.S_ISDIR(kind):
+                continue
+            parts = path.parts[depth:]
+            if any(part.startswith(".") for part in parts):
                 continue  # hidden files and folders (.git, .github, .casereview-cache …)
-            if _in_tool_folder(path, target, tool_folders):
+            folder = os.path.dirname(path)  # the answer is the same for every file of a folder
+            in_tool = tool_verdicts.get(folder)
+            if in_tool is None:
+                in_tool = tool_verdicts[folder] = _in_tool_folder(path, target, tool_folders)
+            if in_tool:
                 found.skipped.append((path, "casereview 的报告或缓存文件夹"))
                 continue
-            if not path.is_file():  # dangling symlink, FIFO, socket: listed, then rejected with why
+            if info is None or not stat.S_ISREG(kind):  # dangling symlink, FIFO, socket: rejected with why
                 found.paths.append(path)
                 continue
-            resolved = path.resolve()
-            if _inside(resolved, skip_resolved):
+            if _inside(_resolved(path, info, real_folders), skip_resolved):
                 found.skipped.append((path, "证件台账或输出文件夹"))
                 continue
-            pattern = _matches(rel, exclude)
+            pattern = _matches("/".join(parts), exclude) if exclude else None
             if pattern:
                 found.skipped.append((path, f"--exclude {pattern}"))
                 continue

@@ -64,13 +64,17 @@ class ExitTally:
         self.ungraded = 0
 
     def add(self, result: CaseResult) -> None:
-        if result.status == "rejected":
+        rejected = result.status == "rejected"
+        failing = not rejected and any(fails(f, self.fail_on) for f in result.findings)
+        self.count(rejected, failing, _ungraded(result))
+
+    def count(self, rejected: bool, failing: bool, ungraded: bool) -> None:
+        """One file's outcome, worked out where its result is (see `add`)."""
+        if rejected:
             self.rejected += 1
             return
-        if any(fails(f, self.fail_on) for f in result.findings):
-            self.failing += 1
-        if _ungraded(result):
-            self.ungraded += 1
+        self.failing += failing
+        self.ungraded += ungraded
 
     @property
     def code(self) -> int:

@@ -90,9 +90,11 @@ def rejected(path: Path | str, errors: list[RejectedInput], notes: list[str] | N
     return CaseResult(file=str(path), status="rejected", errors=errors, notes=notes or [])
 
 
-def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
+def review_file(path: Path, ctx: ReviewContext, data: bytes | None = None) -> CaseResult:
+    """`data`: the file's bytes, when the caller has read them already (the result cache hashes
+    exactly the bytes reviewed)."""
     try:
-        case, source = load_case(path)
+        case, source = load_case(path, data=data)
     except InputRejected as exc:
         return rejected(
             path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 FieldPath = tuple[str | int, ...]
 
@@ -25,4 +26,9 @@ def parse_path(path: str | Iterable[str | int]) -> FieldPath:
     """Accept a tuple (returned as is) or a dotted string like ``decision.penalties[0].amount``."""
     if not isinstance(path, str):
         return tuple(path)
+    return _parse_dotted(path)
+
+
+@lru_cache(maxsize=2048)  # findings of a batch point at a few hundred distinct fields
+def _parse_dotted(path: str) -> FieldPath:
     return tuple(int(m.group(1)) if m.group(1) is not None else m.group(2) for m in _PART.finditer(path))

@@ -74,16 +74,16 @@ def is_unknown(value: Any) -> bool:
 
 
 _MARKER_BYTES = tuple(word.encode() for word in sorted(UNKNOWN_WORDS) if not word.isascii())
-_KELVIN_SIGN = "\u212a".encode()  # lower() makes it a "k"
 
 
 def may_hold_marker(data: bytes) -> bool:
     """Whether a UTF-8 YAML or JSON file may hold an unknown marker. False only if no string
     parsed from it can be one: its strings are pieces of the text (joined by white space when
-    folded) unless escaped, so each marker word would be in the bytes (any case of unknown)."""
-    if b"\\" in data or _KELVIN_SIGN in data or any(word in data for word in _MARKER_BYTES):
+    folded) unless escaped, so each marker word would be in the bytes. Any spelling of
+    "unknown" (str.lower() also folds the Kelvin sign to k) ends in some case of "nown"."""
+    if b"\\" in data or any(word in data for word in _MARKER_BYTES):
         return True
-    return b"unknown" in data.lower()
+    return b"nown" in data.lower()  # ~15 us a file in all, against ~50 us saved validating
 
 
 UNKNOWN_JSON_SCHEMA: dict[str, Any] = {

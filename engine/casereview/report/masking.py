@@ -117,7 +117,19 @@ def _string_around(text: str, at: int) -> tuple[int, int] | None:
 
 
 def dumps_masked(value: Any) -> str:
-    """`fastjson.dumps(mask_value(value))`, computed on the encoded text.
+    """`fastjson.dumps(mask_value(value))`, computed on the encoded text (`mask_encoded`)."""
+    from .. import fastjson
+
+    try:
+        text = fastjson.orjson.dumps(value).decode()
+    except (AttributeError, TypeError):  # no orjson, or an integer beyond 64 bits
+        return fastjson.dumps(mask_value(value))
+    return mask_encoded(text)
+
+
+def mask_encoded(text: str) -> str:
+    """Compact JSON text (orjson's or pydantic's encoding of a value) with its value masked:
+    the same text as encoding `mask_value(value)`.
 
     Masking changes a string only where `_CANDIDATE` matches it, and an integer only when it
     has 11+ digits; both show up as a match in the encoded text (JSON keeps digits and the
@@ -126,10 +138,6 @@ def dumps_masked(value: Any) -> str:
     it is decoded, masked and encoded again."""
     from .. import fastjson
 
-    try:
-        text = fastjson.orjson.dumps(value).decode()
-    except (AttributeError, TypeError):  # no orjson, or an integer beyond 64 bits
-        return fastjson.dumps(mask_value(value))
     matches = [m.start() for m in _CANDIDATE.finditer(text)]
     if not matches:
         return text

@@ -8,8 +8,17 @@ from typing import Any, TextIO
 from ...review import RESULT_SCHEMA_VERSION, CaseResult
 from . import ReportContext, Reporter, Sink
 
+_UTF8 = ("utf-8", "utf8")
+
 
 class JsonSink(Sink):
+    """Each result's text is encoded and masked by `prepare`, in the worker that reviewed the
+    file, as UTF-8 bytes: the driver only writes them (`needs_result` is False: `add` is given
+    no result when `prepared` comes with it)."""
+
+    parallel = True
+    needs_result = False
+
     def __init__(self, out: TextIO, ctx: ReportContext):
         self.out, self.ctx, self.count = out, ctx, 0
         head = {"schema": "casereview.result", "schema_version": RESULT_SCHEMA_VERSION, **ctx.meta()}
@@ -17,16 +26,38 @@ class JsonSink(Sink):
         self.head_keys = set(head)
         text = json.dumps(head, ensure_ascii=False, indent=2)
         out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
+        # the results go to the byte stream under the text stream, when there is one
+        encoding = (getattr(out, "encoding", None) or "").lower()
+        self.raw = getattr(out, "buffer", None) if encoding in _UTF8 else None
 
-    def prepare(self, result: CaseResult, index: int) -> str:
-        from ..masking import dumps_masked
+    def prepare(self, result: CaseResult, index: int) -> bytes:
+        """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
+        orjson's encoding of `model_dump(mode="json")`, masked on the text."""
+        from ..masking import mask_encoded
 
-        mask = self.ctx.mask
-        return dumps_masked(result.model_dump(mode="json")) if mask else result.model_dump_json()
+        text = result.model_dump_json()
+        return (mask_encoded(text) if self.ctx.mask else text).encode()
 
-    def add(self, result: CaseResult, index: int, prepared: str | None = None) -> None:
-        text = prepared if prepared is not None else self.prepare(result, index)
-        self.out.write((",\n" if self.count else "") + text)
+    def prepare_stored(self, payload: bytes, index: int) -> bytes:
+        """`prepare`'s bytes from the result's stored JSON (which is `model_dump_json()`)."""
+        from ..masking import mask_encoded
+
+        if not self.ctx.mask:
+            return payload
+        text = payload.decode()
+        masked = mask_encoded(text)
+        return payload if masked is text else masked.encode()
+
+    def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
+        if prepared is None:
+            assert result is not None
+            prepared = self.prepare(result, index)
+        if self.raw is not None:
+            if not self.count:
+                self.out.flush()  # the head, written as text, goes first
+            self.raw.write(b",\n" + prepared if self.count else prepared)
+        else:
+            self.out.write((",\n" if self.count else "") + prepared.decode())
         self.count += 1
 
     def finish(self, analysis: dict[str, Any] | None) -> None:

@@ -1,0 +1,248 @@
+"""The case page's finding groups, built in Python (report/finding_html.py) rather than by a
+template macro: the same HTML as the macro they replace, masked and escaped the same way."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "engine"))
+
+from casereview.evaluate.findings import WaiverNote  # noqa: E402
+from casereview.report.finding_html import group_html  # noqa: E402
+from casereview.report.html import make_environment  # noqa: E402
+
+# the template macro the Python builder replaced (case.html before issue 16), the reference
+MACRO = (ROOT / "tests" / "data" / "case_group_macro.html").read_text(encoding="utf-8")
+
+ID_NO = "360102199001011234"
+MOBILE = "13807915678"
+# what reports meet: personal numbers (grouped, full-width, with X), markup, quotes, CJK
+text = st.lists(st.sampled_from([*"0123456789０１２３ -X<>&\"'案号第条a", ID_NO, MOBILE]), max_size=20).map(
+    "".join
+)
+value = st.one_of(st.none(), text, st.integers(-(10**13), 10**13), st.floats(allow_nan=False), st.booleans())
+
+
+@st.composite
+def places(draw: Any) -> dict[str, Any]:
+    return {
+        "where": draw(text),
+        "line": draw(st.one_of(st.none(), st.integers(0, 10**12))),
+        "field": draw(st.one_of(st.none(), text)),
+        "message": draw(text),
+        "shown": draw(st.lists(st.tuples(text, value), max_size=4)),
+        "notes": draw(st.lists(text, max_size=2)),
+        "excerpt": [
+            {"n": n, "text": draw(text), "hit": draw(st.booleans())}
+            for n in draw(st.lists(st.integers(1, 10**12), max_size=4))
+        ],
+        "waiver": draw(st.one_of(st.none(), st.builds(WaiverNote, reason=text, approver=text, expires=text))),
+    }
+
+
+@st.composite
+def groups(draw: Any) -> dict[str, Any]:
+    severity = draw(st.sampled_from(["veto", "deduct", "warn", "review", "x<y"]))
+    return {
+        "code": draw(text),
+        "title": draw(text),
+        "severity": severity,
+        "severity_label": draw(text),
+        "category": draw(text),
+        "basis": draw(st.lists(text, max_size=3)),
+        "places": draw(st.lists(places(), min_size=1, max_size=3)),
+        "message": draw(st.one_of(st.none(), text)),
+        "waived": draw(st.booleans()),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups(), st.booleans())
+@example(
+    {
+        "code": "CERT-001",
+        "title": "<script>alert('x')</script>",
+        "severity": "veto",
+        "severity_label": "否决",
+        "category": "主体",
+        "basis": [f"身份证 {ID_NO}"],
+        "places": [
+            {
+                "where": "a.yaml:3:5",
+                "line": 3,
+                "field": "party.id",
+                "message": f"电话 {MOBILE}",
+                "shown": [("身份证", ID_NO), ("电话", int(MOBILE))],
+                "notes": [f"注 {ID_NO}"],
+                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
+                "waiver": WaiverNote(reason=MOBILE, approver="<b>", expires="2026-12-31"),
+            }
+        ],
+        "message": None,
+        "waived": True,
+    },
+    True,
+)
+def test_finding_group_html_is_the_macros_output(group: dict[str, Any], mask: bool):
+    reference = make_environment(mask=mask).from_string(MACRO).render(g=group)
+    assert group_html(group, mask) == reference
+
+
+def test_finding_group_html_masks_and_escapes():
+    group = {
+        "code": "A-1",
+        "title": "<script>alert('x')</script>",
+        "severity": "veto",
+        "severity_label": "否决",
+        "category": "主体",
+        "basis": [],
+        "places": [
+            {
+                "where": "a.yaml:3:5",
+                "line": 3,
+                "field": "party.id",
+                "message": f"电话 {MOBILE}",
+                "shown": [("身份证", ID_NO)],
+                "notes": [],
+                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
+                "waiver": None,
+            }
+        ],
+        "message": None,
+        "waived": False,
+    }
+    masked = group_html(group, True)
+    assert ID_NO not in masked and MOBILE not in masked and "<script>" not in masked
+    assert "3601**********1234" in masked and "138****5678" in masked and "&lt;script&gt;" in masked
+    shown = group_html(group, False)
+    assert ID_NO in shown and MOBILE in shown and "<script>" not in shown
+
+
+@pytest.mark.parametrize("status", ["无法评分", "未结案"])
+def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_path, status):
+    """A file that is not graded (未结案 / 无法评分) has no score to read off the page: the score card
+    shows a dash in the neutral status colour, the computed score small as a reference, and the
+    note is neutral too (red is for defects). A graded file keeps its score large."""
+    from casereview.report.html import write_html
+    from casereview.review import CaseResult
+    from casereview.score.scoring import CategoryScore, Score
+
+    def result(graded: bool) -> CaseResult:
+        score = Score(
+            score=100,
+            grade="优秀" if graded else status,
+            graded=graded,
+            status="scored" if graded else status,
+            status_reason=None if graded else "决定日期未载明",
+            vetoed=False,
+            categories=[CategoryScore(id="subject", name="主体", max=15, deducted=0, score=15)],
+            profile="example",
+        )
+        return CaseResult(file="a.yaml", status="reviewed", case_number="X", score=score)
+
+    write_html([result(False), result(True)], tmp_path, {"tool_version": "t", "rules_version": "t"})
+    ungraded = (tmp_path / "cases" / "1.html").read_text(encoding="utf-8")
+    card = re.search(r'<div class="card" id="score-ungraded">(.*?)</div></div>', ungraded).group(1)
+    assert '<div class="value grade-none">—</div>' in card and "参考分 100" in card
+    assert re.search(r'<div class="value">\s*100', ungraded) is None  # no large 100 anywhere
+    assert f'<span class="grade-none">{status}</span>' in ungraded
+    note = re.search(r'<p class="([^"]+)">本案卷', ungraded)
+    assert note and note.group(1) == "status-note"
+    graded = (tmp_path / "cases" / "2.html").read_text(encoding="utf-8")
+    assert '<div class="label">得分</div><div class="value">100</div>' in graded
+    assert "score-ungraded" not in graded and "本案卷" not in graded
+
+
+# the template cell `html.peers_cells` replaced (like_cases_body.html before issue 16), the reference
+PEERS_CELL = (
+    '{{ describe(o.group) }}<br><span class="muted">{% for p in o.peers %}'
+    "{{ p.case_number or display(p.file) }}（{{ p.amount | yuan }} 元）"
+    '{{ "；" if not loop.last else "" }}{% endfor %}'
+    "{% if o.group_size > o.peers | length %} 等共 {{ o.group_size }} 件{% endif %}</span>"
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), text), st.integers(0, 10**12) | st.floats(0, 1e12)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 8),
+    st.booleans(),
+)
+def test_like_case_cells_are_the_templates_and_built_once_per_group(peers, extra, mask):
+    """同案异罚 rows of one peer group share their group-and-peers cell; it is what the template
+    showed (masked and escaped alike), whether it comes from the cache or not."""
+    from casereview.analysis import describe_group
+    from casereview.report.html import peers_cells, yuan
+
+    group = {"benchmark_item": "SX-<1>", "tier": 2, "target": "unit", "branch": "initial", "facts": {}}
+    members = [
+        {"case_number": c, "file": f"cases/{ID_NO}-{i}.yaml", "amount": a} for i, (c, a) in enumerate(peers)
+    ]
+    outliers = [
+        {"group": group, "peers": members, "group_size": len(members) + extra, "file": m["file"]}
+        for m in members
+    ]
+    display = str.upper  # stands for the report's file-name display
+    env = make_environment(mask=mask)
+    env.globals.update(describe=describe_group, display=display)
+    env.filters["yuan"] = yuan
+    reference = env.from_string(PEERS_CELL)
+    cell = peers_cells(display, mask)
+    cells = [cell(o) for o in outliers]
+    assert all(c is cells[0] for c in cells)  # built once for the group
+    assert [str(c) for c in cells] == [reference.render(o=o) for o in outliers]
+
+
+def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(tmp_path):
+    """With HTML, Excel and JSON the parent takes in only what the workers prepared (pages are
+    written there, the summary and rows come back); with JUnit too it receives the results as
+    well. The reports are the same either way."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from casereview.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in (
+        "02-xinjian-peixun-jilu.yaml",
+        "05-nankang-chaoxian-fakuan.yaml",
+        "26-xinjian-wei-jiean.yaml",
+    ):
+        shutil.copy(ROOT / "casefiles" / name, src / name)
+    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
+    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+
+    def review(formats: str) -> Path:
+        out = tmp_path / formats
+        args = ["review", str(src), "-o", str(out), "--format", formats, "--workers", "2", "--no-cache"]
+        assert main([*args, "--engine", "oracle", "--campaign", "测试"]) == 2
+        return out
+
+    lean, full = review("html,xlsx,json"), review("html,xlsx,json,junit")
+
+    def pages(out: Path) -> dict[str, str]:
+        found = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+        return {k: re.sub(r"生成时间 [^·]*·|\d{4}-\d\d-\d\d \d\d:\d\d", "", v) for k, v in found.items()}
+
+    assert len(pages(lean)) == 5 + 2 and pages(lean) == pages(full)
+    assert "13812345678" not in "".join(pages(lean).values())
+
+    def cells(out: Path) -> list[list[object]]:
+        book = load_workbook(out / "评查结果.xlsx")
+        return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
+
+    assert cells(lean) == cells(full)

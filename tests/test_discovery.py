@@ -1,0 +1,43 @@
+"""Folder discovery: what a walk reviews and skips (the CLI tests cover the common cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casereview.discovery import discover, looks_like_case, top_level_keys
+
+
+def test_a_symlink_into_a_skipped_folder_is_skipped_and_order_is_sorted(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "b").mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "copy.yaml").write_text("case: {}\n", encoding="utf-8")
+    for name in ("z.yaml", "a.yaml", "b/c.yaml", "b.yaml"):
+        (folder / name).write_text("case: {}\n", encoding="utf-8")
+    (folder / "link.yaml").symlink_to(out / "copy.yaml")  # resolves into the output folder
+    (folder / "linked").symlink_to(out)  # a symlinked folder is not walked
+    found = discover([folder], skip=[out])
+    assert found.paths == sorted(found.paths)
+    assert [p.relative_to(folder).as_posix() for p in found.paths] == [
+        "a.yaml",
+        "b/c.yaml",
+        "b.yaml",
+        "z.yaml",
+    ]
+    assert [(p.name, why) for p, why in found.skipped] == [("link.yaml", "证件台账或输出文件夹")]
+
+
+def test_a_case_key_anywhere_makes_a_case_and_other_files_name_all_their_keys(tmp_path):
+    late = tmp_path / "late.yaml"
+    late.write_text("schema_note: x\nother: 1\nviolations: []\n", encoding="utf-8")
+    assert looks_like_case(late) == (True, "")
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("stages: [test]\njob:\n  script: [make]\nzeta: 1\n", encoding="utf-8")
+    assert top_level_keys(plain) == {"stages", "job", "zeta"}
+    assert looks_like_case(plain) == (False, "不是案卷（顶层字段：job、stages、zeta）")
+    first = tmp_path / "first.yaml"
+    first.write_text("case: {}\nparty: {}\n", encoding="utf-8")
+    assert top_level_keys(first, stop_at_case_key=True) == {"case"}
+    assert top_level_keys(first) == {"case", "party"}
+    assert looks_like_case(Path(first)) == (True, "")

@@ -1,0 +1,174 @@
+"""`review`'s parent process takes in what the workers prepared (the JSON text, masked, and the
+file's summary) instead of the results: its output must equal rendering the results themselves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casereview import fastjson
+from casereview.analysis import analyse_results
+from casereview.batch import BatchOptions, review_batch
+from casereview.cli import main
+from casereview.report.json_report import write_value
+from casereview.report.masking import dumps_masked, mask_value
+from casereview.review import CaseResult
+
+ROOT = Path(__file__).resolve().parents[1]
+ROSTER = ROOT / "casefiles" / "roster.yaml"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Samples holding personal numbers, one broken file, one with a phone number in its name."""
+    src = tmp_path_factory.mktemp("parent") / "in"
+    src.mkdir()
+    for name in (
+        "02-xinjian-peixun-jilu.yaml",
+        "03-nankang-zhuyao-fuzeren.json",
+        "05-nankang-chaoxian-fakuan.yaml",
+    ):
+        shutil.copy(ROOT / "casefiles" / name, src / name)
+    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
+    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+    return src
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize("masked", [True, False])
+def test_json_output_equals_the_results_rendered_in_one_process(folder, tmp_path, workers, masked):
+    out = tmp_path / "out"
+    args = [
+        "review",
+        str(folder),
+        "-o",
+        str(out),
+        "--format",
+        "json",
+        "--roster",
+        str(ROSTER),
+        "--engine",
+        "oracle",
+    ]
+    code = main([*args, "--workers", workers, "--no-cache", *([] if masked else ["--no-mask"])])
+    assert code == 2  # broken.yaml is rejected
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    paths = sorted(folder.iterdir())
+    results = list(review_batch(paths, BatchOptions(roster=ROSTER, workers=0, engine="oracle")))
+    expected = [r.model_dump(mode="json") for r in results]
+    analysis = analyse_results(results)
+    if masked:
+        expected, analysis = mask_value(expected), mask_value(analysis)
+        assert "13812345678" not in (out / "results.json").read_text(encoding="utf-8")
+    assert doc["results"] == expected
+    assert doc["analysis"] == json.loads(json.dumps(analysis))
+
+
+def test_statistics_and_exit_code_come_from_the_worker_side(folder, tmp_path, capsys):
+    code = main(
+        ["check", str(folder), "--format", "json", "--roster", str(ROSTER), "--no-cache", "--statistics"]
+    )
+    out, err = capsys.readouterr()
+    results = json.loads(out)["results"]
+    assert code == 2 and len(results) == 5
+    counts: dict[str, int] = {}
+    for r in results:
+        for f in r["findings"]:
+            counts[f["code"]] = counts.get(f["code"], 0) + 1
+    lines = [line.split("\t") for line in err.splitlines() if "\t" in line]
+    assert {code: int(n) for n, code, *_ in lines} == counts
+
+
+_TEXT = st.one_of(
+    st.sampled_from(["13812345678", "138 1234 5678", "案号〔2024〕1号", "", 'a\\"b']), st.text(max_size=8)
+)
+_LEAF = st.one_of(
+    _TEXT, st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False), st.none()
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    shared=st.lists(st.dictionaries(_TEXT, _LEAF, max_size=3), max_size=3),
+    items=st.lists(st.dictionaries(_TEXT, st.one_of(_LEAF, st.just("SHARED")), max_size=5), max_size=5),
+    mask=st.booleans(),
+)
+def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, items, mask):
+    """`write_value` encodes a list that several items hold once; the text is the same."""
+    value = [{k: (shared if v == "SHARED" else v) for k, v in item.items()} for item in items]
+
+    class Out:
+        text = ""
+
+        def write(self, piece: str) -> None:
+            self.text += piece
+
+    out = Out()
+    write_value(out, {"xs": value}, mask)
+    encode = dumps_masked if mask else fastjson.dumps
+    expected = "".join(f",\n    {encode(item)}" for item in value)[1:] if value else ""
+    assert out.text == ('{\n  "xs": [' + expected + "\n  ]\n}" if value else '{\n  "xs": []\n}')
+
+
+def _review(folder: Path, out: Path, *extra: str) -> tuple[int, dict]:
+    args = ["review", str(folder), "-o", str(out), "--format", "json", "--roster", str(ROSTER), *extra]
+    code = main([*args, "--engine", "oracle"])
+    return code, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def _without_times(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k != "generated"}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_warm_cache_gives_the_same_report_without_rebuilding_results(
+    folder, tmp_path, workers, monkeypatch
+):
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--workers", workers]
+    cold_code, cold = _review(folder, tmp_path / "cold", *cache)
+    if workers == "0":  # in this process: prove the hits are not validated into models again
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a cache hit was rebuilt")
+
+        monkeypatch.setattr(CaseResult, "model_validate_json", refuse)
+    warm_code, warm = _review(folder, tmp_path / "warm", *cache)
+    assert warm_code == cold_code == 2
+    assert _without_times(warm) == _without_times(cold)
+    monkeypatch.undo()
+    # a policy changes results before they are written: hits are rebuilt and the policy applied
+    code, ignored = _review(folder, tmp_path / "ignored", *cache, "--ignore", "BM")
+    assert code == 2 and not any(
+        f["code"].startswith("BM") for r in ignored["results"] for f in r["findings"]
+    )
+    assert [r["file"] for r in ignored["results"]] == [r["file"] for r in cold["results"]]
+
+
+def test_a_summary_from_the_stored_json_equals_the_one_from_the_result(tmp_path):
+    from casereview.analysis import CaseSummary
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("case: [unclosed\n", encoding="utf-8")
+    paths = [*sorted((ROOT / "casefiles").glob("*.yaml")), *sorted((ROOT / "casefiles").glob("*.json")), bad]
+    results = list(review_batch(paths, BatchOptions(roster=ROSTER, workers=0, engine="oracle")))
+    assert {r.status for r in results} == {"reviewed", "rejected"}
+    for i, result in enumerate(results):
+        stored = CaseResult.model_validate_json(result.model_dump_json())  # what a cache hit held
+        assert CaseSummary.of_json(json.loads(result.model_dump_json()), i) == CaseSummary.of(stored, i)
+
+
+def test_json_goes_to_any_text_stream(folder, monkeypatch, capsys):
+    """A StringIO (encoding None, no byte buffer) as stdout still gets the whole document."""
+    import io
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    code = main(
+        ["check", str(folder), "--format", "json", "--engine", "oracle", "--workers", "0", "--no-cache"]
+    )
+    assert code == 2 and len(json.loads(out.getvalue())["results"]) == 5
