@@ -53,6 +53,7 @@ class ReportContext:
         self.profile = profile.title
         self.categories = [(c.id, c.name) for c in profile.categories]
 
+        @cache  # a few dozen codes, looked up for every deduction of every file
         def points(code: str) -> int:
             item = profile.item_for(code)
             return item.deduct if item is not None else profile.default_deduct
@@ -81,9 +82,9 @@ class ReportContext:
             try:
                 resolved = self.root.resolve() if self.root is not None else None
             except OSError:
-                resolved = self.root  # display_file meets the same error and falls back
+                resolved = None  # as display_file, meeting the same error, falls back
             self._root = (self.root, resolved)
-        shown = display_file(path, self._root[1], self.full_paths)
+        shown = display_file(path, self._root[1], self.full_paths, resolved=True)
         self._shown = (path, shown)
         return shown
 
