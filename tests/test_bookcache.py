@@ -154,3 +154,22 @@ def _forget_prebuilt() -> None:
 
     durable_prebuild.wait()
     durable_prebuild._built.clear()
+
+
+def test_cached_tables_are_unpickled_at_first_use_and_equal_the_loaded_ones(cache):
+    """A check of most files never reads the tables: the cached book unpickles them (and imports
+    their modules) only when something does."""
+    fresh = bookcache.load_rulebook(cache)
+    bookcache.load_rulebook_cached(cache)  # stores
+    cached = bookcache.load_rulebook_cached(cache)
+    assert "by_type" not in cached.tables.__dict__
+    assert cached.tables.files == fresh.tables.files
+    from casereview.load.facttypes import declared_fact_types
+
+    assert declared_fact_types(cached) == declared_fact_types(fresh) != {}  # kept with the book
+    assert "by_type" not in cached.tables.__dict__
+    for kind in ("statute", "benchmark", "exemption_list"):
+        assert cached.tables.of(kind) == fresh.tables.of(kind) != []
+    assert cached.tables == fresh.tables and fresh.tables == cached.tables
+    again = bookcache.pickle.loads(bookcache.pickle.dumps(cached.tables))
+    assert again == fresh.tables

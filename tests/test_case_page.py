@@ -159,3 +159,90 @@ def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_
     graded = (tmp_path / "cases" / "2.html").read_text(encoding="utf-8")
     assert '<div class="label">得分</div><div class="value">100</div>' in graded
     assert "score-ungraded" not in graded and "本案卷" not in graded
+
+
+# the template cell `html.peers_cells` replaced (like_cases_body.html before issue 16), the reference
+PEERS_CELL = (
+    '{{ describe(o.group) }}<br><span class="muted">{% for p in o.peers %}'
+    "{{ p.case_number or display(p.file) }}（{{ p.amount | yuan }} 元）"
+    '{{ "；" if not loop.last else "" }}{% endfor %}'
+    "{% if o.group_size > o.peers | length %} 等共 {{ o.group_size }} 件{% endif %}</span>"
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), text), st.integers(0, 10**12) | st.floats(0, 1e12)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 8),
+    st.booleans(),
+)
+def test_like_case_cells_are_the_templates_and_built_once_per_group(peers, extra, mask):
+    """同案异罚 rows of one peer group share their group-and-peers cell; it is what the template
+    showed (masked and escaped alike), whether it comes from the cache or not."""
+    from casereview.analysis import describe_group
+    from casereview.report.html import peers_cells, yuan
+
+    group = {"benchmark_item": "SX-<1>", "tier": 2, "target": "unit", "branch": "initial", "facts": {}}
+    members = [
+        {"case_number": c, "file": f"cases/{ID_NO}-{i}.yaml", "amount": a} for i, (c, a) in enumerate(peers)
+    ]
+    outliers = [
+        {"group": group, "peers": members, "group_size": len(members) + extra, "file": m["file"]}
+        for m in members
+    ]
+    display = str.upper  # stands for the report's file-name display
+    env = make_environment(mask=mask)
+    env.globals.update(describe=describe_group, display=display)
+    env.filters["yuan"] = yuan
+    reference = env.from_string(PEERS_CELL)
+    cell = peers_cells(display, mask)
+    cells = [cell(o) for o in outliers]
+    assert all(c is cells[0] for c in cells)  # built once for the group
+    assert [str(c) for c in cells] == [reference.render(o=o) for o in outliers]
+
+
+def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(tmp_path):
+    """With HTML, Excel and JSON the parent takes in only what the workers prepared (pages are
+    written there, the summary and rows come back); with JUnit too it receives the results as
+    well. The reports are the same either way."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from casereview.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in (
+        "02-xinjian-peixun-jilu.yaml",
+        "05-nankang-chaoxian-fakuan.yaml",
+        "26-xinjian-wei-jiean.yaml",
+    ):
+        shutil.copy(ROOT / "casefiles" / name, src / name)
+    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
+    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+
+    def review(formats: str) -> Path:
+        out = tmp_path / formats
+        args = ["review", str(src), "-o", str(out), "--format", formats, "--workers", "2", "--no-cache"]
+        assert main([*args, "--engine", "oracle", "--campaign", "测试"]) == 2
+        return out
+
+    lean, full = review("html,xlsx,json"), review("html,xlsx,json,junit")
+
+    def pages(out: Path) -> dict[str, str]:
+        found = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+        return {k: re.sub(r"生成时间 [^·]*·|\d{4}-\d\d-\d\d \d\d:\d\d", "", v) for k, v in found.items()}
+
+    assert len(pages(lean)) == 5 + 2 and pages(lean) == pages(full)
+    assert "13812345678" not in "".join(pages(lean).values())
+
+    def cells(out: Path) -> list[list[object]]:
+        book = load_workbook(out / "评查结果.xlsx")
+        return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
+
+    assert cells(lean) == cells(full)

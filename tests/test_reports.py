@@ -277,6 +277,27 @@ def test_xlsx_cells_keep_their_text_and_type(tmp_path):
     assert all(r[0] == 1 for r in details)
 
 
+@pytest.mark.parametrize("kept", [0, 2])
+@pytest.mark.parametrize("masked", [True, False])
+def test_xlsx_cells_made_once_are_the_cells_made_each_time(tmp_path, monkeypatch, kept, masked):
+    """A text repeated from row to row is turned into its cell once (xlsx._row): the workbook is
+    the same when (almost) nothing is kept for reuse, masked or not."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.report import xlsx
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号", party=f"张三 {MOBILE}") for i in range(5)]
+    results.append(rejected_result())
+
+    def cells(path: Path) -> list[list[object]]:
+        book = openpyxl.load_workbook(path)
+        return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
+
+    reused = cells(write_xlsx(results, tmp_path / "a.xlsx", mask=masked))
+    monkeypatch.setattr(xlsx, "_MADE_MAX", kept)
+    assert cells(write_xlsx(results, tmp_path / "b.xlsx", mask=masked)) == reused
+    assert (MOBILE in str(reused)) is not masked
+
+
 @pytest.mark.parametrize(
     "expression",
     [
@@ -522,3 +543,35 @@ def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
     assert value_label("procedure", labels) == "程序类型"
     assert value_label("province", labels) == "执法机关所在省级行政区划代码前两位"
     assert all(not label.isascii() for name, label in labels.items() if not name.startswith("f_"))
+
+
+def test_finish_all_finishes_every_sink_and_raises_the_first_error():
+    """The workbook is finished in a thread beside the HTML pages (formats.finish_all): every
+    report is still finished, and a failure in either thread reaches the caller (exit code 4)."""
+    import threading
+
+    from casereview.report.formats import Sink, finish_all
+
+    done: list[str] = []
+
+    class Pages(Sink):
+        def finish(self, analysis):
+            done.append(("pages", threading.current_thread() is threading.main_thread()))
+
+    class Workbook(Sink):
+        threaded_finish = True
+
+        def __init__(self, fail: bool):
+            self.fail = fail
+
+        def finish(self, analysis):
+            done.append(("workbook", threading.current_thread() is threading.main_thread()))
+            if self.fail:
+                raise OSError(28, "No space left on device")
+
+    finish_all([Pages(), Workbook(False)], None)
+    assert sorted(done) == [("pages", True), ("workbook", False)]
+    done.clear()
+    with pytest.raises(OSError, match="No space"):
+        finish_all([Workbook(True), Pages()], None)
+    assert sorted(done) == [("pages", True), ("workbook", False)]

@@ -22,6 +22,7 @@ from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
+    Settling,
     Unsure,
     all_of,
     any_of,
@@ -170,8 +171,9 @@ class _Context:
         self.act_days: dict[int, int | Unsure] = {}
         self._of_kinds: dict[tuple[str, ...], list[Act]] = {}
         self._escalation: dict[int, bool | Unsure] = {}
-        for act in self.acts:
-            self.acts_by_kind.setdefault(act.kind.value, []).append(act)
+        self.kinded = [(act.kind.value, act) for act in self.acts]
+        for kind, act in self.kinded:
+            self.acts_by_kind.setdefault(kind, []).append(act)
             on = act.on
             self.act_days[id(act)] = (
                 on.toordinal()
@@ -183,7 +185,7 @@ class _Context:
         """Acts of any of `kinds`, in the file's order (reasons and comparisons keep that order)."""
         acts = self._of_kinds.get(kinds)
         if acts is None:
-            acts = self._of_kinds[kinds] = [a for a in self.acts if a.kind.value in kinds]
+            acts = self._of_kinds[kinds] = [a for k, a in self.kinded if k in kinds]
         return acts
 
     @functools.cached_property
@@ -233,10 +235,12 @@ class _Context:
         return result.days
 
     def workdays(self, start: Any, end: Any) -> int | Unsure | None:
-        def count(a: int, b: int) -> int:
-            return self.count(self.calendar.workdays_between(dt.date.fromordinal(a), dt.date.fromordinal(b)))
+        if type(start) is int and type(end) is int:
+            return self._workdays(start, end)
+        return span_count(start, end, self._workdays)
 
-        return span_count(start, end, count)
+    def _workdays(self, a: int, b: int) -> int:
+        return self.count(self.calendar.workdays_between(dt.date.fromordinal(a), dt.date.fromordinal(b)))
 
     def natural_effective(self, start: Any, end: Any) -> int | Unsure | None:
         def count(a: int, b: int) -> int:
@@ -298,6 +302,10 @@ class _Context:
         return span.status_on(lo), cert  # type: ignore[arg-type]
 
 
+# tests set this to check that the fast paths of `add` give exactly what settling each fact does
+_GENERIC_ONLY = False
+
+
 def derive(
     case: CaseFile,
     roster: Roster | None = None,
@@ -313,11 +321,20 @@ def derive(
     # the case fields every fact carries, without nulls, settled once (not once per fact)
     common_unsure = any(isinstance(v, Unsure) for v in common.values())
     common_clean = {k: v for k, v in common.items() if v is not None}
+    head = {"kind": None, "fid": None, **common_clean}
+    settled_head = Settling(head, {}, [])  # `head` holds neither absent nor unsure values
+    if common_unsure:
+        settled_head = Settling({}, {}, [])
+        settled_head.add({"kind": "", "fid": "", **common})  # placeholders keep the keys' places
 
     def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
         derived.sources[fid] = source
-        if not common_unsure:  # what `_clean` gives, keys in the same order, if no value is unsure
-            out = {"kind": kind, "fid": fid, **common_clean}
+        if (
+            not _GENERIC_ONLY and not common_unsure
+        ):  # what `_clean` gives, keys in the same order, if no value is unsure
+            out = head.copy()  # a copy of a built dict is cheaper than building it again
+            out["kind"] = kind
+            out["fid"] = fid
             for key, value in fact.items():  # one plain loop: faster than C-level scans of the values
                 if value is None:
                     out.pop(key, None)
@@ -329,6 +346,13 @@ def derive(
                 out[HAS_UNKNOWN] = False
                 derived.facts.append(out)
                 return
+        if not _GENERIC_ONLY and common.keys().isdisjoint(fact):  # common fields settled once per case
+            state = settled_head.copy()
+            state.out["kind"] = kind
+            state.out["fid"] = fid
+            state.add(fact)
+            derived.facts.append(state.finish())
+            return
         derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
 
     for index, act in enumerate(ctx.acts):
@@ -375,11 +399,14 @@ def _blocked(ctx: _Context) -> list[tuple[str, str]]:
     return out
 
 
+_NO_BODY: dict[str, Any] = {"body_present": False, "body_text": ""}  # shared: only ever read
+
+
 def _body_facts(ctx: _Context, act: Act) -> dict[str, Any]:
     """Who performed the act when it was not the deciding agency (None fields: not recorded)."""
     body: ActingBody | None = ctx.bodies.get(act.body) if act.body else None
     if body is None:
-        return {"body_present": False, "body_text": ""}
+        return _NO_BODY
     own = [a for a in ctx.acts if a.body == body.id]
     label = f"实施主体 {body.name}"
     recorded = True if body.instrument is not None else plain(body.instrument_recorded, f"{label}的书面依据")
@@ -437,7 +464,7 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
     performers = []
     body = _body_facts(ctx, act)
     body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
-    on = ctx.on(act)
+    on = ctx.act_days[id(act)]
     kind = act.kind.value
     label = act.kind.label
     # officer counts: exact part and how many more there may be (unsure role or certificate)
@@ -662,7 +689,9 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
     candidates = _penalty_fines(ctx, violation)
     # a penalty of unknown type or target may or may not be a fine on this target
     fines = [p for p in candidates if _code(p.type) == "fine" and _code(p.target)]
-    maybe_fines = [p for p in candidates if p not in fines]
+    # by identity: pydantic's == compares every field (a non-fine never equals a fine anyway)
+    fine_ids = {id(p) for p in fines}
+    maybe_fines = [p for p in candidates if id(p) not in fine_ids]
     unit_fines = [p for p in fines if _code(p.target) == "unit"]
     targets = [(_code(p.target), p.person_id) for p in fines]
     maybe_why = tuple(
@@ -966,6 +995,9 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
     return fact
 
 
+_HAS_PENALTY = tuple((f"has_penalty_{kind}", kind) for kind in PENALTY_TYPE_CODES)
+
+
 def _case_fact(ctx: _Context) -> dict[str, Any]:
     case = ctx.case
     decision = ctx.decision
@@ -1080,7 +1112,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "has_licence_revocation": kind_present("licence_revocation"),
         "has_closure": kind_present("closure"),
         # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
-        **{f"has_penalty_{kind}": kind_present(kind) for kind in PENALTY_TYPE_CODES},
+        **{key: kind_present(kind) for key, kind in _HAS_PENALTY},
         "major_case": plain(decision.major_case, "是否认定为情节复杂或重大违法（decision.major_case）")
         if decision
         else pending,

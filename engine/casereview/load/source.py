@@ -12,7 +12,7 @@ from .errors import InputError, InputRejected
 from .fastyaml import parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
-from .reader import DEFAULT_MAX_BYTES, read_text
+from .reader import DEFAULT_MAX_BYTES, decode_bytes, read_text
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -145,13 +145,15 @@ def read_document(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    data: bytes | None = None,
 ) -> SourceDoc:
-    """Read, decode and parse a YAML or JSON file (by suffix: ``.json`` is JSON, else YAML).
+    """Read, decode and parse a YAML or JSON file (by suffix: ``.json`` is JSON, else YAML);
+    `data`: its bytes, already read (by `reader.read_bytes`, with the same size limit).
 
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
     file = str(path)
-    decoded = read_text(path, max_bytes=max_bytes)
+    decoded = read_text(path, max_bytes=max_bytes) if data is None else decode_bytes(data, file)
     fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
     try:
         return parse_text(

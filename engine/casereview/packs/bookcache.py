@@ -208,8 +208,12 @@ def _load_signed(path: Path, key: str, secret: bytes) -> RuleBook | None:
 
 def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     # what each process would otherwise derive from the book travels with it: the durable
-    # ruleset JSON and the fields sent per fact kind (evaluate/durable_engine.py), the rule index
+    # ruleset JSON and the fields sent per fact kind (evaluate/durable_engine.py), the rule index,
+    # the circumstance facts' declared types
     book.by_rule_id()
+    from ..load.facttypes import declared_fact_types
+
+    declared_fact_types(book)  # so that reviewing a file need not unpickle the tables (StoredTables)
     with contextlib.suppress(Exception):
         from ..evaluate.durable_engine import book_reads, prepare_book
 
@@ -223,7 +227,7 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cachesafe.safe_folder(path.parent):
         return
-    payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = _pickled_book(book)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         handle.write(cachesafe.sign(secret, key, payload) + payload)
     os.replace(handle.name, path)  # atomic: a concurrent reader sees the old file or the new one
@@ -273,3 +277,16 @@ def _shared_node(node: Any, shared: dict[Any, Any]) -> Any:
         parts = {f.name: _shared_node(getattr(node, f.name), shared) for f in dataclasses.fields(node)}
         found = shared[key] = dataclasses.replace(node, **parts)
     return found
+
+
+def _pickled_book(book: RuleBook) -> bytes:
+    """The book's pickle, its tables pickled apart to be unpickled at first use (StoredTables)."""
+    from .expanders import StoredTables
+
+    tables = book.tables
+    by_type = pickle.dumps(tables.by_type, protocol=pickle.HIGHEST_PROTOCOL)
+    book.tables = StoredTables(by_type, list(tables.files))
+    try:
+        return pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        book.tables = tables

@@ -34,6 +34,32 @@ class Tables:
         return self.by_type.get(table_type, [])
 
 
+class StoredTables(Tables):
+    """`Tables` as the rule-book cache keeps them (packs/bookcache.py): the tables themselves —
+    pydantic models of the table modules, ~13 ms to import — are unpickled at their first use,
+    which the review of most files never needs. `pickled` is part of the signed cache entry."""
+
+    def __init__(self, pickled: bytes, files: list[Path]) -> None:
+        self._pickled = pickled
+        self.files = files
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "by_type" or "_pickled" not in self.__dict__:
+            raise AttributeError(name)
+        import pickle
+
+        by_type = self.__dict__["by_type"] = pickle.loads(self._pickled)  # authenticated with the book
+        return by_type
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StoredTables, (self._pickled, self.files))
+
+    def __eq__(self, other: object) -> bool:  # equal to the `Tables` it was stored from
+        return isinstance(other, Tables) and (self.by_type, self.files) == (other.by_type, other.files)
+
+    __hash__ = None  # type: ignore[assignment]  # as Tables: mutable, unhashable
+
+
 Expander = Callable[[Tables], list[Variant]]
 EXPANDERS: dict[str, Expander] = {}
 TABLE_LOADERS: dict[str, Callable[[Path, Any], Any]] = {}

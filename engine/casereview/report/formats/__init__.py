@@ -53,6 +53,7 @@ class ReportContext:
         self.profile = profile.title
         self.categories = [(c.id, c.name) for c in profile.categories]
 
+        @cache  # a few dozen codes, looked up for every deduction of every file
         def points(code: str) -> int:
             item = profile.item_for(code)
             return item.deduct if item is not None else profile.default_deduct
@@ -81,9 +82,9 @@ class ReportContext:
             try:
                 resolved = self.root.resolve() if self.root is not None else None
             except OSError:
-                resolved = self.root  # display_file meets the same error and falls back
+                resolved = None  # as display_file, meeting the same error, falls back
             self._root = (self.root, resolved)
-        shown = display_file(path, self._root[1], self.full_paths)
+        shown = display_file(path, self._root[1], self.full_paths, resolved=True)
         self._shown = (path, shown)
         return shown
 
@@ -92,6 +93,9 @@ class Sink:
     """A report being written: results are added one by one, then the report is finished."""
 
     parallel: ClassVar[bool] = False  # `prepare` is worth running in the worker processes
+    # `finish` spends its time where the GIL is released (compression, writing): `finish_all`
+    # runs it in a thread beside the other sinks' finishing
+    threaded_finish: ClassVar[bool] = False
     # False: `add` needs only what `prepare` returned; a driver that has it passes no result
     # (None), so the result itself need not come back from the worker
     needs_result: ClassVar[bool] = True
@@ -102,6 +106,11 @@ class Sink:
         None: nothing to do ahead, `add` does it all."""
         return None
 
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        """What `prepare` would return for the result whose JSON (`model_dump_json()`, as the
+        result cache stores it) is `payload`, or None when it needs the result itself."""
+        return None
+
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         """Take in one result; `prepared` is what `prepare` returned for it, passed only when
         not None (a sink without `prepare` may define `add(result, index)`)."""
@@ -109,6 +118,34 @@ class Sink:
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         raise NotImplementedError
+
+
+def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
+    """Finish every sink. The workers are done by now and a core is free: a sink whose finishing
+    is mostly compression (the workbook) runs in a thread while the others render (the HTML
+    summary pages), instead of after them. The first error is raised once all have ended."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def finish(sink: Sink) -> None:
+        try:
+            sink.finish(analysis)
+        except BaseException as exc:  # raised in the caller's thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=(s,)) for s in sinks if s.threaded_finish]
+    for thread in threads:
+        thread.start()
+    try:
+        for sink in sinks:
+            if not sink.threaded_finish:
+                sink.finish(analysis)
+    finally:
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
 
 
 class DocumentSink(Sink):
@@ -167,6 +204,9 @@ class _Closing(Sink):
 
     def prepare(self, result: CaseResult, index: int) -> Any:
         return self.inner.prepare(result, index)
+
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        return self.inner.prepare_stored(payload, index)
 
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         if prepared is None:
