@@ -28,9 +28,9 @@ def case_file(root: Path, tmp_path: Path) -> Path:
 def _spy(monkeypatch) -> list[Path]:
     calls: list[Path] = []
 
-    def counting(path, ctx):
+    def counting(path, ctx, data=None):
         calls.append(path)
-        return review_file(path, ctx)
+        return review_file(path, ctx, data)
 
     monkeypatch.setattr(cache_mod, "review_file", counting)
     return calls
@@ -108,3 +108,25 @@ def test_missing_file_bypasses_cache(ctx, tmp_path):
     result = cached_review(tmp_path / "nope.yaml", ctx, store)
     assert result.status == "rejected"
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_bytes_hashed_are_the_bytes_reviewed(ctx, case_file, tmp_path, monkeypatch):
+    """The file is read once: rewritten between the hash and the review, the entry still holds
+    the verdict on the bytes its key names (a second read would cache the new content's)."""
+    from casereview.load import source
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("the case file was read twice")
+
+    monkeypatch.setattr(source, "read_text", no_second_read)
+    cache = ResultCache(tmp_path / "c")
+    result = cached_review(case_file, ctx, cache)
+    assert result.status == "reviewed" and cache.misses == 1
+
+
+def test_the_engine_code_is_part_of_the_key(ctx, case_file, monkeypatch):
+    data = case_file.read_bytes()
+    before = cache_key(data, case_file, ctx)
+    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda: "another engine")
+    other = dataclasses.replace(ctx)  # a fresh context: the fingerprint is computed once per context
+    assert cache_key(data, case_file, other) != before

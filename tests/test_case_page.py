@@ -203,3 +203,46 @@ def test_like_case_cells_are_the_templates_and_built_once_per_group(peers, extra
     cells = [cell(o) for o in outliers]
     assert all(c is cells[0] for c in cells)  # built once for the group
     assert [str(c) for c in cells] == [reference.render(o=o) for o in outliers]
+
+
+def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(tmp_path):
+    """With HTML, Excel and JSON the parent takes in only what the workers prepared (pages are
+    written there, the summary and rows come back); with JUnit too it receives the results as
+    well. The reports are the same either way."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from casereview.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in (
+        "02-xinjian-peixun-jilu.yaml",
+        "05-nankang-chaoxian-fakuan.yaml",
+        "26-xinjian-wei-jiean.yaml",
+    ):
+        shutil.copy(ROOT / "casefiles" / name, src / name)
+    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
+    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+
+    def review(formats: str) -> Path:
+        out = tmp_path / formats
+        args = ["review", str(src), "-o", str(out), "--format", formats, "--workers", "2", "--no-cache"]
+        assert main([*args, "--engine", "oracle", "--campaign", "测试"]) == 2
+        return out
+
+    lean, full = review("html,xlsx,json"), review("html,xlsx,json,junit")
+
+    def pages(out: Path) -> dict[str, str]:
+        found = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+        return {k: re.sub(r"生成时间 [^·]*·|\d{4}-\d\d-\d\d \d\d:\d\d", "", v) for k, v in found.items()}
+
+    assert len(pages(lean)) == 5 + 2 and pages(lean) == pages(full)
+    assert "13812345678" not in "".join(pages(lean).values())
+
+    def cells(out: Path) -> list[list[object]]:
+        book = load_workbook(out / "评查结果.xlsx")
+        return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
+
+    assert cells(lean) == cells(full)

@@ -277,6 +277,27 @@ def test_xlsx_cells_keep_their_text_and_type(tmp_path):
     assert all(r[0] == 1 for r in details)
 
 
+@pytest.mark.parametrize("kept", [0, 2])
+@pytest.mark.parametrize("masked", [True, False])
+def test_xlsx_cells_made_once_are_the_cells_made_each_time(tmp_path, monkeypatch, kept, masked):
+    """A text repeated from row to row is turned into its cell once (xlsx._row): the workbook is
+    the same when (almost) nothing is kept for reuse, masked or not."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.report import xlsx
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号", party=f"张三 {MOBILE}") for i in range(5)]
+    results.append(rejected_result())
+
+    def cells(path: Path) -> list[list[object]]:
+        book = openpyxl.load_workbook(path)
+        return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
+
+    reused = cells(write_xlsx(results, tmp_path / "a.xlsx", mask=masked))
+    monkeypatch.setattr(xlsx, "_MADE_MAX", kept)
+    assert cells(write_xlsx(results, tmp_path / "b.xlsx", mask=masked)) == reused
+    assert (MOBILE in str(reused)) is not masked
+
+
 @pytest.mark.parametrize(
     "expression",
     [

@@ -17,6 +17,7 @@ from casereview.batch import BatchOptions, review_batch
 from casereview.cli import main
 from casereview.report.json_report import write_value
 from casereview.report.masking import dumps_masked, mask_value
+from casereview.review import CaseResult
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = ROOT / "casefiles" / "roster.yaml"
@@ -112,3 +113,64 @@ def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, 
     encode = dumps_masked if mask else fastjson.dumps
     expected = "".join(f",\n    {encode(item)}" for item in value)[1:] if value else ""
     assert out.text == ('{\n  "xs": [' + expected + "\n  ]\n}" if value else '{\n  "xs": []\n}')
+
+
+def _review(folder: Path, out: Path, *extra: str) -> tuple[int, dict]:
+    args = ["review", str(folder), "-o", str(out), "--format", "json", "--roster", str(ROSTER), *extra]
+    code = main([*args, "--engine", "oracle"])
+    return code, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def _without_times(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k != "generated"}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_warm_cache_gives_the_same_report_without_rebuilding_results(
+    folder, tmp_path, workers, monkeypatch
+):
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--workers", workers]
+    cold_code, cold = _review(folder, tmp_path / "cold", *cache)  # results stored, then written from it
+    _, plain = _review(folder, tmp_path / "plain", "--no-cache", "--workers", workers)
+    assert _without_times(cold) == _without_times(plain)
+    if workers == "0":  # in this process: prove the hits are not validated into models again
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a cache hit was rebuilt")
+
+        monkeypatch.setattr(CaseResult, "model_validate_json", refuse)
+    warm_code, warm = _review(folder, tmp_path / "warm", *cache)
+    assert warm_code == cold_code == 2
+    assert _without_times(warm) == _without_times(cold)
+    monkeypatch.undo()
+    # a policy changes results before they are written: hits are rebuilt and the policy applied
+    code, ignored = _review(folder, tmp_path / "ignored", *cache, "--ignore", "BM")
+    assert code == 2 and not any(
+        f["code"].startswith("BM") for r in ignored["results"] for f in r["findings"]
+    )
+    assert [r["file"] for r in ignored["results"]] == [r["file"] for r in cold["results"]]
+
+
+def test_a_summary_from_the_stored_json_equals_the_one_from_the_result(tmp_path):
+    from casereview.analysis import CaseSummary
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("case: [unclosed\n", encoding="utf-8")
+    paths = [*sorted((ROOT / "casefiles").glob("*.yaml")), *sorted((ROOT / "casefiles").glob("*.json")), bad]
+    results = list(review_batch(paths, BatchOptions(roster=ROSTER, workers=0, engine="oracle")))
+    assert {r.status for r in results} == {"reviewed", "rejected"}
+    for i, result in enumerate(results):
+        stored = CaseResult.model_validate_json(result.model_dump_json())  # what a cache hit held
+        assert CaseSummary.of_json(json.loads(result.model_dump_json()), i) == CaseSummary.of(stored, i)
+
+
+def test_json_goes_to_any_text_stream(folder, monkeypatch, capsys):
+    """A StringIO (encoding None, no byte buffer) as stdout still gets the whole document."""
+    import io
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    code = main(
+        ["check", str(folder), "--format", "json", "--engine", "oracle", "--workers", "0", "--no-cache"]
+    )
+    assert code == 2 and len(json.loads(out.getvalue())["results"]) == 5

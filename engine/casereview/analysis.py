@@ -18,6 +18,7 @@ import statistics
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from types import SimpleNamespace
 from typing import Any
 
 from .packs.tables.statute import BRANCH_LABELS
@@ -25,6 +26,7 @@ from .report.labels import status_label
 from .report.location import where_of
 from .review import CaseResult
 
+_CASE_FIELDS = ("file", "status", "case_number", "title", "agency", "region", "party", "procedure")
 LEGAL_BASIS_LIKE_CASES = "《应急管理行政裁量权基准暂行规定》（应急管理部令第12号）第5条"
 FAILING_GRADE = "不合格"
 
@@ -63,41 +65,96 @@ class CaseSummary:
 
     @classmethod
     def of(cls, result: CaseResult, index: int, page: str = "") -> CaseSummary:
-        counts = Counter(f.severity for f in result.findings)
+        score = result.score
+        return cls._build(
+            index,
+            page,
+            result,
+            [(f.code, f.title, f.severity) for f in result.findings],
+            [f"{where_of(e)}：{e.message}" for e in result.errors],
+            result.facts_digest or {},
+            (
+                score.score,
+                score.grade,
+                score.vetoed,
+                score.graded,
+                score.three_systems,
+                sum(c.deducted for c in score.categories),
+            )
+            if score
+            else None,
+            status_label(result),
+        )
+
+    @classmethod
+    def of_json(cls, data: dict[str, Any], index: int, page: str = "") -> CaseSummary:
+        """`of` a result given as its JSON form (`model_dump(mode="json")`, e.g. decoded from the
+        result cache): the same summary, without building the model."""
+        score = data.get("score")
+        view = SimpleNamespace(status=data["status"], score=SimpleNamespace(**score) if score else None)
+        return cls._build(
+            index,
+            page,
+            SimpleNamespace(**{k: data.get(k) for k in _CASE_FIELDS}),
+            [(f["code"], f["title"], f["severity"]) for f in data.get("findings") or ()],
+            [f"{where_of(SimpleNamespace(**e))}：{e['message']}" for e in data.get("errors") or ()],
+            data.get("facts_digest") or {},
+            (
+                score["score"],
+                score["grade"],
+                score["vetoed"],
+                score["graded"],
+                score.get("three_systems"),
+                sum(c["deducted"] for c in score["categories"]),
+            )
+            if score
+            else None,
+            status_label(view),
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        index: int,
+        page: str,
+        case: Any,
+        findings: list[tuple[str, str, str]],
+        rejection: list[str],
+        digest: dict[str, Any],
+        score: tuple[Any, ...] | None,
+        label: str,
+    ) -> CaseSummary:
+        """`score`: (score, grade, vetoed, graded, three_systems, points deducted) or None."""
+        counts = Counter(severity for _, _, severity in findings)
         seen: dict[str, tuple[str, str, str]] = {}
-        for f in result.findings:
-            seen.setdefault(f.code, (_intern(f.code), _intern(f.title), _intern(f.severity)))
-        rejection = []
-        for e in result.errors:
-            rejection.append(f"{where_of(e)}：{e.message}")
-        digest = result.facts_digest or {}
+        for code, title, severity in findings:
+            seen.setdefault(code, (_intern(code), _intern(title), _intern(severity)))
         penalties = [  # keys and codes interned: the unpickled copies would be kept per file
             {sys.intern(k): _intern(v) if isinstance(v, str) else v for k, v in p.items()}
             for p in digest.get("penalties") or []
         ]
         stated = None
-        if result.status == "reviewed" and digest.get("outcome") == "penalty" and penalties:
+        if case.status == "reviewed" and digest.get("outcome") == "penalty" and penalties:
             if any("discretion_stated" in p for p in penalties):
                 stated = all(bool(p.get("discretion_stated")) for p in penalties)
             else:  # the digest names the item and tier the decision applied
                 stated = all(p.get("benchmark_item") and p.get("tier") for p in penalties)
-        score = result.score
         return cls(
             index=index,
-            file=result.file,
-            status=_intern(result.status),
+            file=case.file,
+            status=_intern(case.status),
             page=page,
-            case_number=result.case_number,
-            title=result.title,
-            agency=_intern(result.agency),
-            region=_intern(result.region),
-            party=result.party,
-            procedure=_intern(result.procedure),
-            score=score.score if score else None,
-            grade=_intern(score.grade) if score else None,
-            vetoed=bool(score and score.vetoed),
-            graded=bool(score is None or score.graded),
-            three_systems=score.three_systems if score else None,
+            case_number=case.case_number,
+            title=case.title,
+            agency=_intern(case.agency),
+            region=_intern(case.region),
+            party=case.party,
+            procedure=_intern(case.procedure),
+            score=score[0] if score else None,
+            grade=_intern(score[1]) if score else None,
+            vetoed=bool(score and score[2]),
+            graded=bool(score is None or score[3]),
+            three_systems=score[4] if score else None,
             counts={s: counts.get(s, 0) for s in ("veto", "deduct", "warn", "review")},
             codes=list(seen.values()),
             rejection=rejection,
@@ -105,8 +162,8 @@ class CaseSummary:
             outcome=digest.get("outcome"),
             fine_total=digest.get("fine_total"),
             benchmark_stated=stated,
-            deducted=sum(c.deducted for c in score.categories) if score else None,
-            status_label=_intern(status_label(result)),
+            deducted=score[5] if score else None,
+            status_label=_intern(label),
         )
 
     @property

@@ -107,6 +107,29 @@ def review_one(path: Path, ctx: ReviewContext) -> CaseResult:
     return cached_review(path, ctx, ctx.cache)
 
 
+def _review_one_prepared(
+    path: Path,
+    index: int,
+    ctx: ReviewContext,
+    finish: Callable[[CaseResult, int], Any],
+    stored: Stored | None,
+) -> Any:
+    """In-process `finish(review_one(path), index)`, a cache hit through `stored` if it takes it."""
+    from .cache import cached_review
+
+    taken: list[Any] = []
+
+    def use(payload: bytes) -> bool | None:
+        item = stored(payload, index) if stored is not None else None
+        if item is None:
+            return None
+        taken.append(item)
+        return True
+
+    result = cached_review(path, ctx, ctx.cache, use if stored is not None else None)
+    return taken[0] if taken else finish(result, index)
+
+
 def durable_available() -> bool:
     try:
         import durable.engine  # noqa: F401
@@ -116,6 +139,7 @@ def durable_available() -> bool:
 
 
 Prepare = Callable[[CaseResult, int], Any]
+Stored = Callable[[bytes, int], Any]
 
 
 @dataclass
@@ -129,23 +153,29 @@ class BatchRun:
     roster: Roster | None
     engine: str
     notes: list[str]
-    _start: Callable[[Prepare | None], Iterator[Any]]
+    _start: Callable[[Prepare | None, Stored | None], Iterator[Any]]
     _stream: Iterator[Any] | None = None
 
     def __iter__(self) -> Iterator[CaseResult]:
         if self._stream is None:
-            self._stream = self._start(None)
+            self._stream = self._start(None, None)
         return self._stream
 
-    def each(self, prepare: Prepare) -> Iterator[Any]:
+    def each(self, prepare: Prepare, stored: Stored | None = None) -> Iterator[Any]:
         """`prepare(result, index)` of every result, in input order. `prepare` runs in the process
         that reviewed the file (a worker process unless `workers=0`), so what it does per file runs
         in parallel; it sees the result complete (notes included) and must not depend on other
         files (each worker has its own copy of everything it uses). Call once, instead of
-        iterating the run."""
+        iterating the run.
+
+        `stored(payload, index)`, if given, is offered each result-cache hit (and each result
+        just stored) first, in the same process: `payload` is the verified stored JSON of the
+        result `prepare` would see (`result.model_dump_json()`); what it returns stands for
+        `prepare`'s, and the result is not rebuilt. It returns None to decline (then `prepare`
+        runs as usual)."""
         if self._stream is not None:
             raise RuntimeError("a batch is iterated once")
-        self._stream = self._start(prepare)
+        self._stream = self._start(prepare, stored)
         return self._stream
 
     @property
@@ -182,19 +212,25 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
     fallback = make_context(book, profile, roster, "oracle")
     cache_dir = None if os.environ.get("CASEREVIEW_NO_CACHE") else options.cache_dir
 
-    def results(prepare: Prepare | None) -> Iterator[Any]:
+    def results(prepare: Prepare | None, stored: Stored | None) -> Iterator[Any]:
         def finish(result: CaseResult, index: int) -> Any:
             result.notes.extend(notes)
             return prepare(result, index) if prepare is not None else result
 
+        if notes:  # a stored result lacks the batch's notes: every result goes through `finish`
+            stored = None
         if options.workers == 0:
             ctx = make_context(book, profile, roster, engine, cache_dir) if engine == "oracle" else fallback
-            stream: Iterator[Any] = (finish(review_one(p, ctx), i) for i, p in enumerate(paths))
+            stream: Iterator[Any] = (
+                _review_one_prepared(p, i, ctx, finish, stored) for i, p in enumerate(paths)
+            )
         else:  # worker processes for either engine: a batch is CPU-bound
             from .evaluate.runner import review_paths
 
             factory = partial(make_context, book, profile, roster, engine, cache_dir)
-            stream = review_paths(paths, factory, fallback, workers=options.workers, prepare=finish)
+            stream = review_paths(
+                paths, factory, fallback, workers=options.workers, prepare=finish, stored=stored
+            )
         count = 0
         try:
             for item in stream:

@@ -2,10 +2,11 @@
 
 Key = sha256 over: the file's bytes, the path as given (results quote it), the rules version
 (`RuleBook.version`, a hash of every pack and table), the scoring profile (id and content hash),
-the roster (content hash, or "none"), the engine name, the tool version and the holiday-calendar
-package version. Value = the `CaseResult` JSON. Entries live under `.casereview-cache/` in the
-current directory (or the directory given), one file per key, written atomically (safe with
-several worker processes). A damaged or unreadable entry is a miss, never an error.
+the roster (content hash, or "none"), the engine name, the tool version, the engine's code
+(`code_fingerprint`) and the holiday-calendar package version. Value = the `CaseResult` JSON.
+Entries live under `.casereview-cache/` in the current directory (or the directory given), one
+file per key, written atomically (safe with several worker processes). A damaged or unreadable
+entry is a miss, never an error. The file is read once: the bytes hashed are the bytes reviewed.
 
 The folder is untrusted (see `cachesafe`): each entry is a signature line, HMAC-SHA256 under
 the per-user key kept outside the folder over the entry's key and its bytes, then the JSON. An
@@ -22,8 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
+from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from . import __version__, cachesafe
 from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
@@ -44,6 +48,19 @@ def _package_version(name: str) -> str:
         return "none"
 
 
+@cache
+def code_fingerprint() -> str:
+    """The engine's own code (each module's name, size and modification time, as the rule-book
+    cache keys it): a changed engine under an unchanged version number never serves results of
+    the old one. Once per process."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for module in sorted(package.rglob("*.py")):
+        info = module.stat()
+        digest.update(f"{module.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def context_fingerprint(ctx: ReviewContext) -> str:
     """Everything except the file that decides a result (computed once per context)."""
     cached = ctx.__dict__.get("_cache_fingerprint")
@@ -58,6 +75,7 @@ def context_fingerprint(ctx: ReviewContext) -> str:
     parts = [
         f"format={CACHE_FORMAT}",
         f"tool={__version__}",
+        f"code={code_fingerprint()}",
         f"rules={ctx.book.version}",
         f"profile={ctx.profile.id}:{profile}",
         f"roster={roster}",
@@ -100,6 +118,12 @@ class ResultCache:
         return self.dir / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> CaseResult | None:
+        return self.lookup(key)
+
+    def lookup(self, key: str, use: Callable[[bytes], Any] | None = None) -> Any:
+        """The entry under `key`: `use(payload)` of its verified JSON if `use` is given and
+        returns something, else the CaseResult validated from it; None: a miss. An entry is
+        used only once its signature verifies: `use` sees only what this tool wrote."""
         self.last_tampered = False
         secret = cachesafe.secret_key()
         raw = cachesafe.read_limited(self._path(key), MAX_ENTRY_BYTES) if secret else None
@@ -111,22 +135,27 @@ class ResultCache:
             valid = cachesafe.verify(secret, key, payload, bytes.fromhex(signature.decode("ascii")))
         except ValueError:
             valid = False
-        try:
-            result = CaseResult.model_validate_json(payload) if valid else None
-        except ValueError:
-            result = None
-        if result is None:
+        item = None
+        if valid:
+            item = use(payload) if use is not None else None
+            if item is None:
+                try:
+                    item = CaseResult.model_validate_json(payload)
+                except ValueError:
+                    item = None
+        if item is None:
             self.misses += 1
             self.tampered += 1
             self.last_tampered = True
             return None
         self.hits += 1
-        return result
+        return item
 
-    def put(self, key: str, result: CaseResult) -> None:
+    def put(self, key: str, result: CaseResult) -> bytes | None:
+        """Store `result` under `key`; its JSON as stored, or None if it was not stored."""
         secret = cachesafe.secret_key()
         if secret is None or not cacheable(result):
-            return
+            return None
         target = self._path(key)
         try:
             if not self.dir.exists():
@@ -137,7 +166,7 @@ class ResultCache:
                 )
             target.parent.mkdir(exist_ok=True)
             if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
-                return  # a symlink planted in place of a cache folder: do not write through it
+                return None  # a symlink planted in place of a cache folder: do not write through it
             payload = result.model_dump_json().encode()
             signature = cachesafe.sign(secret, key, payload).hex().encode()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
@@ -149,12 +178,17 @@ class ResultCache:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
-            pass  # a cache that cannot be written only costs speed
+            return None  # a cache that cannot be written only costs speed
+        return payload
 
 
-def cached_review(path: Path | str, ctx: ReviewContext, cache: ResultCache | None) -> CaseResult:
+def cached_review(
+    path: Path | str, ctx: ReviewContext, cache: ResultCache | None, use: Callable[[bytes], Any] | None = None
+) -> Any:
     """`review_file` through the cache. Files that cannot be read are reviewed (and rejected)
-    normally; the cache never changes a result, only how fast it comes."""
+    normally; the cache never changes a result, only how fast it comes. `use`: see
+    `ResultCache.lookup` (what it returns for a hit, or for a result just stored, from the JSON
+    stored, is returned instead of the result)."""
     path = Path(path)
     if cache is None:
         return review_file(path, ctx)
@@ -163,12 +197,16 @@ def cached_review(path: Path | str, ctx: ReviewContext, cache: ResultCache | Non
     except InputRejected:
         return review_file(path, ctx)  # rejected with its reason (too large, not a file …)
     key = cache_key(data, path, ctx)
-    hit = cache.get(key)
+    hit = cache.lookup(key, use)
     if hit is not None:
         return hit
     tampered = cache.last_tampered
-    result = review_file(path, ctx)
-    cache.put(key, result)
+    result = review_file(path, ctx, data)  # the bytes hashed: a file changed meanwhile is not cached wrongly
+    payload = cache.put(key, result)
     if tampered:
         result.notes.append(TAMPERED_NOTE)
+    elif payload is not None and use is not None:  # what the next run's hit will be given
+        item = use(payload)
+        if item is not None:
+            return item
     return result

@@ -335,6 +335,37 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         kept = None if lean else result
         return kept, result.file, (rejected_file, failing, ungraded), summary, active, prints, uses, ready
 
+    # A result-cache hit that nothing would change before it is written (no policy, baseline or
+    # stdin name, a clean file name) is prepared from its stored JSON: the sinks take the text
+    # as stored (`prepare_stored`), the parent's share comes from the decoded JSON, and the
+    # result model is never rebuilt.
+    from_store = lean and not policy.active and baseline_prints is None and not stdin
+
+    def prepare_stored(payload: bytes, index: int) -> tuple[Any, ...] | None:
+        from . import fastjson
+        from .packs.schema import SEVERITY_RANK
+        from .report.sanitize import display_name
+
+        data = fastjson.loads(payload)
+        file = data["file"]
+        if display_name(file) != file:
+            return None
+        ready = [sink.prepare_stored(payload, index) for _, sink in sinks]
+        if any(item is None for item in ready):
+            return None
+        findings = [f for f in data["findings"] if f.get("waiver") is None]
+        threshold = SEVERITY_RANK[tally.fail_on]
+        rejected_file = data["status"] == "rejected"
+        failing = not rejected_file and any(
+            SEVERITY_RANK.get(f["severity"], -1) >= threshold for f in findings
+        )
+        score = data.get("score")
+        ungraded = score is not None and not score["graded"]
+        summary = CaseSummary.of_json(data, index) if batch_analysis is not None else None
+        active = [(f["code"], f["title"], f["severity_label"]) for f in findings] if statistics else None
+        no_uses = [0] * len(_policy_counts(policy))
+        return None, file, (rejected_file, failing, ungraded), summary, active, None, no_uses, ready
+
     def add(index: int, prepared: tuple[Any, ...]) -> None:
         result, file, outcome, summary, active, prints, uses, ready = prepared
         if prints is not None and baseline_prints is not None:
@@ -355,7 +386,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
                 sink.add(result, index, item)
 
     count, interrupted = 0, False
-    stream = run.each(prepare)
+    stream = run.each(prepare, prepare_stored if from_store else None)
 
     try:
         with interrupt.interruptible():

@@ -90,9 +90,11 @@ def rejected(path: Path | str, errors: list[RejectedInput], notes: list[str] | N
     return CaseResult(file=str(path), status="rejected", errors=errors, notes=notes or [])
 
 
-def review_file(path: Path, ctx: ReviewContext) -> CaseResult:
+def review_file(path: Path, ctx: ReviewContext, data: bytes | None = None) -> CaseResult:
+    """`data`: the file's bytes, when the caller has read them already (the result cache hashes
+    exactly the bytes reviewed)."""
     try:
-        case, source = load_case(path)
+        case, source = load_case(path, data=data)
     except InputRejected as exc:
         return rejected(
             path,
@@ -130,7 +132,7 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
     status, status_reason = grading_status(case)
     if status is not None:
         not_run.insert(0, NotRun(code="GRADE", title=f"案卷{status}", reason=status_reason))
-    findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.location.field))
     items = sorted(
         {
             v.discretion.benchmark_item
@@ -238,10 +240,6 @@ def _label(value: Any) -> str | None:
 
 def _message(error: InputError) -> str:
     return f"{error.message}，实际为 {error.value}" if error.value is not None else error.message
-
-
-def _rank(severity: str) -> int:
-    return SEVERITY_RANK[severity]
 
 
 def _digest(facts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
+    Settling,
     Unsure,
     all_of,
     any_of,
@@ -301,6 +302,10 @@ class _Context:
         return span.status_on(lo), cert  # type: ignore[arg-type]
 
 
+# tests set this to check that the fast paths of `add` give exactly what settling each fact does
+_GENERIC_ONLY = False
+
+
 def derive(
     case: CaseFile,
     roster: Roster | None = None,
@@ -317,10 +322,16 @@ def derive(
     common_unsure = any(isinstance(v, Unsure) for v in common.values())
     common_clean = {k: v for k, v in common.items() if v is not None}
     head = {"kind": None, "fid": None, **common_clean}
+    settled_head = Settling(head, {}, [])  # `head` holds neither absent nor unsure values
+    if common_unsure:
+        settled_head = Settling({}, {}, [])
+        settled_head.add({"kind": "", "fid": "", **common})  # placeholders keep the keys' places
 
     def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
         derived.sources[fid] = source
-        if not common_unsure:  # what `_clean` gives, keys in the same order, if no value is unsure
+        if (
+            not _GENERIC_ONLY and not common_unsure
+        ):  # what `_clean` gives, keys in the same order, if no value is unsure
             out = head.copy()  # a copy of a built dict is cheaper than building it again
             out["kind"] = kind
             out["fid"] = fid
@@ -335,6 +346,13 @@ def derive(
                 out[HAS_UNKNOWN] = False
                 derived.facts.append(out)
                 return
+        if not _GENERIC_ONLY and common.keys().isdisjoint(fact):  # common fields settled once per case
+            state = settled_head.copy()
+            state.out["kind"] = kind
+            state.out["fid"] = fid
+            state.add(fact)
+            derived.facts.append(state.finish())
+            return
         derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
 
     for index, act in enumerate(ctx.acts):

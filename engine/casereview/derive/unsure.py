@@ -167,42 +167,71 @@ def negate(value: Any) -> Any:
     return not value
 
 
-def settle(fact: dict[str, Any]) -> dict[str, Any]:
-    """Drop absent values; write unsure ones as flags, bounds and reasons (facts never carry nulls)."""
-    out: dict[str, Any] = {}
-    why: dict[str, str] = {}
-    for key, value in fact.items():
-        if value is None:
-            continue
-        if isinstance(value, Unsure):
-            if value.lo is not None and value.lo == value.hi:
-                out[key] = value.lo
+def settle(fact: dict[str, Any], head: Settling | None = None) -> dict[str, Any]:
+    """Drop absent values; write unsure ones as flags, bounds and reasons (facts never carry nulls).
+
+    `head`: the fields before `fact`'s, already settled (a case's common fields, settled once
+    for all its facts); the result is what settling `{**head fields, **fact}` gives."""
+    state = head.copy() if head is not None else Settling({}, {}, [])
+    state.add(fact)
+    return state.finish()
+
+
+@dataclass(slots=True)
+class Settling:
+    """A fact being settled: its fields so far, the reasons of the unsure ones, and its
+    circumstance fields (f_*), which each say whether they are unknown."""
+
+    out: dict[str, Any]
+    why: dict[str, str]
+    circumstances: list[str]
+
+    def copy(self) -> Settling:
+        return Settling(self.out.copy(), self.why.copy(), self.circumstances.copy())
+
+    def add(self, fields: dict[str, Any]) -> None:
+        out, why = self.out, self.why
+        for key, value in fields.items():
+            if value is None:
                 continue
-            out[key + UNK] = True
-            out[key + LO] = value.lo if value.lo is not None else -UNBOUNDED
-            out[key + HI] = value.hi if value.hi is not None else UNBOUNDED
-            why[key] = "；".join(value.why) or "相关事实未载明"
-            continue
-        out[key] = value
-    if why:
-        out[HAS_UNKNOWN] = True
-        out[WHY] = why
-        for name in _flag_fields(out["kind"]):  # every field says whether it is unknown
-            if name not in why:
-                out[name + UNK] = False
-        for name in list(out):
-            if name.startswith("f_") and not name.endswith((UNK, LO, HI)) and name not in why:
-                out[name + UNK] = False
-    else:
-        out[HAS_UNKNOWN] = False
-    return out
+            if key.startswith("f_") and not key.endswith(_SUFFIXES):
+                self.circumstances.append(key)
+            if type(value) is Unsure:
+                if value.lo is not None and value.lo == value.hi:
+                    out[key] = value.lo
+                    continue
+                out[key + UNK] = True
+                out[key + LO] = value.lo if value.lo is not None else -UNBOUNDED
+                out[key + HI] = value.hi if value.hi is not None else UNBOUNDED
+                why[key] = "；".join(value.why) or "相关事实未载明"
+                continue
+            out[key] = value
+
+    def finish(self) -> dict[str, Any]:
+        out, why = self.out, self.why
+        if why:
+            out[HAS_UNKNOWN] = True
+            out[WHY] = why
+            for name, flag in _flag_fields(out["kind"]):  # every field says whether it is unknown
+                if name not in why:
+                    out[flag] = False
+            for name in self.circumstances:
+                if name not in why:
+                    out[name + UNK] = False
+        else:
+            out[HAS_UNKNOWN] = False
+        return out
+
+
+_SUFFIXES = (UNK, LO, HI)
 
 
 @functools.cache
-def _flag_fields(kind: str) -> tuple[str, ...]:
+def _flag_fields(kind: str) -> tuple[tuple[str, str], ...]:
+    """(field, its unknown flag) of each field of `kind`."""
     from .vocabulary import fields_of
 
     try:
-        return tuple(fields_of(kind))
+        return tuple((name, name + UNK) for name in fields_of(kind))
     except KeyError:
         return ()

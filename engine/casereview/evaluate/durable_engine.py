@@ -27,7 +27,7 @@ from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from . import durable_prebuild
-from .model import EvalResult, Match
+from .model import MATCH_ORDER, EvalResult, Match
 from .oracle import OracleEngine, RulePredicates
 
 SENTINEL_KIND = "__end__"
@@ -697,7 +697,7 @@ class DurableEngine:
                     seen.add(Match(rule_id, fact["fid"]))
                 if fact[HAS_UNKNOWN] and forms.undecided(fact):
                     seen.add(Match(rule_id, fact["fid"], True))
-        result.matches = sorted(seen)
+        result.matches = sorted(seen, key=MATCH_ORDER)
         return result
 
     @functools.cached_property

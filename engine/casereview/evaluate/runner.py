@@ -32,6 +32,7 @@ from .oracle import OracleEngine
 
 _WORKER_CTX: ReviewContext | None = None
 _WORKER_PREPARE: Callable[[CaseResult, int], Any] | None = None
+_WORKER_STORED: Callable[[bytes, int], Any] | None = None
 _CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file with this name dies
 _CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
@@ -53,14 +54,16 @@ def _init_worker(
     make_context: Callable[[], ReviewContext],
     parent: int | None = None,
     prepare: Callable[[CaseResult, int], Any] | None = None,
+    stored: Callable[[bytes, int], Any] | None = None,
 ) -> None:
-    global _WORKER_CTX, _WORKER_PREPARE
+    global _WORKER_CTX, _WORKER_PREPARE, _WORKER_STORED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if parent is not None:
         _die_with_parent(parent)
     _WORKER_CTX = make_context()
     _WORKER_PREPARE = prepare
+    _WORKER_STORED = stored
     # the context (rule book, engine, roster) lives as long as the worker: out of the cyclic
     # collector's way, which would otherwise walk it in every full collection (~30 % of a file's
     # CPU measured with bench/stages.py); the start-up objects inherited from the parent are
@@ -69,7 +72,7 @@ def _init_worker(
     gc.freeze()
 
 
-def _review_in_worker(path: str) -> CaseResult:
+def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:
     assert _WORKER_CTX is not None
     marker = os.environ.get(_CRASH_ENV)
     if marker and marker in Path(path).name:
@@ -80,19 +83,44 @@ def _review_in_worker(path: str) -> CaseResult:
             os.kill(os.getpid(), signal.SIGKILL)  # die as a crashing C extension would
     from ..cache import cached_review
 
-    return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache)
+    return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache, use)
 
 
 def oracle_context(ctx: ReviewContext) -> ReviewContext:
     return ReviewContext(ctx.book, ctx.profile, OracleEngine(ctx.book.compiled), ctx.roster, ctx.calendar)
 
 
+class _Prepared:
+    """What the batch's `stored` made of a cache hit (told apart from a result by its type)."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+
+def _from_store(index: int) -> Callable[[bytes], Any] | None:
+    stored = _WORKER_STORED
+    if stored is None:
+        return None
+
+    def use(payload: bytes) -> _Prepared | None:
+        item = stored(payload, index)
+        return None if item is None else _Prepared(item)
+
+    return use
+
+
 def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> list[Any]:
     """Review `paths` (the batch's files from index `start`); each result gets `note` if given,
-    then goes through the batch's `prepare`, here in the worker."""
+    then goes through the batch's `prepare`, here in the worker. A cache hit goes through the
+    batch's `stored` instead, if it takes it (never with a note to add)."""
     out = []
     for index, path in enumerate(paths, start):
-        result = _review_in_worker(path)
+        result = _review_in_worker(path, None if note else _from_store(index))
+        if isinstance(result, _Prepared):
+            out.append(result.item)
+            continue
         if note:
             result.notes.append(note)
         out.append(_WORKER_PREPARE(result, index) if _WORKER_PREPARE is not None else result)
@@ -113,6 +141,7 @@ def review_paths(
     window: int = 256,
     chunk: int | None = None,
     prepare: Callable[[CaseResult, int], Any] | None = None,
+    stored: Callable[[bytes, int], Any] | None = None,
 ) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
     files go to the workers `chunk` at a time (default: `chunk_size`).
@@ -120,7 +149,12 @@ def review_paths(
     `prepare(result, index)`, if given, runs on each result in the process that reviewed it (a
     worker; this process for a file the oracle re-reviews here) and what it returns is yielded
     instead of the result: per-file work done there runs in parallel. It must not depend on
-    other files; an exception it raises stops the batch and reaches the consumer."""
+    other files; an exception it raises stops the batch and reaches the consumer.
+
+    `stored(payload, index)`, if given, runs in the worker for a result-cache hit (or a result
+    just stored), on the entry's verified JSON (`result.model_dump_json()` of the result
+    `prepare` would see): what it returns is yielded as `prepare`'s would be, and the result is
+    never rebuilt; None declines (the result is rebuilt and goes through `prepare`)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     size = chunk or chunk_size(len(paths), workers)
     mp = multiprocessing.get_context("fork")
@@ -134,7 +168,10 @@ def review_paths(
 
     def make_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            workers, mp_context=mp, initializer=_init_worker, initargs=(make_context, parent, prepare)
+            workers,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(make_context, parent, prepare, stored),
         )
 
     pool = make_pool()
@@ -183,8 +220,8 @@ def review_paths(
                 next_out += 1
         finished = True
     finally:
-        if finished:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if finished:  # every worker is idle: they exit on their own while the caller writes
+            pool.shutdown(wait=False)
         else:  # interrupted or abandoned: do not wait for the workers' current tasks
             _kill(pool)
 

@@ -39,9 +39,12 @@ __all__ = [
 ]
 
 
-def load_case(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[CaseFile, SourceDoc]:
-    """Read, parse and validate one case file (YAML or JSON); raises `InputRejected`."""
-    doc = read_document(path, max_bytes=max_bytes)
+def load_case(
+    path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, data: bytes | None = None
+) -> tuple[CaseFile, SourceDoc]:
+    """Read (unless its bytes are given), parse and validate one case file (YAML or JSON);
+    raises `InputRejected`."""
+    doc = read_document(path, max_bytes=max_bytes, data=data)
     return validate_case(doc), doc
 
 

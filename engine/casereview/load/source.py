@@ -12,7 +12,7 @@ from .errors import InputError, InputRejected
 from .fastyaml import parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
-from .reader import DEFAULT_MAX_BYTES, read_text
+from .reader import DEFAULT_MAX_BYTES, decode_bytes, read_text
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -30,7 +30,7 @@ class SourceDoc:
     _positions: Positions | None = field(default=None, repr=False, compare=False)
     _json_text: str | None = field(default=None, repr=False, compare=False)
     _json_locator: JsonLocator | None = field(default=None, repr=False, compare=False)
-    _located: dict[Any, tuple[int | None, int | None]] = field(
+    _located: dict[str, tuple[int | None, int | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
     markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
@@ -56,13 +56,14 @@ class SourceDoc:
             # a JSON file: walk down to this field alone instead of placing every value
             if self._json_locator is None:
                 self._json_locator = JsonLocator(self._json_text)
-            found = self._located.get(field_path)  # findings often point at the same field
+            # findings (which name fields as text) often point at the same field
+            found = self._located.get(field_path) if isinstance(field_path, str) else None
             if found is None:
                 try:
                     found = self._json_locator.locate(parse_path(field_path))
                 except Exception:  # positions are a convenience; never fail because of them
                     found = None, None
-                if isinstance(field_path, str | tuple):
+                if isinstance(field_path, str):
                     self._located[field_path] = found
             return found
         return locate_in(self.positions, parse_path(field_path))
@@ -144,13 +145,15 @@ def read_document(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    data: bytes | None = None,
 ) -> SourceDoc:
-    """Read, decode and parse a YAML or JSON file (by suffix: ``.json`` is JSON, else YAML).
+    """Read, decode and parse a YAML or JSON file (by suffix: ``.json`` is JSON, else YAML);
+    `data`: its bytes, already read (by `reader.read_bytes`, with the same size limit).
 
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
     file = str(path)
-    decoded = read_text(path, max_bytes=max_bytes)
+    decoded = read_text(path, max_bytes=max_bytes) if data is None else decode_bytes(data, file)
     fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
     try:
         return parse_text(

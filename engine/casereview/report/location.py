@@ -33,14 +33,15 @@ def where_of(location: Any, file: str | None = None) -> str:
     )
 
 
-def display_file(path: str, root: Path | None = None, full: bool = False) -> str:
-    """The file as shown in a report: relative to the reviewed folder (or its name), unless `full`."""
+def display_file(path: str, root: Path | None = None, full: bool = False, resolved: bool = False) -> str:
+    """The file as shown in a report: relative to the reviewed folder (or its name), unless `full`.
+    `resolved`: `root` is resolved already (a caller showing many files resolves it once)."""
     if full or not path or path == "-":
         return path
     p = Path(path)
     if root is not None:
         try:
-            return p.resolve().relative_to(root.resolve()).as_posix()
+            return p.resolve().relative_to(root if resolved else root.resolve()).as_posix()
         except (ValueError, OSError):
             pass
     if not p.is_absolute() and ".." not in p.parts:

@@ -112,6 +112,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: not valid XML)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
+_MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most)
 
 
 def _illegal(match: re.Match[str]) -> str:
@@ -190,6 +191,7 @@ class XlsxReport:
         ]
         self.summary_width = len(self.summary_header)
         self.data: dict[str, _Rows] = {SUMMARY_SHEET: _Rows(), FINDINGS_SHEET: _Rows()}
+        self._made: dict[tuple[str, str], str] = {}  # (cell start, text) → the cell (`_row`)
 
     # -------------------------------------------------------------- sheet plumbing
 
@@ -252,15 +254,25 @@ class XlsxReport:
 
     def _row(self, values: Any, styles: dict[int, int] | None = None) -> str:
         """A row of masked values; text that looks like a formula stays text (every string is
-        written as text: no formula injection)."""
+        written as text: no formula injection). Most text repeats from row to row (the file's
+        agency and case number, rule titles, categories, legal bases): its cell is made once."""
         cells = []
+        made = self._made
         for i, value in enumerate(values):
             if value is None:
                 continue
-            if self.mask and value.__class__ is str and len(value) >= 11:  # shorter: nothing to mask
-                value = mask_text(value)
             ref = _REFS[i] if not styles or i not in styles else f'{_REFS[i]} s="{styles[i]}"'
-            cells.append(_cell(ref, value))
+            if value.__class__ is not str:
+                cells.append(_cell(ref, value))
+                continue
+            key = (ref, value)
+            cell = made.get(key)
+            if cell is None:
+                if len(made) >= _MADE_MAX:  # bounded: the unique texts (messages) come and go
+                    made.clear()
+                masked = mask_text(value) if self.mask and len(value) >= 11 else value  # shorter: no ID
+                cell = made[key] = _cell(ref, masked)
+            cells.append(cell)
         return f'<row r="{ROW}">{"".join(cells)}</row>'
 
     def _file(self, path: str) -> str:
@@ -352,7 +364,9 @@ class XlsxReport:
             )
         return summary, details
 
-    def add(self, result: CaseResult, index: int, prepared: tuple[str, list[str]] | None = None) -> None:
+    def add(
+        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+    ) -> None:
         summary, details = prepared if prepared is not None else self.rows(result, index)
         self.data[SUMMARY_SHEET].write([summary])
         self.data[FINDINGS_SHEET].write(details)
@@ -474,10 +488,18 @@ _COLUMNS = [get_column_letter(i) for i in range(1, 64)]
 _REFS = [f'<c r="{column}{ROW}"' for column in _COLUMNS]
 
 
+# zlib level for the workbook: 3 deflates the rows (~70 MB of XML per 10,000 files) in half the
+# time of the default 6 for a file ~25 % larger; the workbook is the last thing a review writes
+_DEFLATE_LEVEL = 3
+
+
 def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:
     """Write the workbook `layout` (openpyxl's, header rows only) to `target` with each sheet's
     stored rows inserted at the end of its sheetData; the rows are streamed, never held whole."""
-    with zipfile.ZipFile(layout) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(layout) as source,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=_DEFLATE_LEVEL) as out,
+    ):
         for info in source.infolist():
             data = source.read(info.filename)
             stored = rows.get(info.filename)

@@ -53,6 +53,7 @@ class ReportContext:
         self.profile = profile.title
         self.categories = [(c.id, c.name) for c in profile.categories]
 
+        @cache  # a few dozen codes, looked up for every deduction of every file
         def points(code: str) -> int:
             item = profile.item_for(code)
             return item.deduct if item is not None else profile.default_deduct
@@ -81,9 +82,9 @@ class ReportContext:
             try:
                 resolved = self.root.resolve() if self.root is not None else None
             except OSError:
-                resolved = self.root  # display_file meets the same error and falls back
+                resolved = None  # as display_file, meeting the same error, falls back
             self._root = (self.root, resolved)
-        shown = display_file(path, self._root[1], self.full_paths)
+        shown = display_file(path, self._root[1], self.full_paths, resolved=True)
         self._shown = (path, shown)
         return shown
 
@@ -103,6 +104,11 @@ class Sink:
         """The per-file work that needs nothing but this result, masked and ready to write; may
         run in a worker process (on its copy of the sink), so it changes no state of the sink.
         None: nothing to do ahead, `add` does it all."""
+        return None
+
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        """What `prepare` would return for the result whose JSON (`model_dump_json()`, as the
+        result cache stores it) is `payload`, or None when it needs the result itself."""
         return None
 
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
@@ -198,6 +204,9 @@ class _Closing(Sink):
 
     def prepare(self, result: CaseResult, index: int) -> Any:
         return self.inner.prepare(result, index)
+
+    def prepare_stored(self, payload: bytes, index: int) -> Any:
+        return self.inner.prepare_stored(payload, index)
 
     def add(self, result: CaseResult, index: int, prepared: Any = None) -> None:
         if prepared is None:

@@ -11,6 +11,7 @@ from . import ReportContext, Reporter, Sink
 
 class HtmlSink(Sink):
     parallel = True
+    needs_result = False  # the summary pages need only each file's summary, made by `prepare`
 
     def __init__(self, folder: Path, ctx: ReportContext):
         from ..html import HtmlReport
@@ -18,15 +19,18 @@ class HtmlSink(Sink):
         self.report = HtmlReport(folder, ctx)
         self.summaries: list[Any] = []
 
-    def prepare(self, result: CaseResult, index: int) -> str:
-        """Writes the case page (in the worker that reviewed the file): only its name comes back."""
-        return self.report.write_page(result, index)
-
-    def add(self, result: CaseResult, index: int, prepared: str | None = None) -> None:
+    def prepare(self, result: CaseResult, index: int) -> Any:
+        """Writes the case page (in the worker that reviewed the file); the file's summary for the
+        ranking, naming the page, comes back."""
         from ...analysis import CaseSummary
 
-        page = prepared if prepared is not None else self.report.write_page(result, index)
-        self.summaries.append(CaseSummary.of(result, index, page))
+        return CaseSummary.of(result, index, self.report.write_page(result, index))
+
+    def add(self, result: CaseResult | None, index: int, prepared: Any = None) -> None:
+        if prepared is None:
+            assert result is not None
+            prepared = self.prepare(result, index)
+        self.summaries.append(prepared)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
         from ...analysis import analyse

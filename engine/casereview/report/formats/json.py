@@ -27,7 +27,8 @@ class JsonSink(Sink):
         text = json.dumps(head, ensure_ascii=False, indent=2)
         out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
         # the results go to the byte stream under the text stream, when there is one
-        self.raw = getattr(out, "buffer", None) if getattr(out, "encoding", "").lower() in _UTF8 else None
+        encoding = (getattr(out, "encoding", None) or "").lower()
+        self.raw = getattr(out, "buffer", None) if encoding in _UTF8 else None
 
     def prepare(self, result: CaseResult, index: int) -> bytes:
         """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
@@ -36,6 +37,16 @@ class JsonSink(Sink):
 
         text = result.model_dump_json()
         return (mask_encoded(text) if self.ctx.mask else text).encode()
+
+    def prepare_stored(self, payload: bytes, index: int) -> bytes:
+        """`prepare`'s bytes from the result's stored JSON (which is `model_dump_json()`)."""
+        from ..masking import mask_encoded
+
+        if not self.ctx.mask:
+            return payload
+        text = payload.decode()
+        masked = mask_encoded(text)
+        return payload if masked is text else masked.encode()
 
     def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
         if prepared is None:

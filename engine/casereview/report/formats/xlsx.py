@@ -12,6 +12,7 @@ from . import ReportContext, Reporter, Sink
 class XlsxSink(Sink):
     parallel = True
     threaded_finish = True  # most of finishing is deflating the rows (zlib releases the GIL)
+    needs_result = False  # `add` writes the rows `prepare` made
 
     def __init__(self, path: Path, ctx: ReportContext):
         from ..xlsx import XlsxReport
@@ -21,7 +22,9 @@ class XlsxSink(Sink):
     def prepare(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
         return self.report.rows(result, index)
 
-    def add(self, result: CaseResult, index: int, prepared: tuple[str, list[str]] | None = None) -> None:
+    def add(
+        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+    ) -> None:
         self.report.add(result, index, prepared)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
