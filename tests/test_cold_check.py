@@ -84,9 +84,12 @@ def test_exit_process_flushes_and_runs_the_exit_handlers():
     assert (done.returncode, done.stdout) == (3, "outputhandler ran\n")
 
 
-def test_exit_process_waits_for_a_running_thread_as_a_normal_exit_does():
+@pytest.mark.parametrize("seconds", [0.3, 1.5])
+def test_exit_process_waits_for_a_running_thread_as_a_normal_exit_does(seconds):
+    """A short thread is waited for, a long one left to the normal exit: either way it finishes."""
     done = _exit_script(
-        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread done'))).start()\nexit_process(2)\n"
+        f"threading.Thread(target=lambda: (time.sleep({seconds}), print('thread done'))).start()\n"
+        "exit_process(2)\n"
     )
     assert (done.returncode, done.stdout) == (2, "thread done\n")
 
