@@ -41,3 +41,19 @@ def test_a_case_key_anywhere_makes_a_case_and_other_files_name_all_their_keys(tm
     assert top_level_keys(first, stop_at_case_key=True) == {"case"}
     assert top_level_keys(first) == {"case", "party"}
     assert looks_like_case(Path(first)) == (True, "")
+
+
+def test_json_files_by_their_first_key_or_by_parsing(tmp_path):
+    cases = {
+        "first.json": ('{"case": {"number": "1"}, "party": {}}', True),
+        "broken_after.json": ('{"case": {"number": ', True),  # reviewed, then rejected with the reason
+        "late.json": ('{"notes": [], "violations": []}', True),
+        "ours.json": ('{"case": {}, "schema": "casereview.result"}', False),
+        "ours_escaped.json": ('{"case": {}, "sch\\u0065ma": "casereview.result"}', False),
+        "other.json": ('{"stages": [1], "job": {}}', False),
+        "nan.json": ('{"x": NaN}', False),  # json reads it (orjson does not): keys {"x"}
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert looks_like_case(path)[0] is expected, name

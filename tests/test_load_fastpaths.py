@@ -114,3 +114,26 @@ def test_json_parse_equals_the_reference(value: Any, indent: Any, separators: An
 )
 def test_json_parse_unusual_texts(text: str) -> None:
     assert _parsed(text, reference=False) == _parsed(text, reference=True)
+
+
+def test_a_json_field_is_located_the_same_however_it_is_named(tmp_path) -> None:
+    from casereview.load import read_document
+
+    path = tmp_path / "a.json"
+    lines = [
+        "{",
+        ' "case": {',
+        '  "number": "X",',
+        '  "agency": {"name": "某局"}',
+        " },",
+        ' "acts": [',
+        '  {"kind": "x"}',
+    ]
+    path.write_text("\n".join([*lines, " ]", "}"]))
+    doc = read_document(path)
+    for _ in range(2):  # the second time from the memo
+        assert doc.locate("case.agency.name") == (4, 14)
+        assert doc.locate(("case", "agency", "name")) == (4, 14)
+        assert doc.locate(["acts", 0, "kind"]) == (7, 4)
+        assert doc.locate("acts[0].missing") == (7, 3)
+        assert doc.locate("nothing") == (1, 1)

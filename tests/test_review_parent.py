@@ -130,7 +130,9 @@ def test_a_warm_cache_gives_the_same_report_without_rebuilding_results(
     folder, tmp_path, workers, monkeypatch
 ):
     cache = ["--cache-dir", str(tmp_path / "cache"), "--workers", workers]
-    cold_code, cold = _review(folder, tmp_path / "cold", *cache)
+    cold_code, cold = _review(folder, tmp_path / "cold", *cache)  # results stored, then written from it
+    _, plain = _review(folder, tmp_path / "plain", "--no-cache", "--workers", workers)
+    assert _without_times(cold) == _without_times(plain)
     if workers == "0":  # in this process: prove the hits are not validated into models again
 
         def refuse(*args, **kwargs):

@@ -168,10 +168,11 @@ class BatchRun:
         files (each worker has its own copy of everything it uses). Call once, instead of
         iterating the run.
 
-        `stored(payload, index)`, if given, is offered each result-cache hit first, in the same
-        process: `payload` is the verified stored JSON of the result `prepare` would see
-        (`result.model_dump_json()`); what it returns stands for `prepare`'s, and the result is
-        not rebuilt. It returns None to decline (then `prepare` runs as usual)."""
+        `stored(payload, index)`, if given, is offered each result-cache hit (and each result
+        just stored) first, in the same process: `payload` is the verified stored JSON of the
+        result `prepare` would see (`result.model_dump_json()`); what it returns stands for
+        `prepare`'s, and the result is not rebuilt. It returns None to decline (then `prepare`
+        runs as usual)."""
         if self._stream is not None:
             raise RuntimeError("a batch is iterated once")
         self._stream = self._start(prepare, stored)

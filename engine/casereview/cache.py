@@ -151,10 +151,11 @@ class ResultCache:
         self.hits += 1
         return item
 
-    def put(self, key: str, result: CaseResult) -> None:
+    def put(self, key: str, result: CaseResult) -> bytes | None:
+        """Store `result` under `key`; its JSON as stored, or None if it was not stored."""
         secret = cachesafe.secret_key()
         if secret is None or not cacheable(result):
-            return
+            return None
         target = self._path(key)
         try:
             if not self.dir.exists():
@@ -165,7 +166,7 @@ class ResultCache:
                 )
             target.parent.mkdir(exist_ok=True)
             if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
-                return  # a symlink planted in place of a cache folder: do not write through it
+                return None  # a symlink planted in place of a cache folder: do not write through it
             payload = result.model_dump_json().encode()
             signature = cachesafe.sign(secret, key, payload).hex().encode()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
@@ -177,7 +178,8 @@ class ResultCache:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
-            pass  # a cache that cannot be written only costs speed
+            return None  # a cache that cannot be written only costs speed
+        return payload
 
 
 def cached_review(
@@ -185,7 +187,8 @@ def cached_review(
 ) -> Any:
     """`review_file` through the cache. Files that cannot be read are reviewed (and rejected)
     normally; the cache never changes a result, only how fast it comes. `use`: see
-    `ResultCache.lookup` (what it returns for a hit is returned instead of the result)."""
+    `ResultCache.lookup` (what it returns for a hit, or for a result just stored, from the JSON
+    stored, is returned instead of the result)."""
     path = Path(path)
     if cache is None:
         return review_file(path, ctx)
@@ -199,7 +202,11 @@ def cached_review(
         return hit
     tampered = cache.last_tampered
     result = review_file(path, ctx, data)  # the bytes hashed: a file changed meanwhile is not cached wrongly
-    cache.put(key, result)
+    payload = cache.put(key, result)
     if tampered:
         result.notes.append(TAMPERED_NOTE)
+    elif payload is not None and use is not None:  # what the next run's hit will be given
+        item = use(payload)
+        if item is not None:
+            return item
     return result

@@ -21,17 +21,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fastjson
 from .load.source import CASE_SUFFIXES
 
 CASE_KEYS = frozenset({"case", "party", "violations", "acts", "decision", "documents", "persons"})
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*|\"[^\"]+\"|'[^']+')[ \t]*:(?:[ \t]|$)", re.M)
 _SNIFF_BYTES = 256 * 1024
+_FIRST_KEY = re.compile(r'\{\s*"([A-Za-z_]+)"\s*:')
 
 
 @dataclass
 class Discovery:
     paths: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _loads(text: str) -> object:
+    """`json.loads`, through orjson first (~4× faster; it reads strict JSON only, which
+    `json.loads` reads the same, so only what it refuses goes to `json.loads`)."""
+    try:
+        return fastjson.loads(text)
+    except ValueError:
+        return json.loads(text)
 
 
 def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | None:
@@ -51,8 +62,14 @@ def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | Non
         return None
     stripped = text.lstrip()
     if stripped.startswith("{") and path.suffix.lower() == ".json":
+        first = _FIRST_KEY.match(stripped)
+        plain = '"schema"' not in stripped and "\\u" not in stripped  # no "schema" key, even escaped
+        if stop_at_case_key and first and first.group(1) in CASE_KEYS and plain:
+            # the first member of the outer object is a case file's: reviewed whether or not the
+            # rest parses (broken JSON is reviewed too, and rejected with the reason)
+            return {first.group(1)}
         try:
-            value = json.loads(text)
+            value = _loads(text)
         except ValueError:
             return None  # truncated sniff or broken JSON: review it (rejected with the reason)
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("casereview."):

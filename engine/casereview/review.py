@@ -132,7 +132,7 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
     status, status_reason = grading_status(case)
     if status is not None:
         not_run.insert(0, NotRun(code="GRADE", title=f"案卷{status}", reason=status_reason))
-    findings.sort(key=lambda f: (-_rank(f.severity), f.code, f.location.field))
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.location.field))
     items = sorted(
         {
             v.discretion.benchmark_item
@@ -240,10 +240,6 @@ def _label(value: Any) -> str | None:
 
 def _message(error: InputError) -> str:
     return f"{error.message}，实际为 {error.value}" if error.value is not None else error.message
-
-
-def _rank(severity: str) -> int:
-    return SEVERITY_RANK[severity]
 
 
 def _digest(facts: list[dict[str, Any]]) -> dict[str, Any]:

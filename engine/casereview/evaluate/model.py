@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 
 @dataclass(frozen=True, order=True)
@@ -20,4 +21,8 @@ class EvalResult:
     notes: list[str] = field(default_factory=list)
 
     def sorted_matches(self) -> list[Match]:
-        return sorted(set(self.matches))
+        return sorted(set(self.matches), key=MATCH_ORDER)
+
+
+# Match's own order (its fields in turn), compared in C instead of by the generated __lt__
+MATCH_ORDER = attrgetter("rule_id", "fid", "undecided")

@@ -151,10 +151,10 @@ def review_paths(
     instead of the result: per-file work done there runs in parallel. It must not depend on
     other files; an exception it raises stops the batch and reaches the consumer.
 
-    `stored(payload, index)`, if given, runs in the worker for a result-cache hit, on the entry's
-    verified JSON (`result.model_dump_json()` of the result `prepare` would see): what it returns
-    is yielded as `prepare`'s would be, and the result is never rebuilt; None declines (the
-    result is rebuilt and goes through `prepare`)."""
+    `stored(payload, index)`, if given, runs in the worker for a result-cache hit (or a result
+    just stored), on the entry's verified JSON (`result.model_dump_json()` of the result
+    `prepare` would see): what it returns is yielded as `prepare`'s would be, and the result is
+    never rebuilt; None declines (the result is rebuilt and goes through `prepare`)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     size = chunk or chunk_size(len(paths), workers)
     mp = multiprocessing.get_context("fork")
@@ -220,8 +220,8 @@ def review_paths(
                 next_out += 1
         finished = True
     finally:
-        if finished:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if finished:  # every worker is idle: they exit on their own while the caller writes
+            pool.shutdown(wait=False)
         else:  # interrupted or abandoned: do not wait for the workers' current tasks
             _kill(pool)
 

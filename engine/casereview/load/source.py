@@ -30,7 +30,7 @@ class SourceDoc:
     _positions: Positions | None = field(default=None, repr=False, compare=False)
     _json_text: str | None = field(default=None, repr=False, compare=False)
     _json_locator: JsonLocator | None = field(default=None, repr=False, compare=False)
-    _located: dict[Any, tuple[int | None, int | None]] = field(
+    _located: dict[str, tuple[int | None, int | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
     markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
@@ -56,13 +56,14 @@ class SourceDoc:
             # a JSON file: walk down to this field alone instead of placing every value
             if self._json_locator is None:
                 self._json_locator = JsonLocator(self._json_text)
-            found = self._located.get(field_path)  # findings often point at the same field
+            # findings (which name fields as text) often point at the same field
+            found = self._located.get(field_path) if isinstance(field_path, str) else None
             if found is None:
                 try:
                     found = self._json_locator.locate(parse_path(field_path))
                 except Exception:  # positions are a convenience; never fail because of them
                     found = None, None
-                if isinstance(field_path, str | tuple):
+                if isinstance(field_path, str):
                     self._located[field_path] = found
             return found
         return locate_in(self.positions, parse_path(field_path))
