@@ -220,8 +220,8 @@ def review_paths(
                 next_out += 1
         finished = True
     finally:
-        if finished:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if finished:  # every worker is idle: they exit on their own while the caller writes
+            pool.shutdown(wait=False)
         else:  # interrupted or abandoned: do not wait for the workers' current tasks
             _kill(pool)
 
