@@ -246,3 +246,38 @@ def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(
         return [[c.value for c in row] for ws in book.worksheets for row in ws.iter_rows(min_row=3)]
 
     assert cells(lean) == cells(full)
+
+
+def test_the_ranking_puts_ungraded_files_last_without_a_score_to_rank_by(tmp_path):
+    """A file not graded (未结案 / 无法评分) keeps a computed score of e.g. 100; the ranking must not
+    place it above graded files nor show that score as its own: it comes last, a dash in the
+    score column with the reference score small."""
+    from casereview.report.html import write_html
+    from casereview.review import CaseResult
+    from casereview.score.scoring import CategoryScore, Score
+
+    def result(number: str, score: float, graded: bool) -> CaseResult:
+        grade = "良好" if graded else "无法评分"
+        return CaseResult(
+            file=f"{number}.yaml",
+            status="reviewed",
+            case_number=number,
+            score=Score(
+                score=score,
+                grade=grade,
+                graded=graded,
+                status="scored" if graded else grade,
+                vetoed=False,
+                categories=[CategoryScore(id="subject", name="主体", max=15, deducted=0, score=15)],
+                profile="example",
+            ),
+        )
+
+    results = [result("甲", 100, False), result("乙", 85, True), result("丙", 90, True)]
+    write_html(results, tmp_path, {"tool_version": "t", "rules_version": "t"})
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    table = index[index.index('id="ranking-table"') :]
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td><td><a [^>]*>(.)</a>.*?</tr>", table)
+    assert rows == [("1", "丙"), ("2", "乙"), ("3", "甲")]
+    last = table[table.index(">甲<") :]
+    assert '<span class="grade-none">—</span> <span class="muted">参考 100</span>' in last.split("</tr>")[0]

@@ -94,3 +94,12 @@ def test_activations_read_by_position_equal_the_parsed_message(name, fact):
         assert activations(message) == parsed
     two = dumps({"r1": {"m": {"fid": "a"}}, "r2": {"m": {"fid": "b"}}})
     assert activations(two) == [("r1", "a"), ("r2", "b")]
+
+
+def test_a_ruleset_of_another_shape_sends_every_fact():
+    two_patterns = {"r": {"all": [{"a": {"kind": "act"}}, {"b": {"kind": "case"}}]}}
+    no_kind = {"r": {"all": [{"m": {"role": "officer"}}]}}
+    any_rule = {"r": {"any": [{"m": {"kind": "act"}}]}}
+    for definition in (two_patterns, no_kind, any_rule):
+        assert rule_guards(definition) is None
+    assert rule_guards({"r": _rule({"role": "officer"})}) == {"act": [{"role": frozenset({"officer"})}]}

@@ -404,14 +404,27 @@ def _equalities(pattern: dict[str, Any]) -> dict[str, frozenset[Any]] | None:
     return tests
 
 
-def rule_guards(definition: dict[str, Any]) -> dict[str, list[dict[str, frozenset[Any]]]]:
-    """Per fact kind, the equality tests of each durable rule (`kind` itself left out)."""
+def rule_guards(definition: dict[str, Any]) -> dict[str, list[dict[str, frozenset[Any]]]] | None:
+    """Per fact kind, the equality tests of each durable rule (`kind` itself left out); None for
+    a ruleset of another shape than one pattern per rule, each testing its kind (then every
+    fact is sent)."""
     guards: dict[str, list[dict[str, frozenset[Any]]]] = {}
     for body in definition.values():
-        tests = _equalities(body["all"][0]["m"])
+        patterns = body.get("all")
+        if set(body) - {"all", "pri"} or not isinstance(patterns, list) or len(patterns) != 1:
+            return None
+        if not isinstance(patterns[0], dict) or len(patterns[0]) != 1:
+            return None
+        try:
+            tests = _equalities(next(iter(patterns[0].values())))
+        except (ValueError, TypeError, AttributeError):  # a test of a shape read nowhere here
+            return None
         if tests is None:
-            continue
-        for kind in tests.pop("kind", frozenset()):
+            continue  # never matches
+        kinds = tests.pop("kind", None)
+        if kinds is None:
+            return None
+        for kind in kinds:
             guards.setdefault(kind, []).append(tests)
     return guards
 
@@ -485,7 +498,7 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str], payload: s
     # a bound of an exactly known number or date is the number itself (packs/uncertain.py);
     # a fact without unknowns is matched only by the rules as written (every other form first
     # tests `has_unknown == true`), so it goes without bounds and flags: most facts
-    guards = rule_guards(json.loads(payload)) if payload is not None else {}
+    guards = rule_guards(json.loads(payload)) if payload is not None else None
     return (
         {
             kind: tuple((name, bound_source(name)) for name in sorted(fields))
@@ -499,7 +512,7 @@ def fact_reads(rules: Iterable[CompiledRule], python_forms: set[str], payload: s
             )
             for kind, fields in complete.items()
         },
-        {kind: guard_tree(guards.get(kind, [])) if payload is not None else True for kind in kinds},
+        {kind: guard_tree(guards.get(kind, [])) if guards is not None else True for kind in kinds},
     )
 
 

@@ -269,9 +269,9 @@ class HtmlReport:
     def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
         for asset in (CSS_NAME, JS_NAME):
             shutil.copyfile(self.templates / asset, self.out / asset)
-        ranked = sorted(
+        ranked = sorted(  # a file not graded (未结案 / 无法评分) has no place among graded ones: last
             (s for s in summaries if s.reviewed),
-            key=lambda s: (-(s.score or 0), s.deducted or 0, s.file),
+            key=lambda s: (not s.graded, -(s.score or 0), s.deducted or 0, s.file),
         )
         rejected = [s for s in summaries if not s.reviewed]
         ranking_pages = pages(ranked)
