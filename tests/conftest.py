@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,39 @@ def generated_texts(tmp_path_factory):
         return [path.read_text(encoding="utf-8") for path in paths]
 
     return generate
+
+
+ONE_OFFICER = (
+    '{name: 李华, cert: "36011120200002"}], recorded: video, documents: [询问笔录]',
+    "{name: 陈工, role: technical_inspector}], recorded: video, documents: [询问笔录]",
+)
+
+
+def write_veto_case(target: Path) -> Path:
+    """The clean example with a one-officer interview (CERT-001, veto), written to `target`."""
+    text = (ROOT / "rules" / "examples" / "general.yaml").read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.replace(*ONE_OFFICER), encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def veto_case(tmp_path: Path) -> Path:
+    """The clean example with a one-officer interview: CERT-001 (veto)."""
+    return write_veto_case(tmp_path / "cases" / "veto.yaml")
+
+
+def sample_folder(src: Path, names: tuple[str, ...]) -> Path:
+    """Sample files in `src`, plus one sample under a name holding a mobile number and one broken
+    file (what masking and rejection must handle)."""
+    src.mkdir(parents=True)
+    for name in names:
+        shutil.copy(ROOT / "casefiles" / name, src / name)
+    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
+    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+    return src
+
+
+@pytest.fixture(scope="session")
+def make_sample_folder() -> Callable[[Path, tuple[str, ...]], Path]:
+    return sample_folder

@@ -205,26 +205,16 @@ def test_like_case_cells_are_the_templates_and_built_once_per_group(peers, extra
     assert [str(c) for c in cells] == [reference.render(o=o) for o in outliers]
 
 
-def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(tmp_path):
+def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(tmp_path, make_sample_folder):
     """With HTML, Excel and JSON the parent takes in only what the workers prepared (pages are
     written there, the summary and rows come back); with JUnit too it receives the results as
     well. The reports are the same either way."""
-    import shutil
-
     from openpyxl import load_workbook
 
     from casereview.cli import main
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for name in (
-        "02-xinjian-peixun-jilu.yaml",
-        "05-nankang-chaoxian-fakuan.yaml",
-        "26-xinjian-wei-jiean.yaml",
-    ):
-        shutil.copy(ROOT / "casefiles" / name, src / name)
-    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
-    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+    names = ("02-xinjian-peixun-jilu.yaml", "05-nankang-chaoxian-fakuan.yaml", "26-xinjian-wei-jiean.yaml")
+    src = make_sample_folder(tmp_path / "in", names)
 
     def review(formats: str) -> Path:
         out = tmp_path / formats

@@ -29,22 +29,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.fixture
-def veto_case(tmp_path: Path) -> Path:
-    """The clean example with a one-officer interview: CERT-001 (veto)."""
-    text = (EXAMPLES / "general.yaml").read_text(encoding="utf-8")
-    bad = tmp_path / "cases" / "veto.yaml"
-    bad.parent.mkdir()
-    bad.write_text(
-        text.replace(
-            '{name: 李华, cert: "36011120200002"}], recorded: video, documents: [询问笔录]',
-            "{name: 陈工, role: technical_inspector}], recorded: video, documents: [询问笔录]",
-        ),
-        encoding="utf-8",
-    )
-    return bad
-
-
 ROSTER = ["--roster", str(EXAMPLES / "roster.yaml")]
 
 

@@ -26,20 +26,6 @@ def _process(*argv: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300, **kwargs)
 
 
-@pytest.fixture
-def veto_case(tmp_path: Path) -> Path:
-    text = (EXAMPLES / "general.yaml").read_text(encoding="utf-8")
-    bad = tmp_path / "veto.yaml"
-    bad.write_text(
-        text.replace(
-            '{name: 李华, cert: "36011120200002"}], recorded: video, documents: [询问笔录]',
-            "{name: 陈工, role: technical_inspector}], recorded: video, documents: [询问笔录]",
-        ),
-        encoding="utf-8",
-    )
-    return bad
-
-
 @pytest.mark.parametrize("engine", [["--engine", "oracle", "--workers", "0"], ["--workers", "1"]])
 @pytest.mark.parametrize("name", ["general", "veto"])
 def test_a_check_process_prints_and_returns_what_the_check_does_in_process(capsys, veto_case, engine, name):

@@ -4,7 +4,6 @@ file's summary) instead of the results: its output must equal rendering the resu
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,14 @@ ROSTER = ROOT / "casefiles" / "roster.yaml"
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
+def folder(tmp_path_factory, make_sample_folder) -> Path:
     """Samples holding personal numbers, one broken file, one with a phone number in its name."""
-    src = tmp_path_factory.mktemp("parent") / "in"
-    src.mkdir()
-    for name in (
+    names = (
         "02-xinjian-peixun-jilu.yaml",
         "03-nankang-zhuyao-fuzeren.json",
         "05-nankang-chaoxian-fakuan.yaml",
-    ):
-        shutil.copy(ROOT / "casefiles" / name, src / name)
-    shutil.copy(ROOT / "casefiles" / "14-wujiang-buyu-chufa.yaml", src / "联系13812345678.yaml")
-    (src / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
-    return src
+    )
+    return make_sample_folder(tmp_path_factory.mktemp("parent") / "in", names)
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
