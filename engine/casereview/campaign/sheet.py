@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..score.profile import Profile, VetoItem
+from ..score.scoring import OPEN, UNGRADABLE
 
 FINDING, ITEM, ADDED = "finding", "item", "added"
 SCORED = "scored"
 UNREVIEWABLE = "无法评查"  # the machine could not read the file (a rejected result)
+UNGRADED = (UNREVIEWABLE, OPEN, UNGRADABLE)  # grades that say the file was not graded
 
 
 def machine_status(result: dict[str, Any]) -> str:

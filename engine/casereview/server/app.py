@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from ..campaign import service
 from ..campaign.models import RESOLUTION_SLOT, Assignment, Campaign, CaseRecord, SignOff, User
 from ..campaign.service import CampaignError, DecisionInput, StaleError
-from ..campaign.sheet import ADDED, FINDING, ITEM, finding_keys
+from ..campaign.sheet import ADDED, FINDING, ITEM, UNGRADED, finding_keys
 from ..campaign.store import Store
 from ..packs.schema import SEVERITY_LABELS
 from ..score.profile import VetoItem
@@ -275,6 +275,7 @@ def _routes(app: Flask, store: Store) -> None:
             "score": service.result_sheet(profile, result, decisions),
             "slot": slot,
             "signed": signed,
+            "ungraded": UNGRADED,
             "editable": editable,
             "categories": {c.id: c.name for c in profile.categories},
             "rectified": version.number > 1,
