@@ -58,3 +58,26 @@ def code_key(result: dict, code: str) -> str:
     """The finding key of the (first) machine finding with this rule code."""
     findings = result["findings"]
     return next(k for k, f in zip(service.finding_keys(findings), findings, strict=True) if f["code"] == code)
+
+
+def single_file_campaign(store: Store, name: str, folder: Path, sample: str) -> tuple[int, int, dict]:
+    """A campaign of one sample file with li on its seat: (case id, li's user id, machine result)."""
+    service.create_campaign(store, name, folder, [CASEFILES / sample], OPTIONS, actor="lead")
+    service.assign_all(store, name, ["li"], actor="lead")
+    with store.session() as session:
+        campaign = service.get_campaign(session, name)
+        case = session.query(service.CaseRecord).filter_by(campaign_id=campaign.id).one()
+        result = service.machine_result(session, service.current_version(session, case))
+        return case.id, service.get_user(session, "li").id, result
+
+
+def sign_overriding_all(store: Store, case_id: int, user_id: int, result: dict):
+    """Override every machine finding that needs a decision, then sign the sheet: its score."""
+    keys = service.finding_keys(result["findings"])
+    decisions = [
+        service.DecisionInput("finding", k, "override", reason="测试：不适用")
+        for k, f in zip(keys, result["findings"], strict=True)
+        if f["severity"] in ("veto", "deduct", "review")
+    ]
+    revision = service.record_decisions(store, case_id, user_id, decisions, 0) if decisions else 0
+    return service.sign_off(store, case_id, user_id, revision)

@@ -147,18 +147,10 @@ def test_the_file_page_of_an_open_case_shows_no_grade(tmp_path):
     """未结案: the sheet's score is a dash, the grade the status, before and after signing."""
     from casereview.campaign.sheet import machine_status
 
-    from .helpers import CASEFILES, OPTIONS
+    from .helpers import sign_overriding_all, single_file_campaign
 
     store = make_campaign(f"sqlite:///{tmp_path / 'campaign.db'}", tmp_path)
-    service.create_campaign(
-        store, "未结案", tmp_path / "b", [CASEFILES / "26-xinjian-wei-jiean.yaml"], OPTIONS
-    )
-    service.assign_all(store, "未结案", ["li"], actor="lead")
-    with store.session() as session:
-        campaign = service.get_campaign(session, "未结案")
-        case = session.query(service.CaseRecord).filter_by(campaign_id=campaign.id).one()
-        result = service.machine_result(session, service.current_version(session, case))
-        case_id, li = case.id, service.get_user(session, "li").id
+    case_id, li, result = single_file_campaign(store, "未结案", tmp_path / "b", "26-xinjian-wei-jiean.yaml")
     assert machine_status(result) == "未结案"
     app = create_app(store, secret_key="test")
     app.config["TESTING"] = True
@@ -166,13 +158,6 @@ def test_the_file_page_of_an_open_case_shows_no_grade(tmp_path):
     login(client, "li")
     page = client.get(f"/files/{case_id}").get_data(as_text=True)
     assert re.search(r'id="sheet-score">—<', page) and "未结案（不评定等次" in page
-    keys = service.finding_keys(result["findings"])
-    open_items = [
-        service.DecisionInput("finding", k, "override", reason="测试：不适用")
-        for k, f in zip(keys, result["findings"], strict=True)
-        if f["severity"] in ("veto", "deduct", "review")
-    ]
-    revision = service.record_decisions(store, case_id, li, open_items, 0) if open_items else 0
-    service.sign_off(store, case_id, li, revision)
+    sign_overriding_all(store, case_id, li, result)
     signed = client.get(f"/files/{case_id}").get_data(as_text=True)
     assert "签署：未结案，不评定等次" in signed and " 分，未结案" not in signed

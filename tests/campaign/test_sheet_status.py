@@ -7,7 +7,7 @@ from casereview.campaign import service
 from casereview.campaign.sheet import SCORED, UNREVIEWABLE, machine_status, score_sheet
 from casereview.score.profile import load_profile
 
-from .helpers import CASEFILES, OPTIONS, make_campaign
+from .helpers import make_campaign, sign_overriding_all, single_file_campaign
 
 
 def _result(status: str = "reviewed", score_status: str | None = "scored") -> dict:
@@ -35,25 +35,10 @@ def test_an_empty_sheet_of_an_ungraded_file_is_not_excellent():
 
 
 def test_signed_sheet_of_an_open_case_keeps_its_status_out_of_the_pass_rate(store_url, tmp_path):
-    store = make_campaign(store_url, tmp_path)
-    open_case = CASEFILES / "26-xinjian-wei-jiean.yaml"  # no decision: 未结案
-    service.create_campaign(store, "含未结案", tmp_path / "b", [open_case], OPTIONS, actor="lead")
-    with store.session() as session:
-        campaign = service.get_campaign(session, "含未结案")
-        case = session.query(service.CaseRecord).filter_by(campaign_id=campaign.id).one()
-        case_id, status = case.id, service.machine_result(session, service.current_version(session, case))
-    assert machine_status(status) == "未结案"
-    service.assign_all(store, "含未结案", ["li"], actor="lead")
-    with store.session() as session:
-        li = service.get_user(session, "li").id
-        keys = service.finding_keys(status["findings"])
-    decisions = [
-        service.DecisionInput("finding", k, "override", reason="测试：不适用")
-        for k, f in zip(keys, status["findings"], strict=True)
-        if f["severity"] in ("veto", "deduct", "review")
-    ]
-    rev = service.record_decisions(store, case_id, li, decisions, 0) if decisions else 0
-    score = service.sign_off(store, case_id, li, rev)
+    store = make_campaign(store_url, tmp_path)  # + one file without a decision: 未结案
+    case_id, li, result = single_file_campaign(store, "含未结案", tmp_path / "b", "26-xinjian-wei-jiean.yaml")
+    assert machine_status(result) == "未结案"
+    score = sign_overriding_all(store, case_id, li, result)
     assert not score.graded and score.grade == "未结案"
     with store.session() as session:
         campaign = service.get_campaign(session, "含未结案")
