@@ -515,6 +515,17 @@ def test_html_index_points_and_campaign(campaign_report: Path):
     assert '<th class="num">扣分</th>' in table and re.search(r">\d+ 分</td>", table)
 
 
+def test_score_histogram_draws_every_bar_and_masks_nothing_in_it(campaign_report: Path):
+    """A bar's height of 150·6/21 once came out as 42.857142857142854, which masking took for a
+    personal number and broke (42.8571*******2854): the bars of 6 and 5 files were not drawn."""
+    index = (campaign_report / "index.html").read_text(encoding="utf-8")
+    svg = index[index.index('<svg class="hist"') : index.index("</svg>")]
+    assert "*" not in svg
+    bars = re.findall(r'<rect x="\d+" y="([\d.]+)" width="50" height="([\d.]+)"><title>[^<]*：(\d+) 件', svg)
+    assert len(bars) == 10 and sum(int(n) for _, _, n in bars) == 33
+    assert all((float(h) > 0) == (int(n) > 0) for _, h, n in bars)
+
+
 def test_html_index_is_paged_and_bounded_for_thousands(tmp_path):
     results = [
         reviewed(file=f"cases/{i:04d}.yaml", case_number=f"（测）应急罚〔2026〕{i}号", party=f"某公司{i}")
