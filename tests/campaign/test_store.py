@@ -27,6 +27,33 @@ def test_migrations_match_the_models(store_url):
     open_store(url=store_url)  # upgrading an up-to-date store is a no-op
 
 
+def test_a_store_of_the_first_schema_upgrades_in_place_and_keeps_its_files(store_url, tmp_path):
+    from sqlalchemy import inspect
+
+    from casereview.campaign.store import Store, make_engine, migrate
+
+    old = Store(make_engine(store_url))
+    migrate(old.engine, "0001")  # a store made before the redundant indexes were dropped
+    with old.write() as session:
+        service.add_user(session, "lead", "组长", "lead", "口令-足够长-1234", "省厅")
+    paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json"]
+    service.create_campaign(old, "旧库", tmp_path, paths, OPTIONS, actor="lead")
+    old.close()
+
+    store = open_store(url=store_url)
+    with store.session() as session:
+        rows = service.final_rows(session, service.get_campaign(session, "旧库"))
+        assert [r["status"] for r in rows] == ["unassigned"]
+    with store.engine.connect() as connection:
+        names = {
+            i["name"]
+            for t in ("case_files", "file_versions", "machine_results")
+            for i in inspect(connection).get_indexes(t)
+        }
+    assert not names & {"ix_case_files_campaign_id", "ix_file_versions_case_id", "ix_machine_results_run_id"}
+    assert "ix_machine_results_version_id" in names
+
+
 def test_sqlite_store_is_a_wal_file_in_the_campaign_folder(tmp_path):
     store = open_store(tmp_path)
     assert (tmp_path / "campaign.db").exists()
