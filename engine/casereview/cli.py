@@ -432,6 +432,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
+    from .evaluate.runner import wait_for_workers
+
+    wait_for_workers()  # they exited while the reports were written: no pool thread outlives `main`
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
