@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from casereview.load import InputRejected, fastyaml, parse_text, read_document
 from casereview.load.fastyaml import parse_yaml_fast
+from casereview.load.source import locate_in
 from casereview.load.yamlpos import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,25 @@ def slow(text: str) -> Any:
         return "rejected"
 
 
+def probes(positions: dict[Any, tuple[int, int]]) -> list[tuple[Any, ...]]:
+    """Every field, and paths that go past one or miss (a finding may name a missing field)."""
+    found: list[tuple[Any, ...]] = []
+    for path in positions:
+        found += [path, (*path, "missing"), (*path, 0), (*path, 10**6), (*path, -1), (*path, "0")]
+        if path:
+            found += [(*path[:-1], "nope", *path[-1:]), (*path, *path)]
+    return found
+
+
+def assert_same_positions(fast: Any, expected: dict[Any, tuple[int, int]]) -> None:
+    """The fast path's positions are `parse_yaml`'s: the same mapping, in the same order, and
+    every field, missing field and wrong path located where `locate_in` finds it in the dict."""
+    assert dict(fast) == expected
+    assert list(fast) == list(expected)
+    for path in probes(expected):
+        assert locate_in(fast, path) == locate_in(expected, path), path
+
+
 def assert_fast_or_none(text: str) -> bool:
     """The fast path agrees with the slow one or declines; True if it was taken."""
     expected = slow(text)
@@ -36,6 +56,7 @@ def assert_fast_or_none(text: str) -> bool:
         return False
     assert expected != "rejected", text
     assert fast == expected, text
+    assert_same_positions(fast[1], expected[1])
     return True
 
 
@@ -48,6 +69,7 @@ def test_samples_take_the_fast_path_with_identical_results(path: Path) -> None:
     fast = parse_yaml_fast(text, str(path))
     assert fast is not None
     assert fast == parse_yaml(text, str(path))
+    assert_same_positions(fast[1], parse_yaml(text, str(path))[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +85,7 @@ def test_generated_corpus_takes_the_fast_path_with_identical_results(corpus: lis
         data, positions = fast
         expected_data, expected_positions = parse_yaml(text, "x.yaml")
         assert data == expected_data
-        assert positions == expected_positions
-        assert list(positions) == list(expected_positions)  # same order too
+        assert_same_positions(positions, expected_positions)
 
 
 def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
@@ -81,6 +102,7 @@ def test_anchored_values_are_shared_as_in_parse_yaml() -> None:
     assert fast is not None
     (data, positions), (expected, expected_positions) = fast, parse_yaml(text, "x.yaml")
     assert (data, positions) == (expected, expected_positions)
+    assert_same_positions(positions, expected_positions)
     assert data["b"] is data["a"] and expected["b"] is expected["a"]
     assert data["l"][1] is data["l"][0]
     assert data["d"] == dt.date(2024, 2, 2)
@@ -141,6 +163,7 @@ def test_constructs_resolve_and_locate_like_parse_yaml() -> None:
     fast = parse_yaml_fast(CONSTRUCTS, "x.yaml")
     assert fast is not None
     assert fast == parse_yaml(CONSTRUCTS, "x.yaml")
+    assert_same_positions(fast[1], parse_yaml(CONSTRUCTS, "x.yaml")[1])
     data, positions = fast
     case = data["case"]
     assert case["opened_on"] == dt.date(2024, 5, 30)

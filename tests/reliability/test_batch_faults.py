@@ -54,9 +54,11 @@ def test_a_worker_sigkilled_between_two_submissions_loses_no_file(tmp_path, book
     paths = _batch(tmp_path, 120)
     factory = partial(make_context, book, profile, example_roster, "oracle")
     fallback = make_context(book, profile, example_roster, "oracle")
+    runner.wait_for_workers()  # an earlier batch's workers (exiting, or not yet reaped) are gone
+    others = _children(os.getpid())
     stream = runner.review_paths(paths, factory, fallback, workers=2, window=32, chunk=2)
     results = [next(stream) for _ in range(10)]
-    victim = min(_children(os.getpid()))
+    victim = min(_children(os.getpid()) - others)  # one of this batch's workers
     os.kill(victim, signal.SIGKILL)
     time.sleep(1.0)  # the executor notices the death and marks the pool broken
     results += list(stream)

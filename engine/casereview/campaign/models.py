@@ -77,7 +77,8 @@ class CaseRecord(Base):
     __tablename__ = "case_files"
     __table_args__ = (UniqueConstraint("campaign_id", "case_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # No index of its own: the unique (campaign_id, case_key) index serves lookups by campaign.
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     case_key: Mapped[str] = mapped_column(String(512))
     case_number: Mapped[str | None] = mapped_column(String(256))
     unit: Mapped[str | None] = mapped_column(String(256), index=True)
@@ -92,7 +93,7 @@ class FileVersion(Base):
     __tablename__ = "file_versions"
     __table_args__ = (UniqueConstraint("case_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id"))  # unique (case_id, number) serves it
     number: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -118,7 +119,9 @@ class MachineResult(Base):
     __tablename__ = "machine_results"
     __table_args__ = (UniqueConstraint("run_id", "version_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("machine_runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("machine_runs.id")
+    )  # unique (run_id, version_id) serves it
     version_id: Mapped[int] = mapped_column(ForeignKey("file_versions.id"), index=True)
     status: Mapped[str] = mapped_column(String(32))
     score: Mapped[float | None] = mapped_column(Float)

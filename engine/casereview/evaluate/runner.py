@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -221,7 +222,7 @@ def review_paths(
         finished = True
     finally:
         if finished:  # every worker is idle: they exit on their own while the caller writes
-            pool.shutdown(wait=False)
+            _release(pool)
         else:  # interrupted or abandoned: do not wait for the workers' current tasks
             _kill(pool)
 
@@ -268,7 +269,39 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     call_queue = getattr(pool, "_call_queue", None)
     with contextlib.suppress(Exception):
         call_queue.cancel_join_thread()  # type: ignore[union-attr]  # never block exit on a dead pipe
-    pool.shutdown(wait=False, cancel_futures=True)
+    _release(pool, cancel=True)
+
+
+# Manager threads of pools shut down without waiting: each ends once its workers have exited.
+_released: list[threading.Thread] = []
+_released_lock = threading.Lock()  # batches may run in several threads (the reviewer web app)
+
+
+def _release(pool: ProcessPoolExecutor, cancel: bool = False) -> None:
+    """`pool.shutdown(wait=False)`, its manager thread kept for `wait_for_workers`."""
+    thread = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=cancel)
+    with _released_lock:
+        _released[:] = [t for t in _released if t.is_alive()]  # a server keeps no ended ones
+        if thread is not None:
+            _released.append(thread)
+
+
+def wait_for_workers() -> None:
+    """Wait until the workers of every finished batch have exited. A caller may do this once its
+    outputs are written (the workers exit meanwhile); it is done at interpreter exit anyway, before
+    concurrent.futures' own exit hook: on CPython 3.11 that hook wakes each pool's manager thread
+    through a pipe the thread may be closing at that moment, unlocked, and the exit printed
+    `OSError: [Errno 9] Bad file descriptor` (about one `review` in ten)."""
+    with _released_lock:
+        threads = _released[:]
+        _released.clear()
+    for thread in threads:
+        thread.join()
+
+
+# threading runs these hooks last registered first: this one before concurrent.futures' (imported above)
+threading._register_atexit(wait_for_workers)  # type: ignore[attr-defined]
 
 
 RERUN_NOTE = "评查该批次时工作进程异常退出，本案已重新评查"

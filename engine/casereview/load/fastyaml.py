@@ -15,7 +15,8 @@ the anchors and aliases PyYAML's dumper writes for shared values (``on: &id001 2
   with their folding and chomping) are decoded by PyYAML itself, from their own source text;
 * each field's 1-based (line, column) as `parse_yaml` records it (a mapping entry at its key,
   a list item at the item, the root ``()`` at its first key); an alias repeats the positions
-  of the anchored node's fields under its own path.
+  of the anchored node's fields under its own path. They are kept per collection
+  (`YamlPositions`), not per path: a file's findings locate a few of its ~300 fields.
 
 Anything else returns None and the caller runs `parse_yaml`, which keeps every behaviour and
 every error message: the fast path accepts only what it can read exactly and never rejects.
@@ -33,13 +34,14 @@ sample, a generated corpus, documents PyYAML dumps in every style and randomly d
 
 Each line is read on its own first (`_lex`), and that reading is kept in a bounded
 per-process cache keyed by the line's text: the files of a batch repeat most of their lines
-(keys, enumerations, officers, dates). Which collection a line belongs to, the paths and the
-positions are worked out per file (`_Scanner`).
+(keys, enumerations, officers, dates). Which collection a line belongs to and the positions
+are worked out per file (`_Scanner`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -54,10 +56,9 @@ from .yamlpos import (
     STR_TAG,
     VALUE_TAG,
     Loader,
-    Positions,
 )
 
-__all__ = ["parse_yaml_fast"]
+__all__ = ["YamlPositions", "parse_yaml_fast"]
 
 # Characters that may need the slow path (found in few files), then the exact refusals: tabs,
 # line breaks other than "\n" (libyaml also breaks lines at CR, NEL, LS and PS), characters
@@ -93,7 +94,7 @@ def parse_yaml_fast(
     *,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
-) -> tuple[Any, Positions] | None:
+) -> tuple[Any, YamlPositions] | None:
     """``parse_yaml(text, file)``'s result, or None if this file needs `parse_yaml`.
 
     Never raises: anything unusual, wrong or refused returns None (`file` is accepted for
@@ -103,14 +104,11 @@ def parse_yaml_fast(
         return None
     if _SUSPECT.search(text) is not None and _REFUSE.search(text) is not None:
         return None
-    scan = _Scanner(max_nodes, max_depth)
     try:
-        data = scan.run(text)
+        data, root = _Scanner(max_nodes, max_depth).run(text)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
-    if len(scan.positions) > max_nodes:
-        return None
-    return data, scan.positions
+    return data, YamlPositions(root)
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
@@ -139,40 +137,88 @@ def _lexed(line: str) -> Any:
     return lexed
 
 
+class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
+    """`parse_yaml`'s positions, kept per collection instead of per path: an entry is
+    ``(line, column)`` for a scalar and ``(line, column, {slot: entry})`` for a collection; an
+    alias's entry holds the anchored collection's slots, so its fields are where the anchored
+    ones are written. A finding locates a few fields of a file: `locate` walks down its path,
+    and the whole mapping (in `parse_yaml`'s order) is built only if it is iterated."""
+
+    __slots__ = ("_all", "root")
+
+    def __init__(self, root: tuple[Any, ...]) -> None:
+        self.root = root
+        self._all: dict[FieldPath, tuple[int, int]] | None = None
+
+    def locate(self, path: FieldPath) -> tuple[int, int]:
+        """The position of `path`, or of its longest prefix that is a field (`locate_in`)."""
+        entry = self.root
+        for step in path:
+            if len(entry) < 3:
+                break
+            found = entry[2].get(step)
+            if found is None:
+                break
+            entry = found
+        return entry[0], entry[1]
+
+    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
+        entry = self.root
+        for step in path:
+            if len(entry) < 3:
+                raise KeyError(path)
+            entry = entry[2][step]
+        return entry[0], entry[1]
+
+    def __iter__(self) -> Iterator[FieldPath]:
+        return iter(self._expanded())
+
+    def __len__(self) -> int:
+        return len(self._expanded())
+
+    def _expanded(self) -> dict[FieldPath, tuple[int, int]]:
+        if self._all is None:
+            found: dict[FieldPath, tuple[int, int]] = {}
+            todo: list[tuple[FieldPath, tuple[Any, ...]]] = [((), self.root)]
+            while todo:  # depth first, in document order
+                path, entry = todo.pop()
+                found[path] = entry[0], entry[1]
+                if len(entry) > 2:
+                    todo.extend(((*path, slot), inner) for slot, inner in reversed(entry[2].items()))
+            self._all = found
+        return self._all
+
+
 class _Scanner:
     """The data and positions of a block-style document, read line by line."""
 
     def __init__(self, max_nodes: int, max_depth: int) -> None:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
-        self.positions: Positions = {}
-        self.paths: list[FieldPath] = []  # every path, in document order (for aliases)
-        # anchor name -> (the anchored node's path, its index in `paths`, container, slot)
-        self.anchors: dict[str, tuple[FieldPath, int, Any, Any]] = {}
-        # The block collections around the current one: (indent, container, path).
-        self.stack: list[tuple[int, Any, FieldPath]] = []
+        self.nodes = 1  # the root and every node `put`, `item` or an alias places
+        # anchor name -> (container, its slots' entries, slot) of the anchored node
+        self.anchors: dict[str, tuple[Any, dict[Any, Any], Any]] = {}
+        # The block collections around the current one: (indent, container, its entries).
+        self.stack: list[tuple[int, Any, Any]] = []
         # A node whose content may follow on the next lines (after "key:", a bare "-", an
-        # anchor, or the document's start): (path, container, slot, indent of the container,
-        # located at its content?)
-        self.pending: tuple[FieldPath, Any, Any, int, bool] | None = None
+        # anchor, or the document's start): (container, entries, slot, indent of the
+        # container, located at its content?)
+        self.pending: tuple[Any, dict[Any, Any], Any, int, bool] | None = None
         # An open block scalar: (indent of its container, index of its header line, the
         # header's column, container, slot)
         self.block: tuple[int, int, int, Any, Any] | None = None
 
-    def node(self, path: FieldPath, at: tuple[int, int]) -> None:
-        self.positions[path] = at
-        self.paths.append(path)
-
-    def run(self, text: str) -> dict[str, Any]:
-        """The data, filling in `positions`."""
+    def run(self, text: str) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """The data and the root's position entry (see `YamlPositions`)."""
         lines = text.split("\n")
-        positions, paths, stack = self.positions, self.paths, self.stack
+        stack = self.stack
         cached, skip, plain_value = _LINES.get, _SKIP, _VALUE  # locals: read on every line
         document: dict[str, Any] = {}
-        self.node((), (1, 1))
-        self.pending = ((), document, "", -1, True)  # the root: located at its first line
+        top: dict[str, Any] = {"": (1, 1)}
+        self.pending = (document, top, "", -1, True)  # the root: located at its first line
         # The innermost open block collection.
-        indent_now, container, base, is_map = -1, None, (), True
+        indent_now, container, marks, is_map = -1, None, None, True
+        plain = 0  # plain one-line scalars placed here (the other nodes count in `nodes`)
         for number, line in enumerate(lines, 1):
             if self.block is not None and self.in_block(line, lines, number):
                 continue
@@ -183,14 +229,16 @@ class _Scanner:
             if self.pending is not None:
                 opened = self.open_pending(indent, dashes, number)
                 if opened is not None:
-                    stack.append((indent_now, container, base))
-                    indent_now, container, base = opened
+                    stack.append((indent_now, container, marks))
+                    indent_now, container, marks = opened
                     is_map = not dashes
             if indent != indent_now or is_map is not (not dashes):  # not where the last line was
-                indent_now, container, base = self.dedent(indent, dashes, indent_now, container, base)
+                if self.nodes + plain > self.max_nodes:
+                    raise _Refuse
+                indent_now, container, marks = self.dedent(indent, dashes, indent_now, container, marks)
                 is_map = not dashes
             if opens:  # "- key: ..." or "- - ...": the item is a collection
-                indent_now, container, base = self.item(opens, number, indent_now, container, base)
+                indent_now, container, marks = self.item(opens, number, indent_now, container, marks)
                 is_map = key is not None
             if key is None:
                 slot = len(container)
@@ -199,19 +247,18 @@ class _Scanner:
                 raise _Refuse
             else:
                 slot = key
-            path = (*base, slot)
             if kind == plain_value:
                 container[slot] = value
-                positions[path] = (number, column + 1)
-                paths.append(path)
+                marks[slot] = (number, column + 1)
+                plain += 1
             else:
-                self.put(kind, value, container, slot, path, (number, column + 1), indent_now)
+                self.put(kind, value, container, marks, slot, (number, column + 1), indent_now)
         if self.block is not None:
             self.end_block(lines, len(lines))
         root = document.get("")
-        if type(root) is not dict:  # empty (or only comments), or not a mapping
-            raise _Refuse
-        return root
+        if type(root) is not dict or self.nodes + plain > self.max_nodes:
+            raise _Refuse  # empty (or only comments), not a mapping, or too many nodes
+        return root, top[""]
 
     def in_block(self, line: str, lines: list[str], number: int) -> bool:
         """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
@@ -226,31 +273,30 @@ class _Scanner:
     def open_pending(self, indent: int, dashes: tuple[int, ...], number: int) -> Any:
         """The collection the pending node opens at this line, or None if it stays null."""
         assert self.pending is not None
-        path, parent, slot, parent_indent, bare = self.pending
+        parent, marks, slot, parent_indent, bare = self.pending
         self.pending = None
         # deeper, or a list at its key's indent ("key:\n- a")
         if indent > parent_indent or (indent == parent_indent and dashes and type(parent) is dict):
-            if len(path) >= self.max_depth - 1:
+            if len(self.stack) >= self.max_depth - 1:
                 raise _Refuse
-            if bare:  # a bare "-" is located at its content
-                self.positions[path] = (number, indent + 1)
             new = parent[slot] = [] if dashes else {}
-            return indent, new, path
+            inner: dict[Any, Any] = {}
+            line, column = (number, indent + 1) if bare else marks[slot]  # a bare "-": at its content
+            marks[slot] = (line, column, inner)
+            return indent, new, inner
         return None
 
     def dedent(
-        self, indent: int, dashes: tuple[int, ...], indent_now: int, container: Any, base: FieldPath
+        self, indent: int, dashes: tuple[int, ...], indent_now: int, container: Any, marks: Any
     ) -> Any:
         """The collection a line at `indent` belongs to (closing those it ends)."""
         stack = self.stack
         # a key also ends a list at its own indent ("k:\n- a\nk2: b")
         while indent_now > indent or (indent_now == indent and not dashes and type(container) is list):
-            indent_now, container, base = stack.pop()
+            indent_now, container, marks = stack.pop()
         if indent_now != indent or (type(container) is list) != bool(dashes):
             raise _Refuse  # deeper than a complete value (a continuation line), or misaligned
-        if len(self.positions) > self.max_nodes:
-            raise _Refuse
-        return indent_now, container, base
+        return indent_now, container, marks
 
     def item(
         self,
@@ -258,50 +304,51 @@ class _Scanner:
         number: int,
         indent_now: int,
         container: Any,
-        base: FieldPath,
+        marks: Any,
     ) -> Any:
         """The collection a list item's content goes into, opening `opens` (see `_lex`)."""
+        stack = self.stack
         for indent, is_map in opens:
-            path = (*base, len(container))
-            if len(path) >= self.max_depth - 1:
+            if len(stack) >= self.max_depth - 1:
                 raise _Refuse
             new: Any = {} if is_map else []
+            inner: dict[Any, Any] = {}
+            marks[len(container)] = (number, indent + 1, inner)
             container.append(new)
-            self.node(path, (number, indent + 1))
-            self.stack.append((indent_now, container, base))
-            indent_now, container, base = indent, new, path
-        return indent_now, container, base
+            stack.append((indent_now, container, marks))
+            indent_now, container, marks = indent, new, inner
+        self.nodes += len(opens)
+        return indent_now, container, marks
 
     def put(
         self,
         kind: int,
         value: Any,
         container: Any,
+        marks: dict[Any, Any],
         slot: Any,
-        path: FieldPath,
         at: tuple[int, int],
         indent: int,
     ) -> None:
-        """Store a node that is not a plain one-line scalar (see `_lex`) at ``container[slot]``;
-        `indent` is the container's."""
+        """Store a node that is not a plain one-line scalar (see `_lex`) at ``container[slot]``
+        and its position in ``marks[slot]``; `indent` is the container's."""
         bare = kind == _OPEN and type(container) is list  # a bare "-": located after it if null
         if kind == _ANCHOR:
             name, kind, value = value
-            self.anchors[name] = (path, len(self.paths), container, slot)
-        if kind == _VALUE:
-            container[slot] = value
-            self.node(path, at)
-        elif kind == _FLOW:
-            self.place_flow(value, path, container, slot, at)
-        elif kind == _ALIAS:
-            self.alias(value, path, container, slot, at)
-        else:  # _OPEN, _BLOCK: the content is on the next lines
-            container[slot] = None
-            self.node(path, (at[0], at[1] + 1) if bare else at)
-            if kind == _OPEN:
-                self.pending = (path, container, slot, indent, bare)
-            else:
-                self.block = (indent, at[0] - 1, value, container, slot)
+            self.anchors[name] = (container, marks, slot)
+        if kind == _FLOW:
+            self.place_flow(value, container, marks, slot, at)
+            return
+        if kind == _ALIAS:
+            self.alias(value, container, marks, slot, at)
+            return
+        container[slot] = value if kind == _VALUE else None
+        marks[slot] = (at[0], at[1] + 1) if bare else at
+        self.nodes += 1
+        if kind == _OPEN:  # the content is on the next lines
+            self.pending = (container, marks, slot, indent, bare)
+        elif kind == _BLOCK:
+            self.block = (indent, at[0] - 1, value, container, slot)
 
     def end_block(self, lines: list[str], end: int) -> None:
         """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""
@@ -317,58 +364,74 @@ class _Scanner:
             body += "\n"
         container[slot] = _decode("x: " + lines[header][column:] + "\n" + body)
 
-    def alias(self, name: str, path: FieldPath, container: Any, slot: Any, at: tuple[int, int]) -> None:
+    def alias(self, name: str, container: Any, marks: dict[Any, Any], slot: Any, at: tuple[int, int]) -> None:
         """``*name``: the anchored node (the same object, as in `parse_yaml`), its fields
-        located again under `path` where the anchored ones are written."""
+        located where the anchored ones are written; counted expanded, as `parse_yaml` does."""
         found = self.anchors.get(name)
-        paths = self.paths
         if found is None:
             raise _Refuse
-        target, first, anchored, anchored_slot = found
-        base = len(target)
-        if path[:base] == target:  # inside the anchored node itself: recursive
+        anchored, anchored_marks, anchored_slot = found
+        value = anchored[anchored_slot]
+        entry = anchored_marks[anchored_slot]
+        if len(entry) > 2:
+            # inside the anchored collection itself (it is still open): recursive
+            if value is container or any(value is frame[1] for frame in self.stack):
+                raise _Refuse
+            self.nodes += _count(entry[2], self.max_nodes - self.nodes)
+            marks[slot] = (*at, entry[2])
+        else:
+            marks[slot] = at
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
             raise _Refuse
-        end = first + 1
-        while end < len(paths) and paths[end][:base] == target:
-            end += 1
-        if len(self.positions) + end - first > self.max_nodes:
-            raise _Refuse
-        positions = self.positions
-        self.node(path, at)
-        for inner in paths[first + 1 : end]:
-            self.node((*path, *inner[base:]), positions[inner])
-        container[slot] = anchored[anchored_slot]
+        container[slot] = value
 
     def place_flow(
         self,
         template: tuple[tuple[Any, ...], int],
-        path: FieldPath,
         container: Any,
+        marks: dict[Any, Any],
         slot: Any,
         at: tuple[int, int],
     ) -> None:
         """A flow collection read by `_flow_template`, stored at ``container[slot]`` with
         position `at` (its contents are on the same line)."""
         ops, depth = template
-        if len(path) + depth >= self.max_depth - 1:
+        if len(self.stack) + depth >= self.max_depth - 1:
             raise _Refuse
-        made: list[Any] = []
-        for suffix, column, kind, value, parent in ops:
-            if kind == _F_MAP:
-                value = {}
-            elif kind == _F_SEQ:
-                value = []
+        line = at[0]
+        made: list[tuple[Any, dict[Any, Any]]] = []
+        for key, column, kind, value, parent in ops:
+            inner: dict[Any, Any] = {}
+            if kind == _F_LEAF:
+                entry: tuple[Any, ...] = (line, column)
+            else:
+                value = {} if kind == _F_MAP else []
+                entry = (line, column, inner)
             if parent < 0:  # the collection itself
                 container[slot] = value
-                self.node(path, at)
+                marks[slot] = (*at, inner)
             else:
-                owner = made[parent]
+                owner, owner_marks = made[parent]
                 if type(owner) is list:
                     owner.append(value)
                 else:
-                    owner[suffix[-1]] = value
-                self.node(path + suffix, (at[0], column))
-            made.append(value)
+                    owner[key] = value
+                owner_marks[key] = entry
+            made.append((value, inner))
+        self.nodes += len(ops)
+
+
+def _count(marks: dict[Any, Any], limit: int) -> int:
+    """The number of fields below a collection (each alias's expanded), or more than `limit`."""
+    count = 0
+    todo = [marks]
+    while todo and count <= limit:
+        for entry in todo.pop().values():
+            count += 1
+            if len(entry) > 2:
+                todo.append(entry[2])
+    return count
 
 
 def _lex(line: str) -> Any:
@@ -499,8 +562,8 @@ def _scalar(line: str, i: int, flow: bool) -> tuple[Any, int]:
     return _plain(text), end
 
 
-# The nodes of a one-line flow collection, as `_flow_template` lists them: (path below the
-# collection, 1-based column, kind, value (for a leaf), index of the parent node).
+# The nodes of a one-line flow collection, as `_flow_template` lists them: (slot in its parent,
+# 1-based column, kind, value (for a leaf), index of the parent node).
 _F_MAP, _F_SEQ, _F_LEAF = range(3)
 _FLOW_NODES_MAX = 10_000
 
@@ -509,29 +572,29 @@ def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
     """The flow collection that opens at `column` and closes on the same line: its nodes (see
     above), the column after it, and the depth of its deepest collection below it."""
     ops: list[tuple[Any, ...]] = []
-    # Open collections: (node index, path below the outer one, keys so far (None: a list), [items so far]).
-    stack: list[tuple[int, FieldPath, set[str] | None, list[int]]] = []
+    # Open collections: (node index, keys so far (None: a list), [items so far]).
+    stack: list[tuple[int, set[str] | None, list[int]]] = []
     depth = 0
     i = column
-    suffix: FieldPath = ()
+    slot: Any = None
     at, parent = column + 1, -1  # the node that starts at i
     while True:
         char = line[i]
         if char == "[" or char == "{":
-            ops.append((suffix, at, _F_MAP if char == "{" else _F_SEQ, None, parent))
-            stack.append((len(ops) - 1, suffix, set() if char == "{" else None, [0]))
-            depth = max(depth, len(suffix))
+            ops.append((slot, at, _F_MAP if char == "{" else _F_SEQ, None, parent))
+            depth = max(depth, len(stack))
+            stack.append((len(ops) - 1, set() if char == "{" else None, [0]))
             i += 1
             want_item = True  # an item or the closing bracket
         else:
             value, i = _scalar(line, i, True)
-            ops.append((suffix, at, _F_LEAF, value, parent))
+            ops.append((slot, at, _F_LEAF, value, parent))
             want_item = False  # "," or the closing bracket
         while True:  # closing brackets and commas up to the next item
             i = _SPACES.match(line, i).end()
             if i >= len(line):
                 raise _Refuse  # continues on the next line
-            parent, base, seen, count = stack[-1]
+            parent, seen, count = stack[-1]
             if line[i] == ("}" if seen is not None else "]"):
                 stack.pop()
                 i += 1
@@ -549,13 +612,12 @@ def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
             raise _Refuse
         at = i + 1
         if seen is not None:  # "key: value"
-            key, i = _flow_key(line, i)
-            if key in seen:  # a duplicate key: the slow path reports it
+            slot, i = _flow_key(line, i)
+            if slot in seen:  # a duplicate key: the slow path reports it
                 raise _Refuse
-            seen.add(key)
-            suffix = (*base, key)
+            seen.add(slot)
         else:
-            suffix = (*base, count[0])
+            slot = count[0]
             count[0] += 1
 
 

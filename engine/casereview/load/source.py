@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputRejected
-from .fastyaml import parse_yaml_fast
+from .fastyaml import YamlPositions, parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
 from .reader import DEFAULT_MAX_BYTES, decode_bytes, read_text
@@ -70,6 +70,8 @@ class SourceDoc:
 
 
 def locate_in(positions: Positions, path: FieldPath) -> tuple[int | None, int | None]:
+    if type(positions) is YamlPositions:  # the YAML fast path's: walked down this path alone
+        return positions.locate(path)
     for n in range(len(path), -1, -1):
         found = positions.get(path[:n])
         if found is not None:

@@ -22,6 +22,7 @@ Merge keys (``<<: *defaults``) are supported with PyYAML's semantics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -49,7 +50,7 @@ except AttributeError:  # libyaml not available
 DEFAULT_MAX_NODES = 200_000
 DEFAULT_MAX_DEPTH = 100
 
-Positions = dict[FieldPath, tuple[int, int]]
+Positions = Mapping[FieldPath, tuple[int, int]]  # a dict, or the YAML fast path's `YamlPositions`
 
 _TAG = "tag:yaml.org,2002:"
 STR_TAG = _TAG + "str"
