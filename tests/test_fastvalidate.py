@@ -415,3 +415,42 @@ def test_strings_padded_in_place_agree(changes: list[tuple[tuple, str, str]]) ->
         if isinstance(parent[path[-1]], str):
             parent[path[-1]] = before + parent[path[-1]] + after
     _agree(data)
+
+
+# -- the build marks the model classes incomplete for a moment: harmless to other threads ---------
+
+
+def test_what_another_thread_does_during_the_build_is_unchanged(monkeypatch) -> None:
+    """While the fast validator is built, the model classes are marked incomplete (pydantic-core
+    would otherwise reuse each class's own validator for its nested schema). Only two things
+    read the mark: a validator or serializer built meanwhile (it builds its own copy from the same
+    schema instead of reusing the class's) and `model_rebuild` (never called by the engine; it
+    would build the same again). Validating, dumping and building in that moment give what they
+    give outside it, and every class is complete with its own validator afterwards."""
+    from pydantic import TypeAdapter
+
+    from casereview.load import fastvalidate
+
+    data = copy.deepcopy(_SAMPLE)
+    expected = CaseFile.model_validate(data)
+    classes = fastvalidate._model_classes(CaseFile.__pydantic_core_schema__, set())
+    validators = {cls: cls.__pydantic_validator__ for cls in classes}
+    prebuilt = build_fast_validator(CaseFile)
+    seen: list[Any] = []
+
+    def meanwhile(schema: Any) -> SchemaValidator:
+        assert CaseFile.__pydantic_complete__ is False  # inside the window
+        seen.append(CaseFile.model_validate(data))
+        seen.append(prebuilt.validate_python(copy.deepcopy(data)))
+        seen.append(TypeAdapter(list[CaseFile]).validate_python([data])[0])
+        seen.append(CaseFile.model_validate_json(expected.model_dump_json()))
+        return SchemaValidator(schema)
+
+    monkeypatch.setattr(fastvalidate, "SchemaValidator", meanwhile)
+    built = fastvalidate.build_fast_validator(CaseFile, markers=False, padded=False)
+    assert len(seen) == 4 and all(model == expected for model in seen)
+    assert built.validate_python(copy.deepcopy(data)) == expected
+    for cls in classes:
+        assert cls.__dict__["__pydantic_complete__"] is True
+        assert cls.__pydantic_validator__ is validators[cls]
+    assert CaseFile.model_validate(data) == expected

@@ -89,7 +89,10 @@ def build_fast_validator(
     if not replaced[0] and padded:
         return None
     # pydantic-core reuses a complete model class's own validator for every model schema naming
-    # that class; marked incomplete while building, each nested model gets the native schema
+    # that class; marked incomplete while building, each nested model gets the native schema.
+    # Harmless to other threads meanwhile: validators already built never read the mark; one
+    # built meanwhile makes its own copy of the class's validator instead of reusing it
+    # (tests/test_fastvalidate.py); only pydantic's model_rebuild also reads it (never called).
     classes = _model_classes(schema, set())
     complete = {cls: cls.__dict__.get("__pydantic_complete__") for cls in classes}
     try:
