@@ -235,14 +235,19 @@ class JsonLocator:
         return items[index] if index < len(items) else None
 
     def _line_column(self, offset: int) -> tuple[int, int]:
-        """1-based line and column of `offset`, lines counted from the nearest known offset."""
-        lines = self._lines
-        i = bisect_right(lines, (offset, len(self.text) + 1)) - 1
+        """1-based line and column of `offset`, lines counted from the nearest offset whose line
+        is known (before or after it)."""
+        text, lines = self.text, self._lines
+        i = bisect_right(lines, (offset, len(text) + 1)) - 1
         known, line = lines[i]
         if known != offset:
-            line += self.text.count("\n", known, offset)
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            if after is not None and after[0] - offset < offset - known:
+                line = after[1] - text.count("\n", offset, after[0])
+            else:
+                line += text.count("\n", known, offset)
             lines.insert(i + 1, (offset, line))
-        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:
