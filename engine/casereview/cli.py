@@ -27,6 +27,7 @@ from .cli_support import (
     collector_paused,
     colour_wanted,
     install_chinese_argparse,
+    skip_plugin_lookup,
     usage_error,
 )
 from .exitcodes import (
@@ -964,6 +965,7 @@ FAST_EXIT_COMMANDS = ("check",)
 def run() -> NoReturn:
     """The `casereview` command (console script, `python -m casereview.cli`): `main` on the
     process's arguments, then the process exits (see `exit_process`)."""
+    skip_plugin_lookup()  # a process of ours: pydantic's plugin lookup only when a plugin is installed
     code = main()
     if sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS:
         exit_process(code)
