@@ -168,7 +168,7 @@ class ResultCache:
             target.parent.mkdir(exist_ok=True)
             if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
                 return None  # a symlink planted in place of a cache folder: do not write through it
-            payload = result.model_dump_json().encode()
+            payload = result.__pydantic_serializer__.to_json(result)  # model_dump_json(), as bytes
             signature = cachesafe.sign(secret, key, payload).hex().encode()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
