@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputRejected
+from .fastvalidate import may_be_padded
 from .fastyaml import YamlPositions, parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
@@ -34,6 +35,9 @@ class SourceDoc:
         default_factory=dict, repr=False, compare=False
     )
     markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
+    # whether a string may begin or end with white space (else validated without stripping);
+    # None: not known yet
+    padded: bool | None = None
 
     @property
     def positions(self) -> Positions:
@@ -93,10 +97,12 @@ def parse_text(
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
     `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
     if fmt == "json":
-        data, locator = parse_json(text, file)
+        data, locator, encoded = parse_json(text, file)
         doc = SourceDoc(
             file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
         )
+        if encoded is not None:
+            doc.padded = may_be_padded(encoded)
     else:
         parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
         if parsed is None:  # not in the subset the fast path handles: the full parser
