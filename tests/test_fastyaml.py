@@ -408,6 +408,29 @@ def test_fast_path_agrees_with_slow_path_on_damaged_files(edits: list[tuple[int,
     assert_fast_or_none(text)
 
 
+@pytest.mark.parametrize("piece", ["\x85", "\u2028", "\u2029", "\r", "\ufeff", "\x00", "\x1f", "\ud800"])
+@pytest.mark.parametrize("where", ["block", "comment", "key", "value"])
+def test_line_breaks_and_characters_libyaml_treats_apart_are_the_slow_paths(piece: str, where: str) -> None:
+    """Each line is checked when first read; a block scalar's lines are not read one by one,
+    so its content is checked on its own."""
+    lines = {
+        "block": f"a: |\n  first\n  se{piece}cond\nb: 1\n",
+        "comment": f"a: 1\n# no{piece}te\nb: 1\n",
+        "key": f"a: 1\nk{piece}ey: 1\n",
+        "value": f"a: 1\nb: x{piece}y\n",
+    }
+    assert parse_yaml_fast(lines[where], "x.yaml") is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["!tag x", "<<: *a", "%YAML 1.1", "--- x", "? x", "... x", "注意!", "a: b", "- x", "# not a comment"],
+)
+def test_block_scalars_hold_any_text(content: str) -> None:
+    text = f"a: &a {{k: v}}\nb: |\n  {content}\n  ok\nc: >-\n  {content}\n  more\nd: *a\n"
+    assert assert_fast_or_none(text)
+
+
 def test_characters_libyaml_refuses_and_long_keys_are_the_slow_paths() -> None:
     for text in ["a: b\x90\n", "a: \ufffe\n", "k" * 1100 + ": 1\n", "a: {" + "k" * 1100 + ": 1}\n"]:
         assert parse_yaml_fast(text, "x.yaml") is None

@@ -20,17 +20,18 @@ the anchors and aliases PyYAML's dumper writes for shared values (``on: &id001 2
 
 Anything else returns None and the caller runs `parse_yaml`, which keeps every behaviour and
 every error message: the fast path accepts only what it can read exactly and never rejects.
-Refused before reading: tags, merge keys, directives and document markers (``%``, ``---``,
-``...``), complex keys (``? ``), tabs, line breaks other than ``\\n``, a BOM and characters
-libyaml does not accept. Refused while reading: duplicate keys (the slow path reports both
-lines), aliases of an anchor that is undefined or still open (recursive), values PyYAML cannot
-construct (``2024-02-30``), more than `max_nodes` nodes (aliases counted expanded, as in the
-slow path, so no alias bomb is expanded here), nesting near `max_depth`; and (correct, only
-slower) scalars continued on the next line, a scalar on the line after its key, flow
-collections spanning lines or holding anchors, aliases, empty values or plain scalars with
-``:`` or ``#``, ``key:value`` without a space, block scalars with an indentation digit, keys
-longer than `_KEY_MAX` or with a `` #`` before the colon. The tests compare both paths on every
-sample, a generated corpus, documents PyYAML dumps in every style and randomly damaged files.
+Refused in any line (in a block scalar's content only the characters): tags, merge keys,
+directives and document markers (``%``, ``---``, ``...``), complex keys (``? ``), tabs, line
+breaks other than ``\\n``, a BOM and characters libyaml does not accept. Refused while
+reading: duplicate keys (the slow path reports both lines), aliases of an anchor that is
+undefined or still open (recursive), values PyYAML cannot construct (``2024-02-30``), more
+than `max_nodes` nodes (aliases counted expanded, as in the slow path, so no alias bomb is
+expanded here), nesting near `max_depth`; and (correct, only slower) scalars continued on the
+next line, a scalar on the line after its key, flow collections spanning lines or holding
+anchors, aliases, empty values or plain scalars with ``:`` or ``#``, ``key:value`` without a
+space, block scalars with an indentation digit, keys longer than `_KEY_MAX` or with a `` #``
+before the colon. The tests compare both paths on every sample, a generated corpus, documents
+PyYAML dumps in every style and randomly damaged files.
 
 Each line is read on its own first (`_lex`), and that reading is kept in a bounded
 per-process cache keyed by the line's text: the files of a batch repeat most of their lines
@@ -60,14 +61,15 @@ from .yamlpos import (
 
 __all__ = ["YamlPositions", "parse_yaml_fast"]
 
-# Characters that may need the slow path (found in few files), then the exact refusals: tabs,
+# Characters that may need the slow path (found in few lines), then the exact refusals: tabs,
 # line breaks other than "\n" (libyaml also breaks lines at CR, NEL, LS and PS), characters
 # libyaml refuses (controls, surrogates, U+FFFE/FFFF), a BOM, directives, document markers,
 # merge keys, and tags and complex keys ("!" or "? " can only start one after a space, a flow
 # indicator or at the start of a line: "注意!" is fine).
 _NOT_YAML = r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 _SUSPECT = re.compile(_NOT_YAML[:-1] + "!?%<]")
-_REFUSE = re.compile(_NOT_YAML + r"|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))", re.M)
+_REFUSE = re.compile(_NOT_YAML + r"|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))")
+_NOT_YAML_CHAR = re.compile(_NOT_YAML)  # in a block scalar's lines, which are not lexed
 
 _NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _QUOTED_KEY = re.compile(r"""(?:'((?:[^']|'')*)'|"([^"\\]*)") *:(?: +|$)""")
@@ -102,8 +104,6 @@ def parse_yaml_fast(
     """
     if None in _IMPLICIT:  # a resolver for every scalar: PyYAML must look at each one
         return None
-    if _SUSPECT.search(text) is not None and _REFUSE.search(text) is not None:
-        return None
     try:
         data, root = _Scanner(max_nodes, max_depth).run(text)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
@@ -129,6 +129,8 @@ _CACHED_LINE_MAX = 400  # longer lines are read where they are used, not kept
 
 
 def _lexed(line: str) -> Any:
+    if _SUSPECT.search(line) is not None and _REFUSE.search(line) is not None:
+        raise _Refuse  # per line, not per file: a line in the cache has passed
     lexed = _lex(line)
     if len(line) <= _CACHED_LINE_MAX:
         if len(_LINES) >= _LINES_MAX:
@@ -356,9 +358,10 @@ class _Scanner:
         _, header, column, container, slot = self.block
         self.block = None
         body = "\n".join(lines[header + 1 : end])
-        if not body.strip():
+        if not body.strip() or _NOT_YAML_CHAR.search(body) is not None:
             # no content line: its value then depends on what ends it (a comment line at a
-            # lower indent makes libyaml drop a kept line break), which only the full parser sees
+            # lower indent makes libyaml drop a kept line break), which only the full parser
+            # sees; or a character refused in any line (its lines are not lexed)
             raise _Refuse
         if end < len(lines):
             body += "\n"
