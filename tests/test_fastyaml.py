@@ -57,6 +57,9 @@ def assert_fast_or_none(text: str) -> bool:
     assert expected != "rejected", text
     assert fast == expected, text
     assert_same_positions(fast[1], expected[1])
+    again = parse_yaml_fast(text, "x.yaml")  # now every line is in the cache: read another way
+    assert again == expected, text
+    assert_same_positions(again[1], expected[1])
     return True
 
 
@@ -291,6 +294,31 @@ def test_most_plainly_dumped_documents_take_the_fast_path() -> None:
         text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=False, sort_keys=False)
         taken += assert_fast_or_none(text)
     assert taken > len(KEYS) * len(TRICKY) // 2
+
+
+LISTS_OF_MAPPINGS = [
+    "l:\n- a: 1\n  b: 2\n- a: 3\n- c: 4\n  d: 5\nm: 6\n",
+    "l:\n  - a: 1\n    b: 2\n  - a: 3\n",
+    "l:\n-   a: 1\n    b: 2\n-   a: 3\n- a: 4\n  b: 5\n",  # the key at another column
+    "l:\n- a: 1\n  n:\n  - x: 1\n  - x: 2\n- a: 2\n",  # after a nested list's items
+    "l:\n- a:\n- a: 1\n- a: |\n    t\n- a: 2\n",  # after an item left pending or a block
+    "l:\n- a: 1\n- - b: 2\n  - b: 3\n- a: 4\n",
+    "l:\n- a: 1\n  b: &x 2\n- a: *x\n- a: [1, {b: 2}]\n- a: 3\n",
+    "l:\n-\n  a: 1\n- a: 2\n",
+    "l:\n- 1\n- a: 1\n- 2\n- a: 2\n  a: 3\n",  # a duplicate key in the next item
+    "l:\n- a: 1\n - a: 2\n",
+    "l:\n- a: 1\n   - a: 2\n",
+    "l:\n- a: 1\nk:\n- a: 1\n  b: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", LISTS_OF_MAPPINGS)
+def test_lists_of_mappings(text: str) -> None:
+    assert_fast_or_none(text)
+    for indent in (2, 4):  # every such document nested in another mapping and in a list
+        nested = "".join(" " * indent + line + "\n" for line in text.splitlines())
+        assert_fast_or_none("top:\n" + nested)
+        assert_fast_or_none("top:\n" + " " * indent + "-" + nested[indent + 1 :])
 
 
 # -- what the fast path declines ----------------------------------------------------------------------
