@@ -22,6 +22,7 @@ from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
+    WHY,
     Settling,
     Unsure,
     all_of,
@@ -323,6 +324,7 @@ class _Facts:
         if self.common_unsure:
             self.settled_head = Settling({}, {}, [])
             self.settled_head.add({"kind": "", "fid": "", **common})  # placeholders keep the keys' places
+        self.why: dict[str, str] | None = self.settled_head.why if self.common_unsure else None
         self.act_template = self.template("act", _ACT_FIELDS)
         self.performer_template = self.template("performer", _PERFORMER_FIELDS)
 
@@ -359,13 +361,15 @@ class _Facts:
 
         Copying a built dict and setting its values is ~3x cheaper than merging two dicts (no
         resizing); a value left None is deleted, which keeps the other keys' order."""
-        if _GENERIC_ONLY or self.common_unsure or not self.common.keys().isdisjoint(fields):
+        if _GENERIC_ONLY or not self.common.keys().isdisjoint(fields):
             return None
-        return {**self.head, "kind": kind, **fields, HAS_UNKNOWN: False}
+        return self.settled_head.template(kind, fields)
 
     def put(self, fid: str, source: str, fact: dict[str, Any]) -> None:
         """A fact filled from `template`, its None values deleted."""
         fact["fid"] = fid
+        if self.why is not None:  # each fact has its own reasons (the template's are shared)
+            fact[WHY] = self.why.copy()
         self.sources[fid] = source
         self.facts.append(fact)
 
@@ -550,7 +554,8 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     for pos, person in enumerate(people):
         cert_no = person.cert
         status, cert = ctx.cert_status(cert_no, on)
-        role = _performer_role(person)
+        role = person.role
+        role = role._value_ if role is not None and not isinstance(role, Unknown) else _performer_role(person)
         role_unsure = type(role) is Unsure
         status_unsure = type(status) is Unsure
         if role_unsure or status_unsure:

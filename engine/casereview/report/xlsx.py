@@ -192,6 +192,7 @@ class XlsxReport:
         self.summary_width = len(self.summary_header)
         self.data: dict[str, _Rows] = {SUMMARY_SHEET: _Rows(), FINDINGS_SHEET: _Rows()}
         self._made: dict[tuple[str, str], str] = {}  # (cell start, text) → the cell (`_row`)
+        self._rules: dict[tuple[Any, ...], str] = {}  # a rule's columns of 问题明细 → their cells
 
     # -------------------------------------------------------------- sheet plumbing
 
@@ -256,9 +257,13 @@ class XlsxReport:
         """A row of masked values; text that looks like a formula stays text (every string is
         written as text: no formula injection). Most text repeats from row to row (the file's
         agency and case number, rule titles, categories, legal bases): its cell is made once."""
+        return f'<row r="{ROW}">{self._cells(values, styles)}</row>'
+
+    def _cells(self, values: Any, styles: dict[int, int] | None = None, start: int = 0) -> str:
+        """The cells of `values` (`_row`), the first in column `start`."""
         cells = []
         made = self._made
-        for i, value in enumerate(values):
+        for i, value in enumerate(values, start):
             if value is None:
                 continue
             ref = _REFS[i] if not styles or i not in styles else f'{_REFS[i]} s="{styles[i]}"'
@@ -273,7 +278,7 @@ class XlsxReport:
                 masked = mask_text(value) if self.mask and len(value) >= 11 else value  # shorter: no ID
                 cell = made[key] = _cell(ref, masked)
             cells.append(cell)
-        return f'<row r="{ROW}">{"".join(cells)}</row>'
+        return "".join(cells)
 
     def _file(self, path: str) -> str:
         return self.ctx.display(path)
@@ -317,32 +322,34 @@ class XlsxReport:
         )
         details = []
         names = {c.id: c.name for c in score.categories} if score else {}
+        head = self._cells((index + 1, result.agency, result.case_number))  # the file's, on each row
+        rules = self._rules
         for f in result.findings:
             loc = f.location
             points = None
             if f.severity == "deduct" and self.points is not None:
                 points = self.points(f.code)
             waiver = f.waiver
-            details.append(
-                self._row(
-                    (
-                        index + 1,
-                        result.agency,
-                        result.case_number,
-                        f.code,
-                        f.title,
-                        f.severity_label,
-                        names.get(f.category, f.category),
-                        0 if waiver else points,
-                        f.message,
-                        "；".join(f.basis),
-                        where(self._file(loc.file), loc.line, loc.column, loc.field),
-                        f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）"
-                        if waiver
-                        else "",
-                    )
-                )
+            # the rule's columns are the same on every row of that rule in every file: made once
+            rule = (
+                f.code,
+                f.title,
+                f.severity_label,
+                names.get(f.category, f.category),
+                0 if waiver else points,
             )
+            cells = rules.get(rule)
+            if cells is None:
+                if len(rules) >= _MADE_MAX:
+                    rules.clear()
+                cells = rules[rule] = self._cells(rule, start=3)
+            rest = (
+                f.message,
+                "；".join(f.basis),
+                where(self._file(loc.file), loc.line, loc.column, loc.field),
+                f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）" if waiver else "",
+            )
+            details.append(f'<row r="{ROW}">{head}{cells}{self._cells(rest, start=8)}</row>')
         for e in result.errors:
             details.append(
                 self._row(
