@@ -117,3 +117,68 @@ def test_field_default_factories_make_fresh_values_through_plain_functions():
             first, second = factory(), factory()
             assert first == second and (first is not second or isinstance(first, tuple | frozenset))
     assert checked > 40
+
+
+_PLUGIN_PROBE = """
+import sys
+from casereview.cli_support import skip_plugin_lookup
+print("skipped" if skip_plugin_lookup() else "looked up")
+from casereview.model.roster import Roster
+roster = Roster.model_validate({"certificates": []})
+print("validated", type(roster).__name__)
+from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP  # anything else: the real loader
+print("group", PYDANTIC_ENTRY_POINT_GROUP)
+"""
+
+
+def _install_plugin(site: Path) -> None:
+    """A pydantic plugin distribution (entry point group "pydantic") that reports each model."""
+    (site / "probe_plugin.py").write_text(
+        "class Plugin:\n"
+        "    def new_schema_validator(self, schema, schema_type, *args, **kwargs):\n"
+        "        print('plugin saw', schema_type.__name__)\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n",
+        encoding="utf-8",
+    )
+    info = site / "probe_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: probe-plugin\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text("[pydantic]\nprobe = probe_plugin:plugin\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_pydantic_plugins_are_used_when_installed_and_not_looked_up_otherwise(tmp_path, installed):
+    """The CLI skips pydantic's plugin lookup (importing importlib.metadata, ~15 ms) only when no
+    distribution on the path declares a pydantic plugin; an installed plugin still sees our models."""
+    site = tmp_path / "site"
+    site.mkdir()
+    if installed:
+        _install_plugin(site)
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(site), ENV["PYTHONPATH"]])}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _PLUGIN_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == ("looked up" if installed else "skipped")
+    assert lines[-2:] == ["validated Roster", "group pydantic"]
+    assert ("plugin saw Roster" in lines) == installed
+
+
+def test_a_distribution_that_cannot_be_read_as_a_folder_counts_as_declaring_plugins(tmp_path, monkeypatch):
+    from casereview.cli_support import _may_declare_plugins
+
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    assert not _may_declare_plugins()
+    (tmp_path / "bundle.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "bundle.zip")])
+    assert _may_declare_plugins()

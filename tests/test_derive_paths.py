@@ -1,8 +1,9 @@
 """The derive step's fast paths give exactly the facts of its generic path (speed work, issue 16).
 
 `derive` merges each fact with the case's common fields and settles unsure values; for speed it
-copies a prebuilt head, loops once when nothing is unsure, and settles the common fields once per
-case. Both must equal settling every merged fact from scratch — same keys, values and key order
+copies a prebuilt head, loops once when nothing is unsure, settles the common fields once per
+case, and fills act and performer facts into a copy of a prebuilt fact when nothing about them is
+unsure. All must equal settling every merged fact from scratch — same keys, values and key order
 (the order of `__why` is the order reasons are shown in).
 """
 
@@ -47,6 +48,13 @@ def _cases(n: int, seed: int) -> list[dict]:
 def test_fast_paths_equal_the_generic_path_on_generated_and_partial_cases(monkeypatch):
     roster = load_roster(ROOT / "rules" / "examples" / "roster.yaml")
     checked = unsure_common = 0
+    filled = []
+    put = facts_module._Facts.put
+    monkeypatch.setattr(
+        facts_module._Facts,
+        "put",
+        lambda self, fid, source, fact: filled.append(fid) or put(self, fid, source, fact),
+    )
     for data in _cases(60, 1606):
         try:
             case = CaseFile.model_validate(json.loads(json.dumps(data, default=str)))
@@ -63,6 +71,7 @@ def test_fast_paths_equal_the_generic_path_on_generated_and_partial_cases(monkey
                 k in f.get("__why", {}) for f in fast.facts for k in ("decided_on", "opened_on")
             )
     assert checked >= 300 and unsure_common >= 10  # both fast paths ran
+    assert sum(".by[" in fid for fid in filled) > 1000 and sum(".by[" not in fid for fid in filled) > 1000
 
 
 _values = st.one_of(

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casereview.load import InputRejected, jsonpos, reader
+from casereview.load.fastvalidate import may_be_padded
+from casereview.load.source import locate_in
 
 
 def _characters() -> list[str]:
@@ -110,9 +112,40 @@ def test_json_parse_equals_the_reference(value: Any, indent: Any, separators: An
         "  ",
         '{"a": {"b": 1, "b": 2}}',
         "{}",
+        '{"a": "x:y", "a": 1}',
+        '{"a": 1, "b": {"a": "::", "a": 2}}',
+        '{"\\u0061": 1, "a": 2}',
+        # an escaped colon in a value would make up for the member a duplicate drops
+        '{"x": "\\u003a", "a": 1, "a": 1}',
+        '{"x": "\\u003A", "a": 1, "a": 1}',
+        '{"a": 123456789012345678901234567890}',
+        '{"a": 1e400}',
     ],
 )
 def test_json_parse_unusual_texts(text: str) -> None:
+    assert _parsed(text, reference=False) == _parsed(text, reference=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"x": {"k": 1}, "k": 2}',
+        '{"x": "k", "k": 2}',
+        '{"x": ["k", {"k": 1}]}',
+        '{"k" :\n 1, "x": {"k" : 2}}',
+    ],
+)
+def test_a_top_level_member_found_by_its_key_is_the_top_level_one(text: str) -> None:
+    positions = jsonpos.json_positions(text)[0]
+    locator = jsonpos.parse_json(text, "x.json")[1]
+    for path in [("k",), ("k", "z"), ("x", "k"), ("x", 1, "k")]:
+        assert locator.locate(path) == locate_in(positions, path), path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,3})?", fullmatch=True))
+def test_json_numbers_parse_as_the_reference_does(number: str) -> None:
+    text = f'{{"a": {number}, "b": [{number}]}}'
     assert _parsed(text, reference=False) == _parsed(text, reference=True)
 
 
@@ -137,3 +170,17 @@ def test_a_json_field_is_located_the_same_however_it_is_named(tmp_path) -> None:
         assert doc.locate(["acts", 0, "kind"]) == (7, 4)
         assert doc.locate("acts[0].missing") == (7, 3)
         assert doc.locate("nothing") == (1, 1)
+
+
+def test_generated_json_files_take_the_fast_parse(generated_texts) -> None:
+    """The colon count finds no duplicate where there is none (else every file would be parsed
+    twice), no string needs stripping, and the top-level members are found by their keys."""
+    for text in generated_texts(30, json_share=1.0):
+        data, encoded = jsonpos._parse_fast(text)
+        assert data == json.loads(text)
+        assert not may_be_padded(encoded)
+        locator = jsonpos.parse_json(text, "x.json")[1]
+        positions = jsonpos.json_positions(text)[0]
+        for key in ("case", "violations", "acts", "decision"):
+            assert locator._unique_key(key) is not None
+            assert locator.locate((key,)) == positions[(key,)]

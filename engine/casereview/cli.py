@@ -27,6 +27,7 @@ from .cli_support import (
     collector_paused,
     colour_wanted,
     install_chinese_argparse,
+    skip_plugin_lookup,
     usage_error,
 )
 from .exitcodes import (
@@ -326,7 +327,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        summary = CaseSummary.of(result, index) if batch_analysis is not None else None
+        summary = None
+        if batch_analysis is not None:  # the HTML sink's (naming the page) serves too: made and sent once
+            summary = next((x for x in ready if x.__class__ is CaseSummary), None)
+            summary = summary or CaseSummary.of(result, index)
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
@@ -964,6 +968,7 @@ FAST_EXIT_COMMANDS = ("check",)
 def run() -> NoReturn:
     """The `casereview` command (console script, `python -m casereview.cli`): `main` on the
     process's arguments, then the process exits (see `exit_process`)."""
+    skip_plugin_lookup()  # a process of ours: pydantic's plugin lookup only when a plugin is installed
     code = main()
     if sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS:
         exit_process(code)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import os
 import sys
 import time
+import types
 from collections.abc import Iterator
 from typing import Any, NoReturn, TextIO
 
@@ -56,6 +58,76 @@ def collector_paused() -> Iterator[None]:
         if collecting:
             gc.freeze()
             gc.enable()
+
+
+# ---------------------------------------------------------------- pydantic's plugin lookup
+
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+class _NoPluginsLoader(types.ModuleType):
+    """Stands in for pydantic's plugin loader when no installed distribution declares a pydantic
+    plugin: `get_plugins` returns none, as the real loader would after its lookup. Any other
+    name loads the real loader (a pydantic version that asks it for more)."""
+
+    @staticmethod
+    def get_plugins() -> tuple[()]:
+        return ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # e.g. `__path__`, asked by every import from the module
+            raise AttributeError(name)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def skip_plugin_lookup() -> bool:
+    """pydantic looks for plugins (entry points of the group "pydantic") when it builds its first
+    model, through `importlib.metadata`: importing it (with `email`, `zipfile`, `csv`, `socket`)
+    and reading every installed distribution's metadata is ~15 ms of a one-file check. When
+    plugins are disabled (`PYDANTIC_DISABLE_PLUGINS`) or no distribution on the path declares
+    one (read here directly, ~1 ms), its loader is replaced by one that finds none, which is
+    what pydantic would find. True if replaced."""
+    if _PLUGIN_LOADER in sys.modules:
+        return False
+    disabled = os.environ.get("PYDANTIC_DISABLE_PLUGINS") in ("__all__", "1", "true")
+    if not disabled and _may_declare_plugins():
+        return False
+    sys.modules[_PLUGIN_LOADER] = _NoPluginsLoader(_PLUGIN_LOADER)
+    return True
+
+
+def _may_declare_plugins() -> bool:
+    """Whether an installed distribution may declare a pydantic plugin, looked for where
+    `importlib.metadata` looks (the `*.dist-info`/`*.egg-info` folders of the path's folders);
+    anything read differently (a zip or egg on the path, another distribution finder) counts
+    as a yes."""
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(finder, "find_distributions") for finder in sys.meta_path if finder is not PathFinder):
+        return True
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as children:
+                names = [child.name for child in children]
+        except NotADirectoryError:
+            return True  # a zip file
+        except OSError:
+            continue  # a missing folder holds no distribution
+        if entry.lower().endswith(".egg"):
+            return True
+        for name in names:
+            if name.lower().endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry, name, "entry_points.txt"), "rb") as handle:
+                        if b"pydantic" in handle.read():
+                            return True
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    return True
+    return False
 
 
 def _zh(message: str) -> str:

@@ -13,7 +13,7 @@ from casereview.campaign.models import AuditEvent, Base, Decision, FileVersion, 
 from casereview.campaign.service import CampaignError, DecisionInput, StaleError
 from casereview.campaign.store import open_store
 
-from .helpers import CASEFILES, OPTIONS, QSH, code_key, ids, make_campaign, revision
+from .helpers import CASEFILES, OPTIONS, PASSWORD, QSH, code_key, ids, make_campaign, revision
 
 
 def test_migrations_match_the_models(store_url):
@@ -52,6 +52,34 @@ def test_a_store_of_the_first_schema_upgrades_in_place_and_keeps_its_files(store
         }
     assert not names & {"ix_case_files_campaign_id", "ix_file_versions_case_id", "ix_machine_results_run_id"}
     assert "ix_machine_results_version_id" in names
+
+
+def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_path, monkeypatch):
+    store = make_campaign(store_url, tmp_path / "first")
+    elsewhere = open_store(url=store_url)  # another process's connection, e.g. the reviewer web app
+    review_batch = service.review_batch
+    written = []
+
+    class ReviewWhileOthersWrite:
+        def __init__(self, paths, options):
+            self.run = review_batch(paths, options)
+            self.paths, self.book, self.engine = self.run.paths, self.run.book, self.run.engine
+
+        def __iter__(self):
+            for result in self.run:
+                if not written:  # mid-review: a reviewer's write must not wait for the whole review
+                    with elsewhere.write() as session:
+                        service.add_user(session, "qian", "钱评查", "reviewer", PASSWORD, "省厅")
+                    written.append(True)
+                yield result
+
+    monkeypatch.setattr(service, "review_batch", ReviewWhileOthersWrite)
+    paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json", CASEFILES / "11-qingshanhu-songda-chaoqi.yaml"]
+    summary = service.create_campaign(store, "第二批", tmp_path / "second", paths, OPTIONS, actor="lead")
+    assert written and (summary.files, summary.reviewed) == (2, 2)
+    with store.session() as session:
+        assert service.get_user(session, "qian").display_name == "钱评查"
+        assert len(service.final_rows(session, service.get_campaign(session, "第二批"))) == 2
 
 
 def test_sqlite_store_is_a_wal_file_in_the_campaign_folder(tmp_path):

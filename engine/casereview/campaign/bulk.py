@@ -1,21 +1,29 @@
-"""Loading a reviewed batch into the store in bulk (campaign create).
+"""Loading a reviewed batch into the store in bulk (campaign create, rescore).
 
-Rows go in with multi-row INSERTs, a chunk of files at a time, through Core statements: no ORM
-unit of work, no flush or SELECT per file, and nothing of a chunk kept once it is written, so the
-import costs a small fraction of the review and its memory stays flat however many files there
-are. Ids come back from `INSERT … RETURNING` (SQLite ≥ 3.35 and PostgreSQL), keyed by a unique
-column, so nothing depends on the order the database returns them in. The caller owns the
-transaction: the whole import is one transaction, and an interrupted import leaves no trace.
+The review runs first and its rows are staged in a private temporary file (`stage`); only then is
+the write transaction opened and the rows inserted, so the database's write lock (SQLite has one
+for the whole database) is held for the inserts, not for the minutes a large review takes, and the
+reviewers working in other campaigns meanwhile are not kept waiting. Rows go in with multi-row
+INSERTs, a chunk of files at a time, through Core statements: no ORM unit of work, no flush or
+SELECT per file, and nothing of a chunk kept once it is written, so the import costs a small
+fraction of the review and its memory stays flat however many files there are. Ids come back from
+`INSERT … RETURNING` (SQLite ≥ 3.35 and PostgreSQL), keyed by a unique column, so nothing depends on
+the order the database returns them in. The caller owns the transaction: the whole import is one
+transaction, and an interrupted import leaves no trace.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
+import orjson
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -37,19 +45,87 @@ def read_file(path: Path) -> tuple[str, str]:
     return data.decode("utf-8", errors="replace"), digest
 
 
-def case_key(result: CaseResult, path: Path, folder: Path) -> str:
+def case_key(case_number: str | None, path: Path, folder: Path) -> str:
     """A file's key in its campaign: the case number, else its path under the campaign folder."""
-    if result.case_number:
-        return result.case_number
+    if case_number:
+        return case_number
     try:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path)
 
 
+class Staged:
+    """Rows kept in a private, unnamed temporary file between the review and the write
+    transaction: memory stays flat, and the file (ours, gone when closed) is never anybody's
+    input. The long texts (`RAW` fields) are stored as they are, framed by their lengths, and the
+    rest of a row as JSON: escaping and unescaping ~15 KB of JSON text per file cost more than
+    the inserts."""
+
+    RAW = ("content", "result_json")
+
+    def __init__(self, rows: Iterable[dict[str, Any]]):
+        self._file = tempfile.TemporaryFile(prefix="casereview-staged-")  # noqa: SIM115 (closed by __exit__)
+        try:
+            for row in rows:
+                self._write(row)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _write(self, row: dict[str, Any]) -> None:
+        raw = [row.get(name, "").encode("utf-8", "surrogatepass") for name in self.RAW]
+        head = orjson.dumps({k: v for k, v in row.items() if k not in self.RAW})
+        parts = (head, *raw)
+        self._file.write(struct.pack(f"<{len(parts)}I", *map(len, parts)))
+        self._file.writelines(parts)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._file.seek(0)
+        read = self._file.read
+        frame = struct.Struct(f"<{1 + len(self.RAW)}I")
+        while header := read(frame.size):
+            head, *raw = (read(n) for n in frame.unpack(header))
+            row = orjson.loads(head)
+            for name, data in zip(self.RAW, raw, strict=True):
+                row[name] = data.decode("utf-8", "surrogatepass")
+            yield row
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
+    """What campaign create stores of one reviewed file: its case, its text and its result."""
+    text, digest = read_file(path)
+    return {
+        "path": str(path),
+        "case_number": result.case_number,
+        "unit": result.agency,
+        "title": result.title,
+        "content": text,
+        "content_hash": digest,
+        **result_fields(result),
+    }
+
+
+def result_fields(result: CaseResult) -> dict[str, Any]:
+    """A `machine_results` row without its ids: the result serialised once, score and grade beside it."""
+    score = result.score
+    return {
+        "status": result.status,
+        "score": score.score if score else None,
+        "grade": score.grade if score else None,
+        "result_json": result.model_dump_json(),
+    }
+
+
 @dataclass
 class BulkImport:
-    """Writes (path, result) pairs of one machine run as case files, first versions and results."""
+    """Writes the staged rows (`file_row`) of one machine run as case files, first versions and results."""
 
     session: Session
     campaign_id: int
@@ -61,81 +137,81 @@ class BulkImport:
     rejected: int = 0
     _keys: set[str] = field(default_factory=set)
 
-    def add_all(self, pairs: Iterable[tuple[Path, CaseResult]]) -> None:
-        for chunk in _chunks(iter(pairs), CHUNK):
+    def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        for chunk in _chunks(iter(rows), CHUNK):
             self._write(chunk)
 
-    def _key(self, result: CaseResult, path: Path) -> str:
-        key = case_key(result, path, self.folder)
+    def _key(self, row: dict[str, Any]) -> str:
+        path = Path(row["path"])
+        key = case_key(row["case_number"], path, self.folder)
         if key in self._keys:  # two files with one case number: both kept, the second named by its path
             self.notes.append(f"{path}：案号 {key} 与另一文件重复，已按文件路径单独登记")
             key = f"{key}（{path.name}）"
         self._keys.add(key)
         return key
 
-    def _write(self, chunk: list[tuple[Path, CaseResult]]) -> None:
+    def _write(self, chunk: list[dict[str, Any]]) -> None:
         now = utcnow()
-        keys = [self._key(result, path) for path, result in chunk]
+        keys = [self._key(row) for row in chunk]
         cases = [
             {
                 "campaign_id": self.campaign_id,
                 "case_key": key,
-                "case_number": result.case_number,
-                "unit": result.agency,
-                "title": result.title,
+                "case_number": row["case_number"],
+                "unit": row["unit"],
+                "title": row["title"],
                 "current_version": 1,
                 "revision": 0,
-                "status": "rejected" if result.status == "rejected" else "unassigned",
+                "status": "rejected" if row["status"] == "rejected" else "unassigned",
             }
-            for key, (_, result) in zip(keys, chunk, strict=True)
+            for key, row in zip(keys, chunk, strict=True)
         ]
         table = CaseRecord.__table__
         inserted = self.session.execute(insert(table).returning(table.c.id, table.c.case_key), cases)
         case_ids = dict((k, i) for i, k in inserted)
-        versions = []
-        for key, (path, _) in zip(keys, chunk, strict=True):
-            text, digest = read_file(path)
-            versions.append(
-                {
-                    "case_id": case_ids[key],
-                    "number": 1,
-                    "path": str(path),
-                    "content_hash": digest,
-                    "content": text,
-                    "origin": "initial",
-                    "created_at": now,
-                    "created_by": self.actor,
-                }
-            )
+        versions = [
+            {
+                "case_id": case_ids[key],
+                "number": 1,
+                "path": row["path"],
+                "content_hash": row["content_hash"],
+                "content": row["content"],
+                "origin": "initial",
+                "created_at": now,
+                "created_by": self.actor,
+            }
+            for key, row in zip(keys, chunk, strict=True)
+        ]
         table = FileVersion.__table__
         inserted = self.session.execute(insert(table).returning(table.c.id, table.c.case_id), versions)
         version_ids = dict((c, i) for i, c in inserted)
         results = []
-        for key, (_, result) in zip(keys, chunk, strict=True):
-            results.append(result_row(self.run_id, version_ids[case_ids[key]], result))
-            self.reviewed += result.status == "reviewed"
-            self.rejected += result.status == "rejected"
+        for key, row in zip(keys, chunk, strict=True):
+            results.append(_result_row(self.run_id, version_ids[case_ids[key]], row))
+            self.reviewed += row["status"] == "reviewed"
+            self.rejected += row["status"] == "rejected"
         self.session.execute(insert(MachineResult.__table__), results)
 
 
-def result_row(run_id: int, version_id: int, result: CaseResult) -> dict:
-    """A `machine_results` row: the result serialised once, its score and grade beside it."""
-    score = result.score
+def _result_row(run_id: int, version_id: int, fields: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "version_id": version_id,
-        "status": result.status,
-        "score": score.score if score else None,
-        "grade": score.grade if score else None,
-        "result_json": result.model_dump_json(),
+        "status": fields["status"],
+        "score": fields["score"],
+        "grade": fields["grade"],
+        "result_json": fields["result_json"],
     }
 
 
-def add_results(session: Session, run_id: int, pairs: Iterable[tuple[int, CaseResult]]) -> int:
-    """Insert (version id, result) pairs of one machine run a chunk at a time; the count."""
+def add_results(session: Session, run_id: int, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert staged result rows (`result_fields` plus `version_id`) of one machine run, a chunk at a
+    time; the count."""
     count = 0
-    for chunk in _chunks(iter(pairs), CHUNK):
-        session.execute(insert(MachineResult.__table__), [result_row(run_id, v, r) for v, r in chunk])
+    for chunk in _chunks(iter(rows), CHUNK):
+        session.execute(
+            insert(MachineResult.__table__), [_result_row(run_id, r["version_id"], r) for r in chunk]
+        )
         count += len(chunk)
     return count
 

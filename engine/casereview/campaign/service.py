@@ -25,7 +25,7 @@ from .. import __version__
 from ..batch import BatchOptions, review_batch
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem, load_profile
-from .bulk import BulkImport, add_results, read_file
+from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -205,7 +205,13 @@ def create_campaign(
             raise CampaignError(f"评查活动 {name} 已存在")
     run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
     notes: list[str] = []
-    with store.write() as session:
+    # Reviewed before the write transaction opens: the write lock is held only for the inserts.
+    with (
+        Staged(file_row(path, result) for path, result in zip(run.paths, run, strict=True)) as staged,
+        store.write() as session,
+    ):
+        if session.scalar(select(Campaign.id).where(Campaign.name == name)):  # made meanwhile
+            raise CampaignError(f"评查活动 {name} 已存在")
         campaign = Campaign(
             name=name,
             folder=str(folder),
@@ -217,7 +223,7 @@ def create_campaign(
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
         loader = BulkImport(session, campaign.id, machine_run.id, folder, actor, notes)
-        loader.add_all(zip(run.paths, run, strict=True))
+        loader.add_all(staged)
         reviewed, rejected = loader.reviewed, loader.rejected
         audit(
             session,
@@ -925,11 +931,11 @@ def rescore(store: Store, campaign_name: str | None, options: BatchOptions, acto
             .order_by(CaseRecord.id)
         ).all()
     results = _review_texts([(path, content) for _, path, content in items], options, profile)
-    with store.write() as session:
+    rows = ({"version_id": v, **result_fields(r)} for (v, _, _), r in zip(items, results, strict=True))
+    with Staged(rows) as staged, store.write() as session:  # reviewed before the write lock is taken
         campaign = get_campaign(session, campaign_name)
         run = _new_run(session, campaign, results.book.version, results.engine, actor)
-        pairs = ((version_id, result) for (version_id, _, _), result in zip(items, results, strict=True))
-        count = add_results(session, run.id, pairs)
+        count = add_results(session, run.id, staged)
         audit(session, actor, "rescore", {"run": run.id, "files": count}, campaign_id=campaign.id)
     return count
 
@@ -1028,7 +1034,7 @@ def rereview(
         session.add(version)
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
-        add_results(session, machine_run.id, [(version.id, result)])
+        add_results(session, machine_run.id, [{"version_id": version.id, **result_fields(result)}])
         session.add(
             Rectification(
                 case_id=case.id,

@@ -22,6 +22,7 @@ from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .unsure import (
+    WHY,
     Settling,
     Unsure,
     all_of,
@@ -94,6 +95,7 @@ def _act_label(act: Act) -> str:
 class _CertSpan:
     """A certificate's status and dates as ordinal days (compared once per performer)."""
 
+    role: str  # the holder's role in the roster
     status: str
     since: int | None
     valid_from: int
@@ -119,6 +121,7 @@ class _RosterIndex:
         self.certs = roster.by_number()
         self.spans = {
             number: _CertSpan(
+                cert.role.value,
                 cert.status.value,
                 _day(cert.status_since),
                 cert.valid_from.toordinal(),
@@ -302,37 +305,34 @@ class _Context:
         return span.status_on(lo), cert  # type: ignore[arg-type]
 
 
-# tests set this to check that the fast paths of `add` give exactly what settling each fact does
+# tests set this to check that the fast paths give exactly what settling each fact does
 _GENERIC_ONLY = False
 
 
-def derive(
-    case: CaseFile,
-    roster: Roster | None = None,
-    calendar: WorkCalendar | None = None,
-    tables: Any = None,
-) -> Derived:
-    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
-    ctx = _Context(case, roster, calendar or default_calendar())
-    ctx.tables = tables
-    common = ctx.common()
-    derived = Derived(facts=[])
+class _Facts:
+    """A case's facts as they are built: each merged with the case's common fields and settled
+    (`_clean`), plus where in the file each comes from."""
 
-    # the case fields every fact carries, without nulls, settled once (not once per fact)
-    common_unsure = any(isinstance(v, Unsure) for v in common.values())
-    common_clean = {k: v for k, v in common.items() if v is not None}
-    head = {"kind": None, "fid": None, **common_clean}
-    settled_head = Settling(head, {}, [])  # `head` holds neither absent nor unsure values
-    if common_unsure:
-        settled_head = Settling({}, {}, [])
-        settled_head.add({"kind": "", "fid": "", **common})  # placeholders keep the keys' places
+    def __init__(self, common: dict[str, Any]) -> None:
+        self.facts: list[dict[str, Any]] = []
+        self.sources: dict[str, str] = {}
+        self.common = common
+        # the case fields every fact carries, without nulls, settled once (not once per fact)
+        self.common_unsure = any(isinstance(v, Unsure) for v in common.values())
+        self.head = {"kind": None, "fid": None, **{k: v for k, v in common.items() if v is not None}}
+        self.settled_head = Settling(self.head, {}, [])  # `head` holds neither absent nor unsure values
+        if self.common_unsure:
+            self.settled_head = Settling({}, {}, [])
+            self.settled_head.add({"kind": "", "fid": "", **common})  # placeholders keep the keys' places
+        self.why: dict[str, str] | None = self.settled_head.why if self.common_unsure else None
+        self.act_template = self.template("act", _ACT_FIELDS)
+        self.performer_template = self.template("performer", _PERFORMER_FIELDS)
 
-    def add(kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
-        derived.sources[fid] = source
-        if (
-            not _GENERIC_ONLY and not common_unsure
-        ):  # what `_clean` gives, keys in the same order, if no value is unsure
-            out = head.copy()  # a copy of a built dict is cheaper than building it again
+    def add(self, kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
+        self.sources[fid] = source
+        if not _GENERIC_ONLY and not self.common_unsure:
+            # what `_clean` gives, keys in the same order, if no value is unsure
+            out = self.head.copy()  # a copy of a built dict is cheaper than building it again
             out["kind"] = kind
             out["fid"] = fid
             for key, value in fact.items():  # one plain loop: faster than C-level scans of the values
@@ -344,23 +344,51 @@ def derive(
                     out[key] = value
             else:
                 out[HAS_UNKNOWN] = False
-                derived.facts.append(out)
+                self.facts.append(out)
                 return
-        if not _GENERIC_ONLY and common.keys().isdisjoint(fact):  # common fields settled once per case
-            state = settled_head.copy()
+        if not _GENERIC_ONLY and self.common.keys().isdisjoint(fact):  # common fields settled once per case
+            state = self.settled_head.copy()
             state.out["kind"] = kind
             state.out["fid"] = fid
             state.add(fact)
-            derived.facts.append(state.finish())
+            self.facts.append(state.finish())
             return
-        derived.facts.append(_clean({"kind": kind, "fid": fid, **common, **fact}))
+        self.facts.append(_clean({"kind": kind, "fid": fid, **self.common, **fact}))
+
+    def template(self, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """A settled fact of `kind` with the defaults `fields` (each of which its builder sets),
+        to copy and fill when none of a fact's values is unsure; None: settle each fact.
+
+        Copying a built dict and setting its values is ~3x cheaper than merging two dicts (no
+        resizing); a value left None is deleted, which keeps the other keys' order."""
+        if _GENERIC_ONLY or not self.common.keys().isdisjoint(fields):
+            return None
+        return self.settled_head.template(kind, fields)
+
+    def put(self, fid: str, source: str, fact: dict[str, Any]) -> None:
+        """A fact filled from `template`, its None values deleted."""
+        fact["fid"] = fid
+        if self.why is not None:  # each fact has its own reasons (the template's are shared)
+            fact[WHY] = self.why.copy()
+        self.sources[fid] = source
+        self.facts.append(fact)
+
+
+def derive(
+    case: CaseFile,
+    roster: Roster | None = None,
+    calendar: WorkCalendar | None = None,
+    tables: Any = None,
+) -> Derived:
+    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
+    ctx = _Context(case, roster, calendar or default_calendar())
+    ctx.tables = tables
+    out = _Facts(ctx.common())
+    derived = Derived(facts=out.facts, sources=out.sources)
+    add = out.add
 
     for index, act in enumerate(ctx.acts):
-        act_fact, performers = _act_facts(ctx, act)
-        add("act", f"acts[{index}]", f"acts[{index}]", act_fact)
-        for pos, performer in enumerate(performers):
-            path = f"acts[{index}].by[{pos}]"
-            add("performer", path, path, performer)
+        _add_act(ctx, out, index, act)
     for index, violation in enumerate(case.violations):
         add("violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation))
     for index in range(len(ctx.penalties)):
@@ -460,75 +488,218 @@ def _name(person: Performer) -> str:
     return person.name if isinstance(person.name, str) else "（姓名未载明）"
 
 
-def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    performers = []
+# an act's and a performer's fields when nothing about them is unsure and the deciding agency
+# did the act (`_Facts.template`); the generic path below builds the same keys in this order
+_ACT_FIELDS: dict[str, Any] = {
+    **dict.fromkeys(
+        [
+            "act_kind",
+            "on",
+            "n_performers",
+            "n_officers",
+            "n_valid_officers",
+            "n_unverified_officers",
+            "n_countable_officers",
+            "n_non_officers",
+            "recorded",
+            "approved",
+            "result",
+            "before_opening",
+            "after_decision",
+        ]
+    ),
+    **_NO_BODY,
+}
+_PERFORMER_FIELDS: dict[str, Any] = {
+    **dict.fromkeys(
+        [
+            "act_kind",
+            "on",
+            "name",
+            "cert",
+            "role",
+            "roster_role",
+            "cert_status",
+            "cert_valid_from",
+            "cert_valid_to",
+            "legal_qualification",
+            "is_handler",
+            "name_mismatch",
+        ]
+    ),
+    **_NO_BODY,
+}
+
+
+def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
+    """The act's fact, then one fact per performer."""
+    fid = f"acts[{index}]"
+    performers: list[tuple[str, dict[str, Any], bool]] = []  # (fid, fact, filled from a template)
     body = _body_facts(ctx, act)
+    plain_body = body is _NO_BODY
     body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
     on = ctx.act_days[id(act)]
-    kind = act.kind.value
-    label = act.kind.label
+    day_known = type(on) is int
+    kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
     # officer counts: exact part and how many more there may be (unsure role or certificate)
-    exact = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
-    extra = dict(exact)
+    officers = valid_officers = unverified = countable = non_officers = 0
+    extra = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
-    handlers = ctx.handlers
+    handlers, handlers_unknown = ctx.handlers, ctx.handlers_unknown
+    template = out.performer_template if plain_body and day_known else None
+    spans = ctx.roster.spans if ctx.roster is not None else {}
 
-    for person in people:
-        status, cert = ctx.cert_status(person.cert, on)
-        role = _performer_role(person)
-        role_unsure = isinstance(role, Unsure)
-        status_unsure = isinstance(status, Unsure)
+    for pos, person in enumerate(people):
+        cert_no = person.cert
+        status, cert = ctx.cert_status(cert_no, on)
+        role = person.role
+        role = role._value_ if role is not None and not isinstance(role, Unknown) else _performer_role(person)
+        role_unsure = type(role) is Unsure
+        status_unsure = type(status) is Unsure
         if role_unsure or status_unsure:
             reasons.extend(why_of(role, status))
         # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
-        valid = status_unsure or (status == "valid" and (cert is None or cert.role.value == "officer"))
-        unverified = status_unsure or status in ("not_in_roster", "no_cert")
+        valid = status_unsure or (status == "valid" and (cert is None or cert.role._value_ == "officer"))
+        unverifiable = status_unsure or status in ("not_in_roster", "no_cert")
         if role_unsure:
             extra["officers"] += 1
             extra["valid"] += valid
-            extra["unverified"] += unverified
-            extra["countable"] += valid or unverified
+            extra["unverified"] += unverifiable
+            extra["countable"] += valid or unverifiable
             extra["non"] += 1
         elif role == "officer":
-            exact["officers"] += 1
-            possible = extra if status_unsure else exact
-            possible["valid"] += valid
-            possible["unverified"] += unverified
-            exact["countable"] += valid or unverified
+            officers += 1
+            if status_unsure:
+                extra["valid"] += valid
+                extra["unverified"] += unverifiable
+            else:
+                valid_officers += valid
+                unverified += unverifiable
+            countable += valid or unverifiable
         else:
-            exact["non"] += 1
+            non_officers += 1
         name = person.name
         named = isinstance(name, str)
-        if ctx.handlers_unknown:
+        path = f"acts[{index}].by[{pos}]"
+        if (
+            template is not None
+            and named
+            and not (role_unsure or status_unsure or handlers_unknown or isinstance(cert_no, Unknown))
+        ):
+            fact = template.copy()
+            fact["act_kind"] = kind
+            fact["on"] = on
+            fact["name"] = name
+            fact["cert_status"] = status
+            fact["is_handler"] = name in handlers
+            if cert_no is None:
+                del fact["cert"]
+            else:
+                fact["cert"] = cert_no
+            if role is None:
+                del fact["role"]
+            else:
+                fact["role"] = role
+            if cert is None:
+                del fact["roster_role"], fact["cert_valid_from"], fact["cert_valid_to"]
+                del fact["legal_qualification"], fact["name_mismatch"]
+            else:
+                span = spans[cert_no]
+                fact["roster_role"] = span.role
+                fact["cert_valid_from"] = span.valid_from
+                if span.valid_to is None:
+                    del fact["cert_valid_to"]
+                else:
+                    fact["cert_valid_to"] = span.valid_to
+                fact["legal_qualification"] = cert.legal_qualification
+                fact["name_mismatch"] = cert.holder != name
+            performers.append((path, fact, True))
+            continue
+        label = act.kind.label
+        if handlers_unknown:
             is_handler: Any = unsure("承办人（case.handlers）未载明")
         else:
             is_handler = name in handlers if named else unsure(f"{label}人员姓名未载明")
-        cert_no = person.cert
-        performers.append(
-            {
-                "act_kind": kind,
-                "on": on,
-                "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
-                "cert": cert_no
-                if not isinstance(cert_no, Unknown)
-                else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
-                "role": role,
-                "roster_role": cert.role.value if cert else None,
-                "cert_status": status,
-                "cert_valid_from": cert.valid_from.toordinal() if cert else None,
-                "cert_valid_to": _day(cert.valid_to) if cert else None,
-                "legal_qualification": cert.legal_qualification if cert else None,
-                "is_handler": is_handler,
-                "name_mismatch": (cert.holder != name)
-                if cert and named
-                else (unsure(f"{label}人员姓名未载明") if cert else None),
-                "body_present": body_present,
-                "body_name": body_name,
-                "body_text": body_text,
-            }
-        )
+        fact = {
+            "act_kind": kind,
+            "on": on,
+            "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
+            "cert": cert_no
+            if not isinstance(cert_no, Unknown)
+            else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
+            "role": role,
+            "roster_role": cert.role._value_ if cert else None,
+            "cert_status": status,
+            "cert_valid_from": cert.valid_from.toordinal() if cert else None,
+            "cert_valid_to": _day(cert.valid_to) if cert else None,
+            "legal_qualification": cert.legal_qualification if cert else None,
+            "is_handler": is_handler,
+            "name_mismatch": (cert.holder != name)
+            if cert and named
+            else (unsure(f"{label}人员姓名未载明") if cert else None),
+            "body_present": body_present,
+            "body_name": body_name,
+            "body_text": body_text,
+        }
+        performers.append((path, fact, False))
+
+    recorded, approved, result = act.recorded, act.approved, act.result
+    before_opening = compare(on, ctx.opened, strict=True)
+    after_decision = compare(ctx.decided, on, strict=True)
+    act_template = out.act_template if plain_body and day_known else None
+    if (
+        act_template is not None
+        and not (by_unknown or reasons or isinstance(approved, Unknown))
+        and not (isinstance(recorded, Unknown) or isinstance(result, Unknown))
+        and type(before_opening) is not Unsure
+        and type(after_decision) is not Unsure
+    ):
+        fact = act_template.copy()
+        fact["act_kind"] = kind
+        fact["on"] = on
+        fact["n_performers"] = len(people)
+        fact["n_officers"] = officers
+        fact["n_valid_officers"] = valid_officers
+        fact["n_unverified_officers"] = unverified
+        fact["n_countable_officers"] = countable
+        fact["n_non_officers"] = non_officers
+        for key, value in (
+            ("recorded", None if recorded is None else recorded._value_),
+            ("approved", approved),
+            ("result", None if result is None else result._value_),
+            ("before_opening", before_opening),
+            ("after_decision", after_decision),
+        ):
+            if value is None:
+                del fact[key]
+            else:
+                fact[key] = value
+        out.put(fid, fid, fact)
+    else:
+        exact = dict(zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True))
+        out.add("act", fid, fid, _act_fact(ctx, act, body, exact, extra, reasons))
+    for path, fact, filled in performers:
+        if filled:
+            out.put(path, path, fact)
+        else:
+            out.add("performer", path, path, fact)
+
+
+def _act_fact(
+    ctx: _Context,
+    act: Act,
+    body: dict[str, Any],
+    exact: dict[str, int],
+    extra: dict[str, int],
+    reasons: list[str],
+) -> dict[str, Any]:
+    """An act's fact when something about it may be unsure (officer counts: the exact part, and
+    how many more there may be for `reasons`)."""
+    label = act.kind.label
+    on = ctx.act_days[id(act)]
+    by_unknown = isinstance(act.by, Unknown)
 
     def counted(name: str) -> Any:
         lo = exact[name]
@@ -539,29 +710,28 @@ def _act_facts(ctx: _Context, act: Act) -> tuple[dict[str, Any], list[dict[str, 
         return Unsure(lo, lo + extra[name], tuple(dict.fromkeys(reasons)))
 
     recorded, approved, result = act.recorded, act.approved, act.result
-    fact = {
-        "act_kind": kind,
+    return {
+        "act_kind": act.kind._value_,
         "on": on,
         "n_performers": (
             Unsure(0, None, (f"{label}的实施人员（acts[].by）{act.by.describe()}",))  # type: ignore[union-attr]
             if by_unknown
-            else len(people)
+            else len(act.by)  # type: ignore[arg-type]
         ),
         "n_officers": counted("officers"),
         "n_valid_officers": counted("valid"),
         "n_unverified_officers": counted("unverified"),
         "n_countable_officers": counted("countable"),
         "n_non_officers": counted("non"),
-        "recorded": recorded.value if _known(recorded) else code(recorded, f"{label}的记录形式"),
+        "recorded": recorded._value_ if _known(recorded) else code(recorded, f"{label}的记录形式"),  # type: ignore[union-attr]
         "approved": approved
         if not isinstance(approved, Unknown)
         else plain(approved, f"{label}是否经负责人批准"),
-        "result": result.value if _known(result) else code(result, f"{label}的结果"),
+        "result": result._value_ if _known(result) else code(result, f"{label}的结果"),  # type: ignore[union-attr]
         "before_opening": compare(on, ctx.opened, strict=True),
         "after_decision": compare(ctx.decided, on, strict=True),
         **body,
     }
-    return fact, performers
 
 
 def _known(value: Any) -> bool:

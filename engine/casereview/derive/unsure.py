@@ -207,14 +207,24 @@ class Settling:
                 continue
             out[key] = value
 
+    def template(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """What adding `fields` of a `kind` fact and finishing give when none of them is unsure
+        or absent (a None is kept: a placeholder its filler sets or deletes). The reasons are
+        this state's, shared: a fact made from the template gets its own copy."""
+        return Settling({**self.out, "kind": kind, **fields}, self.why, self.circumstances).finish()
+
     def finish(self) -> dict[str, Any]:
         out, why = self.out, self.why
         if why:
             out[HAS_UNKNOWN] = True
             out[WHY] = why
-            for name, flag in _flag_fields(out["kind"]):  # every field says whether it is unknown
-                if name not in why:
-                    out[flag] = False
+            # every field says whether it is unknown: all flags set False at once (C-level), then
+            # the unknown ones, whose flags were already set in place earlier, put back to True
+            flags = _flag_fields(out["kind"])
+            out.update(flags)
+            for name in why:
+                if name + UNK in flags:
+                    out[name + UNK] = True
             for name in self.circumstances:
                 if name not in why:
                     out[name + UNK] = False
@@ -227,11 +237,11 @@ _SUFFIXES = (UNK, LO, HI)
 
 
 @functools.cache
-def _flag_fields(kind: str) -> tuple[tuple[str, str], ...]:
-    """(field, its unknown flag) of each field of `kind`."""
+def _flag_fields(kind: str) -> dict[str, bool]:
+    """The unknown flag of each field of `kind`, False (only ever read)."""
     from .vocabulary import fields_of
 
     try:
-        return tuple((name, name + UNK) for name in fields_of(kind))
+        return {name + UNK: False for name in fields_of(kind)}
     except KeyError:
-        return ()
+        return {}

@@ -16,6 +16,11 @@ from typing import Any
 from .errors import InputError, InputRejected
 from .paths import FieldPath, format_path
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a dependency, but parsing must not need it
+    orjson = None  # type: ignore[assignment]
+
 Positions = dict[FieldPath, tuple[int, int]]
 
 # One value of a JSON text: a string (its contents, then its colon and the member's value if
@@ -32,74 +37,50 @@ _VALUES = re.compile(
 )
 
 
-class _Duplicate(Exception):
-    pass
-
-
-def parse_json(text: str, file: str) -> tuple[Any, JsonLocator]:
+def parse_json(text: str, file: str) -> tuple[Any, JsonLocator, bytes | None]:
     """Parse a JSON document or raise `InputRejected` (syntax errors, duplicate keys); with a
-    locator for it, which already knows where the top-level object's members are."""
+    locator for it, and the data as compact JSON (`encode_compact`) if that was made."""
     try:
-        return _parse_object_top(text)
+        data, encoded = _parse_fast(text)
     except Exception:  # anything unusual (errors included): the reference parse decides
-        return _parse_reference(text, file), JsonLocator(text)
+        data, encoded = _parse_reference(text, file), None
+    return data, JsonLocator(text, data), encoded
 
 
 class _Unusual(Exception):
     pass
 
 
-def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _Unusual  # duplicate keys: reported by the reference parse
-    return obj
-
-
 def _refuse_constant(name: str) -> Any:
     raise _Unusual  # NaN, Infinity: reported by the reference parse
 
 
-_decoder = json.JSONDecoder(object_pairs_hook=_pairs_once, parse_constant=_refuse_constant)
-_scan_value = _decoder.scan_once  # the C scanner json.loads uses, for one value
-_scan_string = json.decoder.scanstring
+def _parse_fast(text: str) -> tuple[Any, bytes]:
+    """`json.loads(text)` without a Python call per object: a duplicate key is noticed by
+    counting colons. Each member has one colon outside strings, and a string re-encoded by
+    orjson holds the colons it held in the text unless one was escaped (``\\u003a``); so the
+    encoding of the parsed data has fewer colons than the text exactly when a duplicate key
+    dropped a member (and its value). Raises on anything unusual."""
+    if "\\u003" in text:
+        raise _Unusual  # an escaped colon would be counted in the data but not in the text
+    data = _decoder.decode(text)
+    encoded = encode_compact(data)
+    if text.count(":") != encoded.count(b":"):
+        raise _Unusual  # a duplicate key (the reference parse reports it)
+    return data, encoded
 
 
-def _parse_object_top(text: str) -> tuple[dict[str, Any], JsonLocator]:
-    """`json.loads(text)` of a text holding an object, walking its members in Python (each
-    value parsed in C) to note where they are: a finding's field is then found without
-    parsing the text a second time. Raises on anything else."""
-    locator = JsonLocator(text)
-    at = here = locator._root
-    if text[at] != "{":
-        raise _Unusual
-    data: dict[str, Any] = {}
-    members: dict[str, tuple[int, int]] = {}
-    here = _WHITE.match(text, at + 1).end()
-    if text[here] != "}":
-        while True:
-            if text[here] != '"':
-                raise _Unusual
-            name, end = _scan_string(text, here + 1, True)
-            colon = _WHITE.match(text, end).end()
-            if text[colon] != ":":
-                raise _Unusual
-            start = _WHITE.match(text, colon + 1).end()
-            value, end = _scan_value(text, start)
-            if name in data:
-                raise _Unusual
-            data[name] = value
-            members[name] = (here, start)
-            here = _WHITE.match(text, end).end()
-            if text[here] == "}":
-                break
-            if text[here] != ",":
-                raise _Unusual
-            here = _WHITE.match(text, here + 1).end()
-    if _WHITE.match(text, here + 1).end() != len(text):
-        raise _Unusual  # more after the object
-    locator._members[at] = members
-    return data, locator
+_decoder = json.JSONDecoder(
+    parse_constant=_refuse_constant
+)  # built once: `json.loads` with an argument builds one each call
+
+
+def encode_compact(data: Any) -> bytes:
+    """`data` as compact JSON (no white space outside strings), non-ASCII characters as they are;
+    raises on what JSON cannot hold."""
+    if orjson is not None:
+        return orjson.dumps(data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _parse_reference(text: str, file: str) -> Any:
@@ -150,16 +131,24 @@ _skip_value = json.JSONDecoder().scan_once  # parses one value in C: how a value
 
 class JsonLocator:
     """(line, column) of fields of valid JSON `text`, as `json_positions` records them, found by
-    walking down to each field: the objects and arrays on the way are indexed once (their
-    members skipped by the C decoder), everything beside the path is never visited. A file
-    whose findings point at a few fields is not scanned value by value."""
+    walking down to each field. An object or array on the way is read only up to the wanted
+    member or item (the values before it skipped by the C decoder) and resumed from there when a
+    later one is wanted; a member of the top-level object is looked for by its key alone when
+    that key occurs once in the text (`root`: the parsed top-level object, which says whether
+    it is a member). Everything beside the path is never visited."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, root: Any = None):
         self.text = text
         self._root = _WHITE.match(text).end()
-        # container offset -> {key: (key offset, value offset)} or [item offsets]
-        self._members: dict[int, dict[str, tuple[int, int]]] = {}
-        self._items: dict[int, list[int]] = {}
+        # the top-level object's keys, when a member may be found by searching for its key: a
+        # text without escapes holds each key as it is, and a key written there once is the
+        # top-level member's if the object has such a member
+        self._root_keys = root if isinstance(root, dict) and "\\" not in text else None
+        # container offset -> [members or item offsets so far, where reading resumes (-1: all
+        # read), whether a value starts there that must be skipped first]
+        self._objects: dict[int, list[Any]] = {}
+        self._arrays: dict[int, list[Any]] = {}
+        self._lines: list[tuple[int, int]] = [(0, 1)]  # offsets whose line is known, in order
 
     def locate(self, path: FieldPath) -> tuple[int, int]:
         """Where the deepest prefix of `path` present in the text is (the root at least)."""
@@ -168,47 +157,102 @@ class JsonLocator:
         for step in path:
             opener = text[at]
             if opener == "{" and isinstance(step, str):
-                members = self._members.get(at)
-                place = (members if members is not None else self._object(at)).get(step)
+                place = self._member(at, step)
                 if place is None:
                     break
                 found, at = place
-            elif opener == "[" and isinstance(step, int) and not isinstance(step, bool):
-                items = self._items.get(at)
-                if items is None:
-                    items = self._array(at)
-                if not 0 <= step < len(items):
+            elif opener == "[" and isinstance(step, int) and not isinstance(step, bool) and step >= 0:
+                item = self._item(at, step)
+                if item is None:
                     break
-                found = at = items[step]
+                found = at = item
             else:
                 break
-        return text.count("\n", 0, found) + 1, found - (text.rfind("\n", 0, found) + 1) + 1
+        return self._line_column(found)
 
-    def _object(self, at: int) -> dict[str, tuple[int, int]]:
-        text, members = self.text, {}
-        match = _NEXT_MEMBER.match(text, at + 1)
-        while (name := match.group(1)) is not None:
-            if "\\" in name:
-                name = json.loads(f'"{name}"')
-            start = match.end()
-            members[name] = (match.start(1) - 1, start)
-            match = _NEXT_MEMBER.match(text, _skip_value(text, start)[1])
-        self._members[at] = members
-        return members
+    def _member(self, at: int, name: str) -> tuple[int, int] | None:
+        """(key offset, value offset) of member `name` of the object at `at`, or None."""
+        state = self._objects.get(at)
+        if state is None:
+            state = self._objects[at] = [{}, at + 1, False]
+        members: dict[str, tuple[int, int]] = state[0]
+        place = members.get(name)
+        if place is not None or state[1] < 0:
+            return place
+        if at == self._root and self._root_keys is not None and name in self._root_keys:
+            place = self._unique_key(name)
+            if place is not None:
+                members[name] = place
+                return place
+        text, here, skip = self.text, state[1], state[2]
+        while True:
+            match = _NEXT_MEMBER.match(text, _skip_value(text, here)[1] if skip else here)
+            key = match.group(1)
+            if key is None:
+                state[1] = -1
+                return None
+            if "\\" in key:
+                key = json.loads(f'"{key}"')
+            here, skip = match.end(), True
+            members[key] = place = (match.start(1) - 1, here)
+            if key == name:
+                state[1], state[2] = here, True
+                return place
 
-    def _array(self, at: int) -> list[int]:
-        text, items = self.text, []
-        here = _WHITE.match(text, at + 1).end()
-        while text[here] != "]":
-            items.append(here)
-            here = _NEXT_ITEM.match(text, _skip_value(text, here)[1]).end()
-        self._items[at] = items
-        return items
+    def _unique_key(self, name: str) -> tuple[int, int] | None:
+        """(key offset, value offset) of the only `"name":` in the text, if there is one."""
+        text, quoted = self.text, f'"{name}"'
+        place = None
+        at = text.find(quoted)
+        while at >= 0:  # the key's string, or an equal string value (not followed by a colon)
+            colon = _WHITE.match(text, at + len(quoted)).end()
+            if text.startswith(":", colon):
+                if place is not None:
+                    return None
+                place = at, _WHITE.match(text, colon + 1).end()
+            at = text.find(quoted, at + 1)
+        return place
+
+    def _item(self, at: int, index: int) -> int | None:
+        """Offset of item `index` of the array at `at`, or None."""
+        state = self._arrays.get(at)
+        if state is None:
+            state = self._arrays[at] = [[], at + 1, False]
+        items: list[int] = state[0]
+        text, here, skip = self.text, state[1], state[2]
+        while len(items) <= index and here >= 0:
+            here = (
+                (_NEXT_ITEM if skip else _WHITE)
+                .match(text, _skip_value(text, here)[1] if skip else here)
+                .end()
+            )
+            if text[here] == "]":
+                here = -1
+            else:
+                items.append(here)
+                skip = True
+        state[1], state[2] = here, skip
+        return items[index] if index < len(items) else None
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of `offset`, lines counted from the nearest offset whose line
+        is known (before or after it)."""
+        text, lines = self.text, self._lines
+        i = bisect_right(lines, (offset, len(text) + 1)) - 1
+        known, line = lines[i]
+        if known != offset:
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            if after is not None and after[0] - offset < offset - known:
+                line = after[1] - text.count("\n", offset, after[0])
+            else:
+                line += text.count("\n", known, offset)
+            lines.insert(i + 1, (offset, line))
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:
-    """`JsonLocator(text).locate(path)`: one field of a JSON text, located alone."""
-    return JsonLocator(text).locate(path)
+    """One field of a valid JSON text, located alone (as `parse_json`'s locator does)."""
+    return JsonLocator(text, json.loads(text)).locate(path)
 
 
 def json_positions(text: str) -> tuple[Positions, list[tuple[FieldPath, int, int, int]]]:

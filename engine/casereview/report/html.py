@@ -29,6 +29,7 @@ from markupsafe import Markup
 from ..analysis import CaseSummary, describe_group
 from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
+from .case_page import frame, page
 from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
@@ -39,6 +40,7 @@ JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
 PAGE_SIZE = 100  # ranking / rejected rows per page
 INDEX_CAP = 50  # 同案异罚 rows on the index (all on like-cases.html)
 EXCERPT_CONTEXT = 2  # lines shown before and after a finding's line
+_HOME = "../index.html"  # the index, seen from a case page
 
 
 def default_templates_dir() -> Path:
@@ -227,9 +229,10 @@ class HtmlReport:
         self.env = make_environment(self.templates, self.mask)
         self.labels = value_labels(meta.rulebook)
         (self.out / "cases").mkdir(parents=True, exist_ok=True)
-        self._case = self.env.get_template("case.html")
         for name in ("base.html", "macros.html"):  # compiled here, not again in each worker process
             self.env.get_template(name)
+        # the case pages' frame, rendered once (each page fills in its title, heading and body)
+        self._frame = frame(self.env, meta=meta, masked=self.mask, css=f"../{CSS_NAME}", home=_HOME)
 
     @staticmethod
     def page_of(index: int) -> str:
@@ -240,21 +243,17 @@ class HtmlReport:
         groups = group_findings(result, self.labels, self.ctx.display)
         for g in groups:
             g["html"] = group_html(g, self.mask)
-        found = [g for g in groups if g["severity"] != "review"]
-        pending = [g for g in groups if g["severity"] == "review"]
-        return self._case.render(
-            r=result,
+        return page(
+            self._frame,
+            result,
             file=self.ctx.display(result.file),
             status=status_label(result),
-            groups=found,
-            pending=pending,
-            places=sum(len(g["places"]) for g in found),
-            pending_places=sum(len(g["places"]) for g in pending),
-            deducted=sum(c.deducted for c in result.score.categories) if result.score else None,
-            meta=self.meta,
+            found=[g for g in groups if g["severity"] != "review"],
+            pending=[g for g in groups if g["severity"] == "review"],
+            profile=self.meta.profile,
+            home=_HOME,
+            e=text_of(self.mask),
             masked=self.mask,
-            css=f"../{CSS_NAME}",
-            home="../index.html",
         )
 
     def write_page(self, result: CaseResult, index: int) -> str:
