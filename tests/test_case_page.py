@@ -238,6 +238,27 @@ def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(
     assert cells(lean) == cells(full)
 
 
+def test_the_json_analysis_is_the_same_with_or_without_the_html_report(tmp_path, make_sample_folder):
+    """With the HTML report the file's summary made for its page (naming the page) also feeds the
+    batch analysis: the JSON document, analysis included, is what a JSON-only review writes."""
+    import json
+
+    from casereview.cli import main
+
+    names = ("05-nankang-chaoxian-fakuan.yaml", "26-xinjian-wei-jiean.yaml", "31-nankang-hebing-fakuan.yaml")
+    src = make_sample_folder(tmp_path / "in", names)
+
+    def review(formats: str) -> dict[str, Any]:
+        out = tmp_path / formats
+        main(["review", str(src), "-o", str(out), "--format", formats, "--workers", "2", "--no-cache"])
+        document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        return {k: v for k, v in document.items() if k not in ("generated", "invocation")}
+
+    alone, beside = review("json"), review("html,json")
+    assert alone["analysis"]["campaign"]["files"] == len(names) + 2
+    assert alone == beside
+
+
 def test_the_ranking_puts_ungraded_files_last_without_a_score_to_rank_by(tmp_path):
     """A file not graded (未结案 / 无法评分) keeps a computed score of e.g. 100; the ranking must not
     place it above graded files nor show that score as its own: it comes last, a dash in the

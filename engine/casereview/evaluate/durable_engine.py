@@ -27,7 +27,7 @@ from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from . import durable_prebuild
-from .model import MATCH_ORDER, EvalResult, Match
+from .model import EvalResult, Match
 from .oracle import OracleEngine, RulePredicates
 
 SENTINEL_KIND = "__end__"
@@ -314,9 +314,11 @@ def rule_ids(name: str) -> list[str]:
     return [alias.split(PART_SEPARATOR, 1)[0] for alias in name.split(ALIAS_SEPARATOR)]
 
 
-def matches_of(name: str, fid: str) -> list[Match]:
-    """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)."""
-    return [Match(rule_id, fid, undecided) for rule_id, undecided in _forms_of(name)]
+@functools.lru_cache(maxsize=1 << 14)
+def matches_of(name: str, fid: str) -> tuple[Match, ...]:
+    """The matches a fired durable rule stands for: definite forms, and review forms (`CODE?`)
+    (the same few rules fire on the same fids, `case` or `decision.penalties[0]`, in every case)."""
+    return tuple(Match(rule_id, fid, undecided) for rule_id, undecided in _forms_of(name))
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -760,7 +762,7 @@ class DurableEngine:
                     seen.add(Match(rule_id, fact["fid"]))
                 if fact[HAS_UNKNOWN] and forms.undecided(fact):
                     seen.add(Match(rule_id, fact["fid"], True))
-        result.matches = sorted(seen, key=MATCH_ORDER)
+        result.matches = sorted(seen)
         return result
 
     @functools.cached_property
