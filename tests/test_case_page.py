@@ -378,3 +378,43 @@ def test_case_pages_are_the_templates_byte_for_byte(
         shown = shown or ID_NO in page
     assert shown is not mask  # the made-up personal number: on the page only when not masking
     assert {r.status for r in results} == {"reviewed", "rejected"}
+
+
+# the ranking table's macro before its rows were built in Python (html.ranking_rows_of), the reference
+RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encoding="utf-8")
+
+
+@st.composite
+def summaries(draw: Any) -> Any:
+    from casereview.analysis import CaseSummary
+
+    maybe_text = st.one_of(st.none(), text)
+    return CaseSummary(
+        index=0,
+        file=draw(text),
+        status="reviewed",
+        page=draw(text),
+        case_number=draw(maybe_text),
+        title=draw(maybe_text),
+        agency=draw(maybe_text),
+        party=draw(maybe_text),
+        score=draw(st.floats(0, 100) | st.integers(0, 100)),
+        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
+        graded=draw(st.booleans()),
+        deducted=draw(st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))),
+        counts=draw(st.dictionaries(st.sampled_from(["veto", "review", "deduct"]), st.integers(0, 10**12))),
+        status_label=draw(text),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(summaries(), max_size=4), st.integers(0, 10**4), st.booleans())
+def test_ranking_rows_are_the_macros(rows, offset, mask):
+    """The ranking table (index and ranking-<n>.html) with its rows built in Python is what the
+    template made of them, masked and escaped alike."""
+    env = make_environment(mask=mask)
+    values = {"rows": rows, "offset": offset, "display": str.upper}
+    call = "{{ ranking_table(rows, offset, display) }}"
+    reference = env.from_string('{% from "macros.html" import grade %}' + RANKING + call).render(**values)
+    built = env.from_string('{% from "macros.html" import ranking_table %}' + call).render(**values)
+    assert built == reference
