@@ -418,3 +418,42 @@ def test_ranking_rows_are_the_macros(rows, offset, mask):
     reference = env.from_string('{% from "macros.html" import grade %}' + RANKING + call).render(**values)
     built = env.from_string('{% from "macros.html" import ranking_table %}' + call).render(**values)
     assert built == reference
+
+
+# the 同案异罚 rows of like_cases_body.html before they were built in Python (html.outlier_rows_of)
+OUTLIER_ROWS = (ROOT / "tests" / "data" / "like_case_rows.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "file": text,
+                "case_number": st.one_of(st.none(), text),
+                "agency": st.one_of(st.none(), text),
+                "amount": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "median": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "deviation": st.floats(-1e3, 1e3),
+            }
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_like_case_rows_are_the_templates(outliers, mask):
+    from casereview.report.finding_html import Fragment
+    from casereview.report.html import yuan
+
+    env = make_environment(mask=mask)
+    env.filters["yuan"] = yuan
+    pages = {o["file"]: f"cases/{i}.html" for i, o in enumerate(outliers[:2])}
+    values = {
+        "outliers": outliers,
+        "pages": pages,
+        "display": str.upper,
+        "peers_cell": lambda o: Fragment(f"<i>{len(o['file'])}</i>"),
+    }
+    reference = env.from_string(OUTLIER_ROWS).render(**values)
+    built = env.from_string("{{ outlier_rows(outliers, pages, display, peers_cell) }}").render(**values)
+    assert built == reference

@@ -121,6 +121,7 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
     )
     env.globals.update(labels=SEVERITY_LABELS, describe=describe_group, where=where)
     env.globals["ranking_rows"] = ranking_rows_of(mask)
+    env.globals["outlier_rows"] = outlier_rows_of(mask)
     env.filters["yuan"] = yuan
     return env
 
@@ -386,6 +387,32 @@ def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[s
                 f'<td class="num">{score}</td><td>{grade(s.grade)}</td><td class="num">{deducted}</td>'
                 f'<td class="num">{e(counts.get("veto"))}</td><td class="num">{e(counts.get("review"))}</td>'
                 f"<td>{e(s.status_label)}</td></tr>\n"
+            )
+        return Fragment("".join(out))
+
+    return rows
+
+
+def outlier_rows_of(mask: bool) -> Callable[..., Fragment]:
+    """`outlier_rows(outliers, pages, display, peers_cell)`: the 同案异罚 table's rows as HTML
+    (thousands on like-cases.html at 10,000 files)."""
+    e = text_of(mask)
+
+    def rows(
+        outliers: list[dict[str, Any]],
+        pages: Any,
+        display: Callable[[str], str],
+        peers_cell: Callable[[dict[str, Any]], Fragment],
+    ) -> Fragment:
+        out = []
+        for o in outliers:
+            file = o.get("file")
+            deviation = e(f"{o['deviation'] * 100:+.0f}")
+            out.append(
+                f'<tr><td><a href="{e(pages.get(file, "#"))}">{e(o.get("case_number") or display(file))}</a>'
+                f'</td><td>{e(o.get("agency"))}</td><td class="num">{e(yuan(o["amount"]))}</td>'
+                f'<td class="num">{e(yuan(o["median"]))}</td><td class="num">{deviation}%</td>'
+                f"\n<td>{peers_cell(o)}</td></tr>\n"
             )
         return Fragment("".join(out))
 
