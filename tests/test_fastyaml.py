@@ -60,7 +60,20 @@ def assert_fast_or_none(text: str) -> bool:
     again = parse_yaml_fast(text, "x.yaml")  # now every line is in the cache: read another way
     assert again == expected, text
     assert_same_positions(again[1], expected[1])
+    if padded(expected[0]):  # else validation may skip stripping: it must be told
+        assert fast[1].padded and again[1].padded, text
     return True
+
+
+def padded(value: Any) -> bool:
+    """Whether a string in `value` (a key or a value) begins or ends with white space."""
+    if isinstance(value, str):
+        return value != value.strip()
+    if isinstance(value, dict):
+        return any(padded(k) or padded(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(padded(v) for v in value)
+    return False
 
 
 # -- real and generated files take the fast path and give identical results -----------------------
@@ -89,6 +102,18 @@ def test_generated_corpus_takes_the_fast_path_with_identical_results(corpus: lis
         expected_data, expected_positions = parse_yaml(text, "x.yaml")
         assert data == expected_data
         assert_same_positions(positions, expected_positions)
+
+
+def test_files_whose_strings_need_no_stripping_are_told(corpus: list[str]) -> None:
+    told = 0
+    for text in corpus:
+        data, positions = parse_yaml_fast(text, "x.yaml")
+        assert positions.padded or not padded(data)
+        told += not positions.padded
+    assert told > len(corpus) // 2
+    for text in ["a: |\n  x\n", "a: ' x'\n", "a: 'x '\n", "'k ': 1\n", "a: \u3000x\n", "a: [x\u3000]\n"]:
+        data, positions = parse_yaml_fast(text, "x.yaml")
+        assert padded(data) and positions.padded, text
 
 
 def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
@@ -195,6 +220,12 @@ def test_constructs_resolve_and_locate_like_parse_yaml() -> None:
 # -- property: whatever PyYAML writes, the fast path agrees or declines ------------------------------
 
 TRICKY = [
+    "\u3000全角",
+    "尾\u00a0",
+    "\u2003",
+    " lead",
+    "trail ",
+    "\n",
     "2024-05-30",
     "2024-05-30 10:00:00",
     "2024-02-30",
@@ -252,9 +283,9 @@ scalars = st.one_of(
     st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
     st.booleans(),
     st.none(),
-    st.text(alphabet="ab中 :#-'\"", max_size=8),
+    st.text(alphabet="ab中 :#-'\"\u3000\u00a0", max_size=8),
 )
-keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet="abc中_", min_size=1, max_size=6))
+keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet="abc中_ \u3000", min_size=1, max_size=6))
 documents = st.dictionaries(
     keys,
     st.recursive(

@@ -105,10 +105,10 @@ def parse_yaml_fast(
     if None in _IMPLICIT:  # a resolver for every scalar: PyYAML must look at each one
         return None
     try:
-        data, root = _Scanner(max_nodes, max_depth).run(text)
+        data, root, padded = _Scanner(max_nodes, max_depth).run(text)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
-    return data, YamlPositions(root)
+    return data, YamlPositions(root, padded)
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
@@ -149,10 +149,11 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
     ones are written. A finding locates a few fields of a file: `locate` walks down its path,
     and the whole mapping (in `parse_yaml`'s order) is built only if it is iterated."""
 
-    __slots__ = ("_all", "root")
+    __slots__ = ("_all", "padded", "root")
 
-    def __init__(self, root: tuple[Any, ...]) -> None:
+    def __init__(self, root: tuple[Any, ...], padded: bool = True) -> None:
         self.root = root
+        self.padded = padded  # False: no string (key or value) begins or ends with white space
         self._all: dict[FieldPath, tuple[int, int]] | None = None
 
     def locate(self, path: FieldPath) -> tuple[int, int]:
@@ -213,8 +214,9 @@ class _Scanner:
         # header's column, container, slot)
         self.block: tuple[int, int, int, Any, Any] | None = None
 
-    def run(self, text: str) -> tuple[dict[str, Any], tuple[Any, ...]]:
-        """The data and the root's position entry (see `YamlPositions`)."""
+    def run(self, text: str) -> tuple[dict[str, Any], tuple[Any, ...], bool]:
+        """The data, the root's position entry (see `YamlPositions`) and whether a string in it
+        may begin or end with white space."""
         lines = text.split("\n")
         stack = self.stack
         cached, skip = _LINES.get, _SKIP  # locals: read on every line
@@ -226,6 +228,7 @@ class _Scanner:
         # (-1: none; no line is that simple while a node is pending or a block scalar is open).
         indent_now, container, marks, is_map, tag, next_item = -1, None, None, True, -1, -1
         plain = 0  # the nodes such lines placed (the others count in `nodes`)
+        padded = False  # whether a string may begin or end with white space (none such lines do)
         for number, line in enumerate(lines, 1):
             lexed = cached(line)
             if lexed is not None:
@@ -256,7 +259,8 @@ class _Scanner:
                 lexed = _lexed(line)
             if lexed is skip:
                 continue
-            _, key, value, column, indent, dashes, opens, kind = lexed
+            _, key, value, column, indent, dashes, opens, kind, pads = lexed
+            padded = padded or pads
             if self.pending is not None:
                 opened = self.open_pending(indent, dashes, number)
                 if opened is not None:
@@ -295,7 +299,7 @@ class _Scanner:
         root = document.get("")
         if type(root) is not dict or self.nodes + plain > self.max_nodes:
             raise _Refuse  # empty (or only comments), not a mapping, or too many nodes
-        return root, top[""]
+        return root, top[""], padded
 
     def in_block(self, line: str, lines: list[str], number: int) -> bool:
         """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
@@ -486,7 +490,7 @@ def _lex(line: str) -> Any:
         dashes += (len(line) - len(rest),)
         rest = rest[1:].lstrip(" ")
         if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
-            return -2, None, None, dashes[-1] + 1, indent, dashes, _opens(dashes, None, 0), _OPEN
+            return -2, None, None, dashes[-1] + 1, indent, dashes, _opens(dashes, None, 0), _OPEN, False
     column = len(line) - len(rest)
     key, value = _key(rest)
     if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
@@ -496,7 +500,8 @@ def _lex(line: str) -> Any:
         kind, parsed = _OPEN, None
     else:
         kind, parsed = _value(line, len(line) - len(value))
-    if kind != _VALUE or len(dashes) > 1:
+    padded = _padded(key) or _pads(kind, parsed)
+    if kind != _VALUE or len(dashes) > 1 or padded:
         tag = -2
     elif not dashes:
         tag = indent * 2  # "key: value"
@@ -504,7 +509,22 @@ def _lex(line: str) -> Any:
         tag = indent * 2 + 1  # "- value"
     else:
         tag = _item_tag(indent, column)  # "- key: value"
-    return tag, key, parsed, column + 1, indent, dashes, opens, kind
+    return tag, key, parsed, column + 1, indent, dashes, opens, kind, padded
+
+
+def _padded(text: Any) -> bool:
+    """Whether `text` is a string that begins or ends with white space (Python's, which holds
+    Rust's ``str::trim`` that validation strips with)."""
+    return type(text) is str and text != text.strip()
+
+
+def _pads(kind: int, value: Any) -> bool:
+    """Whether the node a line reads (see `_lex`) holds a string `_padded`."""
+    if kind == _ANCHOR:
+        return _pads(value[1], value[2])
+    if kind == _FLOW:
+        return any(_padded(slot) or _padded(leaf) for slot, _, _, leaf, _ in value[0])
+    return kind == _BLOCK or (kind == _VALUE and _padded(value))
 
 
 def _item_tag(dash: int, column: int) -> int:
