@@ -330,6 +330,10 @@ class _Facts:
 
     def add(self, kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
         self.sources[fid] = source
+        self.facts.append(self.merged(kind, fid, fact))
+
+    def merged(self, kind: str, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """`fact` with the common fields, settled."""
         if not _GENERIC_ONLY and not self.common_unsure:
             # what `_clean` gives, keys in the same order, if no value is unsure
             out = self.head.copy()  # a copy of a built dict is cheaper than building it again
@@ -344,16 +348,14 @@ class _Facts:
                     out[key] = value
             else:
                 out[HAS_UNKNOWN] = False
-                self.facts.append(out)
-                return
+                return out
         if not _GENERIC_ONLY and self.common.keys().isdisjoint(fact):  # common fields settled once per case
             state = self.settled_head.copy()
             state.out["kind"] = kind
             state.out["fid"] = fid
             state.add(fact)
-            self.facts.append(state.finish())
-            return
-        self.facts.append(_clean({"kind": kind, "fid": fid, **self.common, **fact}))
+            return state.finish()
+        return _clean({"kind": kind, "fid": fid, **self.common, **fact})
 
     def template(self, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         """A settled fact of `kind` with the defaults `fields` (each of which its builder sets),
@@ -365,13 +367,12 @@ class _Facts:
             return None
         return self.settled_head.template(kind, fields)
 
-    def put(self, fid: str, source: str, fact: dict[str, Any]) -> None:
-        """A fact filled from `template`, its None values deleted."""
+    def filled(self, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """A fact filled from `template` (its None values deleted), finished."""
         fact["fid"] = fid
         if self.why is not None:  # each fact has its own reasons (the template's are shared)
             fact[WHY] = self.why.copy()
-        self.sources[fid] = source
-        self.facts.append(fact)
+        return fact
 
 
 def derive(
@@ -534,16 +535,18 @@ _PERFORMER_FIELDS: dict[str, Any] = {
 def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     """The act's fact, then one fact per performer."""
     fid = f"acts[{index}]"
-    performers: list[tuple[str, dict[str, Any], bool]] = []  # (fid, fact, filled from a template)
+    facts, sources = out.facts, out.sources
+    sources[fid] = fid
+    slot = len(facts)
+    facts.append(None)  # type: ignore[arg-type]  # the act's fact, known once its performers are counted
     body = _body_facts(ctx, act)
     plain_body = body is _NO_BODY
-    body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
     on = ctx.act_days[id(act)]
     day_known = type(on) is int
     kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
     # officer counts: exact part and how many more there may be (unsure role or certificate)
     officers = valid_officers = unverified = countable = non_officers = 0
-    extra = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
+    extra = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
@@ -583,6 +586,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         name = person.name
         named = isinstance(name, str)
         path = f"acts[{index}].by[{pos}]"
+        sources[path] = path
         if (
             template is not None
             and named
@@ -615,35 +619,11 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
                     fact["cert_valid_to"] = span.valid_to
                 fact["legal_qualification"] = cert.legal_qualification
                 fact["name_mismatch"] = cert.holder != name
-            performers.append((path, fact, True))
-            continue
-        label = act.kind.label
-        if handlers_unknown:
-            is_handler: Any = unsure("承办人（case.handlers）未载明")
+            facts.append(out.filled(path, fact))
         else:
-            is_handler = name in handlers if named else unsure(f"{label}人员姓名未载明")
-        fact = {
-            "act_kind": kind,
-            "on": on,
-            "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
-            "cert": cert_no
-            if not isinstance(cert_no, Unknown)
-            else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
-            "role": role,
-            "roster_role": cert.role._value_ if cert else None,
-            "cert_status": status,
-            "cert_valid_from": cert.valid_from.toordinal() if cert else None,
-            "cert_valid_to": _day(cert.valid_to) if cert else None,
-            "legal_qualification": cert.legal_qualification if cert else None,
-            "is_handler": is_handler,
-            "name_mismatch": (cert.holder != name)
-            if cert and named
-            else (unsure(f"{label}人员姓名未载明") if cert else None),
-            "body_present": body_present,
-            "body_name": body_name,
-            "body_text": body_text,
-        }
-        performers.append((path, fact, False))
+            facts.append(
+                out.merged("performer", path, _performer_fact(ctx, act, person, on, body, status, cert, role))
+            )
 
     recorded, approved, result = act.recorded, act.approved, act.result
     before_opening = compare(on, ctx.opened, strict=True)
@@ -665,26 +645,71 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         fact["n_unverified_officers"] = unverified
         fact["n_countable_officers"] = countable
         fact["n_non_officers"] = non_officers
-        for key, value in (
-            ("recorded", None if recorded is None else recorded._value_),
-            ("approved", approved),
-            ("result", None if result is None else result._value_),
-            ("before_opening", before_opening),
-            ("after_decision", after_decision),
-        ):
-            if value is None:
-                del fact[key]
-            else:
-                fact[key] = value
-        out.put(fid, fid, fact)
+        if recorded is None:
+            del fact["recorded"]
+        else:
+            fact["recorded"] = recorded._value_
+        if approved is None:
+            del fact["approved"]
+        else:
+            fact["approved"] = approved
+        if result is None:
+            del fact["result"]
+        else:
+            fact["result"] = result._value_
+        if before_opening is None:
+            del fact["before_opening"]
+        else:
+            fact["before_opening"] = before_opening
+        if after_decision is None:
+            del fact["after_decision"]
+        else:
+            fact["after_decision"] = after_decision
+        facts[slot] = out.filled(fid, fact)
     else:
         exact = dict(zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True))
-        out.add("act", fid, fid, _act_fact(ctx, act, body, exact, extra, reasons))
-    for path, fact, filled in performers:
-        if filled:
-            out.put(path, path, fact)
-        else:
-            out.add("performer", path, path, fact)
+        facts[slot] = out.merged("act", fid, _act_fact(ctx, act, body, exact, extra, reasons))
+
+
+def _performer_fact(
+    ctx: _Context,
+    act: Act,
+    person: Performer,
+    on: int | Unsure,
+    body: dict[str, Any],
+    status: Any,
+    cert: Certificate | None,
+    role: Any,
+) -> dict[str, Any]:
+    """A performer's fact when something about it may be unsure."""
+    label = act.kind.label
+    name, cert_no = person.name, person.cert
+    named = isinstance(name, str)
+    if ctx.handlers_unknown:
+        is_handler: Any = unsure("承办人（case.handlers）未载明")
+    else:
+        is_handler = name in ctx.handlers if named else unsure(f"{label}人员姓名未载明")
+    return {
+        "act_kind": act.kind._value_,
+        "on": on,
+        "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
+        "cert": cert_no
+        if not isinstance(cert_no, Unknown)
+        else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
+        "role": role,
+        "roster_role": cert.role._value_ if cert else None,
+        "cert_status": status,
+        "cert_valid_from": cert.valid_from.toordinal() if cert else None,
+        "cert_valid_to": _day(cert.valid_to) if cert else None,
+        "legal_qualification": cert.legal_qualification if cert else None,
+        "is_handler": is_handler,
+        "name_mismatch": (cert.holder != name)
+        if cert and named
+        else (unsure(f"{label}人员姓名未载明") if cert else None),
+        "body_present": body["body_present"],
+        "body_name": body.get("body_name"),
+        "body_text": body["body_text"],
+    }
 
 
 def _act_fact(
