@@ -79,7 +79,7 @@ def code(value: Any, label: str) -> Any:
         return value
     if isinstance(value, Unknown):
         return unsure(unknown_text(label, value))
-    return value.value
+    return value._value_  # the enum member's value without the property call
 
 
 def plain(value: Any, label: str) -> Any:
