@@ -29,6 +29,7 @@ from .unsure import (
     Unsure,
     all_of,
     any_of,
+    any_unsure,
     bounds,
     code,
     compare,
@@ -226,7 +227,7 @@ class _Context:
         if not acts:
             return self.on(None)
         days = [self.act_days[id(a)] for a in acts]
-        if not any(isinstance(d, Unsure) for d in days):
+        if not any_unsure(days):
             return min(days)  # type: ignore[type-var]
         los = [bounds(d)[0] for d in days]
         his = [bounds(d)[1] for d in days]
@@ -326,7 +327,7 @@ class _Facts:
         self.sources: dict[str, str] = {}
         self.common = common
         # the case fields every fact carries, without nulls, settled once (not once per fact)
-        self.common_unsure = any(isinstance(v, Unsure) for v in common.values())
+        self.common_unsure = any_unsure(common.values())
         self.head = {"kind": None, "fid": None, **{k: v for k, v in common.items() if v is not None}}
         self.settled_head = Settling(self.head, {}, [])  # `head` holds neither absent nor unsure values
         if self.common_unsure:
@@ -1580,7 +1581,7 @@ def _min_day(ctx: _Context, acts: list[Act]) -> Any:
     if not acts:
         return None
     days = [ctx.on(a) for a in acts]
-    if not any(isinstance(d, Unsure) for d in days):
+    if not any_unsure(days):
         return min(days)  # type: ignore[type-var]
     los = [bounds(d)[0] for d in days]
     his = [bounds(d)[1] for d in days]
