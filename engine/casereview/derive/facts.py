@@ -99,6 +99,7 @@ def _act_label(act: Act) -> str:
 class _CertSpan:
     """A certificate's status and dates as ordinal days (compared once per performer)."""
 
+    cert: Certificate
     role: str  # the holder's role in the roster
     status: str
     since: int | None
@@ -125,6 +126,7 @@ class _RosterIndex:
         self.certs = roster.by_number()
         self.spans = {
             number: _CertSpan(
+                cert,
                 cert.role.value,
                 cert.status.value,
                 _day(cert.status_since),
@@ -548,7 +550,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     sources[fid] = fid
     slot = len(facts)
     facts.append(None)  # type: ignore[arg-type]  # the act's fact, known once its performers are counted
-    body = _body_facts(ctx, act)
+    body = _body_facts(ctx, act) if act.body else _NO_BODY
     plain_body = body is _NO_BODY
     on = ctx.act_days[id(act)]
     day_known = type(on) is int
@@ -565,7 +567,11 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
 
     for pos, person in enumerate(people):
         cert_no = person.cert
-        status, cert = ctx.cert_status(cert_no, on)
+        if day_known and type(cert_no) is str and cert_no:  # what cert_status gives, without the call
+            span = spans.get(cert_no)
+            status, cert = (span.status_on(on), span.cert) if span else ("not_in_roster", None)  # type: ignore[arg-type]
+        else:
+            status, cert = ctx.cert_status(cert_no, on)
         role = person.role
         role = role._value_ if role is not None and not isinstance(role, Unknown) else _performer_role(person)
         role_unsure = type(role) is Unsure
@@ -619,7 +625,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
                 del fact["roster_role"], fact["cert_valid_from"], fact["cert_valid_to"]
                 del fact["legal_qualification"], fact["name_mismatch"]
             else:
-                span = spans[cert_no]
+                span = spans[cert_no]  # type: ignore[index]
                 fact["roster_role"] = span.role
                 fact["cert_valid_from"] = span.valid_from
                 if span.valid_to is None:
@@ -635,8 +641,10 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
             )
 
     recorded, approved, result = act.recorded, act.approved, act.result
-    before_opening = compare(on, ctx.opened, strict=True)
-    after_decision = compare(ctx.decided, on, strict=True)
+    opened, decided = ctx.opened, ctx.decided
+    # what compare gives for two known days, without the call
+    before_opening = on < opened if day_known and type(opened) is int else compare(on, opened, strict=True)  # type: ignore[operator]
+    after_decision = decided < on if day_known and type(decided) is int else compare(decided, on, strict=True)  # type: ignore[operator]
     act_template = out.act_template if plain_body and day_known else None
     if (
         act_template is not None
