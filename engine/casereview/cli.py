@@ -350,7 +350,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         from .packs.schema import SEVERITY_RANK
         from .report.sanitize import display_name
 
-        data = fastjson.loads(payload)
+        stored_brief = getattr(payload, "brief", None)  # a cache entry's (cache.StoredResult)
+        data = stored_brief if stored_brief is not None else fastjson.loads(payload)
         file = data["file"]
         if display_name(file) != file:
             return None

@@ -110,6 +110,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: not valid XML)
+_ROW = ROW.encode()
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
 _MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most)
@@ -159,12 +160,11 @@ class _Rows:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by XlsxReport.finish)
         self.count = 0
 
-    def write(self, rows: list[str]) -> None:
-        text = []
-        for row in rows:
-            text.append(row.replace(ROW, str(HEADER_ROW + 1 + self.count)))
-            self.count += 1
-        self.file.write("".join(text).encode("utf-8"))
+    def write(self, rows: list[bytes]) -> None:
+        """Append `rows` (UTF-8, the row number left out: `ROW`), numbered."""
+        first = HEADER_ROW + 1 + self.count
+        self.file.write(b"".join(row.replace(_ROW, b"%d" % n) for n, row in enumerate(rows, first)))
+        self.count += len(rows)
 
 
 class XlsxReport:
@@ -285,8 +285,9 @@ class XlsxReport:
 
     # -------------------------------------------------------------- rows
 
-    def rows(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
-        """The summary row and the detail rows of one file, ready to write (`add`)."""
+    def rows(self, result: CaseResult, index: int) -> tuple[bytes, list[bytes]]:
+        """The summary row and the detail rows of one file, ready to write (`add`): encoded
+        where they are made (in the worker), so the parent only numbers and writes them."""
         score = result.score
         counts = {
             s: sum(f.severity == s and f.waiver is None for f in result.findings)
@@ -369,10 +370,10 @@ class XlsxReport:
                     )
                 )
             )
-        return summary, details
+        return summary.encode(), [row.encode() for row in details]
 
     def add(
-        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+        self, result: CaseResult | None, index: int, prepared: tuple[bytes, list[bytes]] | None = None
     ) -> None:
         summary, details = prepared if prepared is not None else self.rows(result, index)
         self.data[SUMMARY_SHEET].write([summary])
@@ -445,7 +446,7 @@ class XlsxReport:
                 r.get("fine_total"),
                 signal,
             )
-            rows.write([self._row(values, pct)])
+            rows.write([self._row(values, pct).encode()])
         c = analysis.get("campaign", {})
         total = (
             "合计",
@@ -463,7 +464,7 @@ class XlsxReport:
             None,
             "",
         )
-        rows.write([self._row(total, pct)])
+        rows.write([self._row(total, pct).encode()])
         return rows
 
     def _like_cases(self, analysis: dict[str, Any], sheet: Any) -> _Rows:
@@ -486,7 +487,7 @@ class XlsxReport:
                     deviation,
                     "是" if (m.get("file"), m.get("amount")) in outliers else "",
                 )
-                batch.append(self._row(values, styles))
+                batch.append(self._row(values, styles).encode())
             rows.write(batch)
         return rows
 
