@@ -284,7 +284,7 @@ _WORDY_DATA = st.recursive(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_WORDY_DATA, st.sampled_from(["json", "yaml-block", "yaml-flow", "yaml-narrow"]))
+@given(_WORDY_DATA, st.sampled_from(["json", "json-ascii", "yaml-block", "yaml-flow", "yaml-narrow"]))
 def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, style: str) -> None:
     """Whatever the dumper does to a string (escapes, quoting, folding long lines), a file whose
     parsed data holds a marker is known to possibly hold one."""
@@ -296,8 +296,8 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
     from casereview.model.unknown import may_hold_marker
 
     document = {"x": value}
-    if style == "json":
-        text = json.dumps(document, ensure_ascii=False, indent=1)
+    if style.startswith("json"):
+        text = json.dumps(document, ensure_ascii=style == "json-ascii", indent=1)
     else:
         text = yaml.safe_dump(
             document,
@@ -306,12 +306,13 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
             width=8 if "narrow" in style else 80,
         )
     try:
-        data = parse_text(text, "x", fmt="json" if style == "json" else "yaml").data
+        doc = parse_text(text, "x", fmt="json" if style.startswith("json") else "yaml")
     except InputRejected:
         return
-    holds = any(as_unknown(item) is not None for item in _strings(data))
+    holds = any(as_unknown(item) is not None for item in _strings(doc.data))
     if holds:
         assert may_hold_marker(text.encode("utf-8")), text
+        assert doc.markers, text  # JSON: looked for in the parsed data's strings
 
 
 @pytest.mark.parametrize(
@@ -454,3 +455,36 @@ def test_what_another_thread_does_during_the_build_is_unchanged(monkeypatch) -> 
         assert cls.__dict__["__pydantic_complete__"] is True
         assert cls.__pydantic_validator__ is validators[cls]
     assert CaseFile.model_validate(data) == expected
+
+
+def test_an_escaped_json_file_without_a_marker_is_known_to_hold_none(tmp_path: Path) -> None:
+    """A JSON file is looked at for markers once parsed (its strings with escapes undone): a file
+    exported with every character escaped no longer counts as possibly marked."""
+    import json
+
+    path = tmp_path / "escaped.json"
+    document = {"case": {"number": "X", "agency": {"name": "某局"}, "title": "未如实记录"}}
+    path.write_text(json.dumps(document, ensure_ascii=True), "ascii")
+    assert "\\u" in path.read_text() and not read_document(path).markers
+    document["case"]["title"] = "未知"
+    path.write_text(json.dumps(document, ensure_ascii=True), "ascii")
+    assert read_document(path).markers
+    path.write_text(json.dumps(document, ensure_ascii=False), "gb18030")
+    assert read_document(path).markers
+    for _ in range(3):
+        assert validate_case(read_document(path)).case.title == as_unknown("未知")
+
+
+@pytest.mark.parametrize(
+    "title, padded",
+    [("案由", False), ("'案由 '", None), ("|\n    案由\n", True), (">-\n    案由\n", True)],
+)
+def test_a_yaml_file_is_validated_as_the_model_does(tmp_path: Path, title: str, padded: Any) -> None:
+    """The YAML fast path tells a file without padded strings; block scalars (ending with a line
+    break) are taken as padded without encoding the data; other files are looked at if needed."""
+    path = tmp_path / "a.yaml"
+    path.write_text(f"case:\n  number: X\n  agency: {{name: 某局}}\n  title: {title}\n", "utf-8")
+    doc = read_document(path)
+    assert doc.padded is padded
+    for _ in range(3):
+        assert validate_case(read_document(path)) == CaseFile.model_validate(doc.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -163,23 +164,42 @@ def render(template: str, values: dict[str, Any]) -> str:
     return "".join(pieces)
 
 
+PARAM_NOTES_KEPT = 1 << 14  # notes remembered per book (a batch's dates and regions repeat)
+
+
 def _param_notes(
     book: RuleBook, pack_params: dict[str, Any], names: tuple[str, ...], fact: dict
 ) -> list[str]:
     notes = []
+    kept = book.__dict__.setdefault("_param_notes", {})
     for name in names:
         param = pack_params.get(name)
         if param is None:
             continue
-        chosen = param.entry_for(fact)
-        if chosen is None:
-            continue
-        cites = "、".join(b.cite() for b in chosen.basis)
-        text = f"参数 {name}（{param.description}）= {chosen.value}{param.unit or ''}，依据{cites}"
-        if chosen.note:
-            text += f"；{chosen.note}"
-        notes.append(text)
+        # what `entry_for` reads: the fact's date and region
+        key = (name, fact.get(param.date_field), fact.get("province"), fact.get("agency_region"))
+        try:
+            text = kept[key]
+        except KeyError:
+            text = kept[key] = _param_note(name, param, fact)
+            if len(kept) > PARAM_NOTES_KEPT:
+                kept.clear()
+        except TypeError:  # an unhashable value
+            text = _param_note(name, param, fact)
+        if text is not None:
+            notes.append(text)
     return notes
+
+
+def _param_note(name: str, param: Any, fact: dict) -> str | None:
+    chosen = param.entry_for(fact)
+    if chosen is None:
+        return None
+    cites = "、".join(b.cite() for b in chosen.basis)
+    text = f"参数 {name}（{param.description}）= {chosen.value}{param.unit or ''}，依据{cites}"
+    if chosen.note:
+        text += f"；{chosen.note}"
+    return text
 
 
 _ACT_SELECTOR = re.compile(r"^acts\[kind=([\w|]+)\](.*)$")
@@ -242,6 +262,7 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
 
 
 _set = object.__setattr__
+_FID = operator.itemgetter("fid")
 
 
 def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
@@ -265,7 +286,7 @@ def build_findings(
     locate: Any,
     not_run: list[NotRun] | None = None,
 ) -> list[Finding]:
-    facts_by_fid = {f["fid"]: f for f in facts}
+    facts_by_fid = dict(zip(map(_FID, facts), facts, strict=True))
     findings: list[Finding] = []
     matches = result.sorted_matches()
     if any(m.undecided for m in matches):

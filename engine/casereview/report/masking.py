@@ -130,11 +130,35 @@ def dumps_masked(value: Any) -> str:
 
 def mask_payload(data: bytes) -> bytes:
     """`mask_encoded` of UTF-8 encoded JSON text (a stored or serialised result), as UTF-8."""
+    return apply_edits(data, mask_edits(data))
+
+
+Edit = tuple[int, int, str]  # (start, end, replacement) of one token
+
+
+def mask_edits(data: bytes) -> list[Edit]:
+    """What `mask_payload` changes in `data`, at byte offsets (the result cache stores them
+    with the result, signed, so a hit is masked without a scan)."""
     if not may_need_masking(data):
-        return data
+        return []
     text = data.decode()
-    masked = mask_encoded(text)
-    return data if masked is text else masked.encode()
+    edits, char, byte = [], 0, 0
+    for start, end, masked in _edits(text):
+        byte += len(text[char:start].encode())
+        width = len(text[start:end].encode())
+        edits.append((byte, byte + width, masked))
+        char, byte = end, byte + width
+    return edits
+
+
+def apply_edits(data: bytes, edits: list[Edit]) -> bytes:
+    if not edits:
+        return data
+    pieces, done = [], 0
+    for start, end, masked in edits:
+        pieces += [data[done:start], masked.encode()]
+        done = end
+    return b"".join(pieces) + data[done:]
 
 
 # Every byte an ASCII digit ("0") or not ("x"); spaces and hyphens (the ASCII separators) deleted.
@@ -163,13 +187,21 @@ def mask_encoded(text: str) -> str:
     separators as they are, and no separator or digit can join two tokens), so most results
     are encoded once and never walked; where a match is, only the string or number holding
     it is decoded, masked and encoded again."""
+    pieces, done = [], 0
+    for start, end, masked in _edits(text):
+        pieces += [text[done:start], masked]
+        done = end
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def _edits(text: str) -> list[Edit]:
+    """The tokens of `text` (compact JSON) that masking changes, with their masked encoding."""
     from .. import fastjson
 
-    matches = [m.start() for m in _CANDIDATE.finditer(text)]
-    if not matches:
-        return text
-    pieces, done = [], 0
-    for at in matches:
+    edits: list[Edit] = []
+    done = 0
+    for match in _CANDIDATE.finditer(text):
+        at = match.start()
         if at < done:
             continue  # inside a token already masked
         span = _string_around(text, at)
@@ -188,9 +220,10 @@ def mask_encoded(text: str) -> str:
             if not number.lstrip("-").isdigit() or abs(int(number)) < 10**10:
                 continue
             masked = fastjson.dumps(mask(number))
-        pieces += [text[done:start], masked]
         done = end
-    return "".join(pieces) + text[done:]
+        if masked != text[start:end]:
+            edits.append((start, end, masked))
+    return edits
 
 
 def mask_result(result: Any) -> Any:

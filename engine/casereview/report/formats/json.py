@@ -36,9 +36,13 @@ class JsonSink(Sink):
         return self.prepare_stored(result.__pydantic_serializer__.to_json(result), index)
 
     def prepare_stored(self, payload: bytes, index: int) -> bytes:
-        """`prepare`'s bytes from the result's stored JSON (`model_dump_json()`, UTF-8)."""
+        """`prepare`'s bytes from the result's stored JSON (`model_dump_json()`, UTF-8); a
+        result-cache entry (`cache.StoredResult`) comes with the edits that mask it."""
         from ..masking import mask_payload
 
+        masked = getattr(payload, "masked", None)
+        if masked is not None:
+            return masked() if self.ctx.mask else bytes(payload)
         return mask_payload(payload) if self.ctx.mask else payload
 
     def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
