@@ -378,3 +378,82 @@ def test_case_pages_are_the_templates_byte_for_byte(
         shown = shown or ID_NO in page
     assert shown is not mask  # the made-up personal number: on the page only when not masking
     assert {r.status for r in results} == {"reviewed", "rejected"}
+
+
+# the ranking table's macro before its rows were built in Python (html.ranking_rows_of), the reference
+RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encoding="utf-8")
+
+
+@st.composite
+def summaries(draw: Any) -> Any:
+    from casereview.analysis import CaseSummary
+
+    maybe_text = st.one_of(st.none(), text)
+    return CaseSummary(
+        index=0,
+        file=draw(text),
+        status="reviewed",
+        page=draw(text),
+        case_number=draw(maybe_text),
+        title=draw(maybe_text),
+        agency=draw(maybe_text),
+        party=draw(maybe_text),
+        score=draw(st.floats(0, 100) | st.integers(0, 100)),
+        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
+        graded=draw(st.booleans()),
+        deducted=draw(st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))),
+        counts=draw(st.dictionaries(st.sampled_from(["veto", "review", "deduct"]), st.integers(0, 10**12))),
+        status_label=draw(text),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(summaries(), max_size=4), st.integers(0, 10**4), st.booleans())
+def test_ranking_rows_are_the_macros(rows, offset, mask):
+    """The ranking table (index and ranking-<n>.html) with its rows built in Python is what the
+    template made of them, masked and escaped alike."""
+    env = make_environment(mask=mask)
+    values = {"rows": rows, "offset": offset, "display": str.upper}
+    call = "{{ ranking_table(rows, offset, display) }}"
+    reference = env.from_string('{% from "macros.html" import grade %}' + RANKING + call).render(**values)
+    built = env.from_string('{% from "macros.html" import ranking_table %}' + call).render(**values)
+    assert built == reference
+
+
+# the 同案异罚 rows of like_cases_body.html before they were built in Python (html.outlier_rows_of)
+OUTLIER_ROWS = (ROOT / "tests" / "data" / "like_case_rows.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "file": text,
+                "case_number": st.one_of(st.none(), text),
+                "agency": st.one_of(st.none(), text),
+                "amount": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "median": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "deviation": st.floats(-1e3, 1e3),
+            }
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_like_case_rows_are_the_templates(outliers, mask):
+    from casereview.report.finding_html import Fragment
+    from casereview.report.html import yuan
+
+    env = make_environment(mask=mask)
+    env.filters["yuan"] = yuan
+    pages = {o["file"]: f"cases/{i}.html" for i, o in enumerate(outliers[:2])}
+    values = {
+        "outliers": outliers,
+        "pages": pages,
+        "display": str.upper,
+        "peers_cell": lambda o: Fragment(f"<i>{len(o['file'])}</i>"),
+    }
+    reference = env.from_string(OUTLIER_ROWS).render(**values)
+    built = env.from_string("{{ outlier_rows(outliers, pages, display, peers_cell) }}").render(**values)
+    assert built == reference

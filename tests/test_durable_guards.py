@@ -11,9 +11,11 @@ import pytest
 
 from casereview.derive.facts import derive
 from casereview.evaluate.durable_engine import (
+    SENTINEL_RULE,
     DurableEngine,
     activations,
     fact_reads,
+    prepare_book,
     projected,
     projection_tree,
     rule_guards,
@@ -145,3 +147,23 @@ def test_a_ruleset_of_another_shape_sends_every_fact():
     assert rule_guards({"r": _rule({"role": "officer"})}) == {
         "act": [({"role": frozenset({"officer"})}, frozenset({"kind", "role"}))]
     }
+
+
+def test_action_order_changes_no_match(book, example_roster):
+    """Rules are numbered by `pri` (the sentinel first, forms for unknown facts last) only to
+    make durable_rules' scans for the next action short: the same matches in any order."""
+    payload, outside, in_python = prepare_book(book)
+    definition = json.loads(payload)
+    assert (
+        definition[SENTINEL_RULE]["pri"]
+        == 0
+        < min(b["pri"] for n, b in definition.items() if n != SENTINEL_RULE)
+    )
+    unordered = {name: {k: v for k, v in body.items() if k != "pri"} for name, body in definition.items()}
+    plain = DurableEngine(
+        book.compiled, prepared=(json.dumps(unordered, ensure_ascii=False), outside, in_python)
+    )
+    ordered = DurableEngine.for_book(book)
+    for i, case in enumerate(_cases(60, 20261209)):
+        facts = derive(case, example_roster).facts
+        assert ordered.evaluate(facts).sorted_matches() == plain.evaluate(facts).sorted_matches(), i

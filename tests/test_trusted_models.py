@@ -71,3 +71,16 @@ def test_trusted_is_model_construct_with_every_field():
     location = {"file": "a.yaml", "field": "case", "line": 3, "column": 1}
     assert trusted(Location, dict(location)) == Location(**location)
     assert isinstance(trusted(Score, {}), Score) and isinstance(trusted(Finding, {}), Finding)
+
+
+def test_category_scores_are_shared_only_because_they_cannot_change(profile):
+    from pydantic import ValidationError
+
+    from casereview.score.scoring import score_case
+
+    first, second = score_case([], profile), score_case([], profile)
+    assert first.categories == second.categories and first.categories is not second.categories
+    shared = first.categories[0]
+    assert shared is second.categories[0]  # one instance per category and points deducted
+    with pytest.raises(ValidationError):
+        shared.deducted = 5  # frozen: changing one result's category cannot change another's

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -145,6 +146,9 @@ def _head(payload: bytes) -> bytes:
     return fastjson.orjson.dumps([mask_edits(payload), brief(fastjson.loads(payload))])
 
 
+_KEY = re.compile("[0-9a-f]{8,}")
+
+
 class ResultCache:
     """`get(key)` → CaseResult or None; `put(key, result)`. Keys are hex digests."""
 
@@ -155,10 +159,10 @@ class ResultCache:
         self.tampered = 0
         self.last_tampered = False
 
-    def _path(self, key: str) -> Path:
-        if len(key) < 8 or not all(c in "0123456789abcdef" for c in key):
+    def _path(self, key: str) -> str:
+        if _KEY.fullmatch(key) is None:
             raise ValueError(f"invalid cache key {key!r}")
-        return self.dir / key[:2] / f"{key}.json"
+        return os.path.join(self.dir, key[:2], key + ".json")  # text: no Path built per lookup
 
     def get(self, key: str) -> CaseResult | None:
         return self.lookup(key)
@@ -201,7 +205,7 @@ class ResultCache:
         secret = cachesafe.secret_key()
         if secret is None or not cacheable(result):
             return None
-        target = self._path(key)
+        target = Path(self._path(key))
         try:
             if not self.dir.exists():
                 self.dir.mkdir(parents=True)
@@ -236,19 +240,20 @@ def cached_review(
     normally; the cache never changes a result, only how fast it comes. `use`: see
     `ResultCache.lookup` (what it returns for a hit, or for a result just stored, from the JSON
     stored, is returned instead of the result)."""
-    path = Path(path)
     if cache is None:
-        return review_file(path, ctx)
+        return review_file(Path(path), ctx)
     try:
         data = read_bytes(path, max_bytes=DEFAULT_MAX_BYTES)  # never blocks on a FIFO
     except InputRejected:
-        return review_file(path, ctx)  # rejected with its reason (too large, not a file …)
+        return review_file(Path(path), ctx)  # rejected with its reason (too large, not a file …)
     key = cache_key(data, path, ctx)
     hit = cache.lookup(key, use)
     if hit is not None:
         return hit
     tampered = cache.last_tampered
-    result = review_file(path, ctx, data)  # the bytes hashed: a file changed meanwhile is not cached wrongly
+    result = review_file(
+        Path(path), ctx, data
+    )  # the bytes hashed: a file changed meanwhile is not cached wrongly
     payload = cache.put(key, result)
     if tampered:
         result.notes.append(TAMPERED_NOTE)

@@ -84,7 +84,7 @@ def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> A
             os.kill(os.getpid(), signal.SIGKILL)  # die as a crashing C extension would
     from ..cache import cached_review
 
-    return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache, use)
+    return cached_review(path, _WORKER_CTX, _WORKER_CTX.cache, use)
 
 
 def oracle_context(ctx: ReviewContext) -> ReviewContext:

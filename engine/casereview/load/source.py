@@ -115,6 +115,8 @@ def parse_text(
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
         if type(positions) is YamlPositions and not positions.padded:  # else looked at if needed
             doc.padded = False
+        elif "|" in text or ">" in text:  # may hold a block scalar, which ends with a line break
+            doc.padded = True  # not worth encoding the data to find out (`data_may_be_padded`)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
     doc.markers = markers

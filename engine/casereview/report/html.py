@@ -120,6 +120,8 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
         auto_reload=False,  # templates do not change during a review: no stat per page rendered
     )
     env.globals.update(labels=SEVERITY_LABELS, describe=describe_group, where=where)
+    env.globals["ranking_rows"] = ranking_rows_of(mask)
+    env.globals["outlier_rows"] = outlier_rows_of(mask)
     env.filters["yuan"] = yuan
     return env
 
@@ -359,6 +361,62 @@ def peers_cells(display: Callable[[str], str], mask: bool) -> Callable[[dict[str
         return html
 
     return cell
+
+
+def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[str], str]], Fragment]:
+    """`ranking_rows(rows, offset, display)`: the ranking table's rows as HTML — thousands at
+    10,000 files, a third of the summary pages' time through the template."""
+    e = text_of(mask)
+    whole = mask_text if mask else str  # a macro's output is masked once more as a whole
+
+    def grade(g: Any) -> str:
+        cls = "grade-fail" if g == "不合格" else ("grade-none" if g in ("未结案", "无法评分") else "grade-ok")
+        return whole(f'<span class="{cls}">{e(g)}</span>')
+
+    def rows(summaries: list[CaseSummary], offset: int, display: Callable[[str], str]) -> Fragment:
+        out = []
+        for n, s in enumerate(summaries, offset + 1):
+            score = e(f"{s.score:g}")
+            if not s.graded:
+                score = f'<span class="grade-none">—</span> <span class="muted">参考 {score}</span>'
+            deducted = "—" if s.deducted is None else f"{e(f'{s.deducted:g}')} 分"
+            counts = s.counts
+            out.append(
+                f'<tr><td class="num">{n}</td><td><a href="{e(s.page)}">{e(s.case_number or display(s.file))}'
+                f"</a></td><td>{e(s.title)}</td><td>{e(s.agency)}</td><td>{e(s.party)}</td>"
+                f'<td class="num">{score}</td><td>{grade(s.grade)}</td><td class="num">{deducted}</td>'
+                f'<td class="num">{e(counts.get("veto"))}</td><td class="num">{e(counts.get("review"))}</td>'
+                f"<td>{e(s.status_label)}</td></tr>\n"
+            )
+        return Fragment("".join(out))
+
+    return rows
+
+
+def outlier_rows_of(mask: bool) -> Callable[..., Fragment]:
+    """`outlier_rows(outliers, pages, display, peers_cell)`: the 同案异罚 table's rows as HTML
+    (thousands on like-cases.html at 10,000 files)."""
+    e = text_of(mask)
+
+    def rows(
+        outliers: list[dict[str, Any]],
+        pages: Any,
+        display: Callable[[str], str],
+        peers_cell: Callable[[dict[str, Any]], Fragment],
+    ) -> Fragment:
+        out = []
+        for o in outliers:
+            file = o.get("file")
+            deviation = e(f"{o['deviation'] * 100:+.0f}")
+            out.append(
+                f'<tr><td><a href="{e(pages.get(file, "#"))}">{e(o.get("case_number") or display(file))}</a>'
+                f'</td><td>{e(o.get("agency"))}</td><td class="num">{e(yuan(o["amount"]))}</td>'
+                f'<td class="num">{e(yuan(o["median"]))}</td><td class="num">{deviation}%</td>'
+                f"\n<td>{peers_cell(o)}</td></tr>\n"
+            )
+        return Fragment("".join(out))
+
+    return rows
 
 
 class _PageLookup:
