@@ -432,9 +432,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
-    from .evaluate.runner import wait_for_workers
-
-    wait_for_workers()  # they exited while the reports were written: no pool thread outlives `main`
+    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
+    if runner is not None:
+        runner.wait_for_workers()  # exited while the reports were written: no pool thread outlives `main`
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -966,7 +966,16 @@ def run() -> NoReturn:
     """The `casereview` command (console script, `python -m casereview.cli`): `main` on the
     process's arguments, then the process exits (see `exit_process`)."""
     skip_plugin_lookup()  # a process of ours: pydantic's plugin lookup only when a plugin is installed
-    code = main()
+    if sys.argv[1:2] == ["check"] and "-" not in sys.argv[2:]:  # stdin could not be read twice
+        from .evaluate import solo
+
+        solo.supervise()  # returns in a child that runs the check (see solo.py)
+        try:
+            code = main()
+        finally:
+            solo.release()  # what the child held (a check that ended before its review)
+    else:
+        code = main()
     if sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS:
         exit_process(code)
     sys.exit(code)

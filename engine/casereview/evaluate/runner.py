@@ -30,12 +30,11 @@ from typing import Any
 
 from ..review import CaseResult, ReviewContext, review_file
 from .oracle import OracleEngine
+from .solo import crash_for_test
 
 _WORKER_CTX: ReviewContext | None = None
 _WORKER_PREPARE: Callable[[CaseResult, int], Any] | None = None
 _WORKER_STORED: Callable[[bytes, int], Any] | None = None
-_CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file with this name dies
-_CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
 
 def _die_with_parent(parent: int) -> None:
@@ -75,13 +74,7 @@ def _init_worker(
 
 def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:
     assert _WORKER_CTX is not None
-    marker = os.environ.get(_CRASH_ENV)
-    if marker and marker in Path(path).name:
-        once = os.environ.get(_CRASH_ONCE_ENV)
-        if not once or not Path(once).exists():
-            if once:
-                Path(once).touch()
-            os.kill(os.getpid(), signal.SIGKILL)  # die as a crashing C extension would
+    crash_for_test(path)
     from ..cache import cached_review
 
     return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache, use)
@@ -143,9 +136,11 @@ def review_paths(
     chunk: int | None = None,
     prepare: Callable[[CaseResult, int], Any] | None = None,
     stored: Callable[[bytes, int], Any] | None = None,
+    rerun: bool = False,
 ) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
-    files go to the workers `chunk` at a time (default: `chunk_size`).
+    files go to the workers `chunk` at a time (default: `chunk_size`). With `rerun`, every file is
+    treated as one whose worker died (a one-file check reviewing in its own process, solo.py).
 
     `prepare(result, index)`, if given, runs on each result in the process that reviewed it (a
     worker; this process for a file the oracle re-reviews here) and what it returns is yielded
@@ -164,6 +159,9 @@ def review_paths(
     done: dict[int, CaseResult] = {}
     next_out = 0
     suspects: list[tuple[int, str]] = []
+    if rerun:
+        pending.clear()
+        suspects = list(enumerate(names))
 
     parent = os.getpid()
 
