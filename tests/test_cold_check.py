@@ -256,3 +256,23 @@ def test_the_supervisor_ends_as_its_child_or_takes_over_after_a_crash_in_a_revie
         [sys.executable, "-c", _SUPERVISED, how], capture_output=True, text=True, env=ENV, timeout=60
     )
     assert (done.returncode, done.stdout) == (returncode, stdout), done.stderr
+
+
+@pytest.mark.parametrize("columns", ["", "50", "132", "junk"])
+def test_help_is_wrapped_at_the_width_argparse_itself_would_use(monkeypatch, columns):
+    """ChineseArgumentParser gives argparse's formatter the width argparse would compute (without
+    importing shutil for it): the help text is the same at any terminal width."""
+    import argparse
+
+    from casereview.cli_support import ChineseArgumentParser
+
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def helped(cls: type[argparse.ArgumentParser]) -> str:
+        parser = cls(prog="casereview", description="评查一个或多个案卷文件，输出问题清单与得分。" * 3)
+        choices = ["veto", "deduct", "review"]
+        parser.add_argument("--fail-on", choices=choices, help="何种问题使退出码非零" * 4)
+        parser.add_argument("paths", nargs="+", help="案卷文件或文件夹")
+        return parser.format_help()
+
+    assert helped(ChineseArgumentParser) == helped(argparse.ArgumentParser)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -170,6 +169,8 @@ class ResultCache:
                 return None  # a symlink planted in place of a cache folder: do not write through it
             payload = result.model_dump_json().encode()
             signature = cachesafe.sign(secret, key, payload).hex().encode()
+            import tempfile  # only when storing (~4 ms to import: shutil, random, lzma …)
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as handle:

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +45,8 @@ from .exitcodes import (
 # that use it, after `main` has started building the durable ruleset in the background: a
 # one-file check overlaps that build with these imports (see `_start_durable_build`).
 if TYPE_CHECKING:
+    import tempfile
+
     from .batch import BatchOptions
     from .packs.loader import RuleBook
     from .review import CaseResult
@@ -141,6 +142,8 @@ def _stdin_case(args: argparse.Namespace) -> tuple[Path, str, tempfile.Temporary
     suffix = Path(args.stdin_filename).suffix.lower() if args.stdin_filename else ""
     if suffix not in (".yaml", ".yml", ".json"):
         suffix = ".json" if data.lstrip()[:1] in (b"{", b"[") else ".yaml"
+    import tempfile  # only for stdin (~4 ms to import: shutil, random, lzma …)
+
     tmp = tempfile.TemporaryDirectory(prefix="casereview-stdin-")
     path = Path(tmp.name) / f"stdin{suffix}"
     path.write_bytes(data)
@@ -874,7 +877,7 @@ def _find_config_once() -> Callable[[], Path | None]:
     return find
 
 
-class _EarlyParser(argparse.ArgumentParser):
+class _EarlyParser(ChineseArgumentParser):
     def error(self, message: str) -> NoReturn:  # the real parser reports it
         raise ValueError(message)
 
@@ -886,6 +889,7 @@ def _early_options(
     the full parser is built, since building it imports the engine. A wrong guess costs a
     background build that is not used, never a result: the engine only takes a ruleset
     prepared for the very rule book it loads."""
+    install_chinese_argparse()  # else argparse looks for a translation of each message (gettext)
     early = _EarlyParser(add_help=False)
     early.add_argument("--rules", type=Path)
     early.add_argument("--pack", type=Path, action="append")

@@ -3,7 +3,9 @@
 durable_rules is C code with known crash modes (notes §4): it runs only in worker processes,
 never threads. If a worker dies, the files it held are re-run one per process; a file that
 kills its worker again is reviewed in-process by the oracle and its result says so. No file
-is ever lost: every path given comes back as exactly one CaseResult, in input order.
+is ever lost: every path given comes back as exactly one CaseResult, in input order. (A one-file
+`check` reviews in a supervised child process instead, evaluate/solo.py; if that child dies, its
+file comes here as one whose worker died: `rerun`.)
 
 Workers ignore SIGINT (the parent decides what an interrupt means) and ask the kernel to kill
 them when the parent dies (PR_SET_PDEATHSIG), so no worker outlives the batch even if the
