@@ -276,3 +276,13 @@ def test_help_is_wrapped_at_the_width_argparse_itself_would_use(monkeypatch, col
         return parser.format_help()
 
     assert helped(ChineseArgumentParser) == helped(argparse.ArgumentParser)
+
+
+def test_the_last_day_of_a_month_is_the_calendars():
+    import calendar
+
+    from casereview.model.unknown import last_day
+
+    for year in range(1900, 2101):
+        for month in range(1, 13):
+            assert last_day(year, month) == calendar.monthrange(year, month)[1], (year, month)
