@@ -231,7 +231,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .batch import BatchSetupError
 
     try:
-        run = review_batch(paths, batch_options(args))
+        with collector_paused():  # the rule book, profile and roster: long-lived start-up objects
+            run = review_batch(paths, batch_options(args))
     except BatchSetupError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -923,11 +924,11 @@ def _main(argv: list[str]) -> int:
     try:
         command = argv[0] if argv else None
         find = _find_config_once()
-        guessed = (
-            _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
-        )
-        _start_durable_build(guessed)
         with collector_paused():
+            guessed = (
+                _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
+            )
+            _start_durable_build(guessed)
             try:
                 args = build_parser(command).parse_args(argv)
             except SystemExit as exc:  # --help, --version, usage errors: a code, not an exception
@@ -973,7 +974,8 @@ def run() -> NoReturn:
     if sys.argv[1:2] == ["check"] and "-" not in sys.argv[2:]:  # stdin could not be read twice
         from .evaluate import solo
 
-        solo.supervise()  # returns in a child that runs the check (see solo.py)
+        with collector_paused():
+            solo.supervise()  # returns in a child that runs the check (see solo.py)
         try:
             code = main()
         finally:
