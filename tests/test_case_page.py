@@ -238,6 +238,27 @@ def test_html_and_excel_are_the_same_whether_the_parent_gets_the_results_or_not(
     assert cells(lean) == cells(full)
 
 
+def test_the_json_analysis_is_the_same_with_or_without_the_html_report(tmp_path, make_sample_folder):
+    """With the HTML report the file's summary made for its page (naming the page) also feeds the
+    batch analysis: the JSON document, analysis included, is what a JSON-only review writes."""
+    import json
+
+    from casereview.cli import main
+
+    names = ("05-nankang-chaoxian-fakuan.yaml", "26-xinjian-wei-jiean.yaml", "31-nankang-hebing-fakuan.yaml")
+    src = make_sample_folder(tmp_path / "in", names)
+
+    def review(formats: str) -> dict[str, Any]:
+        out = tmp_path / formats
+        main(["review", str(src), "-o", str(out), "--format", formats, "--workers", "2", "--no-cache"])
+        document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        return {k: v for k, v in document.items() if k not in ("generated", "invocation")}
+
+    alone, beside = review("json"), review("html,json")
+    assert alone["analysis"]["campaign"]["files"] == len(names) + 2
+    assert alone == beside
+
+
 def test_the_ranking_puts_ungraded_files_last_without_a_score_to_rank_by(tmp_path):
     """A file not graded (未结案 / 无法评分) keeps a computed score of e.g. 100; the ranking must not
     place it above graded files nor show that score as its own: it comes last, a dash in the
@@ -271,3 +292,168 @@ def test_the_ranking_puts_ungraded_files_last_without_a_score_to_rank_by(tmp_pat
     assert rows == [("1", "丙"), ("2", "乙"), ("3", "甲")]
     last = table[table.index(">甲<") :]
     assert '<span class="grade-none">—</span> <span class="muted">参考 100</span>' in last.split("</tr>")[0]
+
+
+# the case page's template before the page was built in Python (report/case_page.py), the reference
+PAGE = (ROOT / "tests" / "data" / "case_page_template.html").read_text(encoding="utf-8")
+
+
+def _page_variants(results: list[Any]) -> list[Any]:
+    """Reviewed results plus what the samples rarely show: ungraded and provisional grades, no
+    三项制度 rate, no veto, no findings, notes and checks not run holding markup and personal
+    numbers, empty facts."""
+    from casereview.review import NotRun
+
+    base = next(r for r in results if r.status == "reviewed" and r.findings)
+    s = base.score
+    odd = f"<b>&\"'{ID_NO} {MOBILE}"
+    return [
+        *results,
+        base.model_copy(update={"score": s.model_copy(update={"graded": False, "grade": "未结案"})}),
+        base.model_copy(update={"score": s.model_copy(update={"provisional": 3, "three_systems": None})}),
+        base.model_copy(update={"score": s.model_copy(update={"vetoed": False, "veto_codes": []})}),
+        base.model_copy(
+            update={
+                "findings": [],
+                "title": odd,
+                "party": odd,
+                "agency": None,
+                "region": None,
+                "case_number": None,
+                "notes": [odd, "二"],
+                "not_run": [NotRun(code="X<1>", title=odd, reason=odd)],
+                "score": s.model_copy(update={"score": 87.5, "status_reason": odd, "graded": False}),
+            }
+        ),
+    ]
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_case_pages_are_the_templates_byte_for_byte(
+    tmp_path, book, profile, example_roster, generated_texts, make_sample_folder, mask
+):
+    """Every case page built in Python is what the template rendered: the samples (rejected,
+    未结案, unknown facts), generated files, and the rare parts made up; masked or not, with a
+    campaign name holding a mobile number in the frame."""
+    from casereview.batch import make_context
+    from casereview.report.formats import ReportContext
+    from casereview.report.html import HtmlReport, group_findings
+    from casereview.report.labels import status_label
+    from casereview.review import review_file
+
+    folder = tmp_path / "in"
+    make_sample_folder(folder, tuple(p.name for p in (ROOT / "casefiles").glob("[0-9]*")))
+    for i, text in enumerate(generated_texts(20, 0.5)):
+        (folder / f"gen-{i}.{'json' if text.startswith('{') else 'yaml'}").write_text(text, encoding="utf-8")
+    review = make_context(book, profile, example_roster, "oracle")
+    results = _page_variants([review_file(p, review) for p in sorted(folder.iterdir())])
+    campaign = f"评查 {MOBILE}"
+    ctx = ReportContext(rules_version="r1", tool_version="<t>", mask=mask, campaign=campaign, root=folder)
+    ctx.use_profile(profile)
+    report = HtmlReport(tmp_path / "out", ctx)
+    template = report.env.from_string(PAGE)
+    shown = False
+    for result in results:
+        groups = group_findings(result, report.labels, ctx.display)
+        for g in groups:
+            g["html"] = group_html(g, mask)
+        found = [g for g in groups if g["severity"] != "review"]
+        pending = [g for g in groups if g["severity"] == "review"]
+        reference = template.render(
+            r=result,
+            file=ctx.display(result.file),
+            status=status_label(result),
+            groups=found,
+            pending=pending,
+            places=sum(len(g["places"]) for g in found),
+            pending_places=sum(len(g["places"]) for g in pending),
+            deducted=sum(c.deducted for c in result.score.categories) if result.score else None,
+            meta=ctx,
+            masked=mask,
+            css="../style.css",
+            home="../index.html",
+        )
+        page = report.render(result)
+        assert page == reference, result.file
+        shown = shown or ID_NO in page
+    assert shown is not mask  # the made-up personal number: on the page only when not masking
+    assert {r.status for r in results} == {"reviewed", "rejected"}
+
+
+# the ranking table's macro before its rows were built in Python (html.ranking_rows_of), the reference
+RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encoding="utf-8")
+
+
+@st.composite
+def summaries(draw: Any) -> Any:
+    from casereview.analysis import CaseSummary
+
+    maybe_text = st.one_of(st.none(), text)
+    return CaseSummary(
+        index=0,
+        file=draw(text),
+        status="reviewed",
+        page=draw(text),
+        case_number=draw(maybe_text),
+        title=draw(maybe_text),
+        agency=draw(maybe_text),
+        party=draw(maybe_text),
+        score=draw(st.floats(0, 100) | st.integers(0, 100)),
+        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
+        graded=draw(st.booleans()),
+        deducted=draw(st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))),
+        counts=draw(st.dictionaries(st.sampled_from(["veto", "review", "deduct"]), st.integers(0, 10**12))),
+        status_label=draw(text),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(summaries(), max_size=4), st.integers(0, 10**4), st.booleans())
+def test_ranking_rows_are_the_macros(rows, offset, mask):
+    """The ranking table (index and ranking-<n>.html) with its rows built in Python is what the
+    template made of them, masked and escaped alike."""
+    env = make_environment(mask=mask)
+    values = {"rows": rows, "offset": offset, "display": str.upper}
+    call = "{{ ranking_table(rows, offset, display) }}"
+    reference = env.from_string('{% from "macros.html" import grade %}' + RANKING + call).render(**values)
+    built = env.from_string('{% from "macros.html" import ranking_table %}' + call).render(**values)
+    assert built == reference
+
+
+# the 同案异罚 rows of like_cases_body.html before they were built in Python (html.outlier_rows_of)
+OUTLIER_ROWS = (ROOT / "tests" / "data" / "like_case_rows.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "file": text,
+                "case_number": st.one_of(st.none(), text),
+                "agency": st.one_of(st.none(), text),
+                "amount": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "median": st.integers(0, 10**12) | st.floats(0, 1e12),
+                "deviation": st.floats(-1e3, 1e3),
+            }
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_like_case_rows_are_the_templates(outliers, mask):
+    from casereview.report.finding_html import Fragment
+    from casereview.report.html import yuan
+
+    env = make_environment(mask=mask)
+    env.filters["yuan"] = yuan
+    pages = {o["file"]: f"cases/{i}.html" for i, o in enumerate(outliers[:2])}
+    values = {
+        "outliers": outliers,
+        "pages": pages,
+        "display": str.upper,
+        "peers_cell": lambda o: Fragment(f"<i>{len(o['file'])}</i>"),
+    }
+    reference = env.from_string(OUTLIER_ROWS).render(**values)
+    built = env.from_string("{{ outlier_rows(outliers, pages, display, peers_cell) }}").render(**values)
+    assert built == reference

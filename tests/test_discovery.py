@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from casereview import discovery
 from casereview.discovery import discover, looks_like_case, top_level_keys
 
 
@@ -57,3 +60,25 @@ def test_json_files_by_their_first_key_or_by_parsing(tmp_path):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         assert looks_like_case(path)[0] is expected, name
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ('{"case": {"number": "1"}, "party": {}}', "utf-8"),
+        ('\ufeff  {\n "violations": []}', "utf-8"),
+        ('{"case": {}, "schema": "casereview.result"}', "utf-8"),
+        ('{"case": {}, "sch\\u0065ma": "casereview.result"}', "utf-8"),
+        ('{"case": {"note": "换行\\n"}, "party": {}}', "utf-8"),
+        ('{"case": {"title": "某公司案"}, "party": {}}', "gb18030"),
+        ('\u3000{"case": {}}', "utf-8"),
+        (b'{"case": {}, "party": "\\u\xff\xfe', None),
+        ('{"stages": [1], "case": {}}', "utf-8"),
+    ],
+)
+def test_the_json_byte_shortcut_decides_as_the_text_path(tmp_path, monkeypatch, text, encoding):
+    path = tmp_path / "file.json"
+    path.write_bytes(text if encoding is None else text.encode(encoding))
+    quick = (looks_like_case(path), top_level_keys(path, stop_at_case_key=True))
+    monkeypatch.setattr(discovery, "_first_case_key", lambda raw: None)
+    assert quick == (looks_like_case(path), top_level_keys(path, stop_at_case_key=True))

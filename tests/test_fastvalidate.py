@@ -16,7 +16,13 @@ from pydantic import ValidationError
 from pydantic_core import SchemaValidator, core_schema
 
 from casereview.load import InputRejected, read_document, validate_case
-from casereview.load.fastvalidate import build_fast_validator, fast_validator
+from casereview.load.fastvalidate import (
+    build_fast_validator,
+    data_may_be_padded,
+    fast_validator,
+    may_be_padded,
+)
+from casereview.load.jsonpos import encode_compact
 from casereview.model.case import CaseFile
 from casereview.model.unknown import (
     UNKNOWN_WORDS,
@@ -38,9 +44,18 @@ def _reference(data: Any) -> CaseFile | None:
         return None
 
 
+UNPADDED = build_fast_validator(CaseFile, padded=False)
+
+
 def _agree(data: Any) -> None:
+    fast_validators = [FAST] if data_may_be_padded(data) else [FAST, UNPADDED]
+    for validator in fast_validators:
+        _agree_with(validator, data)
+
+
+def _agree_with(validator: SchemaValidator, data: Any) -> None:
     try:
-        fast = FAST.validate_python(copy.deepcopy(data))
+        fast = validator.validate_python(copy.deepcopy(data))
     except ValidationError:
         return  # refused: the reference decides (and reports)
     reference = _reference(data)
@@ -84,7 +99,8 @@ def test_validate_case_uses_it_and_reports_as_before(tmp_path: Path) -> None:
         assert [(e.line, e.field, e.message) for e in caught.value.errors] == [
             (1, "case.opened_on", "日期 2021-02-30 无效")
         ]
-    assert fast_validator(CaseFile, markers=False) is not None
+    assert doc.padded is False
+    assert fast_validator(CaseFile, markers=False, padded=False) is not None
 
 
 def test_a_file_with_a_marker_gets_it(tmp_path: Path) -> None:
@@ -268,7 +284,7 @@ _WORDY_DATA = st.recursive(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_WORDY_DATA, st.sampled_from(["json", "yaml-block", "yaml-flow", "yaml-narrow"]))
+@given(_WORDY_DATA, st.sampled_from(["json", "json-ascii", "yaml-block", "yaml-flow", "yaml-narrow"]))
 def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, style: str) -> None:
     """Whatever the dumper does to a string (escapes, quoting, folding long lines), a file whose
     parsed data holds a marker is known to possibly hold one."""
@@ -280,8 +296,8 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
     from casereview.model.unknown import may_hold_marker
 
     document = {"x": value}
-    if style == "json":
-        text = json.dumps(document, ensure_ascii=False, indent=1)
+    if style.startswith("json"):
+        text = json.dumps(document, ensure_ascii=style == "json-ascii", indent=1)
     else:
         text = yaml.safe_dump(
             document,
@@ -290,12 +306,13 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
             width=8 if "narrow" in style else 80,
         )
     try:
-        data = parse_text(text, "x", fmt="json" if style == "json" else "yaml").data
+        doc = parse_text(text, "x", fmt="json" if style.startswith("json") else "yaml")
     except InputRejected:
         return
-    holds = any(as_unknown(item) is not None for item in _strings(data))
+    holds = any(as_unknown(item) is not None for item in _strings(doc.data))
     if holds:
         assert may_hold_marker(text.encode("utf-8")), text
+        assert doc.markers, text  # JSON: looked for in the parsed data's strings
 
 
 @pytest.mark.parametrize(
@@ -316,3 +333,158 @@ def test_marker_words_in_the_bytes(text: str, may: bool) -> None:
     from casereview.model.unknown import may_hold_marker
 
     assert may_hold_marker(text.encode("utf-8")) is may
+
+
+# -- strings that need no stripping: validated without str_strip_whitespace -----------------------
+
+
+def _json_encoding(data: Any) -> bytes:
+    """`encode_compact` without orjson."""
+    import json
+
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def test_every_white_space_pydantic_strips_is_noticed() -> None:
+    """Every code point that pydantic's stripping removes at either end of a string (value, key,
+    list item), with either encoder, makes the data possibly padded."""
+    strip = SchemaValidator(core_schema.str_schema(strip_whitespace=True))
+    stripped = set()
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        for text in (f"{char}a", f"a{char}"):
+            if strip.validate_python(text) == text:
+                continue
+            stripped.add(char)
+            for data in ({"k": text}, {text: 1}, {"k": ["x", text]}):
+                for encode in (encode_compact, _json_encoding):
+                    assert may_be_padded(encode(data)), (hex(code), text)
+    assert len(stripped) == 25  # Unicode's White_Space
+
+
+@pytest.mark.parametrize(
+    "value, padded",
+    [
+        ("张明", False),
+        ("a b", False),
+        (" a", True),
+        ("a ", True),
+        ("a\n", True),
+        ("a\u3000", True),
+        ("\xa0a", True),
+        ("“引号”", False),
+        ("、。《》", False),
+        ("中\u3000文", True),  # conservative: a wide space anywhere
+    ],
+)
+def test_padded_strings(value: str, padded: bool) -> None:
+    assert data_may_be_padded({"case": {"title": value, "handlers": ["x"]}}) is padded
+    assert data_may_be_padded({"case": {value: 1}}) is padded
+
+
+def test_unpadded_agrees_on_the_golden_corpus(golden_files: list[Path]) -> None:
+    checked = 0
+    for path in golden_files:
+        try:
+            doc = read_document(path)
+        except InputRejected:
+            continue
+        if data_may_be_padded(doc.data):
+            continue
+        checked += 1
+        _agree_with(UNPADDED, doc.data)
+        if not doc.markers:
+            _agree_with(build_fast_validator(CaseFile, markers=False, padded=False), doc.data)
+    assert checked > 150
+
+
+_PADS = st.sampled_from([" ", "\t", "\n", "\u3000", "\xa0", "\x85", "\u2028", "\x1c", "", "", "x"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_SAMPLE_FIELDS), _PADS, _PADS), min_size=1, max_size=4))
+def test_strings_padded_in_place_agree(changes: list[tuple[tuple, str, str]]) -> None:
+    """Strings of the sample with white space added at their ends: possibly padded, or validated
+    the same without stripping."""
+    data = copy.deepcopy(_SAMPLE)
+    for path, before, after in changes:
+        parent = data
+        for step in path[:-1]:
+            parent = parent[step]
+        if isinstance(parent[path[-1]], str):
+            parent[path[-1]] = before + parent[path[-1]] + after
+    _agree(data)
+
+
+# -- the build marks the model classes incomplete for a moment: harmless to other threads ---------
+
+
+def test_what_another_thread_does_during_the_build_is_unchanged(monkeypatch) -> None:
+    """While the fast validator is built, the model classes are marked incomplete (pydantic-core
+    would otherwise reuse each class's own validator for its nested schema). Only two things
+    read the mark: a validator or serializer built meanwhile (it builds its own copy from the same
+    schema instead of reusing the class's) and `model_rebuild` (never called by the engine; it
+    would build the same again). Validating, dumping and building in that moment give what they
+    give outside it, and every class is complete with its own validator afterwards."""
+    from pydantic import TypeAdapter
+
+    from casereview.load import fastvalidate
+
+    data = copy.deepcopy(_SAMPLE)
+    expected = CaseFile.model_validate(data)
+    classes = fastvalidate._model_classes(CaseFile.__pydantic_core_schema__, set())
+    validators = {cls: cls.__pydantic_validator__ for cls in classes}
+    prebuilt = build_fast_validator(CaseFile)
+    seen: list[Any] = []
+
+    def meanwhile(schema: Any) -> SchemaValidator:
+        assert CaseFile.__pydantic_complete__ is False  # inside the window
+        seen.append(CaseFile.model_validate(data))
+        seen.append(prebuilt.validate_python(copy.deepcopy(data)))
+        seen.append(TypeAdapter(list[CaseFile]).validate_python([data])[0])
+        seen.append(CaseFile.model_validate_json(expected.model_dump_json()))
+        return SchemaValidator(schema)
+
+    monkeypatch.setattr(fastvalidate, "SchemaValidator", meanwhile)
+    built = fastvalidate.build_fast_validator(CaseFile, markers=False, padded=False)
+    assert len(seen) == 4 and all(model == expected for model in seen)
+    assert built.validate_python(copy.deepcopy(data)) == expected
+    for cls in classes:
+        assert cls.__dict__["__pydantic_complete__"] is True
+        assert cls.__pydantic_validator__ is validators[cls]
+    assert CaseFile.model_validate(data) == expected
+
+
+def test_an_escaped_json_file_without_a_marker_is_known_to_hold_none(tmp_path: Path) -> None:
+    """A JSON file is looked at for markers once parsed (its strings with escapes undone): a file
+    exported with every character escaped no longer counts as possibly marked."""
+    import json
+
+    path = tmp_path / "escaped.json"
+    document = {"case": {"number": "X", "agency": {"name": "某局"}, "title": "未如实记录"}}
+    path.write_text(json.dumps(document, ensure_ascii=True), "ascii")
+    assert "\\u" in path.read_text() and not read_document(path).markers
+    document["case"]["title"] = "未知"
+    path.write_text(json.dumps(document, ensure_ascii=True), "ascii")
+    assert read_document(path).markers
+    path.write_text(json.dumps(document, ensure_ascii=False), "gb18030")
+    assert read_document(path).markers
+    for _ in range(3):
+        assert validate_case(read_document(path)).case.title == as_unknown("未知")
+
+
+@pytest.mark.parametrize(
+    "title, padded",
+    [("案由", False), ("'案由 '", None), ("|\n    案由\n", True), (">-\n    案由\n", True)],
+)
+def test_a_yaml_file_is_validated_as_the_model_does(tmp_path: Path, title: str, padded: Any) -> None:
+    """The YAML fast path tells a file without padded strings; block scalars (ending with a line
+    break) are taken as padded without encoding the data; other files are looked at if needed."""
+    path = tmp_path / "a.yaml"
+    path.write_text(f"case:\n  number: X\n  agency: {{name: 某局}}\n  title: {title}\n", "utf-8")
+    doc = read_document(path)
+    assert doc.padded is padded
+    for _ in range(3):
+        assert validate_case(read_document(path)) == CaseFile.model_validate(doc.data)

@@ -57,7 +57,23 @@ def assert_fast_or_none(text: str) -> bool:
     assert expected != "rejected", text
     assert fast == expected, text
     assert_same_positions(fast[1], expected[1])
+    again = parse_yaml_fast(text, "x.yaml")  # now every line is in the cache: read another way
+    assert again == expected, text
+    assert_same_positions(again[1], expected[1])
+    if padded(expected[0]):  # else validation may skip stripping: it must be told
+        assert fast[1].padded and again[1].padded, text
     return True
+
+
+def padded(value: Any) -> bool:
+    """Whether a string in `value` (a key or a value) begins or ends with white space."""
+    if isinstance(value, str):
+        return value != value.strip()
+    if isinstance(value, dict):
+        return any(padded(k) or padded(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(padded(v) for v in value)
+    return False
 
 
 # -- real and generated files take the fast path and give identical results -----------------------
@@ -86,6 +102,46 @@ def test_generated_corpus_takes_the_fast_path_with_identical_results(corpus: lis
         expected_data, expected_positions = parse_yaml(text, "x.yaml")
         assert data == expected_data
         assert_same_positions(positions, expected_positions)
+
+
+def test_files_whose_strings_need_no_stripping_are_told(corpus: list[str]) -> None:
+    told = 0
+    for text in corpus:
+        data, positions = parse_yaml_fast(text, "x.yaml")
+        assert positions.padded or not padded(data)
+        told += not positions.padded
+    assert told > len(corpus) // 2
+    for text in ["a: |\n  x\n", "a: ' x'\n", "a: 'x '\n", "'k ': 1\n", "a: \u3000x\n", "a: [x\u3000]\n"]:
+        data, positions = parse_yaml_fast(text, "x.yaml")
+        assert padded(data) and positions.padded, text
+
+
+def read_line(lex: Any, line: str) -> Any:
+    try:
+        return lex(line)
+    except fastyaml._Refuse:
+        return "refused"
+
+
+LINE_PIECES = [" ", "  ", "- ", "-", "key", "键", ":", ": ", "#", " #", "'", '"', "a b", "2024-05-30", "yes"]
+LINE_PIECES += ["1", "~", "\u3000", "[", "{", "&a", "*a", "|", "!", "%", "@", ",", "k" * 201]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(LINE_PIECES), min_size=1, max_size=8))
+def test_the_commonest_lines_are_read_as_any_line(pieces: list[str]) -> None:
+    line = "".join(pieces)
+    if fastyaml._SIMPLE_LINE.fullmatch(line) is not None:
+        assert read_line(fastyaml._lex, line) == read_line(fastyaml._lex_any, line), line
+
+
+def test_corpus_lines_are_read_as_any_line(corpus: list[str]) -> None:
+    simple = 0
+    for line in {line for text in corpus for line in text.split("\n")}:
+        if fastyaml._SIMPLE_LINE.fullmatch(line) is not None:
+            simple += 1
+            assert read_line(fastyaml._lex, line) == read_line(fastyaml._lex_any, line), line
+    assert simple > 1000
 
 
 def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
@@ -192,6 +248,12 @@ def test_constructs_resolve_and_locate_like_parse_yaml() -> None:
 # -- property: whatever PyYAML writes, the fast path agrees or declines ------------------------------
 
 TRICKY = [
+    "\u3000全角",
+    "尾\u00a0",
+    "\u2003",
+    " lead",
+    "trail ",
+    "\n",
     "2024-05-30",
     "2024-05-30 10:00:00",
     "2024-02-30",
@@ -249,9 +311,9 @@ scalars = st.one_of(
     st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
     st.booleans(),
     st.none(),
-    st.text(alphabet="ab中 :#-'\"", max_size=8),
+    st.text(alphabet="ab中 :#-'\"\u3000\u00a0", max_size=8),
 )
-keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet="abc中_", min_size=1, max_size=6))
+keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet="abc中_ \u3000", min_size=1, max_size=6))
 documents = st.dictionaries(
     keys,
     st.recursive(
@@ -291,6 +353,31 @@ def test_most_plainly_dumped_documents_take_the_fast_path() -> None:
         text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=False, sort_keys=False)
         taken += assert_fast_or_none(text)
     assert taken > len(KEYS) * len(TRICKY) // 2
+
+
+LISTS_OF_MAPPINGS = [
+    "l:\n- a: 1\n  b: 2\n- a: 3\n- c: 4\n  d: 5\nm: 6\n",
+    "l:\n  - a: 1\n    b: 2\n  - a: 3\n",
+    "l:\n-   a: 1\n    b: 2\n-   a: 3\n- a: 4\n  b: 5\n",  # the key at another column
+    "l:\n- a: 1\n  n:\n  - x: 1\n  - x: 2\n- a: 2\n",  # after a nested list's items
+    "l:\n- a:\n- a: 1\n- a: |\n    t\n- a: 2\n",  # after an item left pending or a block
+    "l:\n- a: 1\n- - b: 2\n  - b: 3\n- a: 4\n",
+    "l:\n- a: 1\n  b: &x 2\n- a: *x\n- a: [1, {b: 2}]\n- a: 3\n",
+    "l:\n-\n  a: 1\n- a: 2\n",
+    "l:\n- 1\n- a: 1\n- 2\n- a: 2\n  a: 3\n",  # a duplicate key in the next item
+    "l:\n- a: 1\n - a: 2\n",
+    "l:\n- a: 1\n   - a: 2\n",
+    "l:\n- a: 1\nk:\n- a: 1\n  b: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", LISTS_OF_MAPPINGS)
+def test_lists_of_mappings(text: str) -> None:
+    assert_fast_or_none(text)
+    for indent in (2, 4):  # every such document nested in another mapping and in a list
+        nested = "".join(" " * indent + line + "\n" for line in text.splitlines())
+        assert_fast_or_none("top:\n" + nested)
+        assert_fast_or_none("top:\n" + " " * indent + "-" + nested[indent + 1 :])
 
 
 # -- what the fast path declines ----------------------------------------------------------------------
@@ -406,6 +493,29 @@ def test_fast_path_agrees_with_slow_path_on_damaged_files(edits: list[tuple[int,
         at %= len(text)
         text = text[:at] + piece + text[at + len(piece) * replace :]
     assert_fast_or_none(text)
+
+
+@pytest.mark.parametrize("piece", ["\x85", "\u2028", "\u2029", "\r", "\ufeff", "\x00", "\x1f", "\ud800"])
+@pytest.mark.parametrize("where", ["block", "comment", "key", "value"])
+def test_line_breaks_and_characters_libyaml_treats_apart_are_the_slow_paths(piece: str, where: str) -> None:
+    """Each line is checked when first read; a block scalar's lines are not read one by one,
+    so its content is checked on its own."""
+    lines = {
+        "block": f"a: |\n  first\n  se{piece}cond\nb: 1\n",
+        "comment": f"a: 1\n# no{piece}te\nb: 1\n",
+        "key": f"a: 1\nk{piece}ey: 1\n",
+        "value": f"a: 1\nb: x{piece}y\n",
+    }
+    assert parse_yaml_fast(lines[where], "x.yaml") is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["!tag x", "<<: *a", "%YAML 1.1", "--- x", "? x", "... x", "注意!", "a: b", "- x", "# not a comment"],
+)
+def test_block_scalars_hold_any_text(content: str) -> None:
+    text = f"a: &a {{k: v}}\nb: |\n  {content}\n  ok\nc: >-\n  {content}\n  more\nd: *a\n"
+    assert assert_fast_or_none(text)
 
 
 def test_characters_libyaml_refuses_and_long_keys_are_the_slow_paths() -> None:

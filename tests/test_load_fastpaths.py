@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casereview.load import InputRejected, jsonpos, reader
+from casereview.load.fastvalidate import may_be_padded
 from casereview.load.source import locate_in
 
 
@@ -173,9 +174,11 @@ def test_a_json_field_is_located_the_same_however_it_is_named(tmp_path) -> None:
 
 def test_generated_json_files_take_the_fast_parse(generated_texts) -> None:
     """The colon count finds no duplicate where there is none (else every file would be parsed
-    twice), and the top-level members are found by their keys."""
+    twice), no string needs stripping, and the top-level members are found by their keys."""
     for text in generated_texts(30, json_share=1.0):
-        assert jsonpos._parse_fast(text) == json.loads(text)
+        data, encoded = jsonpos._parse_fast(text)
+        assert data == json.loads(text)
+        assert not may_be_padded(encoded)
         locator = jsonpos.parse_json(text, "x.json")[1]
         positions = jsonpos.json_positions(text)[0]
         for key in ("case", "violations", "acts", "decision"):

@@ -6,7 +6,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from casereview import fastjson
-from casereview.report.masking import dumps_masked, mask_value
+from casereview.report.masking import (
+    _CANDIDATE,
+    dumps_masked,
+    mask,
+    mask_payload,
+    mask_value,
+    may_need_masking,
+)
 
 _DIGITS = st.text(alphabet="0123456789０１２ -Xx\u00a0－", min_size=0, max_size=24)
 _TEXT = st.one_of(_DIGITS, st.text(max_size=20), st.builds(lambda a, b: a + b, st.text(max_size=6), _DIGITS))
@@ -37,3 +44,24 @@ def test_personal_numbers_are_masked_in_the_encoded_result():
     text = dumps_masked({"party": {"id": "360102199001011234", "phone": "138 1234 5678"}, "n": 13812345678})
     assert "199001011234" not in text and "1234 5678" not in text and "13812345678" not in text
     assert "3601**********1234" in text
+
+
+_NEAR_CANDIDATES = st.text(alphabet='0123456789０１９ -－\u00a0\u00c2·Xx"\\:（证号）\u3000', max_size=40)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(_NEAR_CANDIDATES, st.text(max_size=40)))
+@example("138 1234 5678")
+@example("1-3-8-1-2-3-4-5-6-7-8")
+@example("１３８１２３４５６７８")
+@example("138\u00a01234\u00a05678")
+@example("138－1234－5678")
+@example("2021-12-26 - 2022-01-01")
+def test_the_byte_shortcut_never_skips_text_that_masking_would_change(text):
+    """`may_need_masking` says no only where no personal-number candidate is: what it lets
+    through unmasked is what masking leaves as it is."""
+    data = fastjson.dumps(text).encode()
+    if not may_need_masking(data):
+        assert not _CANDIDATE.search(text)
+        assert mask(text) == text
+    assert mask_payload(data) == fastjson.dumps(mask(text)).encode()

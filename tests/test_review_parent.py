@@ -11,15 +11,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casereview import fastjson
-from casereview.analysis import analyse_results
+from casereview.analysis import analyse_results, brief
 from casereview.batch import BatchOptions, review_batch
 from casereview.cli import main
 from casereview.report.json_report import write_value
-from casereview.report.masking import dumps_masked, mask_value
+from casereview.report.masking import dumps_masked, mask_payload, mask_value
 from casereview.review import CaseResult
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = ROOT / "casefiles" / "roster.yaml"
+
+
+@pytest.fixture
+def context_oracle(book, profile):
+    from casereview.batch import make_context
+    from casereview.load import load_roster
+
+    return make_context(book, profile, load_roster(ROSTER), "oracle")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +163,29 @@ def test_a_summary_from_the_stored_json_equals_the_one_from_the_result(tmp_path)
     assert {r.status for r in results} == {"reviewed", "rejected"}
     for i, result in enumerate(results):
         stored = CaseResult.model_validate_json(result.model_dump_json())  # what a cache hit held
-        assert CaseSummary.of_json(json.loads(result.model_dump_json()), i) == CaseSummary.of(stored, i)
+        data = json.loads(result.model_dump_json())
+        assert CaseSummary.of_json(data, i) == CaseSummary.of(stored, i)
+        assert CaseSummary.of_json(brief(data), i) == CaseSummary.of(stored, i)  # a v4 entry's brief
+
+
+def test_a_stored_entry_masks_and_summarises_as_its_json_does(folder, tmp_path, context_oracle):
+    """What an entry keeps beside the JSON (masking edits, brief) gives what the JSON gives."""
+    from casereview.cache import ResultCache, cached_review
+
+    store = ResultCache(tmp_path / "cache")
+    paths = sorted(p for p in folder.iterdir() if p.is_file())
+    masked_some = False
+    for path in paths:
+        result = cached_review(path, context_oracle, store)
+        offered: list = []
+        cached_review(path, context_oracle, store, offered.append)  # declined: rebuilt from the JSON
+        [entry] = offered
+        payload = result.model_dump_json().encode()
+        assert bytes(entry) == payload and type(entry.masked()) is bytes
+        assert entry.masked() == mask_payload(payload) == dumps_masked(json.loads(payload)).encode()
+        assert entry.brief == brief(json.loads(payload))
+        masked_some |= entry.masked() != payload
+    assert masked_some  # the samples hold personal numbers
 
 
 def test_json_goes_to_any_text_stream(folder, monkeypatch, capsys):

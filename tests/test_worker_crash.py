@@ -7,6 +7,8 @@ import shutil
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from casereview.cli import main, make_context
 from casereview.evaluate import runner
 
@@ -73,9 +75,20 @@ def test_a_crash_inside_a_chunk_reruns_only_that_chunk_and_loses_nothing(
     assert (tmp_path / "killed-once").exists()
 
 
-def test_chunks_are_small_for_small_batches():
-    assert runner.chunk_size(20, 2) == 1
-    assert 1 < runner.chunk_size(10_000, 2) <= 16
+@pytest.mark.parametrize(("n", "chunk"), [(1, None), (20, None), (10_000, None), (1_001, None), (10, 4)])
+def test_tasks_hold_every_file_once_in_order_large_first_one_file_each_at_the_end(n, chunk):
+    tasks = list(runner._tasks(n, 2, chunk))
+    assert [i for start, stop in tasks for i in range(start, stop)] == list(range(n))
+    sizes = [stop - start for start, stop in tasks]
+    if chunk:
+        assert set(sizes[:-1]) == {chunk}
+        return
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    assert max(sizes) <= runner.LARGEST_CHUNK
+    if n <= 20:
+        assert set(sizes) == {1}  # a small batch: one file per task, the best balance
+    if n == 10_000:
+        assert len(tasks) < 300  # not 625 tasks of 16 files (each costs the parent ~0.3 ms)
 
 
 def test_the_report_lists_every_file_even_if_the_runner_loses_some(tmp_path, monkeypatch):

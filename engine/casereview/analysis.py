@@ -179,6 +179,21 @@ def _intern(text: str | None) -> str | None:
     return sys.intern(text) if text is not None else None
 
 
+_FINDING_BRIEF = ("code", "title", "severity", "severity_label", "waiver")
+
+
+def brief(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a result's JSON (`model_dump(mode="json")`) that `CaseSummary.of_json` and a
+    run's counts (exit code, --statistics) read: a result cache entry carries it, so a hit is
+    counted without decoding the whole result."""
+    out = {k: data.get(k) for k in _CASE_FIELDS}
+    out["findings"] = [{k: f.get(k) for k in _FINDING_BRIEF} for f in data.get("findings") or ()]
+    out["errors"] = data.get("errors") or []
+    out["facts_digest"] = data.get("facts_digest")
+    out["score"] = data.get("score")
+    return out
+
+
 # ---------------------------------------------------------------- 同案异罚
 
 

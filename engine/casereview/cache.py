@@ -9,7 +9,8 @@ file per key, written atomically (safe with several worker processes). A damaged
 entry is a miss, never an error. The file is read once: the bytes hashed are the bytes reviewed.
 
 The folder is untrusted (see `cachesafe`): each entry is a signature line, HMAC-SHA256 under
-the per-user key kept outside the folder over the entry's key and its bytes, then the JSON. An
+the per-user key kept outside the folder over the entry's key and its bytes, then a head line
+(the edits that mask the result, its brief: see `StoredResult`), then the JSON. An
 entry edited, forged, or copied under another key fails the check: it is a miss, the file is
 reviewed again and its result says the cache entry was rejected. A FIFO, symlink or oversized
 file in the folder is a miss. Without a usable key nothing is cached.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -34,7 +36,7 @@ from .load.reader import read_bytes
 from .review import CaseResult, ReviewContext, review_file
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
-CACHE_FORMAT = "3"  # 3: results list checks not run and the grading status (unknown facts)
+CACHE_FORMAT = "4"  # 4: a signed head line (masking edits, brief) before the result's JSON
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 TAMPERED_NOTE = "结果缓存中本案的条目校验失败（可能被篡改或损坏），已忽略该条目并重新评查"
 
@@ -102,6 +104,50 @@ def cacheable(result: CaseResult) -> bool:
     return not any(f.code == "ENGINE-ERR" for f in result.findings)
 
 
+class StoredResult(bytes):
+    """A verified entry's result JSON (`model_dump_json()`, as stored), with what was worked
+    out when it was stored, so a hit needs no scan or full decoding: the edits that mask it
+    (`masking.mask_edits`) and its brief (`analysis.brief`). Both are covered by the entry's
+    signature. A plain `bytes` value of the same JSON works wherever this one does."""
+
+    mask_edits: list[tuple[int, int, str]]
+    brief: dict[str, Any]
+
+    def masked(self) -> bytes:
+        """`masking.mask_payload(self)`, as plain bytes."""
+        from .report.masking import apply_edits
+
+        return apply_edits(bytes(self), self.mask_edits)
+
+
+def _stored(payload: bytes, head: bytes) -> StoredResult | None:
+    """The entry's parts, or None if the head is not what `_head` writes."""
+    from . import fastjson
+
+    try:
+        edits, brief = fastjson.loads(head)
+        mask_edits = [(int(start), int(end), str(text)) for start, end, text in edits]
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(brief, dict):
+        return None
+    item = StoredResult(payload)
+    item.mask_edits, item.brief = mask_edits, brief
+    return item
+
+
+def _head(payload: bytes) -> bytes:
+    """The entry's head line: [masking edits, brief] as compact JSON (no newline in it)."""
+    from . import fastjson
+    from .analysis import brief
+    from .report.masking import mask_edits
+
+    return fastjson.orjson.dumps([mask_edits(payload), brief(fastjson.loads(payload))])
+
+
+_KEY = re.compile("[0-9a-f]{8,}")
+
+
 class ResultCache:
     """`get(key)` → CaseResult or None; `put(key, result)`. Keys are hex digests."""
 
@@ -112,10 +158,10 @@ class ResultCache:
         self.tampered = 0
         self.last_tampered = False
 
-    def _path(self, key: str) -> Path:
-        if len(key) < 8 or not all(c in "0123456789abcdef" for c in key):
+    def _path(self, key: str) -> str:
+        if _KEY.fullmatch(key) is None:
             raise ValueError(f"invalid cache key {key!r}")
-        return self.dir / key[:2] / f"{key}.json"
+        return os.path.join(self.dir, key[:2], key + ".json")  # text: no Path built per lookup
 
     def get(self, key: str) -> CaseResult | None:
         return self.lookup(key)
@@ -130,14 +176,16 @@ class ResultCache:
         if raw is None:
             self.misses += 1
             return None
-        signature, _, payload = raw.partition(b"\n")
+        signature, _, body = raw.partition(b"\n")
         try:
-            valid = cachesafe.verify(secret, key, payload, bytes.fromhex(signature.decode("ascii")))
+            valid = cachesafe.verify(secret, key, body, bytes.fromhex(signature.decode("ascii")))
         except ValueError:
             valid = False
         item = None
-        if valid:
-            item = use(payload) if use is not None else None
+        head, _, payload = body.partition(b"\n")
+        stored = _stored(payload, head) if valid else None
+        if stored is not None:
+            item = use(stored) if use is not None else None
             if item is None:
                 try:
                     item = CaseResult.model_validate_json(payload)
@@ -151,12 +199,12 @@ class ResultCache:
         self.hits += 1
         return item
 
-    def put(self, key: str, result: CaseResult) -> bytes | None:
+    def put(self, key: str, result: CaseResult) -> StoredResult | None:
         """Store `result` under `key`; its JSON as stored, or None if it was not stored."""
         secret = cachesafe.secret_key()
         if secret is None or not cacheable(result):
             return None
-        target = self._path(key)
+        target = Path(self._path(key))
         try:
             if not self.dir.exists():
                 self.dir.mkdir(parents=True)
@@ -167,21 +215,23 @@ class ResultCache:
             target.parent.mkdir(exist_ok=True)
             if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
                 return None  # a symlink planted in place of a cache folder: do not write through it
-            payload = result.model_dump_json().encode()
-            signature = cachesafe.sign(secret, key, payload).hex().encode()
+            payload = result.__pydantic_serializer__.to_json(result)  # model_dump_json(), as bytes
+            head = _head(payload)
+            body = head + b"\n" + payload
+            signature = cachesafe.sign(secret, key, body).hex().encode()
             import tempfile  # only when storing (~4 ms to import: shutil, random, lzma …)
 
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(signature + b"\n" + payload)
+                    handle.write(signature + b"\n" + body)
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
             return None  # a cache that cannot be written only costs speed
-        return payload
+        return _stored(payload, head)
 
 
 def cached_review(
@@ -191,19 +241,20 @@ def cached_review(
     normally; the cache never changes a result, only how fast it comes. `use`: see
     `ResultCache.lookup` (what it returns for a hit, or for a result just stored, from the JSON
     stored, is returned instead of the result)."""
-    path = Path(path)
     if cache is None:
-        return review_file(path, ctx)
+        return review_file(Path(path), ctx)
     try:
         data = read_bytes(path, max_bytes=DEFAULT_MAX_BYTES)  # never blocks on a FIFO
     except InputRejected:
-        return review_file(path, ctx)  # rejected with its reason (too large, not a file …)
+        return review_file(Path(path), ctx)  # rejected with its reason (too large, not a file …)
     key = cache_key(data, path, ctx)
     hit = cache.lookup(key, use)
     if hit is not None:
         return hit
     tampered = cache.last_tampered
-    result = review_file(path, ctx, data)  # the bytes hashed: a file changed meanwhile is not cached wrongly
+    result = review_file(
+        Path(path), ctx, data
+    )  # the bytes hashed: a file changed meanwhile is not cached wrongly
     payload = cache.put(key, result)
     if tampered:
         result.notes.append(TAMPERED_NOTE)

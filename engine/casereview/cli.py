@@ -331,7 +331,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        summary = CaseSummary.of(result, index) if batch_analysis is not None else None
+        summary = None
+        if batch_analysis is not None:  # the HTML sink's (naming the page) serves too: made and sent once
+            summary = next((x for x in ready if x.__class__ is CaseSummary), None)
+            summary = summary or CaseSummary.of(result, index)
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
@@ -351,7 +354,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         from .packs.schema import SEVERITY_RANK
         from .report.sanitize import display_name
 
-        data = fastjson.loads(payload)
+        stored_brief = getattr(payload, "brief", None)  # a cache entry's (cache.StoredResult)
+        data = stored_brief if stored_brief is not None else fastjson.loads(payload)
         file = data["file"]
         if display_name(file) != file:
             return None

@@ -28,6 +28,7 @@ CASE_KEYS = frozenset({"case", "party", "violations", "acts", "decision", "docum
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*|\"[^\"]+\"|'[^']+')[ \t]*:(?:[ \t]|$)", re.M)
 _SNIFF_BYTES = 256 * 1024
 _FIRST_KEY = re.compile(r'\{\s*"([A-Za-z_]+)"\s*:')
+_FIRST_KEY_BYTES = re.compile(rb'(?:\xef\xbb\xbf)?[ \t\r\n]*\{[ \t\r\n]*"([A-Za-z_]+)"[ \t\r\n]*:')
 
 
 @dataclass
@@ -49,9 +50,13 @@ def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | Non
     """The top-level mapping keys of a YAML/JSON file, or None when they cannot be read cheaply
     (with `stop_at_case_key`, a YAML file's keys only up to the first key of a case file)."""
     try:
-        raw = path.read_bytes()[:_SNIFF_BYTES]
+        raw = _head(path)
     except OSError:
         return None
+    if stop_at_case_key and path.suffix.lower() == ".json":
+        key = _first_case_key(raw)
+        if key is not None:
+            return {key}
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -82,6 +87,34 @@ def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | Non
         if key in CASE_KEYS and stop_at_case_key:
             break  # a case file (nearly always the first key): the rest cannot change the answer
     return keys or None
+
+
+def _head(path: Path) -> bytes:
+    """The file's first _SNIFF_BYTES bytes (os-level: half the cost of `Path.read_bytes`)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks, size = [], 0
+        while size < _SNIFF_BYTES:
+            chunk = os.read(fd, _SNIFF_BYTES - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _first_case_key(raw: bytes) -> str | None:
+    """The text path's answer for a JSON file whose outer object starts with a case file's key,
+    read from the bytes (no decoding, no copy; what is decided here is decided the same there):
+    ASCII characters are single bytes in UTF-8 and GB18030, so a text holding `"schema"` or a
+    backslash escape holds them as bytes too. Anything else: None (the text path decides)."""
+    first = _FIRST_KEY_BYTES.match(raw)
+    if first is None or b'"schema"' in raw or (raw.find(b"\\") >= 0 and b"\\u" in raw):
+        return None
+    key = first.group(1).decode("ascii")
+    return key if key in CASE_KEYS else None
 
 
 def looks_like_case(path: Path) -> tuple[bool, str]:

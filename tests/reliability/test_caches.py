@@ -31,10 +31,10 @@ def _entries(cache: Path) -> list[Path]:
 
 
 def _split(raw: bytes) -> tuple[bytes, bytes]:
-    """(framing, JSON) of an entry, whatever its format (old: bare JSON)."""
+    """(framing, JSON) of an entry, whatever its format (old: bare JSON; the JSON is the last line)."""
     if raw.startswith(b"{"):
         return b"", raw
-    head, _, body = raw.partition(b"\n")
+    head, _, body = raw.rpartition(b"\n")
     return head + b"\n", body
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ def code(value: Any, label: str) -> Any:
         return value
     if isinstance(value, Unknown):
         return unsure(unknown_text(label, value))
-    return value.value
+    return value._value_  # the enum member's value without the property call
 
 
 def plain(value: Any, label: str) -> Any:
@@ -123,9 +123,17 @@ def span_count(start: Any, end: Any, count: Callable[[int, int], int | None]) ->
     return Unsure(lo, hi, why_of(start, end))
 
 
+def any_unsure(values: Iterable[Any]) -> bool:
+    """Whether one of `values` is unsure (a plain loop: cheaper than any() over a generator)."""
+    for value in values:  # noqa: SIM110 - see the docstring
+        if type(value) is Unsure:
+            return True
+    return False
+
+
 def total(values: list[Any]) -> int | Unsure:
     """Sum of amounts some of which may be unknown (lower bound: the known ones)."""
-    if not any(isinstance(v, Unsure) for v in values):
+    if not any_unsure(values):
         return sum(v or 0 for v in values)
     lo = sum((bounds(v)[0] or 0) for v in values)
     his = [bounds(v)[1] for v in values]
@@ -134,7 +142,7 @@ def total(values: list[Any]) -> int | Unsure:
 
 
 def largest(values: list[Any], default: int = 0) -> int | Unsure:
-    if not any(isinstance(v, Unsure) for v in values):
+    if not any_unsure(values):
         return max((v or 0 for v in values), default=default)
     lo = max(((bounds(v)[0] or 0) for v in values), default=default)
     his = [bounds(v)[1] for v in values]
@@ -144,21 +152,23 @@ def largest(values: list[Any], default: int = 0) -> int | Unsure:
 
 def any_of(values: list[Any]) -> bool | Unsure:
     """Three-valued any(): True if one is True; unsure if none True and one unsure."""
-    unsure_ones = [v for v in values if isinstance(v, Unsure)]
-    if any(v is True for v in values):
-        return True
-    if unsure_ones:
-        return Unsure(None, None, why_of(*unsure_ones))
-    return False
+    found = False
+    for value in values:
+        if value is True:
+            return True
+        if type(value) is Unsure:
+            found = True
+    return Unsure(None, None, why_of(*values)) if found else False
 
 
 def all_of(values: list[Any]) -> bool | Unsure:
-    unsure_ones = [v for v in values if isinstance(v, Unsure)]
-    if any(v is False for v in values):
-        return False
-    if unsure_ones:
-        return Unsure(None, None, why_of(*unsure_ones))
-    return True
+    found = False
+    for value in values:
+        if value is False:
+            return False
+        if type(value) is Unsure:
+            found = True
+    return Unsure(None, None, why_of(*values)) if found else True
 
 
 def negate(value: Any) -> Any:
@@ -207,14 +217,24 @@ class Settling:
                 continue
             out[key] = value
 
+    def template(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """What adding `fields` of a `kind` fact and finishing give when none of them is unsure
+        or absent (a None is kept: a placeholder its filler sets or deletes). The reasons are
+        this state's, shared: a fact made from the template gets its own copy."""
+        return Settling({**self.out, "kind": kind, **fields}, self.why, self.circumstances).finish()
+
     def finish(self) -> dict[str, Any]:
         out, why = self.out, self.why
         if why:
             out[HAS_UNKNOWN] = True
             out[WHY] = why
-            for name, flag in _flag_fields(out["kind"]):  # every field says whether it is unknown
-                if name not in why:
-                    out[flag] = False
+            # every field says whether it is unknown: all flags set False at once (C-level), then
+            # the unknown ones, whose flags were already set in place earlier, put back to True
+            flags = _flag_fields(out["kind"])
+            out.update(flags)
+            for name in why:
+                if name + UNK in flags:
+                    out[name + UNK] = True
             for name in self.circumstances:
                 if name not in why:
                     out[name + UNK] = False
@@ -227,11 +247,11 @@ _SUFFIXES = (UNK, LO, HI)
 
 
 @functools.cache
-def _flag_fields(kind: str) -> tuple[tuple[str, str], ...]:
-    """(field, its unknown flag) of each field of `kind`."""
+def _flag_fields(kind: str) -> dict[str, bool]:
+    """The unknown flag of each field of `kind`, False (only ever read)."""
     from .vocabulary import fields_of
 
     try:
-        return tuple((name, name + UNK) for name in fields_of(kind))
+        return {name + UNK: False for name in fields_of(kind)}
     except KeyError:
-        return ()
+        return {}

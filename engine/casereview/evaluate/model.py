@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Match:
+class Match(NamedTuple):
+    """Hashed, compared and ordered in C (a frozen dataclass did it in Python, per match)."""
+
     rule_id: str  # the compiled (variant) rule
     fid: str  # the fact it matched
     undecided: bool = False  # matched only because facts it reads are unknown (待人工评查)
@@ -21,8 +22,4 @@ class EvalResult:
     notes: list[str] = field(default_factory=list)
 
     def sorted_matches(self) -> list[Match]:
-        return sorted(set(self.matches), key=MATCH_ORDER)
-
-
-# Match's own order (its fields in turn), compared in C instead of by the generated __lt__
-MATCH_ORDER = attrgetter("rule_id", "fid", "undecided")
+        return sorted(set(self.matches))

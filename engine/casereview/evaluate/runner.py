@@ -79,7 +79,7 @@ def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> A
     crash_for_test(path)
     from ..cache import cached_review
 
-    return cached_review(Path(path), _WORKER_CTX, _WORKER_CTX.cache, use)
+    return cached_review(path, _WORKER_CTX, _WORKER_CTX.cache, use)
 
 
 def oracle_context(ctx: ReviewContext) -> ReviewContext:
@@ -123,10 +123,26 @@ def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> 
     return out
 
 
-def chunk_size(n_paths: int, workers: int) -> int:
-    """Files per task: one task per file costs ~0.3 ms of queueing and pickling in the parent,
-    which competes with the workers; a few dozen tasks per worker keep the load balanced."""
-    return max(1, min(16, n_paths // (workers * 32)))
+LARGEST_CHUNK = 64
+
+
+def chunk_size(remaining: int, workers: int) -> int:
+    """Files in the next task, `remaining` files not yet given out: each task costs the parent
+    ~0.3 ms of CPU (queues, pickling, its thread waking), which competes with the workers, so
+    tasks are large while many files remain, then smaller and smaller (guided scheduling), so the
+    workers run out of work together."""
+    return max(1, min(LARGEST_CHUNK, remaining // (workers * 8)))
+
+
+def _tasks(n_paths: int, workers: int, chunk: int | None) -> deque[tuple[int, int]]:
+    """(start, stop) of each task's files, in order: `chunk` files each if given, else `chunk_size`."""
+    tasks: deque[tuple[int, int]] = deque()
+    start = 0
+    while start < n_paths:
+        stop = min(n_paths, start + (chunk or chunk_size(n_paths - start, workers)))
+        tasks.append((start, stop))
+        start = stop
+    return tasks
 
 
 def review_paths(
@@ -141,8 +157,9 @@ def review_paths(
     rerun: bool = False,
 ) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
-    files go to the workers `chunk` at a time (default: `chunk_size`). With `rerun`, every file is
-    treated as one whose worker died (a one-file check reviewing in its own process, solo.py).
+    files go to the workers `chunk` at a time (default: `chunk_size`, large tasks first). With
+    `rerun`, every file is treated as one whose worker died (a one-file check reviewing in its
+    own process, solo.py).
 
     `prepare(result, index)`, if given, runs on each result in the process that reviewed it (a
     worker; this process for a file the oracle re-reviews here) and what it returns is yielded
@@ -154,10 +171,10 @@ def review_paths(
     `prepare` would see): what it returns is yielded as `prepare`'s would be, and the result is
     never rebuilt; None declines (the result is rebuilt and goes through `prepare`)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
-    size = chunk or chunk_size(len(paths), workers)
     mp = multiprocessing.get_context("fork")
     names = list(map(str, paths))
-    pending = deque(range(0, len(names), size))  # each task: the files names[start:start + size]
+    pending = _tasks(len(names), workers, chunk)  # each task: the files names[start:stop]
+    stops: dict[int, int] = {}  # start -> stop of each task in flight
     done: dict[int, CaseResult] = {}
     next_out = 0
     suspects: list[tuple[int, str]] = []
@@ -184,13 +201,14 @@ def review_paths(
                 done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers, prepare))
             suspects = []
             broken = False
-            while pending and len(in_flight) * size < window:
-                start = pending.popleft()
+            while pending and sum(stops.values()) - sum(stops) < window:
+                start, stop = pending.popleft()
                 try:
-                    in_flight[start] = pool.submit(_review_chunk, names[start : start + size], start)
+                    in_flight[start] = pool.submit(_review_chunk, names[start:stop], start)
+                    stops[start] = stop
                 except (BrokenProcessPool, RuntimeError):
                     # the pool broke between two submissions: this chunk was never started
-                    pending.appendleft(start)
+                    pending.appendleft((start, stop))
                     broken = True
                     break
             if not in_flight and not broken:
@@ -203,17 +221,18 @@ def review_paths(
                 try:
                     results = _result(in_flight[start], pool)
                     done.update(enumerate(results, start))
-                    del in_flight[start]
+                    del in_flight[start], stops[start]
                 except BrokenProcessPool:
                     broken = True
             if broken:
                 for first, future in sorted(in_flight.items()):
-                    chunk = names[first : first + size]
+                    chunk = names[first : stops[first]]
                     if future.done() and not future.cancelled() and future.exception() is None:
                         done.update(enumerate(future.result(), first))
                     else:
                         suspects.extend((first + i, p) for i, p in enumerate(chunk))
                 in_flight.clear()
+                stops.clear()
                 _kill(pool)
                 pool = make_pool()
             while next_out in done:

@@ -20,17 +20,18 @@ the anchors and aliases PyYAML's dumper writes for shared values (``on: &id001 2
 
 Anything else returns None and the caller runs `parse_yaml`, which keeps every behaviour and
 every error message: the fast path accepts only what it can read exactly and never rejects.
-Refused before reading: tags, merge keys, directives and document markers (``%``, ``---``,
-``...``), complex keys (``? ``), tabs, line breaks other than ``\\n``, a BOM and characters
-libyaml does not accept. Refused while reading: duplicate keys (the slow path reports both
-lines), aliases of an anchor that is undefined or still open (recursive), values PyYAML cannot
-construct (``2024-02-30``), more than `max_nodes` nodes (aliases counted expanded, as in the
-slow path, so no alias bomb is expanded here), nesting near `max_depth`; and (correct, only
-slower) scalars continued on the next line, a scalar on the line after its key, flow
-collections spanning lines or holding anchors, aliases, empty values or plain scalars with
-``:`` or ``#``, ``key:value`` without a space, block scalars with an indentation digit, keys
-longer than `_KEY_MAX` or with a `` #`` before the colon. The tests compare both paths on every
-sample, a generated corpus, documents PyYAML dumps in every style and randomly damaged files.
+Refused in any line (in a block scalar's content only the characters): tags, merge keys,
+directives and document markers (``%``, ``---``, ``...``), complex keys (``? ``), tabs, line
+breaks other than ``\\n``, a BOM and characters libyaml does not accept. Refused while
+reading: duplicate keys (the slow path reports both lines), aliases of an anchor that is
+undefined or still open (recursive), values PyYAML cannot construct (``2024-02-30``), more
+than `max_nodes` nodes (aliases counted expanded, as in the slow path, so no alias bomb is
+expanded here), nesting near `max_depth`; and (correct, only slower) scalars continued on the
+next line, a scalar on the line after its key, flow collections spanning lines or holding
+anchors, aliases, empty values or plain scalars with ``:`` or ``#``, ``key:value`` without a
+space, block scalars with an indentation digit, keys longer than `_KEY_MAX` or with a `` #``
+before the colon. The tests compare both paths on every sample, a generated corpus, documents
+PyYAML dumps in every style and randomly damaged files.
 
 Each line is read on its own first (`_lex`), and that reading is kept in a bounded
 per-process cache keyed by the line's text: the files of a batch repeat most of their lines
@@ -60,14 +61,15 @@ from .yamlpos import (
 
 __all__ = ["YamlPositions", "parse_yaml_fast"]
 
-# Characters that may need the slow path (found in few files), then the exact refusals: tabs,
+# Characters that may need the slow path (found in few lines), then the exact refusals: tabs,
 # line breaks other than "\n" (libyaml also breaks lines at CR, NEL, LS and PS), characters
 # libyaml refuses (controls, surrogates, U+FFFE/FFFF), a BOM, directives, document markers,
 # merge keys, and tags and complex keys ("!" or "? " can only start one after a space, a flow
 # indicator or at the start of a line: "注意!" is fine).
 _NOT_YAML = r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 _SUSPECT = re.compile(_NOT_YAML[:-1] + "!?%<]")
-_REFUSE = re.compile(_NOT_YAML + r"|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))", re.M)
+_REFUSE = re.compile(_NOT_YAML + r"|^(?:%|---|\.\.\.)|<<|(?:^|[ \[{,])(?:!|\?(?: |$))")
+_NOT_YAML_CHAR = re.compile(_NOT_YAML)  # in a block scalar's lines, which are not lexed
 
 _NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _QUOTED_KEY = re.compile(r"""(?:'((?:[^']|'')*)'|"([^"\\]*)") *:(?: +|$)""")
@@ -102,25 +104,27 @@ def parse_yaml_fast(
     """
     if None in _IMPLICIT:  # a resolver for every scalar: PyYAML must look at each one
         return None
-    if _SUSPECT.search(text) is not None and _REFUSE.search(text) is not None:
-        return None
     try:
-        data, root = _Scanner(max_nodes, max_depth).run(text)
+        lines = text.split("\n")
+        data, root, padded = _Scanner(max_nodes, max_depth).run(lines)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
-    return data, YamlPositions(root)
+    return data, YamlPositions(root, lines, padded)
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
-# _SKIP for a blank or comment line, else (indent, columns of its "- " dashes, the collections
-# it opens (`_opens`), column of its key or item content, the key (None for a list item's
-# value), kind, value) where kind is
+# _SKIP for a blank or comment line, else (tag, key (None for a list item's value), value,
+# 1-based column of its key or item content, indent, columns of its "- " dashes, the
+# collections it opens (`_opens`), kind) where kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
 # _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
 # _BLOCK: a block scalar header, `value` its column;
 # _ALIAS: ``*name``, `value` the name;
-# _ANCHOR: ``&name`` before any of the above but an alias, `value` (name, kind, value).
+# _ANCHOR: ``&name`` before any of the above but an alias, `value` (name, kind, value);
+# and tag tells the lines that only put a scalar into the collection at their indent (most
+# lines: ``key: value`` in a mapping, ``- value`` in a list: >= 0) and the ``- key: value``
+# lines (`_item_tag`) from the others (-2).
 _VALUE, _OPEN, _FLOW, _BLOCK, _ALIAS, _ANCHOR = range(6)
 _SKIP: Any = ("skip",)
 _LINES: dict[str, Any] = {}
@@ -129,6 +133,8 @@ _CACHED_LINE_MAX = 400  # longer lines are read where they are used, not kept
 
 
 def _lexed(line: str) -> Any:
+    if _SUSPECT.search(line) is not None and _REFUSE.search(line) is not None:
+        raise _Refuse  # per line, not per file: a line in the cache has passed
     lexed = _lex(line)
     if len(line) <= _CACHED_LINE_MAX:
         if len(_LINES) >= _LINES_MAX:
@@ -139,35 +145,45 @@ def _lexed(line: str) -> Any:
 
 class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
     """`parse_yaml`'s positions, kept per collection instead of per path: an entry is
-    ``(line, column)`` for a scalar and ``(line, column, {slot: entry})`` for a collection; an
-    alias's entry holds the anchored collection's slots, so its fields are where the anchored
-    ones are written. A finding locates a few fields of a file: `locate` walks down its path,
-    and the whole mapping (in `parse_yaml`'s order) is built only if it is iterated."""
+    ``(line, column, {slot: entry})`` for a collection, ``(line, column)`` for a scalar, or
+    only its line if it is at that line's key or item (most scalars: an int is not a tuple to
+    allocate and collect); an alias's entry holds the anchored collection's slots, so its
+    fields are where the anchored ones are written. A finding locates a few fields of a file:
+    `locate` walks down its path, and the whole mapping (in `parse_yaml`'s order) is built
+    only if it is iterated."""
 
-    __slots__ = ("_all", "root")
+    __slots__ = ("_all", "lines", "padded", "root")
 
-    def __init__(self, root: tuple[Any, ...]) -> None:
+    def __init__(self, root: tuple[Any, ...], lines: list[str], padded: bool = True) -> None:
         self.root = root
+        self.lines = lines
+        self.padded = padded  # False: no string (key or value) begins or ends with white space
         self._all: dict[FieldPath, tuple[int, int]] | None = None
 
     def locate(self, path: FieldPath) -> tuple[int, int]:
         """The position of `path`, or of its longest prefix that is a field (`locate_in`)."""
         entry = self.root
         for step in path:
-            if len(entry) < 3:
+            if type(entry) is int or len(entry) < 3:
                 break
             found = entry[2].get(step)
             if found is None:
                 break
             entry = found
-        return entry[0], entry[1]
+        return self._at(entry)
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
         entry = self.root
         for step in path:
-            if len(entry) < 3:
+            if type(entry) is int or len(entry) < 3:
                 raise KeyError(path)
             entry = entry[2][step]
+        return self._at(entry)
+
+    def _at(self, entry: Any) -> tuple[int, int]:
+        if type(entry) is int:  # at its line's key or item, where that line's reading has it
+            line = self.lines[entry - 1]
+            return entry, (_LINES.get(line) or _lexed(line))[3]
         return entry[0], entry[1]
 
     def __iter__(self) -> Iterator[FieldPath]:
@@ -179,11 +195,11 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
     def _expanded(self) -> dict[FieldPath, tuple[int, int]]:
         if self._all is None:
             found: dict[FieldPath, tuple[int, int]] = {}
-            todo: list[tuple[FieldPath, tuple[Any, ...]]] = [((), self.root)]
+            todo: list[tuple[FieldPath, Any]] = [((), self.root)]
             while todo:  # depth first, in document order
                 path, entry = todo.pop()
-                found[path] = entry[0], entry[1]
-                if len(entry) > 2:
+                found[path] = self._at(entry)
+                if type(entry) is tuple and len(entry) > 2:
                     todo.extend(((*path, slot), inner) for slot, inner in reversed(entry[2].items()))
             self._all = found
         return self._all
@@ -208,24 +224,52 @@ class _Scanner:
         # header's column, container, slot)
         self.block: tuple[int, int, int, Any, Any] | None = None
 
-    def run(self, text: str) -> tuple[dict[str, Any], tuple[Any, ...]]:
-        """The data and the root's position entry (see `YamlPositions`)."""
-        lines = text.split("\n")
+    def run(self, lines: list[str]) -> tuple[dict[str, Any], tuple[Any, ...], bool]:
+        """The data, the root's position entry (see `YamlPositions`) and whether a string in it
+        may begin or end with white space."""
         stack = self.stack
-        cached, skip, plain_value = _LINES.get, _SKIP, _VALUE  # locals: read on every line
+        cached, skip = _LINES.get, _SKIP  # locals: read on every line
         document: dict[str, Any] = {}
         top: dict[str, Any] = {"": (1, 1)}
         self.pending = (document, top, "", -1, True)  # the root: located at its first line
-        # The innermost open block collection.
-        indent_now, container, marks, is_map = -1, None, None, True
-        plain = 0  # plain one-line scalars placed here (the other nodes count in `nodes`)
+        # The innermost open block collection; the tags (see `_lex`) of the lines that only put
+        # a scalar into it, and of those that start the next item of the list around it like it
+        # (-1: none; no line is that simple while a node is pending or a block scalar is open).
+        indent_now, container, marks, is_map, tag, next_item = -1, None, None, True, -1, -1
+        plain = 0  # the nodes such lines placed (the others count in `nodes`)
+        padded = False  # whether a string may begin or end with white space (none such lines do)
         for number, line in enumerate(lines, 1):
+            lexed = cached(line)
+            if lexed is not None:
+                if lexed[0] == tag:  # most lines: nothing else to check
+                    key = lexed[1]
+                    if key is None:
+                        marks[len(container)] = number
+                        container.append(lexed[2])
+                    elif key in container:  # a duplicate key: the slow path reports it
+                        raise _Refuse
+                    else:
+                        container[key] = lexed[2]
+                        marks[key] = number
+                    plain += 1
+                    continue
+                if lexed[0] == next_item:  # "- key: value": a mapping in place of the current one
+                    key = lexed[1]
+                    _, items, item_marks = stack[-1]
+                    marks = {key: number}
+                    item_marks[len(items)] = (number, lexed[3], marks)
+                    container = {key: lexed[2]}
+                    items.append(container)
+                    plain += 2
+                    continue
             if self.block is not None and self.in_block(line, lines, number):
                 continue
-            lexed = cached(line) or _lexed(line)
+            if lexed is None:
+                lexed = _lexed(line)
             if lexed is skip:
                 continue
-            indent, dashes, opens, column, key, kind, value = lexed
+            _, key, value, column, indent, dashes, opens, kind, pads = lexed
+            padded = padded or pads
             if self.pending is not None:
                 opened = self.open_pending(indent, dashes, number)
                 if opened is not None:
@@ -247,18 +291,24 @@ class _Scanner:
                 raise _Refuse
             else:
                 slot = key
-            if kind == plain_value:
+            if kind == _VALUE:
                 container[slot] = value
-                marks[slot] = (number, column + 1)
+                marks[slot] = number  # at its key or item (see `YamlPositions`)
                 plain += 1
+                tag = indent_now * 2 + (not is_map)
             else:
-                self.put(kind, value, container, marks, slot, (number, column + 1), indent_now)
+                tag = self.put(kind, value, container, marks, slot, (number, column), indent_now)
+            around = stack[-1]
+            if tag >= 0 and is_map and type(around[1]) is list:
+                next_item = -3 - around[0] * 512 - indent_now  # `_item_tag`
+            else:
+                next_item = -1
         if self.block is not None:
             self.end_block(lines, len(lines))
         root = document.get("")
         if type(root) is not dict or self.nodes + plain > self.max_nodes:
             raise _Refuse  # empty (or only comments), not a mapping, or too many nodes
-        return root, top[""]
+        return root, top[""], padded
 
     def in_block(self, line: str, lines: list[str], number: int) -> bool:
         """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
@@ -329,26 +379,29 @@ class _Scanner:
         slot: Any,
         at: tuple[int, int],
         indent: int,
-    ) -> None:
+    ) -> int:
         """Store a node that is not a plain one-line scalar (see `_lex`) at ``container[slot]``
-        and its position in ``marks[slot]``; `indent` is the container's."""
+        and its position in ``marks[slot]``; `indent` is the container's. Returns the tag of the
+        next lines that only put a scalar into the container (-1: none now)."""
         bare = kind == _OPEN and type(container) is list  # a bare "-": located after it if null
         if kind == _ANCHOR:
             name, kind, value = value
             self.anchors[name] = (container, marks, slot)
         if kind == _FLOW:
             self.place_flow(value, container, marks, slot, at)
-            return
-        if kind == _ALIAS:
+        elif kind == _ALIAS:
             self.alias(value, container, marks, slot, at)
-            return
-        container[slot] = value if kind == _VALUE else None
-        marks[slot] = (at[0], at[1] + 1) if bare else at
-        self.nodes += 1
-        if kind == _OPEN:  # the content is on the next lines
-            self.pending = (container, marks, slot, indent, bare)
-        elif kind == _BLOCK:
-            self.block = (indent, at[0] - 1, value, container, slot)
+        else:
+            container[slot] = value if kind == _VALUE else None
+            marks[slot] = (at[0], at[1] + 1) if bare else at
+            self.nodes += 1
+            if kind == _OPEN:  # the content is on the next lines
+                self.pending = (container, marks, slot, indent, bare)
+                return -1
+            if kind == _BLOCK:
+                self.block = (indent, at[0] - 1, value, container, slot)
+                return -1
+        return indent * 2 + (type(container) is list)
 
     def end_block(self, lines: list[str], end: int) -> None:
         """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""
@@ -356,9 +409,10 @@ class _Scanner:
         _, header, column, container, slot = self.block
         self.block = None
         body = "\n".join(lines[header + 1 : end])
-        if not body.strip():
+        if not body.strip() or _NOT_YAML_CHAR.search(body) is not None:
             # no content line: its value then depends on what ends it (a comment line at a
-            # lower indent makes libyaml drop a kept line break), which only the full parser sees
+            # lower indent makes libyaml drop a kept line break), which only the full parser
+            # sees; or a character refused in any line (its lines are not lexed)
             raise _Refuse
         if end < len(lines):
             body += "\n"
@@ -373,7 +427,7 @@ class _Scanner:
         anchored, anchored_marks, anchored_slot = found
         value = anchored[anchored_slot]
         entry = anchored_marks[anchored_slot]
-        if len(entry) > 2:
+        if type(entry) is tuple and len(entry) > 2:
             # inside the anchored collection itself (it is still open): recursive
             if value is container or any(value is frame[1] for frame in self.stack):
                 raise _Refuse
@@ -429,13 +483,40 @@ def _count(marks: dict[Any, Any], limit: int) -> int:
     while todo and count <= limit:
         for entry in todo.pop().values():
             count += 1
-            if len(entry) > 2:
+            if type(entry) is tuple and len(entry) > 2:
                 todo.append(entry[2])
     return count
 
 
 def _lex(line: str) -> Any:
     """A line read on its own (see above); raises `_Refuse` for what the scanner refuses."""
+    simple = _SIMPLE_LINE.fullmatch(line)
+    if simple is None:
+        return _lex_any(line)
+    spaces, dash, key, text = simple.groups()
+    if simple.start(4) - simple.start(3) > _KEY_MAX:
+        raise _Refuse
+    value = _plain(text)
+    indent, column = len(spaces), simple.start(3)
+    if dash is None:
+        dashes: tuple[int, ...] = ()
+        opens: tuple[tuple[int, bool], ...] = ()
+        tag = indent * 2
+    else:
+        dashes, opens, tag = (indent,), ((column, True),), _item_tag(indent, column)
+    padded = _padded(key) or _padded(value)
+    return -2 if padded else tag, key, value, column + 1, indent, dashes, opens, _VALUE, padded
+
+
+# The commonest line, "key: value" or "- key: value" with a plain key and value (neither
+# starting with an indicator, neither holding ":" or "#"), read by one match (`_lex_any`
+# reads it the same, as the tests check).
+_PLAIN_START = r"[^ \-?:,\[\]{}#&*!|>'\"%@`]"
+_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_START}[^:#]*?) *: +({_PLAIN_START}[^:#]*?) *")
+
+
+def _lex_any(line: str) -> Any:
+    """`_lex` of any line."""
     rest = line.lstrip(" ")
     if not rest or rest[0] == "#":
         return _SKIP
@@ -445,16 +526,47 @@ def _lex(line: str) -> Any:
         dashes += (len(line) - len(rest),)
         rest = rest[1:].lstrip(" ")
         if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
-            return indent, dashes, _opens(dashes, None, 0), dashes[-1], None, _OPEN, None
+            return -2, None, None, dashes[-1] + 1, indent, dashes, _opens(dashes, None, 0), _OPEN, False
     column = len(line) - len(rest)
     key, value = _key(rest)
     if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
         raise _Refuse
     opens = _opens(dashes, key, column)
     if key is not None and (not value or value[0] == "#"):
-        return indent, dashes, opens, column, key, _OPEN, None
-    kind, parsed = _value(line, len(line) - len(value))
-    return indent, dashes, opens, column, key, kind, parsed
+        kind, parsed = _OPEN, None
+    else:
+        kind, parsed = _value(line, len(line) - len(value))
+    padded = _padded(key) or _pads(kind, parsed)
+    if kind != _VALUE or len(dashes) > 1 or padded:
+        tag = -2
+    elif not dashes:
+        tag = indent * 2  # "key: value"
+    elif key is None:
+        tag = indent * 2 + 1  # "- value"
+    else:
+        tag = _item_tag(indent, column)  # "- key: value"
+    return tag, key, parsed, column + 1, indent, dashes, opens, kind, padded
+
+
+def _padded(text: Any) -> bool:
+    """Whether `text` is a string that begins or ends with white space (Python's, which holds
+    Rust's ``str::trim`` that validation strips with)."""
+    return type(text) is str and text != text.strip()
+
+
+def _pads(kind: int, value: Any) -> bool:
+    """Whether the node a line reads (see `_lex`) holds a string `_padded`."""
+    if kind == _ANCHOR:
+        return _pads(value[1], value[2])
+    if kind == _FLOW:
+        return any(_padded(slot) or _padded(leaf) for slot, _, _, leaf, _ in value[0])
+    return kind == _BLOCK or (kind == _VALUE and _padded(value))
+
+
+def _item_tag(dash: int, column: int) -> int:
+    """The tag of a ``- key: value`` line with its dash and key at these columns (the lines
+    in the cache are shorter than 512)."""
+    return -3 - dash * 512 - column
 
 
 def _opens(dashes: tuple[int, ...], key: str | None, column: int) -> tuple[tuple[int, bool], ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable
 from typing import Any
 
 from .errors import InputError, InputRejected
@@ -38,14 +37,14 @@ _VALUES = re.compile(
 )
 
 
-def parse_json(text: str, file: str) -> tuple[Any, JsonLocator]:
+def parse_json(text: str, file: str) -> tuple[Any, JsonLocator, bytes | None]:
     """Parse a JSON document or raise `InputRejected` (syntax errors, duplicate keys); with a
-    locator for it."""
+    locator for it, and the data as compact JSON (`encode_compact`) if that was made."""
     try:
-        data = _parse_fast(text)
+        data, encoded = _parse_fast(text)
     except Exception:  # anything unusual (errors included): the reference parse decides
-        data = _parse_reference(text, file)
-    return data, JsonLocator(text, data)
+        data, encoded = _parse_reference(text, file), None
+    return data, JsonLocator(text, data), encoded
 
 
 class _Unusual(Exception):
@@ -56,7 +55,7 @@ def _refuse_constant(name: str) -> Any:
     raise _Unusual  # NaN, Infinity: reported by the reference parse
 
 
-def _parse_fast(text: str) -> Any:
+def _parse_fast(text: str) -> tuple[Any, bytes]:
     """`json.loads(text)` without a Python call per object: a duplicate key is noticed by
     counting colons. Each member has one colon outside strings, and a string re-encoded by
     orjson holds the colons it held in the text unless one was escaped (``\\u003a``); so the
@@ -65,9 +64,10 @@ def _parse_fast(text: str) -> Any:
     if "\\u003" in text:
         raise _Unusual  # an escaped colon would be counted in the data but not in the text
     data = _decoder.decode(text)
-    if text.count(":") != _encode(data).count(b":"):
+    encoded = encode_compact(data)
+    if text.count(":") != encoded.count(b":"):
         raise _Unusual  # a duplicate key (the reference parse reports it)
-    return data
+    return data, encoded
 
 
 _decoder = json.JSONDecoder(
@@ -75,11 +75,12 @@ _decoder = json.JSONDecoder(
 )  # built once: `json.loads` with an argument builds one each call
 
 
-def _encode_json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-_encode: Callable[[Any], bytes] = orjson.dumps if orjson is not None else _encode_json
+def encode_compact(data: Any) -> bytes:
+    """`data` as compact JSON (no white space outside strings), non-ASCII characters as they are;
+    raises on what JSON cannot hold."""
+    if orjson is not None:
+        return orjson.dumps(data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _parse_reference(text: str, file: str) -> Any:
@@ -234,14 +235,19 @@ class JsonLocator:
         return items[index] if index < len(items) else None
 
     def _line_column(self, offset: int) -> tuple[int, int]:
-        """1-based line and column of `offset`, lines counted from the nearest known offset."""
-        lines = self._lines
-        i = bisect_right(lines, (offset, len(self.text) + 1)) - 1
+        """1-based line and column of `offset`, lines counted from the nearest offset whose line
+        is known (before or after it)."""
+        text, lines = self.text, self._lines
+        i = bisect_right(lines, (offset, len(text) + 1)) - 1
         known, line = lines[i]
         if known != offset:
-            line += self.text.count("\n", known, offset)
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            if after is not None and after[0] - offset < offset - known:
+                line = after[1] - text.count("\n", offset, after[0])
+            else:
+                line += text.count("\n", known, offset)
             lines.insert(i + 1, (offset, line))
-        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:

@@ -53,9 +53,9 @@ class DecodedText:
     markers: bool = True  # whether the text may hold an unknown marker (model/unknown.py)
 
 
-def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedText:
+def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, markers: bool = True) -> DecodedText:
     """Read and decode a file; raises `InputRejected` with a Chinese message on any problem."""
-    return decode_bytes(read_bytes(path, max_bytes=max_bytes), str(path))
+    return decode_bytes(read_bytes(path, max_bytes=max_bytes), str(path), markers=markers)
 
 
 def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -121,8 +121,10 @@ def _kind(mode: int) -> str:
     return "特殊文件"
 
 
-def decode_bytes(data: bytes, file: str) -> DecodedText:
-    """Decode `data` (see module docstring); `file` is only used in error messages."""
+def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText:
+    """Decode `data` (see module docstring); `file` is only used in error messages. Without
+    `markers` the bytes are not looked at for an unknown marker (`DecodedText.markers` stays
+    True): the caller looks elsewhere."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
@@ -156,7 +158,7 @@ def decode_bytes(data: bytes, file: str) -> DecodedText:
 
     try:
         decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
-        decoded.markers = may_hold_marker(data)
+        decoded.markers = may_hold_marker(data) if markers else True
         return decoded
     except UnicodeDecodeError as utf8_error:
         try:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..model.unknown import may_hold_marker
 from .errors import InputError, InputRejected
+from .fastvalidate import may_be_padded
 from .fastyaml import YamlPositions, parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
@@ -34,6 +36,9 @@ class SourceDoc:
         default_factory=dict, repr=False, compare=False
     )
     markers: bool = True  # whether it may hold an unknown marker (else validated without looking)
+    # whether a string may begin or end with white space (else validated without stripping);
+    # None: not known yet
+    padded: bool | None = None
 
     @property
     def positions(self) -> Positions:
@@ -52,6 +57,8 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
+        if type(self._positions) is YamlPositions:  # most YAML files: walk down this path
+            return self._positions.locate(parse_path(field_path))
         if self._positions is None and self._json_text is not None:
             # a JSON file: walk down to this field alone instead of placing every value
             if self._json_locator is None:
@@ -93,16 +100,23 @@ def parse_text(
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
     `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
     if fmt == "json":
-        data, locator = parse_json(text, file)
+        data, locator, encoded = parse_json(text, file)
         doc = SourceDoc(
             file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
         )
+        if encoded is not None:  # the data's strings as they are, escapes undone
+            doc.padded = may_be_padded(encoded)
+            markers = markers and may_hold_marker(encoded)
     else:
         parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
         if parsed is None:  # not in the subset the fast path handles: the full parser
             parsed = parse_yaml(text, file, max_nodes=max_nodes, max_depth=max_depth)
         data, positions = parsed
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
+        if type(positions) is YamlPositions and not positions.padded:  # else looked at if needed
+            doc.padded = False
+        elif "|" in text or ">" in text:  # may hold a block scalar, which ends with a line break
+            doc.padded = True  # not worth encoding the data to find out (`data_may_be_padded`)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
     doc.markers = markers
@@ -155,8 +169,12 @@ def read_document(
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
     file = str(path)
-    decoded = read_text(path, max_bytes=max_bytes) if data is None else decode_bytes(data, file)
     fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
+    look = fmt != "json"  # a JSON file is looked at for markers once parsed (`parse_text`)
+    if data is None:
+        decoded = read_text(path, max_bytes=max_bytes, markers=look)
+    else:
+        decoded = decode_bytes(data, file, markers=look)
     try:
         return parse_text(
             decoded.text,

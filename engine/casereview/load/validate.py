@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from ..model import CaseFile, Roster
 from ..model.labels import LabelledEnum
 from .errors import InputError, InputRejected, show_value
-from .fastvalidate import fast_validator
+from .fastvalidate import data_may_be_padded, fast_validator
 from .paths import FieldPath, format_path
 from .source import SourceDoc
 
@@ -39,7 +39,10 @@ class ErrorDetail:
 
 def validate_case(doc: SourceDoc) -> CaseFile:
     """`CaseFile` from a parsed document, or `InputRejected` listing every problem."""
-    return validate_model(CaseFile, doc.data, file=doc.path, locate=doc.locate, markers=doc.markers)
+    padded = doc.padded if doc.padded is not None else data_may_be_padded(doc.data)
+    return validate_model(
+        CaseFile, doc.data, file=doc.path, locate=doc.locate, markers=doc.markers, padded=padded
+    )
 
 
 def validate_roster(doc: SourceDoc) -> Roster:
@@ -47,11 +50,18 @@ def validate_roster(doc: SourceDoc) -> Roster:
 
 
 def validate_model(
-    model: type[M], data: Any, *, file: str, locate: Locate | None = None, markers: bool = True
+    model: type[M],
+    data: Any,
+    *,
+    file: str,
+    locate: Locate | None = None,
+    markers: bool = True,
+    padded: bool = True,
 ) -> M:
     """`model` from `data`, or `InputRejected` listing every problem; `markers`: False if the
-    data is known to hold no unknown marker (`may_hold_marker`)."""
-    fast = fast_validator(model, markers)
+    data is known to hold no unknown marker (`may_hold_marker`), `padded`: False if no string
+    in it begins or ends with white space (`may_be_padded`)."""
+    fast = fast_validator(model, markers, padded)
     if fast is not None:
         try:
             return fast.validate_python(data)

@@ -72,17 +72,26 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
 
-_MARKER_BYTES = tuple(word.encode() for word in sorted(UNKNOWN_WORDS) if not word.isascii())
+# the Chinese marker words in UTF-8, by patterns: searched ~2x faster than with `in` (their first
+# bytes are common in Chinese text); "未载明" and "未知" share their first character
+_MARKER_PATTERNS = tuple(
+    re.compile("|".join(re.escape(w) for w in words).encode())
+    for words in (
+        sorted(w for w in UNKNOWN_WORDS if not w.isascii() and w.startswith("未")),
+        sorted(w for w in UNKNOWN_WORDS if not w.isascii() and not w.startswith("未")),
+    )
+)
 
 
 def may_hold_marker(data: bytes) -> bool:
-    """Whether a UTF-8 YAML or JSON file may hold an unknown marker. False only if no string
-    parsed from it can be one: its strings are pieces of the text (joined by white space when
-    folded) unless escaped, so each marker word would be in the bytes. Any spelling of
-    "unknown" (str.lower() also folds the Kelvin sign to k) ends in some case of "nown"."""
-    if b"\\" in data or any(word in data for word in _MARKER_BYTES):
+    """Whether a UTF-8 YAML or JSON file (or parsed data encoded as JSON) may hold an unknown
+    marker. False only if no string parsed from it can be one: its strings are pieces of the
+    text (joined by white space when folded) unless escaped, so each marker word would be in
+    the bytes. Any spelling of "unknown" (str.lower() also folds the Kelvin sign to k) ends in
+    some case of "nown"."""
+    if b"\\" in data or any(pattern.search(data) for pattern in _MARKER_PATTERNS):
         return True
-    return b"nown" in data.lower()  # ~15 us a file in all, against ~50 us saved validating
+    return b"nown" in data.lower()  # ~12 us a file in all, against ~50 us saved validating
 
 
 UNKNOWN_JSON_SCHEMA: dict[str, Any] = {

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from ..analysis import CaseSummary, describe_group
 from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
+from .case_page import frame, page
 from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
@@ -39,6 +40,7 @@ JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
 PAGE_SIZE = 100  # ranking / rejected rows per page
 INDEX_CAP = 50  # 同案异罚 rows on the index (all on like-cases.html)
 EXCERPT_CONTEXT = 2  # lines shown before and after a finding's line
+_HOME = "../index.html"  # the index, seen from a case page
 
 
 def default_templates_dir() -> Path:
@@ -118,6 +120,8 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
         auto_reload=False,  # templates do not change during a review: no stat per page rendered
     )
     env.globals.update(labels=SEVERITY_LABELS, describe=describe_group, where=where)
+    env.globals["ranking_rows"] = ranking_rows_of(mask)
+    env.globals["outlier_rows"] = outlier_rows_of(mask)
     env.filters["yuan"] = yuan
     return env
 
@@ -227,9 +231,10 @@ class HtmlReport:
         self.env = make_environment(self.templates, self.mask)
         self.labels = value_labels(meta.rulebook)
         (self.out / "cases").mkdir(parents=True, exist_ok=True)
-        self._case = self.env.get_template("case.html")
         for name in ("base.html", "macros.html"):  # compiled here, not again in each worker process
             self.env.get_template(name)
+        # the case pages' frame, rendered once (each page fills in its title, heading and body)
+        self._frame = frame(self.env, meta=meta, masked=self.mask, css=f"../{CSS_NAME}", home=_HOME)
 
     @staticmethod
     def page_of(index: int) -> str:
@@ -240,21 +245,17 @@ class HtmlReport:
         groups = group_findings(result, self.labels, self.ctx.display)
         for g in groups:
             g["html"] = group_html(g, self.mask)
-        found = [g for g in groups if g["severity"] != "review"]
-        pending = [g for g in groups if g["severity"] == "review"]
-        return self._case.render(
-            r=result,
+        return page(
+            self._frame,
+            result,
             file=self.ctx.display(result.file),
             status=status_label(result),
-            groups=found,
-            pending=pending,
-            places=sum(len(g["places"]) for g in found),
-            pending_places=sum(len(g["places"]) for g in pending),
-            deducted=sum(c.deducted for c in result.score.categories) if result.score else None,
-            meta=self.meta,
+            found=[g for g in groups if g["severity"] != "review"],
+            pending=[g for g in groups if g["severity"] == "review"],
+            profile=self.meta.profile,
+            home=_HOME,
+            e=text_of(self.mask),
             masked=self.mask,
-            css=f"../{CSS_NAME}",
-            home="../index.html",
         )
 
     def write_page(self, result: CaseResult, index: int) -> str:
@@ -360,6 +361,62 @@ def peers_cells(display: Callable[[str], str], mask: bool) -> Callable[[dict[str
         return html
 
     return cell
+
+
+def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[str], str]], Fragment]:
+    """`ranking_rows(rows, offset, display)`: the ranking table's rows as HTML — thousands at
+    10,000 files, a third of the summary pages' time through the template."""
+    e = text_of(mask)
+    whole = mask_text if mask else str  # a macro's output is masked once more as a whole
+
+    def grade(g: Any) -> str:
+        cls = "grade-fail" if g == "不合格" else ("grade-none" if g in ("未结案", "无法评分") else "grade-ok")
+        return whole(f'<span class="{cls}">{e(g)}</span>')
+
+    def rows(summaries: list[CaseSummary], offset: int, display: Callable[[str], str]) -> Fragment:
+        out = []
+        for n, s in enumerate(summaries, offset + 1):
+            score = e(f"{s.score:g}")
+            if not s.graded:
+                score = f'<span class="grade-none">—</span> <span class="muted">参考 {score}</span>'
+            deducted = "—" if s.deducted is None else f"{e(f'{s.deducted:g}')} 分"
+            counts = s.counts
+            out.append(
+                f'<tr><td class="num">{n}</td><td><a href="{e(s.page)}">{e(s.case_number or display(s.file))}'
+                f"</a></td><td>{e(s.title)}</td><td>{e(s.agency)}</td><td>{e(s.party)}</td>"
+                f'<td class="num">{score}</td><td>{grade(s.grade)}</td><td class="num">{deducted}</td>'
+                f'<td class="num">{e(counts.get("veto"))}</td><td class="num">{e(counts.get("review"))}</td>'
+                f"<td>{e(s.status_label)}</td></tr>\n"
+            )
+        return Fragment("".join(out))
+
+    return rows
+
+
+def outlier_rows_of(mask: bool) -> Callable[..., Fragment]:
+    """`outlier_rows(outliers, pages, display, peers_cell)`: the 同案异罚 table's rows as HTML
+    (thousands on like-cases.html at 10,000 files)."""
+    e = text_of(mask)
+
+    def rows(
+        outliers: list[dict[str, Any]],
+        pages: Any,
+        display: Callable[[str], str],
+        peers_cell: Callable[[dict[str, Any]], Fragment],
+    ) -> Fragment:
+        out = []
+        for o in outliers:
+            file = o.get("file")
+            deviation = e(f"{o['deviation'] * 100:+.0f}")
+            out.append(
+                f'<tr><td><a href="{e(pages.get(file, "#"))}">{e(o.get("case_number") or display(file))}</a>'
+                f'</td><td>{e(o.get("agency"))}</td><td class="num">{e(yuan(o["amount"]))}</td>'
+                f'<td class="num">{e(yuan(o["median"]))}</td><td class="num">{deviation}%</td>'
+                f"\n<td>{peers_cell(o)}</td></tr>\n"
+            )
+        return Fragment("".join(out))
+
+    return rows
 
 
 class _PageLookup:

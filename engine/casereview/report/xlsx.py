@@ -110,6 +110,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: not valid XML)
+_ROW = ROW.encode()
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
 _MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most)
@@ -159,12 +160,11 @@ class _Rows:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by XlsxReport.finish)
         self.count = 0
 
-    def write(self, rows: list[str]) -> None:
-        text = []
-        for row in rows:
-            text.append(row.replace(ROW, str(HEADER_ROW + 1 + self.count)))
-            self.count += 1
-        self.file.write("".join(text).encode("utf-8"))
+    def write(self, rows: list[bytes]) -> None:
+        """Append `rows` (UTF-8, the row number left out: `ROW`), numbered."""
+        first = HEADER_ROW + 1 + self.count
+        self.file.write(b"".join(row.replace(_ROW, b"%d" % n) for n, row in enumerate(rows, first)))
+        self.count += len(rows)
 
 
 class XlsxReport:
@@ -192,6 +192,7 @@ class XlsxReport:
         self.summary_width = len(self.summary_header)
         self.data: dict[str, _Rows] = {SUMMARY_SHEET: _Rows(), FINDINGS_SHEET: _Rows()}
         self._made: dict[tuple[str, str], str] = {}  # (cell start, text) → the cell (`_row`)
+        self._rules: dict[tuple[Any, ...], str] = {}  # a rule's columns of 问题明细 → their cells
 
     # -------------------------------------------------------------- sheet plumbing
 
@@ -256,9 +257,13 @@ class XlsxReport:
         """A row of masked values; text that looks like a formula stays text (every string is
         written as text: no formula injection). Most text repeats from row to row (the file's
         agency and case number, rule titles, categories, legal bases): its cell is made once."""
+        return f'<row r="{ROW}">{self._cells(values, styles)}</row>'
+
+    def _cells(self, values: Any, styles: dict[int, int] | None = None, start: int = 0) -> str:
+        """The cells of `values` (`_row`), the first in column `start`."""
         cells = []
         made = self._made
-        for i, value in enumerate(values):
+        for i, value in enumerate(values, start):
             if value is None:
                 continue
             ref = _REFS[i] if not styles or i not in styles else f'{_REFS[i]} s="{styles[i]}"'
@@ -273,15 +278,16 @@ class XlsxReport:
                 masked = mask_text(value) if self.mask and len(value) >= 11 else value  # shorter: no ID
                 cell = made[key] = _cell(ref, masked)
             cells.append(cell)
-        return f'<row r="{ROW}">{"".join(cells)}</row>'
+        return "".join(cells)
 
     def _file(self, path: str) -> str:
         return self.ctx.display(path)
 
     # -------------------------------------------------------------- rows
 
-    def rows(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
-        """The summary row and the detail rows of one file, ready to write (`add`)."""
+    def rows(self, result: CaseResult, index: int) -> tuple[bytes, list[bytes]]:
+        """The summary row and the detail rows of one file, ready to write (`add`): encoded
+        where they are made (in the worker), so the parent only numbers and writes them."""
         score = result.score
         counts = {
             s: sum(f.severity == s and f.waiver is None for f in result.findings)
@@ -317,32 +323,34 @@ class XlsxReport:
         )
         details = []
         names = {c.id: c.name for c in score.categories} if score else {}
+        head = self._cells((index + 1, result.agency, result.case_number))  # the file's, on each row
+        rules = self._rules
         for f in result.findings:
             loc = f.location
             points = None
             if f.severity == "deduct" and self.points is not None:
                 points = self.points(f.code)
             waiver = f.waiver
-            details.append(
-                self._row(
-                    (
-                        index + 1,
-                        result.agency,
-                        result.case_number,
-                        f.code,
-                        f.title,
-                        f.severity_label,
-                        names.get(f.category, f.category),
-                        0 if waiver else points,
-                        f.message,
-                        "；".join(f.basis),
-                        where(self._file(loc.file), loc.line, loc.column, loc.field),
-                        f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）"
-                        if waiver
-                        else "",
-                    )
-                )
+            # the rule's columns are the same on every row of that rule in every file: made once
+            rule = (
+                f.code,
+                f.title,
+                f.severity_label,
+                names.get(f.category, f.category),
+                0 if waiver else points,
             )
+            cells = rules.get(rule)
+            if cells is None:
+                if len(rules) >= _MADE_MAX:
+                    rules.clear()
+                cells = rules[rule] = self._cells(rule, start=3)
+            rest = (
+                f.message,
+                "；".join(f.basis),
+                where(self._file(loc.file), loc.line, loc.column, loc.field),
+                f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）" if waiver else "",
+            )
+            details.append(f'<row r="{ROW}">{head}{cells}{self._cells(rest, start=8)}</row>')
         for e in result.errors:
             details.append(
                 self._row(
@@ -362,10 +370,10 @@ class XlsxReport:
                     )
                 )
             )
-        return summary, details
+        return summary.encode(), [row.encode() for row in details]
 
     def add(
-        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+        self, result: CaseResult | None, index: int, prepared: tuple[bytes, list[bytes]] | None = None
     ) -> None:
         summary, details = prepared if prepared is not None else self.rows(result, index)
         self.data[SUMMARY_SHEET].write([summary])
@@ -438,7 +446,7 @@ class XlsxReport:
                 r.get("fine_total"),
                 signal,
             )
-            rows.write([self._row(values, pct)])
+            rows.write([self._row(values, pct).encode()])
         c = analysis.get("campaign", {})
         total = (
             "合计",
@@ -456,7 +464,7 @@ class XlsxReport:
             None,
             "",
         )
-        rows.write([self._row(total, pct)])
+        rows.write([self._row(total, pct).encode()])
         return rows
 
     def _like_cases(self, analysis: dict[str, Any], sheet: Any) -> _Rows:
@@ -479,7 +487,7 @@ class XlsxReport:
                     deviation,
                     "是" if (m.get("file"), m.get("amount")) in outliers else "",
                 )
-                batch.append(self._row(values, styles))
+                batch.append(self._row(values, styles).encode())
             rows.write(batch)
         return rows
 

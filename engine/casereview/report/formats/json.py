@@ -33,20 +33,17 @@ class JsonSink(Sink):
     def prepare(self, result: CaseResult, index: int) -> bytes:
         """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
         orjson's encoding of `model_dump(mode="json")`, masked on the text."""
-        from ..masking import mask_encoded
-
-        text = result.model_dump_json()
-        return (mask_encoded(text) if self.ctx.mask else text).encode()
+        return self.prepare_stored(result.__pydantic_serializer__.to_json(result), index)
 
     def prepare_stored(self, payload: bytes, index: int) -> bytes:
-        """`prepare`'s bytes from the result's stored JSON (which is `model_dump_json()`)."""
-        from ..masking import mask_encoded
+        """`prepare`'s bytes from the result's stored JSON (`model_dump_json()`, UTF-8); a
+        result-cache entry (`cache.StoredResult`) comes with the edits that mask it."""
+        from ..masking import mask_payload
 
-        if not self.ctx.mask:
-            return payload
-        text = payload.decode()
-        masked = mask_encoded(text)
-        return payload if masked is text else masked.encode()
+        masked = getattr(payload, "masked", None)
+        if masked is not None:
+            return masked() if self.ctx.mask else bytes(payload)
+        return mask_payload(payload) if self.ctx.mask else payload
 
     def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
         if prepared is None:

@@ -19,11 +19,11 @@ class XlsxSink(Sink):
 
         self.report = XlsxReport(path, ctx)
 
-    def prepare(self, result: CaseResult, index: int) -> tuple[str, list[str]]:
+    def prepare(self, result: CaseResult, index: int) -> tuple[bytes, list[bytes]]:
         return self.report.rows(result, index)
 
     def add(
-        self, result: CaseResult | None, index: int, prepared: tuple[str, list[str]] | None = None
+        self, result: CaseResult | None, index: int, prepared: tuple[bytes, list[bytes]] | None = None
     ) -> None:
         self.report.add(result, index, prepared)
 
