@@ -473,3 +473,18 @@ def test_an_escaped_json_file_without_a_marker_is_known_to_hold_none(tmp_path: P
     assert read_document(path).markers
     for _ in range(3):
         assert validate_case(read_document(path)).case.title == as_unknown("未知")
+
+
+@pytest.mark.parametrize(
+    "title, padded",
+    [("案由", False), ("'案由 '", None), ("|\n    案由\n", True), (">-\n    案由\n", True)],
+)
+def test_a_yaml_file_is_validated_as_the_model_does(tmp_path: Path, title: str, padded: Any) -> None:
+    """The YAML fast path tells a file without padded strings; block scalars (ending with a line
+    break) are taken as padded without encoding the data; other files are looked at if needed."""
+    path = tmp_path / "a.yaml"
+    path.write_text(f"case:\n  number: X\n  agency: {{name: 某局}}\n  title: {title}\n", "utf-8")
+    doc = read_document(path)
+    assert doc.padded is padded
+    for _ in range(3):
+        assert validate_case(read_document(path)) == CaseFile.model_validate(doc.data)

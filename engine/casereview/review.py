@@ -6,6 +6,7 @@ Chinese errors, so a batch always accounts for every file.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,22 +243,19 @@ def _message(error: InputError) -> str:
     return f"{error.message}，实际为 {error.value}" if error.value is not None else error.message
 
 
+_DIGESTED = ("benchmark_item", "tier", "amount", "target", "branch", "basis_article", "discretion_stated")
+
+
+@functools.lru_cache(maxsize=256)
+def _circumstances(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The circumstance facts (`f_…`) among a fact's fields, found once per shape of fact."""
+    return tuple(k for k in fields if k.startswith("f_"))
+
+
 def _digest(facts: list[dict[str, Any]]) -> dict[str, Any]:
     """The few facts cross-case analysis needs (kept small: results are streamed)."""
     penalties = [
-        {
-            k: f.get(k)
-            for k in (
-                "benchmark_item",
-                "tier",
-                "amount",
-                "target",
-                "branch",
-                "basis_article",
-                "discretion_stated",
-            )
-        }
-        | {k: v for k, v in f.items() if k.startswith("f_")}
+        dict(zip(_DIGESTED, map(f.get, _DIGESTED), strict=True)) | {k: f[k] for k in _circumstances(tuple(f))}
         for f in facts
         if f["kind"] == "penalty" and f.get("penalty_type") == "fine"
     ]

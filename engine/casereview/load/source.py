@@ -57,6 +57,8 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
+        if type(self._positions) is YamlPositions:  # most YAML files: walk down this path
+            return self._positions.locate(parse_path(field_path))
         if self._positions is None and self._json_text is not None:
             # a JSON file: walk down to this field alone instead of placing every value
             if self._json_locator is None:
@@ -113,6 +115,8 @@ def parse_text(
         doc = SourceDoc(file, data, encoding, list(notes or []), "yaml", positions)
         if type(positions) is YamlPositions and not positions.padded:  # else looked at if needed
             doc.padded = False
+        elif "|" in text or ">" in text:  # may hold a block scalar, which ends with a line break
+            doc.padded = True  # not worth encoding the data to find out (`data_may_be_padded`)
     if not isinstance(data, dict):
         raise InputRejected([InputError(file, 1, 1, None, _not_a_mapping(data))])
     doc.markers = markers

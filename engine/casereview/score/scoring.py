@@ -4,14 +4,18 @@ findings never change the score."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..evaluate.findings import Finding, trusted
 from ..model.factories import new_list
-from .profile import Profile
+from .profile import Category, Profile
 
 
 class CategoryScore(BaseModel):
+    """Frozen: every result with the same points deducted in a category shares one instance."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     name: str
     max: int
@@ -61,21 +65,7 @@ def score_case(
     for key, points in per_item.items():
         category, cap = item_caps[key]
         per_category[category] += min(points, cap) if cap is not None else points
-    categories = []
-    for cat in profile.categories:
-        deducted = min(per_category[cat.id], cat.max)
-        categories.append(
-            trusted(
-                CategoryScore,
-                {
-                    "id": cat.id,
-                    "name": cat.name,
-                    "max": cat.max,
-                    "deducted": deducted,
-                    "score": cat.max - deducted,
-                },
-            )
-        )
+    categories = [_category_score(cat, min(per_category[cat.id], cat.max)) for cat in profile.categories]
     veto_codes = sorted({f.code for f in findings if f.severity == "veto"})
     vetoed = bool(veto_codes)
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
@@ -110,6 +100,30 @@ def score_case(
             "provisional": provisional,
         },
     )
+
+
+_CATEGORY_SCORES: dict[tuple[str, str, int, int], CategoryScore] = {}
+
+
+def _category_score(cat: Category, deducted: int) -> CategoryScore:
+    """The (shared, frozen) score of a category: building a model per category of every file
+    cost more than the rest of scoring."""
+    key = (cat.id, cat.name, cat.max, deducted)
+    score = _CATEGORY_SCORES.get(key)
+    if score is None:
+        if len(_CATEGORY_SCORES) > 4096:
+            _CATEGORY_SCORES.clear()
+        score = _CATEGORY_SCORES[key] = trusted(
+            CategoryScore,
+            {
+                "id": cat.id,
+                "name": cat.name,
+                "max": cat.max,
+                "deducted": deducted,
+                "score": cat.max - deducted,
+            },
+        )
+    return score
 
 
 def _at_most(profile: Profile, grade: str, cap: str) -> str:
