@@ -106,6 +106,8 @@ def parse_yaml_fast(
         return None
     try:
         lines = text.split("\n")
+        if len(lines) > max_nodes:  # far longer than a case file: the nodes are counted as placed
+            return None
         data, root, padded = _Scanner(max_nodes, max_depth).run(lines)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
@@ -262,6 +264,8 @@ class _Scanner:
                     items.append(container)
                     plain += 2
                     continue
+            if self.nodes + plain > self.max_nodes:  # (the lines above place at most two each)
+                raise _Refuse
             if self.block is not None and self.in_block(line, lines, number):
                 continue
             if lexed is None:
@@ -277,8 +281,6 @@ class _Scanner:
                     indent_now, container, marks = opened
                     is_map = not dashes
             if indent != indent_now or is_map is not (not dashes):  # not where the last line was
-                if self.nodes + plain > self.max_nodes:
-                    raise _Refuse
                 indent_now, container, marks = self.dedent(indent, dashes, indent_now, container, marks)
                 is_map = not dashes
             if opens:  # "- key: ..." or "- - ...": the item is a collection
