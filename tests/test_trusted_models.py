@@ -109,3 +109,17 @@ def test_shown_values_equal_display(book, example_roster):
                 assert _shown(parts, variant, parts.kind) == expected
                 checked += 1
     assert checked > 500
+
+
+def test_models_sharing_a_fields_set_take_attribute_changes():
+    from casereview.evaluate.findings import WaiverNote
+
+    location = {"file": "a.yaml", "field": "case", "line": 3, "column": 1}
+    first, second = trusted(Location, dict(location)), trusted(Location, dict(location))
+    assert first.model_fields_set == set(Location.model_fields)  # every field given
+    first.line = 9  # pydantic adds the name to the (shared) set: already there
+    assert (first.line, second.line) == (9, 3) and second.model_fields_set == set(Location.model_fields)
+    assert first.model_copy(update={"column": 2}).column == 2 and second.column == 1
+    finding = trusted(Finding, {name: None for name in Finding.model_fields})
+    finding.waiver = WaiverNote(reason="r", approver="a", expires="2099-01-01")
+    assert finding.model_fields_set == set(Finding.model_fields)
