@@ -117,7 +117,7 @@ def parse_yaml_fast(
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
 # _SKIP for a blank or comment line, else (tag, key (None for a list item's value), value,
 # 1-based column of its key or item content, indent, columns of its "- " dashes, the
-# collections it opens (`_opens`), kind) where kind is
+# collections it opens (`_opens`), kind, whether a string it reads is `_padded`) where kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
 # _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
