@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,130 @@ def test_a_distribution_that_cannot_be_read_as_a_folder_counts_as_declaring_plug
     (tmp_path / "bundle.zip").write_bytes(b"PK\x05\x06" + bytes(18))
     monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "bundle.zip")])
     assert _may_declare_plugins()
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_a_check_whose_review_kills_its_process_says_what_the_check_in_workers_says(
+    tmp_path, monkeypatch, capsys, once
+):
+    """A one-file check process reviews its file in a supervised child (evaluate/solo.py). If the
+    review kills that process, the file goes down the same path as a file that killed its worker:
+    re-run in a fresh worker (killed once) or, killed each time, reviewed by the oracle — the same
+    output and exit code as the check run in-process, where the file went to a worker."""
+    case = tmp_path / "case-crashme.yaml"
+    case.write_text((EXAMPLES / "general.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    argv = ["check", str(case), *ROSTER, "--no-cache", "--isolated", "--format", "json"]
+    env = {"CASEREVIEW_TEST_CRASH_ON": "crashme"}
+    if once:
+        env["CASEREVIEW_TEST_CRASH_ONCE"] = str(tmp_path / "killed-in-process")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code = main(argv)
+    out, _ = capsys.readouterr()
+    if once:
+        env["CASEREVIEW_TEST_CRASH_ONCE"] = str(tmp_path / "killed-in-the-process")
+    done = subprocess.run(
+        [sys.executable, "-m", "casereview.cli", *argv],
+        capture_output=True,
+        text=True,
+        env={**ENV, **env},
+        timeout=300,
+    )
+    assert done.returncode == code, done.stderr
+    stamp = ("generated", "startTimeUtc", "endTimeUtc", "invocation", "duration_ms")
+
+    def same(text: str) -> Any:
+        document = json.loads(text)
+        return {k: v for k, v in document.items() if k not in stamp}
+
+    assert same(done.stdout) == same(out)
+    (result,) = json.loads(out)["results"]
+    assert any("重新评查" in note for note in result["notes"])
+    assert result["engine"] == ("durable" if once else "oracle")
+    if once:
+        assert (tmp_path / "killed-in-the-process").exists()  # the supervised child really died
+
+
+_SUPERVISED = """
+import os, signal, sys
+from casereview.evaluate import solo
+solo.supervise()
+if solo.here():
+    how = sys.argv[1]
+    if how == "exit":
+        os._exit(3)
+    solo._say(solo._STARTED)
+    if how == "killed after":
+        solo._say(solo._ENDED)
+    os.kill(os.getpid(), signal.SIGTERM if how == "killed after" else signal.SIGKILL)
+print("supervisor runs the command itself:", solo.crashed())
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "returncode", "stdout"),
+    [
+        ("exit", 3, ""),
+        ("killed after", -15, ""),  # died outside a review: the supervisor dies the same way
+        ("killed during", 0, "supervisor runs the command itself: True\n"),
+    ],
+)
+def test_the_supervisor_ends_as_its_child_or_takes_over_after_a_crash_in_a_review(how, returncode, stdout):
+    done = subprocess.run(
+        [sys.executable, "-c", _SUPERVISED, how], capture_output=True, text=True, env=ENV, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (returncode, stdout), done.stderr
+
+
+@pytest.mark.parametrize("columns", ["", "50", "132", "junk"])
+def test_help_is_wrapped_at_the_width_argparse_itself_would_use(monkeypatch, columns):
+    """ChineseArgumentParser gives argparse's formatter the width argparse would compute (without
+    importing shutil for it): the help text is the same at any terminal width."""
+    import argparse
+
+    from casereview.cli_support import ChineseArgumentParser
+
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def helped(cls: type[argparse.ArgumentParser]) -> str:
+        parser = cls(prog="casereview", description="评查一个或多个案卷文件，输出问题清单与得分。" * 3)
+        choices = ["veto", "deduct", "review"]
+        parser.add_argument("--fail-on", choices=choices, help="何种问题使退出码非零" * 4)
+        parser.add_argument("paths", nargs="+", help="案卷文件或文件夹")
+        return parser.format_help()
+
+    assert helped(ChineseArgumentParser) == helped(argparse.ArgumentParser)
+
+
+def test_the_last_day_of_a_month_is_the_calendars():
+    import calendar
+
+    from casereview.model.unknown import last_day
+
+    for year in range(1900, 2101):
+        for month in range(1, 13):
+            assert last_day(year, month) == calendar.monthrange(year, month)[1], (year, month)
+
+
+def test_a_check_started_with_children_reaped_by_the_kernel_still_returns_its_code(capsys, veto_case):
+    """With SIGCHLD ignored (inherited from some launchers) no exit status could be read back from
+    a supervised child: the check then runs unsupervised, and says and returns the same."""
+    import signal
+
+    argv = ["check", str(veto_case), *ROSTER, "--no-cache", "--isolated"]
+    code = main(argv)
+    out, _ = capsys.readouterr()
+
+    def ignore_children() -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+    cmd = [sys.executable, "-m", "casereview.cli", *argv]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+        preexec_fn=ignore_children,
+    )
+    assert (done.returncode, done.stdout) == (code, out) and code == EXIT_FINDINGS

@@ -49,11 +49,9 @@ def test_fast_paths_equal_the_generic_path_on_generated_and_partial_cases(monkey
     roster = load_roster(ROOT / "rules" / "examples" / "roster.yaml")
     checked = unsure_common = 0
     filled = []
-    put = facts_module._Facts.put
+    fill = facts_module._Facts.filled
     monkeypatch.setattr(
-        facts_module._Facts,
-        "put",
-        lambda self, fid, source, fact: filled.append(fid) or put(self, fid, source, fact),
+        facts_module._Facts, "filled", lambda self, fid, fact: filled.append(fid) or fill(self, fid, fact)
     )
     for data in _cases(60, 1606):
         try:

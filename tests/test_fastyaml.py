@@ -116,6 +116,34 @@ def test_files_whose_strings_need_no_stripping_are_told(corpus: list[str]) -> No
         assert padded(data) and positions.padded, text
 
 
+def read_line(lex: Any, line: str) -> Any:
+    try:
+        return lex(line)
+    except fastyaml._Refuse:
+        return "refused"
+
+
+LINE_PIECES = [" ", "  ", "- ", "-", "key", "键", ":", ": ", "#", " #", "'", '"', "a b", "2024-05-30", "yes"]
+LINE_PIECES += ["1", "~", "\u3000", "[", "{", "&a", "*a", "|", "!", "%", "@", ",", "k" * 201]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(LINE_PIECES), min_size=1, max_size=8))
+def test_the_commonest_lines_are_read_as_any_line(pieces: list[str]) -> None:
+    line = "".join(pieces)
+    if fastyaml._SIMPLE_LINE.fullmatch(line) is not None:
+        assert read_line(fastyaml._lex, line) == read_line(fastyaml._lex_any, line), line
+
+
+def test_corpus_lines_are_read_as_any_line(corpus: list[str]) -> None:
+    simple = 0
+    for line in {line for text in corpus for line in text.split("\n")}:
+        if fastyaml._SIMPLE_LINE.fullmatch(line) is not None:
+            simple += 1
+            assert read_line(fastyaml._lex, line) == read_line(fastyaml._lex_any, line), line
+    assert simple > 1000
+
+
 def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
     text = corpus[0]
     warm = parse_yaml_fast(text, "x.yaml")

@@ -198,3 +198,26 @@ def test_json_goes_to_any_text_stream(folder, monkeypatch, capsys):
         ["check", str(folder), "--format", "json", "--engine", "oracle", "--workers", "0", "--no-cache"]
     )
     assert code == 2 and len(json.loads(out.getvalue())["results"]) == 5
+
+
+@pytest.mark.parametrize("text_stream", [False, True])
+def test_many_results_are_written_whole_and_in_order(text_stream):
+    """Results go to the byte stream in batches (one write per ~64 KB): every one arrives, in
+    order, whether or not the stream has a byte buffer."""
+    import io
+
+    from casereview.report.formats import ReportContext
+    from casereview.report.formats.json import JsonSink
+
+    out = io.StringIO() if text_stream else io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    sink = JsonSink(out, ReportContext(mask=False))
+    items = [json.dumps({"file": f"{i}.yaml", "pad": "填" * (i * 997 % 9000)}).encode() for i in range(200)]
+    for index, item in enumerate(items):
+        sink.add(None, index, item)
+    sink.finish(None)
+    if not text_stream:
+        out.flush()
+        text = out.buffer.getvalue().decode()
+    else:
+        text = out.getvalue()
+    assert [r["file"] for r in json.loads(text)["results"]] == [f"{i}.yaml" for i in range(200)]

@@ -84,3 +84,42 @@ def test_category_scores_are_shared_only_because_they_cannot_change(profile):
     assert shared is second.categories[0]  # one instance per category and points deducted
     with pytest.raises(ValidationError):
         shared.deducted = 5  # frozen: changing one result's category cannot change another's
+
+
+def test_shown_values_equal_display(book, example_roster):
+    """Findings show a rule's plain fields as themselves (是/否 for flags) without `display`:
+    the same as `display` for the facts each rule matches, and for odd values too."""
+    from casereview.derive.facts import derive
+    from casereview.evaluate.durable_engine import DurableEngine
+    from casereview.evaluate.findings import _parts, _shown, display
+    from casereview.generate import generate_cases
+    from casereview.model import CaseFile
+
+    engine = DurableEngine.for_book(book)
+    rng = random.Random(11)
+    checked = 0
+    for data in generate_cases(80, 20261210):
+        facts = {f["fid"]: f for f in derive(CaseFile.model_validate(data), example_roster).facts}
+        for match in engine.evaluate(list(facts.values())).sorted_matches():
+            parts, fact = _parts(book, match.rule_id), facts[match.fid]
+            odd = {k: rng.choice([True, 1, 738000, "x", 2.5]) for k in parts.shown}
+            flags = dict.fromkeys(parts.plain, False)
+            for variant in (fact, {**fact, **odd}, {**fact, **flags}):
+                expected = {k: display(k, variant[k], parts.kind) for k in parts.shown if k in variant}
+                assert _shown(parts, variant, parts.kind) == expected
+                checked += 1
+    assert checked > 500
+
+
+def test_models_sharing_a_fields_set_take_attribute_changes():
+    from casereview.evaluate.findings import WaiverNote
+
+    location = {"file": "a.yaml", "field": "case", "line": 3, "column": 1}
+    first, second = trusted(Location, dict(location)), trusted(Location, dict(location))
+    assert first.model_fields_set == set(Location.model_fields)  # every field given
+    first.line = 9  # pydantic adds the name to the (shared) set: already there
+    assert (first.line, second.line) == (9, 3) and second.model_fields_set == set(Location.model_fields)
+    assert first.model_copy(update={"column": 2}).column == 2 and second.column == 1
+    finding = trusted(Finding, {name: None for name in Finding.model_fields})
+    finding.waiver = WaiverNote(reason="r", approver="a", expires="2099-01-01")
+    assert finding.model_fields_set == set(Finding.model_fields)

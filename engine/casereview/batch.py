@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .evaluate import solo
 from .load import CASE_SUFFIXES, InputRejected, load_roster
 from .model.roster import Roster
 from .packs.bookcache import load_rulebook_cached
@@ -132,7 +133,7 @@ def _review_one_prepared(
 
 def durable_available() -> bool:
     try:
-        import durable.engine  # noqa: F401
+        import durable_rules_engine  # noqa: F401  (the C binding: all the engine uses)
     except Exception:
         return False
     return True
@@ -219,17 +220,31 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
 
         if notes:  # a stored result lacks the batch's notes: every result goes through `finish`
             stored = None
+        here = len(paths) == 1 and options.workers != 0 and solo.here()
+        if not here:
+            solo.release()  # a supervised check reviewing in workers: its output is not held
         if options.workers == 0:
             ctx = make_context(book, profile, roster, engine, cache_dir) if engine == "oracle" else fallback
             stream: Iterator[Any] = (
                 _review_one_prepared(p, i, ctx, finish, stored) for i, p in enumerate(paths)
+            )
+        elif here:  # a one-file check, supervised (evaluate/solo.py)
+            ctx = make_context(book, profile, roster, engine, cache_dir)
+            stream = solo.review_here(
+                paths[0], partial(_review_one_prepared, paths[0], 0, ctx, finish, stored)
             )
         else:  # worker processes for either engine: a batch is CPU-bound
             from .evaluate.runner import review_paths
 
             factory = partial(make_context, book, profile, roster, engine, cache_dir)
             stream = review_paths(
-                paths, factory, fallback, workers=options.workers, prepare=finish, stored=stored
+                paths,
+                factory,
+                fallback,
+                workers=options.workers,
+                prepare=finish,
+                stored=stored,
+                rerun=solo.crashed(),
             )
         count = 0
         try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -220,6 +219,8 @@ class ResultCache:
             head = _head(payload)
             body = head + b"\n" + payload
             signature = cachesafe.sign(secret, key, body).hex().encode()
+            import tempfile  # only when storing (~4 ms to import: shutil, random, lzma …)
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as handle:

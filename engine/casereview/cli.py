@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +45,8 @@ from .exitcodes import (
 # that use it, after `main` has started building the durable ruleset in the background: a
 # one-file check overlaps that build with these imports (see `_start_durable_build`).
 if TYPE_CHECKING:
+    import tempfile
+
     from .batch import BatchOptions
     from .packs.loader import RuleBook
     from .review import CaseResult
@@ -141,6 +142,8 @@ def _stdin_case(args: argparse.Namespace) -> tuple[Path, str, tempfile.Temporary
     suffix = Path(args.stdin_filename).suffix.lower() if args.stdin_filename else ""
     if suffix not in (".yaml", ".yml", ".json"):
         suffix = ".json" if data.lstrip()[:1] in (b"{", b"[") else ".yaml"
+    import tempfile  # only for stdin (~4 ms to import: shutil, random, lzma …)
+
     tmp = tempfile.TemporaryDirectory(prefix="casereview-stdin-")
     path = Path(tmp.name) / f"stdin{suffix}"
     path.write_bytes(data)
@@ -228,7 +231,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .batch import BatchSetupError
 
     try:
-        run = review_batch(paths, batch_options(args))
+        with collector_paused():  # the rule book, profile and roster: long-lived start-up objects
+            run = review_batch(paths, batch_options(args))
     except BatchSetupError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -436,9 +440,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
-    from .evaluate.runner import wait_for_workers
-
-    wait_for_workers()  # they exited while the reports were written: no pool thread outlives `main`
+    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
+    if runner is not None:
+        runner.wait_for_workers()  # exited while the reports were written: no pool thread outlives `main`
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -878,7 +882,7 @@ def _find_config_once() -> Callable[[], Path | None]:
     return find
 
 
-class _EarlyParser(argparse.ArgumentParser):
+class _EarlyParser(ChineseArgumentParser):
     def error(self, message: str) -> NoReturn:  # the real parser reports it
         raise ValueError(message)
 
@@ -890,6 +894,7 @@ def _early_options(
     the full parser is built, since building it imports the engine. A wrong guess costs a
     background build that is not used, never a result: the engine only takes a ruleset
     prepared for the very rule book it loads."""
+    install_chinese_argparse()  # else argparse looks for a translation of each message (gettext)
     early = _EarlyParser(add_help=False)
     early.add_argument("--rules", type=Path)
     early.add_argument("--pack", type=Path, action="append")
@@ -923,11 +928,11 @@ def _main(argv: list[str]) -> int:
     try:
         command = argv[0] if argv else None
         find = _find_config_once()
-        guessed = (
-            _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
-        )
-        _start_durable_build(guessed)
         with collector_paused():
+            guessed = (
+                _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
+            )
+            _start_durable_build(guessed)
             try:
                 args = build_parser(command).parse_args(argv)
             except SystemExit as exc:  # --help, --version, usage errors: a code, not an exception
@@ -970,7 +975,17 @@ def run() -> NoReturn:
     """The `casereview` command (console script, `python -m casereview.cli`): `main` on the
     process's arguments, then the process exits (see `exit_process`)."""
     skip_plugin_lookup()  # a process of ours: pydantic's plugin lookup only when a plugin is installed
-    code = main()
+    if sys.argv[1:2] == ["check"] and "-" not in sys.argv[2:]:  # stdin could not be read twice
+        from .evaluate import solo
+
+        with collector_paused():
+            solo.supervise()  # returns in a child that runs the check (see solo.py)
+        try:
+            code = main()
+        finally:
+            solo.release()  # what the child held (a check that ended before its review)
+    else:
+        code = main()
     if sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS:
         exit_process(code)
     sys.exit(code)

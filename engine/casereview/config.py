@@ -21,7 +21,6 @@ ignores them. Paths are relative to the configuration file. Options on the comma
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ def find_config(start: Path | None = None) -> Path | None:
             return candidate
         pyproject = here / "pyproject.toml"
         if pyproject.is_file():
+            import tomllib  # only with a TOML file to read (~3 ms to import)
+
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -78,6 +79,8 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def load_config(path: Path) -> Config:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

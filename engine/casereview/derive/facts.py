@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalty, Performer, Violation
@@ -27,6 +29,7 @@ from .unsure import (
     Unsure,
     all_of,
     any_of,
+    any_unsure,
     bounds,
     code,
     compare,
@@ -80,7 +83,8 @@ def _clean(fact: dict[str, Any]) -> dict[str, Any]:
 
 
 def _code(value: Any) -> str | None:
-    return value.value if value is not None and not isinstance(value, Unknown) else None
+    # `_value_`: the enum member's value without the property call (read ~200 times a case)
+    return value._value_ if value is not None and not isinstance(value, Unknown) else None
 
 
 ACTS_UNKNOWN = "执法环节记录（acts）未载明"
@@ -95,6 +99,7 @@ def _act_label(act: Act) -> str:
 class _CertSpan:
     """A certificate's status and dates as ordinal days (compared once per performer)."""
 
+    cert: Certificate
     role: str  # the holder's role in the roster
     status: str
     since: int | None
@@ -121,6 +126,7 @@ class _RosterIndex:
         self.certs = roster.by_number()
         self.spans = {
             number: _CertSpan(
+                cert,
                 cert.role.value,
                 cert.status.value,
                 _day(cert.status_since),
@@ -174,7 +180,7 @@ class _Context:
         self.act_days: dict[int, int | Unsure] = {}
         self._of_kinds: dict[tuple[str, ...], list[Act]] = {}
         self._escalation: dict[int, bool | Unsure] = {}
-        self.kinded = [(act.kind.value, act) for act in self.acts]
+        self.kinded = [(act.kind._value_, act) for act in self.acts]
         for kind, act in self.kinded:
             self.acts_by_kind.setdefault(kind, []).append(act)
             on = act.on
@@ -188,7 +194,12 @@ class _Context:
         """Acts of any of `kinds`, in the file's order (reasons and comparisons keep that order)."""
         acts = self._of_kinds.get(kinds)
         if acts is None:
-            acts = self._of_kinds[kinds] = [a for k, a in self.kinded if k in kinds]
+            present = [kind for kind in kinds if kind in self.acts_by_kind]
+            if len(present) <= 1:  # one kind's acts are already in the file's order
+                acts = self.acts_by_kind[present[0]] if present else []
+            else:
+                acts = [a for k, a in self.kinded if k in kinds]
+            self._of_kinds[kinds] = acts
         return acts
 
     @functools.cached_property
@@ -218,7 +229,7 @@ class _Context:
         if not acts:
             return self.on(None)
         days = [self.act_days[id(a)] for a in acts]
-        if not any(isinstance(d, Unsure) for d in days):
+        if not any_unsure(days):
             return min(days)  # type: ignore[type-var]
         los = [bounds(d)[0] for d in days]
         his = [bounds(d)[1] for d in days]
@@ -318,7 +329,7 @@ class _Facts:
         self.sources: dict[str, str] = {}
         self.common = common
         # the case fields every fact carries, without nulls, settled once (not once per fact)
-        self.common_unsure = any(isinstance(v, Unsure) for v in common.values())
+        self.common_unsure = any_unsure(common.values())
         self.head = {"kind": None, "fid": None, **{k: v for k, v in common.items() if v is not None}}
         self.settled_head = Settling(self.head, {}, [])  # `head` holds neither absent nor unsure values
         if self.common_unsure:
@@ -330,6 +341,10 @@ class _Facts:
 
     def add(self, kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
         self.sources[fid] = source
+        self.facts.append(self.merged(kind, fid, fact))
+
+    def merged(self, kind: str, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """`fact` with the common fields, settled."""
         if not _GENERIC_ONLY and not self.common_unsure:
             # what `_clean` gives, keys in the same order, if no value is unsure
             out = self.head.copy()  # a copy of a built dict is cheaper than building it again
@@ -344,16 +359,14 @@ class _Facts:
                     out[key] = value
             else:
                 out[HAS_UNKNOWN] = False
-                self.facts.append(out)
-                return
+                return out
         if not _GENERIC_ONLY and self.common.keys().isdisjoint(fact):  # common fields settled once per case
             state = self.settled_head.copy()
             state.out["kind"] = kind
             state.out["fid"] = fid
             state.add(fact)
-            self.facts.append(state.finish())
-            return
-        self.facts.append(_clean({"kind": kind, "fid": fid, **self.common, **fact}))
+            return state.finish()
+        return _clean({"kind": kind, "fid": fid, **self.common, **fact})
 
     def template(self, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         """A settled fact of `kind` with the defaults `fields` (each of which its builder sets),
@@ -365,13 +378,12 @@ class _Facts:
             return None
         return self.settled_head.template(kind, fields)
 
-    def put(self, fid: str, source: str, fact: dict[str, Any]) -> None:
-        """A fact filled from `template`, its None values deleted."""
+    def filled(self, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """A fact filled from `template` (its None values deleted), finished."""
         fact["fid"] = fid
         if self.why is not None:  # each fact has its own reasons (the template's are shared)
             fact[WHY] = self.why.copy()
-        self.sources[fid] = source
-        self.facts.append(fact)
+        return fact
 
 
 def derive(
@@ -534,16 +546,18 @@ _PERFORMER_FIELDS: dict[str, Any] = {
 def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     """The act's fact, then one fact per performer."""
     fid = f"acts[{index}]"
-    performers: list[tuple[str, dict[str, Any], bool]] = []  # (fid, fact, filled from a template)
-    body = _body_facts(ctx, act)
+    facts, sources = out.facts, out.sources
+    sources[fid] = fid
+    slot = len(facts)
+    facts.append(None)  # type: ignore[arg-type]  # the act's fact, known once its performers are counted
+    body = _body_facts(ctx, act) if act.body else _NO_BODY
     plain_body = body is _NO_BODY
-    body_present, body_name, body_text = body["body_present"], body.get("body_name"), body["body_text"]
     on = ctx.act_days[id(act)]
     day_known = type(on) is int
     kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
     # officer counts: exact part and how many more there may be (unsure role or certificate)
     officers = valid_officers = unverified = countable = non_officers = 0
-    extra = {"officers": 0, "valid": 0, "unverified": 0, "countable": 0, "non": 0}
+    extra = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
@@ -553,7 +567,11 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
 
     for pos, person in enumerate(people):
         cert_no = person.cert
-        status, cert = ctx.cert_status(cert_no, on)
+        if day_known and type(cert_no) is str and cert_no:  # what cert_status gives, without the call
+            span = spans.get(cert_no)
+            status, cert = (span.status_on(on), span.cert) if span else ("not_in_roster", None)  # type: ignore[arg-type]
+        else:
+            status, cert = ctx.cert_status(cert_no, on)
         role = person.role
         role = role._value_ if role is not None and not isinstance(role, Unknown) else _performer_role(person)
         role_unsure = type(role) is Unsure
@@ -583,6 +601,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         name = person.name
         named = isinstance(name, str)
         path = f"acts[{index}].by[{pos}]"
+        sources[path] = path
         if (
             template is not None
             and named
@@ -606,7 +625,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
                 del fact["roster_role"], fact["cert_valid_from"], fact["cert_valid_to"]
                 del fact["legal_qualification"], fact["name_mismatch"]
             else:
-                span = spans[cert_no]
+                span = spans[cert_no]  # type: ignore[index]
                 fact["roster_role"] = span.role
                 fact["cert_valid_from"] = span.valid_from
                 if span.valid_to is None:
@@ -615,39 +634,17 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
                     fact["cert_valid_to"] = span.valid_to
                 fact["legal_qualification"] = cert.legal_qualification
                 fact["name_mismatch"] = cert.holder != name
-            performers.append((path, fact, True))
-            continue
-        label = act.kind.label
-        if handlers_unknown:
-            is_handler: Any = unsure("承办人（case.handlers）未载明")
+            facts.append(out.filled(path, fact))
         else:
-            is_handler = name in handlers if named else unsure(f"{label}人员姓名未载明")
-        fact = {
-            "act_kind": kind,
-            "on": on,
-            "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
-            "cert": cert_no
-            if not isinstance(cert_no, Unknown)
-            else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
-            "role": role,
-            "roster_role": cert.role._value_ if cert else None,
-            "cert_status": status,
-            "cert_valid_from": cert.valid_from.toordinal() if cert else None,
-            "cert_valid_to": _day(cert.valid_to) if cert else None,
-            "legal_qualification": cert.legal_qualification if cert else None,
-            "is_handler": is_handler,
-            "name_mismatch": (cert.holder != name)
-            if cert and named
-            else (unsure(f"{label}人员姓名未载明") if cert else None),
-            "body_present": body_present,
-            "body_name": body_name,
-            "body_text": body_text,
-        }
-        performers.append((path, fact, False))
+            facts.append(
+                out.merged("performer", path, _performer_fact(ctx, act, person, on, body, status, cert, role))
+            )
 
     recorded, approved, result = act.recorded, act.approved, act.result
-    before_opening = compare(on, ctx.opened, strict=True)
-    after_decision = compare(ctx.decided, on, strict=True)
+    opened, decided = ctx.opened, ctx.decided
+    # what compare gives for two known days, without the call
+    before_opening = on < opened if day_known and type(opened) is int else compare(on, opened, strict=True)  # type: ignore[operator]
+    after_decision = decided < on if day_known and type(decided) is int else compare(decided, on, strict=True)  # type: ignore[operator]
     act_template = out.act_template if plain_body and day_known else None
     if (
         act_template is not None
@@ -665,26 +662,71 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         fact["n_unverified_officers"] = unverified
         fact["n_countable_officers"] = countable
         fact["n_non_officers"] = non_officers
-        for key, value in (
-            ("recorded", None if recorded is None else recorded._value_),
-            ("approved", approved),
-            ("result", None if result is None else result._value_),
-            ("before_opening", before_opening),
-            ("after_decision", after_decision),
-        ):
-            if value is None:
-                del fact[key]
-            else:
-                fact[key] = value
-        out.put(fid, fid, fact)
+        if recorded is None:
+            del fact["recorded"]
+        else:
+            fact["recorded"] = recorded._value_
+        if approved is None:
+            del fact["approved"]
+        else:
+            fact["approved"] = approved
+        if result is None:
+            del fact["result"]
+        else:
+            fact["result"] = result._value_
+        if before_opening is None:
+            del fact["before_opening"]
+        else:
+            fact["before_opening"] = before_opening
+        if after_decision is None:
+            del fact["after_decision"]
+        else:
+            fact["after_decision"] = after_decision
+        facts[slot] = out.filled(fid, fact)
     else:
         exact = dict(zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True))
-        out.add("act", fid, fid, _act_fact(ctx, act, body, exact, extra, reasons))
-    for path, fact, filled in performers:
-        if filled:
-            out.put(path, path, fact)
-        else:
-            out.add("performer", path, path, fact)
+        facts[slot] = out.merged("act", fid, _act_fact(ctx, act, body, exact, extra, reasons))
+
+
+def _performer_fact(
+    ctx: _Context,
+    act: Act,
+    person: Performer,
+    on: int | Unsure,
+    body: dict[str, Any],
+    status: Any,
+    cert: Certificate | None,
+    role: Any,
+) -> dict[str, Any]:
+    """A performer's fact when something about it may be unsure."""
+    label = act.kind.label
+    name, cert_no = person.name, person.cert
+    named = isinstance(name, str)
+    if ctx.handlers_unknown:
+        is_handler: Any = unsure("承办人（case.handlers）未载明")
+    else:
+        is_handler = name in ctx.handlers if named else unsure(f"{label}人员姓名未载明")
+    return {
+        "act_kind": act.kind._value_,
+        "on": on,
+        "name": name if not isinstance(name, Unknown) else plain(name, f"{label}人员姓名"),
+        "cert": cert_no
+        if not isinstance(cert_no, Unknown)
+        else plain(cert_no, f"{label}人员{_name(person)}的执法证件号"),
+        "role": role,
+        "roster_role": cert.role._value_ if cert else None,
+        "cert_status": status,
+        "cert_valid_from": cert.valid_from.toordinal() if cert else None,
+        "cert_valid_to": _day(cert.valid_to) if cert else None,
+        "legal_qualification": cert.legal_qualification if cert else None,
+        "is_handler": is_handler,
+        "name_mismatch": (cert.holder != name)
+        if cert and named
+        else (unsure(f"{label}人员姓名未载明") if cert else None),
+        "body_present": body["body_present"],
+        "body_name": body.get("body_name"),
+        "body_text": body["body_text"],
+    }
 
 
 def _act_fact(
@@ -778,7 +820,7 @@ def _penalty_fines(ctx: _Context, violation: Violation) -> list[Penalty]:
     return [
         p
         for p in ctx.penalties
-        if (p.type is None or isinstance(p.type, Unknown) or p.type.value == "fine")
+        if (p.type is None or isinstance(p.type, Unknown) or p.type._value_ == "fine")
         and (violation.id in p.violation_ids or not p.violation_ids)
     ]
 
@@ -957,18 +999,13 @@ def _discretion_field(discretion: Any, name: str, label: str, default: Any = Non
     value = getattr(discretion, name)
     if isinstance(value, Unknown):
         return unsure(unknown_text(f"{label}的 {name}", value))
-    if hasattr(value, "value"):
-        return value.value
-    return value
+    return value._value_ if isinstance(value, Enum) else value
 
 
 def _add_months(day_: dt.date, months: int) -> dt.date:
-
-    import calendar
-
     month0 = day_.month - 1 + months
     year, month = day_.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day_.day, calendar.monthrange(year, month)[1]))
+    return dt.date(year, month, min(day_.day, monthrange(year, month)[1]))
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
@@ -1530,12 +1567,12 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
     def per_person(kind: str) -> int:
         totals: dict[str, int] = {}
         for p in penalties:
-            if p.type.value == kind and p.target.value == "person" and p.person_id:
+            if p.type._value_ == kind and p.target._value_ == "person" and p.person_id:
                 totals[p.person_id] = totals.get(p.person_id, 0) + (p.amount or 0)
         return max(totals.values(), default=0)
 
     def party_total(kind: str) -> int:
-        return sum(p.amount or 0 for p in penalties if p.type.value == kind and p.target.value == "unit")
+        return sum(p.amount or 0 for p in penalties if p.type._value_ == kind and p.target._value_ == "unit")
 
     return {
         "fine_max_per_person": per_person("fine"),
@@ -1544,7 +1581,7 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
         "confiscation_citizen_max": max(
             per_person("confiscation"), party_total("confiscation") if citizen_party else 0
         ),
-        "unit_penalized": any(p.target.value == "unit" for p in penalties),
+        "unit_penalized": any(p.target._value_ == "unit" for p in penalties),
     }
 
 
@@ -1552,7 +1589,7 @@ def _min_day(ctx: _Context, acts: list[Act]) -> Any:
     if not acts:
         return None
     days = [ctx.on(a) for a in acts]
-    if not any(isinstance(d, Unsure) for d in days):
+    if not any_unsure(days):
         return min(days)  # type: ignore[type-var]
     los = [bounds(d)[0] for d in days]
     his = [bounds(d)[1] for d in days]

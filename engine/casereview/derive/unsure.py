@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ def code(value: Any, label: str) -> Any:
         return value
     if isinstance(value, Unknown):
         return unsure(unknown_text(label, value))
-    return value.value
+    return value._value_  # the enum member's value without the property call
 
 
 def plain(value: Any, label: str) -> Any:
@@ -123,9 +123,17 @@ def span_count(start: Any, end: Any, count: Callable[[int, int], int | None]) ->
     return Unsure(lo, hi, why_of(start, end))
 
 
+def any_unsure(values: Iterable[Any]) -> bool:
+    """Whether one of `values` is unsure (a plain loop: cheaper than any() over a generator)."""
+    for value in values:  # noqa: SIM110 - see the docstring
+        if type(value) is Unsure:
+            return True
+    return False
+
+
 def total(values: list[Any]) -> int | Unsure:
     """Sum of amounts some of which may be unknown (lower bound: the known ones)."""
-    if not any(isinstance(v, Unsure) for v in values):
+    if not any_unsure(values):
         return sum(v or 0 for v in values)
     lo = sum((bounds(v)[0] or 0) for v in values)
     his = [bounds(v)[1] for v in values]
@@ -134,7 +142,7 @@ def total(values: list[Any]) -> int | Unsure:
 
 
 def largest(values: list[Any], default: int = 0) -> int | Unsure:
-    if not any(isinstance(v, Unsure) for v in values):
+    if not any_unsure(values):
         return max((v or 0 for v in values), default=default)
     lo = max(((bounds(v)[0] or 0) for v in values), default=default)
     his = [bounds(v)[1] for v in values]
@@ -144,21 +152,23 @@ def largest(values: list[Any], default: int = 0) -> int | Unsure:
 
 def any_of(values: list[Any]) -> bool | Unsure:
     """Three-valued any(): True if one is True; unsure if none True and one unsure."""
-    unsure_ones = [v for v in values if isinstance(v, Unsure)]
-    if any(v is True for v in values):
-        return True
-    if unsure_ones:
-        return Unsure(None, None, why_of(*unsure_ones))
-    return False
+    found = False
+    for value in values:
+        if value is True:
+            return True
+        if type(value) is Unsure:
+            found = True
+    return Unsure(None, None, why_of(*values)) if found else False
 
 
 def all_of(values: list[Any]) -> bool | Unsure:
-    unsure_ones = [v for v in values if isinstance(v, Unsure)]
-    if any(v is False for v in values):
-        return False
-    if unsure_ones:
-        return Unsure(None, None, why_of(*unsure_ones))
-    return True
+    found = False
+    for value in values:
+        if value is False:
+            return False
+        if type(value) is Unsure:
+            found = True
+    return Unsure(None, None, why_of(*values)) if found else True
 
 
 def negate(value: Any) -> Any:

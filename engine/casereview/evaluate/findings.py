@@ -231,6 +231,10 @@ class _Parts:
     basis: tuple[str, ...]
     context: dict[str, Any]  # variant constants the message may quote
     shown: tuple[str, ...]  # fields the message names or the rule reads (display() is per field)
+    kind: str  # of the facts the rule matches
+    coded: tuple[str, ...]  # shown fields whose display is not the value (dates, codes, statuses)
+    plain: tuple[str, ...]  # the other shown fields: the value (是/否 for a flag)
+    pieces: tuple[str, ...]  # the message: text and placeholder names alternating (`_template`)
     read: tuple[str, ...]  # fields the rule reads, sorted: the finding's values
     locate: str | None
     params: tuple[str, ...]
@@ -243,6 +247,7 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
     if parts is None:
         variant = book.by_rule_id()[rule_id]
         rule = book.rules[variant.code].rule
+        shown = tuple(sorted(_placeholders(rule.message).union(variant.fields)))
         parts = cache[rule_id] = _Parts(
             code=rule.code,
             title=rule.title,
@@ -252,7 +257,11 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
             message=rule.message,
             basis=tuple(b.cite() for b in rule.basis),
             context={k: v for k, v in variant.context.items() if not k.startswith("_")},
-            shown=tuple(sorted(_placeholders(rule.message).union(variant.fields))),
+            shown=shown,
+            kind=variant.kind,
+            coded=tuple(k for k in shown if _coded(k, variant.kind)),
+            plain=tuple(k for k in shown if not _coded(k, variant.kind)),
+            pieces=_template(rule.message),
             read=tuple(sorted(variant.fields)),
             locate=rule.locate,
             params=tuple(variant.context.get("_params", ())),
@@ -261,6 +270,13 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
     return parts
 
 
+def _coded(field: str, kind: str) -> bool:
+    """Whether `display` may show a value of `field` other than as itself or 是/否 (see `_display`)."""
+    spec = fields_of(kind).get(field)
+    return bool(spec and spec.type == "date") or field == "cert_status" or field in _FIELD_ENUMS
+
+
+_YES_NO = {True: "是", False: "否"}
 _set = object.__setattr__
 _FID = operator.itemgetter("fid")
 
@@ -268,13 +284,36 @@ _FID = operator.itemgetter("fid")
 def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
     """`cls.model_construct(**values)` for values already of the field types, every field given
     in declaration order: findings are built from the rule book and validated facts, and
-    pydantic's per-field loop in `model_construct` cost more than the rest of a finding."""
+    pydantic's per-field loop in `model_construct` cost more than the rest of a finding.
+
+    Models given every field share one set of set fields (building a set of ~14 names per model
+    was most of the cost): it holds every field, so setting an attribute (which adds its name)
+    leaves it as it is."""
     model = cls.__new__(cls)
     _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(values))
+    every = _EVERY_FIELD.get(cls)
+    if every is None:
+        every = _EVERY_FIELD[cls] = set(cls.model_fields)
+    _set(model, "__pydantic_fields_set__", every if len(values) == len(every) else set(values))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+_EVERY_FIELD: dict[type, set[str]] = {}
+
+
+def _shown(parts: _Parts, fact: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The shown fields of a fact of the rule's kind as `display` shows them."""
+    try:
+        shown = {k: _display_cached(k, fact[k], kind) for k in parts.coded if k in fact}
+    except TypeError:  # an unhashable value
+        shown = {k: display(k, fact[k], kind) for k in parts.coded if k in fact}
+    for k in parts.plain:
+        if k in fact:
+            value = fact[k]
+            shown[k] = _YES_NO[value] if value.__class__ is bool else value
+    return shown
 
 
 def build_findings(
@@ -295,15 +334,19 @@ def build_findings(
         parts = _parts(book, match.rule_id)
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
-        try:
-            shown = {k: _display_cached(k, fact[k], kind) for k in parts.shown if k in fact}
-        except TypeError:  # an unhashable value
+        if kind == parts.kind:
+            shown = _shown(parts, fact, kind)
+        else:  # not a fact of the rule's kind: every field through `display`
             shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
         if fact.get(HAS_UNKNOWN):
             shown.update(
                 {k: display_uncertain(k, fact, kind) for k in parts.shown if fact.get(k + UNK) is True}
             )
-        message = render(parts.message, {**shown, **parts.context})
+        pieces = list(parts.pieces)  # `render`, its template split once per rule
+        quoted = {**shown, **parts.context} if parts.context else shown
+        for i in range(1, len(pieces), 2):
+            pieces[i] = str(quoted.get(pieces[i], "（未记载）"))
+        message = "".join(pieces)
         source = sources.get(match.fid, match.fid)
         if not parts.locate:
             field_path = source

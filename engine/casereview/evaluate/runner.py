@@ -3,7 +3,9 @@
 durable_rules is C code with known crash modes (notes §4): it runs only in worker processes,
 never threads. If a worker dies, the files it held are re-run one per process; a file that
 kills its worker again is reviewed in-process by the oracle and its result says so. No file
-is ever lost: every path given comes back as exactly one CaseResult, in input order.
+is ever lost: every path given comes back as exactly one CaseResult, in input order. (A one-file
+`check` reviews in a supervised child process instead, evaluate/solo.py; if that child dies, its
+file comes here as one whose worker died: `rerun`.)
 
 Workers ignore SIGINT (the parent decides what an interrupt means) and ask the kernel to kill
 them when the parent dies (PR_SET_PDEATHSIG), so no worker outlives the batch even if the
@@ -30,12 +32,11 @@ from typing import Any
 
 from ..review import CaseResult, ReviewContext, review_file
 from .oracle import OracleEngine
+from .solo import crash_for_test
 
 _WORKER_CTX: ReviewContext | None = None
 _WORKER_PREPARE: Callable[[CaseResult, int], Any] | None = None
 _WORKER_STORED: Callable[[bytes, int], Any] | None = None
-_CRASH_ENV = "CASEREVIEW_TEST_CRASH_ON"  # test hook: a worker reviewing a file with this name dies
-_CRASH_ONCE_ENV = "CASEREVIEW_TEST_CRASH_ONCE"  # with a marker path: die only the first time
 
 
 def _die_with_parent(parent: int) -> None:
@@ -75,13 +76,7 @@ def _init_worker(
 
 def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:
     assert _WORKER_CTX is not None
-    marker = os.environ.get(_CRASH_ENV)
-    if marker and marker in Path(path).name:
-        once = os.environ.get(_CRASH_ONCE_ENV)
-        if not once or not Path(once).exists():
-            if once:
-                Path(once).touch()
-            os.kill(os.getpid(), signal.SIGKILL)  # die as a crashing C extension would
+    crash_for_test(path)
     from ..cache import cached_review
 
     return cached_review(path, _WORKER_CTX, _WORKER_CTX.cache, use)
@@ -159,9 +154,12 @@ def review_paths(
     chunk: int | None = None,
     prepare: Callable[[CaseResult, int], Any] | None = None,
     stored: Callable[[bytes, int], Any] | None = None,
+    rerun: bool = False,
 ) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
-    files go to the workers `chunk` at a time (default: `chunk_size`, large tasks first).
+    files go to the workers `chunk` at a time (default: `chunk_size`, large tasks first). With
+    `rerun`, every file is treated as one whose worker died (a one-file check reviewing in its
+    own process, solo.py).
 
     `prepare(result, index)`, if given, runs on each result in the process that reviewed it (a
     worker; this process for a file the oracle re-reviews here) and what it returns is yielded
@@ -180,6 +178,9 @@ def review_paths(
     done: dict[int, CaseResult] = {}
     next_out = 0
     suspects: list[tuple[int, str]] = []
+    if rerun:
+        pending.clear()
+        suspects = list(enumerate(names))
 
     parent = os.getpid()
 

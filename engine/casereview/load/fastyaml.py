@@ -105,10 +105,11 @@ def parse_yaml_fast(
     if None in _IMPLICIT:  # a resolver for every scalar: PyYAML must look at each one
         return None
     try:
-        data, root, padded = _Scanner(max_nodes, max_depth).run(text)
+        lines = text.split("\n")
+        data, root, padded = _Scanner(max_nodes, max_depth).run(lines)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
-    return data, YamlPositions(root, padded)
+    return data, YamlPositions(root, lines, padded)
 
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
@@ -144,15 +145,18 @@ def _lexed(line: str) -> Any:
 
 class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
     """`parse_yaml`'s positions, kept per collection instead of per path: an entry is
-    ``(line, column)`` for a scalar and ``(line, column, {slot: entry})`` for a collection; an
-    alias's entry holds the anchored collection's slots, so its fields are where the anchored
-    ones are written. A finding locates a few fields of a file: `locate` walks down its path,
-    and the whole mapping (in `parse_yaml`'s order) is built only if it is iterated."""
+    ``(line, column, {slot: entry})`` for a collection, ``(line, column)`` for a scalar, or
+    only its line if it is at that line's key or item (most scalars: an int is not a tuple to
+    allocate and collect); an alias's entry holds the anchored collection's slots, so its
+    fields are where the anchored ones are written. A finding locates a few fields of a file:
+    `locate` walks down its path, and the whole mapping (in `parse_yaml`'s order) is built
+    only if it is iterated."""
 
-    __slots__ = ("_all", "padded", "root")
+    __slots__ = ("_all", "lines", "padded", "root")
 
-    def __init__(self, root: tuple[Any, ...], padded: bool = True) -> None:
+    def __init__(self, root: tuple[Any, ...], lines: list[str], padded: bool = True) -> None:
         self.root = root
+        self.lines = lines
         self.padded = padded  # False: no string (key or value) begins or ends with white space
         self._all: dict[FieldPath, tuple[int, int]] | None = None
 
@@ -160,20 +164,26 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
         """The position of `path`, or of its longest prefix that is a field (`locate_in`)."""
         entry = self.root
         for step in path:
-            if len(entry) < 3:
+            if type(entry) is int or len(entry) < 3:
                 break
             found = entry[2].get(step)
             if found is None:
                 break
             entry = found
-        return entry[0], entry[1]
+        return self._at(entry)
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
         entry = self.root
         for step in path:
-            if len(entry) < 3:
+            if type(entry) is int or len(entry) < 3:
                 raise KeyError(path)
             entry = entry[2][step]
+        return self._at(entry)
+
+    def _at(self, entry: Any) -> tuple[int, int]:
+        if type(entry) is int:  # at its line's key or item, where that line's reading has it
+            line = self.lines[entry - 1]
+            return entry, (_LINES.get(line) or _lexed(line))[3]
         return entry[0], entry[1]
 
     def __iter__(self) -> Iterator[FieldPath]:
@@ -185,11 +195,11 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
     def _expanded(self) -> dict[FieldPath, tuple[int, int]]:
         if self._all is None:
             found: dict[FieldPath, tuple[int, int]] = {}
-            todo: list[tuple[FieldPath, tuple[Any, ...]]] = [((), self.root)]
+            todo: list[tuple[FieldPath, Any]] = [((), self.root)]
             while todo:  # depth first, in document order
                 path, entry = todo.pop()
-                found[path] = entry[0], entry[1]
-                if len(entry) > 2:
+                found[path] = self._at(entry)
+                if type(entry) is tuple and len(entry) > 2:
                     todo.extend(((*path, slot), inner) for slot, inner in reversed(entry[2].items()))
             self._all = found
         return self._all
@@ -214,10 +224,9 @@ class _Scanner:
         # header's column, container, slot)
         self.block: tuple[int, int, int, Any, Any] | None = None
 
-    def run(self, text: str) -> tuple[dict[str, Any], tuple[Any, ...], bool]:
+    def run(self, lines: list[str]) -> tuple[dict[str, Any], tuple[Any, ...], bool]:
         """The data, the root's position entry (see `YamlPositions`) and whether a string in it
         may begin or end with white space."""
-        lines = text.split("\n")
         stack = self.stack
         cached, skip = _LINES.get, _SKIP  # locals: read on every line
         document: dict[str, Any] = {}
@@ -235,19 +244,19 @@ class _Scanner:
                 if lexed[0] == tag:  # most lines: nothing else to check
                     key = lexed[1]
                     if key is None:
-                        marks[len(container)] = (number, lexed[3])
+                        marks[len(container)] = number
                         container.append(lexed[2])
                     elif key in container:  # a duplicate key: the slow path reports it
                         raise _Refuse
                     else:
                         container[key] = lexed[2]
-                        marks[key] = (number, lexed[3])
+                        marks[key] = number
                     plain += 1
                     continue
                 if lexed[0] == next_item:  # "- key: value": a mapping in place of the current one
                     key = lexed[1]
                     _, items, item_marks = stack[-1]
-                    marks = {key: (number, lexed[3])}
+                    marks = {key: number}
                     item_marks[len(items)] = (number, lexed[3], marks)
                     container = {key: lexed[2]}
                     items.append(container)
@@ -284,7 +293,7 @@ class _Scanner:
                 slot = key
             if kind == _VALUE:
                 container[slot] = value
-                marks[slot] = (number, column)
+                marks[slot] = number  # at its key or item (see `YamlPositions`)
                 plain += 1
                 tag = indent_now * 2 + (not is_map)
             else:
@@ -418,7 +427,7 @@ class _Scanner:
         anchored, anchored_marks, anchored_slot = found
         value = anchored[anchored_slot]
         entry = anchored_marks[anchored_slot]
-        if len(entry) > 2:
+        if type(entry) is tuple and len(entry) > 2:
             # inside the anchored collection itself (it is still open): recursive
             if value is container or any(value is frame[1] for frame in self.stack):
                 raise _Refuse
@@ -474,13 +483,40 @@ def _count(marks: dict[Any, Any], limit: int) -> int:
     while todo and count <= limit:
         for entry in todo.pop().values():
             count += 1
-            if len(entry) > 2:
+            if type(entry) is tuple and len(entry) > 2:
                 todo.append(entry[2])
     return count
 
 
 def _lex(line: str) -> Any:
     """A line read on its own (see above); raises `_Refuse` for what the scanner refuses."""
+    simple = _SIMPLE_LINE.fullmatch(line)
+    if simple is None:
+        return _lex_any(line)
+    spaces, dash, key, text = simple.groups()
+    if simple.start(4) - simple.start(3) > _KEY_MAX:
+        raise _Refuse
+    value = _plain(text)
+    indent, column = len(spaces), simple.start(3)
+    if dash is None:
+        dashes: tuple[int, ...] = ()
+        opens: tuple[tuple[int, bool], ...] = ()
+        tag = indent * 2
+    else:
+        dashes, opens, tag = (indent,), ((column, True),), _item_tag(indent, column)
+    padded = _padded(key) or _padded(value)
+    return -2 if padded else tag, key, value, column + 1, indent, dashes, opens, _VALUE, padded
+
+
+# The commonest line, "key: value" or "- key: value" with a plain key and value (neither
+# starting with an indicator, neither holding ":" or "#"), read by one match (`_lex_any`
+# reads it the same, as the tests check).
+_PLAIN_START = r"[^ \-?:,\[\]{}#&*!|>'\"%@`]"
+_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_START}[^:#]*?) *: +({_PLAIN_START}[^:#]*?) *")
+
+
+def _lex_any(line: str) -> Any:
+    """`_lex` of any line."""
     rest = line.lstrip(" ")
     if not rest or rest[0] == "#":
         return _SKIP

@@ -57,6 +57,8 @@ class SourceDoc:
         If the exact field is absent (e.g. a missing field), the nearest enclosing field that
         exists is used; ``(None, None)`` if nothing is known.
         """
+        if type(self._positions) is YamlPositions:  # most YAML files: walk down this path
+            return self._positions.locate(parse_path(field_path))
         if self._positions is None and self._json_text is not None:
             # a JSON file: walk down to this field alone instead of placing every value
             if self._json_locator is None:

@@ -14,7 +14,6 @@ every day it may stand for gives the same answer (see derive/).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -226,7 +225,7 @@ class PartialDate:
             return None
         if self.month is None:
             return dt.date(self.year, 1, 1), dt.date(self.year, 12, 31)
-        last = calendar.monthrange(self.year, self.month)[1]
+        last = last_day(self.year, self.month)
         if self.day is None:
             return dt.date(self.year, self.month, 1), dt.date(self.year, self.month, last)
         day = dt.date(self.year, self.month, self.day)
@@ -243,13 +242,19 @@ _MONTH_DAY = re.compile(r"^(?:--)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _MONTH = re.compile(r"^(\d{1,2})\s*月$")
 
 
+def last_day(year: int, month: int) -> int:
+    """The month's number of days, `calendar.monthrange(year, month)[1]` (the calendar module
+    imports locale: ~1.4 ms at every start)."""
+    return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+
+
 def _check(year: int | None, month: int | None, day: int | None, text: str) -> None:
     if year is not None and not 1900 <= year <= 2100:
         raise ValueError(f"年份 {year} 超出范围（1900–2100）")
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"月份 {month} 无效")
     if day is not None:
-        last = calendar.monthrange(year or 2000, month or 1)[1]  # 2000: a leap year, 2月29日 allowed
+        last = last_day(year or 2000, month or 1)  # 2000: a leap year, 2月29日 allowed
         if not 1 <= day <= last:
             raise ValueError(f"日期 {text} 无效")
 

@@ -30,7 +30,6 @@ import gc
 import hashlib
 import os
 import pickle
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,6 +227,8 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     if not cachesafe.safe_folder(path.parent):
         return
     payload = _pickled_book(book)
+    import tempfile  # only when storing (~4 ms to import: shutil, random, lzma …)
+
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         handle.write(cachesafe.sign(secret, key, payload) + payload)
     os.replace(handle.name, path)  # atomic: a concurrent reader sees the old file or the new one

@@ -9,6 +9,7 @@ from ...review import RESULT_SCHEMA_VERSION, CaseResult
 from . import ReportContext, Reporter, Sink
 
 _UTF8 = ("utf-8", "utf8")
+_WRITE_BYTES = 64 * 1024
 
 
 class JsonSink(Sink):
@@ -29,6 +30,8 @@ class JsonSink(Sink):
         # the results go to the byte stream under the text stream, when there is one
         encoding = (getattr(out, "encoding", None) or "").lower()
         self.raw = getattr(out, "buffer", None) if encoding in _UTF8 else None
+        self.pending: list[bytes] = []  # results not yet written: one write per ~64 KB, not per file
+        self.pending_bytes = 0
 
     def prepare(self, result: CaseResult, index: int) -> bytes:
         """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
@@ -52,12 +55,24 @@ class JsonSink(Sink):
         if self.raw is not None:
             if not self.count:
                 self.out.flush()  # the head, written as text, goes first
-            self.raw.write(b",\n" + prepared if self.count else prepared)
+            else:
+                self.pending.append(b",\n")
+            self.pending.append(prepared)
+            self.pending_bytes += len(prepared)
+            if self.pending_bytes >= _WRITE_BYTES:
+                self._write_pending()
         else:
             self.out.write((",\n" if self.count else "") + prepared.decode())
         self.count += 1
 
+    def _write_pending(self) -> None:
+        if self.pending:
+            self.raw.write(b"".join(self.pending))
+            self.pending.clear()
+            self.pending_bytes = 0
+
     def finish(self, analysis: dict[str, Any] | None) -> None:
+        self._write_pending()
         from ..json_report import write_value
 
         self.out.write("\n]")
