@@ -286,3 +286,27 @@ def test_the_last_day_of_a_month_is_the_calendars():
     for year in range(1900, 2101):
         for month in range(1, 13):
             assert last_day(year, month) == calendar.monthrange(year, month)[1], (year, month)
+
+
+def test_a_check_started_with_children_reaped_by_the_kernel_still_returns_its_code(capsys, veto_case):
+    """With SIGCHLD ignored (inherited from some launchers) no exit status could be read back from
+    a supervised child: the check then runs unsupervised, and says and returns the same."""
+    import signal
+
+    argv = ["check", str(veto_case), *ROSTER, "--no-cache", "--isolated"]
+    code = main(argv)
+    out, _ = capsys.readouterr()
+
+    def ignore_children() -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+    cmd = [sys.executable, "-m", "casereview.cli", *argv]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+        preexec_fn=ignore_children,
+    )
+    assert (done.returncode, done.stdout) == (code, out) and code == EXIT_FINDINGS

@@ -133,7 +133,7 @@ def _review_one_prepared(
 
 def durable_available() -> bool:
     try:
-        import durable.engine  # noqa: F401
+        import durable_rules_engine  # noqa: F401  (the C binding: all the engine uses)
     except Exception:
         return False
     return True

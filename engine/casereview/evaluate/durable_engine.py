@@ -194,15 +194,13 @@ def durable_accepts(kind: str) -> Any:
     and not predicted by a leaf count; measured: 23 leaves may fail, 31 may pass)."""
 
     def accepts(piece: Cond) -> bool:
-        from durable import engine as durable_engine
+        import durable_rules_engine
 
         name = f"casereview-probe-{next(_probe_names)}"
         rule = {"all": [{"m": {"$and": [{"kind": kind}, to_durable(piece)]}}]}
         durable_prebuild.wait()  # one durable_rules call at a time
         try:
-            durable_engine.durable_rules_engine.create_ruleset(
-                name, json.dumps({"r": rule}, ensure_ascii=False)
-            )
+            durable_rules_engine.create_ruleset(name, json.dumps({"r": rule}, ensure_ascii=False))
         except Exception:
             return False
         return True
@@ -614,9 +612,11 @@ class DurableEngine:
     ):
         """`prepared` and `reads` (from `prepare_book`/`book_reads`) spare the work of deriving
         them; `reads` is used only if the prepared ruleset builds as it is."""
-        from durable import engine as durable_engine  # imported here: the oracle must work without it
+        # durable_rules' C binding, imported here: the oracle must work without it (its Python
+        # layer, durable.engine, is not used: it imports logging, threading … ~3 ms at every start)
+        import durable_rules_engine
 
-        self._dre = durable_engine.durable_rules_engine
+        self._dre = durable_rules_engine
         rules = list(rules)
         self._rules = rules
         self.outside: list[CompiledRule] = []

@@ -40,8 +40,8 @@ def supervise() -> None:
     child died while reviewing (this process then runs the command itself, see `crashed`).
     Otherwise this process ends as the child did. Returns at once where there is no fork."""
     global _channel, _crashed
-    if not hasattr(os, "fork"):
-        return
+    if not hasattr(os, "fork") or signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        return  # (children reaped by the kernel: the child's exit status could not be read)
     parent = os.getpid()
     try:
         read_end, write_end = os.pipe()
@@ -76,11 +76,13 @@ def _wait(child: int) -> int:
     process is passed on, so the child stops as a command does (partial report, 128 + signal)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: _forward(child, signum))
-    while True:
-        try:
-            return os.waitpid(child, 0)[1]
-        except ChildProcessError:  # reaped elsewhere: cannot happen here, but never hang
-            return 0
+    try:
+        return os.waitpid(child, 0)[1]
+    except ChildProcessError:  # reaped elsewhere (cannot happen here): never a made-up success
+        from ..exitcodes import EXIT_INTERNAL
+
+        os.write(2, "casereview 内部错误（请报告此问题）：无法取得检查进程的退出状态\n".encode())
+        os._exit(EXIT_INTERNAL)
 
 
 def _forward(child: int, signum: int) -> None:
