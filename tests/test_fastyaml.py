@@ -432,6 +432,12 @@ def test_node_and_depth_limits_are_the_slow_paths(tmp_path: Path) -> None:
     assert parse_yaml_fast(deep, "x.yaml") is None
     assert parse_yaml_fast("a: [1, 2, 3]\nb: 1\n", "x.yaml", max_nodes=4) is None
     assert parse_yaml_fast("a: [1, 2, 3]\nb: 1\n", "x.yaml", max_nodes=6) is not None
+    for many in ["l:\n" + "- a: 1\n" * 60, "".join(f"k{i}: 1\n" for i in range(120)), "k: v\n" * 200]:
+        assert parse_yaml_fast(many, "x.yaml", max_nodes=100) is None
+        assert parse_yaml_fast(many * 2, "x.yaml", max_nodes=100) is None  # lines come from the cache
+    flows = "".join(f"k{i}: [{', '.join(['1'] * 50)}]\n" for i in range(10))
+    assert parse_yaml_fast(flows, "x.yaml", max_nodes=300) is None
+    assert parse_yaml_fast(flows, "x.yaml", max_nodes=600) is not None
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,8 @@ def parse_yaml_fast(
         return None
     try:
         lines = text.split("\n")
+        if len(lines) > max_nodes:  # far longer than a case file: the nodes are counted as placed
+            return None
         data, root, padded = _Scanner(max_nodes, max_depth).run(lines)
     except Exception:  # _Refuse, a YAML error while decoding, anything unexpected: the slow path
         return None
@@ -115,7 +117,7 @@ def parse_yaml_fast(
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
 # _SKIP for a blank or comment line, else (tag, key (None for a list item's value), value,
 # 1-based column of its key or item content, indent, columns of its "- " dashes, the
-# collections it opens (`_opens`), kind) where kind is
+# collections it opens (`_opens`), kind, whether a string it reads is `_padded`) where kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
 # _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
@@ -262,6 +264,8 @@ class _Scanner:
                     items.append(container)
                     plain += 2
                     continue
+            if self.nodes + plain > self.max_nodes:  # (the lines above place at most two each)
+                raise _Refuse
             if self.block is not None and self.in_block(line, lines, number):
                 continue
             if lexed is None:
@@ -277,8 +281,6 @@ class _Scanner:
                     indent_now, container, marks = opened
                     is_map = not dashes
             if indent != indent_now or is_map is not (not dashes):  # not where the last line was
-                if self.nodes + plain > self.max_nodes:
-                    raise _Refuse
                 indent_now, container, marks = self.dedent(indent, dashes, indent_now, container, marks)
                 is_map = not dashes
             if opens:  # "- key: ..." or "- - ...": the item is a collection
