@@ -109,6 +109,20 @@ def test_agency_and_campaign_figures():
     assert only_quiet["zero_penalty"]  # 零处罚 / 只检查不处罚 signal
 
 
+def test_an_ungraded_files_reference_score_is_not_averaged_or_drawn():
+    graded = summary(1, 10000)
+    graded.score = 60.0
+    open_case = summary(2, 10000)  # 未结案: scored 100 for reference only
+    open_case.score, open_case.grade, open_case.graded = 100.0, None, False
+    a = analyse([graded, open_case])
+    assert a["campaign"]["average_score"] == 60.0
+    assert a["agencies"][0]["average_score"] == 60.0
+    assert [b["count"] for b in a["histogram"] if b["count"]] == [1]
+    nothing_graded = analyse([open_case])
+    assert nothing_graded["campaign"]["average_score"] is None
+    assert sum(b["count"] for b in nothing_graded["histogram"]) == 0
+
+
 def test_a_streamed_batch_analysis_keeps_no_summary_and_equals_analyse():
     import gc
 

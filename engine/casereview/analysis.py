@@ -307,7 +307,7 @@ class _Figures:
         if not s.reviewed:
             return
         self.reviewed += 1
-        if s.score is not None:
+        if s.score is not None and s.graded:  # an ungraded file's score is for reference only
             self.scores.append(s.score)
         self.vetoed += s.vetoed
         self.passed += s.passed
@@ -350,7 +350,7 @@ class _Figures:
             "pass_rate": _rate(self.passed, self.graded),
             "penalty_cases": self.stated,
             "benchmark_stated_rate": _rate(self.stated_true, self.stated),
-            "average_score": round(statistics.fmean(self.scores), 1) if self.reviewed else None,
+            "average_score": round(statistics.fmean(self.scores), 1) if self.scores else None,
             "veto_rate": _rate(self.vetoed, self.reviewed),
         }
 
@@ -400,7 +400,7 @@ class BatchAnalysis:
             return
         if s.grade:
             self.grades[s.grade] += 1
-        if s.score is not None:
+        if s.score is not None and s.graded:  # as the averages: reference scores are not counted
             self.bins[min(int(s.score // HISTOGRAM_WIDTH), len(self.bins) - 1)] += 1
         deducts = s.counts.get("deduct", 0)
         self.ranked.append((-(s.score or 0), deducts, s.file, s.case_number, s.agency, s.score, s.grade))
