@@ -662,26 +662,18 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         fact["n_unverified_officers"] = unverified
         fact["n_countable_officers"] = countable
         fact["n_non_officers"] = non_officers
-        if recorded is None:
-            del fact["recorded"]
-        else:
-            fact["recorded"] = recorded._value_
-        if approved is None:
-            del fact["approved"]
-        else:
-            fact["approved"] = approved
-        if result is None:
-            del fact["result"]
-        else:
-            fact["result"] = result._value_
-        if before_opening is None:
-            del fact["before_opening"]
-        else:
-            fact["before_opening"] = before_opening
-        if after_decision is None:
-            del fact["after_decision"]
-        else:
-            fact["after_decision"] = after_decision
+        optional = (
+            ("recorded", None if recorded is None else recorded._value_),
+            ("approved", approved),
+            ("result", None if result is None else result._value_),
+            ("before_opening", before_opening),
+            ("after_decision", after_decision),
+        )
+        for key, value in optional:  # an absent value is deleted, keeping the template's key order
+            if value is None:
+                del fact[key]
+            else:
+                fact[key] = value
         facts[slot] = out.filled(fid, fact)
     else:
         exact = dict(zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True))

@@ -152,23 +152,23 @@ def largest(values: list[Any], default: int = 0) -> int | Unsure:
 
 def any_of(values: list[Any]) -> bool | Unsure:
     """Three-valued any(): True if one is True; unsure if none True and one unsure."""
-    found = False
-    for value in values:
-        if value is True:
-            return True
-        if type(value) is Unsure:
-            found = True
-    return Unsure(None, None, why_of(*values)) if found else False
+    return _decided_by(values, True)
 
 
 def all_of(values: list[Any]) -> bool | Unsure:
+    """Three-valued all(): False if one is False; unsure if none False and one unsure."""
+    return _decided_by(values, False)
+
+
+def _decided_by(values: list[Any], decisive: bool) -> bool | Unsure:
+    """`decisive` if a value is it; else unsure if a value is unsure; else the other truth value."""
     found = False
     for value in values:
-        if value is False:
-            return False
+        if value is decisive:
+            return decisive
         if type(value) is Unsure:
             found = True
-    return Unsure(None, None, why_of(*values)) if found else True
+    return Unsure(None, None, why_of(*values)) if found else not decisive
 
 
 def negate(value: Any) -> Any:
