@@ -1,22 +1,26 @@
-"""The code that `dataclasses`, `typing` and `namedtuple` compile while modules load, cached.
+"""What Python compiles at run time while modules load — generated methods, annotations,
+regular expressions — cached across processes.
 
-A one-file check creates ~90 dataclasses (ours and pydantic's), ~1,000 forward references and a
-few named tuples: `dataclasses` writes each class's `__init__`, `__eq__`, `__repr__` … as source
-text and `exec`s it, `typing.ForwardRef` compiles each annotation string, `namedtuple` `eval`s its
-`__new__`. Parsing and compiling that text was ~20 % of the instructions of a cold check
-(~25 ms), redone by every process. `install` shadows those three builtins in the namespaces of
-the three modules by versions that take the compiled code from a cache kept in the user's
-cache folder, keyed by the source text. The code run is the code the builtin would have
-compiled from the same text (file name ``<string>``, no inherited future flags — `install`
-declines if one of the modules had any —, the same optimisation level), so every class, method
-and annotation is exactly as before.
+A one-file check creates ~90 dataclasses (ours and pydantic's), ~1,000 forward references, a
+few named tuples and ~100 regular expressions: `dataclasses` writes each class's `__init__`,
+`__eq__`, `__repr__` … as source text and `exec`s it, `typing.ForwardRef` compiles each
+annotation string, `namedtuple` `eval`s its `__new__`, and `re` parses each pattern into a
+program for its matcher in Python. That was ~25 % of the CPU of a cold check (~40 ms), redone
+by every process. `install` routes it through a cache kept in the user's cache folder: the
+builtins `exec`, `compile` and `eval` are shadowed in the namespaces of `dataclasses`, `typing`
+and `collections`, and `re`'s compiler is given the program for a pattern it has seen. What
+runs is what would have been made from the same text: the code the builtin compiles (file
+name ``<string>``, no inherited future flags — `install` declines if one of the modules had
+any —, the same optimisation level) and the pattern `re` builds from the same program, so
+every class, method, annotation and pattern is exactly as before.
 
 Marshalled code runs when it is loaded and a cache folder is writable by whoever planted a file
 there, so the file is signed like the rule-book cache (HMAC-SHA256 under the per-user key,
 cachesafe.py) and nothing in it is unmarshalled before the signature verifies. It is tied to
-the Python version (bytecode and marshal formats change) and optimisation level. A missing,
-foreign or damaged file only means compiling as usual; what was compiled is written back when
-the process exits normally. ``CASEREVIEW_NO_CACHE`` turns it off, like the other caches.
+the Python version (bytecode, marshal and regular-expression formats change) and optimisation
+level. A missing, foreign or damaged file only means compiling as usual; what was compiled is
+written back when the process exits normally. ``CASEREVIEW_NO_CACHE`` turns it off, like the
+other caches.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ MAX_BYTES = 8 * 1024 * 1024
 SIGNATURE_BYTES = 32
 _LABEL = f"code:{sys.version}:{sys.flags.optimize}"
 
-_codes: dict[tuple[str, str], Any] | None = None  # (mode, source) → code, once loaded
-_fresh: dict[tuple[str, str], Any] = {}  # compiled by this process (and not read from the file)
+_entries: dict[tuple, Any] | None = None  # (mode, source) → code, ("re", pattern, flags) → program
+_fresh: dict[tuple, Any] = {}  # compiled by this process (and not read from the file)
 
 
 def install() -> bool:
@@ -53,6 +57,7 @@ def install() -> bool:
             return False  # a name of its own, or source compiled with future flags: left alone
     for module, name, shadow in shadows:
         setattr(module, name, shadow)
+    _cache_regular_expressions()
     return True
 
 
@@ -86,17 +91,47 @@ def _compile(
 
 
 def _code(mode: str, source: str) -> Any:
-    codes = _load() if _codes is None else _codes
-    key = (mode, source)
-    code = codes.get(key)
-    if code is None:
-        code = builtins.compile(source, "<string>", mode, dont_inherit=True)
+    return _cached((mode, source), lambda: builtins.compile(source, "<string>", mode, dont_inherit=True))
+
+
+def _cached(key: tuple, make: Any) -> Any:
+    entries = _load() if _entries is None else _entries
+    value = entries.get(key)
+    if value is None:
+        value = make()
         if not _fresh:
             import atexit
 
             atexit.register(save)
-        codes[key] = _fresh[key] = code
-    return code
+        entries[key] = _fresh[key] = value
+    return value
+
+
+def _cache_regular_expressions() -> None:
+    """`re._compiler.compile` for patterns given as text: the program `re` builds for a pattern
+    (parse, then code generation, in Python) comes from the cache, and the pattern object is
+    made from it by the same `_sre.compile` call as `re` makes."""
+    import re._compiler as compiler
+    import re._parser as parser
+
+    original = compiler.compile
+    debug = compiler.SRE_FLAG_DEBUG
+
+    def program(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
+        parsed = parser.parse(pattern, flags)
+        groupindex = parsed.state.groupdict
+        indexgroup = [None] * parsed.state.groups
+        for name, index in groupindex.items():
+            indexgroup[index] = name
+        code = [int(op) for op in compiler._code(parsed, flags)]  # opcodes are named ints: marshal takes ints
+        return flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup)
+
+    def compile(p: Any, flags: int = 0) -> Any:
+        if type(p) not in (str, bytes) or type(flags) is not int or flags & debug:
+            return original(p, flags)
+        return compiler._sre.compile(p, *_cached(("re", p, flags), lambda: program(p, flags)))
+
+    compiler.compile = compile
 
 
 def cache_file() -> Path:
@@ -104,9 +139,9 @@ def cache_file() -> Path:
     return Path(base) / "casereview" / f"code-{sys.implementation.cache_tag}.bin"
 
 
-def _load() -> dict[tuple[str, str], Any]:
-    global _codes
-    _codes = {}  # what loading the key compiles goes here
+def _load() -> dict[tuple, Any]:
+    global _entries
+    _entries = {}  # what loading the key compiles goes here
     loaded: Any = {}
     try:
         from . import cachesafe
@@ -121,19 +156,19 @@ def _load() -> dict[tuple[str, str], Any]:
         loaded = {}
     if not isinstance(loaded, dict):
         loaded = {}
-    loaded.update(_codes)
-    _codes = loaded
+    loaded.update(_entries)
+    _entries = loaded
     return loaded
 
 
 def save() -> None:
     """Write the cache if this process compiled anything new (at exit); never raises."""
-    if not _fresh or _codes is None:
+    if not _fresh or _entries is None:
         return
     try:
         from . import cachesafe
 
-        payload = marshal.dumps(_codes)
+        payload = marshal.dumps(_entries)
         if len(payload) + SIGNATURE_BYTES > MAX_BYTES:  # grown with other uses: start again
             payload = marshal.dumps(_fresh)
         secret = cachesafe.secret_key()
