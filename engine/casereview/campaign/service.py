@@ -25,7 +25,7 @@ from .. import __version__
 from ..batch import BatchOptions, review_batch
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem, load_profile
-from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields
+from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields, staged_row
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -205,9 +205,13 @@ def create_campaign(
             raise CampaignError(f"评查活动 {name} 已存在")
     run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
     notes: list[str] = []
+
+    def stage(result: CaseResult, index: int) -> bytes:  # in the worker that reviewed the file
+        return staged_row(file_row(run.paths[index], result))
+
     # Reviewed before the write transaction opens: the write lock is held only for the inserts.
     with (
-        Staged(file_row(path, result) for path, result in zip(run.paths, run, strict=True)) as staged,
+        Staged(run.each(stage)) as staged,
         store.write() as session,
     ):
         if session.scalar(select(Campaign.id).where(Campaign.name == name)):  # made meanwhile
@@ -932,7 +936,7 @@ def rescore(store: Store, campaign_name: str | None, options: BatchOptions, acto
         ).all()
     results = _review_texts([(path, content) for _, path, content in items], options, profile)
     rows = ({"version_id": v, **result_fields(r)} for (v, _, _), r in zip(items, results, strict=True))
-    with Staged(rows) as staged, store.write() as session:  # reviewed before the write lock is taken
+    with Staged.of_rows(rows) as staged, store.write() as session:  # reviewed before the write lock is taken
         campaign = get_campaign(session, campaign_name)
         run = _new_run(session, campaign, results.book.version, results.engine, actor)
         count = add_results(session, run.id, staged)
