@@ -75,10 +75,6 @@ class Staged:
             self._file.close()
             raise
 
-    @classmethod
-    def of_rows(cls, rows: Iterable[dict[str, Any]]) -> Staged:
-        return cls(map(staged_row, rows))
-
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self._file.seek(0)
         read = self._file.read
