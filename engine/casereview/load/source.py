@@ -168,6 +168,7 @@ def read_document(
 
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
+    global _last_text
     file = str(path)
     fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
     look = fmt != "json"  # a JSON file is looked at for markers once parsed (`parse_text`)
@@ -175,6 +176,7 @@ def read_document(
         decoded = read_text(path, max_bytes=max_bytes, markers=look)
     else:
         decoded = decode_bytes(data, file, markers=look)
+    _last_text = file, decoded.text
     try:
         return parse_text(
             decoded.text,
@@ -196,6 +198,17 @@ def read_document(
         raise InputRejected(
             [InputError(file, None, None, None, f"无法解析文件（内部错误 {type(exc).__name__}：{exc}）")]
         ) from None
+
+
+_last_text: tuple[str, str] | None = None  # (file, text) of the document read last
+
+
+def last_text(file: str) -> str | None:
+    """The decoded text (line endings normalised to \\n) of the document this process read last,
+    if it was `file`: a report made right after the review shows excerpts of the text reviewed
+    without reading and decoding the file again."""
+    last = _last_text
+    return last[1] if last is not None and last[0] == file else None
 
 
 def _not_a_mapping(data: Any) -> str:
