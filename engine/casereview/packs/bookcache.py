@@ -177,9 +177,10 @@ def start_durable_build(root: Path | None = None, extra: list[Path] | None = Non
     path = cache_folder() / f"{key}{DURABLE_SUFFIX}"
     if not path.is_file():
         return False
-    from ..evaluate import durable_prebuild
+    from ..evaluate import durable_prebuild, solo
 
-    return durable_prebuild.start(lambda: _signed_ruleset(path, key, secret))
+    # a supervised one-file check evaluates its case in this process: its first state is warmed
+    return durable_prebuild.start(lambda: _signed_ruleset(path, key, secret), warm_heap=solo.here())
 
 
 def _signed_ruleset(path: Path, key: str, secret: bytes) -> str | None:
