@@ -119,19 +119,25 @@ def _string_around(text: str, at: int) -> tuple[int, int] | None:
 
 
 def dumps_masked(value: Any) -> str:
-    """`fastjson.dumps(mask_value(value))`, computed on the encoded text (`mask_encoded`)."""
+    """`fastjson.dumps(mask_value(value))`, computed on the encoded text (`mask_payload`)."""
     from .. import fastjson
 
     try:
         data = fastjson.orjson.dumps(value)
     except (AttributeError, TypeError):  # no orjson, or an integer beyond 64 bits
         return fastjson.dumps(mask_value(value))
-    text = data.decode()
-    return mask_encoded(text) if may_need_masking(data) else text
+    return mask_payload(data).decode()
 
 
 def mask_payload(data: bytes) -> bytes:
-    """`mask_encoded` of UTF-8 encoded JSON text (a stored or serialised result), as UTF-8."""
+    """UTF-8 encoded compact JSON text (orjson's or pydantic's encoding of a value: a stored or
+    serialised result) with its value masked: the same text as encoding `mask_value(value)`.
+
+    Masking changes a string only where `_CANDIDATE` matches it, and an integer only when it
+    has 11+ digits; both show up as a match in the encoded text (JSON keeps digits and the
+    separators as they are, and no separator or digit can join two tokens), so most results
+    are encoded once and never walked; where a match is, only the string or number holding
+    it is decoded, masked and encoded again."""
     return apply_edits(data, mask_edits(data))
 
 
@@ -141,8 +147,11 @@ Edit = tuple[int, int, str]  # (start, end, replacement) of one token
 def mask_edits(data: bytes) -> list[Edit]:
     """What `mask_payload` changes in `data`, at byte offsets (the result cache stores them
     with the result, signed, so a hit is masked without a scan)."""
-    if _ascii_candidates_only(data) and b"\\" not in data:
-        return _ascii_edits(data)
+    if _ascii_candidates_only(data):
+        if _ELEVEN_DIGITS not in data.translate(_DIGIT_OR_NOT, b" -"):
+            return []  # `may_need_masking`: no candidate (most results)
+        if b"\\" not in data:
+            return _ascii_edits(data)
     return _text_edits(data)
 
 
@@ -201,20 +210,21 @@ _NUMBER_BYTES = frozenset(b"0123456789-+.eE")
 
 
 def _ascii_edits(data: bytes) -> list[Edit]:
-    """`mask_edits` of JSON text whose candidates are all ASCII (`_ascii_candidates_only`) and
-    which holds no backslash (so every quote delimits a string), worked out on the bytes: the
-    regex runs only over the 1 KB blocks the byte test finds a candidate starting in (a result
-    holding one has 1-2 of ~10: the regex over all of it was ~2/3 of its masking), a token
-    met twice (a finding's message and its basis) is masked once. The same edits as decoding
-    and walking the text (`_edits`): tested."""
+    """`mask_edits` of JSON text whose candidates are all ASCII (`_ascii_candidates_only`),
+    which holds one (`may_need_masking`) and no backslash (so every quote delimits a string),
+    worked out on the bytes: the regex runs only over the 1 KB blocks the byte test finds a
+    candidate starting in (a result holding one has 1-2 of ~10: the regex over all of it was
+    ~2/3 of its masking), and a token met twice (a finding's message and its basis) is masked
+    once. The same edits as decoding and walking the text (`_text_edits`): tested."""
     from .. import fastjson
 
+    tested = len(data) <= _BLOCK  # one block: `mask_edits` has tested it
     edits: list[Edit] = []
     masked_tokens: dict[bytes, str] = {}
     done = quotes = counted = 0  # quotes: how many quotes data[:counted] holds
     for block in range(0, len(data), _BLOCK):
         reach = block + _BLOCK + _REACH
-        if _ELEVEN_DIGITS not in data[block:reach].translate(_DIGIT_OR_NOT, b" -"):
+        if not tested and _ELEVEN_DIGITS not in data[block:reach].translate(_DIGIT_OR_NOT, b" -"):
             continue
         for match in _ASCII_CANDIDATE.finditer(data, max(block, done), reach):
             at = match.start()
@@ -244,22 +254,6 @@ def _ascii_edits(data: bytes) -> list[Edit]:
             if number.lstrip("-").isdigit() and abs(int(number)) >= 10**10:
                 edits.append((start, end, fastjson.dumps(mask(number))))
     return edits
-
-
-def mask_encoded(text: str) -> str:
-    """Compact JSON text (orjson's or pydantic's encoding of a value) with its value masked:
-    the same text as encoding `mask_value(value)`.
-
-    Masking changes a string only where `_CANDIDATE` matches it, and an integer only when it
-    has 11+ digits; both show up as a match in the encoded text (JSON keeps digits and the
-    separators as they are, and no separator or digit can join two tokens), so most results
-    are encoded once and never walked; where a match is, only the string or number holding
-    it is decoded, masked and encoded again."""
-    pieces, done = [], 0
-    for start, end, masked in _edits(text):
-        pieces += [text[done:start], masked]
-        done = end
-    return "".join(pieces) + text[done:] if pieces else text
 
 
 def _edits(text: str) -> list[Edit]:
