@@ -85,18 +85,32 @@ def test_a_pattern_durable_cannot_hold_is_evaluated_exactly_in_python():
 
 
 def test_cases_sharing_a_durable_state_stay_apart(durable, oracle, example_roster, root: Path):
-    """Cases run in shared durable states (CASES_PER_STATE): the same facts twice in a row fire
-    twice, and a clean case after a failing one finds nothing."""
-    from casereview.evaluate.durable_engine import CASES_PER_STATE
-
+    """All cases run in one durable state, each case's facts retracted after it: the same facts
+    twice in a row fire twice, a clean case after a failing one finds nothing, and no fact of a
+    reviewed case stays in the state."""
     cases = [derive(CaseFile.model_validate(d), example_roster).facts for d in generate_cases(40)]
     failing = next(f for f in cases if oracle.evaluate(f).matches)
     clean = derive(load_case(root / "rules" / "examples" / "general.yaml")[0], example_roster).facts
     assert not oracle.evaluate(clean).matches
     expected = oracle.evaluate(failing).sorted_matches()
-    for _ in range(CASES_PER_STATE + 3):  # crosses a state boundary
+    for _ in range(70):
         assert durable.evaluate(failing).sorted_matches() == expected
+        assert durable._dre.get_facts(durable._handle, durable._sid) == "[]"
         assert durable.evaluate(clean).sorted_matches() == []
+    for facts in cases:
+        assert durable.evaluate(facts).sorted_matches() == oracle.evaluate(facts).sorted_matches()
+    assert durable._dre.get_facts(durable._handle, durable._sid) == "[]"
+
+
+def test_a_fact_field_durable_rules_reserves_is_refused(durable):
+    """`sid` and `id` are the engine's (a fact's state and identity): a fact field of that name
+    read by a rule must not silently become either."""
+    import pytest
+
+    from casereview.evaluate.durable_engine import _sent_fields
+
+    with pytest.raises(ValueError, match="reserved by durable_rules"):
+        _sent_fields(frozenset({"id", "amount"}), {"kind": "penalty", "fid": "p", "id": 1})
 
 
 def test_a_case_that_fails_inside_durable_does_not_leak_into_the_next(durable, oracle, example_roster):

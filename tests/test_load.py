@@ -809,3 +809,21 @@ def test_rejections_and_documents_pickle(tmp_path: Path) -> None:
     assert copy.errors == info.value.errors
     _, doc = load_case(write(tmp_path, "a.json", json.dumps(yaml.safe_load(MINIMAL), default=str)))
     assert pickle.loads(pickle.dumps(doc)).locate("party.name") == doc.locate("party.name")
+
+
+def test_the_text_read_last_is_kept_for_the_report(tmp_path: Path) -> None:
+    """The case page quotes excerpts of the text just reviewed (`last_text`) instead of reading the
+    file again: the decoded text with its line endings normalised, for that file only."""
+    from casereview.load.source import last_text
+
+    yaml_path = write(tmp_path, "a.yaml", b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode())
+    load_case(yaml_path)
+    assert last_text(str(yaml_path)) == MINIMAL
+    json_text = json.dumps(yaml.safe_load(MINIMAL), ensure_ascii=False, indent=1, default=str)
+    json_path = write(tmp_path, "b.json", json_text.encode("gb18030"))
+    load_case(json_path, data=json_path.read_bytes())
+    assert last_text(str(json_path)) == json_text
+    assert last_text(str(yaml_path)) is None  # another file was read since
+    with pytest.raises(InputRejected):
+        load_case(write(tmp_path, "c.yaml", b"\x00\x01"))
+    assert last_text(str(tmp_path / "c.yaml")) is None  # never decoded

@@ -587,3 +587,48 @@ def test_finish_all_finishes_every_sink_and_raises_the_first_error():
     with pytest.raises(OSError, match="No space"):
         finish_all([Workbook(True), Pages()], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
+
+
+def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
+    """Case pages are overwritten in place (a review into the same folder): a shorter page over a
+    longer one leaves nothing of the old one behind; a new name is created."""
+    from casereview.report.html import write_file
+
+    page = tmp_path / "1.html"
+    write_file(str(page), "旧页面".encode() * 5000)
+    write_file(str(page), b"<html>new</html>")
+    assert page.read_bytes() == b"<html>new</html>"
+    write_file(str(page), b"x" * 70_000)
+    assert page.read_bytes() == b"x" * 70_000
+    write_file(str(tmp_path / "2.html"), b"")
+    assert (tmp_path / "2.html").read_bytes() == b""
+
+
+def test_file_names_shown_with_folders_resolved_once_are_those_resolved_each_time(tmp_path, monkeypatch):
+    """`ReportContext.display` resolves each folder once and only looks at the file itself: the
+    names it shows are `display_file`'s, also for links (to files inside and outside the reviewed
+    folder, to folders), missing files, relative names and files outside the folder."""
+    import os
+
+    from casereview.report.location import display_file, display_file_in
+
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    for name in ("a.yaml", "sub/b.yaml"):
+        (root / name).write_text("x", encoding="utf-8")
+    (tmp_path / "out" / "c.yaml").write_text("x", encoding="utf-8")
+    (root / "inside.yaml").symlink_to(root / "sub" / "b.yaml")
+    (root / "outside.yaml").symlink_to(tmp_path / "out" / "c.yaml")
+    (root / "linked").symlink_to(root / "sub", target_is_directory=True)
+    (root / "away").symlink_to(tmp_path / "out", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    names = ["a.yaml", "sub/b.yaml", "inside.yaml", "outside.yaml", "linked/b.yaml", "away/c.yaml"]
+    names.append("gone.yaml")
+    paths = [str(root / n) for n in names] + [f"in/{n}" for n in names]
+    paths += [str(tmp_path / "out" / "c.yaml"), "out/c.yaml", "in/sub/../a.yaml", "-", "", "in/sub/", "/"]
+    dirs: dict[str, str] = {}
+    for resolved in (root.resolve(), None):
+        for path in paths * 2:  # the second time from the folders remembered
+            assert display_file_in(path, resolved, dirs) == display_file(path, resolved, resolved=True), path
+    assert os.path.realpath(root) in dirs.values()

@@ -66,12 +66,18 @@ def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_pa
             self.paths, self.book, self.engine = self.run.paths, self.run.book, self.run.engine
 
         def __iter__(self):
-            for result in self.run:
+            return self._meanwhile(iter(self.run))
+
+        def each(self, prepare, stored=None):
+            return self._meanwhile(self.run.each(prepare, stored))
+
+        def _meanwhile(self, items):
+            for item in items:
                 if not written:  # mid-review: a reviewer's write must not wait for the whole review
                     with elsewhere.write() as session:
                         service.add_user(session, "qian", "钱评查", "reviewer", PASSWORD, "省厅")
                     written.append(True)
-                yield result
+                yield item
 
     monkeypatch.setattr(service, "review_batch", ReviewWhileOthersWrite)
     paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json", CASEFILES / "11-qingshanhu-songda-chaoqi.yaml"]
@@ -80,6 +86,31 @@ def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_pa
     with store.session() as session:
         assert service.get_user(session, "qian").display_name == "钱评查"
         assert len(service.final_rows(session, service.get_campaign(session, "第二批"))) == 2
+
+
+def test_an_import_takes_a_large_page_cache_and_gives_it_back(tmp_path, monkeypatch):
+    """SQLite: the import's transaction runs with a 64 MB page cache (fewer pages spilled to the
+    WAL); the connection goes back to the pool at SQLite's default, so a web app reusing it
+    does not keep 64 MB per connection."""
+    from casereview.campaign import bulk
+
+    store = make_campaign(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "first")
+    cache = lambda session: session.execute(text("PRAGMA cache_size")).scalar()  # noqa: E731
+    during, after = [], []
+    write, add_all = bulk.BulkImport._write, bulk.BulkImport.add_all
+    monkeypatch.setattr(
+        bulk.BulkImport,
+        "_write",
+        lambda self, chunk: (during.append(cache(self.session)), write(self, chunk)),
+    )
+    monkeypatch.setattr(
+        bulk.BulkImport,
+        "add_all",
+        lambda self, rows: (add_all(self, rows), after.append(cache(self.session))),
+    )
+    paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json"]
+    service.create_campaign(store, "第二批", tmp_path / "second", paths, OPTIONS, actor="lead")
+    assert during == [-bulk.IMPORT_CACHE_KIB] and after == [-bulk.SQLITE_DEFAULT_CACHE_KIB]
 
 
 def test_sqlite_store_is_a_wal_file_in_the_campaign_folder(tmp_path):

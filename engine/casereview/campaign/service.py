@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import __version__
-from ..batch import BatchOptions, review_batch
+from ..batch import BatchOptions, BatchRun, review_batch
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem, load_profile
-from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields
+from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields, staged_row
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -205,9 +206,13 @@ def create_campaign(
             raise CampaignError(f"评查活动 {name} 已存在")
     run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
     notes: list[str] = []
+
+    def stage(result: CaseResult, index: int) -> bytes:  # in the worker that reviewed the file
+        return staged_row(file_row(run.paths[index], result))
+
     # Reviewed before the write transaction opens: the write lock is held only for the inserts.
     with (
-        Staged(file_row(path, result) for path, result in zip(run.paths, run, strict=True)) as staged,
+        Staged(run.each(stage)) as staged,
         store.write() as session,
     ):
         if session.scalar(select(Campaign.id).where(Campaign.name == name)):  # made meanwhile
@@ -930,46 +935,45 @@ def rescore(store: Store, campaign_name: str | None, options: BatchOptions, acto
             .where(CaseRecord.campaign_id == campaign.id, FileVersion.number == CaseRecord.current_version)
             .order_by(CaseRecord.id)
         ).all()
-    results = _review_texts([(path, content) for _, path, content in items], options, profile)
-    rows = ({"version_id": v, **result_fields(r)} for (v, _, _), r in zip(items, results, strict=True))
-    with Staged(rows) as staged, store.write() as session:  # reviewed before the write lock is taken
-        campaign = get_campaign(session, campaign_name)
-        run = _new_run(session, campaign, results.book.version, results.engine, actor)
-        count = add_results(session, run.id, staged)
-        audit(session, actor, "rescore", {"run": run.id, "files": count}, campaign_id=campaign.id)
+    texts = [(path, content) for _, path, content in items]
+    with _review_texts(texts, options, profile) as (results, renamed):
+
+        def stage(result: CaseResult, index: int) -> bytes:  # in the worker that reviewed the file
+            return staged_row({"version_id": items[index][0], **result_fields(renamed(result))})
+
+        # reviewed before the write lock is taken
+        with Staged(results.each(stage)) as staged, store.write() as session:
+            campaign = get_campaign(session, campaign_name)
+            run = _new_run(session, campaign, results.book.version, results.engine, actor)
+            count = add_results(session, run.id, staged)
+            audit(session, actor, "rescore", {"run": run.id, "files": count}, campaign_id=campaign.id)
     return count
 
 
-def _review_texts(items: list[tuple[str, str]], options: BatchOptions, profile: Profile):
-    """Review stored texts (the store is the record; the original files may be gone or changed)."""
+@contextmanager
+def _review_texts(
+    items: list[tuple[str, str]], options: BatchOptions, profile: Profile
+) -> Iterator[tuple[BatchRun, Callable[[CaseResult], CaseResult]]]:
+    """Review stored texts (the store is the record; the original files may be gone or changed):
+    the batch, and what gives a result of it back its file's original name."""
+    import shutil
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix="casereview-campaign-"))
-    paths = []
-    for index, (path, content) in enumerate(items):
-        target = tmp / f"{index:06d}{Path(path).suffix or '.yaml'}"
-        target.write_text(content, encoding="utf-8")
-        paths.append(target)
-    run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
-    original = {str(p): path for p, (path, _) in zip(paths, items, strict=True)}
-
-    class _Renamed:
-        book, engine = run.book, run.engine
-
-        def __iter__(self):
-            try:
-                for result in run:
-                    _rename(result, original)
-                    yield result
-            finally:
-                import shutil
-
-                shutil.rmtree(tmp, ignore_errors=True)
-
-    return _Renamed()
+    try:
+        paths = []
+        for index, (path, content) in enumerate(items):
+            target = tmp / f"{index:06d}{Path(path).suffix or '.yaml'}"
+            target.write_text(content, encoding="utf-8")
+            paths.append(target)
+        run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
+        original = {str(p): path for p, (path, _) in zip(paths, items, strict=True)}
+        yield run, partial(_rename, original=original)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _rename(result: CaseResult, original: dict[str, str]) -> None:
+def _rename(result: CaseResult, original: dict[str, str]) -> CaseResult:
     temp = result.file
     name = original.get(temp, temp)
     result.file = name
@@ -979,6 +983,7 @@ def _rename(result: CaseResult, original: dict[str, str]) -> None:
     for e in result.errors:
         if e.file == temp:
             e.file = name
+    return result
 
 
 @dataclass

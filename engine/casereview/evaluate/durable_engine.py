@@ -1,12 +1,13 @@
 """durable_rules back end, used only in the safe subset of the evaluation notes (§6).
 
 - one ruleset per process, built in the worker; no stock `Host` (no timer threads);
-- cases share a `sid` in runs of `CASES_PER_STATE` (then the state is deleted): creating a state
-  costs time in proportion to the ruleset (every beta and action node gets its pools, ~0.2 ms with
-  the shipped packs), while single-fact rules never look at earlier facts, so a case is kept apart
-  by a per-case `CASE_KEY` on its facts (fact identity is a hash of content) and by draining all
-  actions before the next case is asserted; a sentinel fact and rule fire in every case, so
-  `delete_state` never meets a state in which no action ran (§4.3);
+- all cases share one `sid`, and each case's facts are retracted once its actions ran: creating
+  a state costs time in proportion to the ruleset (every beta and action node gets its pools,
+  ~0.4 ms with the shipped packs), and a state holding the matched facts of earlier cases grows
+  (each stored fact is a ~7 kB node); single-fact rules never look at earlier facts, so a case is
+  kept apart by draining all its actions before the next case is asserted, and by retracting its
+  facts (each sent with its own `id`, so identity is never a hash of content); a sentinel fact and
+  rule fire in every case, so `delete_state` never meets a state in which no action ran (§4.3);
 - single-fact rules only: facts are denormalised, so no cross-fact references (§4.6);
 - no regex, no integer division, no nulls on facts, `not` pushed to the leaves;
 - `$or` fires once per true disjunct, so matches are de-duplicated on (rule, fact);
@@ -33,9 +34,8 @@ from .oracle import OracleEngine, RulePredicates
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
 MAX_FACT_PROPERTIES = 200  # durable_rules segfaults above 253 flattened properties (§4.1)
-CASES_PER_STATE = 64  # measured: 1 → 1,400 cases/s, 16 → 2,500, 64 → 2,800, 1,000 → 2,700
-CASE_KEY = "__case__"  # not a vocabulary field (those are lower-case words)
 ALWAYS_SENT = ("fid", "kind")
+DURABLE_KEYS = frozenset({"sid", "id"})  # set per fact by the engine: state and identity
 
 _DURABLE_OP = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte", "ne": "$neq"}
 
@@ -611,12 +611,14 @@ def _sent_fields(
     if not fields:
         return None
     fields.update(ALWAYS_SENT)
+    if fields & DURABLE_KEYS:  # durable_rules would take them for the fact's state and identity
+        raise ValueError(f"fact field named {sorted(fields & DURABLE_KEYS)} (reserved by durable_rules)")
     names = tuple(sorted(fields))
     return names, tuple((name, source) for name in names if (source := bound_source(name)))
 
 
 class DurableEngine:
-    """One durable_rules ruleset; evaluate() runs one case in its own sid."""
+    """One durable_rules ruleset; evaluate() runs one case at a time in one state."""
 
     name = "durable"
 
@@ -643,7 +645,7 @@ class DurableEngine:
         # ({tested values: (fields sent, (bound, its source) pairs) or None})
         self._projections = {kind: (tested, tree, {}) for kind, (tested, tree) in reads.items()}
         self._sids = itertools.count(1)
-        self._cases = itertools.count(1)
+        self._next_id = 1  # durable_rules' fact ids (`id`): one per fact sent, never reused
         self._sid: str | None = None
         self._sid_cases = 0  # cases completed in the current state (each ran the sentinel action)
 
@@ -703,11 +705,22 @@ class DurableEngine:
                 rules = rules[: low - 1] + rules[low:]
 
     def _state(self) -> str:
-        """The sid for the next case: a fresh state every `CASES_PER_STATE` cases."""
-        if self._sid is None or self._sid_cases >= CASES_PER_STATE:
-            self._release()
+        """The sid for the next case: the current state, or a fresh one after a release.
+
+        One state for every case (measured against a fresh state every 64 cases, the facts left
+        in it: evaluate −10 % in process; a state every 16 / 256 cases was slower still)."""
+        if self._sid is None:
             self._sid = str(next(self._sids))
         return self._sid
+
+    def _retract(self, sid: str, first: int, end: int) -> None:
+        """Take the facts with ids `first` … `end - 1` out of the state (all actions ran)."""
+        facts = [{"sid": sid, "id": ident} for ident in range(first, end)]
+        try:
+            self._dre.retract_facts(self._handle, _dumps(facts))
+        except BaseException:
+            self._release()  # a state in doubt is never shared with the next case
+            raise
 
     def _release(self) -> None:
         if self._sid is not None and self._sid_cases:
@@ -718,7 +731,8 @@ class DurableEngine:
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
         facts = flagged(facts)
-        sid, case = self._state(), next(self._cases)
+        sid = self._state()
+        first = ident = self._next_id
         batch = []
         projections = self._projections
         for fact in facts:
@@ -744,9 +758,11 @@ class DurableEngine:
                     sent[name] = fact[source]
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
-            sent["sid"], sent[CASE_KEY] = sid, case
+            sent["sid"], sent["id"] = sid, ident
+            ident += 1
             batch.append(sent)
-        batch.append({"sid": sid, "fid": SENTINEL_KIND, "kind": SENTINEL_KIND, CASE_KEY: case})
+        batch.append({"sid": sid, "fid": SENTINEL_KIND, "kind": SENTINEL_KIND, "id": ident})
+        self._next_id = ident + 1
         seen: set[Match] = set()
         dre, handle = self._dre, self._handle
         try:
@@ -771,6 +787,7 @@ class DurableEngine:
             self._release()
             raise
         self._sid_cases += 1
+        self._retract(sid, first, ident + 1)
         uncertain = [fact for fact in facts if fact[HAS_UNKNOWN]]
         if uncertain:
             for forms in self._review_outside:  # forms for facts with unknowns (see review_in_python)

@@ -96,11 +96,13 @@ def parse_text(
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     markers: bool = True,
+    utf8: bytes | None = None,
 ) -> SourceDoc:
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
-    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
+    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`);
+    `utf8`: the text's UTF-8 encoding, if at hand."""
     if fmt == "json":
-        data, locator, encoded = parse_json(text, file)
+        data, locator, encoded = parse_json(text, file, utf8)
         doc = SourceDoc(
             file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
         )
@@ -168,6 +170,7 @@ def read_document(
 
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
+    global _last_text
     file = str(path)
     fmt = "json" if Path(path).suffix.lower() == ".json" else "yaml"
     look = fmt != "json"  # a JSON file is looked at for markers once parsed (`parse_text`)
@@ -175,6 +178,7 @@ def read_document(
         decoded = read_text(path, max_bytes=max_bytes, markers=look)
     else:
         decoded = decode_bytes(data, file, markers=look)
+    _last_text = file, decoded.text
     try:
         return parse_text(
             decoded.text,
@@ -185,6 +189,7 @@ def read_document(
             max_nodes=max_nodes,
             max_depth=max_depth,
             markers=decoded.markers,
+            utf8=decoded.utf8,
         )
     except InputRejected:
         raise
@@ -196,6 +201,17 @@ def read_document(
         raise InputRejected(
             [InputError(file, None, None, None, f"无法解析文件（内部错误 {type(exc).__name__}：{exc}）")]
         ) from None
+
+
+_last_text: tuple[str, str] | None = None  # (file, text) of the document read last
+
+
+def last_text(file: str) -> str | None:
+    """The decoded text (line endings normalised to \\n) of the document this process read last,
+    if it was `file`: a report made right after the review shows excerpts of the text reviewed
+    without reading and decoding the file again."""
+    last = _last_text
+    return last[1] if last is not None and last[0] == file else None
 
 
 def _not_a_mapping(data: Any) -> str:

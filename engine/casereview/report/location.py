@@ -6,6 +6,8 @@ out (never `?`). `display_file` keeps local folders out of reports that are hand
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,33 @@ def display_file(path: str, root: Path | None = None, full: bool = False, resolv
     if not p.is_absolute() and ".." not in p.parts:
         return p.as_posix()
     return p.name
+
+
+def display_file_in(path: str, root: Path | None, dirs: dict[str, str]) -> str:
+    """`display_file(path, root, resolved=True)` for a caller showing many files of a few folders:
+    each folder is resolved once (`dirs`, folder → resolved), the file itself only looked at
+    (one `lstat`: a symbolic link is resolved as `display_file` does). Resolving the whole path
+    is a system call per part, ~0.05 ms a file."""
+    head, tail = os.path.split(path)
+    if root is None or not tail or tail in (".", "..") or not path or path == "-":
+        return display_file(path, root, resolved=True)
+    try:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            return display_file(path, root, resolved=True)
+    except OSError:  # missing: resolving keeps the name as it is, as here
+        pass
+    base = dirs.get(head)
+    if base is None:
+        if len(dirs) >= 4096:
+            dirs.clear()
+        try:
+            base = dirs[head] = os.path.realpath(head or ".")
+        except OSError:  # the working folder is gone
+            return display_file(path, root, resolved=True)
+    prefix = str(root)
+    if base.startswith(prefix) and prefix != "/":
+        if base == prefix:
+            return tail
+        if base[len(prefix)] == "/":
+            return f"{base[len(prefix) + 1 :]}/{tail}"
+    return display_file(path, root, resolved=True)  # outside the folder: the full rules

@@ -48,6 +48,7 @@ class ReportContext:
     points: Any = None  # rule code → points one deduction costs under the profile
     _shown: tuple[str, str] = field(default=("", ""), repr=False, compare=False)  # last `display`
     _root: tuple[Any, Any] = field(default=(None, None), repr=False, compare=False)  # root, resolved
+    _dirs: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # folder → resolved
 
     def use_profile(self, profile: Any) -> None:
         self.profile = profile.title
@@ -76,7 +77,7 @@ class ReportContext:
         # path (a system call per part) once is enough
         if self._shown[0] == path and path:
             return self._shown[1]
-        from ..location import display_file
+        from ..location import display_file, display_file_in
 
         if self._root[0] != self.root:  # the folder resolved once, not once per file
             try:
@@ -84,7 +85,11 @@ class ReportContext:
             except OSError:
                 resolved = None  # as display_file, meeting the same error, falls back
             self._root = (self.root, resolved)
-        shown = display_file(path, self._root[1], self.full_paths, resolved=True)
+            self._dirs.clear()
+        if self.full_paths:
+            shown = display_file(path, self._root[1], True, resolved=True)
+        else:
+            shown = display_file_in(path, self._root[1], self._dirs)
         self._shown = (path, shown)
         return shown
 
