@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import __version__
+from . import __version__, codecache
 from .cli_support import (
     ChineseArgumentParser,
     Progress,
@@ -974,6 +974,7 @@ FAST_EXIT_COMMANDS = ("check",)
 def run() -> NoReturn:
     """The `casereview` command (console script, `python -m casereview.cli`): `main` on the
     process's arguments, then the process exits (see `exit_process`)."""
+    codecache.install()  # the methods dataclasses write, compiled once per user (codecache.py)
     skip_plugin_lookup()  # a process of ours: pydantic's plugin lookup only when a plugin is installed
     if sys.argv[1:2] == ["check"] and "-" not in sys.argv[2:]:  # stdin could not be read twice
         from .evaluate import solo

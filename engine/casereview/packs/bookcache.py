@@ -55,13 +55,33 @@ def cache_folder() -> Path:
 
 def book_key(root: Path, extra: list[Path]) -> str:
     digest = hashlib.sha256(__version__.encode())
-    for module in sorted(_PACKAGE.rglob("*.py")):
-        stat = module.stat()
-        digest.update(f"{module.relative_to(_PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    files = sorted(p for p in root.rglob("*") if p.is_file()) + [Path(p) for p in extra]
+    for relative, info in _files(str(_PACKAGE), ".py"):
+        digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}".encode())
+    files = [os.path.join(root, relative) for relative, _ in _files(str(root))] + [str(p) for p in extra]
     for path in files:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(path.encode() + b"\0" + handle.read() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def _files(folder: str, suffix: str = "") -> list[tuple[str, os.stat_result]]:
+    """(path relative to `folder`, stat) of every file under it whose name ends with `suffix`,
+    in the order of their path components; symbolic links followed as `Path.rglob` does. A walk
+    with `os.scandir` (~1 ms for the package and the rules) instead of pathlib's (~4 ms, paid by
+    every check before its durable build can start)."""
+    found: list[tuple[tuple[str, ...], os.stat_result]] = []
+
+    def walk(directory: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    walk(entry.path, (*parts, entry.name))
+                elif entry.name.endswith(suffix) and entry.is_file():
+                    found.append(((*parts, entry.name), entry.stat()))
+
+    walk(folder, ())
+    found.sort(key=lambda item: item[0])
+    return [("/".join(parts), info) for parts, info in found]
 
 
 # the key `start_durable_build` computed, for the `load_rulebook_cached` of the same command
@@ -157,9 +177,10 @@ def start_durable_build(root: Path | None = None, extra: list[Path] | None = Non
     path = cache_folder() / f"{key}{DURABLE_SUFFIX}"
     if not path.is_file():
         return False
-    from ..evaluate import durable_prebuild
+    from ..evaluate import durable_prebuild, solo
 
-    return durable_prebuild.start(lambda: _signed_ruleset(path, key, secret))
+    # a supervised one-file check evaluates its case in this process: its first state is warmed
+    return durable_prebuild.start(lambda: _signed_ruleset(path, key, secret), warm_heap=solo.here())
 
 
 def _signed_ruleset(path: Path, key: str, secret: bytes) -> str | None:
