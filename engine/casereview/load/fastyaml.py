@@ -280,8 +280,11 @@ class _Scanner:
     def line(self, line: str, lexed: Any, number: int, indent_now: int, container: Any, marks: Any) -> Any:
         """Any line `run` does not place itself: the new (indent, container, entries, tag,
         next item's tag) of `run`'s loop, or None if they stay (blank, comment, block content)."""
-        if self.block is not None and self.in_block(line, number):
-            return None
+        if self.block is not None:  # a line of the open block scalar's, or the first after it
+            rest = line.lstrip(" ")
+            if not rest or len(line) - len(rest) > self.block[0]:
+                return None
+            self.end_block(number - 1)
         if lexed is None:
             lexed = _lexed(line)
         if lexed is _SKIP:
@@ -314,16 +317,6 @@ class _Scanner:
         if tag >= 0 and type(container) is dict and type(around[1]) is list:
             return indent_now, container, marks, tag, _item_tag(around[0], indent_now)
         return indent_now, container, marks, tag, -1
-
-    def in_block(self, line: str, number: int) -> bool:
-        """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
-        ends before it."""
-        assert self.block is not None
-        rest = line.lstrip(" ")
-        if not rest or len(line) - len(rest) > self.block[0]:
-            return True
-        self.end_block(number - 1)
-        return False
 
     def open_pending(self, indent: int, item: bool, number: int, *current: Any) -> Any:
         """The collection the pending node opens at this line, or the `current` one (indent,
