@@ -21,6 +21,7 @@ import json, sys
 from casereview import codecache
 installed = codecache.install()
 import collections, dataclasses, re, typing
+import casereview.model  # pydantic and the case models: what a process compiles at start-up
 
 @dataclasses.dataclass(frozen=True)
 class Point:
@@ -164,3 +165,60 @@ def test_a_check_process_fills_the_cache_once_and_says_the_same_from_it(env):
     assert _file(env).stat().st_mtime_ns == written  # nothing new to write: all of it was cached
     patterns, entries = map(int, _python(ENTRIES, env).split())
     assert patterns > 50 and entries > 500
+
+
+def test_a_pattern_whose_cached_program_does_not_fit_is_compiled_by_re(env):
+    """Whatever the cache holds for a pattern (here: a program of another shape, signed), `re`
+    still gives the right pattern: the regular-expression path falls back to `re` itself."""
+    _run(env)
+    planted = r"""
+import marshal
+from casereview import cachesafe, codecache
+entries = codecache._load()
+entries[("re", r"(?P<year>\d{4})-(?P<month>\d\d)(?:-(\d\d))?", 66)] = (1, [2, 3], 0)
+payload = marshal.dumps(entries)
+signature = cachesafe.sign(cachesafe.secret_key(), codecache._LABEL, payload)
+codecache.cache_file().write_bytes(signature + payload)
+"""
+    _python(planted, env)
+    reference = _run({**env, "CASEREVIEW_NO_CACHE": "1"})
+    assert _run(env)["re"] == reference["re"]
+
+
+def test_the_cache_is_not_used_where_a_module_compiles_with_future_flags(env):
+    script = r"""
+import __future__, dataclasses
+dataclasses.annotations = __future__.annotations  # as if dataclasses.py had the future import
+from casereview import codecache
+print(codecache.install(), "exec" in vars(dataclasses))
+"""
+    assert _python(script, env).split() == ["False", "False"]
+
+
+def test_a_second_identical_review_does_not_rewrite_the_cache(env, tmp_path):
+    """A `review` with workers and all report formats fills the cache once; patterns built anew
+    in every process (openpyxl makes one from a set) do not make each run rewrite it."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name in ("general.yaml", "general-hearing.yaml", "simple.yaml"):
+        (folder / name).write_bytes((EXAMPLES / name).read_bytes())
+    cmd = [
+        sys.executable,
+        "-m",
+        "casereview.cli",
+        "review",
+        str(folder),
+        "--roster",
+        str(EXAMPLES / "roster.yaml"),
+    ]
+    cmd += ["--no-cache", "--isolated", "-q", "--workers", "2"]
+    first = subprocess.run(
+        [*cmd, "-o", str(tmp_path / "out1")], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert first.returncode in (0, 1), first.stderr
+    written = _file(env).stat().st_mtime_ns
+    second = subprocess.run(
+        [*cmd, "-o", str(tmp_path / "out2")], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert second.returncode == first.returncode, second.stderr
+    assert _file(env).stat().st_mtime_ns == written

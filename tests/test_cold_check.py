@@ -288,6 +288,37 @@ def test_the_last_day_of_a_month_is_the_calendars():
             assert last_day(year, month) == calendar.monthrange(year, month)[1], (year, month)
 
 
+def test_adding_months_clamps_to_the_calendars_last_day():
+    """derive's month arithmetic (deadlines) without the calendar module (it imports locale)."""
+    import calendar
+    import datetime as dt
+
+    from casereview.derive.facts import _add_months
+
+    def reference(day: dt.date, months: int) -> dt.date:
+        month0 = day.month - 1 + months
+        year, month = day.year + month0 // 12, month0 % 12 + 1
+        return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+    for year in (1, 4, 100, 1900, 1999, 2000, 2023, 2024, 2100, 2400, 9998):
+        for month in range(1, 13):
+            for day in (1, 28, 29, 30, 31):
+                try:
+                    start = dt.date(year, month, day)
+                except ValueError:
+                    continue
+                for months in (-13, -1, 0, 1, 2, 6, 11, 12, 13, 25):
+                    try:
+                        expected = reference(start, months)
+                    except ValueError:
+                        expected = None
+                    try:
+                        got = _add_months(start, months)
+                    except ValueError:
+                        got = None
+                    assert got == expected, (start, months)
+
+
 def test_a_check_started_with_children_reaped_by_the_kernel_still_returns_its_code(capsys, veto_case):
     """With SIGCHLD ignored (inherited from some launchers) no exit status could be read back from
     a supervised child: the check then runs unsupervised, and says and returns the same."""
@@ -310,3 +341,60 @@ def test_a_check_started_with_children_reaped_by_the_kernel_still_returns_its_co
         preexec_fn=ignore_children,
     )
     assert (done.returncode, done.stdout) == (code, out) and code == EXIT_FINDINGS
+
+
+def test_a_check_imports_no_module_it_does_not_use(tmp_path):
+    """Modules only some inputs need are imported where used (each ~1-4 ms at every start):
+    a YAML check with a YAML roster reads no CSV, suggests no field name, parses no TOML, makes
+    no temporary file, and formats no traceback."""
+    unused = {"calendar", "csv", "difflib", "importlib.metadata", "locale", "shutil", "tempfile", "tomllib"}
+    unused.add("traceback")
+    cmd = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "casereview.cli",
+        "check",
+        str(EXAMPLES / "general.yaml"),
+    ]
+    cmd += [*ROSTER, "--no-cache", "--isolated"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300, cwd=tmp_path)
+    assert done.returncode == EXIT_OK, done.stderr
+    imported = {
+        line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "casereview.review" in imported
+    assert imported & unused == set()
+
+
+def test_a_maybe_field_has_the_schemas_of_a_wrap_validator():
+    """`maybe(tp)` makes the core schema (hence validation and errors) and the JSON schema that
+    `WrapValidator(_unknown_or)` with the marker metadata makes, for every kind of field type."""
+    import datetime as dt
+    import re
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field, WrapValidator, create_model
+
+    from casereview.model import unknown
+    from casereview.model.enums import ActKind
+
+    kinds = [str, int, str | None, dt.date, unknown.Day, ActKind, list[str], Literal["a", "b"]]
+    kinds.append(Annotated[int, Field(ge=1)])
+
+    def schemas(wrap) -> tuple[str, dict]:
+        fields = {f"f{i}": (wrap(kind), None) for i, kind in enumerate(kinds)}
+        model = create_model("M", __base__=BaseModel, **fields)
+        core = re.sub(r"(:\d+'| at 0x[0-9a-f]+)", "", repr(model.__pydantic_core_schema__))
+        return core, model.model_json_schema()
+
+    class _UnknownAllowed:  # the marker metadata as it was: the JSON schema only
+        __get_pydantic_json_schema__ = unknown._UnknownAllowed.__get_pydantic_json_schema__
+
+    _UnknownAllowed.__module__, _UnknownAllowed.__qualname__ = unknown.__name__, "_UnknownAllowed"
+
+    def reference(kind):
+        return Annotated[kind, WrapValidator(unknown._unknown_or), _UnknownAllowed()]
+
+    assert schemas(unknown.maybe) == schemas(reference)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview.load import InputRejected, jsonpos, reader
+from casereview.load import InputRejected, jsonpos, read_document, reader
 from casereview.load.fastvalidate import may_be_padded
 from casereview.load.source import locate_in
 
@@ -73,9 +74,13 @@ _EDITS = st.sampled_from(["", "}", ",", " ", "\n", '"a": 1,', "NaN", "[", "\\", 
 
 def _parsed(text: str, *, reference: bool) -> tuple:
     try:
+        # repr: the same types too (2**64 == float(2**64))
         if reference:
-            return ("ok", jsonpos._parse_reference(text, "x.json"))
-        return ("ok", jsonpos.parse_json(text, "x.json")[0])
+            return ("ok", repr(jsonpos._parse_reference(text, "x.json")))
+        data = jsonpos.parse_json(text, "x.json")[0]
+        # the same when orjson is given the text's bytes (as `read_document` gives a UTF-8 file's)
+        assert repr(jsonpos.parse_json(text, "x.json", text.encode())[0]) == repr(data)
+        return ("ok", repr(data))
     except InputRejected as exc:
         return ("rejected", [(e.line, e.column, e.field, e.message) for e in exc.errors])
 
@@ -147,6 +152,32 @@ def test_a_top_level_member_found_by_its_key_is_the_top_level_one(text: str) -> 
 def test_json_numbers_parse_as_the_reference_does(number: str) -> None:
     text = f'{{"a": {number}, "b": [{number}]}}'
     assert _parsed(text, reference=False) == _parsed(text, reference=True)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9223372036854775807",
+        "9223372036854775808",  # orjson: an unsigned 64-bit integer
+        "18446744073709551615",
+        "18446744073709551616",  # orjson: a float equal to it
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "1e16",
+        "1.5e300",
+        "12345678901234567.5",
+    ],
+)
+def test_integers_beyond_64_bits_stay_integers(number: str, tmp_path: Path) -> None:
+    """orjson reads an integer beyond 64 bits as a float: such texts are read again by `json`."""
+    text = f'{{"a": {number}, "b": [{number}, "e+"]}}'
+    assert _parsed(text, reference=False) == _parsed(text, reference=True)
+    data = jsonpos.parse_json(text, "x.json")[0]
+    assert type(data["a"]) is type(json.loads(number)) and data["a"] == json.loads(number)
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    assert repr(read_document(path).data) == repr(json.loads(text))
 
 
 def test_a_json_field_is_located_the_same_however_it_is_named(tmp_path) -> None:

@@ -8,8 +8,12 @@ from hypothesis import strategies as st
 from casereview import fastjson
 from casereview.report.masking import (
     _CANDIDATE,
+    _ascii_candidates_only,
+    _text_edits,
+    apply_edits,
     dumps_masked,
     mask,
+    mask_edits,
     mask_payload,
     mask_value,
     may_need_masking,
@@ -65,3 +69,33 @@ def test_the_byte_shortcut_never_skips_text_that_masking_would_change(text):
         assert not _CANDIDATE.search(text)
         assert mask(text) == text
     assert mask_payload(data) == fastjson.dumps(mask(text)).encode()
+
+
+_ASCII_TEXT = st.text(alphabet="0123456789 -Xx:证号（）甲a,", max_size=30)
+_PADDING = st.builds(lambda n, wide: ("甲" if wide else "a") * n, st.integers(0, 1100), st.booleans())
+_ASCII_VALUES = st.recursive(
+    st.one_of(
+        _ASCII_TEXT,
+        _PADDING,
+        st.builds(lambda pad, text: pad + text, _PADDING, _ASCII_TEXT),
+        st.integers(min_value=-(10**15), max_value=10**15),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_ASCII_TEXT, inner, max_size=4)),
+    max_leaves=24,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ASCII_VALUES)
+@example({"a": "a" * 1010 + "13812345678", "13812345678": "甲" * 339 + "138-1234-5678", "n": 13812345678})
+@example(["a" * 1018 + "1 3 8 1 2 3 4 5 6 7 8", 2**60, -(10**12), "1" * 40])
+def test_the_block_scan_gives_the_edits_of_the_text_walk(value):
+    """`mask_edits` of JSON text without backslashes and non-ASCII separators or digits runs the
+    candidate regex over flagged 1 KB blocks of the bytes (`_ascii_edits`): the same edits as
+    decoding and walking the whole text, wherever a candidate falls (across a block's end, in a
+    key, a number, a token met twice)."""
+    data = fastjson.orjson.dumps(value)
+    assert _ascii_candidates_only(data) and b"\\" not in data  # the block scan is the path taken
+    assert mask_edits(data) == _text_edits(data)
+    assert apply_edits(data, mask_edits(data)).decode() == fastjson.dumps(mask_value(value))

@@ -75,6 +75,31 @@ def test_a_crash_inside_a_chunk_reruns_only_that_chunk_and_loses_nothing(
     assert (tmp_path / "killed-once").exists()
 
 
+def _leave_a_cycle(result, index):
+    """In the worker: drop a reference cycle, then allocate past the young threshold."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    node, freed = Node(), []
+    node.me = node
+    watch = weakref.ref(node, lambda _: freed.append(True))
+    del node
+    young = [[] for _ in range(runner.WORKER_GC_YOUNG + 100)]
+    return bool(freed), watch() is None, len(young), gc.isenabled()
+
+
+def test_a_worker_still_collects_cycles_with_its_larger_young_threshold(tmp_path, book, profile):
+    """Workers run the cyclic collector less often (their garbage is acyclic), never not at all."""
+    factory = partial(make_context, book, profile, None, "durable")
+    fallback = make_context(book, profile, None, "oracle")
+    paths = _batch(tmp_path, 2)
+    results = list(runner.review_paths(paths, factory, fallback, workers=2, prepare=_leave_a_cycle))
+    assert results == [(True, True, runner.WORKER_GC_YOUNG + 100, True)] * 2
+
+
 @pytest.mark.parametrize(("n", "chunk"), [(1, None), (20, None), (10_000, None), (1_001, None), (10, 4)])
 def test_tasks_hold_every_file_once_in_order_large_first_one_file_each_at_the_end(n, chunk):
     tasks = list(runner._tasks(n, 2, chunk))

@@ -19,13 +19,15 @@ there, so the file is signed like the rule-book cache (HMAC-SHA256 under the per
 cachesafe.py) and nothing in it is unmarshalled before the signature verifies. It is tied to
 the Python version (bytecode, marshal and regular-expression formats change) and optimisation
 level. A missing, foreign or damaged file only means compiling as usual; what was compiled is
-written back when the process exits normally. ``CASEREVIEW_NO_CACHE`` turns it off, like the
-other caches.
+written back when the process exits normally (not for a few texts: some libraries build a
+pattern from a set, a new text in every process). ``CASEREVIEW_NO_CACHE`` turns it off, like
+the other caches.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import marshal
 import os
 import sys
@@ -36,6 +38,10 @@ MAX_BYTES = 8 * 1024 * 1024
 SIGNATURE_BYTES = 32
 _LABEL = f"code:{sys.version}:{sys.flags.optimize}"
 
+MAX_FRESH = 2000  # entries a process adds: start-up needs ~800; patterns made from data are not kept
+# A process that compiled only a few new texts does not rewrite the file: some libraries build
+# a pattern from a set (a new text in every process, e.g. openpyxl's defined names).
+MIN_NEW = 16
 _entries: dict[tuple, Any] | None = None  # (mode, source) → code, ("re", pattern, flags) → program
 _fresh: dict[tuple, Any] = {}  # compiled by this process (and not read from the file)
 
@@ -57,7 +63,8 @@ def install() -> bool:
             return False  # a name of its own, or source compiled with future flags: left alone
     for module, name, shadow in shadows:
         setattr(module, name, shadow)
-    _cache_regular_expressions()
+    with contextlib.suppress(Exception):  # another `re` (another Python): compiled as usual
+        _cache_regular_expressions()
     return True
 
 
@@ -99,6 +106,8 @@ def _cached(key: tuple, make: Any) -> Any:
     value = entries.get(key)
     if value is None:
         value = make()
+        if len(_fresh) >= MAX_FRESH:
+            return value
         if not _fresh:
             import atexit
 
@@ -114,11 +123,11 @@ def _cache_regular_expressions() -> None:
     import re._compiler as compiler
     import re._parser as parser
 
-    original = compiler.compile
-    debug = compiler.SRE_FLAG_DEBUG
+    original, debug = compiler.compile, compiler.SRE_FLAG_DEBUG
+    make, parse = compiler._sre.compile, parser.parse
 
     def program(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
-        parsed = parser.parse(pattern, flags)
+        parsed = parse(pattern, flags)
         groupindex = parsed.state.groupdict
         indexgroup = [None] * parsed.state.groups
         for name, index in groupindex.items():
@@ -129,7 +138,10 @@ def _cache_regular_expressions() -> None:
     def compile(p: Any, flags: int = 0) -> Any:
         if type(p) not in (str, bytes) or type(flags) is not int or flags & debug:
             return original(p, flags)
-        return compiler._sre.compile(p, *_cached(("re", p, flags), lambda: program(p, flags)))
+        try:
+            return make(p, *_cached(("re", p, flags), lambda: program(p, flags)))
+        except Exception:  # a bad pattern (re reports it), or internals not as expected
+            return original(p, flags)
 
     compiler.compile = compile
 
@@ -162,8 +174,8 @@ def _load() -> dict[tuple, Any]:
 
 
 def save() -> None:
-    """Write the cache if this process compiled anything new (at exit); never raises."""
-    if not _fresh or _entries is None:
+    """Write the cache if this process compiled enough new (at exit); never raises."""
+    if len(_fresh) < MIN_NEW or _entries is None:
         return
     try:
         from . import cachesafe

@@ -7,7 +7,6 @@ Chinese errors, so a batch always accounts for every file.
 from __future__ import annotations
 
 import functools
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -109,6 +108,8 @@ def review_file(path: Path, ctx: ReviewContext, data: bytes | None = None) -> Ca
     try:
         return _review_case(path, case, source, ctx)
     except Exception as exc:  # a bug in any later stage rejects this file, never the batch
+        import traceback  # only for an internal error
+
         detail = traceback.format_exception_only(exc)[-1].strip()
         return rejected(path, [RejectedInput(file=str(path), message=f"评查失败（内部错误）：{detail}")])
 

@@ -8,7 +8,6 @@ nearest codes as suggestions.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +24,8 @@ def normalise(entries: Iterable[str] | None) -> list[str]:
 
 
 def suggest(entry: str, codes: Iterable[str]) -> list[str]:
+    import difflib  # only for an unknown rule code (~1 ms to import, with heapq)
+
     codes = sorted(set(codes))
     close = difflib.get_close_matches(entry.upper(), codes, n=3, cutoff=0.5)
     if not close:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -994,10 +993,15 @@ def _discretion_field(discretion: Any, name: str, label: str, default: Any = Non
     return value._value_ if isinstance(value, Enum) else value
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _add_months(day_: dt.date, months: int) -> dt.date:
     month0 = day_.month - 1 + months
     year, month = day_.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day_.day, monthrange(year, month)[1]))
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    last = 29 if month == 2 and leap else _MONTH_DAYS[month - 1]  # calendar.monthrange's (imports locale)
+    return dt.date(year, month, min(day_.day, last))
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:

@@ -37,6 +37,7 @@ from .solo import crash_for_test
 _WORKER_CTX: ReviewContext | None = None
 _WORKER_PREPARE: Callable[[CaseResult, int], Any] | None = None
 _WORKER_STORED: Callable[[bytes, int], Any] | None = None
+WORKER_GC_YOUNG = 20_000  # objects allocated (net) between young collections in a worker
 
 
 def _die_with_parent(parent: int) -> None:
@@ -72,6 +73,12 @@ def _init_worker(
     # frozen there already (cli_support.collector_paused)
     gc.collect()
     gc.freeze()
+    # A file's garbage is acyclic (reference counting frees it): over 10,000 files a worker ran
+    # ~520 young collections and found nothing to collect in any (gc.callbacks), ~1 % of its CPU.
+    # With 20,000 new objects between young collections a worker runs ~2; a file that does leave
+    # cycles behind (an exception's traceback) is still collected, after at most ~20,000 objects
+    # (a few MB). Peak PSS at 10,000 files unchanged (184 MB, parent and workers).
+    gc.set_threshold(WORKER_GC_YOUNG, *gc.get_threshold()[1:])
 
 
 def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:

@@ -1,22 +1,13 @@
 """A fast path for `parse_yaml`: the same ``(data, positions)`` for plain block-style files.
 
 `parse_yaml` drives libyaml's event stream from Python and costs about as much as
-``yaml.load(CSafeLoader)``. Case files are almost always written in a small subset of YAML:
-block mappings and sequences, one-line plain or quoted scalars, one-line flow collections
-(``{name: 张明, cert: "3601…"}``, ``[v1, v2]``), block scalars (``|``, ``>-``), comments, and
-the anchors and aliases PyYAML's dumper writes for shared values (``on: &id001 2024-05-30`` …
-``decided_on: *id001``). This module reads that subset line by line and builds what
-`parse_yaml` builds:
-
-* plain scalars resolved by PyYAML's own YAML 1.1 implicit resolvers and `SafeConstructor`
-  functions (``2024-05-30`` a date, ``yes`` True, ``010`` 8), quoted scalars as strings, keys
-  as their source text (``on:``, ``1:`` give ``"on"``, ``"1"``);
-* the strings whose decoding is libyaml's business (double-quoted with escapes, block scalars
-  with their folding and chomping) are decoded by PyYAML itself, from their own source text;
-* each field's 1-based (line, column) as `parse_yaml` records it (a mapping entry at its key,
-  a list item at the item, the root ``()`` at its first key); an alias repeats the positions
-  of the anchored node's fields under its own path. They are kept per collection
-  (`YamlPositions`), not per path: a file's findings locate a few of its ~300 fields.
+``yaml.load(CSafeLoader)``. Case files use a small subset of YAML: block mappings and
+sequences, one-line plain or quoted scalars, one-line flow collections, block scalars (``|``,
+``>-``), comments, and the anchors and aliases PyYAML's dumper writes for shared values. This
+module reads that subset line by line and builds what `parse_yaml` builds: plain scalars
+resolved by PyYAML's own YAML 1.1 resolvers and constructors (``2024-05-30`` a date, ``yes``
+True, ``010`` 8), keys as their source text, double-quoted escapes and block scalars decoded by
+PyYAML itself, and each field's 1-based (line, column), kept per collection (`YamlPositions`).
 
 Anything else returns None and the caller runs `parse_yaml`, which keeps every behaviour and
 every error message: the fast path accepts only what it can read exactly and never rejects.
@@ -34,14 +25,14 @@ before the colon. The tests compare both paths on every sample, a generated corp
 PyYAML dumps in every style and randomly damaged files.
 
 Each line is read on its own first (`_lex`), and that reading is kept in a bounded
-per-process cache keyed by the line's text: the files of a batch repeat most of their lines
-(keys, enumerations, officers, dates). Which collection a line belongs to and the positions
-are worked out per file (`_Scanner`).
+per-process cache keyed by the line's text: the files of a batch repeat most of their lines.
+Which collection a line belongs to and the positions are worked out per file (`_Scanner`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -82,6 +73,11 @@ _BLOCK_HEADER = re.compile(r"[|>][-+]?(?: +#.*| *)$")
 _END = re.compile(r"(?: +#.*| *)$")  # what may follow a complete value on its line
 _ANCHOR_NAME = re.compile(r"&([0-9A-Za-z_-]+)(?: +|$)")
 _ALIAS_NAME = re.compile(r"\*([0-9A-Za-z_-]+)")
+# The commonest line, "key: value" or "- key: value" with a plain key and value (neither
+# starting with an indicator, neither holding ":" or "#"), read by one match (`_lex_any`
+# reads it the same, as the tests check).
+_PLAIN_START = r"[^ \-?:,\[\]{}#&*!|>'\"%@`]"
+_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_START}[^:#]*?) *: +({_PLAIN_START}[^:#]*?) *")
 # libyaml refuses simple keys longer than 1024 characters; far shorter ones are left to it too
 _KEY_MAX = 200
 
@@ -116,11 +112,12 @@ def parse_yaml_fast(
 
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
 # _SKIP for a blank or comment line, else (tag, key (None for a list item's value), value,
-# 1-based column of its key or item content, indent, columns of its "- " dashes, the
-# collections it opens (`_opens`), kind, whether a string it reads is `_padded`) where kind is
+# shape) where shape, shared by all lines of that shape, is (1-based column of the key or item
+# content, indent, whether it is a list item, the collections it opens, kind,
+# whether a string it reads is `_padded` (a flow's: looked at when placed)) and kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
-# _FLOW: a one-line flow collection, `value` its `_flow_template` and depth;
+# _FLOW: a one-line flow collection, `value` its column (read by `_Scanner.flow` when placed);
 # _BLOCK: a block scalar header, `value` its column;
 # _ALIAS: ``*name``, `value` the name;
 # _ANCHOR: ``&name`` before any of the above but an alias, `value` (name, kind, value);
@@ -130,7 +127,8 @@ def parse_yaml_fast(
 _VALUE, _OPEN, _FLOW, _BLOCK, _ALIAS, _ANCHOR = range(6)
 _SKIP: Any = ("skip",)
 _LINES: dict[str, Any] = {}
-_LINES_MAX = 20_000
+_SHAPES: dict[Any, tuple[Any, ...]] = {}
+_LINES_MAX = 40_000  # lines, ~370 bytes each (see `_entry`)
 _CACHED_LINE_MAX = 400  # longer lines are read where they are used, not kept
 
 
@@ -141,8 +139,15 @@ def _lexed(line: str) -> Any:
     if len(line) <= _CACHED_LINE_MAX:
         if len(_LINES) >= _LINES_MAX:
             _LINES.clear()
+            _SHAPES.clear()
         _LINES[line] = lexed
     return lexed
+
+
+def _entry(tag: int, key: str | None, value: Any, *shape: Any) -> tuple[Any, ...]:
+    """A line's reading; keys and shapes shared with the other lines' (less memory to touch;
+    `_lex` keys the shapes of the commonest lines by their tag)."""
+    return tag, key if key is None else sys.intern(key), value, _SHAPES.setdefault(shape, shape)
 
 
 class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
@@ -166,26 +171,19 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
         """The position of `path`, or of its longest prefix that is a field (`locate_in`)."""
         entry = self.root
         for step in path:
-            if type(entry) is int or len(entry) < 3:
-                break
-            found = entry[2].get(step)
+            found = None if type(entry) is int or len(entry) < 3 else entry[2].get(step)
             if found is None:
                 break
             entry = found
         return self._at(entry)
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
-        entry = self.root
-        for step in path:
-            if type(entry) is int or len(entry) < 3:
-                raise KeyError(path)
-            entry = entry[2][step]
-        return self._at(entry)
+        return self._expanded()[path]
 
     def _at(self, entry: Any) -> tuple[int, int]:
         if type(entry) is int:  # at its line's key or item, where that line's reading has it
             line = self.lines[entry - 1]
-            return entry, (_LINES.get(line) or _lexed(line))[3]
+            return entry, (_LINES.get(line) or _lexed(line))[3][0]
         return entry[0], entry[1]
 
     def __iter__(self) -> Iterator[FieldPath]:
@@ -213,7 +211,9 @@ class _Scanner:
     def __init__(self, max_nodes: int, max_depth: int) -> None:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
-        self.nodes = 1  # the root and every node `put`, `item` or an alias places
+        self.lines: list[str] = []
+        self.nodes = 1  # the root and every node placed, but those `run` counts in `plain`
+        self.padded = False  # whether a string may begin or end with white space
         # anchor name -> (container, its slots' entries, slot) of the anchored node
         self.anchors: dict[str, tuple[Any, dict[Any, Any], Any]] = {}
         # The block collections around the current one: (indent, container, its entries).
@@ -229,19 +229,20 @@ class _Scanner:
     def run(self, lines: list[str]) -> tuple[dict[str, Any], tuple[Any, ...], bool]:
         """The data, the root's position entry (see `YamlPositions`) and whether a string in it
         may begin or end with white space."""
-        stack = self.stack
-        cached, skip = _LINES.get, _SKIP  # locals: read on every line
+        stack, self.lines = self.stack, lines
+        cached = _LINES.get  # a local: read on every line
         document: dict[str, Any] = {}
         top: dict[str, Any] = {"": (1, 1)}
         self.pending = (document, top, "", -1, True)  # the root: located at its first line
         # The innermost open block collection; the tags (see `_lex`) of the lines that only put
         # a scalar into it, and of those that start the next item of the list around it like it
         # (-1: none; no line is that simple while a node is pending or a block scalar is open).
-        indent_now, container, marks, is_map, tag, next_item = -1, None, None, True, -1, -1
-        plain = 0  # the nodes such lines placed (the others count in `nodes`)
-        padded = False  # whether a string may begin or end with white space (none such lines do)
+        indent, container, marks, tag, next_item = -1, None, None, -1, -1
+        plain = 0  # the nodes such lines placed
         for number, line in enumerate(lines, 1):
             lexed = cached(line)
+            if lexed is None and self.block is None:  # a new line (not a block scalar's content)
+                lexed = _lexed(line)
             if lexed is not None:
                 if lexed[0] == tag:  # most lines: nothing else to check
                     key = lexed[1]
@@ -259,104 +260,94 @@ class _Scanner:
                     key = lexed[1]
                     _, items, item_marks = stack[-1]
                     marks = {key: number}
-                    item_marks[len(items)] = (number, lexed[3], marks)
+                    item_marks[len(items)] = (number, lexed[3][0], marks)
                     container = {key: lexed[2]}
                     items.append(container)
                     plain += 2
                     continue
             if self.nodes + plain > self.max_nodes:  # (the lines above place at most two each)
                 raise _Refuse
-            if self.block is not None and self.in_block(line, lines, number):
-                continue
-            if lexed is None:
-                lexed = _lexed(line)
-            if lexed is skip:
-                continue
-            _, key, value, column, indent, dashes, opens, kind, pads = lexed
-            padded = padded or pads
-            if self.pending is not None:
-                opened = self.open_pending(indent, dashes, number)
-                if opened is not None:
-                    stack.append((indent_now, container, marks))
-                    indent_now, container, marks = opened
-                    is_map = not dashes
-            if indent != indent_now or is_map is not (not dashes):  # not where the last line was
-                indent_now, container, marks = self.dedent(indent, dashes, indent_now, container, marks)
-                is_map = not dashes
-            if opens:  # "- key: ..." or "- - ...": the item is a collection
-                indent_now, container, marks = self.item(opens, number, indent_now, container, marks)
-                is_map = key is not None
-            if key is None:
-                slot = len(container)
-                container.append(None)
-            elif key in container:  # a duplicate key: the slow path reports it
-                raise _Refuse
-            else:
-                slot = key
-            if kind == _VALUE:
-                container[slot] = value
-                marks[slot] = number  # at its key or item (see `YamlPositions`)
-                plain += 1
-                tag = indent_now * 2 + (not is_map)
-            else:
-                tag = self.put(kind, value, container, marks, slot, (number, column), indent_now)
-            around = stack[-1]
-            if tag >= 0 and is_map and type(around[1]) is list:
-                next_item = -3 - around[0] * 512 - indent_now  # `_item_tag`
-            else:
-                next_item = -1
+            found = self.line(line, lexed, number, indent, container, marks)
+            if found is not None:
+                indent, container, marks, tag, next_item = found
         if self.block is not None:
-            self.end_block(lines, len(lines))
+            self.end_block(len(lines))
         root = document.get("")
         if type(root) is not dict or self.nodes + plain > self.max_nodes:
             raise _Refuse  # empty (or only comments), not a mapping, or too many nodes
-        return root, top[""], padded
+        return root, top[""], self.padded
 
-    def in_block(self, line: str, lines: list[str], number: int) -> bool:
-        """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
-        ends before it."""
-        assert self.block is not None
-        rest = line.lstrip(" ")
-        if not rest or len(line) - len(rest) > self.block[0]:
-            return True
-        self.end_block(lines, number - 1)
-        return False
+    def line(self, line: str, lexed: Any, number: int, indent_now: int, container: Any, marks: Any) -> Any:
+        """Any line `run` does not place itself: the new (indent, container, entries, tag,
+        next item's tag) of `run`'s loop, or None if they stay (blank, comment, block content)."""
+        if self.block is not None:  # a line of the open block scalar's, or the first after it
+            rest = line.lstrip(" ")
+            if not rest or len(line) - len(rest) > self.block[0]:
+                return None
+            self.end_block(number - 1)
+        if lexed is None:
+            lexed = _lexed(line)
+        if lexed is _SKIP:
+            return None
+        _, key, value, (column, indent, item, opens, kind, pads) = lexed
+        self.padded = self.padded or pads
+        if self.pending is not None:
+            indent_now, container, marks = self.open_pending(
+                indent, item, number, indent_now, container, marks
+            )
+        if indent != indent_now or (type(container) is dict) is item:  # not where the last line was
+            indent_now, container, marks = self.dedent(indent, item, indent_now, container, marks)
+        if opens:  # "- key: ..." or "- - ...": the item is a collection
+            indent_now, container, marks = self.item(opens, number, indent_now, container, marks)
+        if key is None:
+            slot = len(container)
+            container.append(None)
+        elif key in container:  # a duplicate key: the slow path reports it
+            raise _Refuse
+        else:
+            slot = key
+        if kind == _VALUE:
+            container[slot] = value
+            marks[slot] = number  # at its key or item (see `YamlPositions`)
+            self.nodes += 1
+            tag = indent_now * 2 + (type(container) is list)
+        else:
+            tag = self.put(kind, value, container, marks, slot, (number, column), indent_now, line)
+        around = self.stack[-1]
+        if tag >= 0 and type(container) is dict and type(around[1]) is list:
+            return indent_now, container, marks, tag, _item_tag(around[0], indent_now)
+        return indent_now, container, marks, tag, -1
 
-    def open_pending(self, indent: int, dashes: tuple[int, ...], number: int) -> Any:
-        """The collection the pending node opens at this line, or None if it stays null."""
+    def open_pending(self, indent: int, item: bool, number: int, *current: Any) -> Any:
+        """The collection the pending node opens at this line, or the `current` one (indent,
+        container, entries) if it stays null."""
         assert self.pending is not None
         parent, marks, slot, parent_indent, bare = self.pending
         self.pending = None
         # deeper, or a list at its key's indent ("key:\n- a")
-        if indent > parent_indent or (indent == parent_indent and dashes and type(parent) is dict):
+        if indent > parent_indent or (indent == parent_indent and item and type(parent) is dict):
             if len(self.stack) >= self.max_depth - 1:
                 raise _Refuse
-            new = parent[slot] = [] if dashes else {}
+            new = parent[slot] = [] if item else {}
             inner: dict[Any, Any] = {}
             line, column = (number, indent + 1) if bare else marks[slot]  # a bare "-": at its content
             marks[slot] = (line, column, inner)
+            self.stack.append(current)
             return indent, new, inner
-        return None
+        return current
 
-    def dedent(
-        self, indent: int, dashes: tuple[int, ...], indent_now: int, container: Any, marks: Any
-    ) -> Any:
+    def dedent(self, indent: int, item: bool, indent_now: int, container: Any, marks: Any) -> Any:
         """The collection a line at `indent` belongs to (closing those it ends)."""
         stack = self.stack
         # a key also ends a list at its own indent ("k:\n- a\nk2: b")
-        while indent_now > indent or (indent_now == indent and not dashes and type(container) is list):
+        while indent_now > indent or (indent_now == indent and not item and type(container) is list):
             indent_now, container, marks = stack.pop()
-        if indent_now != indent or (type(container) is list) != bool(dashes):
+        if indent_now != indent or (type(container) is list) is not item:
             raise _Refuse  # deeper than a complete value (a continuation line), or misaligned
         return indent_now, container, marks
 
     def item(
-        self,
-        opens: tuple[tuple[int, bool], ...],
-        number: int,
-        indent_now: int,
-        container: Any,
-        marks: Any,
+        self, opens: tuple[tuple[int, bool], ...], number: int, indent_now: int, container: Any, marks: Any
     ) -> Any:
         """The collection a list item's content goes into, opening `opens` (see `_lex`)."""
         stack = self.stack
@@ -377,26 +368,34 @@ class _Scanner:
         kind: int,
         value: Any,
         container: Any,
-        marks: dict[Any, Any],
+        marks: Any,
         slot: Any,
         at: tuple[int, int],
         indent: int,
+        line: str,
     ) -> int:
-        """Store a node that is not a plain one-line scalar (see `_lex`) at ``container[slot]``
-        and its position in ``marks[slot]``; `indent` is the container's. Returns the tag of the
-        next lines that only put a scalar into the container (-1: none now)."""
+        """Store the node a line reads (see `_lex`) at ``container[slot]`` and its position in
+        ``marks[slot]``; `indent` is the container's. Returns the tag of the next lines that
+        only put a scalar into the container (-1: none now)."""
+        self.nodes += 1
         bare = kind == _OPEN and type(container) is list  # a bare "-": located after it if null
         if kind == _ANCHOR:
             name, kind, value = value
             self.anchors[name] = (container, marks, slot)
+        if kind == _VALUE:
+            container[slot] = value
+            marks[slot] = at[0]  # at its key or item (see `YamlPositions`)
+            return indent * 2 + (type(container) is list)
         if kind == _FLOW:
-            self.place_flow(value, container, marks, slot, at)
+            flow, inner, end = self.flow(line, value, at[0], self.max_depth - 1 - len(self.stack))
+            if _END.match(line, end) is None:
+                raise _Refuse
+            container[slot], marks[slot] = flow, (*at, inner)
         elif kind == _ALIAS:
             self.alias(value, container, marks, slot, at)
         else:
-            container[slot] = value if kind == _VALUE else None
+            container[slot] = None
             marks[slot] = (at[0], at[1] + 1) if bare else at
-            self.nodes += 1
             if kind == _OPEN:  # the content is on the next lines
                 self.pending = (container, marks, slot, indent, bare)
                 return -1
@@ -405,9 +404,10 @@ class _Scanner:
                 return -1
         return indent * 2 + (type(container) is list)
 
-    def end_block(self, lines: list[str], end: int) -> None:
+    def end_block(self, end: int) -> None:
         """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""
         assert self.block is not None
+        lines = self.lines
         _, header, column, container, slot = self.block
         self.block = None
         body = "\n".join(lines[header + 1 : end])
@@ -437,45 +437,46 @@ class _Scanner:
             marks[slot] = (*at, entry[2])
         else:
             marks[slot] = at
-        self.nodes += 1
         if self.nodes > self.max_nodes:
             raise _Refuse
         container[slot] = value
 
-    def place_flow(
-        self,
-        template: tuple[tuple[Any, ...], int],
-        container: Any,
-        marks: dict[Any, Any],
-        slot: Any,
-        at: tuple[int, int],
-    ) -> None:
-        """A flow collection read by `_flow_template`, stored at ``container[slot]`` with
-        position `at` (its contents are on the same line)."""
-        ops, depth = template
-        if len(self.stack) + depth >= self.max_depth - 1:
+    def flow(self, line: str, i: int, number: int, room: int) -> tuple[Any, dict[Any, Any], int]:
+        """The flow collection that opens at ``line[i]`` and closes on this line, nested less
+        than `room` deep: its value, its fields' entries and the index after it."""
+        if room <= 0:
             raise _Refuse
-        line = at[0]
-        made: list[tuple[Any, dict[Any, Any]]] = []
-        for key, column, kind, value, parent in ops:
-            inner: dict[Any, Any] = {}
-            if kind == _F_LEAF:
-                entry: tuple[Any, ...] = (line, column)
+        close = "}" if line[i] == "{" else "]"
+        value: Any = {} if close == "}" else []
+        marks: dict[Any, Any] = {}
+        i = _SPACES.match(line, i + 1).end()
+        while line[i] != close:  # (an IndexError if it continues on the next line)
+            at = i + 1
+            if close == "}":
+                slot, i = _flow_key(line, i)
+                if slot in value:  # a duplicate key: the slow path reports it
+                    raise _Refuse
+                self.padded = self.padded or _padded(slot)
             else:
-                value = {} if kind == _F_MAP else []
-                entry = (line, column, inner)
-            if parent < 0:  # the collection itself
-                container[slot] = value
-                marks[slot] = (*at, inner)
+                slot = len(value)
+            if line[i] == "[" or line[i] == "{":
+                item, inner, i = self.flow(line, i, number, room - 1)
+                marks[slot] = (number, at, inner)
             else:
-                owner, owner_marks = made[parent]
-                if type(owner) is list:
-                    owner.append(value)
-                else:
-                    owner[key] = value
-                owner_marks[key] = entry
-            made.append((value, inner))
-        self.nodes += len(ops)
+                item, i = _scalar(line, i, True)
+                marks[slot] = (number, at)
+                self.padded = self.padded or _padded(item)
+            if close == "}":
+                value[slot] = item
+            else:
+                value.append(item)
+            self.nodes += 1
+            i = _SPACES.match(line, i).end()
+            if line[i] == ",":
+                i = _SPACES.match(line, i + 1).end()
+            elif line[i] != close:
+                raise _Refuse
+        return value, marks, i + 1
 
 
 def _count(marks: dict[Any, Any], limit: int) -> int:
@@ -500,21 +501,14 @@ def _lex(line: str) -> Any:
         raise _Refuse
     value = _plain(text)
     indent, column = len(spaces), simple.start(3)
-    if dash is None:
-        dashes: tuple[int, ...] = ()
-        opens: tuple[tuple[int, bool], ...] = ()
-        tag = indent * 2
-    else:
-        dashes, opens, tag = (indent,), ((column, True),), _item_tag(indent, column)
-    padded = _padded(key) or _padded(value)
-    return -2 if padded else tag, key, value, column + 1, indent, dashes, opens, _VALUE, padded
-
-
-# The commonest line, "key: value" or "- key: value" with a plain key and value (neither
-# starting with an indicator, neither holding ":" or "#"), read by one match (`_lex_any`
-# reads it the same, as the tests check).
-_PLAIN_START = r"[^ \-?:,\[\]{}#&*!|>'\"%@`]"
-_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_START}[^:#]*?) *: +({_PLAIN_START}[^:#]*?) *")
+    if _padded(key) or _padded(value):
+        return _lex_any(line)  # (rare) tagged -2
+    tag = indent * 2 if dash is None else _item_tag(indent, column)
+    shape = _SHAPES.get(tag)  # the tag tells the indent, column and dash of such lines
+    if shape is None:
+        opens = () if dash is None else ((column, True),)
+        shape = _SHAPES[tag] = (column + 1, indent, dash is not None, opens, _VALUE, False)
+    return tag, sys.intern(key), value, shape
 
 
 def _lex_any(line: str) -> Any:
@@ -528,17 +522,18 @@ def _lex_any(line: str) -> Any:
         dashes += (len(line) - len(rest),)
         rest = rest[1:].lstrip(" ")
         if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
-            return -2, None, None, dashes[-1] + 1, indent, dashes, _opens(dashes, None, 0), _OPEN, False
+            opens = tuple((inner, False) for inner in dashes[1:])
+            return _entry(-2, None, None, dashes[-1] + 1, indent, True, opens, _OPEN, False)
     column = len(line) - len(rest)
     key, value = _key(rest)
     if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
         raise _Refuse
-    opens = _opens(dashes, key, column)
     if key is not None and (not value or value[0] == "#"):
         kind, parsed = _OPEN, None
     else:
         kind, parsed = _value(line, len(line) - len(value))
-    padded = _padded(key) or _pads(kind, parsed)
+    anchored = parsed[1:] if kind == _ANCHOR else (kind, parsed)  # what `&name` holds
+    padded = _padded(key) or anchored[0] == _BLOCK or (anchored[0] == _VALUE and _padded(anchored[1]))
     if kind != _VALUE or len(dashes) > 1 or padded:
         tag = -2
     elif not dashes:
@@ -547,7 +542,12 @@ def _lex_any(line: str) -> Any:
         tag = indent * 2 + 1  # "- value"
     else:
         tag = _item_tag(indent, column)  # "- key: value"
-    return tag, key, parsed, column + 1, indent, dashes, opens, kind, padded
+    # the collections an item opens before its content: a list at each dash after the first
+    # ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)
+    opens = tuple((inner, False) for inner in dashes[1:]) + (
+        ((column, True),) if dashes and key is not None else ()
+    )
+    return _entry(tag, key, parsed, column + 1, indent, bool(dashes), opens, kind, padded)
 
 
 def _padded(text: Any) -> bool:
@@ -556,28 +556,10 @@ def _padded(text: Any) -> bool:
     return type(text) is str and text != text.strip()
 
 
-def _pads(kind: int, value: Any) -> bool:
-    """Whether the node a line reads (see `_lex`) holds a string `_padded`."""
-    if kind == _ANCHOR:
-        return _pads(value[1], value[2])
-    if kind == _FLOW:
-        return any(_padded(slot) or _padded(leaf) for slot, _, _, leaf, _ in value[0])
-    return kind == _BLOCK or (kind == _VALUE and _padded(value))
-
-
 def _item_tag(dash: int, column: int) -> int:
     """The tag of a ``- key: value`` line with its dash and key at these columns (the lines
     in the cache are shorter than 512)."""
     return -3 - dash * 512 - column
-
-
-def _opens(dashes: tuple[int, ...], key: str | None, column: int) -> tuple[tuple[int, bool], ...]:
-    """The collections a list item opens before its content: a list at each dash after the
-    first ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)."""
-    if not dashes:
-        return ()
-    lists = tuple((inner, False) for inner in dashes[1:])
-    return (*lists, (column, True)) if key is not None else lists
 
 
 def _key(rest: str) -> tuple[str | None, str]:
@@ -612,32 +594,28 @@ def _key(rest: str) -> tuple[str | None, str]:
 def _value(line: str, column: int) -> tuple[int, Any]:
     """The kind and value (see above) of the node that starts at `column` and ends the line."""
     char = line[column]
-    kind = _VALUE
     if char == "[" or char == "{":
-        ops, end, depth = _flow_template(line, column)
-        kind, value = _FLOW, (ops, depth)
-    elif char == "|" or char == ">":
+        return _FLOW, column
+    if char == "|" or char == ">":
         if _BLOCK_HEADER.match(line, column) is None:
             raise _Refuse
         return _BLOCK, column
-    elif char == "*":
-        match = _ALIAS_NAME.match(line, column)
-        if match is None:
-            raise _Refuse
-        kind, value, end = _ALIAS, match.group(1), match.end()
-    elif char == "&":
+    if char == "&":
         match = _ANCHOR_NAME.match(line, column)
         if match is None:
             raise _Refuse
         end = match.end()
-        if end == len(line) or line[end] == "#":
-            return _ANCHOR, (match.group(1), _OPEN, None)
-        inner = _value(line, end)
+        inner = (_OPEN, None) if end == len(line) or line[end] == "#" else _value(line, end)
         if inner[0] == _ALIAS or inner[0] == _ANCHOR:
             raise _Refuse
         return _ANCHOR, (match.group(1), *inner)
+    if char == "*":
+        match = _ALIAS_NAME.match(line, column)
+        if match is None:
+            raise _Refuse
+        kind, value, end = _ALIAS, match.group(1), match.end()
     else:
-        value, end = _scalar(line, column, False)
+        kind, (value, end) = _VALUE, _scalar(line, column, False)
     if _END.match(line, end) is None:
         raise _Refuse
     return kind, value
@@ -674,65 +652,6 @@ def _scalar(line: str, i: int, flow: bool) -> tuple[Any, int]:
     if ": " in text or text[-1] == ":":
         raise _Refuse
     return _plain(text), end
-
-
-# The nodes of a one-line flow collection, as `_flow_template` lists them: (slot in its parent,
-# 1-based column, kind, value (for a leaf), index of the parent node).
-_F_MAP, _F_SEQ, _F_LEAF = range(3)
-_FLOW_NODES_MAX = 10_000
-
-
-def _flow_template(line: str, column: int) -> tuple[tuple[Any, ...], int, int]:
-    """The flow collection that opens at `column` and closes on the same line: its nodes (see
-    above), the column after it, and the depth of its deepest collection below it."""
-    ops: list[tuple[Any, ...]] = []
-    # Open collections: (node index, keys so far (None: a list), [items so far]).
-    stack: list[tuple[int, set[str] | None, list[int]]] = []
-    depth = 0
-    i = column
-    slot: Any = None
-    at, parent = column + 1, -1  # the node that starts at i
-    while True:
-        char = line[i]
-        if char == "[" or char == "{":
-            ops.append((slot, at, _F_MAP if char == "{" else _F_SEQ, None, parent))
-            depth = max(depth, len(stack))
-            stack.append((len(ops) - 1, set() if char == "{" else None, [0]))
-            i += 1
-            want_item = True  # an item or the closing bracket
-        else:
-            value, i = _scalar(line, i, True)
-            ops.append((slot, at, _F_LEAF, value, parent))
-            want_item = False  # "," or the closing bracket
-        while True:  # closing brackets and commas up to the next item
-            i = _SPACES.match(line, i).end()
-            if i >= len(line):
-                raise _Refuse  # continues on the next line
-            parent, seen, count = stack[-1]
-            if line[i] == ("}" if seen is not None else "]"):
-                stack.pop()
-                i += 1
-                if not stack:
-                    return tuple(ops), i, depth
-                want_item = False
-            elif want_item:
-                break
-            elif line[i] == ",":
-                i += 1
-                want_item = True
-            else:
-                raise _Refuse
-        if len(ops) > _FLOW_NODES_MAX:
-            raise _Refuse
-        at = i + 1
-        if seen is not None:  # "key: value"
-            slot, i = _flow_key(line, i)
-            if slot in seen:  # a duplicate key: the slow path reports it
-                raise _Refuse
-            seen.add(slot)
-        else:
-            slot = count[0]
-            count[0] += 1
 
 
 def _flow_key(line: str, i: int) -> tuple[str, int]:

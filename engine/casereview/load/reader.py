@@ -51,6 +51,7 @@ class DecodedText:
     encoding: str
     notes: list[str] = field(default_factory=list)
     markers: bool = True  # whether the text may hold an unknown marker (model/unknown.py)
+    utf8: bytes | None = None  # the text's UTF-8 encoding, when it is the file's bytes
 
 
 def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, markers: bool = True) -> DecodedText:
@@ -159,6 +160,8 @@ def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText
     try:
         decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
         decoded.markers = may_hold_marker(data) if markers else True
+        if b"\r" not in data:  # else line endings were changed
+            decoded.utf8 = data
         return decoded
     except UnicodeDecodeError as utf8_error:
         try:

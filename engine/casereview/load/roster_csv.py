@@ -9,7 +9,6 @@ no end date. Each bad cell is reported with its line and column header.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -46,6 +45,8 @@ _FALSE = frozenset({"否", "无", "false", "no", "n", "0", "×"})
 
 def parse_roster_csv(text: str, file: str) -> Roster:
     """Parse decoded CSV text into a `Roster`, or raise `InputRejected` listing every bad cell."""
+    import csv  # only for a CSV roster
+
     lines = text.split("\n", 1)
     delimiter = "\t" if "\t" in lines[0] and "," not in lines[0] else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

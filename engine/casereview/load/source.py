@@ -96,11 +96,13 @@ def parse_text(
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     markers: bool = True,
+    utf8: bytes | None = None,
 ) -> SourceDoc:
     """Parse decoded text (``fmt`` "yaml" or "json"); the top level must be a mapping.
-    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`)."""
+    `markers`: False if the text is known to hold no unknown marker (`may_hold_marker`);
+    `utf8`: the text's UTF-8 encoding, if at hand."""
     if fmt == "json":
-        data, locator, encoded = parse_json(text, file)
+        data, locator, encoded = parse_json(text, file, utf8)
         doc = SourceDoc(
             file, data, encoding, list(notes or []), "json", _json_text=text, _json_locator=locator
         )
@@ -187,6 +189,7 @@ def read_document(
             max_nodes=max_nodes,
             max_depth=max_depth,
             markers=decoded.markers,
+            utf8=decoded.utf8,
         )
     except InputRejected:
         raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from collections.abc import Callable
@@ -219,6 +218,8 @@ def _message(err: Any, target: _Target) -> tuple[str, bool]:
     if kind == "extra_forbidden":
         message = "未知字段（可能拼写错误）"
         if target.parent_model is not None and target.path and isinstance(target.path[-1], str):
+            import difflib  # only for a misspelt field (~1 ms to import, with heapq)
+
             close = difflib.get_close_matches(target.path[-1], list(target.parent_model.model_fields), n=1)
             if close:
                 message += f"，是否应为 {close[0]}？"
