@@ -173,3 +173,23 @@ def test_cached_tables_are_unpickled_at_first_use_and_equal_the_loaded_ones(cach
     assert cached.tables == fresh.tables and fresh.tables == cached.tables
     again = bookcache.pickle.loads(bookcache.pickle.dumps(cached.tables))
     assert again == fresh.tables
+
+
+def test_a_cached_book_of_the_default_rules_carries_the_default_profile(tmp_path, monkeypatch):
+    """Its file is under the rules folder, so part of the book's key: the profile a check gets
+    from the cached book equals the one loaded from its YAML, and a book of other rules has none."""
+    from casereview.batch import BatchOptions, load_setup
+    from casereview.score.profile import load_profile
+
+    monkeypatch.delenv("CASEREVIEW_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    bookcache.load_rulebook_cached()  # stores
+    cached = bookcache.load_rulebook_cached()
+    assert bookcache.default_profile(cached).model_dump() == load_profile().model_dump()
+    book, profile, _ = load_setup(BatchOptions())
+    assert profile.model_dump() == load_profile().model_dump()
+    assert bookcache.default_profile(book) is not None
+    other = tmp_path / "rules"
+    shutil.copytree(RULES, other)
+    bookcache.load_rulebook_cached(other)
+    assert bookcache.default_profile(bookcache.load_rulebook_cached(other)) is None

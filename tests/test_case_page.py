@@ -457,3 +457,38 @@ def test_like_case_rows_are_the_templates(outliers, mask):
     reference = env.from_string(OUTLIER_ROWS).render(**values)
     built = env.from_string("{{ outlier_rows(outliers, pages, display, peers_cell) }}").render(**values)
     assert built == reference
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_excerpts_come_from_the_text_just_reviewed_and_are_the_files_lines(
+    tmp_path, book, profile, example_roster, make_sample_folder, newline, encoding
+):
+    """The case page quotes the text the review has just decoded (no second read of the file):
+    the same lines as reading the file again, whatever its line endings and encoding; the page
+    of the file reviewed last still has its excerpts when the file is gone."""
+    from casereview.batch import make_context
+    from casereview.load import read_document
+    from casereview.report.formats import ReportContext
+    from casereview.report.html import HtmlReport, read_lines
+    from casereview.review import review_file
+
+    sample = make_sample_folder(tmp_path / "s", ("05-nankang-chaoxian-fakuan.yaml",))
+    other = sample / "05-nankang-chaoxian-fakuan.yaml"
+    text = other.read_text(encoding="utf-8")
+    case = tmp_path / "case.yaml"
+    case.write_bytes(text.replace("\n", newline).encode(encoding))
+    review = make_context(book, profile, example_roster, "oracle")
+    result = review_file(case, review)
+    just_reviewed = read_lines(str(case))
+    read_document(other)  # another file read last: this one is read from disk
+    assert just_reviewed == read_lines(str(case)) == text.splitlines()
+
+    ctx = ReportContext(mask=True, root=tmp_path)
+    ctx.use_profile(profile)
+    report = HtmlReport(tmp_path / "out", ctx)
+    page = report.render(result)
+    assert result.findings and '<pre class="excerpt">' in page
+    review_file(case, review)
+    case.unlink()
+    assert report.render(result) == page

@@ -366,3 +366,35 @@ def test_a_check_imports_no_module_it_does_not_use(tmp_path):
     }
     assert "casereview.review" in imported
     assert imported & unused == set()
+
+
+def test_a_maybe_field_has_the_schemas_of_a_wrap_validator():
+    """`maybe(tp)` makes the core schema (hence validation and errors) and the JSON schema that
+    `WrapValidator(_unknown_or)` with the marker metadata makes, for every kind of field type."""
+    import datetime as dt
+    import re
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field, WrapValidator, create_model
+
+    from casereview.model import unknown
+    from casereview.model.enums import ActKind
+
+    kinds = [str, int, str | None, dt.date, unknown.Day, ActKind, list[str], Literal["a", "b"]]
+    kinds.append(Annotated[int, Field(ge=1)])
+
+    def schemas(wrap) -> tuple[str, dict]:
+        fields = {f"f{i}": (wrap(kind), None) for i, kind in enumerate(kinds)}
+        model = create_model("M", __base__=BaseModel, **fields)
+        core = re.sub(r"(:\d+'| at 0x[0-9a-f]+)", "", repr(model.__pydantic_core_schema__))
+        return core, model.model_json_schema()
+
+    class _UnknownAllowed:  # the marker metadata as it was: the JSON schema only
+        __get_pydantic_json_schema__ = unknown._UnknownAllowed.__get_pydantic_json_schema__
+
+    _UnknownAllowed.__module__, _UnknownAllowed.__qualname__ = unknown.__name__, "_UnknownAllowed"
+
+    def reference(kind):
+        return Annotated[kind, WrapValidator(unknown._unknown_or), _UnknownAllowed()]
+
+    assert schemas(unknown.maybe) == schemas(reference)

@@ -152,6 +152,15 @@ def test_results_do_not_depend_on_the_line_cache(corpus: list[str]) -> None:
     assert parse_yaml_fast(text, "x.yaml") == warm
 
 
+def test_positions_survive_the_line_cache_being_emptied(corpus: list[str]) -> None:
+    """A file's positions read columns from the line cache when located; later files may have
+    emptied it (it is bounded) by then."""
+    parsed = [(parse_yaml_fast(text, "x.yaml"), parse_yaml(text, "x.yaml")) for text in corpus[:20]]
+    fastyaml._LINES.clear()
+    for (_, positions), (_, expected) in parsed:
+        assert_same_positions(positions, expected)
+
+
 def test_anchored_values_are_shared_as_in_parse_yaml() -> None:
     text = "a: &x\n  p: 2024-01-01\n  q: [1, 2]\nb: *x\nc: &d 2024-02-02\nd: *d\nl:\n- &i {k: v}\n- *i\n"
     fast = parse_yaml_fast(text, "x.yaml")

@@ -30,7 +30,7 @@ from typing import Any
 from .evaluate import solo
 from .load import CASE_SUFFIXES, InputRejected, load_roster
 from .model.roster import Roster
-from .packs.bookcache import load_rulebook_cached
+from .packs.bookcache import default_profile, load_rulebook_cached
 from .packs.loader import PackError, RuleBook
 from .review import CaseResult, RejectedInput, ReviewContext, rejected
 from .score.profile import Profile, load_profile
@@ -188,7 +188,10 @@ def load_setup(options: BatchOptions) -> tuple[RuleBook, Profile, Roster | None]
     """Rules, profile and roster of a batch, or BatchSetupError with the Chinese reason."""
     try:
         book = options.book or load_rulebook_cached(options.rules, extra=options.packs)
-        profile = options.profile_model or load_profile(options.profile)
+        profile = options.profile_model
+        if profile is None and options.profile is None:
+            profile = default_profile(book)  # stored with a cached book
+        profile = profile or load_profile(options.profile)
     except (PackError, ValueError) as exc:
         raise BatchSetupError(f"规则包或评查标准无法加载：\n{exc}") from None
     roster = options.roster_model

@@ -113,8 +113,8 @@ def parse_yaml_fast(
 # What `_lex` makes of a line (it depends on nothing else, so it is cached across files):
 # _SKIP for a blank or comment line, else (tag, key (None for a list item's value), value,
 # shape) where shape, shared by all lines of that shape, is (1-based column of the key or item
-# content, indent, whether it is a list item, the collections it opens (`_opens`), kind,
-# whether a string it reads is `_padded`) and kind is
+# content, indent, whether it is a list item, the collections it opens, kind,
+# whether a string it reads is `_padded` (a flow's: looked at when placed)) and kind is
 # _VALUE: a one-line scalar, `value` its YAML 1.1 value;
 # _OPEN: nothing follows, the node is on the next lines (or null);
 # _FLOW: a one-line flow collection, `value` its column (read by `_Scanner.flow` when placed);
@@ -127,7 +127,7 @@ def parse_yaml_fast(
 _VALUE, _OPEN, _FLOW, _BLOCK, _ALIAS, _ANCHOR = range(6)
 _SKIP: Any = ("skip",)
 _LINES: dict[str, Any] = {}
-_SHAPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_SHAPES: dict[Any, tuple[Any, ...]] = {}
 _LINES_MAX = 40_000  # lines, ~370 bytes each (see `_entry`)
 _CACHED_LINE_MAX = 400  # longer lines are read where they are used, not kept
 
@@ -169,23 +169,16 @@ class YamlPositions(Mapping[FieldPath, tuple[int, int]]):
 
     def locate(self, path: FieldPath) -> tuple[int, int]:
         """The position of `path`, or of its longest prefix that is a field (`locate_in`)."""
-        return self._at(self._walk(path)[0])
-
-    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
-        entry, missing = self._walk(path)
-        if missing:
-            raise KeyError(path)
-        return self._at(entry)
-
-    def _walk(self, path: FieldPath) -> tuple[Any, int]:
-        """The entry of `path`'s longest prefix that is a field, and how many steps are left."""
         entry = self.root
-        for done, step in enumerate(path):
+        for step in path:
             found = None if type(entry) is int or len(entry) < 3 else entry[2].get(step)
             if found is None:
-                return entry, len(path) - done
+                break
             entry = found
-        return entry, 0
+        return self._at(entry)
+
+    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
+        return self._expanded()[path]
 
     def _at(self, entry: Any) -> tuple[int, int]:
         if type(entry) is int:  # at its line's key or item, where that line's reading has it
@@ -287,8 +280,11 @@ class _Scanner:
     def line(self, line: str, lexed: Any, number: int, indent_now: int, container: Any, marks: Any) -> Any:
         """Any line `run` does not place itself: the new (indent, container, entries, tag,
         next item's tag) of `run`'s loop, or None if they stay (blank, comment, block content)."""
-        if self.block is not None and self.in_block(line, number):
-            return None
+        if self.block is not None:  # a line of the open block scalar's, or the first after it
+            rest = line.lstrip(" ")
+            if not rest or len(line) - len(rest) > self.block[0]:
+                return None
+            self.end_block(number - 1)
         if lexed is None:
             lexed = _lexed(line)
         if lexed is _SKIP:
@@ -321,16 +317,6 @@ class _Scanner:
         if tag >= 0 and type(container) is dict and type(around[1]) is list:
             return indent_now, container, marks, tag, _item_tag(around[0], indent_now)
         return indent_now, container, marks, tag, -1
-
-    def in_block(self, line: str, number: int) -> bool:
-        """Whether `line` (number `number`) is in the open block scalar; if not, the scalar
-        ends before it."""
-        assert self.block is not None
-        rest = line.lstrip(" ")
-        if not rest or len(line) - len(rest) > self.block[0]:
-            return True
-        self.end_block(number - 1)
-        return False
 
     def open_pending(self, indent: int, item: bool, number: int, *current: Any) -> Any:
         """The collection the pending node opens at this line, or the `current` one (indent,
@@ -536,7 +522,8 @@ def _lex_any(line: str) -> Any:
         dashes += (len(line) - len(rest),)
         rest = rest[1:].lstrip(" ")
         if not rest or rest[0] == "#":  # a bare "-": the item is on the next lines
-            return _entry(-2, None, None, dashes[-1] + 1, indent, True, _opens(dashes, None, 0), _OPEN, False)
+            opens = tuple((inner, False) for inner in dashes[1:])
+            return _entry(-2, None, None, dashes[-1] + 1, indent, True, opens, _OPEN, False)
     column = len(line) - len(rest)
     key, value = _key(rest)
     if key is None and not dashes:  # a scalar on a line of its own (a continuation...)
@@ -545,7 +532,8 @@ def _lex_any(line: str) -> Any:
         kind, parsed = _OPEN, None
     else:
         kind, parsed = _value(line, len(line) - len(value))
-    padded = _padded(key) or _pads(kind, parsed)
+    anchored = parsed[1:] if kind == _ANCHOR else (kind, parsed)  # what `&name` holds
+    padded = _padded(key) or anchored[0] == _BLOCK or (anchored[0] == _VALUE and _padded(anchored[1]))
     if kind != _VALUE or len(dashes) > 1 or padded:
         tag = -2
     elif not dashes:
@@ -554,9 +542,12 @@ def _lex_any(line: str) -> Any:
         tag = indent * 2 + 1  # "- value"
     else:
         tag = _item_tag(indent, column)  # "- key: value"
-    return _entry(
-        tag, key, parsed, column + 1, indent, bool(dashes), _opens(dashes, key, column), kind, padded
+    # the collections an item opens before its content: a list at each dash after the first
+    # ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)
+    opens = tuple((inner, False) for inner in dashes[1:]) + (
+        ((column, True),) if dashes and key is not None else ()
     )
+    return _entry(tag, key, parsed, column + 1, indent, bool(dashes), opens, kind, padded)
 
 
 def _padded(text: Any) -> bool:
@@ -565,25 +556,10 @@ def _padded(text: Any) -> bool:
     return type(text) is str and text != text.strip()
 
 
-def _pads(kind: int, value: Any) -> bool:
-    """Whether the node a line reads (see `_lex`) holds a string `_padded` (a flow's are
-    looked at when it is read)."""
-    if kind == _ANCHOR:
-        kind, value = value[1], value[2]
-    return kind == _BLOCK or (kind == _VALUE and _padded(value))
-
-
 def _item_tag(dash: int, column: int) -> int:
     """The tag of a ``- key: value`` line with its dash and key at these columns (the lines
     in the cache are shorter than 512)."""
     return -3 - dash * 512 - column
-
-
-def _opens(dashes: tuple[int, ...], key: str | None, column: int) -> tuple[tuple[int, bool], ...]:
-    """The collections a list item opens before its content: a list at each dash after the
-    first ("- - a"), then a mapping if it has a key ("- key: ..."): (indent, is a mapping)."""
-    lists = tuple((inner, False) for inner in dashes[1:])
-    return (*lists, (column, True)) if dashes and key is not None else lists
 
 
 def _key(rest: str) -> tuple[str | None, str]:

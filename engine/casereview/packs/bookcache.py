@@ -38,6 +38,7 @@ from .. import __version__, cachesafe
 from .location import default_rules_dir
 
 if TYPE_CHECKING:  # the loader (pydantic, the pack models) is imported when a book is loaded
+    from ..score.profile import Profile
     from .loader import RuleBook
 
 KEEP = 8  # books kept (one per rules version in use)
@@ -234,6 +235,7 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     from ..load.facttypes import declared_fact_types
 
     declared_fact_types(book)  # so that reviewing a file need not unpickle the tables (StoredTables)
+    _keep_default_profile(book)
     with contextlib.suppress(Exception):
         from ..evaluate.durable_engine import book_reads, prepare_book
 
@@ -263,6 +265,23 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     for old in books[KEEP:]:
         old.unlink(missing_ok=True)
         old.with_suffix(DURABLE_SUFFIX).unlink(missing_ok=True)
+
+
+def default_profile(book: RuleBook) -> Profile | None:
+    """The default profile (score/profile.py), loaded when the book was stored, if its file is
+    under the book's rules folder: then it is part of the book's key, so unchanged since. A check
+    then neither parses its YAML nor validates it again (~3 ms)."""
+    return book.__dict__.get("_default_profile")
+
+
+def _keep_default_profile(book: RuleBook) -> None:
+    from ..score.profile import default_profile_path, load_profile
+
+    try:
+        if default_profile_path().resolve().is_relative_to(Path(book.root).resolve()):
+            book.__dict__["_default_profile"] = load_profile(None)
+    except (OSError, ValueError):  # an invalid profile is reported by every run that uses it
+        return
 
 
 def _node_key(value: Any) -> Any:

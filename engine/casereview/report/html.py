@@ -27,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..analysis import CaseSummary, describe_group
+from ..load.source import last_text
 from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
 from ..review import CaseResult
 from .case_page import frame, page
@@ -132,7 +133,12 @@ def yuan(amount: float) -> str:
 
 
 def read_lines(path: str) -> list[str] | None:
-    """The case file's lines for excerpts (None when it cannot be read: stdin, moved files)."""
+    """The case file's lines for excerpts (None when it cannot be read: stdin, moved files).
+    The text the review has just read and decoded is taken as it is (no second read); a text
+    that may come from more than 5 MB is looked at on disk."""
+    text = last_text(path)
+    if text is not None and len(text) <= 1_250_000:  # 4 bytes a character at most
+        return text.splitlines()
     try:
         raw = Path(path).read_bytes()
     except OSError:
