@@ -509,9 +509,9 @@ def _prepare_output(out: Path) -> str | None:
         return f"输出位置 {out} 已存在且不是文件夹"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / REPORT_MARKER).write_text(
-            "casereview 评查报告文件夹（评查时跳过本文件夹）\n", encoding="utf-8"
-        )
+        from .report.outfile import write_text
+
+        write_text(out / REPORT_MARKER, "casereview 评查报告文件夹（评查时跳过本文件夹）\n")
     except OSError as exc:
         return f"无法创建或写入报告文件夹 {out}：{exc.strerror or exc}"
     return None

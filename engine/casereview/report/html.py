@@ -16,7 +16,6 @@ finding groups, most of a case page's values, are built as HTML by `finding_html
 from __future__ import annotations
 
 import os
-import shutil
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
+from .outfile import open_binary, open_fd, write_text
 
 CSS_NAME = "style.css"
 JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
@@ -209,7 +209,7 @@ def write_file(path: str, data: bytes) -> None:
     again (a review into the same folder) is overwritten in place and cut to its length after:
     truncating it first frees its blocks only to allocate them again (~0.1–0.3 ms of kernel time
     a page on ext4 with discard, ~0.01 ms in place)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    fd = open_fd(path)  # never through a link left in the output folder
     try:
         view = memoryview(data)
         while view:
@@ -279,7 +279,8 @@ class HtmlReport:
 
     def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
         for asset in (CSS_NAME, JS_NAME):
-            shutil.copyfile(self.templates / asset, self.out / asset)
+            with open_binary(self.out / asset) as target:  # never through a link left there
+                target.write((self.templates / asset).read_bytes())
         ranked = sorted(  # a file not graded (未结案 / 无法评分) has no place among graded ones: last
             (s for s in summaries if s.reviewed),
             key=lambda s: (not s.graded, -(s.score or 0), s.deducted or 0, s.file),
@@ -344,7 +345,7 @@ class HtmlReport:
 
     def _write(self, name: str, template: str, **values: Any) -> Path:
         path = self.out / name
-        path.write_text(self.env.get_template(template).render(**values), encoding="utf-8")
+        write_text(path, self.env.get_template(template).render(**values))
         return path
 
 

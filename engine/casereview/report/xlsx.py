@@ -31,6 +31,7 @@ from ..review import CaseResult
 from .labels import status_label
 from .location import where
 from .masking import mask as mask_text
+from .outfile import open_binary
 
 SUMMARY_SHEET = "评查结果汇总表"
 FINDINGS_SHEET = "问题明细"
@@ -506,7 +507,8 @@ def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:
     stored rows inserted at the end of its sheetData; the rows are streamed, never held whole."""
     with (
         zipfile.ZipFile(layout) as source,
-        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=_DEFLATE_LEVEL) as out,
+        open_binary(target) as file,  # never through a link left in the output folder
+        zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=_DEFLATE_LEVEL) as out,
     ):
         for info in source.infolist():
             data = source.read(info.filename)

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, TextIO
 
 from ...exitcodes import FAIL_ON_CHOICES
 from ...review import CaseResult
+from ..outfile import open_text
 
 
 @dataclass
@@ -191,7 +192,7 @@ class Reporter:
         a temporary name and renamed when finished: never a truncated document."""
         path = Path(path)
         temporary = path.with_name(f".{path.name}.tmp")
-        handle = temporary.open("w", encoding="utf-8", newline="\n")
+        handle = open_text(temporary)  # never through a link left in the output folder
         return _Closing(self.open(handle, ctx), handle, temporary, path)
 
     def open_folder(self, folder: Path, ctx: ReportContext) -> Sink:
