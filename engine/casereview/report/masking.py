@@ -119,14 +119,17 @@ def _string_around(text: str, at: int) -> tuple[int, int] | None:
 
 
 def dumps_masked(value: Any) -> str:
-    """`fastjson.dumps(mask_value(value))`, computed on the encoded text (`mask_payload`)."""
+    """`fastjson.dumps(mask_value(value))`, computed on the encoded text (`mask_encoded`: for
+    the short texts of the analysis, mostly Chinese, the text walk beats `mask_payload`'s scan
+    of their 2-3× as many bytes)."""
     from .. import fastjson
 
     try:
         data = fastjson.orjson.dumps(value)
     except (AttributeError, TypeError):  # no orjson, or an integer beyond 64 bits
         return fastjson.dumps(mask_value(value))
-    return mask_payload(data).decode()
+    text = data.decode()
+    return mask_encoded(text) if may_need_masking(data) else text
 
 
 def mask_payload(data: bytes) -> bytes:
@@ -254,6 +257,15 @@ def _ascii_edits(data: bytes) -> list[Edit]:
             if number.lstrip("-").isdigit() and abs(int(number)) >= 10**10:
                 edits.append((start, end, fastjson.dumps(mask(number))))
     return edits
+
+
+def mask_encoded(text: str) -> str:
+    """Compact JSON text with its value masked, as `mask_payload` on its encoding gives it."""
+    pieces, done = [], 0
+    for start, end, masked in _edits(text):
+        pieces += [text[done:start], masked]
+        done = end
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 def _edits(text: str) -> list[Edit]:
