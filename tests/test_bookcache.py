@@ -193,3 +193,18 @@ def test_a_cached_book_of_the_default_rules_carries_the_default_profile(tmp_path
     shutil.copytree(RULES, other)
     bookcache.load_rulebook_cached(other)
     assert bookcache.default_profile(bookcache.load_rulebook_cached(other)) is None
+
+
+def test_storing_a_book_removes_rulesets_whose_book_is_gone(cache):
+    """A `.durable` entry is only used with its book: one whose `.pickle` was removed (by hand,
+    or by an older version's eviction) is removed when a book is next stored."""
+    bookcache.load_rulebook_cached(cache)  # stores
+    folder = bookcache.cache_folder()
+    [kept] = folder.glob(f"*{bookcache.DURABLE_SUFFIX}")
+    orphan = folder / f"{'0' * 32}{bookcache.DURABLE_SUFFIX}"
+    orphan.write_bytes(b"x")
+    pack = cache / "packs" / "certificates.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8").replace("title:", "title: 改 ", 1), encoding="utf-8")
+    bookcache.load_rulebook_cached(cache)  # another key: stores again
+    assert not orphan.exists() and kept.exists()
+    assert len(list(folder.glob(f"*{bookcache.DURABLE_SUFFIX}"))) == 2

@@ -265,6 +265,9 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     for old in books[KEEP:]:
         old.unlink(missing_ok=True)
         old.with_suffix(DURABLE_SUFFIX).unlink(missing_ok=True)
+    for ruleset in path.parent.glob(f"*{DURABLE_SUFFIX}"):  # left by a book removed otherwise
+        if not ruleset.with_suffix(".pickle").exists():
+            ruleset.unlink(missing_ok=True)
 
 
 def default_profile(book: RuleBook) -> Profile | None:
