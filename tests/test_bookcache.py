@@ -208,3 +208,17 @@ def test_storing_a_book_removes_rulesets_whose_book_is_gone(cache):
     bookcache.load_rulebook_cached(cache)  # another key: stores again
     assert not orphan.exists() and kept.exists()
     assert len(list(folder.glob(f"*{bookcache.DURABLE_SUFFIX}"))) == 2
+
+
+def test_book_key_walks_the_rules_as_rglob_does_and_never_loops(tmp_path):
+    """A link to a file counts like the file; a link to a folder (here, a loop back to the rules)
+    is not entered: the key is the one `Path.rglob` listed, and computing it ends."""
+    root = tmp_path / "rules"
+    (root / "tables").mkdir(parents=True)
+    (root / "pack.yaml").write_text("a: 1\n", encoding="utf-8")
+    (root / "tables" / "t.yaml").write_text("b: 2\n", encoding="utf-8")
+    (root / "tables" / "same.yaml").symlink_to(root / "pack.yaml")
+    (root / "tables" / "loop").symlink_to(root)
+    listed = [str(p.relative_to(root)) for p in sorted(root.rglob("*")) if p.is_file()]
+    assert [relative for relative, _ in bookcache._files(str(root))] == listed
+    assert bookcache.book_key(root, []) == bookcache.book_key(root, [])
