@@ -34,7 +34,7 @@ from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
-from .outfile import open_binary, open_fd, write_text
+from .outfile import open_fd
 
 CSS_NAME = "style.css"
 JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
@@ -279,8 +279,7 @@ class HtmlReport:
 
     def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
         for asset in (CSS_NAME, JS_NAME):
-            with open_binary(self.out / asset) as target:  # never through a link left there
-                target.write((self.templates / asset).read_bytes())
+            write_file(str(self.out / asset), (self.templates / asset).read_bytes())
         ranked = sorted(  # a file not graded (未结案 / 无法评分) has no place among graded ones: last
             (s for s in summaries if s.reviewed),
             key=lambda s: (not s.graded, -(s.score or 0), s.deducted or 0, s.file),
@@ -344,8 +343,11 @@ class HtmlReport:
         )
 
     def _write(self, name: str, template: str, **values: Any) -> Path:
+        """A summary page, written over the last review's in place as the case pages are (truncating
+        a page first waits for its blocks' write-back when the last review wrote it seconds ago:
+        ~0.4 s at 10,000 files, like-cases.html alone is ~10 MB)."""
         path = self.out / name
-        write_text(path, self.env.get_template(template).render(**values))
+        write_file(str(path), self.env.get_template(template).render(**values).encode())
         return path
 
 
