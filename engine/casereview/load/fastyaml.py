@@ -77,7 +77,8 @@ _ALIAS_NAME = re.compile(r"\*([0-9A-Za-z_-]+)")
 # starting with an indicator, neither holding ":" or "#"), read by one match (`_lex_any`
 # reads it the same, as the tests check).
 _PLAIN_START = r"[^ \-?:,\[\]{}#&*!|>'\"%@`]"
-_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_START}[^:#]*?) *: +({_PLAIN_START}[^:#]*?) *")
+_PLAIN_TEXT = rf"{_PLAIN_START}(?:[^:#]*[^:# ])?"  # (greedy: ~2x faster than lazy on long lines)
+_SIMPLE_LINE = re.compile(rf"( *)(- +)?({_PLAIN_TEXT}) *: +({_PLAIN_TEXT}) *")
 # libyaml refuses simple keys longer than 1024 characters; far shorter ones are left to it too
 _KEY_MAX = 200
 
