@@ -230,3 +230,31 @@ def test_many_results_are_written_whole_and_in_order(text_stream):
     else:
         text = out.getvalue()
     assert [r["file"] for r in json.loads(text)["results"]] == [f"{i}.yaml" for i in range(200)]
+
+
+def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector(
+    folder, tmp_path, monkeypatch
+):
+    """While results arrive the parent collects young objects every REVIEW_GC_YOUNG allocations
+    (its garbage is acyclic); a library caller's collector is as it was afterwards, even when the
+    review fails."""
+    import gc
+
+    from casereview import cli
+
+    seen: list[int] = []
+    update = cli.Progress.update
+    monkeypatch.setattr(
+        cli.Progress, "update", lambda self, *a: (seen.append(gc.get_threshold()[0]), update(self, *a))
+    )
+    before = gc.get_threshold()
+    gc.set_threshold(555, *before[1:])
+    try:
+        args = ["review", str(folder), "-o", str(tmp_path / "out"), "--format", "json", "--no-cache"]
+        assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) == 2
+        assert seen == [cli.REVIEW_GC_YOUNG] * 5 and gc.get_threshold() == (555, *before[1:])
+        monkeypatch.setattr(cli.Progress, "update", lambda self, *a: 1 / 0)
+        assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) != 0
+        assert gc.get_threshold() == (555, *before[1:])
+    finally:
+        gc.set_threshold(*before)
