@@ -139,3 +139,26 @@ def test_a_streamed_batch_analysis_keeps_no_summary_and_equals_analyse():
     gc.collect()
     assert not [o for o in gc.get_objects() if isinstance(o, CaseSummary)]  # each file folded in, dropped
     assert batch.result() == analyse(files())
+
+
+def test_outlier_messages_in_the_analysis_equal_each_outliers_own():
+    """`result()` words each group's peers once for all its outliers: the messages must be the
+    ones each outlier gives alone — an outlier among its group's shown peers is named without
+    itself, a file fined twice in one group is left out twice, and groups of every size."""
+    rng = random.Random(3)
+    batch = [summary(0, 90000)]  # the group's first member: among the peers every outlier shows
+    batch += [summary(i, rng.choice([10000, 15000, 15000, 40000])) for i in range(1, 40)]
+    batch += [summary(200 + i, rng.choice([30000, 70000]), tier=4) for i in range(5)]
+    twice = summary(5, 95000)
+    twice.penalties.append(dict(twice.penalties[0], amount=1000))  # two fines, one group
+    batch[5] = twice
+    result = analyse(batch)
+    outliers, _ = like_case_outliers(batch)
+    assert len(outliers) > 10 and {"c000.yaml", "c005.yaml"} <= {o.file for o in outliers}
+    shown = result["like_cases"]["outliers"]
+    assert [o["message"] for o in shown] == [o.message for o in outliers]
+    for o in shown:  # each names the first ten of its peers, itself left out, and how many in all
+        named = o["message"].split("同组案件：")[1].split("），")[0]
+        peers = [p["case_number"] for p in o["peers"] if p["file"] != o["file"]][:10]
+        more = f" 等 {o['group_size'] - 1} 件" if o["group_size"] - 1 > len(peers) else ""
+        assert named == "、".join(peers) + more

@@ -96,6 +96,32 @@ def test_finding_group_html_is_the_macros_output(group: dict[str, Any], mask: bo
     assert group_html(group, mask) == reference
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(text, text.map(lambda t: t * 3), st.integers(-(10**13), 10**13)), max_size=30))
+def test_texts_kept_for_reuse_show_as_masking_each_time_would(values):
+    """A masked text is kept for the next page that shows it (rule messages, the case files'
+    lines): what comes from there is what masking and escaping it again gives."""
+    from markupsafe import escape
+
+    from casereview.report.finding_html import text_of
+    from casereview.report.masking import mask
+
+    e = text_of(True)
+    for _ in range(2):  # the second time from what was kept
+        assert [e(v) for v in values] == [str(escape(mask(str(v)))) for v in values]
+
+
+def test_texts_kept_for_reuse_are_bounded(monkeypatch):
+    from casereview.report import finding_html
+
+    monkeypatch.setattr(finding_html, "_MASKED", {})
+    monkeypatch.setattr(finding_html, "_MASKED_MAX", 3)
+    texts = [f"电话 1380791567{i} <b>" for i in range(10)]
+    shown = [finding_html.text_of(True)(t) for t in [*texts, "长" * (finding_html._MASKED_LONGEST + 1)]]
+    assert shown[2] == "电话 138****5672 &lt;b&gt;" and len(finding_html._MASKED) <= 3
+    assert all(len(t) <= finding_html._MASKED_LONGEST for t in finding_html._MASKED)
+
+
 def test_finding_group_html_masks_and_escapes():
     group = {
         "code": "A-1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,39 @@ def test_the_json_byte_shortcut_decides_as_the_text_path(tmp_path, monkeypatch, 
     quick = (looks_like_case(path), top_level_keys(path, stop_at_case_key=True))
     monkeypatch.setattr(discovery, "_first_case_key", lambda raw: None)
     assert quick == (looks_like_case(path), top_level_keys(path, stop_at_case_key=True))
+
+
+def _listed_by_rglob(target: Path) -> list[Path]:
+    """What the walk listed when it was `sorted(target.rglob("*"))` filtered (the reference)."""
+    depth = len(target.parts)
+    return [
+        path
+        for path in sorted(target.rglob("*"), key=lambda p: p.parts)
+        if path.suffix.lower() in (".yaml", ".yml", ".json")
+        and not path.is_dir()
+        and not any(part.startswith(".") for part in path.parts[depth:])
+    ]
+
+
+def test_the_folder_walk_lists_what_rglob_listed_in_the_same_order(tmp_path, monkeypatch):
+    top = tmp_path / "in"
+    names = ["a", "a.b/c.json", "a.json", "a/z.yml", "a/b/c.YAML", "B.json", "x.", "x.txt", "d.yaml/e.json"]
+    names += [".hidden.json", ".git/f.json", "h/.i/g.json", "é.json", "z/y/x/w.json", "n.json.bak"]
+    for name in names:
+        path = top / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name != "a":
+            path.write_text("case: {}\n", encoding="utf-8")
+    (top / "a" / "k").mkdir()
+    (top / "link.json").symlink_to(top / "a.json")
+    (top / "dangling.yaml").symlink_to(top / "gone.yaml")
+    (top / "folder-link.json").symlink_to(top / "a")  # a link to a folder: listed, not entered
+    (top / "a" / "loop").symlink_to(top)
+    os.mkfifo(top / "pipe.json")
+    for target in (top, top / "a", Path(os.path.relpath(top))):
+        found = discover([target], by_content=False)
+        assert found.paths == _listed_by_rglob(target) and not found.skipped
+        assert [str(p) for p in found.paths] == [str(p) for p in _listed_by_rglob(target)]
+    monkeypatch.chdir(top)
+    assert discover([Path(".")], by_content=False).paths == _listed_by_rglob(Path("."))
+    assert "pipe.json" in [p.name for p in discover([top]).paths]  # not read: rejected with why

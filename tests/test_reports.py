@@ -604,6 +604,40 @@ def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
     assert (tmp_path / "2.html").read_bytes() == b""
 
 
+def test_summary_pages_written_again_are_the_new_pages_whatever_was_there(tmp_path):
+    """Summary pages and assets are written over the last review's in place too: a review of fewer
+    files into the same folder gives the pages a review into a new folder gives."""
+    from casereview.report.html import write_html
+    from casereview.review import CaseResult
+    from casereview.score.scoring import CategoryScore, Score
+
+    score = Score(
+        score=90,
+        grade="良好",
+        graded=True,
+        status="scored",
+        vetoed=False,
+        categories=[CategoryScore(id="subject", name="主体", max=15, deducted=0, score=15)],
+        profile="example",
+    )
+
+    def results(n: int) -> list[CaseResult]:
+        return [
+            CaseResult(file=f"{i}.yaml", status="reviewed", case_number=f"第{i}号", score=score)
+            for i in range(n)
+        ]
+
+    meta = {"tool_version": "t", "rules_version": "t"}
+    write_html(results(230), tmp_path / "again", meta)
+    longer = (tmp_path / "again" / "index.html").stat().st_size
+    write_html(results(3), tmp_path / "again", meta)
+    write_html(results(3), tmp_path / "new", meta)
+    names = ("index.html", "like-cases.html", "style.css", "filter.js")
+    assert (tmp_path / "again" / "index.html").stat().st_size < longer
+    for name in names:
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "new" / name).read_bytes(), name
+
+
 def test_file_names_shown_with_folders_resolved_once_are_those_resolved_each_time(tmp_path, monkeypatch):
     """`ReportContext.display` resolves each folder once and only looks at the file itself: the
     names it shows are `display_file`'s, also for links (to files inside and outside the reviewed

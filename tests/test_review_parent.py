@@ -3,6 +3,7 @@ file's summary) instead of the results: its output must equal rendering the resu
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -104,17 +105,25 @@ def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, 
     """`write_value` encodes a list that several items hold once; the text is the same."""
     value = [{k: (shared if v == "SHARED" else v) for k, v in item.items()} for item in items]
 
-    class Out:
-        text = ""
-
-        def write(self, piece: str) -> None:
-            self.text += piece
-
-    out = Out()
+    out = io.BytesIO()
     write_value(out, {"xs": value}, mask)
     encode = dumps_masked if mask else fastjson.dumps
     expected = "".join(f",\n    {encode(item)}" for item in value)[1:] if value else ""
-    assert out.text == ('{\n  "xs": [' + expected + "\n  ]\n}" if value else '{\n  "xs": []\n}')
+    text = out.getvalue().decode()
+    assert text == ('{\n  "xs": [' + expected + "\n  ]\n}" if value else '{\n  "xs": []\n}')
+
+
+def test_a_long_analysis_list_is_written_in_pieces_as_one_text():
+    """Past ~64 KB `write_value` writes what it has and goes on: the text is unchanged."""
+    peers = [{"file": f"c{i}.json", "phone": "13812345678"} for i in range(20)]
+    items = [{"file": f"c{i}.json", "n": i * 10**9, "x": i / 7, "peers": peers} for i in range(3000)]
+    value = {"a": {"b": items, "c": [f"身份证 36010219900101{i:04}" for i in range(3000)]}}
+    out = io.BytesIO()
+    write_value(out, value, True)
+    expected = json.dumps(mask_value(value), ensure_ascii=False, indent=2)
+    assert len(out.getvalue()) > 1_000_000 and json.loads(out.getvalue()) == json.loads(expected)
+    lines = [line.strip().rstrip(",") for line in out.getvalue().decode().splitlines()]
+    assert dumps_masked(items[2999]) in lines and dumps_masked(value["a"]["c"][0]) in lines
 
 
 def _review(folder: Path, out: Path, *extra: str) -> tuple[int, dict]:
@@ -221,3 +230,31 @@ def test_many_results_are_written_whole_and_in_order(text_stream):
     else:
         text = out.getvalue()
     assert [r["file"] for r in json.loads(text)["results"]] == [f"{i}.yaml" for i in range(200)]
+
+
+def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector(
+    folder, tmp_path, monkeypatch
+):
+    """While results arrive the parent collects young objects every REVIEW_GC_YOUNG allocations
+    (its garbage is acyclic); a library caller's collector is as it was afterwards, even when the
+    review fails."""
+    import gc
+
+    from casereview import cli
+
+    seen: list[int] = []
+    update = cli.Progress.update
+    monkeypatch.setattr(
+        cli.Progress, "update", lambda self, *a: (seen.append(gc.get_threshold()[0]), update(self, *a))
+    )
+    before = gc.get_threshold()
+    gc.set_threshold(555, *before[1:])
+    try:
+        args = ["review", str(folder), "-o", str(tmp_path / "out"), "--format", "json", "--no-cache"]
+        assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) == 2
+        assert seen == [cli.REVIEW_GC_YOUNG] * 5 and gc.get_threshold() == (555, *before[1:])
+        monkeypatch.setattr(cli.Progress, "update", lambda self, *a: 1 / 0)
+        assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) != 0
+        assert gc.get_threshold() == (555, *before[1:])
+    finally:
+        gc.set_threshold(*before)

@@ -16,7 +16,6 @@ import fnmatch
 import json
 import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,14 +45,15 @@ def _loads(text: str) -> object:
         return json.loads(text)
 
 
-def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | None:
+def top_level_keys(path: Path | str, stop_at_case_key: bool = False) -> set[str] | None:
     """The top-level mapping keys of a YAML/JSON file, or None when they cannot be read cheaply
     (with `stop_at_case_key`, a YAML file's keys only up to the first key of a case file)."""
     try:
         raw = _head(path)
     except OSError:
         return None
-    if stop_at_case_key and path.suffix.lower() == ".json":
+    json_file = _suffix(os.path.basename(path)) == ".json"
+    if stop_at_case_key and json_file:
         key = _first_case_key(raw)
         if key is not None:
             return {key}
@@ -66,7 +66,7 @@ def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | Non
     else:
         return None
     stripped = text.lstrip()
-    if stripped.startswith("{") and path.suffix.lower() == ".json":
+    if stripped.startswith("{") and json_file:
         first = _FIRST_KEY.match(stripped)
         plain = '"schema"' not in stripped and "\\u" not in stripped  # no "schema" key, even escaped
         if stop_at_case_key and first and first.group(1) in CASE_KEYS and plain:
@@ -89,7 +89,7 @@ def top_level_keys(path: Path, stop_at_case_key: bool = False) -> set[str] | Non
     return keys or None
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path | str) -> bytes:
     """The file's first _SNIFF_BYTES bytes (os-level: half the cost of `Path.read_bytes`)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -117,7 +117,7 @@ def _first_case_key(raw: bytes) -> str | None:
     return key if key in CASE_KEYS else None
 
 
-def looks_like_case(path: Path) -> tuple[bool, str]:
+def looks_like_case(path: Path | str) -> tuple[bool, str]:
     keys = top_level_keys(path, stop_at_case_key=True)
     if keys is None or keys & CASE_KEYS:
         return True, ""
@@ -146,20 +146,62 @@ def _inside(path: str, folders: list[str]) -> bool:
     return any(path == f or path.startswith(os.path.join(f, "")) for f in folders)
 
 
-def _parts(path: Path) -> tuple[str, ...]:
-    return path.parts
-
-
-def _resolved(path: Path, info: os.stat_result, folders: dict[str, str]) -> str:
-    """`path.resolve()`, with each folder resolved once: a file that is not a symlink resolves
-    to its resolved folder plus its name."""
-    if stat.S_ISLNK(info.st_mode):
+def _resolved(path: str, link: bool, folders: dict[str, str]) -> str:
+    """`os.path.realpath(path)`, with each folder resolved once: a file that is not a symlink
+    resolves to its resolved folder plus its name."""
+    if link:
         return os.path.realpath(path)
     folder, name = os.path.split(path)
     real = folders.get(folder)
     if real is None:
         real = folders[folder] = os.path.realpath(folder)
     return os.path.join(real, name)
+
+
+def _entries(top: Path) -> list[tuple[tuple[str, ...], os.DirEntry[str], Path]]:
+    """(components under `top`, entry, path) of the files and links `top.rglob("*")` lists
+    whose name has a case file's suffix, in the order of their components (`sorted` by
+    `Path.parts`): a link to a folder is listed, not entered; a folder that cannot be read is
+    passed over. Hidden files and folders are left out (nothing under them is reviewed or
+    reported). An `os.scandir` walk: rglob, the sort and the `Path` work were ~0.2 s of the
+    serial start of a 10,000-file review."""
+    found: list[tuple[tuple[str, ...], os.DirEntry[str], Path]] = []
+
+    def walk(folder: Path, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=_name)
+        except PermissionError:
+            return
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                inside = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                inside = False
+            if inside:
+                walk(folder / name, (*parts, name))
+            elif _case_suffix(name):
+                found.append(((*parts, name), entry, folder / name))
+
+    walk(top, ())
+    return found
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _case_suffix(name: str) -> bool:
+    return _suffix(name) in CASE_SUFFIXES
+
+
+def _suffix(name: str) -> str:
+    """`Path(name).suffix.lower()` of a file name."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 REPORT_MARKER = ".casereview-report"  # written by `review -o` into its report folder
@@ -203,32 +245,25 @@ def discover(
             else:
                 found.paths.append(target)
             continue
-        depth = len(target.parts)
-        # the order of sorted(paths), by parts compared as tuples rather than through Path.__lt__
-        for path in sorted(target.rglob("*"), key=_parts):
-            if path.suffix.lower() not in CASE_SUFFIXES:
-                continue
+        for parts, entry, path in _entries(target):
             try:
-                info = os.lstat(path)
-                kind = os.stat(path).st_mode if stat.S_ISLNK(info.st_mode) else info.st_mode
-            except OSError:  # gone, or a dangling symlink: listed, then rejected with why
-                info, kind = None, 0
-            if stat.S_ISDIR(kind):
-                continue
-            parts = path.parts[depth:]
-            if any(part.startswith(".") for part in parts):
-                continue  # hidden files and folders (.git, .github, .casereview-cache …)
-            folder = os.path.dirname(path)  # the answer is the same for every file of a folder
+                link = entry.is_symlink()
+                regular = entry.is_file()  # a link's target (d_type: no system call for most files)
+                if entry.is_dir():
+                    continue
+            except OSError:  # gone: listed, then rejected with why
+                link, regular = False, False
+            folder = os.path.dirname(entry.path)  # the answer is the same for every file of a folder
             in_tool = tool_verdicts.get(folder)
             if in_tool is None:
                 in_tool = tool_verdicts[folder] = _in_tool_folder(path, target, tool_folders)
             if in_tool:
                 found.skipped.append((path, "casereview 的报告或缓存文件夹"))
                 continue
-            if info is None or not stat.S_ISREG(kind):  # dangling symlink, FIFO, socket: rejected with why
+            if not regular:  # dangling symlink, FIFO, socket: rejected with why
                 found.paths.append(path)
                 continue
-            if _inside(_resolved(path, info, real_folders), skip_resolved):
+            if _inside(_resolved(entry.path, link, real_folders), skip_resolved):
                 found.skipped.append((path, "证件台账或输出文件夹"))
                 continue
             pattern = _matches("/".join(parts), exclude) if exclude else None
@@ -236,7 +271,7 @@ def discover(
                 found.skipped.append((path, f"--exclude {pattern}"))
                 continue
             if by_content:
-                ok, why = looks_like_case(path)
+                ok, why = looks_like_case(entry.path)
                 if not ok:
                     found.skipped.append((path, why))
                     continue

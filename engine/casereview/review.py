@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from .derive.calendar import WorkCalendar, default_calendar
 from .derive.facts import derive
+from .derive.needs import fact_needs
 from .evaluate.findings import Finding, NotRun, build_findings
 from .evaluate.model import EvalResult
 from .load import InputError, InputRejected, load_case
@@ -124,7 +125,7 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
                 for e in problems
             ],
         )
-    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables)
+    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables, fact_needs(ctx.book))
     result = ctx.engine.evaluate(derived.facts)
     not_run: list[NotRun] = []
     findings = build_findings(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -22,6 +22,7 @@ from ..model.unknown import Unknown
 from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
+from .needs import FactNeeds
 from .unsure import (
     WHY,
     Settling,
@@ -147,6 +148,7 @@ class _RosterIndex:
 class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
         self.tables: Any = None
+        self.keep_performer: Callable[[tuple[Any, ...]], bool] | None = None  # derive/needs.py
         self.case = case
         self.roster = _RosterIndex.of(roster) if roster else None
         self.calendar = calendar
@@ -390,11 +392,17 @@ def derive(
     roster: Roster | None = None,
     calendar: WorkCalendar | None = None,
     tables: Any = None,
+    needs: FactNeeds | None = None,
 ) -> Derived:
-    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges."""
+    """`tables` (the rule book's loaded tables) lets combined fines carry the sum of their ranges.
+
+    `needs` (the rule book's, `derive.needs.fact_needs`): facts no rule can match are left out
+    (~97 % of performer facts with the shipped packs); without it every fact is built (tools
+    that show all facts)."""
     ctx = _Context(case, roster, calendar or default_calendar())
     ctx.tables = tables
     out = _Facts(ctx.common())
+    ctx.keep_performer = _performer_filter(needs, out.performer_template)
     derived = Derived(facts=out.facts, sources=out.sources)
     add = out.add
 
@@ -540,6 +548,32 @@ _PERFORMER_FIELDS: dict[str, Any] = {
     ),
     **_NO_BODY,
 }
+# the fields a performer fact filled from its template gets, in the order `_add_act` asks
+# `FactNeeds.complete_filter` about them (the rest are the template's)
+PERFORMER_PROBE = (
+    "act_kind",
+    "on",
+    "name",
+    "cert",
+    "role",
+    "cert_status",
+    "is_handler",
+    "roster_role",
+    "cert_valid_from",
+    "cert_valid_to",
+    "legal_qualification",
+    "name_mismatch",
+)
+
+
+def _performer_filter(
+    needs: FactNeeds | None, template: dict[str, Any] | None
+) -> Callable[[tuple[Any, ...]], bool] | None:
+    """The rule book's test of which performer facts filled from `template` a rule may match
+    (asked once per case: the template holds the case's fields)."""
+    if needs is None or template is None or template[HAS_UNKNOWN]:
+        return None
+    return needs.complete_filter("performer", PERFORMER_PROBE, template)
 
 
 def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
@@ -562,6 +596,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
     handlers, handlers_unknown = ctx.handlers, ctx.handlers_unknown
     template = out.performer_template if plain_body and day_known else None
+    keep = ctx.keep_performer if template is not None else None
     spans = ctx.roster.spans if ctx.roster is not None else {}
 
     for pos, person in enumerate(people):
@@ -599,19 +634,30 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
             non_officers += 1
         name = person.name
         named = isinstance(name, str)
-        path = f"acts[{index}].by[{pos}]"
-        sources[path] = path
         if (
             template is not None
             and named
             and not (role_unsure or status_unsure or handlers_unknown or isinstance(cert_no, Unknown))
         ):
+            is_handler = name in handlers
+            span = spans[cert_no] if cert is not None else None  # type: ignore[index]
+            if keep is not None and not keep(
+                (kind, on, name, cert_no, role, status, is_handler, None, None, None, None, None)
+                if span is None
+                else (
+                    *(kind, on, name, cert_no, role, status, is_handler, span.role, span.valid_from),
+                    *(span.valid_to, cert.legal_qualification, cert.holder != name),  # type: ignore[union-attr]
+                )
+            ):
+                continue  # no rule can match it (derive/needs.py)
+            path = f"acts[{index}].by[{pos}]"
+            sources[path] = path
             fact = template.copy()
             fact["act_kind"] = kind
             fact["on"] = on
             fact["name"] = name
             fact["cert_status"] = status
-            fact["is_handler"] = name in handlers
+            fact["is_handler"] = is_handler
             if cert_no is None:
                 del fact["cert"]
             else:
@@ -620,21 +666,22 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
                 del fact["role"]
             else:
                 fact["role"] = role
-            if cert is None:
+            if span is None:
                 del fact["roster_role"], fact["cert_valid_from"], fact["cert_valid_to"]
                 del fact["legal_qualification"], fact["name_mismatch"]
             else:
-                span = spans[cert_no]  # type: ignore[index]
                 fact["roster_role"] = span.role
                 fact["cert_valid_from"] = span.valid_from
                 if span.valid_to is None:
                     del fact["cert_valid_to"]
                 else:
                     fact["cert_valid_to"] = span.valid_to
-                fact["legal_qualification"] = cert.legal_qualification
-                fact["name_mismatch"] = cert.holder != name
+                fact["legal_qualification"] = cert.legal_qualification  # type: ignore[union-attr]
+                fact["name_mismatch"] = cert.holder != name  # type: ignore[union-attr]
             facts.append(out.filled(path, fact))
         else:
+            path = f"acts[{index}].by[{pos}]"
+            sources[path] = path
             facts.append(
                 out.merged("performer", path, _performer_fact(ctx, act, person, on, body, status, cert, role))
             )

@@ -34,7 +34,7 @@ from .finding_html import Fragment, group_html, text_of
 from .labels import status_label, value_label, value_labels
 from .location import where
 from .masking import mask as mask_text
-from .outfile import open_binary, open_fd, write_text
+from .outfile import open_fd
 
 CSS_NAME = "style.css"
 JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
@@ -163,13 +163,15 @@ def excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
 
 def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> list[dict[str, Any]]:
     """Findings grouped by rule: severity first, then the first place in the file."""
+    if not result.findings:
+        return []
     lines = read_lines(result.file)
     categories = {c.id: c.name for c in result.score.categories} if result.score else {}
     groups: dict[str, dict[str, Any]] = {}
     for f in result.findings:
-        g = groups.setdefault(
-            f.code,
-            {
+        g = groups.get(f.code)
+        if g is None:
+            g = groups[f.code] = {
                 "code": f.code,
                 "title": f.title,
                 "severity": f.severity,
@@ -177,27 +179,34 @@ def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> 
                 "category": categories.get(f.category, f.category),
                 "basis": f.basis,
                 "places": [],
-            },
-        )
+            }
         loc = f.location
+        line = loc.line
         g["places"].append(
             {
-                "where": where(display(loc.file), loc.line, loc.column),
-                "line": loc.line,
+                "where": where(display(loc.file), line, loc.column),
+                "line": line,
                 "field": loc.field,
                 "message": f.message,
-                "shown": [(value_label(k, labels), v) for k, v in f.values.items()],
+                "shown": [
+                    (labels[k] if k in labels else value_label(k, labels), v) for k, v in f.values.items()
+                ],
                 "notes": f.notes,
-                "excerpt": excerpt(lines, loc.line),
+                "excerpt": excerpt(lines, line),
                 "waiver": f.waiver,
             }
         )
     out = []
     for g in groups.values():
-        g["places"].sort(key=lambda p: (p["line"] or 10**9, p["field"]))
-        messages = {p["message"] for p in g["places"]}
-        g["message"] = messages.pop() if len(messages) == 1 else None
-        g["waived"] = all(p["waiver"] for p in g["places"])
+        places = g["places"]
+        if len(places) > 1:
+            places.sort(key=lambda p: (p["line"] or 10**9, p["field"]))
+            messages = {p["message"] for p in places}
+            g["message"] = messages.pop() if len(messages) == 1 else None
+            g["waived"] = all(p["waiver"] for p in places)
+        else:
+            g["message"] = places[0]["message"]
+            g["waived"] = bool(places[0]["waiver"])
         out.append(g)
     out.sort(key=lambda g: (-SEVERITY_RANK.get(g["severity"], 0), g["places"][0]["line"] or 10**9, g["code"]))
     return out
@@ -279,8 +288,7 @@ class HtmlReport:
 
     def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
         for asset in (CSS_NAME, JS_NAME):
-            with open_binary(self.out / asset) as target:  # never through a link left there
-                target.write((self.templates / asset).read_bytes())
+            write_file(str(self.out / asset), (self.templates / asset).read_bytes())
         ranked = sorted(  # a file not graded (未结案 / 无法评分) has no place among graded ones: last
             (s for s in summaries if s.reviewed),
             key=lambda s: (not s.graded, -(s.score or 0), s.deducted or 0, s.file),
@@ -344,8 +352,11 @@ class HtmlReport:
         )
 
     def _write(self, name: str, template: str, **values: Any) -> Path:
+        """A summary page, written over the last review's in place as the case pages are (truncating
+        a page first waits for its blocks' write-back when the last review wrote it seconds ago:
+        ~0.4 s at 10,000 files, like-cases.html alone is ~10 MB)."""
         path = self.out / name
-        write_text(path, self.env.get_template(template).render(**values))
+        write_file(str(path), self.env.get_template(template).render(**values).encode())
         return path
 
 

@@ -82,8 +82,19 @@ class JsonSink(Sink):
         analysis = analysis if analysis is not None else self.ctx.extra.get("analysis")
         if analysis is not None:
             self.out.write(',\n"analysis": ')
-            write_value(self.out, analysis, self.ctx.mask)  # streamed: bounded memory at any N
+            self.out.flush()  # streamed as UTF-8 bytes (bounded memory at any N), after the text
+            write_value(self.raw or _TextOut(self.out), analysis, self.ctx.mask)
         self.out.write("\n}\n")
+
+
+class _TextOut:
+    """A text stream taking `write_value`'s UTF-8 bytes (one not encoding UTF-8: its own encoding)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, data: bytes) -> None:
+        self.out.write(data.decode())
 
 
 class JsonReporter(Reporter):
