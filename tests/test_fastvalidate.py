@@ -317,7 +317,7 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
         return
     holds = any(as_unknown(item) is not None for item in _strings(doc.data))
     if holds:
-        assert may_hold_marker(text.encode("utf-8")), text
+        assert may_hold_marker(text), text
         assert doc.markers, text  # JSON: looked for in the parsed data's strings
 
 
@@ -335,10 +335,22 @@ def test_a_file_holding_a_marker_is_never_taken_for_one_without(value: Any, styl
         ("title: known", True),  # conservative: only costs the marker checks
     ],
 )
-def test_marker_words_in_the_bytes(text: str, may: bool) -> None:
+def test_marker_words_in_the_text(text: str, may: bool) -> None:
     from casereview.model.unknown import may_hold_marker
 
-    assert may_hold_marker(text.encode("utf-8")) is may
+    assert may_hold_marker(text) is may
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="未载明知不详已nNoOwWkK\u212a\\ x", max_size=12))
+def test_marker_words_found_by_their_first_characters(text: str) -> None:
+    """The search by first characters says what searching for each word says."""
+    from casereview.model.unknown import UNKNOWN_WORDS, may_hold_marker
+
+    words = [w for w in UNKNOWN_WORDS if not w.isascii()]
+    ascii_lower = text.encode("utf-8").lower().decode("utf-8")
+    expected = "\\" in text or any(w in text for w in words) or "nown" in ascii_lower
+    assert may_hold_marker(text) is expected
 
 
 # -- strings that need no stripping: validated without str_strip_whitespace -----------------------

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview.load.jsonpos import json_locate, json_positions
+from casereview.load.jsonpos import JsonLocator, json_locate, json_positions
 from casereview.load.source import locate_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,3 +179,61 @@ def test_locating_one_field_in_the_corpus(corpus: list[str]) -> None:
         positions, _ = json_positions(text)
         for path in _probes(positions):
             assert json_locate(text, path) == locate_in(positions, path), path
+
+
+# -- the parsed data given or not, the same places ------------------------------------------------
+
+# strings that need no escape (no quote, backslash or control character), with the keys repeated at
+# every depth so that a member is often not the first key of its name after its object's start
+_plain_keys = st.sampled_from(["a", "b", "中", "a b", ":", ",", ", ", ": ", "{", "[]", "1"])
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet="ab中:,{}[] ", max_size=4) | _plain_keys,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_plain_keys, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    plain_values.filter(lambda v: isinstance(v, dict | list)),
+    st.sampled_from([None, 0, 1, 2, "\t"]),
+    st.sampled_from([None, (",", ":"), (" , ", " : ")]),
+    st.randoms(use_true_random=False),
+)
+def test_the_locator_with_the_data_equals_reading_the_text(
+    value: Any, indent: Any, separators: Any, random: Any
+) -> None:
+    """Top-level members found by their keys (the data given) are where the full scan and the
+    locator reading the text alone put them, in whatever order (and however often) fields are asked."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, separators=separators)
+    assert "\\" not in text
+    positions, _ = json_positions(text)
+    probes = _probes(positions)
+    random.shuffle(probes)
+    given, reading = JsonLocator(text, json.loads(text)), JsonLocator(text)
+    for path in probes + probes[::3]:
+        expected = locate_in(positions, path)
+        assert given.locate(path) == expected, path
+        assert reading.locate(path) == expected, path
+    for path in positions:  # True is no index (though equal to 1 as a key of the full scan's map)
+        assert given.locate((*path, True)) == reading.locate((*path, True)) == locate_in(positions, path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a key made of what may stand between two strings: `":"` is also the text from the
+        # closing quote of "a" to the opening quote of ":", followed there by a colon
+        '{"x": {"a":":",":":1}}',
+        '{"a":":",":":1}',
+        '{"x": {"p": "q", ", ": 1, "y": [", ", {", ": 2}], "z": {"k": ", "}}, ", ": 3}',
+        '{"x": [1, {"k": ", 1, ", ", 1, ": 2}], ", 1, ": {", 1, ": 3}}',
+        '{"x": {"k": "} ", "} ": 1}}',
+    ],
+)
+def test_a_key_written_like_the_text_between_strings(text: str) -> None:
+    positions, duplicates = json_positions(text)
+    assert not duplicates
+    given = JsonLocator(text, json.loads(text))
+    for path in _probes(positions):
+        assert given.locate(path) == locate_in(positions, path), path

@@ -124,7 +124,7 @@ def _kind(mode: int) -> str:
 
 def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText:
     """Decode `data` (see module docstring); `file` is only used in error messages. Without
-    `markers` the bytes are not looked at for an unknown marker (`DecodedText.markers` stays
+    `markers` the text is not looked at for an unknown marker (`DecodedText.markers` stays
     True): the caller looks elsewhere."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
@@ -159,7 +159,7 @@ def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText
 
     try:
         decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
-        decoded.markers = may_hold_marker(data) if markers else True
+        decoded.markers = may_hold_marker(decoded.text) if markers else True
         if b"\r" not in data:  # else line endings were changed
             decoded.utf8 = data
         return decoded

@@ -108,7 +108,8 @@ def parse_text(
         )
         if encoded is not None:  # the data's strings as they are, escapes undone
             doc.padded = may_be_padded(encoded)
-            markers = markers and may_hold_marker(encoded)
+            # a text without escapes holds the data's strings as they are
+            markers = markers and may_hold_marker(encoded.decode() if "\\" in text else text)
     else:
         parsed = parse_yaml_fast(text, file, max_nodes=max_nodes, max_depth=max_depth)
         if parsed is None:  # not in the subset the fast path handles: the full parser
