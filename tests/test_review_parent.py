@@ -258,3 +258,19 @@ def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector
         assert gc.get_threshold() == (555, *before[1:])
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_analysis_reaches_a_text_only_stream_as_the_same_text(folder, tmp_path):
+    """Written as UTF-8 bytes under a text stream; a stream with no bytes beneath (or another
+    encoding) gets the same text."""
+    import contextlib
+
+    args = ["check", str(folder), "--format", "json", "--roster", str(ROSTER), "--no-cache"]
+    args += ["--engine", "oracle", "--workers", "0"]
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        main(args)
+    main([*args, "-o", str(tmp_path / "r.json")])
+    written = (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert '"analysis": {' in written and "13812345678" not in written
+    assert text.getvalue()[text.getvalue().index('"analysis"') :] == written[written.index('"analysis"') :]
