@@ -120,22 +120,61 @@ def test_projection_semantics():
 @pytest.mark.parametrize(
     "name, fact",
     [
-        ("CERT-002", {"fid": "acts[0].performers[1]", "kind": "performer", "role": "officer"}),
-        ("AMT-001#安全生产法-2021-101", {"amount": 5, "fid": "decision.penalties[0]"}),
-        ("A B~1", {"fid": 'odd "fid" \\ with escapes', "text": '"fid":"decoy"'}),
-        ('quote"name', {"fid": "x"}),
-        ("no-fid", {"kind": "case"}),
-        ("int-fid", {"fid": 7}),
-        ("decoy", {"a": '"fid":"nope"', "fid": "真的"}),
-        ("unicode", {"fid": "案件\u2028第1条"}),
+        ("CERT-002", {"kind": "performer", "role": "officer", "sid": "1", "id": 7}),
+        ("AMT-001#安全生产法-2021-101", {"amount": 5, "sid": "1", "id": 12345678901}),
+        ("A B~1", {"text": '","id":99}}}', "note": 'odd "x" \\ escapes', "id": 3}),
+        ('quote"name', {"id": 4}),
+        ("no-id", {"kind": "case"}),
+        ("text-id", {"id": "7"}),
+        ("flag-id", {"id": True}),
+        ("decoy", {"a": ',"id":5', "id": 6}),
+        ("unicode", {"t": "案件\u2028第1条", "id": 8}),
+        ("id-first", {"id": 9, "kind": "act"}),
+        ("negative", {"kind": "act", "id": -1}),
     ],
 )
 def test_activations_read_by_position_equal_the_parsed_message(name, fact):
+    """A fired fact is known by the `id` the engine gave it (its fid is not sent)."""
+
+    def ident(fact):
+        value = fact.get("id")
+        return value if type(value) is int else None
+
     for message in (dumps({name: {"m": fact}}), json.dumps({name: {"m": fact}})):
-        parsed = [(n, f["m"].get("fid")) for n, f in json.loads(message).items()]
+        parsed = [(n, ident(f["m"])) for n, f in json.loads(message).items()]
         assert activations(message) == parsed
-    two = dumps({"r1": {"m": {"fid": "a"}}, "r2": {"m": {"fid": "b"}}})
-    assert activations(two) == [("r1", "a"), ("r2", "b")]
+    two = dumps({"r1": {"m": {"id": 1}}, "r2": {"m": {"id": 2}}})
+    assert activations(two) == [("r1", 1), ("r2", 2)]
+
+
+def test_facts_are_sent_without_their_fid_and_matched_by_id(durable, example_roster):
+    """What durable_rules is sent carries no fid (one property fewer in every alpha node it
+    reaches); the matches still name the right facts, the same as the oracle's."""
+    from casereview.evaluate.oracle import OracleEngine
+
+    sent = []
+    real = durable._dre
+
+    class Spy:
+        error = real.error
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def assert_facts(self, handle, payload):
+            sent.extend(json.loads(payload))
+            return real.assert_facts(handle, payload)
+
+    oracle = OracleEngine(durable._rules)
+    durable._dre = Spy()
+    try:
+        for case in _cases(30, 20261213):
+            facts = derive(case, example_roster).facts
+            assert durable.evaluate(facts).sorted_matches() == oracle.evaluate(facts).sorted_matches()
+    finally:
+        durable._dre = real
+    assert sent and not any("fid" in fact for fact in sent)
+    assert all(list(fact)[-1] == "id" for fact in sent)  # read by position in `activations`
 
 
 def test_a_ruleset_of_another_shape_sends_every_fact():

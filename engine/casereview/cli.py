@@ -989,7 +989,11 @@ def _main(argv: list[str]) -> int:
         return EXIT_INTERNAL
 
 
-FAST_EXIT_COMMANDS = ("check",)
+# Commands that end without the interpreter's teardown (`exit_process`): a one-file check (~85 ms
+# of its CPU), and a review, whose parent holds the batch's analysis and, once `main` unfreezes the
+# start-up objects, had the final collection walk them all: 0.06-0.1 s at 10,000 files, after the
+# reports were written (the wall clock of `review` ends when the process does).
+FAST_EXIT_COMMANDS = ("check", "review")
 
 
 def run() -> NoReturn:

@@ -34,7 +34,7 @@ from .oracle import OracleEngine, RulePredicates
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
 MAX_FACT_PROPERTIES = 200  # durable_rules segfaults above 253 flattened properties (§4.1)
-ALWAYS_SENT = ("fid", "kind")
+ALWAYS_SENT = ("kind",)  # a fired fact is known by its `id` (see `activations`), not by its fid
 DURABLE_KEYS = frozenset({"sid", "id"})  # set per fact by the engine: state and identity
 
 _DURABLE_OP = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte", "ne": "$neq"}
@@ -344,28 +344,27 @@ def _forms_of(name: str) -> tuple[tuple[str, bool], ...]:
     )
 
 
-_FRAME, _FID = '":{"m":{', '"fid":"'
+_FRAME, _ID = '":{"m":{', ',"id":'
 
 
-def activations(message: str) -> list[tuple[str, str | None]]:
-    """(rule name, fid of the matched fact) of each activation in a durable_rules action message
+def activations(message: str) -> list[tuple[str, int | None]]:
+    """(rule name, `id` of the matched fact) of each activation in a durable_rules action message
     (`{"<rule>":{"m":{<fact>}}}`).
 
-    The fact in the message is the whole fact as sent; only its `fid` is needed, so a message
-    of one activation whose name and fid hold no escapes is read by position (the text `"fid":"`
-    with bare quotes can only be a key: quotes inside strings are escaped). Anything else is
-    parsed as JSON."""
+    The fact in the message is the fact as sent, its `id` last (`DurableEngine.evaluate`): a
+    message of one activation whose name holds no escapes is read by position (the text after
+    its last `,"id":` must be digits then `}}}`). Anything else is parsed as JSON."""
     head = message.find(_FRAME)
-    if head > 2 and message.startswith('{"') and message.count(_FRAME) == 1:
-        start = message.find(_FID, head) + len(_FID)
-        end = message.find('"', start)
-        name, fid = message[2:head], message[start:end]
-        if start > head and end > 0 and "\\" not in name and "\\" not in fid:
-            return [(name, fid)]
-    out: list[tuple[str, str | None]] = []
+    if head > 2 and message.startswith('{"') and message.endswith("}}}") and message.count(_FRAME) == 1:
+        at = message.rfind(_ID)
+        digits, name = message[at + len(_ID) : -3], message[2:head]
+        if at > head and digits.isascii() and digits.isdigit() and "\\" not in name:
+            return [(name, int(digits))]
+    out: list[tuple[str, int | None]] = []
     for name, frame in _loads(message).items():
         fact = frame.get("m") if isinstance(frame, dict) else None
-        out.append((name, fact.get("fid") if isinstance(fact, dict) else None))
+        ident = fact.get("id") if isinstance(fact, dict) else None
+        out.append((name, ident if isinstance(ident, int) and not isinstance(ident, bool) else None))
     return out
 
 
@@ -734,8 +733,12 @@ class DurableEngine:
         sid = self._state()
         first = ident = self._next_id
         batch = []
+        fids = []  # of the facts sent, by `id - first` (fids are not sent: fewer properties to match)
+        uncertain = []
         projections = self._projections
         for fact in facts:
+            if fact[HAS_UNKNOWN]:
+                uncertain.append(fact)
             projection = projections.get(fact["kind"])
             if projection is None:
                 continue  # no rule looks at this kind of fact
@@ -758,10 +761,11 @@ class DurableEngine:
                     sent[name] = fact[source]
             if len(sent) > MAX_FACT_PROPERTIES:
                 raise ValueError(f"fact {fact['fid']} has {len(sent)} properties, above the durable limit")
-            sent["sid"], sent["id"] = sid, ident
+            sent["sid"], sent["id"] = sid, ident  # `id` last: `activations` reads it by position
             ident += 1
             batch.append(sent)
-        batch.append({"sid": sid, "fid": SENTINEL_KIND, "kind": SENTINEL_KIND, "id": ident})
+            fids.append(fact["fid"])
+        batch.append({"sid": sid, "kind": SENTINEL_KIND, "id": ident})
         self._next_id = ident + 1
         seen: set[Match] = set()
         dre, handle = self._dre, self._handle
@@ -771,12 +775,12 @@ class DurableEngine:
             started = dre.start_action_for_state(handle, state_handle)
             message = started[1] if started else None
             while message:
-                for name, fid in activations(message):
+                for name, fired in activations(message):
                     if name != SENTINEL_RULE:
                         try:
-                            if fid is None:
-                                raise KeyError("fid")
-                            seen.update(matches_of(name, fid))
+                            if fired is None or not first <= fired < ident:
+                                raise KeyError(f"id {fired}")
+                            seen.update(matches_of(name, fids[fired - first]))
                         except Exception as exc:  # an action error is a finding, never silence
                             result.errors.append(f"{name}: {exc}")
                 message = dre.complete_and_start_action(handle, state_handle)
@@ -788,7 +792,6 @@ class DurableEngine:
             raise
         self._sid_cases += 1
         self._retract(sid, first, ident + 1)
-        uncertain = [fact for fact in facts if fact[HAS_UNKNOWN]]
         if uncertain:
             for forms in self._review_outside:  # forms for facts with unknowns (see review_in_python)
                 kind, rule_id = forms.rule.kind, forms.rule.rule_id

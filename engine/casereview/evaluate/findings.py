@@ -181,25 +181,31 @@ def _param_notes(
         try:
             text = kept[key]
         except KeyError:
-            text = kept[key] = _param_note(name, param, fact)
+            text = kept[key] = _param_note(book, name, param, fact)
             if len(kept) > PARAM_NOTES_KEPT:
                 kept.clear()
         except TypeError:  # an unhashable value
-            text = _param_note(name, param, fact)
+            text = _param_note(book, name, param, fact)
         if text is not None:
             notes.append(text)
     return notes
 
 
-def _param_note(name: str, param: Any, fact: dict) -> str | None:
+def _param_note(book: RuleBook, name: str, param: Any, fact: dict) -> str | None:
+    """The note of the value in force for `fact`, written once per value (dates vary from case to
+    case, the values in force do not)."""
     chosen = param.entry_for(fact)
     if chosen is None:
         return None
-    cites = "、".join(b.cite() for b in chosen.basis)
-    text = f"参数 {name}（{param.description}）= {chosen.value}{param.unit or ''}，依据{cites}"
-    if chosen.note:
-        text += f"；{chosen.note}"
-    return text
+    written = book.__dict__.setdefault("_param_note_texts", {})
+    entry = written.get((name, id(chosen)))
+    if entry is None or entry[0] is not chosen:
+        cites = "、".join(b.cite() for b in chosen.basis)
+        text = f"参数 {name}（{param.description}）= {chosen.value}{param.unit or ''}，依据{cites}"
+        if chosen.note:
+            text += f"；{chosen.note}"
+        entry = written[(name, id(chosen))] = (chosen, text)
+    return entry[1]
 
 
 _ACT_SELECTOR = re.compile(r"^acts\[kind=([\w|]+)\](.*)$")
@@ -208,14 +214,22 @@ _ACT_SELECTOR = re.compile(r"^acts\[kind=([\w|]+)\](.*)$")
 def _act_selector(locate: str, facts: list[dict[str, Any]], sources: dict[str, str]) -> str:
     """`acts[kind=service|decision]`: the first act of the first kind the case has (so a finding
     points at the specific act, not at the `acts:` line); `acts` when it has none of them."""
-    m = _ACT_SELECTOR.match(locate)
-    if m is None:
+    selector = _act_kinds(locate)
+    if selector is None:
         return locate
-    for kind in m.group(1).split("|"):
+    kinds, rest = selector
+    for kind in kinds:
         for fact in facts:
             if fact["kind"] == "act" and fact.get("act_kind") == kind and fact["fid"] in sources:
-                return sources[fact["fid"]] + m.group(2)
+                return sources[fact["fid"]] + rest
     return "acts"
+
+
+@functools.lru_cache(maxsize=256)
+def _act_kinds(locate: str) -> tuple[tuple[str, ...], str] | None:
+    """(act kinds, the path after the selector) of `acts[kind=…]…`, read once per rule's locator."""
+    m = _ACT_SELECTOR.match(locate)
+    return None if m is None else (tuple(m.group(1).split("|")), m.group(2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,8 +344,9 @@ def build_findings(
     matches = result.sorted_matches()
     if any(m.undecided for m in matches):
         matches = _undecided_findings(book, matches, facts_by_fid, sources, file, locate, findings, not_run)
+    known = book.__dict__.get("_finding_parts", {})
     for match in matches:
-        parts = _parts(book, match.rule_id)
+        parts = known.get(match.rule_id) or _parts(book, match.rule_id)
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
         if kind == parts.kind:

@@ -22,6 +22,8 @@ unknown.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 
 from .conditions import All, AnyOf, Cmp, Cond, In, Not, Present, Ref
 
@@ -189,6 +191,6 @@ def boundable_fields(kind: str) -> frozenset[str]:
 def flagged(facts: list[dict]) -> list[dict]:
     """Facts as the rule forms read them: a fact built without `has_unknown` (by hand, in tests
     or tools) has no unknowns."""
-    if all(HAS_UNKNOWN in fact for fact in facts):
+    if all(map(operator.contains, facts, itertools.repeat(HAS_UNKNOWN))):
         return facts
     return [fact if HAS_UNKNOWN in fact else {**fact, HAS_UNKNOWN: False} for fact in facts]

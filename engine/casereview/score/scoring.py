@@ -53,25 +53,37 @@ def score_case(
 ) -> Score:
     """Score and grade; `status` (未结案/无法评分) replaces the grade of a file that cannot be graded."""
     per_item: dict[str, int] = {}
-    per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
     item_caps = {}
     deductions = profile.deductions()
-    for finding in findings:
-        if finding.severity != "deduct":
-            continue
-        key, category, points, cap = deductions(finding.code)
-        item_caps[key] = (category, cap)
-        per_item[key] = per_item.get(key, 0) + points
+    veto_set: set[str] = set()
+    decided: set[str] = set()  # codes of findings the rules decided (not 待人工评查 items)
+    unknown: set[str] = set()
+    provisional = pending = 0
+    for finding in findings:  # one pass: a batch scores every file
+        severity, code = finding.severity, finding.code
+        if severity == "deduct":
+            key, category, points, cap = deductions(code)
+            item_caps[key] = (category, cap)
+            per_item[key] = per_item.get(key, 0) + points
+        elif severity == "veto":
+            veto_set.add(code)
+        elif severity == "review":
+            pending += 1
+        if finding.unknown:
+            unknown.add(code)
+            provisional += finding.rule_severity in ("veto", "deduct")
+        else:
+            decided.add(code)
+    per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
     for key, points in per_item.items():
         category, cap = item_caps[key]
         per_category[category] += min(points, cap) if cap is not None else points
     categories = [_category_score(cat, min(per_category[cat.id], cat.max)) for cat in profile.categories]
-    veto_codes = sorted({f.code for f in findings if f.severity == "veto"})
+    veto_codes = sorted(veto_set)
     vetoed = bool(veto_codes)
     total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
     score = round(total * 100 / profile.total, 1)
     grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
-    provisional = sum(1 for f in findings if f.unknown and f.rule_severity in ("veto", "deduct"))
     if provisional and not vetoed and profile.provisional_max_grade:
         grade = _at_most(profile, grade, profile.provisional_max_grade)
     if status is not None:
@@ -79,9 +91,8 @@ def score_case(
     three = None
     if profile.three_systems_rules:
         rules = set(profile.three_systems_rules)
-        hit = {f.code for f in findings if not f.unknown} & rules
-        undecided = {f.code for f in findings if f.unknown} & rules - hit
-        if not undecided:  # a rate over checks that could not run would be a guess
+        hit = decided & rules
+        if not (unknown & rules) - hit:  # a rate over checks that could not run would be a guess
             three = round(1 - len(hit) / len(rules), 4)
     return trusted(  # every value computed here, of its field's type (tests compare with validation)
         Score,
@@ -94,7 +105,7 @@ def score_case(
             "vetoed": vetoed,
             "categories": categories,
             "veto_codes": veto_codes,
-            "pending_review": sum(1 for f in findings if f.severity == "review"),
+            "pending_review": pending,
             "three_systems": three,
             "profile": profile.id,
             "provisional": provisional,
