@@ -59,6 +59,31 @@ def test_a_check_from_stdin_leaves_no_temporary_folder(tmp_path):
     assert list(scratch.iterdir()) == []
 
 
+def test_a_review_process_ends_without_teardown_its_reports_whole(tmp_path, veto_case):
+    """`review` also ends through `exit_process` (its parent's teardown walked the whole batch's
+    analysis): same exit code as in-process, the results file whole, nothing on stderr (the pool's
+    threads and workers are gone before the process ends), no object finalised by a teardown."""
+    folder = veto_case.parent
+    for name in ("general.yaml", "simple.yaml"):
+        (folder / name).write_text((EXAMPLES / name).read_text(encoding="utf-8"), encoding="utf-8")
+    argv = ["review", folder, "-o", tmp_path / "out", "--format", "json", *ROSTER, "--no-cache", "-q"]
+    script = (
+        "import sys\nfrom casereview import cli\n"
+        "class Late:\n    def __del__(self):\n        print('torn down')\n"
+        f"late = Late()\nsys.argv = {['casereview', *map(str, argv), '--workers', '2']!r}\ncli.run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=300
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (EXIT_FINDINGS, "", "")
+    document = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert len(document["results"]) == 3 and document["analysis"]["campaign"]["files"] == 3
+    assert (
+        main([*map(str, argv[:3]), str(tmp_path / "again"), *map(str, argv[4:]), "--workers", "0"])
+        == EXIT_FINDINGS
+    )
+
+
 def _exit_script(body: str) -> subprocess.CompletedProcess:
     script = "import atexit, sys, threading, time\nfrom casereview.cli import exit_process\n" + body
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=60)

@@ -389,6 +389,45 @@ def test_lists_of_mappings(text: str) -> None:
         assert_fast_or_none("top:\n" + " " * indent + "-" + nested[indent + 1 :])
 
 
+NESTED = [
+    "a:\n  b:\n    c: 1\n  d:\n  - 1\n  -\n    e: 2\n  - - 3\n  f:\n    - g: 4\n      h:\n      i: 5\n",
+    "a:\n- b:\n  - c:\n    - d: 1\n      e:\n        f: 2\n- g:\n  # a comment\n    h: 3\nk:\n",
+    "l:\n-\n- b\n-\n- c: 1\n-\n-\n  - d\n",  # null items
+    "a: &x\n  b: 1\nc:\n  d: *x\n  e:\n  - *x\n  - f: [1, 2]\n    g: |\n      t\nh:\n  - i\n",
+]
+
+
+def test_collections_opened_from_the_next_line_as_when_left_pending(corpus: list[str], monkeypatch) -> None:
+    """The line after ``key:`` (or a bare ``-``) usually opens its collection from the cached
+    reading of that line (`_Scanner.open_next`), which then takes `run`'s own path: the same
+    data, positions and refusals (node and depth limits) as when the node is left pending for
+    the general step, which reads that line in `_Scanner.line`."""
+    assert all(assert_fast_or_none(text) for text in NESTED)
+    texts = [*corpus[:20], *LISTS_OF_MAPPINGS, *NESTED]
+    calls = [0]
+    line = fastyaml._Scanner.line
+
+    def counted(self: Any, *args: Any) -> Any:
+        calls[0] += 1
+        return line(self, *args)
+
+    def read_all() -> list[Any]:
+        found = []
+        for text, limits in itertools.product(texts, [{}, *({"max_depth": d} for d in range(2, 9))]):
+            found.append(parse_yaml_fast(text, "x.yaml", **limits))
+        for text, nodes in itertools.product(texts[20:], range(1, 40)):
+            found.append(parse_yaml_fast(text, "x.yaml", max_nodes=nodes))
+        return [None if r is None else (r[0], list(r[1].items()), r[1].padded) for r in found]
+
+    monkeypatch.setattr(fastyaml._Scanner, "line", counted)
+    opened = read_all()
+    opened_calls, calls[0] = calls[0], 0
+    monkeypatch.setattr(fastyaml._Scanner, "open_next", lambda self, number, *now: (*now, -1, -1))
+    assert read_all() == opened
+    assert opened_calls < calls[0] * 0.7
+    assert sum(r is None for r in opened) > len(texts)  # limits were reached
+
+
 # -- what the fast path declines ----------------------------------------------------------------------
 
 

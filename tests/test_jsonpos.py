@@ -181,11 +181,11 @@ def test_locating_one_field_in_the_corpus(corpus: list[str]) -> None:
             assert json_locate(text, path) == locate_in(positions, path), path
 
 
-# -- a text without escapes is walked beside its data ----------------------------------------------
+# -- the parsed data given or not, the same places ------------------------------------------------
 
 # strings that need no escape (no quote, backslash or control character), with the keys repeated at
 # every depth so that a member is often not the first key of its name after its object's start
-_plain_keys = st.sampled_from(["a", "b", "中", "a b", ":", "{", "[]"])
+_plain_keys = st.sampled_from(["a", "b", "中", "a b", ":", ",", ", ", ": ", "{", "[]", "1"])
 plain_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet="ab中:,{}[] ", max_size=4) | _plain_keys,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_plain_keys, inner, max_size=4),
@@ -200,30 +200,40 @@ plain_values = st.recursive(
     st.sampled_from([None, (",", ":"), (" , ", " : ")]),
     st.randoms(use_true_random=False),
 )
-def test_the_walk_beside_the_data_equals_reading_the_text(
+def test_the_locator_with_the_data_equals_reading_the_text(
     value: Any, indent: Any, separators: Any, random: Any
 ) -> None:
-    """Members found by their keys and items past counted quotes are where the full scan and the
+    """Top-level members found by their keys (the data given) are where the full scan and the
     locator reading the text alone put them, in whatever order (and however often) fields are asked."""
     text = json.dumps(value, indent=indent, ensure_ascii=False, separators=separators)
     assert "\\" not in text
     positions, _ = json_positions(text)
     probes = _probes(positions)
     random.shuffle(probes)
-    walking, reading = JsonLocator(text, json.loads(text)), JsonLocator(text)
-    assert walking._data is not None and reading._data is None
+    given, reading = JsonLocator(text, json.loads(text)), JsonLocator(text)
     for path in probes + probes[::3]:
         expected = locate_in(positions, path)
-        assert walking.locate(path) == expected, path
+        assert given.locate(path) == expected, path
         assert reading.locate(path) == expected, path
     for path in positions:  # True is no index (though equal to 1 as a key of the full scan's map)
-        assert walking.locate((*path, True)) == reading.locate((*path, True)) == locate_in(positions, path)
+        assert given.locate((*path, True)) == reading.locate((*path, True)) == locate_in(positions, path)
 
 
-@pytest.mark.parametrize("count", [0, 1, 31, 32, 33, 64, 65, 127, 4096, 8191, 8192, 8193, 20_000])
-def test_quotes_are_passed_however_many(count: int) -> None:
-    from casereview.load.jsonpos import _after_quotes
-
-    text = '中"' * 20_001
-    assert _after_quotes(text, 0, count) == 2 * count
-    assert _after_quotes(text, 1, count) == 2 * count + (1 if count == 0 else 0)
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a key made of what may stand between two strings: `":"` is also the text from the
+        # closing quote of "a" to the opening quote of ":", followed there by a colon
+        '{"x": {"a":":",":":1}}',
+        '{"a":":",":":1}',
+        '{"x": {"p": "q", ", ": 1, "y": [", ", {", ": 2}], "z": {"k": ", "}}, ", ": 3}',
+        '{"x": [1, {"k": ", 1, ", ", 1, ": 2}], ", 1, ": {", 1, ": 3}}',
+        '{"x": {"k": "} ", "} ": 1}}',
+    ],
+)
+def test_a_key_written_like_the_text_between_strings(text: str) -> None:
+    positions, duplicates = json_positions(text)
+    assert not duplicates
+    given = JsonLocator(text, json.loads(text))
+    for path in _probes(positions):
+        assert given.locate(path) == locate_in(positions, path), path

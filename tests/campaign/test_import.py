@@ -1,10 +1,13 @@
 """Importing a reviewed batch into a campaign store (campaign create): every file lands with its own
-content and machine result across import chunks, duplicate case numbers are kept apart, and an
-import that fails or is killed part-way leaves the store as it was — no campaign, no rows, no damage."""
+content and machine result across import chunks, duplicate case numbers are kept apart, the chunks
+are written while the review runs but nobody sees the campaign until it is whole, and an import
+that fails, is interrupted or is killed part-way leaves no campaign behind — no rows (a killed one's
+are removed by the next create), no damage."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -19,6 +22,7 @@ from casereview.campaign.models import Campaign, CaseRecord, FileVersion, Machin
 from casereview.campaign.store import open_store
 
 from .helpers import CASEFILES, OPTIONS, ROOT
+from .test_server import login
 
 FILES = sorted(p for p in CASEFILES.iterdir() if p.suffix in (".yaml", ".json") and p.name[:2].isdigit())[:7]
 
@@ -66,7 +70,8 @@ def _counts(store) -> dict[str, int]:
         }
 
 
-def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error", [RuntimeError("disk gone"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_path, monkeypatch, error):
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     before = _counts(store)
@@ -74,20 +79,61 @@ def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_pat
     write = bulk.BulkImport._write
     calls = []
 
-    def fail_on_second_chunk(self, chunk):
+    def fail_on_second_chunk(self, session, chunk):
         calls.append(len(chunk))
-        if len(calls) == 2:
-            raise RuntimeError("disk gone")
-        write(self, chunk)
+        if len(calls) == 2:  # the first chunk is committed by now
+            raise error
+        write(self, session, chunk)
 
     monkeypatch.setattr(bulk.BulkImport, "_write", fail_on_second_chunk)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(type(error)):
         service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
     assert _counts(store) == before
     monkeypatch.setattr(bulk.BulkImport, "_write", write)
     summary = service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
     assert summary.files == len(paths)
     assert _counts(store)["case_files"] == before["case_files"] + len(paths)
+
+
+def test_a_campaign_is_hidden_until_its_last_file_is_in(store_url, tmp_path, monkeypatch):
+    """The chunks are committed as the review goes, yet no listing, name or file page shows the
+    campaign before it is whole; then it is there under its name, with every file."""
+    from casereview.server.app import create_app
+
+    paths = _corpus(tmp_path / "files")
+    store = open_store(url=store_url)
+    service.create_campaign(store, "已有", tmp_path / "files", paths[:1], OPTIONS)
+    with store.write() as session:
+        service.add_user(session, "lead", "组长", "lead", "pw-lead-1234")
+    client = create_app(store, secret_key="test").test_client()
+    assert login(client, "lead", "pw-lead-1234").status_code == 302
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    chunks, seen = bulk.chunks, []
+
+    def look_from_elsewhere_between_chunks(items, size):
+        for number, chunk in enumerate(chunks(items, size)):
+            if number == 1:  # the first chunk is committed
+                with store.session() as other:
+                    campaign_id = other.scalar(select(func.max(CaseRecord.campaign_id)))
+                    hidden = select(CaseRecord.id).where(CaseRecord.campaign_id == campaign_id)
+                    seen.append(
+                        (
+                            service.get_campaign(other).name,
+                            {row["campaign"] for row in service.trends(other)},
+                            "建立中" in client.get("/lead").get_data(as_text=True),
+                            client.get(f"/files/{other.scalar(hidden.limit(1))}").status_code,
+                        )
+                    )
+            yield chunk
+
+    monkeypatch.setattr(service, "chunks", look_from_elsewhere_between_chunks)
+    service.create_campaign(store, "新建", tmp_path / "files", paths, OPTIONS)
+    assert seen == [("已有", {"已有"}, False, 403)]
+    with store.session() as session:
+        campaign = service.get_campaign(session)
+        assert (campaign.name, campaign.building) == ("新建", None)
+        cases = session.scalar(select(func.count()).where(CaseRecord.campaign_id == campaign.id))
+        assert cases == len(paths)
 
 
 KILLED_IMPORT = """
@@ -102,10 +148,10 @@ bulk.CHUNK = 2
 write = bulk.BulkImport._write
 done = []
 
-def write_then_die(self, chunk):
+def write_then_die(self, session, chunk):
     if not done:  # a tiny page cache: the open transaction's pages spill into the WAL file
-        self.session.connection().exec_driver_sql("PRAGMA cache_size=2")
-    write(self, chunk)
+        session.connection().exec_driver_sql("PRAGMA cache_size=2")
+    write(self, session, chunk)
     done.append(1)
     if len(done) == 3:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -134,8 +180,40 @@ def test_a_killed_sqlite_import_leaves_the_store_intact(tmp_path):
     store = open_store(folder)
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-    assert _counts(store) == before  # the killed campaign is not there, the earlier one is whole
-    with store.session() as session:
+    with store.session() as session:  # the killed campaign's first chunks are in, hidden
+        assert service.get_campaign(session).name == "已有"
+        assert {row["campaign"] for row in service.trends(session)} == {"已有"}
         assert json.loads(session.scalar(select(MachineResult.result_json).limit(1)))["file"]
+    assert _counts(store)["case_files"] == before["case_files"] + 4
     summary = service.create_campaign(store, "被终止", folder / "files", paths, OPTIONS)
     assert summary.files == len(paths)
+    after = _counts(store)  # the next create removed the killed one's rows
+    assert after == {**before, "campaigns": 2, **{t: before[t] + len(paths) for t in list(before)[1:]}}
+
+
+def test_the_create_command_ends_without_teardown_its_campaign_whole_and_the_store_closed(tmp_path):
+    """`campaign create` ends through `cli.exit_process` as `review` does (the teardown of the
+    parent's batch and the store's modules was ~0.3 s at 1,000 files): the command closes its store
+    first, so the campaign is whole and checkpointed (no WAL left), the exit code and summary are a
+    normal exit's, and no object is finalised by a teardown."""
+    folder = tmp_path / "campaign"
+    paths = _corpus(folder / "files")
+    argv = ["campaign", "create", "--dir", str(folder), "命令", str(folder / "files")]
+    argv += ["--roster", str(CASEFILES / "roster.yaml"), "--engine", "oracle", "--workers", "0"]
+    script = (
+        "import sys\nfrom casereview import cli\n"
+        "class Late:\n    def __del__(self):\n        print('torn down')\n"
+        f"late = Late()\nsys.argv = {['casereview', *argv]!r}\ncli.run()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "torn down" not in done.stdout and "已建立评查活动「命令」" in done.stdout
+    assert not (folder / "campaign.db-wal").exists()  # the store was closed: checkpointed, WAL removed
+    store = open_store(folder)
+    with store.session() as session:
+        assert service.get_campaign(session).name == "命令"
+    assert _counts(store)["case_files"] == len(paths)
+    store.close()

@@ -28,16 +28,23 @@ def test_migrations_match_the_models(store_url):
 
 
 def test_a_store_of_the_first_schema_upgrades_in_place_and_keeps_its_files(store_url, tmp_path):
+    from alembic import command
+    from alembic.config import Config
     from sqlalchemy import inspect
 
-    from casereview.campaign.store import Store, make_engine, migrate
+    from casereview.campaign.store import MIGRATIONS, Store, make_engine, migrate
 
     old = Store(make_engine(store_url))
-    migrate(old.engine, "0001")  # a store made before the redundant indexes were dropped
+    migrate(old.engine)
     with old.write() as session:
         service.add_user(session, "lead", "组长", "lead", "口令-足够长-1234", "省厅")
     paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json"]
     service.create_campaign(old, "旧库", tmp_path, paths, OPTIONS, actor="lead")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:  # back to the first schema, its files kept
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
     old.close()
 
     store = open_store(url=store_url)
@@ -50,8 +57,10 @@ def test_a_store_of_the_first_schema_upgrades_in_place_and_keeps_its_files(store
             for t in ("case_files", "file_versions", "machine_results")
             for i in inspect(connection).get_indexes(t)
         }
+        columns = {c["name"] for c in inspect(connection).get_columns("campaigns")}
     assert not names & {"ix_case_files_campaign_id", "ix_file_versions_case_id", "ix_machine_results_run_id"}
     assert "ix_machine_results_version_id" in names
+    assert "building" in columns
 
 
 def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_path, monkeypatch):
@@ -89,24 +98,24 @@ def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_pa
 
 
 def test_an_import_takes_a_large_page_cache_and_gives_it_back(tmp_path, monkeypatch):
-    """SQLite: the import's transaction runs with a 64 MB page cache (fewer pages spilled to the
-    WAL); the connection goes back to the pool at SQLite's default, so a web app reusing it
+    """SQLite: each import chunk's transaction runs with a 64 MB page cache (fewer pages spilled to
+    the WAL); the connection goes back to the pool at SQLite's default, so a web app reusing it
     does not keep 64 MB per connection."""
     from casereview.campaign import bulk
 
     store = make_campaign(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "first")
     cache = lambda session: session.execute(text("PRAGMA cache_size")).scalar()  # noqa: E731
     during, after = [], []
-    write, add_all = bulk.BulkImport._write, bulk.BulkImport.add_all
+    write, _write = bulk.BulkImport.write, bulk.BulkImport._write
     monkeypatch.setattr(
         bulk.BulkImport,
         "_write",
-        lambda self, chunk: (during.append(cache(self.session)), write(self, chunk)),
+        lambda self, session, chunk: (during.append(cache(session)), _write(self, session, chunk)),
     )
     monkeypatch.setattr(
         bulk.BulkImport,
-        "add_all",
-        lambda self, rows: (add_all(self, rows), after.append(cache(self.session))),
+        "write",
+        lambda self, session, chunk: (write(self, session, chunk), after.append(cache(session))),
     )
     paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json"]
     service.create_campaign(store, "第二批", tmp_path / "second", paths, OPTIONS, actor="lead")

@@ -1,15 +1,17 @@
 """Loading a reviewed batch into the store in bulk (campaign create, rescore).
 
-The review runs first and its rows are staged in a private temporary file (`stage`); only then is
-the write transaction opened and the rows inserted, so the database's write lock (SQLite has one
-for the whole database) is held for the inserts, not for the minutes a large review takes, and the
-reviewers working in other campaigns meanwhile are not kept waiting. Rows go in with multi-row
-INSERTs, a chunk of files at a time, through Core statements: no ORM unit of work, no flush or
-SELECT per file, and nothing of a chunk kept once it is written, so the import costs a small
-fraction of the review and its memory stays flat however many files there are. Ids come back from
-`INSERT … RETURNING` (SQLite ≥ 3.35 and PostgreSQL), keyed by a unique column, so nothing depends on
-the order the database returns them in. The caller owns the transaction: the whole import is one
-transaction, and an interrupted import leaves no trace.
+Rows go in with multi-row INSERTs, a chunk of files at a time, through Core statements: no ORM
+unit of work, no flush or SELECT per file, and nothing of a chunk kept once it is written, so the
+import costs a small fraction of the review and its memory stays flat however many files there
+are. Ids come back from `INSERT … RETURNING` (SQLite ≥ 3.35 and PostgreSQL), keyed by a unique
+column, so nothing depends on the order the database returns them in.
+
+`campaign create` writes each chunk in its own short transaction as the review produces it (the
+campaign hidden until complete, see `service.create_campaign`): the inserts and SQLite's WAL
+checkpoints run while the workers review the next files instead of after the last one, and the
+database's write lock (SQLite has one for the whole database) is held a moment per chunk, never for
+the minutes a large review takes. `rescore` stages its rows in a private temporary file (`Staged`)
+and inserts them in one transaction after the review.
 """
 
 from __future__ import annotations
@@ -127,9 +129,9 @@ def result_fields(result: CaseResult) -> dict[str, Any]:
 
 @dataclass
 class BulkImport:
-    """Writes the staged rows (`file_row`) of one machine run as case files, first versions and results."""
+    """Writes the rows (`file_row`) of one machine run as case files, first versions and results,
+    a chunk at a time (`write`), in the caller's transaction."""
 
-    session: Session
     campaign_id: int
     run_id: int
     folder: Path
@@ -138,11 +140,6 @@ class BulkImport:
     reviewed: int = 0
     rejected: int = 0
     _keys: set[str] = field(default_factory=set)
-
-    def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
-        with roomy_cache(self.session):
-            for chunk in _chunks(iter(rows), CHUNK):
-                self._write(chunk)
 
     def _key(self, row: dict[str, Any]) -> str:
         path = Path(row["path"])
@@ -153,7 +150,11 @@ class BulkImport:
         self._keys.add(key)
         return key
 
-    def _write(self, chunk: list[dict[str, Any]]) -> None:
+    def write(self, session: Session, chunk: list[dict[str, Any]]) -> None:
+        with roomy_cache(session):
+            self._write(session, chunk)
+
+    def _write(self, session: Session, chunk: list[dict[str, Any]]) -> None:
         now = utcnow()
         keys = [self._key(row) for row in chunk]
         cases = [
@@ -170,7 +171,7 @@ class BulkImport:
             for key, row in zip(keys, chunk, strict=True)
         ]
         table = CaseRecord.__table__
-        inserted = self.session.execute(insert(table).returning(table.c.id, table.c.case_key), cases)
+        inserted = session.execute(insert(table).returning(table.c.id, table.c.case_key), cases)
         case_ids = dict((k, i) for i, k in inserted)
         versions = [
             {
@@ -186,14 +187,14 @@ class BulkImport:
             for key, row in zip(keys, chunk, strict=True)
         ]
         table = FileVersion.__table__
-        inserted = self.session.execute(insert(table).returning(table.c.id, table.c.case_id), versions)
+        inserted = session.execute(insert(table).returning(table.c.id, table.c.case_id), versions)
         version_ids = dict((c, i) for i, c in inserted)
         results = []
         for key, row in zip(keys, chunk, strict=True):
             results.append(_result_row(self.run_id, version_ids[case_ids[key]], row))
             self.reviewed += row["status"] == "reviewed"
             self.rejected += row["status"] == "rejected"
-        self.session.execute(insert(MachineResult.__table__), results)
+        session.execute(insert(MachineResult.__table__), results)
 
 
 def _result_row(run_id: int, version_id: int, fields: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def add_results(session: Session, run_id: int, rows: Iterable[dict[str, Any]]) -
     time; the count."""
     count = 0
     with roomy_cache(session):
-        for chunk in _chunks(iter(rows), CHUNK):
+        for chunk in chunks(iter(rows), CHUNK):
             session.execute(
                 insert(MachineResult.__table__), [_result_row(run_id, r["version_id"], r) for r in chunk]
             )
@@ -240,6 +241,6 @@ def roomy_cache(session: Session) -> Iterator[None]:
         session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
 
 
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
+def chunks(items: Iterator, size: int) -> Iterator[list]:
     while chunk := list(islice(items, size)):
         yield chunk

@@ -68,6 +68,9 @@ class Campaign(Base):
     reviewers_per_file: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
+    # Set (to the importing process, `service.builder`) while `campaign create` is still importing
+    # the files: such a campaign is hidden everywhere until its last file is in.
+    building: Mapped[str | None] = mapped_column(String(128))
     profile: Mapped[ProfileSnapshot] = relationship()
 
 

@@ -12,21 +12,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import socket
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import __version__
 from ..batch import BatchOptions, BatchRun, review_batch
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem, load_profile
-from .bulk import BulkImport, Staged, add_results, file_row, read_file, result_fields, staged_row
+from . import bulk
+from .bulk import (
+    BulkImport,
+    Staged,
+    add_results,
+    chunks,
+    file_row,
+    read_file,
+    result_fields,
+    staged_row,
+)
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -149,7 +162,7 @@ def audit(
 
 def get_campaign(session: Session, name: str | None = None) -> Campaign:
     """The named campaign, or the store's only (latest) one when no name is given."""
-    query = select(Campaign)
+    query = select(Campaign).where(Campaign.building.is_(None))  # a campaign still being created is hidden
     query = query.where(Campaign.name == name) if name else query.order_by(Campaign.id.desc())
     campaign = session.scalars(query).first()
     if campaign is None:
@@ -198,46 +211,114 @@ def create_campaign(
     reviewers_per_file: int = 1,
     actor: str = SYSTEM,
 ) -> CreateSummary:
+    """Review `paths` and import them as the new campaign `name`.
+
+    The files go into the store a chunk at a time while the review runs, each chunk in its own
+    short transaction (the write lock held a moment, never for the whole review), so the import
+    costs little after the last file is reviewed. Until the last file is in, the campaign is
+    hidden (`Campaign.building`: listed nowhere, found by no name, under a name of its own); the
+    last transaction names and shows it, so the campaign appears whole or not at all. A failed or
+    interrupted create removes what it wrote; one that was killed is removed by the next create."""
     if reviewers_per_file not in (1, 2):
         raise CampaignError("每个案卷的评查人数只能是 1 或 2")
     profile = options.profile_model or _load_profile(options.profile)
     with store.session() as session:
-        if session.scalar(select(Campaign).where(Campaign.name == name)):
-            raise CampaignError(f"评查活动 {name} 已存在")
+        _refuse_taken(session, name)
     run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
-    notes: list[str] = []
-
-    def stage(result: CaseResult, index: int) -> bytes:  # in the worker that reviewed the file
-        return staged_row(file_row(run.paths[index], result))
-
-    # Reviewed before the write transaction opens: the write lock is held only for the inserts.
-    with (
-        Staged(run.each(stage)) as staged,
-        store.write() as session,
-    ):
-        if session.scalar(select(Campaign.id).where(Campaign.name == name)):  # made meanwhile
-            raise CampaignError(f"评查活动 {name} 已存在")
+    with store.write() as session:
+        _discard_abandoned(session)
         campaign = Campaign(
-            name=name,
+            name=f"（建立中）{uuid.uuid4().hex}",
             folder=str(folder),
             profile=_snapshot(session, profile),
             reviewers_per_file=reviewers_per_file,
             created_by=actor,
+            building=builder(),
         )
         session.add(campaign)
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
-        loader = BulkImport(session, campaign.id, machine_run.id, folder, actor, notes)
-        loader.add_all(staged)
-        reviewed, rejected = loader.reviewed, loader.rejected
-        audit(
-            session,
-            actor,
-            "campaign.create",
-            {"name": name, "folder": str(folder), "files": reviewed + rejected, "profile": profile.id},
-            campaign_id=campaign.id,
-        )
-    return CreateSummary(name, reviewed + rejected, reviewed, rejected, notes)
+        loader = BulkImport(campaign.id, machine_run.id, folder, actor)
+
+    def stage(result: CaseResult, index: int) -> dict[str, Any]:  # in the worker that reviewed the file
+        return file_row(run.paths[index], result)
+
+    stream = run.each(stage)
+    try:
+        for chunk in chunks(stream, bulk.CHUNK):
+            with store.write() as session:
+                loader.write(session, chunk)
+        with store.write() as session:
+            _refuse_taken(session, name)  # made meanwhile
+            shown = session.execute(
+                update(Campaign).where(Campaign.id == loader.campaign_id).values(name=name, building=None)
+            )
+            if shown.rowcount != 1:
+                raise CampaignError(f"评查活动 {name} 在建立过程中被删除，请重新运行")
+            files = loader.reviewed + loader.rejected
+            detail = {"name": name, "folder": str(folder), "files": files, "profile": profile.id}
+            audit(session, actor, "campaign.create", detail, campaign_id=loader.campaign_id)
+    except BaseException:
+        stream.close()  # stop the workers first
+        # The original error is the one to report; if this cleanup fails too (the store gone, a
+        # second Ctrl-C), the hidden campaign is left for the next create to remove.
+        with suppress(Exception), store.write() as session:
+            _discard(session, loader.campaign_id)
+        raise
+    return CreateSummary(name, files, loader.reviewed, loader.rejected, loader.notes)
+
+
+def _refuse_taken(session: Session, name: str) -> None:
+    if session.scalar(select(Campaign.id).where(Campaign.name == name)):
+        raise CampaignError(f"评查活动 {name} 已存在")
+
+
+ABANDONED_ELSEWHERE = dt.timedelta(days=1)
+
+
+def builder() -> str:
+    """Who is building a campaign: this host and process."""
+    return f"{socket.gethostname()} {os.getpid()}"[:128]
+
+
+def _abandoned(building: str, created_at: dt.datetime) -> bool:
+    """A hidden campaign whose create was killed: its process is gone (this host), or it was begun a
+    day ago (another host, whose processes cannot be seen from here; a create takes minutes)."""
+    host, _, pid = building.rpartition(" ")
+    if host != socket.gethostname():
+        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
+        return dt.datetime.now(dt.UTC) - created > ABANDONED_ELSEWHERE
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def _discard_abandoned(session: Session) -> None:
+    building = session.execute(
+        select(Campaign.id, Campaign.building, Campaign.created_at).where(Campaign.building.is_not(None))
+    ).all()
+    for campaign_id, who, created_at in building:
+        if _abandoned(who, created_at):
+            _discard(session, campaign_id)
+
+
+def _discard(session: Session, campaign_id: int) -> None:
+    """Delete a hidden campaign and every row its create wrote."""
+    runs = select(MachineRun.id).where(MachineRun.campaign_id == campaign_id)
+    cases = select(CaseRecord.id).where(CaseRecord.campaign_id == campaign_id)
+    for table, where in (
+        (MachineResult, MachineResult.run_id.in_(runs)),
+        (FileVersion, FileVersion.case_id.in_(cases)),
+        (CaseRecord, CaseRecord.campaign_id == campaign_id),
+        (MachineRun, MachineRun.campaign_id == campaign_id),
+        (AuditEvent, AuditEvent.campaign_id == campaign_id),
+        (Campaign, (Campaign.id == campaign_id) & Campaign.building.is_not(None)),
+    ):
+        session.execute(delete(table.__table__).where(where))
 
 
 def _load_profile(path: Path | None) -> Profile:
@@ -378,8 +459,9 @@ def assign_all(
 
 def slot_of(session: Session, case: CaseRecord, user: User) -> int | None:
     """The user's seat on this file (a lead works in the resolution seat)."""
-    if user.role == "lead":
-        return RESOLUTION_SLOT
+    if user.role == "lead":  # any file, except those of a campaign still being created
+        hidden = session.scalar(select(Campaign.building).where(Campaign.id == case.campaign_id))
+        return None if hidden else RESOLUTION_SLOT
     return session.scalar(
         select(Assignment.slot).where(
             Assignment.case_id == case.id, Assignment.reviewer_id == user.id, Assignment.active
@@ -1115,7 +1197,8 @@ def content_diff(session: Session, case: CaseRecord, a: int, b: int) -> list[str
 def trends(session: Session) -> list[dict[str, Any]]:
     """Per unit and campaign: files, files with a final result, average final score, pass rate."""
     rows = []
-    for campaign in session.scalars(select(Campaign).order_by(Campaign.created_at, Campaign.id)):
+    shown = select(Campaign).where(Campaign.building.is_(None))
+    for campaign in session.scalars(shown.order_by(Campaign.created_at, Campaign.id)):
         profile = campaign_profile(campaign)
         for figure in unit_figures(final_rows(session, campaign), profile.failing_grade):
             rows.append({"campaign": campaign.name, **figure})

@@ -281,11 +281,8 @@ class _Scanner:
     def line(self, line: str, lexed: Any, number: int, indent_now: int, container: Any, marks: Any) -> Any:
         """Any line `run` does not place itself: the new (indent, container, entries, tag,
         next item's tag) of `run`'s loop, or None if they stay (blank, comment, block content)."""
-        if self.block is not None:  # a line of the open block scalar's, or the first after it
-            rest = line.lstrip(" ")
-            if not rest or len(line) - len(rest) > self.block[0]:
-                return None
-            self.end_block(number - 1)
+        if self.block is not None and self.in_block(line, number):
+            return None
         if lexed is None:
             lexed = _lexed(line)
         if lexed is _SKIP:
@@ -314,10 +311,36 @@ class _Scanner:
             tag = indent_now * 2 + (type(container) is list)
         else:
             tag = self.put(kind, value, container, marks, slot, (number, column), indent_now, line)
+            if self.pending is not None:
+                return self.open_next(number, indent_now, container, marks)
         around = self.stack[-1]
         if tag >= 0 and type(container) is dict and type(around[1]) is list:
             return indent_now, container, marks, tag, _item_tag(around[0], indent_now)
         return indent_now, container, marks, tag, -1
+
+    def open_next(self, number: int, indent_now: int, container: Any, marks: Any) -> Any:
+        """`line`'s result after a line leaving ``container[slot]`` pending: if the next line is
+        one `run` places itself (``key: value``, ``- value``, ``- key: value``) and opens the
+        node, the collection opened, so that the line takes `run`'s path (the first item of a
+        list of mappings as the next ones); else the node stays pending for `line`."""
+        stack, slot = self.stack, self.pending[2]  # (`put` made `container` the pending's)
+        following = self.lines[number] if number < len(self.lines) else ""
+        lexed = _LINES.get(following) or _lexed(following)
+        if lexed is _SKIP or lexed[0] == -2 or len(stack) >= self.max_depth - 2:
+            return indent_now, container, marks, -1, -1
+        tag, _, _, (column, indent, item, opens, _, _) = lexed
+        bare = type(container) is list  # a bare "-": located at its content
+        if indent < indent_now or (indent == indent_now and (bare or not item)):
+            return indent_now, container, marks, -1, -1  # it stays null
+        self.pending = None
+        new = container[slot] = [] if item else {}
+        inner: dict[Any, Any] = {}
+        marks[slot] = (number + 1, indent + 1, inner) if bare else (*marks[slot], inner)
+        stack.append((indent_now, container, marks))
+        if opens:
+            stack.append((indent, new, inner))
+            return column - 1, None, None, column * 2 - 2, tag
+        return indent, new, inner, tag, _item_tag(indent_now, indent) if bare and not item else -1
 
     def open_pending(self, indent: int, item: bool, number: int, *current: Any) -> Any:
         """The collection the pending node opens at this line, or the `current` one (indent,
@@ -404,6 +427,15 @@ class _Scanner:
                 self.block = (indent, at[0] - 1, value, container, slot)
                 return -1
         return indent * 2 + (type(container) is list)
+
+    def in_block(self, line: str, number: int) -> bool:
+        """Whether `line` is a line of the open block scalar's (else it ends before the line)."""
+        assert self.block is not None
+        rest = line.lstrip(" ")
+        if not rest or len(line) - len(rest) > self.block[0]:
+            return True
+        self.end_block(number - 1)
+        return False
 
     def end_block(self, end: int) -> None:
         """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""

@@ -138,59 +138,27 @@ _skip_value = json.JSONDecoder().scan_once  # parses one value in C: how a value
 
 class JsonLocator:
     """(line, column) of fields of valid JSON `text`, as `json_positions` records them, found by
-    walking down to each field; `root`: the data parsed from the text.
-
-    A text without escapes (most) is walked beside its data: every `"` in it delimits a string
-    and every key is written as it is, so a member is the first key of its name after its
-    object's start when no member before it holds such a key (the data says), and an array's
-    item is found past as many quotes as the items before it hold (counted in their compact
-    encoding); nothing is decoded again. Otherwise (and where the data cannot tell) an object or
-    array on the way is read only up to the wanted member or item (the values before it skipped
-    by the C decoder) and resumed from there when a later one is wanted."""
+    walking down to each field. An object or array on the way is read only up to the wanted
+    member or item (the values before it skipped by the C decoder) and resumed from there when a
+    later one is wanted; a member of the top-level object is looked for by its key alone when
+    that key occurs once in the text (`root`: the parsed top-level object, which says whether
+    it is a member). Everything beside the path is never visited."""
 
     def __init__(self, text: str, root: Any = None):
         self.text = text
         self._root = _WHITE.match(text).end()
-        self._data = root if "\\" not in text else None
-        # (container offset, step) -> (offset of the member's key or the item, of its value)
-        self._steps: dict[tuple[int, str | int], tuple[int, int]] = {}
-        self._last_item: dict[int, tuple[int, int]] = {}  # array offset -> (index, offset) found last
+        # the top-level object's keys, when a member may be found by searching for its key: a
+        # text without escapes holds each key as it is, and a key written there once is the
+        # top-level member's if the object has such a member
+        self._root_keys = root if isinstance(root, dict) and "\\" not in text else None
         # container offset -> [members or item offsets so far, where reading resumes (-1: all
         # read), whether a value starts there that must be skipped first]
         self._objects: dict[int, list[Any]] = {}
         self._arrays: dict[int, list[Any]] = {}
-        self._offsets, self._lines = [0], [1]  # offsets whose line is known, in order, and their lines
+        self._lines: list[tuple[int, int]] = [(0, 1)]  # offsets whose line is known, in order
 
     def locate(self, path: FieldPath) -> tuple[int, int]:
         """Where the deepest prefix of `path` present in the text is (the root at least)."""
-        return self._line_column(self._walk(path) if self._data is not None else self._read(path))
-
-    def _walk(self, path: FieldPath) -> int:
-        """Offset of `path` (or its deepest prefix present), walking the data beside the text."""
-        steps = self._steps
-        found = at = self._root  # `at`: where the current value starts
-        node = self._data
-        for step in path:
-            if type(step) is bool:  # equal to 0 or 1 as a key of `steps`, but no index
-                break
-            place = steps.get((at, step))
-            if place is None:
-                if type(node) is dict and type(step) is str and step in node:
-                    place = self._key(at, step, node) or self._member(at, step)
-                elif type(node) is list and type(step) is int and 0 <= step < len(node):
-                    item = self._item_by_quotes(at, step, node) if step else None
-                    if item is None:
-                        item = self._item(at, step)
-                    place = item, item
-                else:
-                    break
-                steps[at, step] = place
-            found, at = place
-            node = node[step]
-        return found
-
-    def _read(self, path: FieldPath) -> int:
-        """Offset of `path` (or its deepest prefix present), reading the text alone."""
         text, at = self.text, self._root  # `at`: where the current value starts
         found = at
         for step in path:
@@ -207,65 +175,7 @@ class JsonLocator:
                 found = at = item
             else:
                 break
-        return found
-
-    def _key(self, at: int, name: str, node: dict[str, Any]) -> tuple[int, int] | None:
-        """(key offset, value offset) of member `name` of the object `node` at `at`: in the
-        top-level object, the only key `name` in the text if there is one; else the first key
-        `name` after `at` if no member before it holds such a key. None if neither holds."""
-        text, quoted = self.text, f'"{name}"'
-        place = None
-        if at == self._root:  # scanning the rest of the text costs less than the members before it
-            at = text.find(quoted)
-            while at >= 0:  # the key's string, or an equal string value (not followed by a colon)
-                colon = _WHITE.match(text, at + len(quoted)).end()
-                if text.startswith(":", colon):
-                    if place is not None:
-                        return None
-                    place = at, _WHITE.match(text, colon + 1).end()
-                at = text.find(quoted, at + 1)
-            return place
-        for key, value in node.items():
-            if key == name:
-                break
-            if type(value) in _CONTAINERS and _holds_key(value, name):
-                return None
-        at = text.find(quoted, at)
-        while at >= 0:
-            colon = _WHITE.match(text, at + len(quoted)).end()
-            if text.startswith(":", colon):
-                return at, _WHITE.match(text, colon + 1).end()
-            at = text.find(quoted, at + 1)
-        return None  # pragma: no cover - the data says it is there
-
-    def _item_by_quotes(self, at: int, index: int, node: list[Any]) -> int | None:
-        """Offset of item `index` (> 0) of the array `node` at `at`: past as many quotes as the
-        items before it hold, the item's first quote, and back from it over the brackets that
-        open the item. None if the item does not begin with a string or a member (a number, a
-        literal, an empty container)."""
-        openers = []
-        value = node[index]
-        while type(value) is not str:
-            if type(value) is dict and value:
-                openers.append("{")
-                break
-            if type(value) is not list or not value:
-                return None
-            openers.append("[")
-            value = value[0]
-        start, here = self._last_item.get(at, (0, at))  # from the nearest item before it found
-        if start > index:
-            start, here = 0, at
-        try:
-            quotes = encode_compact(node[start:index]).count(b'"')
-        except Exception:  # e.g. an integer beyond 64 bits, which orjson does not write
-            return None
-        text = self.text
-        here = text.find('"', _after_quotes(text, here, quotes))
-        for opener in reversed(openers):
-            here = text.rfind(opener, 0, here)
-        self._last_item[at] = index, here
-        return here
+        return self._line_column(found)
 
     def _member(self, at: int, name: str) -> tuple[int, int] | None:
         """(key offset, value offset) of member `name` of the object at `at`, or None."""
@@ -276,6 +186,11 @@ class JsonLocator:
         place = members.get(name)
         if place is not None or state[1] < 0:
             return place
+        if at == self._root and self._root_keys is not None and name in self._root_keys:
+            place = self._unique_key(name)
+            if place is not None:
+                members[name] = place
+                return place
         text, here, skip = self.text, state[1], state[2]
         while True:
             match = _NEXT_MEMBER.match(text, _skip_value(text, here)[1] if skip else here)
@@ -290,6 +205,20 @@ class JsonLocator:
             if key == name:
                 state[1], state[2] = here, True
                 return place
+
+    def _unique_key(self, name: str) -> tuple[int, int] | None:
+        """(key offset, value offset) of the only `"name":` in the text, if there is one."""
+        text, quoted = self.text, f'"{name}"'
+        place = None
+        at = text.find(quoted)
+        while at >= 0:  # the key's string, or an equal string value (not followed by a colon)
+            colon = _WHITE.match(text, at + len(quoted)).end()
+            if text.startswith(":", colon):
+                if place is not None:
+                    return None
+                place = at, _WHITE.match(text, colon + 1).end()
+            at = text.find(quoted, at + 1)
+        return place
 
     def _item(self, at: int, index: int) -> int | None:
         """Offset of item `index` of the array at `at`, or None."""
@@ -315,51 +244,17 @@ class JsonLocator:
     def _line_column(self, offset: int) -> tuple[int, int]:
         """1-based line and column of `offset`, lines counted from the nearest offset whose line
         is known (before or after it)."""
-        text, offsets, lines = self.text, self._offsets, self._lines
-        i = bisect_right(offsets, offset) - 1
-        known = offsets[i]
-        if known == offset:
-            line = lines[i]
-        else:
-            i += 1
-            if i < len(offsets) and offsets[i] - offset < offset - known:
-                line = lines[i] - text.count("\n", offset, offsets[i])
+        text, lines = self.text, self._lines
+        i = bisect_right(lines, (offset, len(text) + 1)) - 1
+        known, line = lines[i]
+        if known != offset:
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            if after is not None and after[0] - offset < offset - known:
+                line = after[1] - text.count("\n", offset, after[0])
             else:
-                line = lines[i - 1] + text.count("\n", known, offset)
-            offsets.insert(i, offset)
-            lines.insert(i, line)
+                line += text.count("\n", known, offset)
+            lines.insert(i + 1, (offset, line))
         return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-_CONTAINERS = (dict, list)
-
-
-def _holds_key(value: dict[str, Any] | list[Any], name: str) -> bool:
-    """Whether an object within `value` (itself included) has a member `name`."""
-    if type(value) is dict:
-        if name in value:
-            return True
-        value = value.values()  # type: ignore[assignment]
-    return any(type(item) in _CONTAINERS and _holds_key(item, name) for item in value)
-
-
-# past the next 2**i quotes: `[^"]*+"` written out up to 32 times (a counted group costs the
-# regular-expression engine more per repetition), then repeated; compiled when first needed
-_QUOTE = '[^"]*+"'
-_QUOTES: list[re.Pattern[str] | None] = [None] * 13
-
-
-def _after_quotes(text: str, at: int, count: int) -> int:
-    """The offset just past the `count`th quote from `at` (`at` if `count` is 0)."""
-    while count:
-        bit = min(count.bit_length(), len(_QUOTES)) - 1
-        pattern = _QUOTES[bit]
-        if pattern is None:
-            source = _QUOTE * (1 << bit) if bit <= 5 else f"(?:{_QUOTE * 32}){{{1 << (bit - 5)}}}"
-            pattern = _QUOTES[bit] = re.compile(source)
-        at = pattern.match(text, at).end()
-        count -= 1 << bit
-    return at
 
 
 def json_locate(text: str, path: FieldPath) -> tuple[int, int]:

@@ -163,13 +163,15 @@ def excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
 
 def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> list[dict[str, Any]]:
     """Findings grouped by rule: severity first, then the first place in the file."""
+    if not result.findings:
+        return []
     lines = read_lines(result.file)
     categories = {c.id: c.name for c in result.score.categories} if result.score else {}
     groups: dict[str, dict[str, Any]] = {}
     for f in result.findings:
-        g = groups.setdefault(
-            f.code,
-            {
+        g = groups.get(f.code)
+        if g is None:
+            g = groups[f.code] = {
                 "code": f.code,
                 "title": f.title,
                 "severity": f.severity,
@@ -177,27 +179,34 @@ def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> 
                 "category": categories.get(f.category, f.category),
                 "basis": f.basis,
                 "places": [],
-            },
-        )
+            }
         loc = f.location
+        line = loc.line
         g["places"].append(
             {
-                "where": where(display(loc.file), loc.line, loc.column),
-                "line": loc.line,
+                "where": where(display(loc.file), line, loc.column),
+                "line": line,
                 "field": loc.field,
                 "message": f.message,
-                "shown": [(value_label(k, labels), v) for k, v in f.values.items()],
+                "shown": [
+                    (labels[k] if k in labels else value_label(k, labels), v) for k, v in f.values.items()
+                ],
                 "notes": f.notes,
-                "excerpt": excerpt(lines, loc.line),
+                "excerpt": excerpt(lines, line),
                 "waiver": f.waiver,
             }
         )
     out = []
     for g in groups.values():
-        g["places"].sort(key=lambda p: (p["line"] or 10**9, p["field"]))
-        messages = {p["message"] for p in g["places"]}
-        g["message"] = messages.pop() if len(messages) == 1 else None
-        g["waived"] = all(p["waiver"] for p in g["places"])
+        places = g["places"]
+        if len(places) > 1:
+            places.sort(key=lambda p: (p["line"] or 10**9, p["field"]))
+            messages = {p["message"] for p in places}
+            g["message"] = messages.pop() if len(messages) == 1 else None
+            g["waived"] = all(p["waiver"] for p in places)
+        else:
+            g["message"] = places[0]["message"]
+            g["waived"] = bool(places[0]["waiver"])
         out.append(g)
     out.sort(key=lambda g: (-SEVERITY_RANK.get(g["severity"], 0), g["places"][0]["line"] or 10**9, g["code"]))
     return out

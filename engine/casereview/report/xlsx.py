@@ -475,20 +475,18 @@ class XlsxReport:
         outliers = {(o["file"], o["amount"]) for o in lc.get("outliers", [])}
         for g in lc.get("groups", []):
             median = g.get("median") or 0
+            group = self._cells((g.get("label"), g.get("count"), median), styles)  # on each member's row
             batch = []
             for m in g.get("members", []):
                 deviation = (m["amount"] - median) / median if median else None
-                values = (
-                    g.get("label"),
-                    g.get("count"),
-                    median,
+                member = (
                     m.get("case_number") or self._file(m.get("file", "")),
                     m.get("agency"),
                     m.get("amount"),
                     deviation,
                     "是" if (m.get("file"), m.get("amount")) in outliers else "",
                 )
-                batch.append(self._row(values, styles).encode())
+                batch.append(f'<row r="{ROW}">{group}{self._cells(member, styles, start=3)}</row>'.encode())
             rows.write(batch)
         return rows
 

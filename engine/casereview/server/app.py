@@ -371,7 +371,8 @@ def _routes(app: Flask, store: Store) -> None:
         files = g.db.scalars(
             query.order_by(CaseRecord.case_key).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         ).all()
-        campaigns = g.db.scalars(select(Campaign).order_by(Campaign.id.desc())).all()
+        shown = select(Campaign).where(Campaign.building.is_(None))  # not one still being created
+        campaigns = g.db.scalars(shown.order_by(Campaign.id.desc())).all()
         return render_template(
             "lead.html",
             campaign=campaign,
