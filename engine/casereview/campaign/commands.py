@@ -180,15 +180,18 @@ def _create(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     folder = args.files[0] if args.files[0].is_dir() else args.files[0].parent
     store = _open(args)
-    summary = create_campaign(
-        store,
-        args.name,
-        folder,
-        paths,
-        _options(args, args.profile),
-        2 if args.two_reviewers else 1,
-        actor=getpass.getuser(),
-    )
+    try:
+        summary = create_campaign(
+            store,
+            args.name,
+            folder,
+            paths,
+            _options(args, args.profile),
+            2 if args.two_reviewers else 1,
+            actor=getpass.getuser(),
+        )
+    finally:
+        store.close()  # the process ends without the interpreter's teardown (cli.exit_process)
     for note in summary.notes:
         print(note, file=sys.stderr)
     print(

@@ -281,11 +281,8 @@ class _Scanner:
     def line(self, line: str, lexed: Any, number: int, indent_now: int, container: Any, marks: Any) -> Any:
         """Any line `run` does not place itself: the new (indent, container, entries, tag,
         next item's tag) of `run`'s loop, or None if they stay (blank, comment, block content)."""
-        if self.block is not None:  # a line of the open block scalar's, or the first after it
-            rest = line.lstrip(" ")
-            if not rest or len(line) - len(rest) > self.block[0]:
-                return None
-            self.end_block(number - 1)
+        if self.block is not None and self.in_block(line, number):
+            return None
         if lexed is None:
             lexed = _lexed(line)
         if lexed is _SKIP:
@@ -430,6 +427,15 @@ class _Scanner:
                 self.block = (indent, at[0] - 1, value, container, slot)
                 return -1
         return indent * 2 + (type(container) is list)
+
+    def in_block(self, line: str, number: int) -> bool:
+        """Whether `line` is a line of the open block scalar's (else it ends before the line)."""
+        assert self.block is not None
+        rest = line.lstrip(" ")
+        if not rest or len(line) - len(rest) > self.block[0]:
+            return True
+        self.end_block(number - 1)
+        return False
 
     def end_block(self, end: int) -> None:
         """Decode the open block scalar, whose content is ``lines[header + 1 : end]``."""
