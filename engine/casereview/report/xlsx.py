@@ -25,6 +25,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from isal import isal_zlib
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -496,17 +497,13 @@ _COLUMNS = [get_column_letter(i) for i in range(1, 64)]
 _REFS = [f'<c r="{column}{ROW}"' for column in _COLUMNS]
 
 
-# zlib level for the workbook: 3 deflates the rows (~70 MB of XML per 10,000 files) in half the
-# time of the default 6 for a file ~25 % larger; the workbook is the last thing a review writes
+# The sheets' rows (~86 MB of XML per 10,000 files) are deflated by ISA-L (python-isal): 0.07 s
+# of CPU where zlib at level 3 took 0.34 s, for a file ~10 % larger; the workbook was the longest
+# branch of the review's last second (the summary pages and the JSON document are finished beside
+# it). ISA-L's levels are 0-3: 2 is as fast as 1 here and a little smaller. The small parts
+# openpyxl lays out are deflated by zipfile (zlib) at level 3.
+_ROWS_LEVEL = 2
 _DEFLATE_LEVEL = 3
-# The rows are deflated by ISA-L (python-isal) when it is installed: ~0.07 s instead of zlib's
-# ~0.34 s for the 86 MB of sheet XML of 10,000 files, for a file ~10 % larger. It was the longest
-# branch of the review's last second (the pages and the JSON document are finished beside it).
-try:
-    from isal import isal_zlib as _fast_zlib
-except ImportError:  # a platform without its wheel: zlib at _DEFLATE_LEVEL
-    _fast_zlib = None
-_FAST_LEVEL = 2  # ISA-L's levels are 0-3; 2 is as fast as 1 here and a little smaller
 
 
 def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:
@@ -528,8 +525,8 @@ def _splice(layout: io.BytesIO, rows: dict[str, Any], target: Path) -> None:
                 raise ValueError(f"{info.filename}: no sheetData")  # openpyxl always writes one
             stored.seek(0)
             with out.open(info.filename, "w", force_zip64=True) as part:
-                if _fast_zlib is not None:  # zipfile deflates through this object (its only hook)
-                    part._compressor = _fast_zlib.compressobj(_FAST_LEVEL, zlib.DEFLATED, -15)
+                # zipfile deflates through this object (its only hook for another deflate)
+                part._compressor = isal_zlib.compressobj(_ROWS_LEVEL, zlib.DEFLATED, -15)
                 part.write(head)
                 shutil.copyfileobj(stored, part, 1 << 20)
                 part.write(end + tail)
