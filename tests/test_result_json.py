@@ -54,7 +54,8 @@ def test_reviewed_files_are_encoded_by_orjson_as_pydantic_encodes_them(results):
         assert _by_orjson(result) == _pydantic(result) == result.model_dump_json().encode()
         assert result_json(result) == _pydantic(result)
     waived = results[0].model_copy(deep=True)
-    waived.findings[0].waiver = WaiverNote(reason="已整改", approver="张三", expires="2027-01-01", source="w.yaml:3")
+    waiver = WaiverNote(reason="已整改", approver="张三", expires="2027-01-01", source="w.yaml:3")
+    waived.findings[0].waiver = waiver
     assert _by_orjson(waived) == _pydantic(waived)
 
 
@@ -82,7 +83,7 @@ class _Colour(enum.Enum):
     ONE = 1
 
 
-_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from("\x00\x1f\x7f\u2028\"\\/\ud800"), max_size=12)
+_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from('\x00\x1f\x7f\u2028"\\/\ud800'), max_size=12)
 _SCALARS = (
     st.none()
     | st.booleans()
@@ -94,9 +95,11 @@ _SCALARS = (
 )
 _VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.tuples(inner, inner)
-    | st.dictionaries(_TEXT | st.integers(0, 3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(_TEXT | st.integers(0, 3), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -160,7 +163,8 @@ def test_a_rejected_result_and_the_json_sink_use_it():
     from casereview.report.formats import ReportContext
     from casereview.report.formats.json import JsonSink
 
-    result = rejected("坏.yaml", [RejectedInput(file="坏.yaml", line=3, field="case", message="缺少必填字段")])
+    error = RejectedInput(file="坏.yaml", line=3, field="case", message="缺少必填字段")
+    result = rejected("坏.yaml", [error])
     assert _by_orjson(result) == _pydantic(result)
     sink = JsonSink(io.StringIO(), ReportContext(mask=False))
     assert sink.prepare(result, 0) == _pydantic(result)
