@@ -416,6 +416,24 @@ def test_excel_is_ready_for_a_circular(campaign_report: Path):
     assert like[1][0] == groups[0]["label"]
 
 
+def test_xlsx_rows_written_in_batches_are_the_rows_written_at_once(tmp_path, monkeypatch):
+    """The parent writes the numbered rows to their temporary file ~1 MB at a time (xlsx._Rows):
+    the workbook is the same when every file's rows are written at once."""
+    import zipfile
+
+    from casereview.report import xlsx
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号") for i in range(40)] + [rejected_result()]
+    batched = write_xlsx(results, tmp_path / "a.xlsx")
+    monkeypatch.setattr(xlsx, "_WRITE_BYTES", 1)
+    at_once = write_xlsx(results, tmp_path / "b.xlsx")
+    stamp = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # docProps: when written
+    with zipfile.ZipFile(batched) as a, zipfile.ZipFile(at_once) as b:
+        assert all(stamp.sub(b"", a.read(name)) == stamp.sub(b"", b.read(name)) for name in a.namelist())
+        rows = re.findall(rb'<row r="(\d+)"', a.read("xl/worksheets/sheet2.xml"))
+    assert [int(n) for n in rows] == list(range(1, 3 + 3 * 40 + 1 + 1))
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_an_interrupted_review_is_marked_partial_in_html_and_excel(tmp_path, partial):
     """Only JSON carried `partial`; the summary pages and every sheet say so too."""
