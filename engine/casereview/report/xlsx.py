@@ -427,9 +427,8 @@ class XlsxReport:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.tmp")  # never a truncated workbook
         try:
-            _splice(
-                layout, {sheet.path.lstrip("/"): self.data[name].stored() for name, sheet in sheets}, temporary
-            )
+            stored = {sheet.path.lstrip("/"): self.data[name].stored() for name, sheet in sheets}
+            _splice(layout, stored, temporary)
             os.replace(temporary, self.path)
         finally:
             temporary.unlink(missing_ok=True)
