@@ -514,6 +514,8 @@ def _set_policy_counts(policy: Any, counts: list[int]) -> None:
 
 
 def _output_failed(exc: OSError, folder: Path | None) -> int:
+    if isinstance(exc, BrokenPipeError):
+        raise exc  # `check … | head`: the reader left, not a failed report (main exits 141 quietly)
     print(
         f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
     )
