@@ -33,7 +33,7 @@ from . import __version__, cachesafe
 from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from .load import DEFAULT_MAX_BYTES, InputRejected
 from .load.reader import read_bytes
-from .review import CaseResult, ReviewContext, review_file
+from .review import CaseResult, ReviewContext, result_json, review_file
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
 CACHE_FORMAT = "4"  # 4: a signed head line (masking edits, brief) before the result's JSON
@@ -215,7 +215,7 @@ class ResultCache:
             target.parent.mkdir(exist_ok=True)
             if not cachesafe.safe_folder(self.dir) or not cachesafe.safe_folder(target.parent):
                 return None  # a symlink planted in place of a cache folder: do not write through it
-            payload = result.__pydantic_serializer__.to_json(result)  # model_dump_json(), as bytes
+            payload = result_json(result)  # model_dump_json(), as bytes
             head = _head(payload)
             body = head + b"\n" + payload
             signature = cachesafe.sign(secret, key, body).hex().encode()

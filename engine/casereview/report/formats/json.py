@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ...review import RESULT_SCHEMA_VERSION, CaseResult
+from ...review import RESULT_SCHEMA_VERSION, CaseResult, result_json
 from . import ReportContext, Reporter, Sink
 
 _UTF8 = ("utf-8", "utf8")
@@ -30,9 +30,9 @@ class JsonSink(Sink):
         self.pending_bytes = 0
 
     def prepare(self, result: CaseResult, index: int) -> bytes:
-        """The result's JSON (masked unless --no-mask): pydantic's compact encoding, which is
-        orjson's encoding of `model_dump(mode="json")`, masked on the text."""
-        return self.prepare_stored(result.__pydantic_serializer__.to_json(result), index)
+        """The result's JSON (masked unless --no-mask): pydantic's compact encoding
+        (`result_json`), which is orjson's encoding of `model_dump(mode="json")`, masked on the text."""
+        return self.prepare_stored(result_json(result), index)
 
     def prepare_stored(self, payload: bytes, index: int) -> bytes:
         """`prepare`'s bytes from the result's stored JSON (`model_dump_json()`, UTF-8); a
