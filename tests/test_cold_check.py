@@ -283,6 +283,46 @@ def test_the_supervisor_ends_as_its_child_or_takes_over_after_a_crash_in_a_revie
     assert (done.returncode, done.stdout) == (returncode, stdout), done.stderr
 
 
+_ENDS_SLOWLY = """
+import os, sys, time
+from casereview.evaluate import solo
+solo.supervise()
+print("checked", os.getpid())
+solo.release()
+sys.stdout.flush()
+solo.exiting(5)
+time.sleep(120)  # a process whose memory takes long to free: the command must not wait for it
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_supervisor_ends_with_the_code_its_child_says_without_waiting_for_its_end():
+    """A supervised check says its exit code once its output is written (cli.exit_process): the
+    command ends then, with that code and the whole output, not after the child's end (the kernel
+    freeing ~100 MB); the child, whose supervisor is gone, is killed (PR_SET_PDEATHSIG)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ENDS_SLOWLY], capture_output=True, text=True, env=ENV, timeout=60
+    )
+    assert done.returncode == 5, done.stderr
+    word, pid = done.stdout.split()
+    assert word == "checked"
+    for _ in range(200):  # killed at once; a loaded machine may take a moment to reap it
+        if _gone(int(pid)):
+            break
+        import time
+
+        time.sleep(0.05)
+    assert _gone(int(pid))
+
+
 @pytest.mark.parametrize("columns", ["", "50", "132", "junk"])
 def test_help_is_wrapped_at_the_width_argparse_itself_would_use(monkeypatch, columns):
     """ChineseArgumentParser gives argparse's formatter the width argparse would compute (without

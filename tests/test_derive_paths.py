@@ -98,3 +98,85 @@ def test_settling_onto_a_settled_head_equals_settling_the_whole_fact(kind, head,
     start.add({"kind": kind, **head})
     assert list(settle(rest, start).items()) == list(settle(whole).items())
     assert start.out.get("kind") == kind  # the head itself is left as it was
+
+
+def _forget_citations() -> None:
+    facts_module._basis_memo.clear()
+    facts_module._tier_memo.clear()
+
+
+def test_citation_fields_kept_across_cases_equal_fields_built_afresh():
+    """A citation's fields are kept by what it states and shared by later cases: each case's facts
+    equal those derived with nothing kept (generated and partial cases, bases marked unknown)."""
+    roster = load_roster(ROOT / "rules" / "examples" / "roster.yaml")
+    cases = []
+    for data in _cases(40, 2112):
+        try:
+            cases.append(CaseFile.model_validate(json.loads(json.dumps(data, default=str))))
+        except Exception:
+            continue
+    _forget_citations()
+    kept = [_ordered(derive(case, roster)) for case in cases]
+    assert facts_module._basis_memo and facts_module._tier_memo  # later cases found them kept
+    for case, facts in zip(cases, kept, strict=True):
+        _forget_citations()
+        assert _ordered(derive(case, roster)) == facts
+
+
+_BASES = [
+    {"law": "安全生产法", "version": "2021", "article": 99, "paragraph": 1, "item": 2, "sentence": 1},
+    {"law": "《安全生产法》", "version": "2021", "article": 99, "paragraph": 1, "item": 2, "sentence": 1},
+    {"law": "安全生产法", "version": "2014", "article": 99, "paragraph": 1, "item": 2, "sentence": 1},
+    {"law": "安全生产法", "article": 99, "paragraph": 1, "item": 2, "sentence": 1},
+    {"law": "安全生产法", "version": "2021", "article": 98, "paragraph": 1, "item": 2, "sentence": 1},
+    {"law": "安全生产法", "version": "2021", "article": 99, "item": 2, "sentence": 1},
+    {"law": "安全生产法", "version": "2021", "article": 99, "paragraph": 1, "sentence": 1},
+    {"law": "安全生产法", "version": "2021", "article": 99, "paragraph": 1, "item": 2},
+]
+_DISCRETIONS = [
+    {"benchmark": "应急〔2024〕90号", "tier": 2},
+    {"benchmark": "应急〔2024〕90号", "tier": "2"},
+    {"benchmark": "应急〔2024〕90号", "tier": "第三阶次"},
+    {"benchmark": "《某基准》", "tier": 2},
+    {"tier": 2},
+    {"benchmark": "应急〔2024〕90号"},
+]
+
+
+def test_citations_differing_in_one_part_each_get_their_own_fields():
+    """Kept fields are found only by a citation stating exactly the same: each case derived
+    after all the others equals the same case derived with nothing kept."""
+    base = next(iter(generate_cases(1, 11)))
+    cases = []
+    for basis in _BASES:
+        for discretion in _DISCRETIONS:
+            data = json.loads(json.dumps(base, default=str))
+            data["violations"] = data["violations"][:1]
+            data["violations"][0]["penalty_basis"] = basis
+            data["violations"][0]["discretion"] = discretion
+            cases.append(CaseFile.model_validate(data))
+    _forget_citations()
+    fresh = []
+    for case in cases:
+        _forget_citations()
+        fresh.append(_ordered(derive(case)))
+    for case, facts in zip(cases, fresh, strict=True):  # every citation kept by now
+        assert _ordered(derive(case)) == facts
+
+
+def test_a_citation_with_an_unknown_part_names_its_own_violation():
+    """Fields whose reasons name the violation are not shared between violations citing alike."""
+    data = next(iter(generate_cases(1, 5)))
+    violation = data["violations"][0]
+    violation["penalty_basis"] = {"law": "安全生产法", "article": 99, "paragraph": "未载明"}
+    violation["discretion"] = {"benchmark": "未载明", "tier": 2}
+    second = {**json.loads(json.dumps(violation, default=str)), "id": "v9"}
+    data["violations"].append(second)
+    case = CaseFile.model_validate(json.loads(json.dumps(data, default=str)))
+    _forget_citations()
+    derived = derive(case)
+    for vid in (violation["id"], "v9"):
+        (fact,) = [f for f in derived.facts if f["kind"] == "violation" and f["violation_id"] == vid]
+        assert fact["basis_paragraph__unk"] is True
+        assert fact["__why"]["basis_paragraph"].startswith(f"违法行为 {vid}的处罚依据")
+    assert not facts_module._basis_memo and not facts_module._tier_memo  # their reasons name their owner

@@ -45,18 +45,20 @@ def _prebuilt_name(book) -> str:
 def test_the_engine_takes_the_prebuilt_ruleset_and_matches_as_a_fresh_one(
     cached_rules, monkeypatch, profile, one_file_check
 ):
-    """Also in a supervised one-file check, whose build thread warms the heap for the first state."""
+    """Also in a supervised one-file check, whose build thread builds in a padded heap and warms the
+    heap for the first state."""
     from casereview.evaluate import solo
 
     warmed: list[int] = []
-    warm = durable_prebuild._warm_heap
+    warm, pad = durable_prebuild._warm_heap, durable_prebuild._pad_heap
     monkeypatch.setattr(solo, "here", lambda: one_file_check)
     monkeypatch.setattr(durable_prebuild, "_warm_heap", lambda: warmed.append(1) or warm())
+    monkeypatch.setattr(durable_prebuild, "_pad_heap", lambda: warmed.append(0) or pad())
     assert bookcache.start_durable_build(cached_rules)
     book = bookcache.load_rulebook_cached(cached_rules)
     durable_prebuild.wait()
     assert _prebuilt_name(book) in durable_prebuild._built
-    assert len(warmed) == one_file_check
+    assert warmed == ([0, 1] if one_file_check else [])
 
     import durable_rules_engine
 

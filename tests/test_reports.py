@@ -416,6 +416,24 @@ def test_excel_is_ready_for_a_circular(campaign_report: Path):
     assert like[1][0] == groups[0]["label"]
 
 
+def test_xlsx_rows_written_in_batches_are_the_rows_written_at_once(tmp_path, monkeypatch):
+    """The parent writes the numbered rows to their temporary file ~1 MB at a time (xlsx._Rows):
+    the workbook is the same when every file's rows are written at once."""
+    import zipfile
+
+    from casereview.report import xlsx
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号") for i in range(40)] + [rejected_result()]
+    batched = write_xlsx(results, tmp_path / "a.xlsx")
+    monkeypatch.setattr(xlsx, "_WRITE_BYTES", 1)
+    at_once = write_xlsx(results, tmp_path / "b.xlsx")
+    stamp = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # docProps: when written
+    with zipfile.ZipFile(batched) as a, zipfile.ZipFile(at_once) as b:
+        assert all(stamp.sub(b"", a.read(name)) == stamp.sub(b"", b.read(name)) for name in a.namelist())
+        rows = re.findall(rb'<row r="(\d+)"', a.read("xl/worksheets/sheet2.xml"))
+    assert [int(n) for n in rows] == list(range(1, 3 + 3 * 40 + 1 + 1))
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_an_interrupted_review_is_marked_partial_in_html_and_excel(tmp_path, partial):
     """Only JSON carried `partial`; the summary pages and every sheet say so too."""
@@ -589,6 +607,96 @@ def test_finish_all_finishes_every_sink_and_raises_the_first_error():
     assert sorted(done) == [("pages", True), ("workbook", False)]
 
 
+class _Written(formats.Sink):
+    """A sink whose finishing writes the process it ran in (or fails as told)."""
+
+    forked_finish = True
+
+    def __init__(self, path: Path, fail: str = "", parent: int = 0):
+        self.path, self.fail, self.parent = path, fail, parent
+
+    def finish(self, analysis):
+        import os
+
+        if self.fail == "killed" and os.getpid() != self.parent:  # the child ends without a word
+            os._exit(3)
+        if self.fail == "disk":
+            raise OSError(28, "No space left on device", str(self.path))
+        if self.fail == "bug":
+            raise KeyError("missing")
+        self.path.write_text(str(os.getpid()), encoding="utf-8")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(tmp_path):
+    """The HTML summary pages are rendered in a forked child beside the other sinks' finishing
+    (formats.finish_all): the child's work is done once, in another process; its OSError reaches
+    the caller as that OSError (the CLI names the file, exit code 4); any other failure as an
+    error carrying the child's traceback; a child killed on the way is finished by the parent."""
+    import os
+
+    from casereview.report.formats import Sink, finish_all
+
+    class Json(Sink):
+        def finish(self, analysis):
+            (tmp_path / "json").write_text(str(os.getpid()), encoding="utf-8")
+
+    pages = _Written(tmp_path / "pages")
+    finish_all([pages, Json()], None)
+    assert int(pages.path.read_text()) != os.getpid() == int((tmp_path / "json").read_text())
+    assert formats.get("html").open_folder(tmp_path / "html", formats.ReportContext()).forked_finish
+
+    (tmp_path / "json").unlink()
+    with pytest.raises(OSError) as raised:
+        finish_all([_Written(tmp_path / "full", "disk"), Json()], None)
+    assert (raised.value.errno, raised.value.filename) == (28, str(tmp_path / "full"))
+    assert (tmp_path / "json").exists()  # the others are finished all the same
+
+    with pytest.raises(RuntimeError, match="KeyError: 'missing'"):
+        finish_all([_Written(tmp_path / "bug", "bug"), Json()], None)
+
+    killed = _Written(tmp_path / "killed", "killed", os.getpid())  # the parent finishes it
+    finish_all([killed, Json()], None)
+    assert int(killed.path.read_text()) == os.getpid()
+
+    alone = _Written(tmp_path / "alone")  # nothing to finish beside it: no child
+    finish_all([alone], None)
+    assert int(alone.path.read_text()) == os.getpid()
+
+
+def test_the_workbook_deflated_by_isal_holds_what_zlib_writes(tmp_path, monkeypatch):
+    """The workbook's rows are deflated by ISA-L (xlsx.isal_zlib): every part of the workbook is
+    what zlib's deflate gives, and its checksums hold."""
+    import zipfile
+    import zlib
+
+    from casereview.report import xlsx
+
+    used = []
+    isal_zlib = xlsx.isal_zlib
+
+    class Counting:
+        @staticmethod
+        def compressobj(*args):
+            used.append(args)
+            return isal_zlib.compressobj(*args)
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号") for i in range(300)] + [rejected_result()]
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsx, "isal_zlib", Counting)
+        fast = write_xlsx(results, tmp_path / "fast.xlsx")
+    monkeypatch.setattr(xlsx, "isal_zlib", zlib)
+    slow = write_xlsx(results, tmp_path / "zlib.xlsx")
+    assert len(used) == 4  # each sheet's rows
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(slow) as b:
+        assert a.testzip() is None and b.testzip() is None
+        assert a.namelist() == b.namelist()
+        stamp = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # docProps: when written
+        assert all(stamp.sub(b"", a.read(name)) == stamp.sub(b"", b.read(name)) for name in a.namelist())
+        assert a.read("xl/worksheets/sheet2.xml").count(b"<row ") == 3 + 3 * 300 + 1
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in a.infolist())
+
+
 def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
     """Case pages are overwritten in place (a review into the same folder): a shorter page over a
     longer one leaves nothing of the old one behind; a new name is created."""
@@ -600,6 +708,8 @@ def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
     assert page.read_bytes() == b"<html>new</html>"
     write_file(str(page), b"x" * 70_000)
     assert page.read_bytes() == b"x" * 70_000
+    write_file(str(page), b"y" * 70_000)  # as long: written over, nothing to cut
+    assert page.read_bytes() == b"y" * 70_000
     write_file(str(tmp_path / "2.html"), b"")
     assert (tmp_path / "2.html").read_bytes() == b""
 

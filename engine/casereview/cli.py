@@ -514,6 +514,8 @@ def _set_policy_counts(policy: Any, counts: list[int]) -> None:
 
 
 def _output_failed(exc: OSError, folder: Path | None) -> int:
+    if isinstance(exc, BrokenPipeError):
+        raise exc  # `check … | head`: the reader left, not a failed report (main exits 141 quietly)
     print(
         f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
     )
@@ -1012,21 +1014,22 @@ def run() -> NoReturn:
             code = main()
         finally:
             solo.release()  # what the child held (a check that ended before its review)
-    else:
-        code = main()
+        exit_process(code, solo.exiting)
+    code = main()
     if (sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS) or tuple(sys.argv[1:3]) in FAST_EXIT_SUBCOMMANDS:
         exit_process(code)
     sys.exit(code)
 
 
-def exit_process(code: int) -> NoReturn:
+def exit_process(code: int, last: Callable[[int], None] | None = None) -> NoReturn:
     """End the process as a normal exit would, without the interpreter's teardown: the standard
     streams are flushed, running (non-daemon) threads are waited for and the exit handlers run
     (worker processes, temporary folders), then the process ends. Teardown only frees memory —
     every module, the rule book, the durable ruleset, with collections of the cyclic collector
     over ~10^5 objects — and cost ~85 ms of CPU, a fifth of a one-file check. A stream that
     cannot be flushed or a thread still running after a second takes the normal exit instead
-    (which reports or waits as it always did)."""
+    (which reports or waits as it always did). `last(code)` is called just before the end (a
+    supervised check tells its supervisor, evaluate/solo.py)."""
     import atexit
     import threading
 
@@ -1047,6 +1050,8 @@ def exit_process(code: int) -> NoReturn:
     with contextlib.suppress(OSError, ValueError):  # what a handler printed
         sys.stdout.flush()
         sys.stderr.flush()
+    if last is not None:
+        last(code)
     os._exit(code)
 
 

@@ -296,6 +296,18 @@ def test_a_full_disk_while_writing_is_a_message_and_exit_4(tmp_path):
     assert "无法写入报告" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_summary_page_that_cannot_be_written_is_a_message_and_exit_4(tmp_path, capsys):
+    """The summary pages are written by a forked child (formats.finish_all): its error still names
+    the page and gives exit code 4, and the other reports are finished."""
+    _batch(tmp_path / "in", 3)
+    (tmp_path / "out" / "index.html").mkdir(parents=True)  # a folder where the page goes
+    code = main(["review", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-cache", "--workers", "0"])
+    err = capsys.readouterr().err
+    assert code == 4 and "无法写入报告" in err and "index.html" in err and "Traceback" not in err
+    assert len(json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["results"]) == 3
+    assert (tmp_path / "out" / "like-cases.html").exists() and (tmp_path / "out" / "评查结果.xlsx").exists()
+
+
 def test_an_internal_error_never_exits_1(tmp_path, monkeypatch, capsys):
     from casereview import cli
 

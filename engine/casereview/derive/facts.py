@@ -872,25 +872,52 @@ def _basis(violation: Violation) -> Any:
     return basis
 
 
-def _basis_fields(basis: Any, label: str) -> dict[str, Any]:
-    """The citation's fields, and what it states (clause matching treats an unstated
-    version/paragraph/sentence apart)."""
-    if isinstance(basis, Unsure):
-        return {
-            k: basis
-            for k in (
-                "basis_law",
-                "basis_version",
-                "basis_article",
-                "basis_paragraph",
-                "basis_item",
-                "basis_version_stated",
-                "basis_paragraph_stated",
-                "basis_sentence",
-                "basis_sentence_stated",
-            )
-        }
+_BASIS_KEYS = (
+    "basis_law",
+    "basis_version",
+    "basis_article",
+    "basis_paragraph",
+    "basis_item",
+    "basis_version_stated",
+    "basis_paragraph_stated",
+    "basis_sentence",
+    "basis_sentence_stated",
+)
+# citations' fields by what they state: a batch cites a few laws and benchmarks in a few
+# spellings (10 bases and 5 benchmark/tier pairs in 10,000 generated files), each file several
+# times; the fields of a citation without unknowns do not depend on whose it is
+MEMO_SIZE = 1024
+_basis_memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+_tier_memo: dict[tuple[Any, ...], dict[str, Any]] = {}
 
+
+def _remember(
+    memo: dict[tuple[Any, ...], dict[str, Any]], key: tuple[Any, ...], fields: dict[str, Any]
+) -> None:
+    """Keep `fields` for `key` unless a value of it is unknown (its reasons name the owner)."""
+    for value in key:
+        if isinstance(value, Unknown):
+            return
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = fields
+
+
+def _basis_fields(basis: Any, owner: str) -> dict[str, Any]:
+    """The citation's fields, and what it states (clause matching treats an unstated
+    version/paragraph/sentence apart); `owner` names whose basis it is. Shared by citations
+    written alike: only ever read."""
+    if isinstance(basis, Unsure):
+        return dict.fromkeys(_BASIS_KEYS, basis)
+    key = (basis.law, basis.version, basis.article, basis.paragraph, basis.item, basis.sentence)
+    fields = _basis_memo.get(key)
+    if fields is None:
+        fields = _cited_basis(basis, f"{owner}的处罚依据")
+        _remember(_basis_memo, key, fields)
+    return fields
+
+
+def _cited_basis(basis: LegalRef, label: str) -> dict[str, Any]:
     def stated(value: Any, what: str) -> Any:
         return (
             unsure(unknown_text(f"{label}的{what}", value))
@@ -969,7 +996,7 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
     correction = [a for a in ctx.acts_by_kind.get("correction_order", []) if _concerns(a, violation)]
     return {
         "violation_id": violation.id,
-        **_basis_fields(basis, f"{vlabel}的处罚依据"),
+        **_basis_fields(basis, vlabel),
         "committed_on": committed,
         "ended_on": ended,
         "discovered_on": discovered,
@@ -1111,12 +1138,21 @@ def _plainly_known(violation: Violation) -> bool:
 
 
 def _tier_fields(discretion: Any, dlabel: str) -> dict[str, Any]:
-    """The benchmark and tier the decision cites (derive/citations.py normalises their spelling)."""
+    """The benchmark and tier the decision cites (derive/citations.py normalises their spelling).
+    Shared by discretions citing alike: only ever read."""
     if isinstance(discretion, Unsure):
-        return {k: discretion for k in ("benchmark_ref", "tier", "tier_key", "tier_stated")}
+        return dict.fromkeys(("benchmark_ref", "tier", "tier_key", "tier_stated"), discretion)
     if discretion is None:
         return {}
-    ref, tier = discretion.benchmark, discretion.tier
+    key = (discretion.benchmark, discretion.tier)
+    fields = _tier_memo.get(key)
+    if fields is None:
+        fields = _cited_tier(*key, dlabel)
+        _remember(_tier_memo, key, fields)
+    return fields
+
+
+def _cited_tier(ref: Any, tier: Any, dlabel: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(ref, Unknown):
         missing = unsure(unknown_text(f"{dlabel}引用的裁量基准（benchmark）", ref))
@@ -1208,7 +1244,7 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
             "adjustment": missing,
             "committed_on": missing,
         }
-    basis_fields = _basis_fields(basis, f"{plabel}的处罚依据")
+    basis_fields = _basis_fields(basis, plabel)
     fact = {
         "target": target,
         "penalty_type": ptype,

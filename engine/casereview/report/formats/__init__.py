@@ -14,6 +14,7 @@ the file; `add(result, index, prepared)` then only takes in what `prepare` retur
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -102,6 +103,9 @@ class Sink:
     # `finish` spends its time where the GIL is released (compression, writing): `finish_all`
     # runs it in a thread beside the other sinks' finishing
     threaded_finish: ClassVar[bool] = False
+    # `finish` holds the GIL (rendering) and only writes files of its own: `finish_all` may run it
+    # in a forked child process, on the second core, while this process finishes the others
+    forked_finish: ClassVar[bool] = False
     # False: `add` needs only what `prepare` returned; a driver that has it passes no result
     # (None), so the result itself need not come back from the worker
     needs_result: ClassVar[bool] = True
@@ -128,8 +132,10 @@ class Sink:
 
 def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
     """Finish every sink. The workers are done by now and a core is free: a sink whose finishing
-    is mostly compression (the workbook) runs in a thread while the others render (the HTML
-    summary pages), instead of after them. The first error is raised once all have ended."""
+    is mostly compression (the workbook) runs in a thread while the others render, and a sink
+    whose finishing is rendering of its own files (the HTML summary pages) runs in a forked child
+    process, so that it does not wait for the GIL behind the JSON document. The first error is
+    raised once all have ended."""
     import threading
 
     errors: list[BaseException] = []
@@ -140,18 +146,100 @@ def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
         except BaseException as exc:  # raised in the caller's thread below
             errors.append(exc)
 
+    forked = [s for s in sinks if s.forked_finish] if len(sinks) > 1 and hasattr(os, "fork") else []
+    waits = [(sink, _finish_in_child(sink, analysis)) for sink in forked]  # before any thread starts
     threads = [threading.Thread(target=finish, args=(s,)) for s in sinks if s.threaded_finish]
     for thread in threads:
         thread.start()
     try:
         for sink in sinks:
-            if not sink.threaded_finish:
+            if not sink.threaded_finish and sink not in forked:
                 sink.finish(analysis)
     finally:
         for thread in threads:
             thread.join()
+        for sink, wait in waits:
+            try:
+                if not wait():  # the child ended without a word (killed): finished here instead
+                    sink.finish(analysis)
+            except BaseException as exc:
+                errors.append(exc)
     if errors:
         raise errors[0]
+
+
+def _finish_in_child(sink: Sink, analysis: dict[str, Any] | None) -> Callable[[], bool]:
+    """Start `sink.finish(analysis)` in a forked child; the function returned waits for it: True
+    when the child finished, False when it ended without saying (the caller finishes the sink
+    itself), the child's error raised (an OSError as the same OSError: the CLI names the file)."""
+    import gc
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no return from here, no exit handler, no inherited buffer flushed
+        code = 1
+        try:
+            os.close(read)
+            gc.disable()  # short-lived: collections would only copy the parent's pages
+            _die_with_parent()
+            sink.finish(analysis)
+            _write_all(write, _said(None))
+            code = 0
+        except BaseException as exc:
+            with contextlib.suppress(BaseException):
+                _write_all(write, _said(exc))
+        finally:
+            os._exit(code)
+    os.close(write)
+
+    def wait() -> bool:
+        import json  # (not at the top: this package's `json` format module takes that name)
+
+        with open(read, "rb") as said:
+            message = said.read()
+        os.waitpid(pid, 0)
+        try:
+            error = json.loads(message)
+        except ValueError:  # nothing, or cut short: the child was killed
+            return False
+        if error is None:
+            return True
+        if "errno" in error:
+            raise OSError(error["errno"], error["strerror"], error["filename"])
+        raise RuntimeError(f"{sink.__class__.__name__}.finish: {error['traceback']}")
+
+    return wait
+
+
+def _said(exc: BaseException | None) -> bytes:
+    """What a child finishing a sink tells its parent (`_finish_in_child`): null when done, an
+    OSError's number, message and file, else the traceback."""
+    import json
+
+    if exc is None:
+        return b"null"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        error = {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename}
+    else:
+        import traceback
+
+        error = {"traceback": "".join(traceback.format_exception(exc))}
+    return json.dumps(error, default=str).encode()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed when this process is (it writes into the report folder)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 class DocumentSink(Sink):

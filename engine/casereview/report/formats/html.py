@@ -12,6 +12,7 @@ from . import ReportContext, Reporter, Sink
 class HtmlSink(Sink):
     parallel = True
     needs_result = False  # the summary pages need only each file's summary, made by `prepare`
+    forked_finish = True  # the summary pages are rendered (GIL-bound) and written by a child
 
     def __init__(self, folder: Path, ctx: ReportContext):
         from ..html import HtmlReport
