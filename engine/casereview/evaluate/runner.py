@@ -81,14 +81,6 @@ def _init_worker(
     gc.set_threshold(WORKER_GC_YOUNG, *gc.get_threshold()[1:])
 
 
-def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:
-    assert _WORKER_CTX is not None
-    crash_for_test(path)
-    from ..cache import cached_review
-
-    return cached_review(path, _WORKER_CTX, _WORKER_CTX.cache, use)
-
-
 def oracle_context(ctx: ReviewContext) -> ReviewContext:
     return ReviewContext(ctx.book, ctx.profile, OracleEngine(ctx.book.compiled), ctx.roster, ctx.calendar)
 
@@ -118,9 +110,15 @@ def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> 
     """Review `paths` (the batch's files from index `start`); each result gets `note` if given,
     then goes through the batch's `prepare`, here in the worker. A cache hit goes through the
     batch's `stored` instead, if it takes it (never with a note to add)."""
+    assert _WORKER_CTX is not None
+    from ..cache import cached_reviews
+
+    for path in paths:
+        crash_for_test(path)
+    uses = [None if note else _from_store(index) for index in range(start, start + len(paths))]
     out = []
-    for index, path in enumerate(paths, start):
-        result = _review_in_worker(path, None if note else _from_store(index))
+    # reviewed together, stage by stage (review.review_files): faster than file by file
+    for index, result in enumerate(cached_reviews(paths, _WORKER_CTX, _WORKER_CTX.cache, uses), start):
         if isinstance(result, _Prepared):
             out.append(result.item)
             continue
