@@ -708,6 +708,8 @@ def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
     assert page.read_bytes() == b"<html>new</html>"
     write_file(str(page), b"x" * 70_000)
     assert page.read_bytes() == b"x" * 70_000
+    write_file(str(page), b"y" * 70_000)  # as long: written over, nothing to cut
+    assert page.read_bytes() == b"y" * 70_000
     write_file(str(tmp_path / "2.html"), b"")
     assert (tmp_path / "2.html").read_bytes() == b""
 
