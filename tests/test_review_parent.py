@@ -268,6 +268,29 @@ def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector
         gc.set_threshold(*before)
 
 
+def test_the_reports_are_finished_with_the_loops_objects_frozen_and_none_left_frozen(
+    folder, tmp_path, monkeypatch
+):
+    """What the review loop kept is frozen before the analysis and the reports are finished (their
+    collections do not walk it again); a library caller has nothing left frozen afterwards."""
+    import gc
+
+    from casereview import cli
+    from casereview.report import formats
+
+    frozen: list[int] = []  # objects frozen when results arrive, then when the reports are finished
+    update, finish_all = cli.Progress.update, formats.finish_all
+    monkeypatch.setattr(
+        cli.Progress, "update", lambda self, *a: (frozen.append(gc.get_freeze_count()), update(self, *a))
+    )
+    monkeypatch.setattr(
+        formats, "finish_all", lambda *a: (frozen.append(gc.get_freeze_count()), finish_all(*a))
+    )
+    args = ["review", str(folder), "-o", str(tmp_path / "out"), "--no-cache", "--workers", "0"]
+    assert main([*args, "--roster", str(ROSTER), "--engine", "oracle"]) == 2
+    assert len(frozen) == 6 and frozen[-1] > max(frozen[:-1]) and gc.get_freeze_count() == 0
+
+
 def test_the_analysis_reaches_a_text_only_stream_as_the_same_text(folder, tmp_path):
     """Written as UTF-8 bytes under a text stream; a stream with no bytes beneath (or another
     encoding) gets the same text."""

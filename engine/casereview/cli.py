@@ -439,6 +439,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         return _output_failed(exc, folder)
     finally:
         progress.close()
+    import gc
+
+    # what the loop kept (summaries, ranking rows, peer-group entries) lives to the end: frozen, the
+    # collections of the tail (the analysis, the reports) do not walk it again (default formats,
+    # 10,000 files: the analysis 0.11 -> 0.075 s); `main` unfreezes it
+    gc.freeze()
     shield = interrupt.shielded()
     shield.__enter__()  # the reports are finished (complete documents) whatever arrives now
     if interrupted:
