@@ -65,14 +65,20 @@ def test_a_review_started_during_the_walk_writes_and_says_what_a_walk_first_does
     assert max(workers_seen) > 0  # the walk went on while the workers were running
 
 
-def test_a_setup_error_during_the_walk_is_told_after_the_skipped_files(folder, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("error", ["profile", "select"])
+def test_an_error_before_the_review_is_told_after_the_skipped_files(
+    folder, tmp_path, capsys, monkeypatch, error
+):
     bad = tmp_path / "profile.yaml"
     bad.write_text("categories: [unclosed\n", encoding="utf-8")
-    whole = _review(folder, tmp_path / "whole", capsys, "--profile", str(bad))
+    option = ("--profile", str(bad)) if error == "profile" else ("--select", "NO-SUCH-RULE")
+    whole = _review(folder, tmp_path / "whole", capsys, *option)
     monkeypatch.setattr(cli, "FIRST_FOUND", 2)
-    early = _review(folder, tmp_path / "early", capsys, "--profile", str(bad))
+    monkeypatch.setattr(cli, "WALK_STEP", 1)
+    early = _review(folder, tmp_path / "early", capsys, *option)
     assert early == whole and whole[0] == EXIT_USAGE
-    assert whole[1].index("跳过 3 个不评查的文件") < whole[1].index("评查标准无法加载")
+    told = "评查标准无法加载" if error == "profile" else "NO-SUCH-RULE"
+    assert whole[1].index("跳过 3 个不评查的文件") < whole[1].index(told)
 
 
 def test_an_interrupt_during_the_walk_stops_the_workers_and_writes_a_partial_report(
