@@ -509,6 +509,30 @@ def test_ranking_rows_are_the_macros(rows, offset, mask):
     assert built == reference
 
 
+# the list pages' page links as the macro made them before they were built in Python (html.pager_of)
+PAGER = (ROOT / "tests" / "data" / "pager_macro.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["ranking", "rejected"]) | text,
+    st.integers(-2, 12) | st.integers(10**10, 10**12),
+    st.integers(0, 12) | st.just(100),
+    st.sampled_from(["index.html", "../index.html"]) | text,
+    st.booleans(),
+)
+@example("ranking", 10**11, 100, "index.html", True)
+def test_page_links_are_the_macros(kind, page, count, home, mask):
+    """The list pages' page links (on the index and every ranking-<n>.html) built in Python are
+    what the template macro made, masked and escaped alike, on each page of a list."""
+    env = make_environment(mask=mask)
+    values = {"kind": kind, "page": page, "count": count, "home": home}
+    call = "{{ pager(kind, page, count, home) }}"
+    reference = env.from_string(PAGER + call).render(**values)
+    assert env.from_string(call).render(**values) == reference
+    assert env.from_string(call).render(**values) == reference  # the links made once, reused
+
+
 # the 同案异罚 rows of like_cases_body.html before they were built in Python (html.outlier_rows_of)
 OUTLIER_ROWS = (ROOT / "tests" / "data" / "like_case_rows.html").read_text(encoding="utf-8")
 

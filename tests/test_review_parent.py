@@ -90,20 +90,28 @@ def test_statistics_and_exit_code_come_from_the_worker_side(folder, tmp_path, ca
 _TEXT = st.one_of(
     st.sampled_from(["13812345678", "138 1234 5678", "案号〔2024〕1号", "", 'a\\"b']), st.text(max_size=8)
 )
-_LEAF = st.one_of(
-    _TEXT, st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False), st.none()
+_FLOAT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1 / 3, -2 / 7, 13812345678.5])
 )
+_LEAF = st.one_of(_TEXT, st.integers(-(10**12), 10**12), _FLOAT, st.none())
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     shared=st.lists(st.dictionaries(_TEXT, _LEAF, max_size=3), max_size=3),
-    items=st.lists(st.dictionaries(_TEXT, st.one_of(_LEAF, st.just("SHARED")), max_size=5), max_size=5),
+    group=st.dictionaries(_TEXT, _LEAF, max_size=3),
+    items=st.lists(
+        st.dictionaries(_TEXT, st.one_of(_LEAF, st.sampled_from(["SHARED", "GROUP"])), max_size=5), max_size=5
+    ),
     mask=st.booleans(),
 )
-def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, items, mask):
-    """`write_value` encodes a list that several items hold once; the text is the same."""
-    value = [{k: (shared if v == "SHARED" else v) for k, v in item.items()} for item in items]
+def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, group, items, mask):
+    """`write_value` encodes a list or mapping that several items hold once, and their floats
+    unmasked; the text is the same."""
+    stands_for = {"SHARED": shared, "GROUP": group}
+    value = [
+        {k: stands_for.get(v, v) if isinstance(v, str) else v for k, v in item.items()} for item in items
+    ]
 
     out = io.BytesIO()
     write_value(out, {"xs": value}, mask)
