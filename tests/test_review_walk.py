@@ -65,11 +65,41 @@ def test_a_review_started_during_the_walk_writes_and_says_what_a_walk_first_does
     assert max(workers_seen) > 0  # the walk went on while the workers were running
 
 
-def test_a_setup_error_during_the_walk_is_told_after_the_skipped_files(folder, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("error", ["profile", "select"])
+def test_an_error_before_the_review_is_told_after_the_skipped_files(
+    folder, tmp_path, capsys, monkeypatch, error
+):
     bad = tmp_path / "profile.yaml"
     bad.write_text("categories: [unclosed\n", encoding="utf-8")
-    whole = _review(folder, tmp_path / "whole", capsys, "--profile", str(bad))
+    option = ("--profile", str(bad)) if error == "profile" else ("--select", "NO-SUCH-RULE")
+    whole = _review(folder, tmp_path / "whole", capsys, *option)
     monkeypatch.setattr(cli, "FIRST_FOUND", 2)
-    early = _review(folder, tmp_path / "early", capsys, "--profile", str(bad))
+    monkeypatch.setattr(cli, "WALK_STEP", 1)
+    early = _review(folder, tmp_path / "early", capsys, *option)
     assert early == whole and whole[0] == EXIT_USAGE
-    assert whole[1].index("跳过 3 个不评查的文件") < whole[1].index("评查标准无法加载")
+    told = "评查标准无法加载" if error == "profile" else "NO-SUCH-RULE"
+    assert whole[1].index("跳过 3 个不评查的文件") < whole[1].index(told)
+
+
+def test_an_interrupt_during_the_walk_stops_the_workers_and_writes_a_partial_report(
+    folder, tmp_path, capsys, monkeypatch
+):
+    step = discovery.Walk.step
+    calls = []
+
+    def interrupted(self, files):
+        calls.append(len(multiprocessing.active_children()))
+        if len(calls) == 6:  # the workers are running by then
+            raise KeyboardInterrupt
+        return step(self, files)
+
+    monkeypatch.setattr(discovery.Walk, "step", interrupted)
+    monkeypatch.setattr(cli, "FIRST_FOUND", 2)
+    monkeypatch.setattr(cli, "WALK_STEP", 1)
+    monkeypatch.setattr("casereview.evaluate.runner.LARGEST_CHUNK", 2)
+    code, err, document = _review(folder, tmp_path / "out", capsys)
+    assert code == 130 and "评查被中断" in err and document["partial"] is True
+    assert calls[-1] > 0 and not multiprocessing.active_children()
+    found = [r["file"] for r in document["results"]]
+    assert found and found == sorted(found, key=lambda f: Path(f).relative_to(folder).parts)
+    assert {r["status"] for r in document["results"]} == {"rejected"}

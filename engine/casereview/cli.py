@@ -242,19 +242,25 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             return EXIT_INPUT
     from .batch import BatchSetupError
 
+    def end_walk() -> None:
+        """An error before the review: the walk ends, and what it skipped is told first, as when
+        the walk came first."""
+        if not walk.done:
+            walk.until_found(1 << 62, WALK_STEP)
+            _say_skipped(args, found.skipped)
+
     try:
         with collector_paused():  # the rule book, profile and roster: long-lived start-up objects
             run = review_batch(
                 paths, batch_options(args), None if walk.done else partial(walk.step, WALK_STEP)
             )
     except BatchSetupError as exc:
-        if not walk.done:
-            walk.until_found(1 << 62, WALK_STEP)
-            _say_skipped(args, found.skipped)
+        end_walk()
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     policy = _build_policy(args, run)
     if isinstance(policy, str):
+        end_walk()
         return usage_error(policy)
     mask = not args.no_mask
     ctx = ReportContext(
@@ -284,6 +290,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if folder is not None:
             problem = _prepare_output(folder)
             if problem:
+                end_walk()
                 print(f"casereview：错误：{problem}", file=sys.stderr)
                 return EXIT_OUTPUT
             sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
@@ -296,6 +303,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         elif not statistics_only:
             sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
     except OSError as exc:
+        end_walk()
         print(
             f"casereview：错误：无法写入输出：{exc.strerror or exc}（{exc.filename or folder}）",
             file=sys.stderr,
