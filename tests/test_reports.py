@@ -664,6 +664,32 @@ def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(
     assert int(alone.path.read_text()) == os.getpid()
 
 
+def test_finish_all_forks_no_child_while_another_thread_runs(tmp_path):
+    """A thread of this process could hold a lock a forked child would then wait for forever:
+    while one runs, the summary pages are rendered here."""
+    import os
+    import threading
+
+    from casereview.report.formats import Sink, finish_all
+
+    class Json(Sink):
+        def finish(self, analysis):
+            pass
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        pages = _Written(tmp_path / "pages")
+        finish_all([pages, Json()], None)
+        assert int(pages.path.read_text()) == os.getpid()
+    finally:
+        release.set()
+        other.join()
+    finish_all([pages, Json()], None)
+    assert int(pages.path.read_text()) != os.getpid()
+
+
 def test_the_workbook_deflated_by_isal_holds_what_zlib_writes(tmp_path, monkeypatch):
     """The workbook's rows are deflated by ISA-L (xlsx.isal_zlib): every part of the workbook is
     what zlib's deflate gives, and its checksums hold."""

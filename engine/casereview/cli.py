@@ -476,6 +476,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     ctx.invocation["notifications"] = notices
     if policy.waivers:
         ctx.extra["waivers"] = policy.waivers.summary()
+    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
+    if runner is not None:
+        # the workers have been idle and exiting since the last result: the pool's threads end with
+        # them, so the summary pages may be rendered in a forked child (formats.finish_all forks
+        # only a process with no other thread: one could hold a lock the child would wait for)
+        runner.wait_for_workers()
     try:
         finish_all([sink for _, sink in sinks], analysis)  # the workbook compressed beside the pages
     except OSError as exc:  # disk full, folder removed or made read-only during the run
@@ -484,9 +490,6 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
-    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
-    if runner is not None:
-        runner.wait_for_workers()  # exited while the reports were written: no pool thread outlives `main`
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
