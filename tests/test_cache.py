@@ -10,7 +10,7 @@ import pytest
 
 from casereview import cache as cache_mod
 from casereview.cache import ResultCache, cache_key, cached_review
-from casereview.review import ReviewContext, review_file
+from casereview.review import ReviewContext, review_file, review_files
 
 
 @pytest.fixture
@@ -28,11 +28,11 @@ def case_file(root: Path, tmp_path: Path) -> Path:
 def _spy(monkeypatch) -> list[Path]:
     calls: list[Path] = []
 
-    def counting(path, ctx, data=None):
-        calls.append(path)
-        return review_file(path, ctx, data)
+    def counting(paths, ctx, data=None):
+        calls.extend(paths)
+        return review_files(paths, ctx, data)
 
-    monkeypatch.setattr(cache_mod, "review_file", counting)
+    monkeypatch.setattr(cache_mod, "review_files", counting)
     return calls
 
 

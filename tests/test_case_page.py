@@ -1,5 +1,6 @@
-"""The case page's finding groups, built in Python (report/finding_html.py) rather than by a
-template macro: the same HTML as the macro they replace, masked and escaped the same way."""
+"""The case page's finding groups, built in Python from the result (report/finding_html.py)
+rather than by a template macro: the same HTML as the macro they replace, over the groups the
+report made for it before (`reference_groups`), masked and escaped the same way."""
 
 from __future__ import annotations
 
@@ -15,12 +16,77 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 
-from casereview.evaluate.findings import WaiverNote  # noqa: E402
-from casereview.report.finding_html import group_html  # noqa: E402
+from casereview.evaluate.findings import Finding, Location, WaiverNote  # noqa: E402
+from casereview.packs.schema import SEVERITY_RANK  # noqa: E402
+from casereview.report.finding_html import Fragment, groups_html  # noqa: E402
 from casereview.report.html import make_environment  # noqa: E402
+from casereview.report.labels import value_label  # noqa: E402
+from casereview.report.location import where  # noqa: E402
+from casereview.review import CaseResult  # noqa: E402
+from casereview.score.scoring import CategoryScore, Score  # noqa: E402
 
 # the template macro the Python builder replaced (case.html before issue 16), the reference
 MACRO = (ROOT / "tests" / "data" / "case_group_macro.html").read_text(encoding="utf-8")
+
+
+def reference_groups(
+    result: Any, labels: dict[str, str], display: Any, lines: list[str] | None
+) -> list[dict]:
+    """The finding groups the macro was given (html.group_findings before the groups were built in
+    one pass): grouped by rule, severity first, then the first place in the file."""
+    categories = {c.id: c.name for c in result.score.categories} if result.score else {}
+    groups: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        g = groups.setdefault(
+            f.code,
+            {
+                "code": f.code,
+                "title": f.title,
+                "severity": f.severity,
+                "severity_label": f.severity_label,
+                "category": categories.get(f.category, f.category),
+                "basis": f.basis,
+                "places": [],
+            },
+        )
+        line = f.location.line
+        excerpt = []
+        if lines and line and line <= len(lines):
+            excerpt = [
+                {"n": n, "text": lines[n - 1], "hit": n == line}
+                for n in range(max(1, line - 2), min(len(lines), line + 2) + 1)
+            ]
+        g["places"].append(
+            {
+                "where": where(display(f.location.file), line, f.location.column),
+                "line": line,
+                "field": f.location.field,
+                "message": f.message,
+                "shown": [(value_label(k, labels), v) for k, v in f.values.items()],
+                "notes": f.notes,
+                "excerpt": excerpt,
+                "waiver": f.waiver,
+            }
+        )
+    for g in groups.values():
+        g["places"].sort(key=lambda p: (p["line"] or 10**9, p["field"]))
+        messages = {p["message"] for p in g["places"]}
+        g["message"] = messages.pop() if len(messages) == 1 else None
+        g["waived"] = all(p["waiver"] for p in g["places"])
+    return sorted(
+        groups.values(),
+        key=lambda g: (-SEVERITY_RANK.get(g["severity"], 0), g["places"][0]["line"] or 10**9, g["code"]),
+    )
+
+
+def macro_groups(result: Any, labels: dict[str, str], display: Any, lines: list[str] | None, mask: bool):
+    """The reference groups with their `html` made by the macro: (found, pending)."""
+    macro = make_environment(mask=mask).from_string(MACRO)
+    groups = reference_groups(result, labels, display, lines)
+    for g in groups:
+        g["html"] = Fragment(macro.render(g=g))
+    return [g for g in groups if g["severity"] != "review"], [g for g in groups if g["severity"] == "review"]
+
 
 ID_NO = "360102199001011234"
 MOBILE = "13807915678"
@@ -29,71 +95,85 @@ text = st.lists(st.sampled_from([*"0123456789０１２３ -X<>&\"'案号第条a"
     "".join
 )
 value = st.one_of(st.none(), text, st.integers(-(10**13), 10**13), st.floats(allow_nan=False), st.booleans())
+LABELS = {"party.id": "身份证<号>", "amount": "罚款", "f_13807915678": "电话"}
 
 
 @st.composite
-def places(draw: Any) -> dict[str, Any]:
-    return {
-        "where": draw(text),
-        "line": draw(st.one_of(st.none(), st.integers(0, 10**12))),
-        "field": draw(st.one_of(st.none(), text)),
-        "message": draw(text),
-        "shown": draw(st.lists(st.tuples(text, value), max_size=4)),
-        "notes": draw(st.lists(text, max_size=2)),
-        "excerpt": [
-            {"n": n, "text": draw(text), "hit": draw(st.booleans())}
-            for n in draw(st.lists(st.integers(1, 10**12), max_size=4))
-        ],
-        "waiver": draw(st.one_of(st.none(), st.builds(WaiverNote, reason=text, approver=text, expires=text))),
-    }
+def findings(draw: Any) -> Finding:
+    return Finding(
+        code=draw(st.sampled_from(["A-1", "B<2>", MOBILE, "C"])),  # a few codes: groups of several places
+        rule_id="r",
+        title=draw(text),
+        severity=draw(st.sampled_from(["veto", "deduct", "warn", "review", "x<y"])),
+        severity_label=draw(text),
+        category=draw(st.sampled_from(["subject", "procedure", "other<1>", ID_NO])),
+        message=draw(st.one_of(st.just("同一消息"), text)),
+        basis=draw(st.lists(text, max_size=3)),
+        location=Location(
+            # names whose digits end where ":line:column" begins
+            file=draw(
+                st.sampled_from(["a.yaml", f"{ID_NO}.yaml", "<b>.yaml", ID_NO[:-1] + "X", "案1380791567"])
+            ),
+            field=draw(st.sampled_from(["party.id", "acts[1].by", "", MOBILE])),
+            line=draw(st.one_of(st.none(), st.integers(-6, 12), st.integers(0, 10**12))),
+            column=draw(st.one_of(st.none(), st.integers(0, 10**12))),
+        ),
+        values=draw(st.dictionaries(st.sampled_from([*LABELS, "f_x", "other", "x<y>"]), value, max_size=4)),
+        notes=draw(st.lists(text, max_size=2)),
+        waiver=draw(st.one_of(st.none(), st.builds(WaiverNote, reason=text, approver=text, expires=text))),
+    )
 
 
-@st.composite
-def groups(draw: Any) -> dict[str, Any]:
-    severity = draw(st.sampled_from(["veto", "deduct", "warn", "review", "x<y"]))
-    return {
-        "code": draw(text),
-        "title": draw(text),
-        "severity": severity,
-        "severity_label": draw(text),
-        "category": draw(text),
-        "basis": draw(st.lists(text, max_size=3)),
-        "places": draw(st.lists(places(), min_size=1, max_size=3)),
-        "message": draw(st.one_of(st.none(), text)),
-        "waived": draw(st.booleans()),
-    }
+def a_result(found: list[Finding], scored: bool = True) -> CaseResult:
+    score = Score(
+        score=80,
+        grade="良好",
+        graded=True,
+        status="scored",
+        vetoed=False,
+        categories=[CategoryScore(id="subject", name="主体<与>资格", max=15, deducted=0, score=15)],
+        profile="example",
+    )
+    return CaseResult(file="a.yaml", status="reviewed", findings=found, score=score if scored else None)
 
 
 @settings(max_examples=300, deadline=None)
-@given(groups(), st.booleans())
+@given(
+    st.lists(findings(), max_size=6),
+    st.one_of(st.none(), st.lists(text, max_size=14)),
+    st.booleans(),
+    st.booleans(),
+)
 @example(
-    {
-        "code": "CERT-001",
-        "title": "<script>alert('x')</script>",
-        "severity": "veto",
-        "severity_label": "否决",
-        "category": "主体",
-        "basis": [f"身份证 {ID_NO}"],
-        "places": [
-            {
-                "where": "a.yaml:3:5",
-                "line": 3,
-                "field": "party.id",
-                "message": f"电话 {MOBILE}",
-                "shown": [("身份证", ID_NO), ("电话", int(MOBILE))],
-                "notes": [f"注 {ID_NO}"],
-                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
-                "waiver": WaiverNote(reason=MOBILE, approver="<b>", expires="2026-12-31"),
-            }
-        ],
-        "message": None,
-        "waived": True,
-    },
+    [
+        Finding(
+            code="CERT-001",
+            rule_id="r",
+            title="<script>alert('x')</script>",
+            severity="veto",
+            severity_label="否决",
+            category="subject",
+            message=f"电话 {MOBILE}",
+            basis=[f"身份证 {ID_NO}"],
+            location=Location(file="a.yaml", field="party.id", line=3, column=5),
+            values={"party.id": ID_NO, "amount": int(MOBILE)},
+            notes=[f"注 {ID_NO}"],
+            waiver=WaiverNote(reason=MOBILE, approver="<b>", expires="2026-12-31"),
+        )
+    ],
+    ["a: 1", "b: 2", f"  id: {ID_NO}"],
+    True,
     True,
 )
-def test_finding_group_html_is_the_macros_output(group: dict[str, Any], mask: bool):
-    reference = make_environment(mask=mask).from_string(MACRO).render(g=group)
-    assert group_html(group, mask) == reference
+def test_finding_groups_are_the_macros_output(found: list[Finding], lines: Any, scored: bool, mask: bool):
+    """Findings of any rules, places, values, lines (none, beyond the file, negative), masked or
+    not: each group is what the macro made of the group the report built for it before."""
+    result = a_result(found, scored)
+    built = groups_html(result, LABELS, str.upper, lines, mask)
+    assert built == tuple(
+        [(g["html"], len(g["places"])) for g in groups]
+        for groups in macro_groups(result, LABELS, str.upper, lines, mask)
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -122,33 +202,24 @@ def test_texts_kept_for_reuse_are_bounded(monkeypatch):
     assert all(len(t) <= finding_html._MASKED_LONGEST for t in finding_html._MASKED)
 
 
-def test_finding_group_html_masks_and_escapes():
-    group = {
-        "code": "A-1",
-        "title": "<script>alert('x')</script>",
-        "severity": "veto",
-        "severity_label": "否决",
-        "category": "主体",
-        "basis": [],
-        "places": [
-            {
-                "where": "a.yaml:3:5",
-                "line": 3,
-                "field": "party.id",
-                "message": f"电话 {MOBILE}",
-                "shown": [("身份证", ID_NO)],
-                "notes": [],
-                "excerpt": [{"n": 3, "text": f"  id: {ID_NO}", "hit": True}],
-                "waiver": None,
-            }
-        ],
-        "message": None,
-        "waived": False,
-    }
-    masked = group_html(group, True)
-    assert ID_NO not in masked and MOBILE not in masked and "<script>" not in masked
+def test_finding_groups_mask_and_escape():
+    finding = Finding(
+        code="A-1",
+        rule_id="r",
+        title="<script>alert('x')</script>",
+        severity="veto",
+        severity_label="否决",
+        category="subject",
+        message=f"电话 {MOBILE}",
+        basis=[],
+        location=Location(file="a.yaml", field="party.id", line=3, column=5),
+        values={"party.id": ID_NO},
+    )
+    lines = ["a: 1", "b: 2", f"  id: {ID_NO}"]
+    [(masked, places)], _ = groups_html(a_result([finding]), LABELS, str, lines, True)
+    assert places == 1 and ID_NO not in masked and MOBILE not in masked and "<script>" not in masked
     assert "3601**********1234" in masked and "138****5678" in masked and "&lt;script&gt;" in masked
-    shown = group_html(group, False)
+    [(shown, _)], _ = groups_html(a_result([finding]), LABELS, str, lines, False)
     assert ID_NO in shown and MOBILE in shown and "<script>" not in shown
 
 
@@ -158,8 +229,6 @@ def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_
     shows a dash in the neutral status colour, the computed score small as a reference, and the
     note is neutral too (red is for defects). A graded file keeps its score large."""
     from casereview.report.html import write_html
-    from casereview.review import CaseResult
-    from casereview.score.scoring import CategoryScore, Score
 
     def result(graded: bool) -> CaseResult:
         score = Score(
@@ -290,8 +359,6 @@ def test_the_ranking_puts_ungraded_files_last_without_a_score_to_rank_by(tmp_pat
     place it above graded files nor show that score as its own: it comes last, a dash in the
     score column with the reference score small."""
     from casereview.report.html import write_html
-    from casereview.review import CaseResult
-    from casereview.score.scoring import CategoryScore, Score
 
     def result(number: str, score: float, graded: bool) -> CaseResult:
         grade = "良好" if graded else "无法评分"
@@ -363,7 +430,7 @@ def test_case_pages_are_the_templates_byte_for_byte(
     campaign name holding a mobile number in the frame."""
     from casereview.batch import make_context
     from casereview.report.formats import ReportContext
-    from casereview.report.html import HtmlReport, group_findings
+    from casereview.report.html import HtmlReport, read_lines
     from casereview.report.labels import status_label
     from casereview.review import review_file
 
@@ -380,11 +447,7 @@ def test_case_pages_are_the_templates_byte_for_byte(
     template = report.env.from_string(PAGE)
     shown = False
     for result in results:
-        groups = group_findings(result, report.labels, ctx.display)
-        for g in groups:
-            g["html"] = group_html(g, mask)
-        found = [g for g in groups if g["severity"] != "review"]
-        pending = [g for g in groups if g["severity"] == "review"]
+        found, pending = macro_groups(result, report.labels, ctx.display, read_lines(result.file), mask)
         reference = template.render(
             r=result,
             file=ctx.display(result.file),
@@ -444,6 +507,30 @@ def test_ranking_rows_are_the_macros(rows, offset, mask):
     reference = env.from_string('{% from "macros.html" import grade %}' + RANKING + call).render(**values)
     built = env.from_string('{% from "macros.html" import ranking_table %}' + call).render(**values)
     assert built == reference
+
+
+# the list pages' page links as the macro made them before they were built in Python (html.pager_of)
+PAGER = (ROOT / "tests" / "data" / "pager_macro.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["ranking", "rejected"]) | text,
+    st.integers(-2, 12) | st.integers(10**10, 10**12),
+    st.integers(0, 12) | st.just(100),
+    st.sampled_from(["index.html", "../index.html"]) | text,
+    st.booleans(),
+)
+@example("ranking", 10**11, 100, "index.html", True)
+def test_page_links_are_the_macros(kind, page, count, home, mask):
+    """The list pages' page links (on the index and every ranking-<n>.html) built in Python are
+    what the template macro made, masked and escaped alike, on each page of a list."""
+    env = make_environment(mask=mask)
+    values = {"kind": kind, "page": page, "count": count, "home": home}
+    call = "{{ pager(kind, page, count, home) }}"
+    reference = env.from_string(PAGER + call).render(**values)
+    assert env.from_string(call).render(**values) == reference
+    assert env.from_string(call).render(**values) == reference  # the links made once, reused
 
 
 # the 同案异罚 rows of like_cases_body.html before they were built in Python (html.outlier_rows_of)

@@ -416,6 +416,24 @@ def test_excel_is_ready_for_a_circular(campaign_report: Path):
     assert like[1][0] == groups[0]["label"]
 
 
+def test_xlsx_rows_written_in_batches_are_the_rows_written_at_once(tmp_path, monkeypatch):
+    """The parent writes the numbered rows to their temporary file ~1 MB at a time (xlsx._Rows):
+    the workbook is the same when every file's rows are written at once."""
+    import zipfile
+
+    from casereview.report import xlsx
+
+    results = [reviewed(case_number=f"案〔2024〕{i}号") for i in range(40)] + [rejected_result()]
+    batched = write_xlsx(results, tmp_path / "a.xlsx")
+    monkeypatch.setattr(xlsx, "_WRITE_BYTES", 1)
+    at_once = write_xlsx(results, tmp_path / "b.xlsx")
+    stamp = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # docProps: when written
+    with zipfile.ZipFile(batched) as a, zipfile.ZipFile(at_once) as b:
+        assert all(stamp.sub(b"", a.read(name)) == stamp.sub(b"", b.read(name)) for name in a.namelist())
+        rows = re.findall(rb'<row r="(\d+)"', a.read("xl/worksheets/sheet2.xml"))
+    assert [int(n) for n in rows] == list(range(1, 3 + 3 * 40 + 1 + 1))
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_an_interrupted_review_is_marked_partial_in_html_and_excel(tmp_path, partial):
     """Only JSON carried `partial`; the summary pages and every sheet say so too."""
@@ -646,6 +664,32 @@ def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(
     assert int(alone.path.read_text()) == os.getpid()
 
 
+def test_finish_all_forks_no_child_while_another_thread_runs(tmp_path):
+    """A thread of this process could hold a lock a forked child would then wait for forever:
+    while one runs, the summary pages are rendered here."""
+    import os
+    import threading
+
+    from casereview.report.formats import Sink, finish_all
+
+    class Json(Sink):
+        def finish(self, analysis):
+            pass
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        pages = _Written(tmp_path / "pages")
+        finish_all([pages, Json()], None)
+        assert int(pages.path.read_text()) == os.getpid()
+    finally:
+        release.set()
+        other.join()
+    finish_all([pages, Json()], None)
+    assert int(pages.path.read_text()) != os.getpid()
+
+
 def test_the_workbook_deflated_by_isal_holds_what_zlib_writes(tmp_path, monkeypatch):
     """The workbook's rows are deflated by ISA-L (xlsx.isal_zlib): every part of the workbook is
     what zlib's deflate gives, and its checksums hold."""
@@ -690,6 +734,8 @@ def test_a_case_page_written_again_is_the_new_page_whatever_was_there(tmp_path):
     assert page.read_bytes() == b"<html>new</html>"
     write_file(str(page), b"x" * 70_000)
     assert page.read_bytes() == b"x" * 70_000
+    write_file(str(page), b"y" * 70_000)  # as long: written over, nothing to cut
+    assert page.read_bytes() == b"y" * 70_000
     write_file(str(tmp_path / "2.html"), b"")
     assert (tmp_path / "2.html").read_bytes() == b""
 

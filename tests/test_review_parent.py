@@ -90,20 +90,28 @@ def test_statistics_and_exit_code_come_from_the_worker_side(folder, tmp_path, ca
 _TEXT = st.one_of(
     st.sampled_from(["13812345678", "138 1234 5678", "案号〔2024〕1号", "", 'a\\"b']), st.text(max_size=8)
 )
-_LEAF = st.one_of(
-    _TEXT, st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False), st.none()
+_FLOAT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1 / 3, -2 / 7, 13812345678.5])
 )
+_LEAF = st.one_of(_TEXT, st.integers(-(10**12), 10**12), _FLOAT, st.none())
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     shared=st.lists(st.dictionaries(_TEXT, _LEAF, max_size=3), max_size=3),
-    items=st.lists(st.dictionaries(_TEXT, st.one_of(_LEAF, st.just("SHARED")), max_size=5), max_size=5),
+    group=st.dictionaries(_TEXT, _LEAF, max_size=3),
+    items=st.lists(
+        st.dictionaries(_TEXT, st.one_of(_LEAF, st.sampled_from(["SHARED", "GROUP"])), max_size=5), max_size=5
+    ),
     mask=st.booleans(),
 )
-def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, items, mask):
-    """`write_value` encodes a list that several items hold once; the text is the same."""
-    value = [{k: (shared if v == "SHARED" else v) for k, v in item.items()} for item in items]
+def test_a_list_shared_by_many_items_is_written_as_if_encoded_each_time(shared, group, items, mask):
+    """`write_value` encodes a list or mapping that several items hold once, and their floats
+    unmasked; the text is the same."""
+    stands_for = {"SHARED": shared, "GROUP": group}
+    value = [
+        {k: stands_for.get(v, v) if isinstance(v, str) else v for k, v in item.items()} for item in items
+    ]
 
     out = io.BytesIO()
     write_value(out, {"xs": value}, mask)
@@ -258,6 +266,29 @@ def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector
         assert gc.get_threshold() == (555, *before[1:])
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_reports_are_finished_with_the_loops_objects_frozen_and_none_left_frozen(
+    folder, tmp_path, monkeypatch
+):
+    """What the review loop kept is frozen before the analysis and the reports are finished (their
+    collections do not walk it again); a library caller has nothing left frozen afterwards."""
+    import gc
+
+    from casereview import cli
+    from casereview.report import formats
+
+    frozen: list[int] = []  # objects frozen when results arrive, then when the reports are finished
+    update, finish_all = cli.Progress.update, formats.finish_all
+    monkeypatch.setattr(
+        cli.Progress, "update", lambda self, *a: (frozen.append(gc.get_freeze_count()), update(self, *a))
+    )
+    monkeypatch.setattr(
+        formats, "finish_all", lambda *a: (frozen.append(gc.get_freeze_count()), finish_all(*a))
+    )
+    args = ["review", str(folder), "-o", str(tmp_path / "out"), "--no-cache", "--workers", "0"]
+    assert main([*args, "--roster", str(ROSTER), "--engine", "oracle"]) == 2
+    assert len(frozen) == 6 and frozen[-1] > max(frozen[:-1]) and gc.get_freeze_count() == 0
 
 
 def test_the_analysis_reaches_a_text_only_stream_as_the_same_text(folder, tmp_path):

@@ -102,7 +102,7 @@ def test_a_worker_still_collects_cycles_with_its_larger_young_threshold(tmp_path
 
 @pytest.mark.parametrize(("n", "chunk"), [(1, None), (20, None), (10_000, None), (1_001, None), (10, 4)])
 def test_tasks_hold_every_file_once_in_order_large_first_one_file_each_at_the_end(n, chunk):
-    tasks = list(runner._tasks(n, 2, chunk))
+    tasks = list(runner._tasks(0, n, 2, chunk))
     assert [i for start, stop in tasks for i in range(start, stop)] == list(range(n))
     sizes = [stop - start for start, stop in tasks]
     if chunk:

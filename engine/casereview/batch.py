@@ -203,10 +203,16 @@ def load_setup(options: BatchOptions) -> tuple[RuleBook, Profile, Roster | None]
     return book, profile, roster
 
 
-def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> BatchRun:
-    """Start reviewing `paths`; raises BatchSetupError before any file if the batch cannot start."""
+def review_batch(
+    paths: Iterable[Path], options: BatchOptions | None = None, more: Callable[[], bool] | None = None
+) -> BatchRun:
+    """Start reviewing `paths`; raises BatchSetupError before any file if the batch cannot start.
+
+    With `more`, `paths` is a list still growing (a folder walk, `discovery.Walk`): `more()` adds
+    the next paths to it and returns False once it has added the last. Worker processes start on
+    the first paths while the walk goes on; every path is found before the first result comes."""
     options = options or BatchOptions()
-    paths = list(paths)
+    paths = paths if more is not None and isinstance(paths, list) else list(paths)
     book, profile, roster = load_setup(options)
     engine = options.engine
     notes: list[str] = []
@@ -223,6 +229,11 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
 
         if notes:  # a stored result lacks the batch's notes: every result goes through `finish`
             stored = None
+        walk = more
+        if walk is not None and (options.workers == 0 or len(paths) < 2):  # no workers to start early
+            while walk():
+                pass
+            walk = None
         here = len(paths) == 1 and options.workers != 0 and solo.here()
         if not here:
             solo.release()  # a supervised check reviewing in workers: its output is not held
@@ -248,6 +259,7 @@ def review_batch(paths: Iterable[Path], options: BatchOptions | None = None) -> 
                 prepare=finish,
                 stored=stored,
                 rerun=solo.crashed(),
+                more=walk,
             )
         count = 0
         try:

@@ -33,7 +33,7 @@ from . import __version__, cachesafe
 from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from .load import DEFAULT_MAX_BYTES, InputRejected
 from .load.reader import read_bytes
-from .review import CaseResult, ReviewContext, result_json, review_file
+from .review import CaseResult, ReviewContext, result_json, review_files
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
 CACHE_FORMAT = "4"  # 4: a signed head line (masking edits, brief) before the result's JSON
@@ -241,25 +241,46 @@ def cached_review(
     normally; the cache never changes a result, only how fast it comes. `use`: see
     `ResultCache.lookup` (what it returns for a hit, or for a result just stored, from the JSON
     stored, is returned instead of the result)."""
-    if cache is None:
-        return review_file(Path(path), ctx)
-    try:
-        data = read_bytes(path, max_bytes=DEFAULT_MAX_BYTES)  # never blocks on a FIFO
-    except InputRejected:
-        return review_file(Path(path), ctx)  # rejected with its reason (too large, not a file …)
-    key = cache_key(data, path, ctx)
-    hit = cache.lookup(key, use)
-    if hit is not None:
-        return hit
-    tampered = cache.last_tampered
-    result = review_file(
-        Path(path), ctx, data
-    )  # the bytes hashed: a file changed meanwhile is not cached wrongly
-    payload = cache.put(key, result)
-    if tampered:
-        result.notes.append(TAMPERED_NOTE)
-    elif payload is not None and use is not None:  # what the next run's hit will be given
-        item = use(payload)
-        if item is not None:
-            return item
-    return result
+    return cached_reviews([path], ctx, cache, [use])[0]
+
+
+def cached_reviews(
+    paths: list[Path | str],
+    ctx: ReviewContext,
+    cache: ResultCache | None,
+    uses: list[Callable[[bytes], Any] | None] | None = None,
+) -> list[Any]:
+    """`cached_review` of each path (`uses`: each one's `use`), the files the cache does not
+    hold reviewed together (`review_files`: stage by stage)."""
+    uses = uses or [None] * len(paths)
+    out: list[Any] = [None] * len(paths)
+    todo: list[tuple[int, bytes | None, str | None, bool]] = []  # (index, bytes, key, tampered)
+    for i, path in enumerate(paths):
+        if cache is None:
+            todo.append((i, None, None, False))
+            continue
+        try:
+            data = read_bytes(path, max_bytes=DEFAULT_MAX_BYTES)  # never blocks on a FIFO
+        except InputRejected:
+            todo.append((i, None, None, False))  # rejected with its reason (too large, not a file …)
+            continue
+        key = cache_key(data, path, ctx)
+        hit = cache.lookup(key, uses[i])
+        if hit is not None:
+            out[i] = hit
+            continue
+        todo.append((i, data, key, cache.last_tampered))
+    # the bytes hashed are the bytes reviewed: a file changed meanwhile is not cached wrongly
+    results = review_files([Path(paths[i]) for i, *_ in todo], ctx, [data for _, data, *_ in todo])
+    for (i, _, key, tampered), result in zip(todo, results, strict=True):
+        out[i] = result
+        if cache is None or key is None:
+            continue
+        payload = cache.put(key, result)
+        if tampered:
+            result.notes.append(TAMPERED_NOTE)
+        elif payload is not None and uses[i] is not None:  # what the next run's hit will be given
+            item = uses[i](payload)
+            if item is not None:
+                out[i] = item
+    return out

@@ -16,6 +16,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -74,13 +75,13 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
     return args.cache_dir or Path.cwd() / ".casereview-cache"
 
 
-def review_batch(paths: list[Path], options: BatchOptions) -> Any:
+def review_batch(paths: list[Path], options: BatchOptions, more: Callable[[], bool] | None = None) -> Any:
     """`batch.review_batch`, imported when a check or review starts (see above); the rule
     book, profile and roster it loads live as long as the process (`collector_paused`)."""
     from .batch import review_batch as start
 
     with collector_paused():
-        return start(paths, options)
+        return start(paths, options, more)
 
 
 def batch_options(args: argparse.Namespace) -> BatchOptions:
@@ -200,6 +201,15 @@ def _statistics(counter: Counter, titles: dict[str, tuple[str, str]], out: Any) 
         out.write(f"{n:>{width}}\t{code}\t[{label}]\t{title}\n")
 
 
+FIRST_FOUND = 1024  # files found before the review starts; the walk goes on meanwhile
+WALK_STEP = 64  # files the walk looks at between two looks at the workers (~1.5 ms)
+
+
+def _say_skipped(args: argparse.Namespace, skipped: list[Any]) -> None:
+    if skipped:
+        _say(args, f"跳过 {len(skipped)} 个不评查的文件（证件台账、输出文件夹、--exclude 或内容不是案卷）")
+
+
 def _run(args: argparse.Namespace, folder: Path | None) -> int:
     from .report.formats import ReportContext, finish_all
 
@@ -215,29 +225,42 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         real, shown, tmp = _stdin_case(args)
         stdin = (str(real), shown, tmp)
         targets = [real]
-    from .discovery import discover
+    from .discovery import Walk
 
     skip = [p for p in (args.roster, folder, _cache_dir(args), getattr(args, "output_file", None)) if p]
-    found = discover(targets, args.exclude or [], skip)
+    # The folder walk (reading each file's head, ~20 µs a file) goes on while the workers review
+    # the first files found: it was ~0.2 s of serial start at 10,000 files. A batch smaller than
+    # FIRST_FOUND is found whole first, as before.
+    walk = Walk(targets, args.exclude or [], skip)
+    walk.until_found(FIRST_FOUND, WALK_STEP)
+    found = walk.found
     paths = found.paths
-    if found.skipped:
-        _say(
-            args,
-            f"跳过 {len(found.skipped)} 个不评查的文件（证件台账、输出文件夹、--exclude 或内容不是案卷）",
-        )
-    if not paths:
-        print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
-        return EXIT_INPUT
+    if walk.done:
+        _say_skipped(args, found.skipped)
+        if not paths:
+            print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
+            return EXIT_INPUT
     from .batch import BatchSetupError
+
+    def end_walk() -> None:
+        """An error before the review: the walk ends, and what it skipped is told first, as when
+        the walk came first."""
+        if not walk.done:
+            walk.until_found(1 << 62, WALK_STEP)
+            _say_skipped(args, found.skipped)
 
     try:
         with collector_paused():  # the rule book, profile and roster: long-lived start-up objects
-            run = review_batch(paths, batch_options(args))
+            run = review_batch(
+                paths, batch_options(args), None if walk.done else partial(walk.step, WALK_STEP)
+            )
     except BatchSetupError as exc:
+        end_walk()
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     policy = _build_policy(args, run)
     if isinstance(policy, str):
+        end_walk()
         return usage_error(policy)
     mask = not args.no_mask
     ctx = ReportContext(
@@ -260,8 +283,6 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     ctx.use_profile(run.profile)
     ctx.ui["color"] = folder is None and not args.output_file and colour_wanted(args.color, sys.stdout)
     ctx.ui["quiet"] = args.quiet
-    if found.skipped:
-        ctx.extra["skipped"] = [{"file": str(p), "reason": why} for p, why in found.skipped]
     statistics_only = folder is None and args.statistics and reporters[0].name == "text"
     sinks = []
     handle = None
@@ -269,6 +290,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if folder is not None:
             problem = _prepare_output(folder)
             if problem:
+                end_walk()
                 print(f"casereview：错误：{problem}", file=sys.stderr)
                 return EXIT_OUTPUT
             sinks = [(r, r.open_folder(folder, ctx)) for r in reporters]
@@ -281,6 +303,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         elif not statistics_only:
             sinks = [(reporters[0], reporters[0].open(sys.stdout, ctx))]
     except OSError as exc:
+        end_walk()
         print(
             f"casereview：错误：无法写入输出：{exc.strerror or exc}（{exc.filename or folder}）",
             file=sys.stderr,
@@ -375,7 +398,22 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         no_uses = [0] * len(_policy_counts(policy))
         return None, file, (rejected_file, failing, ungraded), summary, active, None, no_uses, ready
 
+    said = walk.done  # the skipped files were told already
+
+    def walked() -> None:
+        """Every path is known (the walk ends before the first result comes): what it skipped is
+        told, and listed in the reports (the JSON head is written with the first result)."""
+        nonlocal said
+        if not said:
+            said = True
+            _say_skipped(args, found.skipped)
+        if found.skipped:
+            ctx.extra["skipped"] = [{"file": str(p), "reason": why} for p, why in found.skipped]
+        progress.total = len(paths)
+
     def add(index: int, prepared: tuple[Any, ...]) -> None:
+        if not index:
+            walked()
         result, file, outcome, summary, active, prints, uses, ready = prepared
         if prints is not None and baseline_prints is not None:
             baseline_prints.update(prints)
@@ -409,6 +447,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         return _output_failed(exc, folder)
     finally:
         progress.close()
+    import gc
+
+    # what the loop kept (summaries, ranking rows, peer-group entries) lives to the end: frozen, the
+    # collections of the tail (the analysis, the reports) do not walk it again (default formats,
+    # 10,000 files: the analysis 0.11 -> 0.075 s); `main` unfreezes it
+    gc.freeze()
     shield = interrupt.shielded()
     shield.__enter__()  # the reports are finished (complete documents) whatever arrives now
     if interrupted:
@@ -432,6 +476,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     ctx.invocation["notifications"] = notices
     if policy.waivers:
         ctx.extra["waivers"] = policy.waivers.summary()
+    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
+    if runner is not None:
+        # the workers have been idle and exiting since the last result: the pool's threads end with
+        # them, so the summary pages may be rendered in a forked child (formats.finish_all forks
+        # only a process with no other thread: one could hold a lock the child would wait for)
+        runner.wait_for_workers()
     try:
         finish_all([sink for _, sink in sinks], analysis)  # the workbook compressed beside the pages
     except OSError as exc:  # disk full, folder removed or made read-only during the run
@@ -440,9 +490,6 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
-    runner = sys.modules.get(f"{__package__}.evaluate.runner")  # not imported: no worker was started
-    if runner is not None:
-        runner.wait_for_workers()  # exited while the reports were written: no pool thread outlives `main`
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -514,6 +561,8 @@ def _set_policy_counts(policy: Any, counts: list[int]) -> None:
 
 
 def _output_failed(exc: OSError, folder: Path | None) -> int:
+    if isinstance(exc, BrokenPipeError):
+        raise exc  # `check … | head`: the reader left, not a failed report (main exits 141 quietly)
     print(
         f"casereview：错误：无法写入报告：{exc.strerror or exc}（{exc.filename or folder}）", file=sys.stderr
     )

@@ -13,10 +13,11 @@ returned with their reason so the CLI can say what it left out.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,16 +159,18 @@ def _resolved(path: str, link: bool, folders: dict[str, str]) -> str:
     return os.path.join(real, name)
 
 
-def _entries(top: Path) -> list[tuple[tuple[str, ...], os.DirEntry[str], Path]]:
+def _entries(top: Path) -> Iterator[tuple[tuple[str, ...], os.DirEntry[str], Path]]:
     """(components under `top`, entry, path) of the files and links `top.rglob("*")` lists
     whose name has a case file's suffix, in the order of their components (`sorted` by
     `Path.parts`): a link to a folder is listed, not entered; a folder that cannot be read is
     passed over. Hidden files and folders are left out (nothing under them is reviewed or
     reported). An `os.scandir` walk: rglob, the sort and the `Path` work were ~0.2 s of the
-    serial start of a 10,000-file review."""
-    found: list[tuple[tuple[str, ...], os.DirEntry[str], Path]] = []
+    serial start of a 10,000-file review. Each folder is listed when the walk reaches it, so
+    the first files come before the whole tree is listed."""
 
-    def walk(folder: Path, parts: tuple[str, ...]) -> None:
+    def walk(
+        folder: Path, parts: tuple[str, ...]
+    ) -> Iterator[tuple[tuple[str, ...], os.DirEntry[str], Path]]:
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=_name)
@@ -182,12 +185,11 @@ def _entries(top: Path) -> list[tuple[tuple[str, ...], os.DirEntry[str], Path]]:
             except OSError:
                 inside = False
             if inside:
-                walk(folder / name, (*parts, name))
+                yield from walk(folder / name, (*parts, name))
             elif _case_suffix(name):
-                found.append(((*parts, name), entry, folder / name))
+                yield (*parts, name), entry, folder / name
 
-    walk(top, ())
-    return found
+    return walk(top, ())
 
 
 def _name(entry: os.DirEntry[str]) -> str:
@@ -229,51 +231,95 @@ def discover(
     by_content: bool = True,
 ) -> Discovery:
     """Case files under `targets` (see the module docstring); `skip`: files or folders never reviewed."""
-    exclude = list(exclude)
+    walk = Walk(targets, exclude, skip, by_content)
+    while walk.step(1 << 30):
+        pass
+    return walk.found
+
+
+class Walk:
+    """`discover`, a few files at a time: `step(n)` looks at up to `n` more files, adding them to
+    `found.paths` or `found.skipped` in the order `discover` lists them, and says whether files
+    are left to look at. A review starts on the first files found while the walk goes on."""
+
+    def __init__(
+        self,
+        targets: Iterable[Path],
+        exclude: Iterable[str] = (),
+        skip: Iterable[Path] = (),
+        by_content: bool = True,
+    ) -> None:
+        self.found = Discovery()
+        self.done = False
+        self._files = _walk(list(targets), list(exclude), skip, by_content, self.found)
+
+    def step(self, files: int) -> bool:
+        """Look at up to `files` more files; False once the walk has ended."""
+        if not self.done:
+            looked = sum(1 for _ in itertools.islice(self._files, files))
+            self.done = looked < files
+        return not self.done
+
+    def until_found(self, count: int, files: int = 64) -> bool:
+        """Walk (`files` at a time) until `count` paths are found or the walk ends; False once
+        it has ended."""
+        while len(self.found.paths) < count and self.step(files):
+            pass
+        return not self.done
+
+
+def _walk(
+    targets: list[Path], exclude: list[str], skip: Iterable[Path], by_content: bool, found: Discovery
+) -> Iterator[None]:
+    """`discover`'s walk into `found`, yielding after each file looked at."""
     skip_resolved = [os.path.realpath(s) for s in skip if s]
-    found = Discovery()
     tool_folders: dict[Path, bool] = {}
     real_folders: dict[str, str] = {}
     tool_verdicts: dict[str, bool] = {}
+
+    def look_at(parts: tuple[str, ...], entry: os.DirEntry[str], path: Path, target: Path) -> None:
+        try:
+            link = entry.is_symlink()
+            regular = entry.is_file()  # a link's target (d_type: no system call for most files)
+            if entry.is_dir():
+                return
+        except OSError:  # gone: listed, then rejected with why
+            link, regular = False, False
+        folder = os.path.dirname(entry.path)  # the answer is the same for every file of a folder
+        in_tool = tool_verdicts.get(folder)
+        if in_tool is None:
+            in_tool = tool_verdicts[folder] = _in_tool_folder(path, target, tool_folders)
+        if in_tool:
+            found.skipped.append((path, "casereview 的报告或缓存文件夹"))
+            return
+        if not regular:  # dangling symlink, FIFO, socket: rejected with why
+            found.paths.append(path)
+            return
+        if _inside(_resolved(entry.path, link, real_folders), skip_resolved):
+            found.skipped.append((path, "证件台账或输出文件夹"))
+            return
+        pattern = _matches("/".join(parts), exclude) if exclude else None
+        if pattern:
+            found.skipped.append((path, f"--exclude {pattern}"))
+            return
+        if by_content:
+            ok, why = looks_like_case(entry.path)
+            if not ok:
+                found.skipped.append((path, why))
+                return
+        found.paths.append(path)
+
     for target in targets:
         if str(target) == "-":
             found.paths.append(target)
-            continue
-        if not target.is_dir():
+        elif not target.is_dir():
             if exclude and _matches(target.as_posix(), exclude):
                 found.skipped.append((target, "--exclude"))
             else:
                 found.paths.append(target)
+        else:
+            for parts, entry, path in _entries(target):
+                look_at(parts, entry, path, target)
+                yield
             continue
-        for parts, entry, path in _entries(target):
-            try:
-                link = entry.is_symlink()
-                regular = entry.is_file()  # a link's target (d_type: no system call for most files)
-                if entry.is_dir():
-                    continue
-            except OSError:  # gone: listed, then rejected with why
-                link, regular = False, False
-            folder = os.path.dirname(entry.path)  # the answer is the same for every file of a folder
-            in_tool = tool_verdicts.get(folder)
-            if in_tool is None:
-                in_tool = tool_verdicts[folder] = _in_tool_folder(path, target, tool_folders)
-            if in_tool:
-                found.skipped.append((path, "casereview 的报告或缓存文件夹"))
-                continue
-            if not regular:  # dangling symlink, FIFO, socket: rejected with why
-                found.paths.append(path)
-                continue
-            if _inside(_resolved(entry.path, link, real_folders), skip_resolved):
-                found.skipped.append((path, "证件台账或输出文件夹"))
-                continue
-            pattern = _matches("/".join(parts), exclude) if exclude else None
-            if pattern:
-                found.skipped.append((path, f"--exclude {pattern}"))
-                continue
-            if by_content:
-                ok, why = looks_like_case(entry.path)
-                if not ok:
-                    found.skipped.append((path, why))
-                    continue
-            found.paths.append(path)
-    return found
+        yield

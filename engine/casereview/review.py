@@ -144,6 +144,48 @@ def rejected(path: Path | str, errors: list[RejectedInput], notes: list[str] | N
 def review_file(path: Path, ctx: ReviewContext, data: bytes | None = None) -> CaseResult:
     """`data`: the file's bytes, when the caller has read them already (the result cache hashes
     exactly the bytes reviewed)."""
+    return review_files([path], ctx, [data])[0]
+
+
+def review_files(
+    paths: list[Path], ctx: ReviewContext, data: list[bytes | None] | None = None
+) -> list[CaseResult]:
+    """`review_file` of each path (`data`: their bytes, or None each), stage by stage across the
+    files: every file loaded, then every case's facts derived, then every case evaluated, then
+    every result built. A file's result does not depend on the others', but the CPU caches do:
+    each stage's code and data (durable_rules touches ~1 MB of its nodes a case) stay in them from
+    one file to the next instead of being evicted by the other stages (measured in one process:
+    evaluate −20–28 %, a file −10–30 % under load). At most `STAGED_FILES` files are in the stages
+    at a time (each holds its case, text and facts)."""
+    data = data or [None] * len(paths)
+    out: list[CaseResult] = []
+    for first in range(0, len(paths), STAGED_FILES):
+        group = range(first, min(first + STAGED_FILES, len(paths)))
+        cases = [_loaded(paths[i], data[i]) for i in group]
+        for stage in (_derive, _evaluate, _finish):
+            for i, case in enumerate(cases):
+                if isinstance(case, _Case):
+                    cases[i] = _guarded(stage, case, ctx)
+        out += cases  # type: ignore[arg-type]  # every _Case was finished
+    return out
+
+
+STAGED_FILES = 16  # measured at 10,000 files: 8 less fast, 64 as fast with +21 MB a worker
+
+
+@dataclass(slots=True)
+class _Case:
+    """A file on its way through the stages."""
+
+    path: Path
+    case: CaseFile
+    source: SourceDoc
+    derived: Any = None
+    result: EvalResult | None = None
+
+
+def _loaded(path: Path, data: bytes | None) -> _Case | CaseResult:
+    """The file read and validated, or its rejection."""
     try:
         case, source = load_case(path, data=data)
     except InputRejected as exc:
@@ -156,16 +198,29 @@ def review_file(path: Path, ctx: ReviewContext, data: bytes | None = None) -> Ca
         )
     except Exception as exc:  # a loader bug must not stop the batch either
         return rejected(path, [RejectedInput(file=str(path), message=f"读取失败（内部错误）：{exc}")])
+    return _Case(path, case, source)
+
+
+def _guarded(stage: Any, case: _Case, ctx: ReviewContext) -> _Case | CaseResult:
     try:
-        return _review_case(path, case, source, ctx)
+        return stage(case, ctx)
     except Exception as exc:  # a bug in any later stage rejects this file, never the batch
         import traceback  # only for an internal error
 
         detail = traceback.format_exception_only(exc)[-1].strip()
-        return rejected(path, [RejectedInput(file=str(path), message=f"评查失败（内部错误）：{detail}")])
+        return rejected(
+            case.path, [RejectedInput(file=str(case.path), message=f"评查失败（内部错误）：{detail}")]
+        )
 
 
 def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewContext) -> CaseResult:
+    """The stages after loading, for one file."""
+    item = _derive(_Case(path, case, source), ctx)
+    return item if isinstance(item, CaseResult) else _finish(_evaluate(item, ctx), ctx)
+
+
+def _derive(item: _Case, ctx: ReviewContext) -> _Case | CaseResult:
+    case, source, path = item.case, item.source, item.path
     problems = check_fact_types(case, str(path), declared_fact_types(ctx.book), source.locate)
     if problems:  # a tier must never be chosen on text, NaN or a number typed as a string
         return rejected(
@@ -175,8 +230,18 @@ def _review_case(path: Path, case: CaseFile, source: SourceDoc, ctx: ReviewConte
                 for e in problems
             ],
         )
-    derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables, fact_needs(ctx.book))
-    result = ctx.engine.evaluate(derived.facts)
+    item.derived = derive(case, ctx.roster, ctx.calendar, ctx.book.tables, fact_needs(ctx.book))
+    return item
+
+
+def _evaluate(item: _Case, ctx: ReviewContext) -> _Case:
+    item.result = ctx.engine.evaluate(item.derived.facts)
+    return item
+
+
+def _finish(item: _Case, ctx: ReviewContext) -> CaseResult:
+    path, case, source, derived, result = item.path, item.case, item.source, item.derived, item.result
+    assert result is not None
     not_run: list[NotRun] = []
     findings = build_findings(
         ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run

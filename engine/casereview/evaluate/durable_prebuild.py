@@ -110,11 +110,11 @@ _M_ARENA_MAX = -8
 # durable_rules grows each of its pools (~26 MB of nodes for the shipped packs) by one realloc
 # per node. A pool at the top of the heap grows in place while the heap has room above it; when
 # the room runs out glibc moves a pool above its mmap threshold to a mapping of its own, which
-# then grows by one `mremap` per page: ~9,000 calls, most of the build's ~60 ms of system time,
+# then grows by one `mremap` per page: ~9,000 calls, most of the build's ~70 ms of system time,
 # each taking the process's memory-map lock that the main thread's page faults also need. A
 # process that evaluates its case itself (a one-file check, which ends soon after) asks glibc to
 # extend its heap 64 MB at a time (M_TOP_PAD; untouched room costs no memory): the pools stay in
-# the heap (~400 mremap calls) and the build takes ~20 % less CPU. The mmap threshold is left as
+# the heap (~800 mremap calls) and the build takes ~20 % less CPU. The mmap threshold is left as
 # it is: a pool below it is moved by copying, and a higher threshold made copies of up to its
 # size per node (measured: 0.5 s). Set once for the process, which glibc allows at any time.
 _M_TOP_PAD = -2

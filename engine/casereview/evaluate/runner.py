@@ -81,14 +81,6 @@ def _init_worker(
     gc.set_threshold(WORKER_GC_YOUNG, *gc.get_threshold()[1:])
 
 
-def _review_in_worker(path: str, use: Callable[[bytes], Any] | None = None) -> Any:
-    assert _WORKER_CTX is not None
-    crash_for_test(path)
-    from ..cache import cached_review
-
-    return cached_review(path, _WORKER_CTX, _WORKER_CTX.cache, use)
-
-
 def oracle_context(ctx: ReviewContext) -> ReviewContext:
     return ReviewContext(ctx.book, ctx.profile, OracleEngine(ctx.book.compiled), ctx.roster, ctx.calendar)
 
@@ -118,9 +110,15 @@ def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> 
     """Review `paths` (the batch's files from index `start`); each result gets `note` if given,
     then goes through the batch's `prepare`, here in the worker. A cache hit goes through the
     batch's `stored` instead, if it takes it (never with a note to add)."""
+    assert _WORKER_CTX is not None
+    from ..cache import cached_reviews
+
+    for path in paths:
+        crash_for_test(path)
+    uses = [None if note else _from_store(index) for index in range(start, start + len(paths))]
     out = []
-    for index, path in enumerate(paths, start):
-        result = _review_in_worker(path, None if note else _from_store(index))
+    # reviewed together, stage by stage (review.review_files): faster than file by file
+    for index, result in enumerate(cached_reviews(paths, _WORKER_CTX, _WORKER_CTX.cache, uses), start):
         if isinstance(result, _Prepared):
             out.append(result.item)
             continue
@@ -131,6 +129,10 @@ def _review_chunk(paths: list[str], start: int = 0, note: str | None = None) -> 
 
 
 LARGEST_CHUNK = 64
+# Files in flight at most while the paths are still being found: their results wait in this
+# process until the walk ends (~20 MB of JSON-only results at most). A 10,000-file walk ends
+# after ~600 files are reviewed; a longer one may leave the workers waiting, as before, for its rest.
+WALK_WINDOW = 2048
 
 
 def chunk_size(remaining: int, workers: int) -> int:
@@ -141,10 +143,10 @@ def chunk_size(remaining: int, workers: int) -> int:
     return max(1, min(LARGEST_CHUNK, remaining // (workers * 8)))
 
 
-def _tasks(n_paths: int, workers: int, chunk: int | None) -> deque[tuple[int, int]]:
-    """(start, stop) of each task's files, in order: `chunk` files each if given, else `chunk_size`."""
+def _tasks(start: int, n_paths: int, workers: int, chunk: int | None) -> deque[tuple[int, int]]:
+    """(start, stop) of each task's files from `start`, in order: `chunk` files each if given,
+    else `chunk_size`."""
     tasks: deque[tuple[int, int]] = deque()
-    start = 0
     while start < n_paths:
         stop = min(n_paths, start + (chunk or chunk_size(n_paths - start, workers)))
         tasks.append((start, stop))
@@ -162,6 +164,7 @@ def review_paths(
     prepare: Callable[[CaseResult, int], Any] | None = None,
     stored: Callable[[bytes, int], Any] | None = None,
     rerun: bool = False,
+    more: Callable[[], bool] | None = None,
 ) -> Iterator[Any]:
     """Yield one result per path, in order, with at most `window` files in flight (flat memory);
     files go to the workers `chunk` at a time (default: `chunk_size`, large tasks first). With
@@ -176,11 +179,24 @@ def review_paths(
     `stored(payload, index)`, if given, runs in the worker for a result-cache hit (or a result
     just stored), on the entry's verified JSON (`result.model_dump_json()` of the result
     `prepare` would see): what it returns is yielded as `prepare`'s would be, and the result is
-    never rebuilt; None declines (the result is rebuilt and goes through `prepare`)."""
-    workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
+    never rebuilt; None declines (the result is rebuilt and goes through `prepare`).
+
+    With `more`, `paths` is a list still growing (a folder walk): `more()` adds the next paths to
+    it and returns False once it has added the last. The workers start on the files found first
+    while the walk goes on between submissions (up to `WALK_WINDOW` files in flight meanwhile);
+    the walk ends before the first result is yielded, so the caller knows every path, and
+    whatever its walk found besides, before it takes in any result."""
+    walking = more is not None
+    if more is not None and rerun:
+        while more():
+            pass
+        walking = False
+    known = len(paths) if not walking else 1 << 30  # files to review, for the number of workers
+    workers = max(1, min(workers or os.cpu_count() or 1, known or 1))
     mp = multiprocessing.get_context("fork")
     names = list(map(str, paths))
-    pending = _tasks(len(names), workers, chunk)  # each task: the files names[start:stop]
+    given = 0 if walking else len(names)  # paths given out as tasks (the rest are being found)
+    pending = _tasks(0, given, workers, chunk)  # each task: the files names[start:stop]
     stops: dict[int, int] = {}  # start -> stop of each task in flight
     done: dict[int, CaseResult] = {}
     next_out = 0
@@ -203,12 +219,24 @@ def review_paths(
     in_flight: dict[int, Future[list[CaseResult]]] = {}
     finished = False
     try:
-        while pending or in_flight or suspects:
+        while walking or pending or in_flight or suspects:
+            if walking:
+                assert more is not None
+                walking = more()
+                names.extend(map(str, paths[len(names) :]))
+                size = chunk or LARGEST_CHUNK
+                while walking and len(names) - given >= size:  # whole tasks of the files found
+                    pending.append((given, given + size))
+                    given += size
+                if not walking:  # the rest, sized as if the batch had been known from the start
+                    pending.extend(_tasks(given, len(names), workers, chunk))
+                    given = len(names)
             if suspects:  # a pool broke: re-run the files it held (see _rerun)
                 done.update(_rerun(suspects, make_pool, make_context, fallback, mp, parent, workers, prepare))
             suspects = []
             broken = False
-            while pending and sum(stops.values()) - sum(stops) < window:
+            limit = WALK_WINDOW if walking else window
+            while pending and sum(stops.values()) - sum(stops) < limit:
                 start, stop = pending.popleft()
                 try:
                     in_flight[start] = pool.submit(_review_chunk, names[start:stop], start)
@@ -218,6 +246,8 @@ def review_paths(
                     pending.appendleft((start, stop))
                     broken = True
                     break
+            if walking and not broken:
+                continue  # no waiting, no result, until every path is found
             if not in_flight and not broken:
                 while next_out in done:
                     yield done.pop(next_out)
@@ -242,7 +272,7 @@ def review_paths(
                 stops.clear()
                 _kill(pool)
                 pool = make_pool()
-            while next_out in done:
+            while next_out in done and not walking:
                 yield done.pop(next_out)
                 next_out += 1
         finished = True

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from .finding_html import Group
 from .location import where
 from .masking import mask as mask_text
 
@@ -63,15 +64,16 @@ def page(
     *,
     file: str,
     status: str,
-    found: list[dict[str, Any]],
-    pending: list[dict[str, Any]],
+    found: list[Group],
+    pending: list[Group],
     profile: str,
     home: str,
     e: Callable[[Any], str],
     masked: bool,
 ) -> str:
-    """The case page of result `r`; `found` and `pending` are its finding groups (with their
-    `html`), `e` masks and escapes a value as the report does."""
+    """The case page of result `r`; `found` and `pending` are its finding groups (their HTML and
+    number of places, `finding_html.groups_html`), `e` masks and escapes a value as the report
+    does."""
     title = e(r.case_number or file)
     out = [frame[0], title, " — 案卷评查", frame[1], e(r.case_number or "无法评查的文件"), frame[2]]
     out.append(f'<nav class="toc">跳转：<a href="{e(home)}">← 返回汇总</a>')
@@ -130,8 +132,8 @@ def page(
 
 def _score(
     s: Any,
-    found: list[dict[str, Any]],
-    pending: list[dict[str, Any]],
+    found: list[Group],
+    pending: list[Group],
     profile: str,
     e: Callable[[Any], str],
     masked: bool,
@@ -185,18 +187,18 @@ def _score(
         f'{_bar(c)}%"></span></div></td></tr>\n'
         for c in s.categories
     )
-    places = sum(len(g["places"]) for g in found)
+    places = sum(n for _, n in found)
     out.append(
         "</tbody>\n</table>\n\n\n"
         f'<h2 id="findings">发现的问题（{len(found)} 条规则{f"，{places} 处" if found else ""}）</h2>\n'
         '<p class="muted">按严重程度（否决、扣分、提示）排序，同一严重程度按在案卷中的位置；'
         "同一规则的多处问题合并列出。</p>\n"
     )
-    out.extend(g["html"] for g in found) if found else out.append("<p>未发现问题。</p>")
-    out.append(f'\n<h2 id="pending">待人工评查事项（{sum(len(g["places"]) for g in pending)}）</h2>\n')
+    out.extend(html for html, _ in found) if found else out.append("<p>未发现问题。</p>")
+    out.append(f'\n<h2 id="pending">待人工评查事项（{sum(n for _, n in pending)}）</h2>\n')
     if pending:
         out.append('<p class="muted">以下事项需要评查人员结合案卷材料判断，引擎未计分：</p>\n')
-        out.extend(g["html"] for g in pending)
+        out.extend(html for html, _ in pending)
     else:
         out.append("<p>无。</p>")
     return "".join(out)

@@ -1,11 +1,13 @@
-"""One rule's findings on a case page, as HTML built in Python rather than by a template macro.
+"""A case page's finding groups (one rule's findings each) as HTML built in Python from the
+result, rather than by a template macro.
 
 A case page shows a few hundred values, most of them in its finding groups (each place's values
 and the case file's lines around it). Through the template each value cost three Python calls
 (attribute lookup, finalize, escape) and each group a macro call: ~1 ms per page, a third of a
-file's review. Here each value is masked and escaped by one function (the escaping one C call):
-the same HTML in a fraction of the time (`tests/test_case_page.py` renders both ways and compares
-them).
+file's review. Here the findings are grouped and written out in one pass (no group, place or
+excerpt records in between) and each value is masked and escaped by one function (the escaping
+one C call): the same HTML as the macro (`tests/test_case_page.py` renders both ways and
+compares them) in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..packs.schema import SEVERITY_RANK
+from .labels import value_label
+from .location import where
 from .masking import mask as mask_text
 
 try:  # markupsafe's C escaper without the Markup object around its result (~10× faster)
@@ -63,11 +68,6 @@ def _masked(value: Any) -> str:
     return "" if value is None else _escape(mask_text(str(value)))
 
 
-# a value's label (a fact's Chinese name: a few hundred in all) as the start of its HTML, made
-# once per label, masked or not
-_LABELS: dict[bool, dict[str, str]] = {True: {}, False: {}}
-
-
 def text_of(mask: bool) -> Callable[[Any], str]:
     """What `{{ value }}` shows of a value, escaped: masked unless masking is off. (Masking value
     by value is cheaper than looking for a personal number in the whole HTML once: most values
@@ -75,55 +75,136 @@ def text_of(mask: bool) -> Callable[[Any], str]:
     return _masked if mask else _shown
 
 
-def group_html(group: dict[str, Any], mask: bool) -> Fragment:
-    """The <section> of one rule's findings (see `html.group_findings` for `group`)."""
-    g = group
+EXCERPT_CONTEXT = 2  # lines shown before and after a finding's line
+_WAIVED = ' <span class="sev sev-waived">已豁免</span>'
+Group = tuple[Fragment, int]  # a group's HTML, its number of places
+
+
+def groups_html(
+    result: Any, labels: dict[str, str], display: Callable[[str], str], lines: list[str] | None, mask: bool
+) -> tuple[list[Group], list[Group]]:
+    """The finding groups of `result`, found and pending (severity review): its findings grouped
+    by rule, the groups ordered by severity, then by their first place in the file, then by
+    code; a group's places by line and field. A group shows its rule as its first finding gives
+    it, one message when all its places have the same, and is waived when all its places are.
+    `labels` names the facts of a finding's values, `display` shows a file's name, `lines` are
+    the case file's (None: no excerpts)."""
+    by_code: dict[str, list[Any]] = {}
+    for f in result.findings:
+        same = by_code.get(f.code)
+        if same is None:
+            by_code[f.code] = [f]
+        else:
+            same.append(f)
+    order = []
+    for places in by_code.values():
+        first = places[0]
+        if len(places) > 1:
+            places.sort(key=_place_order)
+        key = (-SEVERITY_RANK.get(first.severity, 0), places[0].location.line or 10**9, first.code)
+        order.append((key, first, places))
+    order.sort(key=_first)
+    categories = {c.id: c.name for c in result.score.categories} if result.score else {}
     _e = text_of(mask)
-    places = g["places"]
-    count = f"；{len(places)} 处" if len(places) > 1 else ""
-    severity, code = _e(g["severity"]), _e(g["code"])
-    waived = ' <span class="sev sev-waived">已豁免</span>' if g["waived"] else ""
+    found: list[Group] = []
+    pending: list[Group] = []
+    for _, first, places in order:
+        html = _group(
+            first, places, categories.get(first.category, first.category), labels, display, lines, _e
+        )
+        (pending if first.severity == "review" else found).append((html, len(places)))
+    return found, pending
+
+
+def _where(loc: Any, display: Callable[[str], str], _e: Callable[[Any], str]) -> str:
+    """`_e(where(display(loc.file), loc.line, loc.column))`, the file's part shown once for all
+    its places: ":line:column" never changes what masking does to the file's name before it (a
+    personal number has no ":" in it, nor 11 digits in one number) and needs no escaping. Saves
+    a candidate search per place on a text no other place has."""
+    line, column = loc.line, loc.column
+    plain = line is None or (line.__class__ is int and 0 <= line < 10**10)
+    if plain and (column is None or (column.__class__ is int and 0 <= column < 10**10)):
+        file = display(loc.file)
+        last = _LAST_FILE
+        if last[0] != file or last[1] is not _e:
+            last[:] = file, _e, _e(file)
+        return last[2] + (f":{line}:{column}" if column else f":{line}") if line else last[2]
+    return _e(where(display(loc.file), line, column))
+
+
+_LAST_FILE: list[Any] = [None, None, ""]  # the file last shown (`_where`), how, its HTML
+
+
+def _place_order(finding: Any) -> tuple[int, str]:
+    return finding.location.line or 10**9, finding.location.field
+
+
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
+def _group(
+    first: Any,
+    places: list[Any],
+    category: Any,
+    labels: dict[str, str],
+    display: Callable[[str], str],
+    lines: list[str] | None,
+    _e: Callable[[Any], str],
+) -> Fragment:
+    """The <section> of one rule's findings (`places`, sorted; `first`: the rule's first)."""
+    if len(places) > 1:
+        messages = {f.message for f in places}
+        message = messages.pop() if len(messages) == 1 else None
+        waived = all(f.waiver for f in places)
+        count = f"；{len(places)} 处"
+    else:
+        message, waived, count = first.message, bool(first.waiver), ""
+    severity, code = _e(first.severity), _e(first.code)
     out = [
-        f'<section class="finding {severity}{" waived" if g["waived"] else ""}" id="rule-{code}">\n'
-        f'  <div class="head"><span class="sev sev-{severity}">{_e(g["severity_label"])}</span>'
-        f"{waived} <code>{code}</code> "
-        f'<strong>{_e(g["title"])}</strong> <span class="muted">（{_e(g["category"])}{count}）</span></div>\n'
+        f'<section class="finding {severity}{" waived" if waived else ""}" id="rule-{code}">\n'
+        f'  <div class="head"><span class="sev sev-{severity}">{_e(first.severity_label)}</span>'
+        f"{_WAIVED if waived else ''} <code>{code}</code> <strong>{_e(first.title)}</strong> "
+        f'<span class="muted">（{_e(category)}{count}）</span></div>\n'
     ]
-    message = g["message"]
     if message:
         out.append(f'<div class="message">{_e(message)}</div>')
-    if g["basis"]:
-        out.append(f'<div class="basis">依据：{_e("；".join(g["basis"]))}</div>')
+    if first.basis:
+        out.append(f'<div class="basis">依据：{_e("；".join(first.basis))}</div>')
     out.append('  <ol class="places">\n')
-    for p in places:
-        line, field, where = _e(p["line"] or "?"), _e(p["field"]), _e(p["where"])
+    last_line = len(lines) if lines else 0
+    for f in places:
+        loc = f.location
+        line = loc.line
         out.append(
-            f'    <li>\n      <div class="where">第 {line} 行 <span class="mono">{field}</span> '
-            f'<span class="muted">（{where}）</span></div>\n'
+            f'    <li>\n      <div class="where">第 {_e(line or "?")} 行 '
+            f'<span class="mono">{_e(loc.field)}</span> '
+            f'<span class="muted">（{_where(loc, display, _e)}）</span></div>\n'
         )
         if not message:
-            out.append(f'<div class="message">{_e(p["message"])}</div>')
-        if p["shown"]:
+            out.append(f'<div class="message">{_e(f.message)}</div>')
+        if f.values:
             out.append('<div class="values">')
-            labels = _LABELS[_e is _masked]
-            for k, v in p["shown"]:
-                label = labels.get(k)
-                if label is None:
-                    if len(labels) >= 4096:  # labels are a vocabulary; bounded all the same
-                        labels.clear()
-                    label = labels[k] = f'<span class="value"><span class="k">{_e(k)}</span>：'
-                out.append(f"{label}{_e(v)}</span>")
+            out.extend(
+                f'<span class="value"><span class="k">'
+                f"{_e(labels[k] if k in labels else value_label(k, labels))}</span>：{_e(v)}</span>"
+                for k, v in f.values.items()
+            )
             out.append("</div>")
-        if p["excerpt"]:
+        shown = (
+            range(max(1, line - EXCERPT_CONTEXT), min(last_line, line + EXCERPT_CONTEXT) + 1) if line else ()
+        )
+        if shown and line <= last_line:
+            assert lines is not None
             out.append('<pre class="excerpt">')
             out.extend(
-                f'<span class="{"hit" if x["hit"] else ""}"><span class="ln">{_e(x["n"])}</span>'
-                f"{_e(x['text'])}</span>"
-                for x in p["excerpt"]
+                f'<span class="{"hit" if n == line else ""}"><span class="ln">{_e(n)}</span>'
+                f"{_e(lines[n - 1])}</span>"
+                for n in shown
             )
             out.append("</pre>")
-        out.extend(f'<div class="muted">说明：{_e(n)}</div>' for n in p["notes"])
-        w = p["waiver"]
+        out.extend(f'<div class="muted">说明：{_e(n)}</div>' for n in f.notes)
+        w = f.waiver
         if w:
             out.append(
                 f'<div class="waiver">已豁免：{_e(w.reason)}（批准人 {_e(w.approver)}，'

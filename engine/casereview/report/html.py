@@ -9,8 +9,8 @@ On a case page findings are grouped by rule (the places listed under it), groups
 severity then by their first position in the file; each place shows the case file's lines
 around it. Templates run in a jinja2 SandboxedEnvironment with autoescape on; every rendered
 value passes through `finalize`, which masks personal identifiers unless masking is off. The
-finding groups, most of a case page's values, are built as HTML by `finding_html.group_html`
-(masked and escaped the same way, in a fraction of the time) and placed by the template.
+finding groups, most of a case page's values, are built as HTML by `finding_html.groups_html`
+(masked and escaped the same way, in a fraction of the time).
 """
 
 from __future__ import annotations
@@ -27,20 +27,19 @@ from markupsafe import Markup
 
 from ..analysis import CaseSummary, describe_group
 from ..load.source import last_text
-from ..packs.schema import SEVERITY_LABELS, SEVERITY_RANK
+from ..packs.schema import SEVERITY_LABELS
 from ..review import CaseResult
 from .case_page import frame, page
-from .finding_html import Fragment, group_html, text_of
-from .labels import status_label, value_label, value_labels
+from .finding_html import Fragment, groups_html, text_of
+from .labels import status_label, value_labels
 from .location import where
 from .masking import mask as mask_text
-from .outfile import open_fd
+from .outfile import open_sized
 
 CSS_NAME = "style.css"
 JS_NAME = "filter.js"  # the on-page table filter (offline, no libraries)
 PAGE_SIZE = 100  # ranking / rejected rows per page
 INDEX_CAP = 50  # 同案异罚 rows on the index (all on like-cases.html)
-EXCERPT_CONTEXT = 2  # lines shown before and after a finding's line
 _HOME = "../index.html"  # the index, seen from a case page
 
 
@@ -122,6 +121,7 @@ def make_environment(templates: Path | None = None, mask: bool = True) -> Sandbo
     )
     env.globals.update(labels=SEVERITY_LABELS, describe=describe_group, where=where)
     env.globals["ranking_rows"] = ranking_rows_of(mask)
+    env.globals["pager"] = pager_of(mask)
     env.globals["outlier_rows"] = outlier_rows_of(mask)
     env.filters["yuan"] = yuan
     return env
@@ -153,77 +153,20 @@ def read_lines(path: str) -> list[str] | None:
     return None
 
 
-def excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
-    if not lines or not line or line > len(lines):
-        return []
-    first = max(1, line - EXCERPT_CONTEXT)
-    last = min(len(lines), line + EXCERPT_CONTEXT)
-    return [{"n": n, "text": lines[n - 1], "hit": n == line} for n in range(first, last + 1)]
-
-
-def group_findings(result: CaseResult, labels: dict[str, str], display: Any) -> list[dict[str, Any]]:
-    """Findings grouped by rule: severity first, then the first place in the file."""
-    if not result.findings:
-        return []
-    lines = read_lines(result.file)
-    categories = {c.id: c.name for c in result.score.categories} if result.score else {}
-    groups: dict[str, dict[str, Any]] = {}
-    for f in result.findings:
-        g = groups.get(f.code)
-        if g is None:
-            g = groups[f.code] = {
-                "code": f.code,
-                "title": f.title,
-                "severity": f.severity,
-                "severity_label": f.severity_label,
-                "category": categories.get(f.category, f.category),
-                "basis": f.basis,
-                "places": [],
-            }
-        loc = f.location
-        line = loc.line
-        g["places"].append(
-            {
-                "where": where(display(loc.file), line, loc.column),
-                "line": line,
-                "field": loc.field,
-                "message": f.message,
-                "shown": [
-                    (labels[k] if k in labels else value_label(k, labels), v) for k, v in f.values.items()
-                ],
-                "notes": f.notes,
-                "excerpt": excerpt(lines, line),
-                "waiver": f.waiver,
-            }
-        )
-    out = []
-    for g in groups.values():
-        places = g["places"]
-        if len(places) > 1:
-            places.sort(key=lambda p: (p["line"] or 10**9, p["field"]))
-            messages = {p["message"] for p in places}
-            g["message"] = messages.pop() if len(messages) == 1 else None
-            g["waived"] = all(p["waiver"] for p in places)
-        else:
-            g["message"] = places[0]["message"]
-            g["waived"] = bool(places[0]["waiver"])
-        out.append(g)
-    out.sort(key=lambda g: (-SEVERITY_RANK.get(g["severity"], 0), g["places"][0]["line"] or 10**9, g["code"]))
-    return out
-
-
 def write_file(path: str, data: bytes) -> None:
-    """`data` as the file `path`, in four system calls (open, write, truncate, close): one per
-    case page, thousands per review, where a text file object adds as many again. A page written
-    again (a review into the same folder) is overwritten in place and cut to its length after:
-    truncating it first frees its blocks only to allocate them again (~0.1–0.3 ms of kernel time
-    a page on ext4 with discard, ~0.01 ms in place)."""
-    fd = open_fd(path)  # never through a link left in the output folder
+    """`data` as the file `path`, in four system calls (open, fstat, write, close): one per case
+    page, thousands per review, where a text file object adds as many again. A page written again
+    (a review into the same folder) is overwritten in place, cut to its length only when the old
+    one was longer: truncating it first frees its blocks only to allocate them again (~0.1–0.3 ms
+    of kernel time a page on ext4 with discard, ~0.01 ms in place), and each system call costs
+    ~10–15 µs in a worker between reviews (cold caches)."""
+    fd, held = open_sized(path)  # never through a link left in the output folder
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.ftruncate(fd, len(data))
+        if held > len(data):
+            os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
 
@@ -261,16 +204,18 @@ class HtmlReport:
 
     def render(self, result: CaseResult) -> str:
         """The case page of `result` (masked unless masking is off)."""
-        groups = group_findings(result, self.labels, self.ctx.display)
-        for g in groups:
-            g["html"] = group_html(g, self.mask)
+        found, pending = (
+            groups_html(result, self.labels, self.ctx.display, read_lines(result.file), self.mask)
+            if result.findings
+            else ([], [])
+        )
         return page(
             self._frame,
             result,
             file=self.ctx.display(result.file),
             status=status_label(result),
-            found=[g for g in groups if g["severity"] != "review"],
-            pending=[g for g in groups if g["severity"] == "review"],
+            found=found,
+            pending=pending,
             profile=self.meta.profile,
             home=_HOME,
             e=text_of(self.mask),
@@ -383,6 +328,32 @@ def peers_cells(display: Callable[[str], str], mask: bool) -> Callable[[dict[str
         return html
 
     return cell
+
+
+def pager_of(mask: bool) -> Callable[[str, int, int, str], Fragment]:
+    """`pager(kind, page, count, home)`: a list's page links as HTML (what the `pager` macro made,
+    tests/data/pager_macro.html). At 10,000 files each of the hundred ranking pages links to all
+    the others, ~1 ms a page through the template; the links are made once per list here and
+    each page marks its own."""
+    e = text_of(mask)
+    whole = mask_text if mask else str  # a macro's output is masked once more as a whole
+    made: dict[tuple[str, int, str], list[str]] = {}
+
+    def pager(kind: str, page: int, count: int, home: str) -> Fragment:
+        if count <= 1:
+            return Fragment("")
+        links = made.get((kind, count, home))
+        if links is None:
+            k = e(kind)
+            links = made[(kind, count, home)] = [
+                f'<a href="{e(home)}#{k}">1</a> ',
+                *(f'<a href="{k}-{e(n)}.html">{e(n)}</a> ' for n in range(2, count + 1)),
+            ]
+        if 1 <= page <= count:
+            links = [*links[: page - 1], f"<strong>{e(page)}</strong> ", *links[page:]]
+        return Fragment(whole(f'<nav class="pager">第 {e(page)} / {e(count)} 页：{"".join(links)}</nav>'))
+
+    return pager
 
 
 def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[str], str]], Fragment]:

@@ -98,9 +98,12 @@ def _encoded(value: Any, mask: bool) -> bytes:
 
 
 def _encoded_item(item: Any, mask: bool, shared: dict[int, bytes]) -> bytes:
-    """`_encoded(item, mask)`, with a mapping's list values encoded through `shared` (by
-    identity: the lists outlive the write). Compact JSON of a mapping is its members' texts
-    joined, and masking changes single tokens only, so the text is the same."""
+    """`_encoded(item, mask)`, with a mapping's list and mapping values encoded through `shared`
+    (by identity: they outlive the write; every outlier of a peer group holds the group's peer
+    list and group) and its floats unmasked (masking never changes a float, but one of 11+
+    digits, as most outliers' `deviation`, made the whole text a masking candidate). Compact
+    JSON of a mapping is its members' texts joined, and masking changes single tokens only, so
+    the text is the same."""
     if not isinstance(item, dict):
         return _encoded(item, mask)
     for value in item.values():  # a loop, not any(): most items (ranking rows) hold no list
@@ -108,20 +111,24 @@ def _encoded_item(item: Any, mask: bool, shared: dict[int, bytes]) -> bytes:
             break
     else:
         return _encoded(item, mask)
-    if not all(isinstance(k, str) for k in item):
-        return _encoded(item, mask)
     pieces: list[bytes] = []
-    others: dict[str, Any] = {}  # members between two lists, encoded together
+    others: dict[str, Any] = {}  # the other members between two of those, encoded together
     for key, part in item.items():
-        if not (isinstance(part, list) and part):
+        if key.__class__ is not str:
+            return _encoded(item, mask)
+        kind = part.__class__
+        if kind is float:
+            data = _encoded(part, False)
+        elif kind is dict or (kind is list and part):
+            data = shared.get(id(part))
+            if data is None:
+                data = shared[id(part)] = _encoded(part, mask)
+        else:
             others[key] = part
             continue
         if others:
             pieces.append(_encoded(others, mask)[1:-1])
             others = {}
-        data = shared.get(id(part))
-        if data is None:
-            data = shared[id(part)] = _encoded(part, mask)
         pieces.append(_encoded(key, False) + b":" + data)
     if others:
         pieces.append(_encoded(others, mask)[1:-1])

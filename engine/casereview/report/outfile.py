@@ -18,16 +18,23 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 def open_fd(path: str | Path) -> int:
     """A descriptor writing `path` from its start, never through a link; not truncated (a file
     rewritten in place keeps its blocks: the caller cuts it to its length)."""
+    return open_sized(path)[0]
+
+
+def open_sized(path: str | Path) -> tuple[int, int]:
+    """`open_fd`, and the length of what `path` held (0 when made afresh): a caller writing over
+    it needs to cut it only when it was longer (one system call less a case page)."""
     try:
         fd = os.open(path, _FLAGS, 0o666)
     except OSError as exc:
         if exc.errno != errno.ELOOP:  # ELOOP: `path` is a symbolic link
             raise
-        return _afresh(path)
-    if os.fstat(fd).st_nlink > 1:  # a hard link: writing in place would change the other name too
+        return _afresh(path), 0
+    held = os.fstat(fd)
+    if held.st_nlink > 1:  # a hard link: writing in place would change the other name too
         os.close(fd)
-        return _afresh(path)
-    return fd
+        return _afresh(path), 0
+    return fd, held.st_size
 
 
 def _afresh(path: str | Path) -> int:

@@ -157,17 +157,37 @@ def _cell(ref: str, value: Any) -> str:
 
 class _Rows:
     """The data rows of one sheet, written as they come to a temporary file (flat memory) and
-    put into the workbook by `finish`."""
+    put into the workbook by `finish`; numbered rows are written ~1 MB at a time (one write per
+    file cost the parent ~6 µs more a file, system calls and buffer copies)."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by XlsxReport.finish)
         self.count = 0
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
 
     def write(self, rows: list[bytes]) -> None:
         """Append `rows` (UTF-8, the row number left out: `ROW`), numbered."""
         first = HEADER_ROW + 1 + self.count
-        self.file.write(b"".join(row.replace(_ROW, b"%d" % n) for n, row in enumerate(rows, first)))
+        for n, row in enumerate(rows, first):
+            self.pending.append(row.replace(_ROW, b"%d" % n))
+            self.pending_bytes += len(row)
         self.count += len(rows)
+        if self.pending_bytes >= _WRITE_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        self.file.write(b"".join(self.pending))
+        self.pending.clear()
+        self.pending_bytes = 0
+
+    def stored(self) -> Any:
+        """The temporary file holding every row written."""
+        self.flush()
+        return self.file
+
+
+_WRITE_BYTES = 1 << 20
 
 
 class XlsxReport:
@@ -407,9 +427,8 @@ class XlsxReport:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.tmp")  # never a truncated workbook
         try:
-            _splice(
-                layout, {sheet.path.lstrip("/"): self.data[name].file for name, sheet in sheets}, temporary
-            )
+            stored = {sheet.path.lstrip("/"): self.data[name].stored() for name, sheet in sheets}
+            _splice(layout, stored, temporary)
             os.replace(temporary, self.path)
         finally:
             temporary.unlink(missing_ok=True)

@@ -134,8 +134,8 @@ def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
     """Finish every sink. The workers are done by now and a core is free: a sink whose finishing
     is mostly compression (the workbook) runs in a thread while the others render, and a sink
     whose finishing is rendering of its own files (the HTML summary pages) runs in a forked child
-    process, so that it does not wait for the GIL behind the JSON document. The first error is
-    raised once all have ended."""
+    process when no other thread runs, so that it does not wait for the GIL behind the JSON
+    document. The first error is raised once all have ended."""
     import threading
 
     errors: list[BaseException] = []
@@ -146,8 +146,11 @@ def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
         except BaseException as exc:  # raised in the caller's thread below
             errors.append(exc)
 
-    forked = [s for s in sinks if s.forked_finish] if len(sinks) > 1 and hasattr(os, "fork") else []
-    waits = [(sink, _finish_in_child(sink, analysis)) for sink in forked]  # before any thread starts
+    # a child forked while another thread holds a lock (a pool's queue, logging) could wait for it
+    # forever: only a process with no other thread forks, before the workbook's thread starts
+    alone = hasattr(os, "fork") and threading.active_count() == 1
+    forked = [s for s in sinks if s.forked_finish] if alone and len(sinks) > 1 else []
+    waits = [(sink, _finish_in_child(sink, analysis)) for sink in forked]
     threads = [threading.Thread(target=finish, args=(s,)) for s in sinks if s.threaded_finish]
     for thread in threads:
         thread.start()

@@ -22,11 +22,7 @@ class JsonSink(Sink):
 
     def __init__(self, out: TextIO, ctx: ReportContext):
         self.out, self.ctx, self.count = out, ctx, 0
-        head = {"schema": "casereview.result", "schema_version": RESULT_SCHEMA_VERSION, **ctx.meta()}
-        head.pop("analysis", None)
-        self.head_keys = set(head)
-        text = json.dumps(head, ensure_ascii=False, indent=2)
-        out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
+        self.head_keys: set[str] | None = None  # the head is written with the first result
         # the results go to the byte stream under the text stream, when there is one
         encoding = (getattr(out, "encoding", None) or "").lower()
         self.raw = getattr(out, "buffer", None) if encoding in _UTF8 else None
@@ -48,10 +44,21 @@ class JsonSink(Sink):
             return masked() if self.ctx.mask else bytes(payload)
         return mask_payload(payload) if self.ctx.mask else payload
 
+    def _head(self) -> None:
+        """The document's head, written when the first result is taken in (or at the end): a
+        review's folder walk has ended by then, and the head lists what it skipped."""
+        head = {"schema": "casereview.result", "schema_version": RESULT_SCHEMA_VERSION, **self.ctx.meta()}
+        head.pop("analysis", None)
+        self.head_keys = set(head)
+        text = json.dumps(head, ensure_ascii=False, indent=2)
+        self.out.write(text[: text.rindex("}")].rstrip() + ',\n"results": [\n')
+
     def add(self, result: CaseResult | None, index: int, prepared: bytes | None = None) -> None:
         if prepared is None:
             assert result is not None
             prepared = self.prepare(result, index)
+        if self.head_keys is None:
+            self._head()
         if self.raw is not None:
             if not self.count:
                 self.out.flush()  # the head, written as text, goes first
@@ -72,12 +79,14 @@ class JsonSink(Sink):
             self.pending_bytes = 0
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
+        if self.head_keys is None:
+            self._head()
         self._write_pending()
         from ..json_report import write_value
 
         self.out.write("\n]")
         for key, value in self.ctx.extra.items():  # known only at the end (waiver summary)
-            if key not in self.head_keys and key != "analysis":
+            if key not in (self.head_keys or ()) and key != "analysis":
                 self.out.write(f",\n{json.dumps(key)}: {json.dumps(value, ensure_ascii=False, default=str)}")
         analysis = analysis if analysis is not None else self.ctx.extra.get("analysis")
         if analysis is not None:
