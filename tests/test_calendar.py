@@ -182,3 +182,39 @@ def test_year_tables_agree_with_chinese_calendar_on_every_covered_day():
         while day.year == year:
             assert cal.is_workday(day) == (chinese_calendar.is_workday(day), True), day
             day += timedelta(days=1)
+
+
+def _reference_counts(cal: WorkCalendar, start: date, end: date) -> tuple[DayCount, DayCount]:
+    """Both counts day by day from `is_workday` (what the tables sum and the ordinal forms skip)."""
+    days = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
+    missing = {d.year for d in days if not cal.is_workday(d)[1]}
+    worked = sum(cal.is_workday(d)[0] for d in days)
+    workdays = DayCount(worked, not missing, tuple(sorted(missing)))
+    run, rest_missing = 0, set()
+    for d in reversed(days[:-1]):  # the rest days just before `end`, inside (start, end)
+        working, known = cal.is_workday(d)
+        if not known:
+            rest_missing.add(d.year)
+        if working:
+            break
+        run += 1
+    natural = DayCount(max(len(days) - run, 0), not rest_missing, tuple(sorted(rest_missing)))
+    return workdays, natural
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_counts_on_ordinal_days_equal_counts_day_by_day(strict):
+    """Derive counts on ordinal days: equal to the date forms and to a day-by-day count, across
+    year ends, 调休, long holidays and a year without calendar data (2027)."""
+    import random
+
+    cal = WorkCalendar(count_in_lieu_workdays=not strict)
+    rng = random.Random(2112)
+    anchors = [D("2024-10-01"), D("2024-12-28"), D("2025-01-28"), D("2026-12-30"), D("2027-01-01")]
+    for _ in range(400):
+        start = rng.choice(anchors) + timedelta(days=rng.randint(-40, 40))
+        end = start + timedelta(days=rng.choice([rng.randint(-3, 12), rng.randint(0, 420)]))
+        a, b = start.toordinal(), end.toordinal()
+        workdays, natural = _reference_counts(cal, start, end)
+        assert cal.workdays_between_days(a, b) == cal.workdays_between(start, end) == workdays
+        assert cal.natural_days_effective_days(a, b) == cal.natural_days_effective(start, end) == natural

@@ -14,6 +14,7 @@ import random
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,39 @@ def test_a_citation_with_an_unknown_part_names_its_own_violation():
         assert fact["basis_paragraph__unk"] is True
         assert fact["__why"]["basis_paragraph"].startswith(f"违法行为 {vid}的处罚依据")
     assert not facts_module._basis_memo and not facts_module._tier_memo  # their reasons name their owner
+
+
+@pytest.mark.parametrize(
+    ("party_kind", "expected"),
+    [
+        ("organisation", (7000, 7000, 300, 900, True)),
+        ("individual", (7000, 9000, 300, 900, True)),
+    ],
+)
+def test_amounts_per_party_sum_each_person_and_the_party_apart(party_kind, expected):
+    """Limits apply per party: each fined person's own total, the party's total, fines and
+    confiscations apart (a citizen party is itself a person fined)."""
+    data = json.loads(json.dumps(next(iter(generate_cases(1, 5))), default=str))
+    data["party"]["kind"] = party_kind
+    data["persons"] = [{"id": "p1", "role": "principal"}, {"id": "p2", "role": "principal"}]
+    vids = [data["violations"][0]["id"]]
+    penalties = [
+        ("unit", None, "fine", 5000),
+        ("unit", None, "fine", 4000),
+        ("person", "p1", "fine", 3000),
+        ("person", "p1", "fine", 4000),
+        ("person", "p2", "fine", 6000),
+        ("unit", None, "confiscation", 300),
+        ("person", "p2", "confiscation", 900),
+        ("person", "p1", "warning", None),
+    ]
+    data["decision"]["penalties"] = [
+        {"target": t, "type": k, "violation_ids": vids}
+        | ({"person_id": p} if p else {})
+        | ({"amount": a} if a is not None else {})
+        for t, p, k, a in penalties
+    ]
+    (fact,) = [f for f in derive(CaseFile.model_validate(data)).facts if f["kind"] == "case"]
+    names = ("fine_max_per_person", "fine_max_per_citizen", "confiscation_total_unit")
+    names += ("confiscation_citizen_max", "unit_penalized")
+    assert tuple(fact[n] for n in names) == expected

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -54,11 +54,10 @@ class DayCount:
         return missing_calendar_note(self.missing_years)
 
 
-def _day_count(days: int, missing: Iterable[int]) -> DayCount:
-    years = tuple(sorted(set(missing)))
-    if not years:
+def _day_count(days: int, missing: Collection[int]) -> DayCount:
+    if not missing:
         return _complete(days)
-    return DayCount(days=days, complete=False, missing_years=years)
+    return DayCount(days=days, complete=False, missing_years=tuple(sorted(set(missing))))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -201,21 +200,27 @@ class WorkCalendar:
 
     def workdays_between(self, start: date, end: date) -> DayCount:
         """Working days in (start, end]: start excluded (民法典 201), end included; 0 if end <= start."""
+        return self.workdays_between_days(start.toordinal(), end.toordinal())
+
+    def workdays_between_days(self, start: int, end: int) -> DayCount:
+        """`workdays_between` of ordinal days (derive counts on them: no date objects made)."""
         if end <= start:
             return _complete(0)
-        first = start + _ONE_DAY
-        if first.year == end.year:  # the usual case: one table, no list of missing years
-            t = self._table(end.year)
-            days = t.cum[end.toordinal() - t.start + 1] - t.cum[first.toordinal() - t.start]
-            return _complete(days) if t.known else _day_count(days, (end.year,))
+        first = start + 1
+        year = date.fromordinal(end).year
+        t = self._table(year)
+        if first >= t.start:  # the usual case: one table, no list of missing years
+            days = t.cum[end - t.start + 1] - t.cum[first - t.start]
+            return _complete(days) if t.known else _day_count(days, (year,))
+        first_year = date.fromordinal(first).year
         missing: list[int] = []
         total = 0
-        for year in range(first.year, end.year + 1):
-            t = self._table(year)
+        for y in range(first_year, year + 1):
+            t = self._table(y)
             if not t.known:
-                missing.append(year)
-            lo = first.toordinal() - t.start if year == first.year else 0
-            hi = end.toordinal() - t.start + 1 if year == end.year else len(t.working)
+                missing.append(y)
+            lo = first - t.start if y == first_year else 0
+            hi = end - t.start + 1 if y == year else len(t.working)
             total += t.cum[hi] - t.cum[lo]
         return _day_count(total, missing)
 
@@ -276,20 +281,27 @@ class WorkCalendar:
         reaches back to start+N. The value is for that comparison, not a general day count; the run is
         only looked for inside (start, end), and end <= start gives 0.
         """
+        return self.natural_days_effective_days(start.toordinal(), end.toordinal())
+
+    def natural_days_effective_days(self, start: int, end: int) -> DayCount:
+        """`natural_days_effective` of ordinal days."""
         if end <= start:
-            return DayCount(0, True, ())
+            return _complete(0)
         missing: list[int] = []
         run = 0
-        d = end - _ONE_DAY
+        d = end - 1
+        t: _YearTable | None = None
         while d > start:
-            working, known = self.is_workday(d)
-            if not known:
-                missing.append(d.year)
-            if working:
+            if t is None or d < t.start:
+                year = date.fromordinal(d).year
+                t = self._table(year)
+            if not t.known:
+                missing.append(year)
+            if t.working[d - t.start]:
                 break
             run += 1
-            d -= _ONE_DAY
-        return _day_count((end - start).days - run, missing)
+            d -= 1
+        return _day_count(end - start - run, missing)
 
     def gap_workdays_strict(self, earlier: date, later: date) -> DayCount:
         """Working days strictly between ``earlier`` and ``later`` (both excluded).

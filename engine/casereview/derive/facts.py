@@ -190,6 +190,8 @@ class _Context:
                 if isinstance(on, dt.date)
                 else (day(on, _act_label(act)) if on is not None else unsure(f"{_act_label(act)}未记载"))
             )
+        # read by every violation's fact and the case's (a cached_property takes a lock per read)
+        self.stop_order_refused = _stop_order_refused(self)
 
     def of_kinds(self, *kinds: str) -> list[Act]:
         """Acts of any of `kinds`, in the file's order (reasons and comparisons keep that order)."""
@@ -202,10 +204,6 @@ class _Context:
                 acts = [a for k, a in self.kinded if k in kinds]
             self._of_kinds[kinds] = acts
         return acts
-
-    @functools.cached_property
-    def stop_order_refused(self) -> bool | Unsure:
-        return _stop_order_refused(self)
 
     def on(self, act: Act | None) -> int | Unsure | None:
         """An act's day (ordinal, interval or unknown); for a missing act: unknown when the
@@ -255,15 +253,15 @@ class _Context:
         return span_count(start, end, self._workdays)
 
     def _workdays(self, a: int, b: int) -> int:
-        return self.count(self.calendar.workdays_between(dt.date.fromordinal(a), dt.date.fromordinal(b)))
+        return self.count(self.calendar.workdays_between_days(a, b))
 
     def natural_effective(self, start: Any, end: Any) -> int | Unsure | None:
-        def count(a: int, b: int) -> int:
-            return self.count(
-                self.calendar.natural_days_effective(dt.date.fromordinal(a), dt.date.fromordinal(b))
-            )
+        if type(start) is int and type(end) is int:
+            return self._natural(start, end)
+        return span_count(start, end, self._natural)
 
-        return span_count(start, end, count)
+    def _natural(self, a: int, b: int) -> int:
+        return self.count(self.calendar.natural_days_effective_days(a, b))
 
     def common(self) -> dict[str, Any]:
         case = self.case
@@ -576,6 +574,9 @@ def _performer_filter(
     return needs.complete_filter("performer", PERFORMER_PROBE, template)
 
 
+_NO_EXTRA = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)  # only ever read
+
+
 def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     """The act's fact, then one fact per performer."""
     fid = f"acts[{index}]"
@@ -590,7 +591,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
     kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
     # officer counts: exact part and how many more there may be (unsure role or certificate)
     officers = valid_officers = unverified = countable = non_officers = 0
-    extra = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)
+    extra = _NO_EXTRA  # copied at the first unsure performer
     reasons: list[str] = []
     by_unknown = isinstance(act.by, Unknown)
     people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
@@ -612,6 +613,8 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         status_unsure = type(status) is Unsure
         if role_unsure or status_unsure:
             reasons.extend(why_of(role, status))
+            if extra is _NO_EXTRA:
+                extra = dict(_NO_EXTRA)
         # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
         valid = status_unsure or (status == "valid" and (cert is None or cert.role._value_ == "officer"))
         unverifiable = status_unsure or status in ("not_in_roster", "no_cert")
@@ -1642,25 +1645,27 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
             for name in _PER_PARTY_FIELDS
         }
     citizen_party = ctx.case.party.kind.value != "organisation"  # type: ignore[union-attr]
-
-    def per_person(kind: str) -> int:
-        totals: dict[str, int] = {}
-        for p in penalties:
-            if p.type._value_ == kind and p.target._value_ == "person" and p.person_id:
-                totals[p.person_id] = totals.get(p.person_id, 0) + (p.amount or 0)
-        return max(totals.values(), default=0)
-
-    def party_total(kind: str) -> int:
-        return sum(p.amount or 0 for p in penalties if p.type._value_ == kind and p.target._value_ == "unit")
-
+    # one pass: each person's total and the party's, of fines and of confiscations
+    per_person: dict[str, dict[str, int]] = {"fine": {}, "confiscation": {}}
+    party = {"fine": 0, "confiscation": 0}
+    unit_penalized = False
+    for p in penalties:
+        kind, target, amount = p.type._value_, p.target._value_, p.amount or 0  # type: ignore[union-attr]
+        if target == "unit":
+            unit_penalized = True
+            if kind in party:
+                party[kind] += amount
+        elif target == "person" and p.person_id and kind in per_person:
+            totals = per_person[kind]
+            totals[p.person_id] = totals.get(p.person_id, 0) + amount
+    fine_person = max(per_person["fine"].values(), default=0)
+    confiscation_person = max(per_person["confiscation"].values(), default=0)
     return {
-        "fine_max_per_person": per_person("fine"),
-        "fine_max_per_citizen": max(per_person("fine"), party_total("fine") if citizen_party else 0),
-        "confiscation_total_unit": party_total("confiscation"),
-        "confiscation_citizen_max": max(
-            per_person("confiscation"), party_total("confiscation") if citizen_party else 0
-        ),
-        "unit_penalized": any(p.target._value_ == "unit" for p in penalties),
+        "fine_max_per_person": fine_person,
+        "fine_max_per_citizen": max(fine_person, party["fine"] if citizen_party else 0),
+        "confiscation_total_unit": party["confiscation"],
+        "confiscation_citizen_max": max(confiscation_person, party["confiscation"] if citizen_party else 0),
+        "unit_penalized": unit_penalized,
     }
 
 
