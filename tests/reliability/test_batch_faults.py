@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -229,7 +230,6 @@ def test_a_file_swapped_for_a_fifo_after_discovery_is_rejected_without_hanging(
     case.unlink()
     os.mkfifo(case)
     result: list = []
-    import threading
 
     worker = threading.Thread(target=lambda: result.append(cached_review(case, ctx, ctx.cache)), daemon=True)
     worker.start()
@@ -296,12 +296,23 @@ def test_a_full_disk_while_writing_is_a_message_and_exit_4(tmp_path):
     assert "无法写入报告" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_a_summary_page_that_cannot_be_written_is_a_message_and_exit_4(tmp_path, capsys):
-    """The summary pages are written by a forked child (formats.finish_all): its error still names
-    the page and gives exit code 4, and the other reports are finished."""
+@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "in-process"])
+def test_a_summary_page_that_cannot_be_written_is_a_message_and_exit_4(tmp_path, capsys, other_thread):
+    """The summary pages are written by a forked child (formats.finish_all), or in the process
+    when another thread runs: either way the error names the page and gives exit code 4, and the
+    other reports are finished."""
     _batch(tmp_path / "in", 3)
     (tmp_path / "out" / "index.html").mkdir(parents=True)  # a folder where the page goes
-    code = main(["review", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-cache", "--workers", "0"])
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    if other_thread:
+        other.start()
+    try:
+        code = main(
+            ["review", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-cache", "--workers", "0"]
+        )
+    finally:
+        release.set()
     err = capsys.readouterr().err
     assert code == 4 and "无法写入报告" in err and "index.html" in err and "Traceback" not in err
     assert len(json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["results"]) == 3

@@ -157,7 +157,10 @@ def finish_all(sinks: list[Sink], analysis: dict[str, Any] | None) -> None:
     try:
         for sink in sinks:
             if not sink.threaded_finish and sink not in forked:
-                sink.finish(analysis)
+                try:
+                    sink.finish(analysis)
+                except Exception as exc:  # the other reports are still finished (as when forked)
+                    errors.append(exc)
     finally:
         for thread in threads:
             thread.join()
