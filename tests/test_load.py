@@ -7,6 +7,8 @@ import itertools
 import json
 import os
 import pickle
+import stat
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -23,10 +25,11 @@ from casereview.load import (
     load_roster,
     parse_path,
     read_document,
+    reader,
     source,
     yamlpos,
 )
-from casereview.load.reader import GB18030_NOTE, decode_bytes, read_text
+from casereview.load.reader import GB18030_NOTE, decode_bytes, read_bytes, read_text
 from casereview.model import CaseFile
 
 DATA = Path(__file__).parent / "data" / "load"
@@ -628,23 +631,64 @@ def test_a_50_mb_file_is_refused_without_reading_it(tmp_path: Path) -> None:
 def test_reading_is_bounded_even_when_the_size_is_unknown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # /proc files and pipes report size 0, a file may grow after stat(): the read itself is capped
+    # /proc files report size 0, a file may grow after fstat(): the read itself is capped
     path = write(tmp_path, "grows.yaml", "a: 1\n" * 400_000)
-    real_stat = Path.stat
-
-    def stat(self: Path, **kwargs):
-        result = real_stat(self, **kwargs)
-        if self.name != "grows.yaml":
-            return result
-        fields = list(result)
-        fields[6] = 0  # st_size
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(Path, "stat", stat)
+    _fake_size(monkeypatch, 0)
     peak, raised = _peak_bytes(lambda: read_text(path, max_bytes=1000))
     assert isinstance(raised, InputRejected), raised
     assert "文件过大" in raised.errors[0].message
     assert peak < 200_000, peak  # at most max_bytes + 1 of the 2 MB were read
+
+
+def _fake_size(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """Make the reader's fstat() report `size` for regular files, as if the file changed after it."""
+    real_fstat = reader.os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        result = real_fstat(fd)
+        if not stat.S_ISREG(result.st_mode):
+            return result
+        fields = list(result)
+        fields[6] = size  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(reader.os, "fstat", fstat)
+
+
+@pytest.mark.parametrize("size_at_open", [None, 0, 1, 4999, 5000, 5001, 1 << 20])
+def test_a_file_is_read_whole_whatever_size_fstat_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size_at_open: int | None
+) -> None:
+    # None: the true size (one read that comes back short is the end); smaller: the file grew
+    # after fstat(), larger: it shrank; both are read to the end
+    data = bytes(range(250)) * 20  # 5000 bytes
+    path = write(tmp_path, "a.json", data)
+    if size_at_open is not None:
+        _fake_size(monkeypatch, size_at_open)
+    assert read_bytes(path) == data
+    if (size_at_open or 0) <= 5000:  # else refused by its size at open, as below
+        assert read_bytes(path, max_bytes=5000) == data
+    (error,) = rejected(path, lambda p: read_bytes(p, max_bytes=4999))
+    assert "文件过大" in error.message and error.file == str(path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_a_proc_file_reporting_size_0_is_read_whole() -> None:
+    data = read_bytes("/proc/self/status")
+    assert data.startswith(b"Name:") and data.endswith(b"\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # nobody ever writes to it: a blocking read would wait forever
+    outcome: list[list[InputError]] = []
+    worker = threading.Thread(target=lambda: outcome.append(rejected(fifo, read_bytes)))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "blocked on a FIFO"
+    (error,) = outcome[0]
+    assert error.message == "不是普通文件（命名管道 FIFO），未读取" and error.file == str(fifo)
 
 
 def test_utf16_without_bom_is_named_as_binary_not_as_a_control_character(tmp_path: Path) -> None:
