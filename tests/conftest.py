@@ -102,3 +102,16 @@ def sample_folder(src: Path, names: tuple[str, ...]) -> Path:
 @pytest.fixture(scope="session")
 def make_sample_folder() -> Callable[[Path, tuple[str, ...]], Path]:
     return sample_folder
+
+
+@pytest.fixture
+def threads_of_this_test(monkeypatch):
+    """`formats.finish_all` forks only when no other thread runs. Threads that earlier tests left
+    behind (pool managers, servers) must not decide a test of that choice: only the main thread
+    and the threads started during this test are counted."""
+    import threading
+
+    before = set(threading.enumerate()) - {threading.main_thread()}
+    monkeypatch.setattr(
+        threading, "active_count", lambda: sum(t not in before for t in threading.enumerate() if t.is_alive())
+    )

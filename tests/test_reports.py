@@ -628,7 +628,9 @@ class _Written(formats.Sink):
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
-def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(tmp_path):
+def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(
+    tmp_path, threads_of_this_test
+):
     """The HTML summary pages are rendered in a forked child beside the other sinks' finishing
     (formats.finish_all): the child's work is done once, in another process; its OSError reaches
     the caller as that OSError (the CLI names the file, exit code 4); any other failure as an
@@ -664,7 +666,7 @@ def test_finish_all_renders_a_forked_sink_in_a_child_and_reports_what_it_raised(
     assert int(alone.path.read_text()) == os.getpid()
 
 
-def test_finish_all_forks_no_child_while_another_thread_runs(tmp_path):
+def test_finish_all_forks_no_child_while_another_thread_runs(tmp_path, threads_of_this_test):
     """A thread of this process could hold a lock a forked child would then wait for forever:
     while one runs, the summary pages are rendered here."""
     import os

@@ -297,7 +297,9 @@ def test_a_full_disk_while_writing_is_a_message_and_exit_4(tmp_path):
 
 
 @pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "in-process"])
-def test_a_summary_page_that_cannot_be_written_is_a_message_and_exit_4(tmp_path, capsys, other_thread):
+def test_a_summary_page_that_cannot_be_written_is_a_message_and_exit_4(
+    tmp_path, capsys, other_thread, threads_of_this_test
+):
     """The summary pages are written by a forked child (formats.finish_all), or in the process
     when another thread runs: either way the error names the page and gives exit code 4, and the
     other reports are finished."""
