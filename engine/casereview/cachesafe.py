@@ -103,18 +103,25 @@ def read_limited(path: Path | str, limit: int) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        return None if total > limit else b"".join(chunks)
+        data = read_rest(fd, b"", limit)
+        return None if len(data) > limit else data
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def read_rest(fd: int, data: bytes, limit: int) -> bytes:
+    """`data` and what follows it in `fd` up to the end, or to just over `limit` (the caller
+    refuses a result longer than `limit`): never more than a bounded read, whatever the file."""
+    chunks, total = [data], len(data)
+    while total <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def safe_folder(folder: Path) -> bool:

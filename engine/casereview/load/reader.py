@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cachesafe import read_rest
 from ..model.unknown import may_hold_marker
 from .errors import InputError, InputRejected
 
@@ -92,7 +93,7 @@ def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes
         # end of the file: two system calls a file fewer (each ~10-17 us in a review worker).
         data = os.read(fd, info.st_size + 1)
         if len(data) != info.st_size:  # grew, shrank, or its size is not its length (/proc)
-            data = _read_rest(fd, data, max_bytes)
+            data = read_rest(fd, data, max_bytes)
     except InputRejected:
         raise
     except OSError as exc:
@@ -102,18 +103,6 @@ def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes
     if len(data) > max_bytes:
         raise _too_large(name, len(data), max_bytes)
     return data
-
-
-def _read_rest(fd: int, data: bytes, max_bytes: int) -> bytes:
-    """`data` and what follows it in `fd` up to the end, or to just over `max_bytes`."""
-    chunks, total = [data], len(data)
-    while total <= max_bytes:
-        chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
 
 
 def _unreadable(name: str, exc: OSError) -> InputRejected:
