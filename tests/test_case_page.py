@@ -124,6 +124,20 @@ def findings(draw: Any) -> Finding:
     )
 
 
+def hostile_finding(**fields: Any) -> Finding:
+    """A veto whose title is markup and whose message holds a mobile number, at `party.id` line 3."""
+    return Finding(
+        rule_id="r",
+        title="<script>alert('x')</script>",
+        severity="veto",
+        severity_label="否决",
+        category="subject",
+        message=f"电话 {MOBILE}",
+        location=Location(file="a.yaml", field="party.id", line=3, column=5),
+        **fields,
+    )
+
+
 def a_result(found: list[Finding], scored: bool = True) -> CaseResult:
     score = Score(
         score=80,
@@ -146,16 +160,9 @@ def a_result(found: list[Finding], scored: bool = True) -> CaseResult:
 )
 @example(
     [
-        Finding(
+        hostile_finding(
             code="CERT-001",
-            rule_id="r",
-            title="<script>alert('x')</script>",
-            severity="veto",
-            severity_label="否决",
-            category="subject",
-            message=f"电话 {MOBILE}",
             basis=[f"身份证 {ID_NO}"],
-            location=Location(file="a.yaml", field="party.id", line=3, column=5),
             values={"party.id": ID_NO, "amount": int(MOBILE)},
             notes=[f"注 {ID_NO}"],
             waiver=WaiverNote(reason=MOBILE, approver="<b>", expires="2026-12-31"),
@@ -203,18 +210,7 @@ def test_texts_kept_for_reuse_are_bounded(monkeypatch):
 
 
 def test_finding_groups_mask_and_escape():
-    finding = Finding(
-        code="A-1",
-        rule_id="r",
-        title="<script>alert('x')</script>",
-        severity="veto",
-        severity_label="否决",
-        category="subject",
-        message=f"电话 {MOBILE}",
-        basis=[],
-        location=Location(file="a.yaml", field="party.id", line=3, column=5),
-        values={"party.id": ID_NO},
-    )
+    finding = hostile_finding(code="A-1", basis=[], values={"party.id": ID_NO})
     lines = ["a: 1", "b: 2", f"  id: {ID_NO}"]
     [(masked, places)], _ = groups_html(a_result([finding]), LABELS, str, lines, True)
     assert places == 1 and ID_NO not in masked and MOBILE not in masked and "<script>" not in masked
