@@ -219,6 +219,21 @@ def test_finding_groups_mask_and_escape():
     assert ID_NO in shown and MOBILE in shown and "<script>" not in shown
 
 
+def test_value_labels_are_each_reports_own():
+    """A value's label is made once per set of labels and way of showing them: a report with
+    other labels, or masking otherwise, shows its own."""
+    finding = hostile_finding(code="A-1", basis=[], values={"party.id": 1, "f_13807915678": 2})
+    other = {"party.id": f"证件{MOBILE}"}
+    for labels, mask, shown in [
+        (LABELS, True, ["身份证&lt;号&gt;", "电话"]),
+        (other, True, ["证件138****5678", "138****5678"]),
+        (other, False, [f"证件{MOBILE}", "13807915678"]),
+        (LABELS, False, ["身份证&lt;号&gt;", "电话"]),
+    ]:
+        [(html, _)], _ = groups_html(a_result([finding]), labels, str, None, mask)
+        assert [part.split("</span>")[0] for part in html.split('<span class="k">')[1:]] == shown
+
+
 @pytest.mark.parametrize("status", ["无法评分", "未结案"])
 def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_path, status):
     """A file that is not graded (未结案 / 无法评分) has no score to read off the page: the score card
@@ -571,16 +586,16 @@ def test_like_case_rows_are_the_templates(outliers, mask):
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_excerpts_come_from_the_text_just_reviewed_and_are_the_files_lines(
-    tmp_path, book, profile, example_roster, make_sample_folder, newline, encoding
+    tmp_path, book, profile, example_roster, make_sample_folder, newline, encoding, monkeypatch
 ):
     """The case page quotes the text the review has just decoded (no second read of the file):
-    the same lines as reading the file again, whatever its line endings and encoding; the page
-    of the file reviewed last still has its excerpts when the file is gone."""
+    the same lines as reading the file again, whatever its line endings and encoding; the pages
+    of the files reviewed last (a worker's chunk) still have their excerpts when the files are gone."""
     from casereview.batch import make_context
-    from casereview.load import read_document
+    from casereview.load import source
     from casereview.report.formats import ReportContext
     from casereview.report.html import HtmlReport, read_lines
-    from casereview.review import review_file
+    from casereview.review import review_file, review_files
 
     sample = make_sample_folder(tmp_path / "s", ("05-nankang-chaoxian-fakuan.yaml",))
     other = sample / "05-nankang-chaoxian-fakuan.yaml"
@@ -590,7 +605,8 @@ def test_excerpts_come_from_the_text_just_reviewed_and_are_the_files_lines(
     review = make_context(book, profile, example_roster, "oracle")
     result = review_file(case, review)
     just_reviewed = read_lines(str(case))
-    read_document(other)  # another file read last: this one is read from disk
+    monkeypatch.setattr(source, "_recent", {})  # forgotten: read from disk
+    monkeypatch.setattr(source, "_recent_chars", 0)
     assert just_reviewed == read_lines(str(case)) == text.splitlines()
 
     ctx = ReportContext(mask=True, root=tmp_path)
@@ -598,6 +614,11 @@ def test_excerpts_come_from_the_text_just_reviewed_and_are_the_files_lines(
     report = HtmlReport(tmp_path / "out", ctx)
     page = report.render(result)
     assert result.findings and '<pre class="excerpt">' in page
-    review_file(case, review)
-    case.unlink()
-    assert report.render(result) == page
+    copies = [tmp_path / f"copy{i}.yaml" for i in range(3)]
+    for copy in copies:
+        copy.write_bytes(case.read_bytes())
+    results = review_files([case, *copies], review)
+    for path in (case, *copies):
+        path.unlink()
+    assert report.render(results[0]) == page
+    assert all('<pre class="excerpt">' in report.render(r) for r in results)

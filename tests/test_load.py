@@ -855,19 +855,31 @@ def test_rejections_and_documents_pickle(tmp_path: Path) -> None:
     assert pickle.loads(pickle.dumps(doc)).locate("party.name") == doc.locate("party.name")
 
 
-def test_the_text_read_last_is_kept_for_the_report(tmp_path: Path) -> None:
-    """The case page quotes excerpts of the text just reviewed (`last_text`) instead of reading the
-    file again: the decoded text with its line endings normalised, for that file only."""
-    from casereview.load.source import last_text
+def test_the_texts_read_last_are_kept_for_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case pages quote excerpts of the texts just reviewed (`recent_text`) instead of reading
+    the files again: the decoded text with its line endings normalised, for each of the last
+    files read (a worker makes a whole chunk's pages after reviewing all of it), within bounds."""
+    from casereview.load import source
+    from casereview.load.source import recent_text
 
     yaml_path = write(tmp_path, "a.yaml", b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode())
     load_case(yaml_path)
-    assert last_text(str(yaml_path)) == MINIMAL
+    assert recent_text(str(yaml_path)) == MINIMAL
     json_text = json.dumps(yaml.safe_load(MINIMAL), ensure_ascii=False, indent=1, default=str)
     json_path = write(tmp_path, "b.json", json_text.encode("gb18030"))
     load_case(json_path, data=json_path.read_bytes())
-    assert last_text(str(json_path)) == json_text
-    assert last_text(str(yaml_path)) is None  # another file was read since
+    assert recent_text(str(json_path)) == json_text
+    assert recent_text(str(yaml_path)) == MINIMAL  # still kept: read a file before
     with pytest.raises(InputRejected):
         load_case(write(tmp_path, "c.yaml", b"\x00\x01"))
-    assert last_text(str(tmp_path / "c.yaml")) is None  # never decoded
+    assert recent_text(str(tmp_path / "c.yaml")) is None  # never decoded
+    changed = MINIMAL.replace("case:", "case:  ")
+    load_case(write(tmp_path, "a.yaml", changed.encode()))
+    assert recent_text(str(yaml_path)) == changed  # read again: its new text
+    for i in range(source._RECENT_FILES - 1):
+        load_case(write(tmp_path, f"more{i}.yaml", MINIMAL.encode()))
+    assert recent_text(str(yaml_path)) == changed and recent_text(str(json_path)) is None  # the oldest gone
+    monkeypatch.setattr(source, "_RECENT_CHARS", 3 * len(MINIMAL))
+    load_case(write(tmp_path, "d.yaml", MINIMAL.encode()))
+    kept = [p for p in tmp_path.iterdir() if recent_text(str(p)) is not None]
+    assert len(kept) == 3 and recent_text(str(tmp_path / "d.yaml")) == MINIMAL  # bounded in characters

@@ -174,7 +174,6 @@ def read_document(
 
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
-    global _last_text
     file = str(path)
     fmt = "json" if os.path.splitext(file)[1].lower() == ".json" else "yaml"  # 4x faster than Path
     # a JSON file is looked at for markers once parsed, and for control characters by its parse
@@ -184,7 +183,7 @@ def read_document(
         decoded = read_text(path, max_bytes=max_bytes, markers=look, controls=look)
     else:
         decoded = decode_bytes(data, file, markers=look, controls=look)
-    _last_text = file, decoded.text
+    _keep_text(file, decoded.text)
     try:
         return parse_text(
             decoded.text,
@@ -210,15 +209,31 @@ def read_document(
         ) from None
 
 
-_last_text: tuple[str, str] | None = None  # (file, text) of the document read last
+# The decoded texts of the documents read last, oldest first (`recent_text`): a worker makes the
+# pages of a whole chunk (up to `runner.LARGEST_CHUNK` files) after reviewing all of it, and
+# reading and decoding a file again for its excerpts cost ~40-90 µs a file.
+_RECENT_FILES = 64
+_RECENT_CHARS = 4_000_000  # a few MB at most
+_recent: dict[str, str] = {}
+_recent_chars = 0
 
 
-def last_text(file: str) -> str | None:
-    """The decoded text (line endings normalised to \\n) of the document this process read last,
-    if it was `file`: a report made right after the review shows excerpts of the text reviewed
-    without reading and decoding the file again."""
-    last = _last_text
-    return last[1] if last is not None and last[0] == file else None
+def _keep_text(file: str, text: str) -> None:
+    global _recent_chars
+    old = _recent.pop(file, None)
+    if old is not None:
+        _recent_chars -= len(old)
+    _recent[file] = text
+    _recent_chars += len(text)
+    while len(_recent) > _RECENT_FILES or _recent_chars > _RECENT_CHARS:
+        _recent_chars -= len(_recent.pop(next(iter(_recent))))
+
+
+def recent_text(file: str) -> str | None:
+    """The decoded text (line endings normalised to \\n) of `file` if it is one of the last
+    documents this process read: a report made right after the review shows excerpts of the text
+    reviewed without reading and decoding the file again."""
+    return _recent.get(file)
 
 
 def _not_a_mapping(data: Any) -> str:

@@ -26,7 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..analysis import CaseSummary, describe_group
-from ..load.source import last_text
+from ..load.source import recent_text
 from ..packs.schema import SEVERITY_LABELS
 from ..review import CaseResult
 from .case_page import frame, page
@@ -134,9 +134,9 @@ def yuan(amount: float) -> str:
 
 def read_lines(path: str) -> list[str] | None:
     """The case file's lines for excerpts (None when it cannot be read: stdin, moved files).
-    The text the review has just read and decoded is taken as it is (no second read); a text
+    The texts the review has just read and decoded are taken as they are (no second read); a text
     that may come from more than 5 MB is looked at on disk."""
-    text = last_text(path)
+    text = recent_text(path)
     if text is not None and len(text) <= 1_250_000:  # 4 bytes a character at most
         return text.splitlines()
     try:
