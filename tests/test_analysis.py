@@ -162,3 +162,47 @@ def test_outlier_messages_in_the_analysis_equal_each_outliers_own():
         peers = [p["case_number"] for p in o["peers"] if p["file"] != o["file"]][:10]
         more = f" 等 {o['group_size'] - 1} 件" if o["group_size"] - 1 > len(peers) else ""
         assert named == "、".join(peers) + more
+
+
+def test_entries_made_in_another_process_fold_into_the_same_analysis():
+    """`review` makes each file's entry in the worker that reviewed it (`BatchAnalysis.entry`) and
+    folds the unpickled copy in the parent (`add_entry`): the analysis must equal folding the
+    summaries themselves — rejected, ungraded, vetoed, unstated files and fractional fines included."""
+    import pickle
+
+    from casereview.analysis import BatchAnalysis
+
+    rng = random.Random(11)
+    batch = generated_batch()
+    for i, s in enumerate(batch):
+        s.fine_total = s.fine_total + rng.choice([0.1, 0.2, 0.7])  # summed in batch order
+        s.codes = [("BM-006", "裁量基准事项与处罚依据条款不一致", "deduct")] if i % 3 else []
+        s.agency = rng.choice(["甲区应急管理局", "乙区应急管理局", None])
+        s.region = rng.choice(["360111", None])
+    batch[1].score, batch[1].grade, batch[1].graded = 100.0, None, False
+    batch[2].vetoed, batch[2].grade, batch[2].score = True, "不合格", 0.0
+    batch[3].benchmark_stated, batch[3].outcome = None, None
+    batch.insert(
+        4, CaseSummary(index=4, file="bad.yaml", status="rejected", rejection=["bad.yaml:1：无法解析"])
+    )
+    maker, parent = BatchAnalysis(), BatchAnalysis()
+    for s in batch:
+        parent.add_entry(pickle.loads(pickle.dumps(maker.entry(s))))
+    result = parent.result()
+    assert result == analyse(batch)
+    for row in result["agencies"]:  # the figures worked out here from the summaries themselves
+        mine = [s for s in batch if (s.agency or "（未知）") == row["agency"]]
+        reviewed = [s for s in mine if s.reviewed]
+        total = 0
+        for s in reviewed:
+            total = total + (s.fine_total or 0)
+        assert (row["files"], row["reviewed"], row["fine_total"]) == (len(mine), len(reviewed), total)
+        assert row["passed"] == sum(s.passed for s in reviewed)
+        assert row["veto_rate"] == (sum(s.vetoed for s in reviewed) / len(reviewed) if reviewed else None)
+        stated = [s.benchmark_stated for s in reviewed if s.benchmark_stated is not None]
+        assert row["benchmark_stated_rate"] == (sum(stated) / len(stated) if stated else None)
+        graded = [s.score for s in reviewed if s.graded]
+        assert row["average_score"] == (round(sum(graded) / len(graded), 1) if graded else None)
+    assert result["rejected"] == [{"file": "bad.yaml", "reasons": ["bad.yaml:1：无法解析"]}]
+    ranked = sorted((-(s.score or 0), s.counts["deduct"], s.file) for s in batch if s.reviewed)
+    assert [r["file"] for r in result["ranking"]] == [file for _, _, file in ranked]

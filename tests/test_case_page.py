@@ -219,6 +219,21 @@ def test_finding_groups_mask_and_escape():
     assert ID_NO in shown and MOBILE in shown and "<script>" not in shown
 
 
+def test_value_labels_are_each_reports_own():
+    """A value's label is made once per set of labels and way of showing them: a report with
+    other labels, or masking otherwise, shows its own."""
+    finding = hostile_finding(code="A-1", basis=[], values={"party.id": 1, "f_13807915678": 2})
+    other = {"party.id": f"证件{MOBILE}"}
+    for labels, mask, shown in [
+        (LABELS, True, ["身份证&lt;号&gt;", "电话"]),
+        (other, True, ["证件138****5678", "138****5678"]),
+        (other, False, [f"证件{MOBILE}", "13807915678"]),
+        (LABELS, False, ["身份证&lt;号&gt;", "电话"]),
+    ]:
+        [(html, _)], _ = groups_html(a_result([finding]), labels, str, None, mask)
+        assert [part.split("</span>")[0] for part in html.split('<span class="k">')[1:]] == shown
+
+
 @pytest.mark.parametrize("status", ["无法评分", "未结案"])
 def test_an_ungraded_file_shows_no_score_large_only_a_reference_score_small(tmp_path, status):
     """A file that is not graded (未结案 / 无法评分) has no score to read off the page: the score card

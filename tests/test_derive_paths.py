@@ -217,3 +217,56 @@ def test_amounts_per_party_sum_each_person_and_the_party_apart(party_kind, expec
     names = ("fine_max_per_person", "fine_max_per_citizen", "confiscation_total_unit")
     names += ("confiscation_citizen_max", "unit_penalized")
     assert tuple(fact[n] for n in names) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["valid", "suspended", "revoked"]),
+    st.one_of(st.none(), st.integers(0, 40)),
+    st.integers(0, 40),
+    st.one_of(st.none(), st.integers(0, 40)),
+    st.integers(-5, 50),
+)
+def test_the_valid_days_of_a_certificate_are_where_its_status_is_valid(status, since, start, end, on):
+    """derive compares an act's day with a certificate's valid days inline, calling `status_on`
+    only outside them: both must agree on every day."""
+    span = facts_module._CertSpan(None, "officer", status, since, start, end)  # type: ignore[arg-type]
+    assert (span.first_valid <= on <= span.last_valid) == (span.status_on(on) == "valid")
+
+
+def test_officer_counts_of_an_act_agree_with_its_performers():
+    """The act's officer counts, counted without the unsure flags for sure roles and statuses,
+    agree with its performers' facts (all built: no needs), for certificates valid, expired,
+    not yet valid, suspended, not in the roster or missing, of officers and of other roles."""
+    roster = load_roster(ROOT / "rules" / "examples" / "roster.yaml")
+    numbers = [c.number for c in roster.certificates] + ["99999999999999", ""]
+    roles = ["officer", "officer", "legal_reviewer", "auxiliary"]
+    rng = random.Random(22)
+    checked = 0
+    for data in generate_cases(30, 2207):
+        data = json.loads(json.dumps(data, default=str))
+        for act in data["acts"]:
+            act["by"] = [
+                {"name": f"人员{i}", "cert": rng.choice(numbers), "role": rng.choice(roles)}
+                for i in range(rng.randint(0, 4))
+            ]
+        derived = derive(CaseFile.model_validate(data), roster)
+        by_act: dict[str, list[dict]] = {}
+        for fact in derived.facts:
+            if fact["kind"] == "performer":
+                by_act.setdefault(fact["fid"].split(".by[")[0], []).append(fact)
+        for fact in derived.facts:
+            if fact["kind"] != "act" or fact["has_unknown"]:
+                continue
+            people = by_act.get(fact["fid"], [])
+            officers = [p for p in people if p["role"] == "officer"]
+            valid = [p for p in officers if p["cert_status"] == "valid" and p.get("roster_role") == "officer"]
+            unverified = [p for p in officers if p["cert_status"] in ("not_in_roster", "no_cert")]
+            assert fact["n_performers"] == len(people)
+            assert fact["n_officers"] == len(officers)
+            assert fact["n_valid_officers"] == len(valid)
+            assert fact["n_unverified_officers"] == len(unverified)
+            assert fact["n_countable_officers"] == len(valid) + len(unverified)
+            assert fact["n_non_officers"] == len(people) - len(officers)
+            checked += 1
+    assert checked > 200

@@ -323,23 +323,25 @@ class _Figures:
         self.outcomes: Counter[str] = Counter()
         self.fine_total: float = 0
 
-    def add(self, s: CaseSummary) -> None:
+    def add(self, figures: tuple[Any, ...] | None) -> None:
+        """One file's `BatchAnalysis.entry` figures (None: not reviewed)."""
         self.files += 1
-        if not s.reviewed:
+        if figures is None:
             return
+        score, vetoed, passed, graded, outcome, fine, three, stated = figures
         self.reviewed += 1
-        if s.score is not None and s.graded:  # an ungraded file's score is for reference only
-            self.scores.append(s.score)
-        self.vetoed += s.vetoed
-        self.passed += s.passed
-        self.graded += s.graded
-        self.outcomes[s.outcome or "none"] += 1
-        self.fine_total = self.fine_total + (s.fine_total or 0)  # the order sum() would add them in
-        if s.three_systems is not None:
-            self.three.append(s.three_systems)
-        if s.benchmark_stated is not None:
+        if score is not None:
+            self.scores.append(score)
+        self.vetoed += vetoed
+        self.passed += passed
+        self.graded += graded
+        self.outcomes[outcome] += 1
+        self.fine_total = self.fine_total + fine  # the order sum() would add them in
+        if three is not None:
+            self.three.append(three)
+        if stated is not None:
             self.stated += 1
-            self.stated_true += bool(s.benchmark_stated)
+            self.stated_true += stated
 
     def row(self, key: str, name: str) -> dict[str, Any]:
         """Per agency (or region): counts, average score, veto rate, 零处罚 / 只检查不处罚 signals."""
@@ -405,27 +407,62 @@ class BatchAnalysis:
         self.rejected: list[tuple[str, list[str]]] = []
 
     def add(self, s: CaseSummary) -> None:
-        # kept per file below; a summary made in a worker process arrives with its own copies
-        s.agency, s.grade = _intern(s.agency), _intern(s.grade)
-        self.all.add(s)
-        for buckets, name in ((self.agencies, s.agency), (self.regions, s.region)):
-            figures = buckets.get(name or "（未知）")
-            if figures is None:
-                figures = buckets[name or "（未知）"] = _Figures()
-            figures.add(s)
-        for code, title, severity in s.codes:
+        self.add_entry(self.entry(s))
+
+    def entry(self, s: CaseSummary) -> tuple[Any, ...]:
+        """What `add_entry` folds in of one file, worked out from its summary alone: flat, so it is
+        quicker to send from the worker that reviewed the file and to fold in than the summary."""
+        if not s.reviewed:
+            return s.agency, s.region, s.codes, None, (s.file, s.rejection)
+        score, graded = s.score, s.graded
+        figures = (
+            score if score is not None and graded else None,  # an ungraded file's score is for reference only
+            s.vetoed,
+            s.passed,
+            graded,
+            s.outcome or "none",
+            s.fine_total or 0,
+            s.three_systems,
+            None if s.benchmark_stated is None else bool(s.benchmark_stated),
+        )
+        fines = []
+        for p in s.penalties:
+            keyed = _group_key(p, self.tier_facts)
+            if keyed is not None:
+                fines.append((*keyed, p["amount"]))
+        row = (-(score or 0), s.counts.get("deduct", 0), s.file, s.case_number, score, s.grade)
+        return s.agency, s.region, s.codes, figures, (row, fines)
+
+    def add_entry(self, entry: tuple[Any, ...]) -> None:
+        """One file's `entry` folded in; only its ranking row or rejection and its fines' peer-group
+        entries are kept, sharing the file's strings."""
+        agency, region, codes, figures, kept = entry
+        # kept per file below; an entry made in a worker process arrives with its own copies
+        agency = _intern(agency)
+        self.all.add(figures)
+        for buckets, name in ((self.agencies, agency), (self.regions, region)):
+            bucket = buckets.get(name or "（未知）")
+            if bucket is None:
+                bucket = buckets[name or "（未知）"] = _Figures()
+            bucket.add(figures)
+        for code, title, severity in codes:
             self.finding_files[code] += 1
             self.finding_meta[code] = (title, severity)
-        if not s.reviewed:
-            self.rejected.append((s.file, s.rejection))
+        if figures is None:
+            self.rejected.append(kept)  # (file, reasons)
             return
-        if s.grade:
-            self.grades[s.grade] += 1
-        if s.score is not None and s.graded:  # as the averages: reference scores are not counted
-            self.bins[min(int(s.score // HISTOGRAM_WIDTH), len(self.bins) - 1)] += 1
-        deducts = s.counts.get("deduct", 0)
-        self.ranked.append((-(s.score or 0), deducts, s.file, s.case_number, s.agency, s.score, s.grade))
-        self.add_penalties(s)
+        (score, deducts, file, number, shown, grade), fines = kept
+        grade = _intern(grade)
+        if grade:
+            self.grades[grade] += 1
+        if figures[0] is not None:  # as the averages: reference scores are not counted
+            self.bins[min(int(figures[0] // HISTOGRAM_WIDTH), len(self.bins) - 1)] += 1
+        self.ranked.append((score, deducts, file, number, agency, shown, grade))
+        for key, group, amount in fines:
+            entry = self.groups.get(key)
+            if entry is None:
+                entry = self.groups[key] = (group, [])
+            entry[1].append((file, number, agency, amount))
 
     def add_penalties(self, s: CaseSummary) -> None:
         if not s.reviewed:

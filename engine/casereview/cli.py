@@ -325,8 +325,9 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
 
     # Everything a result goes through before it is counted runs in the worker that reviewed the
     # file, in parallel (`prepare`): the policy, HTML pages and workbook rows, the JSON text, the
-    # file's summary for the analysis. When no sink needs the result itself (`needs_result`), only
-    # that comes back: the parent never receives, let alone rebuilds, the result model.
+    # file's entry in the analysis (`BatchAnalysis.entry`). When no sink needs the result itself
+    # (`needs_result`), only that comes back: the parent never receives, let alone rebuilds, the
+    # result model.
     lean = not any(sink.needs_result for _, sink in sinks)
     statistics = bool(args.statistics)
 
@@ -354,17 +355,17 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        summary = None
-        if batch_analysis is not None:  # the HTML sink's (naming the page) serves too: made and sent once
+        entry = None
+        if batch_analysis is not None:  # the HTML sink's summary (naming the page) serves too
             summary = next((x for x in ready if x.__class__ is CaseSummary), None)
-            summary = summary or CaseSummary.of(result, index)
+            entry = batch_analysis.entry(summary or CaseSummary.of(result, index))
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
             else None
         )
         kept = None if lean else result
-        return kept, result.file, (rejected_file, failing, ungraded), summary, active, prints, uses, ready
+        return kept, result.file, (rejected_file, failing, ungraded), entry, active, prints, uses, ready
 
     # A result-cache hit that nothing would change before it is written (no policy, baseline or
     # stdin name, a clean file name) is prepared from its stored JSON: the sinks take the text
@@ -393,10 +394,10 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         )
         score = data.get("score")
         ungraded = score is not None and not score["graded"]
-        summary = CaseSummary.of_json(data, index) if batch_analysis is not None else None
+        entry = batch_analysis.entry(CaseSummary.of_json(data, index)) if batch_analysis is not None else None
         active = [(f["code"], f["title"], f["severity_label"]) for f in findings] if statistics else None
         no_uses = [0] * len(_policy_counts(policy))
-        return None, file, (rejected_file, failing, ungraded), summary, active, None, no_uses, ready
+        return None, file, (rejected_file, failing, ungraded), entry, active, None, no_uses, ready
 
     said = walk.done  # the skipped files were told already
 
@@ -414,7 +415,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     def add(index: int, prepared: tuple[Any, ...]) -> None:
         if not index:
             walked()
-        result, file, outcome, summary, active, prints, uses, ready = prepared
+        result, file, outcome, entry, active, prints, uses, ready = prepared
         if prints is not None and baseline_prints is not None:
             baseline_prints.update(prints)
         if any(uses):
@@ -425,7 +426,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
             titles[code] = (title, label)
         progress.update(os.path.basename(file))
         if batch_analysis is not None:
-            batch_analysis.add(summary)
+            batch_analysis.add_entry(entry)
         for (_, sink), item in zip(sinks, ready, strict=True):
             if item is None:  # nothing prepared (and a format's sink may take no third argument)
                 sink.add(result, index)
@@ -803,6 +804,12 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 REVIEW_COMMANDS = ("check", "review", "schema", "completion")
 RUN_COMMANDS = ("check", "review")
+# Commands that review files in worker processes too, whose durable ruleset is built beforehand.
+RUN_SUBCOMMANDS = (("campaign", "create"), ("campaign", "rescore"))
+
+
+def _runs_rules(command: str | None, subcommand: str | None) -> bool:
+    return command in RUN_COMMANDS or (command, subcommand) in RUN_SUBCOMMANDS
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -999,9 +1006,8 @@ def _main(argv: list[str]) -> int:
         command = argv[0] if argv else None
         find = _find_config_once()
         with collector_paused():
-            guessed = (
-                _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
-            )
+            runs = _runs_rules(command, argv[1] if len(argv) > 1 else None)
+            guessed = _durable_options(_early_options(command, argv[1:], find)) if runs else None
             _start_durable_build(guessed)
             try:
                 args = build_parser(command).parse_args(argv)
@@ -1010,7 +1016,7 @@ def _main(argv: list[str]) -> int:
             problem = apply_config(args, find)
             if problem:
                 return usage_error(problem)
-            if args.command in RUN_COMMANDS:
+            if _runs_rules(args.command, getattr(args, "campaign_command", None)):
                 options = _durable_options(args)
                 if options != guessed:
                     _start_durable_build(options)

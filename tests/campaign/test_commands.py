@@ -145,3 +145,25 @@ def test_results_rescore_rereview_and_trends(folder, capsys, tmp_path):
 def test_an_unreachable_database_is_a_chinese_error(capsys, tmp_path):
     code, _, err = run(capsys, "campaign", "status", "--db", "postgresql://nobody:secret@127.0.0.1:1/none")
     assert code == 3 and "无法打开评查数据库" in err and "secret" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "builds"),
+    [
+        (["campaign", "create", "第一批", "files"], True),
+        (["campaign", "rescore"], True),
+        (["campaign", "create", "第一批", "files", "--engine", "oracle"], False),
+        (["campaign", "status"], False),
+    ],
+)
+def test_commands_that_review_in_worker_processes_build_the_durable_ruleset_first(monkeypatch, argv, builds):
+    """`campaign create` and `rescore` review in worker processes as `review` does: the durable
+    ruleset is built once in the background while the command starts (the workers inherit it)."""
+    from casereview import cli
+    from casereview.campaign import commands
+
+    started = []
+    monkeypatch.setattr(cli, "_start_durable_build", started.append)
+    monkeypatch.setattr(commands, "_run", lambda fn, args: 0)
+    assert main(argv) == 0
+    assert any(options is not None for options in started) == builds

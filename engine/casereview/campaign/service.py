@@ -32,6 +32,7 @@ from ..score.profile import Profile, VetoItem, load_profile
 from . import bulk
 from .bulk import (
     BulkImport,
+    ChunkWriter,
     Staged,
     add_results,
     chunks,
@@ -244,10 +245,11 @@ def create_campaign(
         return file_row(run.paths[index], result)
 
     stream = run.each(stage)
+    writer = ChunkWriter(store, loader)
     try:
         for chunk in chunks(stream, bulk.CHUNK):
-            with store.write() as session:
-                loader.write(session, chunk)
+            writer.put(chunk)
+        writer.finish()
         with store.write() as session:
             _refuse_taken(session, name)  # made meanwhile
             shown = session.execute(
@@ -260,6 +262,7 @@ def create_campaign(
             audit(session, actor, "campaign.create", detail, campaign_id=loader.campaign_id)
     except BaseException:
         stream.close()  # stop the workers first
+        writer.stop()  # and the chunk being written (committed or rolled back) before the cleanup
         # The original error is the one to report; if this cleanup fails too (the store gone, a
         # second Ctrl-C), the hidden campaign is left for the next create to remove.
         with suppress(Exception), store.write() as session:

@@ -106,11 +106,12 @@ def groups_html(
     order.sort(key=_first)
     categories = {c.id: c.name for c in result.score.categories} if result.score else {}
     _e = text_of(mask)
+    names = _names_shown(labels, _e)
     found: list[Group] = []
     pending: list[Group] = []
     for _, first, places in order:
         html = _group(
-            first, places, categories.get(first.category, first.category), labels, display, lines, _e
+            first, places, categories.get(first.category, first.category), names, display, lines, _e
         )
         (pending if first.severity == "review" else found).append((html, len(places)))
     return found, pending
@@ -135,6 +136,34 @@ def _where(loc: Any, display: Callable[[str], str], _e: Callable[[Any], str]) ->
 _LAST_FILE: list[Any] = [None, None, ""]  # the file last shown (`_where`), how, its HTML
 
 
+class _Names(dict[str, str]):
+    """A value's name → the HTML of its label (`labels`, shown by `_e`), made on first use: a
+    page shows ~40 values, named from a few dozen facts."""
+
+    __slots__ = ("e", "labels")
+
+    def __init__(self, labels: dict[str, str], _e: Callable[[Any], str]):
+        super().__init__()
+        self.labels, self.e = labels, _e
+
+    def __missing__(self, name: str) -> str:
+        if len(self) >= 4096:  # names come from the rule book: never reached, but bounded
+            self.clear()
+        labels = self.labels
+        html = self[name] = self.e(labels[name] if name in labels else value_label(name, labels))
+        return html
+
+
+_NAMES: list[_Names] = []  # the labels last shown, how, and their HTML (`_names_shown`)
+
+
+def _names_shown(labels: dict[str, str], _e: Callable[[Any], str]) -> _Names:
+    if _NAMES and _NAMES[0].labels is labels and _NAMES[0].e is _e:
+        return _NAMES[0]
+    _NAMES[:] = [_Names(labels, _e)]
+    return _NAMES[0]
+
+
 def _place_order(finding: Any) -> tuple[int, str]:
     return finding.location.line or 10**9, finding.location.field
 
@@ -147,7 +176,7 @@ def _group(
     first: Any,
     places: list[Any],
     category: Any,
-    labels: dict[str, str],
+    names: _Names,
     display: Callable[[str], str],
     lines: list[str] | None,
     _e: Callable[[Any], str],
@@ -176,8 +205,9 @@ def _group(
     for f in places:
         loc = f.location
         line = loc.line
+        shown_line = line if line.__class__ is int and 0 < line < 10**10 else _e(line or "?")  # no ID
         out.append(
-            f'    <li>\n      <div class="where">第 {_e(line or "?")} 行 '
+            f'    <li>\n      <div class="where">第 {shown_line} 行 '
             f'<span class="mono">{_e(loc.field)}</span> '
             f'<span class="muted">（{_where(loc, display, _e)}）</span></div>\n'
         )
@@ -186,8 +216,7 @@ def _group(
         if f.values:
             out.append('<div class="values">')
             out.extend(
-                f'<span class="value"><span class="k">'
-                f"{_e(labels[k] if k in labels else value_label(k, labels))}</span>：{_e(v)}</span>"
+                f'<span class="value"><span class="k">{names[k]}</span>：{_e(v)}</span>'
                 for k, v in f.values.items()
             )
             out.append("</div>")
@@ -198,7 +227,8 @@ def _group(
             assert lines is not None
             out.append('<pre class="excerpt">')
             out.extend(
-                f'<span class="{"hit" if n == line else ""}"><span class="ln">{_e(n)}</span>'
+                # a line's number has fewer than 11 digits: nothing to mask or escape
+                f'<span class="{"hit" if n == line else ""}"><span class="ln">{n}</span>'
                 f"{_e(lines[n - 1])}</span>"
                 for n in shown
             )
