@@ -64,3 +64,42 @@ def test_deductions_are_capped_per_item(profile):
     procedure = next(c for c in result.categories if c.id == "procedure")
     assert procedure.deducted == 10
     assert result.score == 90
+
+
+def _sheet_variant(profile, **changes):
+    return profile.model_validate({**profile.model_dump(), **changes})
+
+
+def test_each_profile_scores_on_its_own_sheet(profile):
+    """What scoring reads of a profile is kept per profile: files scored on one sheet after
+    another (alternating, and on new profiles) get their own sheet's points and grades, whatever
+    was scored before."""
+    findings = [finding("LR-004", "deduct"), finding("XYZ-001", "deduct")]  # an item, and the default
+    stricter = _sheet_variant(
+        profile, default_deduct=9, grades=[{"name": "优秀", "min": 99}, {"name": "不合格", "min": 0}]
+    )
+    for _ in range(2):
+        mild, strict = score_case(findings, profile), score_case(findings, stricter)
+        assert mild.score == 100 - 5 - profile.default_deduct
+        assert strict.score == 100 - 5 - 9 and strict.grade == "不合格"
+        assert mild.grade == next(g.name for g in profile.grades if mild.score >= g.min)
+    for n in range(20):  # more profiles than are kept at a time
+        deduct = n % 7
+        assert score_case(findings, _sheet_variant(profile, default_deduct=deduct)).score == 95 - deduct
+
+
+def test_a_veto_fails_the_file_on_a_sheet_whose_grades_stop_above_zero(profile):
+    """A veto gives the failing grade (score 0) even where the points left would be below every
+    grade's minimum; the same points without a veto have no grade to give (an error, as ever)."""
+    import pytest
+
+    sheet = _sheet_variant(
+        profile,
+        grades=[{"name": "优秀", "min": 90}, {"name": "合格", "min": 60}, {"name": "不合格", "min": 50}],
+    )
+    deductions = [finding(code, "deduct") for code in CODES * 4]  # 65 points
+    vetoed = score_case([finding("XYZ-001", "veto"), *deductions], sheet)
+    assert vetoed.vetoed and vetoed.score == 0 and vetoed.grade == "不合格"
+    assert score_case(deductions, profile).score < 50
+    with pytest.raises(StopIteration):
+        score_case(deductions, sheet)

@@ -10,11 +10,10 @@ name the machine rules that raise it and is otherwise a reviewer's call. The mac
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..model.factories import new_list
 from ..packs.schema import Basis, Verification
@@ -99,7 +98,6 @@ class Profile(ProfileModel):
     three_systems_rules: list[str] = Field(
         default_factory=new_list, description="rule codes whose findings count against 三项制度 compliance"
     )
-    _deductions: dict[str, tuple[str, str, int, int | None]] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -135,26 +133,6 @@ class Profile(ProfileModel):
             if _matches(code, item.rules):
                 return item
         return None
-
-    def deductions(self) -> Callable[[str], tuple[str, str, int, int | None]]:
-        """code → (item key, category, points, cap) of a deduct finding, each code looked up once
-        (scoring asks for every finding of every file; the sheet does not change while it is used)."""
-        cache = self._deductions
-        if cache is None:
-            cache = self._deductions = {}
-
-        def lookup(code: str) -> tuple[str, str, int, int | None]:
-            entry = cache.get(code)
-            if entry is None:
-                item = self.item_for(code)
-                if item is None:
-                    entry = (f"default:{code}", self.default_category, self.default_deduct, None)
-                else:
-                    entry = (item.id, item.category, item.deduct, item.cap)
-                cache[code] = entry
-            return entry
-
-        return lookup
 
     def veto_for(self, code: str) -> VetoItem | None:
         for veto in self.veto_items:

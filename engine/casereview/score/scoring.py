@@ -52,9 +52,8 @@ def score_case(
     findings: list[Finding], profile: Profile, status: str | None = None, status_reason: str | None = None
 ) -> Score:
     """Score and grade; `status` (未结案/无法评分) replaces the grade of a file that cannot be graded."""
-    per_item: dict[str, int] = {}
-    item_caps = {}
-    deductions = profile.deductions()
+    sheet = _sheet(profile)
+    per_item: dict[tuple[str, str, int, int | None], int] = {}  # by (item key, category, points, cap)
     veto_set: set[str] = set()
     decided: set[str] = set()  # codes of findings the rules decided (not 待人工评查 items)
     unknown: set[str] = set()
@@ -62,9 +61,8 @@ def score_case(
     for finding in findings:  # one pass: a batch scores every file
         severity, code = finding.severity, finding.code
         if severity == "deduct":
-            key, category, points, cap = deductions(code)
-            item_caps[key] = (category, cap)
-            per_item[key] = per_item.get(key, 0) + points
+            item = sheet.items.get(code) or sheet.item(code)
+            per_item[item] = per_item.get(item, 0) + item[2]
         elif severity == "veto":
             veto_set.add(code)
         elif severity == "review":
@@ -74,23 +72,20 @@ def score_case(
             provisional += finding.rule_severity in ("veto", "deduct")
         else:
             decided.add(code)
-    per_category: dict[str, int] = {c.id: 0 for c in profile.categories}
-    for key, points in per_item.items():
-        category, cap = item_caps[key]
-        per_category[category] += min(points, cap) if cap is not None else points
-    categories = [_category_score(cat, min(per_category[cat.id], cat.max)) for cat in profile.categories]
+    categories, score, grade = sheet.scored(per_item)
     veto_codes = sorted(veto_set)
     vetoed = bool(veto_codes)
-    total = 0.0 if vetoed else float(max(0, profile.total - sum(c.deducted for c in categories)))
-    score = round(total * 100 / profile.total, 1)
-    grade = profile.failing_grade if vetoed else next(g.name for g in profile.grades if score >= g.min)
+    if vetoed:
+        score, grade = 0.0, profile.failing_grade
+    elif grade is None:  # a score below every grade's minimum fails here, as it always did
+        grade = next(g.name for g in profile.grades if score >= g.min)
     if provisional and not vetoed and profile.provisional_max_grade:
         grade = _at_most(profile, grade, profile.provisional_max_grade)
     if status is not None:
         grade = status
     three = None
-    if profile.three_systems_rules:
-        rules = set(profile.three_systems_rules)
+    rules = sheet.three_systems
+    if rules:
         hit = decided & rules
         if not (unknown & rules) - hit:  # a rate over checks that could not run would be a guess
             three = round(1 - len(hit) / len(rules), 4)
@@ -113,28 +108,74 @@ def score_case(
     )
 
 
-_CATEGORY_SCORES: dict[tuple[str, str, int, int], CategoryScore] = {}
+class _Sheet:
+    """What scoring reads of a profile, in the shapes it reads them, made once per profile (a
+    batch scores every file on one sheet, which does not change while it is used)."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.items: dict[str, tuple[str, str, int, int | None]] = {}  # code → its item, looked up once
+        self.three_systems = frozenset(profile.three_systems_rules)
+        self.ids = tuple(c.id for c in profile.categories)
+        self.maxes = tuple(c.max for c in profile.categories)
+        self.nothing = (0,) * len(self.ids)  # deducted in each category
+        # (the categories' scores, score, grade) by the points deducted in each category (few
+        # combinations recur)
+        self.known: dict[tuple[int, ...], tuple[tuple[CategoryScore, ...], float, str | None]] = {}
+
+    def item(self, code: str) -> tuple[str, str, int, int | None]:
+        """(item key, category, points, cap) of a deduct finding of `code`."""
+        item = self.profile.item_for(code)
+        if item is None:
+            entry = (f"default:{code}", self.profile.default_category, self.profile.default_deduct, None)
+        else:
+            entry = (item.id, item.category, item.deduct, item.cap)
+        self.items[code] = entry
+        return entry
+
+    def scored(
+        self, per_item: dict[tuple[str, str, int, int | None], int]
+    ) -> tuple[list[CategoryScore], float, str | None]:
+        """The categories' scores, the score and the grade (None: below every grade) of a file
+        without a veto: deductions capped per item (its cap), then per category (扣完为止)."""
+        if per_item:
+            per_category = dict.fromkeys(self.ids, 0)
+            for (_, category, _, cap), points in per_item.items():
+                per_category[category] += min(points, cap) if cap is not None else points
+            deducted = tuple(map(min, map(per_category.__getitem__, self.ids), self.maxes))
+        else:
+            deducted = self.nothing
+        known = self.known.get(deducted)
+        if known is None:
+            if len(self.known) > 4096:
+                self.known.clear()
+            total = self.profile.total
+            score = round(float(max(0, total - sum(deducted))) * 100 / total, 1)
+            grade = next((g.name for g in self.profile.grades if score >= g.min), None)
+            cats = self.profile.categories
+            known = self.known[deducted] = (tuple(map(_category_score, cats, deducted)), score, grade)
+        return list(known[0]), known[1], known[2]
+
+
+_SHEETS: dict[int, _Sheet] = {}  # by id of the profile, which its sheet holds (the id is not reused)
+
+
+def _sheet(profile: Profile) -> _Sheet:
+    sheet = _SHEETS.get(id(profile))
+    if sheet is None:
+        if len(_SHEETS) > 16:
+            _SHEETS.clear()
+        sheet = _SHEETS[id(profile)] = _Sheet(profile)
+    return sheet
 
 
 def _category_score(cat: Category, deducted: int) -> CategoryScore:
     """The (shared, frozen) score of a category: building a model per category of every file
     cost more than the rest of scoring."""
-    key = (cat.id, cat.name, cat.max, deducted)
-    score = _CATEGORY_SCORES.get(key)
-    if score is None:
-        if len(_CATEGORY_SCORES) > 4096:
-            _CATEGORY_SCORES.clear()
-        score = _CATEGORY_SCORES[key] = trusted(
-            CategoryScore,
-            {
-                "id": cat.id,
-                "name": cat.name,
-                "max": cat.max,
-                "deducted": deducted,
-                "score": cat.max - deducted,
-            },
-        )
-    return score
+    return trusted(
+        CategoryScore,
+        {"id": cat.id, "name": cat.name, "max": cat.max, "deducted": deducted, "score": cat.max - deducted},
+    )
 
 
 def _at_most(profile: Profile, grade: str, cap: str) -> str:
