@@ -206,3 +206,28 @@ def test_entries_made_in_another_process_fold_into_the_same_analysis():
     assert result["rejected"] == [{"file": "bad.yaml", "reasons": ["bad.yaml:1：无法解析"]}]
     ranked = sorted((-(s.score or 0), s.counts["deduct"], s.file) for s in batch if s.reviewed)
     assert [r["file"] for r in result["ranking"]] == [file for _, _, file in ranked]
+
+
+def test_an_entry_from_the_result_equals_the_one_from_its_summary(tmp_path):
+    """A review with no summary page makes each file's entry from the result itself
+    (`BatchAnalysis.entry_of`, no `CaseSummary`): it must be the tuple the summary gives, on
+    generated, partial (unknown facts), broken and sample files."""
+    from casereview.analysis import BatchAnalysis
+    from casereview.batch import make_context, review_one
+    from casereview.load import load_roster
+    from casereview.packs.loader import load_rulebook
+    from casereview.score.profile import load_profile
+    from test_golden_results import write_golden_corpus
+
+    book, profile = load_rulebook(), load_profile()
+    contexts: dict[Path, object] = {}
+    pairs = write_golden_corpus(tmp_path)
+    chosen = [pair for i, pair in enumerate(pairs) if i % 5 == 0 or "broken" in pair[0].parts]
+    batch, kinds = BatchAnalysis(), set()
+    for index, (path, roster) in enumerate(chosen):
+        if roster not in contexts:
+            contexts[roster] = make_context(book, profile, load_roster(roster), "oracle")
+        result = review_one(path, contexts[roster])
+        assert batch.entry_of(result) == batch.entry(CaseSummary.of(result, index)), path.name
+        kinds.add((result.status, result.score is not None and result.score.graded))
+    assert {("rejected", False), ("reviewed", True)} <= kinds

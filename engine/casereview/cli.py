@@ -358,7 +358,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         entry = None
         if batch_analysis is not None:  # the HTML sink's summary (naming the page) serves too
             summary = next((x for x in ready if x.__class__ is CaseSummary), None)
-            entry = batch_analysis.entry(summary or CaseSummary.of(result, index))
+            entry = batch_analysis.entry(summary) if summary is not None else batch_analysis.entry_of(result)
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
