@@ -104,3 +104,38 @@ def test_folders_are_walked_and_rosters_skipped():
     found = list(iter_case_paths([ROOT / "casefiles"]))
     assert found and all(not p.stem.startswith("roster") for p in found)
     assert found == sorted(found)
+
+
+def _rglob_case_paths(folder: Path) -> list[Path]:
+    """What `iter_case_paths` listed of a folder when it was written with rglob (the reference)."""
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in (".yaml", ".yml", ".json")
+        and not p.name.startswith(".")
+        and not p.stem.lower().startswith("roster")
+    ]
+
+
+def test_the_folder_walk_lists_what_rglob_listed_in_its_order(tmp_path):
+    """Nested and hidden folders, hidden files, rosters, suffixes in any case, names that only
+    look like a suffix, links to files (listed) and to folders (not entered), broken links, a
+    folder named like a case file, and names that sort differently as parts than as text."""
+    top = tmp_path / "files"
+    for name in (
+        "b.yaml", "a-b.yaml", "a/z.json", "a/m/1.yml", "A.YAML", "c.Json", "d.yaml/inside.yaml",
+        ".hidden.yaml", ".dot/e.yaml", "roster.yaml", "Roster-2.yml", "notes.txt", "x.", "yaml",
+        "sub/roster/f.yaml", "z.yaml.bak", "中文案卷.yaml",
+    ):  # fmt: skip
+        path = top / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("case: {}\n", encoding="utf-8")
+    (top / "link.yaml").symlink_to(top / "b.yaml")
+    (top / "linked").symlink_to(top / "a", target_is_directory=True)
+    (top / "broken.yaml").symlink_to(top / "gone.yaml")
+    (top / "loop.yaml").symlink_to(top / "loop.yaml")
+    found = list(iter_case_paths([top, top / "notes.txt"]))
+    assert found == [*_rglob_case_paths(top), top / "notes.txt"]
+    assert top / "link.yaml" in found and top / "a" / "m" / "1.yml" in found
+    assert not [p for p in found if "linked" in p.parts]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from casereview.load import InputRejected, jsonpos, read_document, reader
 from casereview.load.fastvalidate import may_be_padded
-from casereview.load.source import locate_in
+from casereview.load.source import locate_in, parse_text
 
 
 def _characters() -> list[str]:
@@ -53,6 +53,50 @@ _TEXTS = st.text(alphabet=st.sampled_from(list("ab中文\t\n\r\x00\x01\x0b\x1f\x
 def test_decoding_with_and_without_the_text_search(text: str, encoding: str) -> None:
     data = text.encode(encoding)
     assert _decoded(data, full_search=False) == _decoded(data, full_search=True)
+
+
+def _read_json(data: bytes, *, controls_first: bool) -> tuple:
+    """`read_document` of JSON bytes, or (`controls_first`) the reader's control-character search
+    before the parse, as every file had it."""
+    try:
+        if controls_first:
+            decoded = reader.decode_bytes(data, "x.json", markers=False)
+            doc = parse_text(decoded.text, "x.json", fmt="json", notes=decoded.notes, utf8=decoded.utf8)
+        else:
+            doc = read_document("x.json", data=data)
+        return ("ok", repr(doc.data), doc.notes)
+    except InputRejected as exc:
+        return ("rejected", [(e.file, e.line, e.column, e.field, e.message) for e in exc.errors])
+
+
+_JSON_CONTROLS = st.sampled_from(["\x01", "\x08", "\x0b", "\x0c", "\x1f", "\x7f", "\t", "\r", "\\", '"', "x"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.text(alphabet="a中:", max_size=3), st.text(alphabet="b文 ", max_size=3), max_size=3),
+    st.sampled_from([None, 1]),
+    st.lists(st.tuples(st.integers(0, 10_000), _JSON_CONTROLS), max_size=3),
+    st.sampled_from(["utf-8", "gb18030", "utf-8-sig", "utf-16"]),
+)
+def test_json_control_characters_refused_as_the_reader_refuses_them(
+    value: dict, indent: Any, edits: list, encoding: str
+) -> None:
+    """A JSON file is not searched for control characters before its parse (JSON refuses them
+    all but DEL, looked for alone): whether it is refused, and the errors, are the same."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    for offset, char in edits:
+        offset %= len(text) + 1
+        text = text[:offset] + char + text[offset:]
+    data = text.encode(encoding)
+    assert _read_json(data, controls_first=False) == _read_json(data, controls_first=True)
+
+
+def test_del_in_a_json_string_is_refused_where_it_is() -> None:
+    with pytest.raises(InputRejected) as info:
+        read_document("x.json", data=b'{"a":\n  "b\x7fc"}')
+    (error,) = info.value.errors
+    assert (error.line, error.column) == (2, 5) and "U+007F" in error.message
 
 
 # -- JSON: the top-level object walked in Python, its values parsed in C -------------------------

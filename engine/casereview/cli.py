@@ -804,6 +804,12 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 REVIEW_COMMANDS = ("check", "review", "schema", "completion")
 RUN_COMMANDS = ("check", "review")
+# Commands that review files in worker processes too, whose durable ruleset is built beforehand.
+RUN_SUBCOMMANDS = (("campaign", "create"), ("campaign", "rescore"))
+
+
+def _runs_rules(command: str | None, subcommand: str | None) -> bool:
+    return command in RUN_COMMANDS or (command, subcommand) in RUN_SUBCOMMANDS
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -1000,9 +1006,8 @@ def _main(argv: list[str]) -> int:
         command = argv[0] if argv else None
         find = _find_config_once()
         with collector_paused():
-            guessed = (
-                _durable_options(_early_options(command, argv[1:], find)) if command in RUN_COMMANDS else None
-            )
+            runs = _runs_rules(command, argv[1] if len(argv) > 1 else None)
+            guessed = _durable_options(_early_options(command, argv[1:], find)) if runs else None
             _start_durable_build(guessed)
             try:
                 args = build_parser(command).parse_args(argv)
@@ -1011,7 +1016,7 @@ def _main(argv: list[str]) -> int:
             problem = apply_config(args, find)
             if problem:
                 return usage_error(problem)
-            if args.command in RUN_COMMANDS:
+            if _runs_rules(args.command, getattr(args, "campaign_command", None)):
                 options = _durable_options(args)
                 if options != guessed:
                     _start_durable_build(options)

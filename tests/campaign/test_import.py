@@ -12,12 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from casereview.campaign import bulk, service
+from casereview.campaign import bulk, create, service
 from casereview.campaign.models import Campaign, CaseRecord, FileVersion, MachineResult
 from casereview.campaign.store import open_store
 
@@ -38,7 +39,7 @@ def _corpus(folder: Path) -> list[Path]:
 
 
 def test_every_file_lands_with_its_own_content_and_result_across_chunks(store_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK", 2)  # several INSERT rounds, one with a single file
+    monkeypatch.setattr(create, "CHUNK", 2)  # several INSERT rounds, one with a single file
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     summary = service.create_campaign(store, "分批导入", tmp_path / "files", paths, OPTIONS)
@@ -75,7 +76,7 @@ def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_pat
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     before = _counts(store)
-    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setattr(create, "CHUNK", 3)
     write = bulk.BulkImport._write
     calls = []
 
@@ -95,6 +96,42 @@ def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_pat
     assert _counts(store)["case_files"] == before["case_files"] + len(paths)
 
 
+def test_ctrl_c_while_a_chunk_is_written_beside_the_review_leaves_no_trace(store_url, tmp_path, monkeypatch):
+    """The chunks are written by a thread of their own while the review goes on: an interrupt that
+    reaches the review while a chunk's transaction is open waits for that transaction to end, then
+    removes everything the create wrote; no writer thread is left behind."""
+    paths = _corpus(tmp_path / "files")
+    store = open_store(url=store_url)
+    before = _counts(store)
+    monkeypatch.setattr(create, "CHUNK", 3)
+    write, writing, interrupted = bulk.BulkImport._write, threading.Event(), threading.Event()
+    chunks = create.chunks
+
+    def write_slowly(self, session, chunk):
+        writing.set()
+        interrupted.wait(30)  # the interrupt comes while this transaction is open
+        write(self, session, chunk)
+
+    def interrupt_while_writing(items, size):
+        for number, chunk in enumerate(chunks(items, size)):
+            if number == 1:
+                assert writing.wait(30)
+                interrupted.set()
+                raise KeyboardInterrupt
+            yield chunk
+
+    monkeypatch.setattr(bulk.BulkImport, "_write", write_slowly)
+    monkeypatch.setattr(create, "chunks", interrupt_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
+    assert not [t for t in threading.enumerate() if t.name.startswith("casereview-import")]
+    assert _counts(store) == before
+    monkeypatch.setattr(bulk.BulkImport, "_write", write)
+    monkeypatch.setattr(create, "chunks", chunks)
+    summary = service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
+    assert summary.files == len(paths)
+
+
 def test_a_campaign_is_hidden_until_its_last_file_is_in(store_url, tmp_path, monkeypatch):
     """The chunks are committed as the review goes, yet no listing, name or file page shows the
     campaign before it is whole; then it is there under its name, with every file."""
@@ -107,26 +144,26 @@ def test_a_campaign_is_hidden_until_its_last_file_is_in(store_url, tmp_path, mon
         service.add_user(session, "lead", "组长", "lead", "pw-lead-1234")
     client = create_app(store, secret_key="test").test_client()
     assert login(client, "lead", "pw-lead-1234").status_code == 302
-    monkeypatch.setattr(bulk, "CHUNK", 3)
-    chunks, seen = bulk.chunks, []
+    monkeypatch.setattr(create, "CHUNK", 3)
+    write, seen = create.ChunkWriter._write, []
 
-    def look_from_elsewhere_between_chunks(items, size):
-        for number, chunk in enumerate(chunks(items, size)):
-            if number == 1:  # the first chunk is committed
-                with store.session() as other:
-                    campaign_id = other.scalar(select(func.max(CaseRecord.campaign_id)))
-                    hidden = select(CaseRecord.id).where(CaseRecord.campaign_id == campaign_id)
-                    seen.append(
-                        (
-                            service.get_campaign(other).name,
-                            {row["campaign"] for row in service.trends(other)},
-                            "建立中" in client.get("/lead").get_data(as_text=True),
-                            client.get(f"/files/{other.scalar(hidden.limit(1))}").status_code,
-                        )
-                    )
-            yield chunk
+    def look_from_elsewhere_after_the_first_chunk(self, chunk):
+        write(self, chunk)  # its transaction is committed
+        if seen:
+            return
+        with store.session() as other:
+            campaign_id = other.scalar(select(func.max(CaseRecord.campaign_id)))
+            hidden = select(CaseRecord.id).where(CaseRecord.campaign_id == campaign_id)
+            seen.append(
+                (
+                    service.get_campaign(other).name,
+                    {row["campaign"] for row in service.trends(other)},
+                    "建立中" in client.get("/lead").get_data(as_text=True),
+                    client.get(f"/files/{other.scalar(hidden.limit(1))}").status_code,
+                )
+            )
 
-    monkeypatch.setattr(service, "chunks", look_from_elsewhere_between_chunks)
+    monkeypatch.setattr(create.ChunkWriter, "_write", look_from_elsewhere_after_the_first_chunk)
     service.create_campaign(store, "新建", tmp_path / "files", paths, OPTIONS)
     assert seen == [("已有", {"已有"}, False, 403)]
     with store.session() as session:
@@ -141,10 +178,10 @@ import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from casereview.batch import BatchOptions
-from casereview.campaign import bulk, service
+from casereview.campaign import bulk, create, service
 from casereview.campaign.store import open_store
 
-bulk.CHUNK = 2
+create.CHUNK = 2
 write = bulk.BulkImport._write
 done = []
 
@@ -217,3 +254,32 @@ def test_the_create_command_ends_without_teardown_its_campaign_whole_and_the_sto
         assert service.get_campaign(session).name == "命令"
     assert _counts(store)["case_files"] == len(paths)
     store.close()
+
+
+def test_a_file_row_holds_the_file_as_read_and_the_result_as_pydantic_writes_it(tmp_path):
+    """What the worker stages of each file: its text (UTF-8 with or without BOM, GB 18030), the
+    SHA-256 of its bytes, and the result's JSON byte-equal to `model_dump_json`; what is not a
+    regular file (gone, a folder, a FIFO) is stored with an empty text, never blocks."""
+    import hashlib
+
+    from casereview.batch import BatchOptions, review_batch
+
+    text = FILES[0].read_text(encoding="utf-8")
+    files = {
+        "plain.yaml": text.encode("utf-8"),
+        "bom.yaml": b"\xef\xbb\xbf" + text.encode("utf-8"),
+        "gb.yaml": text.encode("gb18030"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "folder.yaml").mkdir()
+    os.mkfifo(tmp_path / "fifo.yaml")
+    paths = [tmp_path / name for name in (*files, "folder.yaml", "fifo.yaml", "gone.yaml")]
+    options = BatchOptions(roster=OPTIONS.roster, workers=0, engine="oracle")
+    for path, result in zip(paths, review_batch(paths, options), strict=True):
+        row = create.file_row(path, result)
+        data = files.get(path.name, b"")
+        assert row["content"] == (text if data else "")
+        assert row["content_hash"] == hashlib.sha256(data).hexdigest()
+        assert row["result_json"] == result.model_dump_json()
+        assert row["status"] == ("reviewed" if data else "rejected")

@@ -7,8 +7,9 @@ are. Ids come back from `INSERT … RETURNING` (SQLite ≥ 3.35 and PostgreSQL),
 column, so nothing depends on the order the database returns them in.
 
 `campaign create` writes each chunk in its own short transaction as the review produces it (the
-campaign hidden until complete, see `service.create_campaign`): the inserts and SQLite's WAL
-checkpoints run while the workers review the next files instead of after the last one, and the
+campaign hidden until complete, see `service.create_campaign`), in a thread of its own
+(`create.ChunkWriter`): the inserts and SQLite's WAL checkpoints run while the workers review the next
+files and the parent goes on handing them files, instead of after the last one, and the
 database's write lock (SQLite has one for the whole database) is held a moment per chunk, never for
 the minutes a large review takes. `rescore` stages its rows in a private temporary file (`Staged`)
 and inserts them in one transaction after the review.
@@ -16,13 +17,11 @@ and inserts them in one transaction after the review.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +29,8 @@ import orjson
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from ..review import CaseResult
+from .create import CHUNK, chunks
 from .models import CaseRecord, FileVersion, MachineResult, utcnow
-
-CHUNK = 500  # files per round of INSERTs: few statements, a few MB held at a time
-
-
-def read_file(path: Path) -> tuple[str, str]:
-    """The file's text (UTF-8 with or without BOM, else GB 18030) and the SHA-256 of its bytes."""
-    data = path.read_bytes() if path.is_file() else b""
-    digest = hashlib.sha256(data).hexdigest()
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec), digest
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace"), digest
 
 
 def case_key(case_number: str | None, path: Path, folder: Path) -> str:
@@ -100,31 +85,6 @@ def staged_row(row: dict[str, Any]) -> bytes:
     raw = [row.get(name, "").encode("utf-8", "surrogatepass") for name in Staged.RAW]
     head = orjson.dumps({k: v for k, v in row.items() if k not in Staged.RAW})
     return b"".join((Staged.FRAME.pack(len(head), *map(len, raw)), head, *raw))
-
-
-def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
-    """What campaign create stores of one reviewed file: its case, its text and its result."""
-    text, digest = read_file(path)
-    return {
-        "path": str(path),
-        "case_number": result.case_number,
-        "unit": result.agency,
-        "title": result.title,
-        "content": text,
-        "content_hash": digest,
-        **result_fields(result),
-    }
-
-
-def result_fields(result: CaseResult) -> dict[str, Any]:
-    """A `machine_results` row without its ids: the result serialised once, score and grade beside it."""
-    score = result.score
-    return {
-        "status": result.status,
-        "score": score.score if score else None,
-        "grade": score.grade if score else None,
-        "result_json": result.model_dump_json(),
-    }
 
 
 @dataclass
@@ -239,8 +199,3 @@ def roomy_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
-
-
-def chunks(items: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(items, size)):
-        yield chunk

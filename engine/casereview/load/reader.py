@@ -55,9 +55,11 @@ class DecodedText:
     utf8: bytes | None = None  # the text's UTF-8 encoding, when it is the file's bytes
 
 
-def read_text(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, markers: bool = True) -> DecodedText:
+def read_text(
+    path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, markers: bool = True, controls: bool = True
+) -> DecodedText:
     """Read and decode a file; raises `InputRejected` with a Chinese message on any problem."""
-    return decode_bytes(read_bytes(path, max_bytes=max_bytes), str(path), markers=markers)
+    return decode_bytes(read_bytes(path, max_bytes=max_bytes), str(path), markers=markers, controls=controls)
 
 
 def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -120,10 +122,12 @@ def _kind(mode: int) -> str:
     return "特殊文件"
 
 
-def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText:
+def decode_bytes(data: bytes, file: str, *, markers: bool = True, controls: bool = True) -> DecodedText:
     """Decode `data` (see module docstring); `file` is only used in error messages. Without
     `markers` the text is not looked at for an unknown marker (`DecodedText.markers` stays
-    True): the caller looks elsewhere."""
+    True): the caller looks elsewhere. Without `controls` it is not looked at for control
+    characters either: the caller refuses them (`refuse_controls`) before it reports anything
+    else about the text."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
@@ -145,7 +149,7 @@ def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText
                 ) from None
             text = text.lstrip("\ufeff")
             notes = [f"文件编码为 {label}，已自动转换"] if label else []
-            return _finish(text, codec, notes, file)
+            return _finish(text, codec, notes, file, controls)
 
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -156,7 +160,7 @@ def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText
         raise InputRejected([InputError(file, line, column, None, f"无法识别的文件编码：{hint}。{_HINT}")])
 
     try:
-        decoded = _finish(data.decode("utf-8"), "utf-8", [], file, _has_control_bytes(data))
+        decoded = _finish(data.decode("utf-8"), "utf-8", [], file, controls and _has_control_bytes(data))
         decoded.markers = may_hold_marker(decoded.text) if markers else True
         if b"\r" not in data:  # else line endings were changed
             decoded.utf8 = data
@@ -175,7 +179,7 @@ def decode_bytes(data: bytes, file: str, *, markers: bool = True) -> DecodedText
             if hint:
                 message += f"；{hint}"
             raise InputRejected([InputError(file, line, column, None, f"{message}。{_HINT}")]) from None
-        return _finish(text, "gb18030", [GB18030_NOTE], file, _has_control_bytes(data))
+        return _finish(text, "gb18030", [GB18030_NOTE], file, controls and _has_control_bytes(data))
 
 
 def _has_control_bytes(data: bytes) -> bool:
@@ -185,7 +189,14 @@ def _has_control_bytes(data: bytes) -> bool:
 def _finish(text: str, encoding: str, notes: list[str], file: str, maybe_control: bool = True) -> DecodedText:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _CONTROL.search(text) if maybe_control else None
+    if maybe_control:
+        refuse_controls(text, file)
+    return DecodedText(text, encoding, notes)
+
+
+def refuse_controls(text: str, file: str) -> None:
+    """Raise `InputRejected` naming the first control character of decoded `text`, if any."""
+    bad = _CONTROL.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
@@ -201,7 +212,6 @@ def _finish(text: str, encoding: str, notes: list[str], file: str, maybe_control
                 )
             ]
         )
-    return DecodedText(text, encoding, notes)
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
