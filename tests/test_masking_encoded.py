@@ -90,11 +90,15 @@ _ASCII_VALUES = st.recursive(
 @given(_ASCII_VALUES)
 @example({"a": "a" * 1010 + "13812345678", "13812345678": "甲" * 339 + "138-1234-5678", "n": 13812345678})
 @example(["a" * 1018 + "1 3 8 1 2 3 4 5 6 7 8", 2**60, -(10**12), "1" * 40])
-def test_the_block_scan_gives_the_edits_of_the_text_walk(value):
+@example({"a": " 2020-01-01 至 2024-03-04 ", "b": "12  345-67890 1 2", "c": "x 13812345678"})
+@example(["1 2 3 4 5 6 7 8 9 0--1 2 3 4 5 6 7 8 9 0 1", "13812345678", "a13812345678"])
+@example(-13812345678)
+@example(13812345678)
+def test_the_run_scan_gives_the_edits_of_the_text_walk(value):
     """`mask_edits` of JSON text without backslashes and non-ASCII separators or digits runs the
-    candidate regex over flagged 1 KB blocks of the bytes (`_ascii_edits`): the same edits as
-    decoding and walking the whole text, wherever a candidate falls (across a block's end, in a
-    key, a number, a token met twice)."""
+    candidate regex only over the runs of 11+ ASCII digits and separators (`_ascii_edits`): the
+    same edits as decoding and walking the whole text, wherever a candidate falls (late in a
+    run, in a run without one, in a key, a number, the text's end, a token met twice)."""
     data = fastjson.orjson.dumps(value)
     assert _ascii_candidates_only(data) and b"\\" not in data  # the block scan is the path taken
     assert mask_edits(data) == _text_edits(data)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from casereview.campaign import bulk, service
+from casereview.campaign import bulk, create, service
 from casereview.campaign.models import Campaign, CaseRecord, FileVersion, MachineResult
 from casereview.campaign.store import open_store
 
@@ -39,7 +39,7 @@ def _corpus(folder: Path) -> list[Path]:
 
 
 def test_every_file_lands_with_its_own_content_and_result_across_chunks(store_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK", 2)  # several INSERT rounds, one with a single file
+    monkeypatch.setattr(create, "CHUNK", 2)  # several INSERT rounds, one with a single file
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     summary = service.create_campaign(store, "分批导入", tmp_path / "files", paths, OPTIONS)
@@ -76,7 +76,7 @@ def test_a_failed_import_leaves_no_trace_and_can_be_run_again(store_url, tmp_pat
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     before = _counts(store)
-    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setattr(create, "CHUNK", 3)
     write = bulk.BulkImport._write
     calls = []
 
@@ -103,16 +103,17 @@ def test_ctrl_c_while_a_chunk_is_written_beside_the_review_leaves_no_trace(store
     paths = _corpus(tmp_path / "files")
     store = open_store(url=store_url)
     before = _counts(store)
-    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setattr(create, "CHUNK", 3)
     write, writing, interrupted = bulk.BulkImport._write, threading.Event(), threading.Event()
+    chunks = create.chunks
 
     def write_slowly(self, session, chunk):
         writing.set()
         interrupted.wait(30)  # the interrupt comes while this transaction is open
         write(self, session, chunk)
 
-    def interrupt_while_writing(items, size):
-        for number, chunk in enumerate(bulk.chunks(items, size)):
+    def interrupt_while_writing(items, size, total):
+        for number, chunk in enumerate(chunks(items, size, total)):
             if number == 1:
                 assert writing.wait(30)
                 interrupted.set()
@@ -120,13 +121,13 @@ def test_ctrl_c_while_a_chunk_is_written_beside_the_review_leaves_no_trace(store
             yield chunk
 
     monkeypatch.setattr(bulk.BulkImport, "_write", write_slowly)
-    monkeypatch.setattr(service, "chunks", interrupt_while_writing)
+    monkeypatch.setattr(create, "chunks", interrupt_while_writing)
     with pytest.raises(KeyboardInterrupt):
         service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
     assert not [t for t in threading.enumerate() if t.name.startswith("casereview-import")]
     assert _counts(store) == before
     monkeypatch.setattr(bulk.BulkImport, "_write", write)
-    monkeypatch.setattr(service, "chunks", bulk.chunks)
+    monkeypatch.setattr(create, "chunks", chunks)
     summary = service.create_campaign(store, "中断", tmp_path / "files", paths, OPTIONS)
     assert summary.files == len(paths)
 
@@ -143,8 +144,8 @@ def test_a_campaign_is_hidden_until_its_last_file_is_in(store_url, tmp_path, mon
         service.add_user(session, "lead", "组长", "lead", "pw-lead-1234")
     client = create_app(store, secret_key="test").test_client()
     assert login(client, "lead", "pw-lead-1234").status_code == 302
-    monkeypatch.setattr(bulk, "CHUNK", 3)
-    write, seen = bulk.ChunkWriter._write, []
+    monkeypatch.setattr(create, "CHUNK", 3)
+    write, seen = create.ChunkWriter._write, []
 
     def look_from_elsewhere_after_the_first_chunk(self, chunk):
         write(self, chunk)  # its transaction is committed
@@ -162,7 +163,7 @@ def test_a_campaign_is_hidden_until_its_last_file_is_in(store_url, tmp_path, mon
                 )
             )
 
-    monkeypatch.setattr(bulk.ChunkWriter, "_write", look_from_elsewhere_after_the_first_chunk)
+    monkeypatch.setattr(create.ChunkWriter, "_write", look_from_elsewhere_after_the_first_chunk)
     service.create_campaign(store, "新建", tmp_path / "files", paths, OPTIONS)
     assert seen == [("已有", {"已有"}, False, 403)]
     with store.session() as session:
@@ -177,10 +178,10 @@ import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from casereview.batch import BatchOptions
-from casereview.campaign import bulk, service
+from casereview.campaign import bulk, create, service
 from casereview.campaign.store import open_store
 
-bulk.CHUNK = 2
+create.CHUNK = 2
 write = bulk.BulkImport._write
 done = []
 
@@ -276,9 +277,17 @@ def test_a_file_row_holds_the_file_as_read_and_the_result_as_pydantic_writes_it(
     paths = [tmp_path / name for name in (*files, "folder.yaml", "fifo.yaml", "gone.yaml")]
     options = BatchOptions(roster=OPTIONS.roster, workers=0, engine="oracle")
     for path, result in zip(paths, review_batch(paths, options), strict=True):
-        row = bulk.file_row(path, result)
+        row = create.file_row(path, result)
         data = files.get(path.name, b"")
         assert row["content"] == (text if data else "")
         assert row["content_hash"] == hashlib.sha256(data).hexdigest()
         assert row["result_json"] == result.model_dump_json()
         assert row["status"] == ("reviewed" if data else "rejected")
+
+
+@pytest.mark.parametrize("total", [0, 1, 9, 64, 65, 499, 500, 501, 1000, 10_000])
+def test_chunks_keep_every_row_in_order_and_the_last_written_after_the_review_is_small(total):
+    sizes = [len(chunk) for chunk in create.chunks(iter(range(total)), 500, total)]
+    assert [x for chunk in create.chunks(iter(range(total)), 500, total) for x in chunk] == list(range(total))
+    assert all(0 < size <= 500 for size in sizes)
+    assert not sizes or sizes[-1] <= create.LAST_CHUNK

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
-from casereview.campaign import service
+from casereview.campaign import create, service
 from casereview.campaign.models import AuditEvent, Base, Decision, FileVersion, MachineResult
 from casereview.campaign.service import CampaignError, DecisionInput, StaleError
 from casereview.campaign.store import open_store
@@ -66,7 +66,7 @@ def test_a_store_of_the_first_schema_upgrades_in_place_and_keeps_its_files(store
 def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_path, monkeypatch):
     store = make_campaign(store_url, tmp_path / "first")
     elsewhere = open_store(url=store_url)  # another process's connection, e.g. the reviewer web app
-    review_batch = service.review_batch
+    review_batch = create.review_batch
     written = []
 
     class ReviewWhileOthersWrite:
@@ -88,7 +88,7 @@ def test_reviewers_can_write_while_a_campaign_is_being_created(store_url, tmp_pa
                     written.append(True)
                 yield item
 
-    monkeypatch.setattr(service, "review_batch", ReviewWhileOthersWrite)
+    monkeypatch.setattr(create, "review_batch", ReviewWhileOthersWrite)
     paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json", CASEFILES / "11-qingshanhu-songda-chaoqi.yaml"]
     summary = service.create_campaign(store, "第二批", tmp_path / "second", paths, OPTIONS, actor="lead")
     assert written and (summary.files, summary.reviewed) == (2, 2)

@@ -8,7 +8,7 @@ column, so nothing depends on the order the database returns them in.
 
 `campaign create` writes each chunk in its own short transaction as the review produces it (the
 campaign hidden until complete, see `service.create_campaign`), in a thread of its own
-(`ChunkWriter`): the inserts and SQLite's WAL checkpoints run while the workers review the next
+(`create.ChunkWriter`): the inserts and SQLite's WAL checkpoints run while the workers review the next
 files and the parent goes on handing them files, instead of after the last one, and the
 database's write lock (SQLite has one for the whole database) is held a moment per chunk, never for
 the minutes a large review takes. `rescore` stages its rows in a private temporary file (`Staged`)
@@ -17,16 +17,11 @@ and inserts them in one transaction after the review.
 
 from __future__ import annotations
 
-import hashlib
 import struct
-import sys
 import tempfile
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,31 +29,8 @@ import orjson
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from ..load.errors import InputRejected
-from ..load.reader import read_bytes
-from ..review import CaseResult, result_json
+from .create import CHUNK, chunks
 from .models import CaseRecord, FileVersion, MachineResult, utcnow
-from .store import Store
-
-CHUNK = 500  # files per round of INSERTs: few statements, a few MB held at a time
-
-
-def read_file(path: Path) -> tuple[str, str]:
-    """The file's text (UTF-8 with or without BOM, else GB 18030) and the SHA-256 of its bytes;
-    an empty text for anything that is not a regular file it can read (its review says why).
-    Read as the review reads it (`reader.read_bytes`: half the system calls of `is_file` and
-    `read_bytes`, each ~10-17 us in a review worker), but with no size limit."""
-    try:
-        data = read_bytes(path, max_bytes=sys.maxsize)
-    except InputRejected:
-        data = b""
-    digest = hashlib.sha256(data).hexdigest()
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec), digest
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace"), digest
 
 
 def case_key(case_number: str | None, path: Path, folder: Path) -> str:
@@ -113,31 +85,6 @@ def staged_row(row: dict[str, Any]) -> bytes:
     raw = [row.get(name, "").encode("utf-8", "surrogatepass") for name in Staged.RAW]
     head = orjson.dumps({k: v for k, v in row.items() if k not in Staged.RAW})
     return b"".join((Staged.FRAME.pack(len(head), *map(len, raw)), head, *raw))
-
-
-def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
-    """What campaign create stores of one reviewed file: its case, its text and its result."""
-    text, digest = read_file(path)
-    return {
-        "path": str(path),
-        "case_number": result.case_number,
-        "unit": result.agency,
-        "title": result.title,
-        "content": text,
-        "content_hash": digest,
-        **result_fields(result),
-    }
-
-
-def result_fields(result: CaseResult) -> dict[str, Any]:
-    """A `machine_results` row without its ids: the result serialised once, score and grade beside it."""
-    score = result.score
-    return {
-        "status": result.status,
-        "score": score.score if score else None,
-        "grade": score.grade if score else None,
-        "result_json": result_json(result).decode(),
-    }
 
 
 @dataclass
@@ -210,42 +157,6 @@ class BulkImport:
         session.execute(insert(MachineResult.__table__), results)
 
 
-class ChunkWriter:
-    """Writes chunks (`BulkImport.write`, each in its own write transaction of `store`) in a thread
-    of its own, so the caller goes on taking results while SQLite inserts, commits and checkpoints
-    (its calls release the GIL): a caller blocked in a transaction stops handing the workers new
-    files, and they ran dry whenever a chunk took longer than their window of work (a slow disk,
-    a loaded host). At most `AHEAD` chunks wait or are written at a time (flat memory). A chunk's
-    error (or KeyboardInterrupt) is raised by the next `put` or by `finish`; `stop` drops the chunks
-    not yet begun and waits for the one being written."""
-
-    AHEAD = 2
-
-    def __init__(self, store: Store, loader: BulkImport):
-        self._store, self._loader = store, loader
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="casereview-import")
-        self._pending: deque[Future[None]] = deque()
-
-    def _write(self, chunk: list[dict[str, Any]]) -> None:
-        with self._store.write() as session:
-            self._loader.write(session, chunk)
-
-    def put(self, chunk: list[dict[str, Any]]) -> None:
-        pending = self._pending
-        pending.append(self._thread.submit(self._write, chunk))
-        while pending and (len(pending) > self.AHEAD or pending[0].done()):
-            pending.popleft().result()
-
-    def finish(self) -> None:
-        """Wait for every chunk to be written (raising the first error)."""
-        while self._pending:
-            self._pending.popleft().result()
-        self._thread.shutdown()
-
-    def stop(self) -> None:
-        self._thread.shutdown(cancel_futures=True)
-
-
 def _result_row(run_id: int, version_id: int, fields: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -288,8 +199,3 @@ def roomy_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
-
-
-def chunks(items: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(items, size)):
-        yield chunk

@@ -155,13 +155,16 @@ def _options(args: argparse.Namespace, profile: Path | None = None):
 
 
 def _run(fn, args: argparse.Namespace) -> int:
-    from ..batch import BatchSetupError
-    from .service import CampaignError
-    from .store import StoreError
-
     try:
         return fn(args)
-    except (CampaignError, StoreError, BatchSetupError) as exc:
+    except Exception as exc:
+        # imported here: `campaign create` starts its review before loading the store's modules
+        from ..batch import BatchSetupError
+        from .service import CampaignError
+        from .store import StoreError
+
+        if not isinstance(exc, (CampaignError, StoreError, BatchSetupError)):
+            raise
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
 
@@ -172,17 +175,22 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def _create(args: argparse.Namespace) -> int:
     from ..batch import iter_case_paths
-    from .service import create_campaign
+    from .create import create_campaign
 
     paths = list(iter_case_paths(args.files))
     if not paths:
         print("没有找到案卷文件（.yaml/.yml/.json）", file=sys.stderr)
         return EXIT_USAGE
     folder = args.files[0] if args.files[0].is_dir() else args.files[0].parent
-    store = _open(args)
+    opened = []
+
+    def open_store():  # by the import thread, once the review has started
+        opened.append(_open(args))
+        return opened[0]
+
     try:
         summary = create_campaign(
-            store,
+            open_store,
             args.name,
             folder,
             paths,
@@ -191,7 +199,8 @@ def _create(args: argparse.Namespace) -> int:
             actor=getpass.getuser(),
         )
     finally:
-        store.close()  # the process ends without the interpreter's teardown (cli.exit_process)
+        for store in opened:
+            store.close()  # the process ends without the interpreter's teardown (cli.exit_process)
     for note in summary.notes:
         print(note, file=sys.stderr)
     print(

@@ -28,19 +28,9 @@ from sqlalchemy.orm import Session
 from .. import __version__
 from ..batch import BatchOptions, BatchRun, review_batch
 from ..review import CaseResult
-from ..score.profile import Profile, VetoItem, load_profile
-from . import bulk
-from .bulk import (
-    BulkImport,
-    ChunkWriter,
-    Staged,
-    add_results,
-    chunks,
-    file_row,
-    read_file,
-    result_fields,
-    staged_row,
-)
+from ..score.profile import Profile, VetoItem
+from .bulk import BulkImport, Staged, add_results, staged_row
+from .create import CreateSummary, create_campaign, read_file, result_fields  # noqa: F401 (the API)
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -194,38 +184,19 @@ def _snapshot(session: Session, profile: Profile) -> ProfileSnapshot:
     return snap
 
 
-@dataclass
-class CreateSummary:
-    campaign: str
-    files: int
-    reviewed: int
-    rejected: int
-    notes: list[str]
-
-
-def create_campaign(
+def begin_campaign(
     store: Store,
     name: str,
     folder: Path,
-    paths: list[Path],
-    options: BatchOptions,
-    reviewers_per_file: int = 1,
-    actor: str = SYSTEM,
-) -> CreateSummary:
-    """Review `paths` and import them as the new campaign `name`.
-
-    The files go into the store a chunk at a time while the review runs, each chunk in its own
-    short transaction (the write lock held a moment, never for the whole review), so the import
-    costs little after the last file is reviewed. Until the last file is in, the campaign is
-    hidden (`Campaign.building`: listed nowhere, found by no name, under a name of its own); the
-    last transaction names and shows it, so the campaign appears whole or not at all. A failed or
-    interrupted create removes what it wrote; one that was killed is removed by the next create."""
-    if reviewers_per_file not in (1, 2):
-        raise CampaignError("每个案卷的评查人数只能是 1 或 2")
-    profile = options.profile_model or _load_profile(options.profile)
+    profile: Profile,
+    run: BatchRun,
+    reviewers_per_file: int,
+    actor: str,
+) -> BulkImport:
+    """`campaign create`'s first transaction (`create.create_campaign`): the campaign begun hidden
+    (`Campaign.building`, under a name of its own) with its machine run; the import that fills it."""
     with store.session() as session:
         _refuse_taken(session, name)
-    run = review_batch(paths, BatchOptions(**{**options.__dict__, "profile_model": profile}))
     with store.write() as session:
         _discard_abandoned(session)
         campaign = Campaign(
@@ -239,36 +210,30 @@ def create_campaign(
         session.add(campaign)
         session.flush()
         machine_run = _new_run(session, campaign, run.book.version, run.engine, actor)
-        loader = BulkImport(campaign.id, machine_run.id, folder, actor)
+        return BulkImport(campaign.id, machine_run.id, folder, actor)
 
-    def stage(result: CaseResult, index: int) -> dict[str, Any]:  # in the worker that reviewed the file
-        return file_row(run.paths[index], result)
 
-    stream = run.each(stage)
-    writer = ChunkWriter(store, loader)
-    try:
-        for chunk in chunks(stream, bulk.CHUNK):
-            writer.put(chunk)
-        writer.finish()
-        with store.write() as session:
-            _refuse_taken(session, name)  # made meanwhile
-            shown = session.execute(
-                update(Campaign).where(Campaign.id == loader.campaign_id).values(name=name, building=None)
-            )
-            if shown.rowcount != 1:
-                raise CampaignError(f"评查活动 {name} 在建立过程中被删除，请重新运行")
-            files = loader.reviewed + loader.rejected
-            detail = {"name": name, "folder": str(folder), "files": files, "profile": profile.id}
-            audit(session, actor, "campaign.create", detail, campaign_id=loader.campaign_id)
-    except BaseException:
-        stream.close()  # stop the workers first
-        writer.stop()  # and the chunk being written (committed or rolled back) before the cleanup
-        # The original error is the one to report; if this cleanup fails too (the store gone, a
-        # second Ctrl-C), the hidden campaign is left for the next create to remove.
-        with suppress(Exception), store.write() as session:
-            _discard(session, loader.campaign_id)
-        raise
-    return CreateSummary(name, files, loader.reviewed, loader.rejected, loader.notes)
+def show_campaign(
+    store: Store, loader: BulkImport, name: str, folder: Path, profile: Profile, actor: str
+) -> None:
+    """`campaign create`'s last transaction, once every file is in: the campaign named and shown."""
+    with store.write() as session:
+        _refuse_taken(session, name)  # made meanwhile
+        shown = session.execute(
+            update(Campaign).where(Campaign.id == loader.campaign_id).values(name=name, building=None)
+        )
+        if shown.rowcount != 1:
+            raise CampaignError(f"评查活动 {name} 在建立过程中被删除，请重新运行")
+        files = loader.reviewed + loader.rejected
+        detail = {"name": name, "folder": str(folder), "files": files, "profile": profile.id}
+        audit(session, actor, "campaign.create", detail, campaign_id=loader.campaign_id)
+
+
+def discard_campaign(store: Store, loader: BulkImport) -> None:
+    """Remove what a failed or interrupted create wrote; if that fails too (the store gone, a second
+    Ctrl-C), the hidden campaign is left for the next create to remove."""
+    with suppress(Exception), store.write() as session:
+        _discard(session, loader.campaign_id)
 
 
 def _refuse_taken(session: Session, name: str) -> None:
@@ -322,13 +287,6 @@ def _discard(session: Session, campaign_id: int) -> None:
         (Campaign, (Campaign.id == campaign_id) & Campaign.building.is_not(None)),
     ):
         session.execute(delete(table.__table__).where(where))
-
-
-def _load_profile(path: Path | None) -> Profile:
-    try:
-        return load_profile(path)
-    except ValueError as exc:
-        raise CampaignError(str(exc)) from None
 
 
 def _new_run(session: Session, campaign: Campaign, rules_version: str, engine: str, actor: str) -> MachineRun:

@@ -172,12 +172,15 @@ Edit = tuple[int, int, str]  # (start, end, replacement) of one token
 def mask_edits(data: bytes) -> list[Edit]:
     """What `mask_payload` changes in `data`, at byte offsets (the result cache stores them
     with the result, signed, so a hit is masked without a scan)."""
-    if _ascii_candidates_only(data):
-        if _ELEVEN_DIGITS not in data.translate(_DIGIT_OR_NOT, b" -"):
-            return []  # `may_need_masking`: no candidate (most results)
-        if b"\\" not in data:
-            return _ascii_edits(data)
-    return _text_edits(data)
+    if not _ascii_candidates_only(data):
+        return _text_edits(data)  # separators or digits the byte scan does not see
+    runs = data.translate(_RUN_BYTES)
+    at = runs.find(_ELEVEN_DIGITS)  # every candidate is in a run of 11+ digits and separators
+    if at < 0:
+        return []  # no candidate (most results)
+    if b"\\" in data:
+        return _text_edits(data)
+    return _ascii_edits(data, runs, at)
 
 
 def _text_edits(data: bytes) -> list[Edit]:
@@ -206,6 +209,8 @@ def apply_edits(data: bytes, edits: list[Edit]) -> bytes:
 
 # Every byte an ASCII digit ("0") or not ("x"); spaces and hyphens (the ASCII separators) deleted.
 _DIGIT_OR_NOT = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+# Every byte "0" if an ASCII digit, space or hyphen (what an ASCII candidate is made of), else "x".
+_RUN_BYTES = bytes(0x30 if chr(b) in "0123456789 -" else 0x78 for b in range(256))
 _FULL_WIDTH = re.compile(rb"\xef\xbc[\x8d\x90-\x99]")  # ０-９ and －: UTF-8 EF BC 90-99, EF BC 8D
 _NO_BREAK_SPACE = "\u00a0".encode()  # C2 A0 (a C2 byte at all is rare in Chinese text)
 
@@ -229,55 +234,49 @@ def may_need_masking(data: bytes) -> bool:
 
 _ELEVEN_DIGITS = b"0" * 11
 _ASCII_CANDIDATE = re.compile(rb"[0-9]" + rb"[ \-]?+[0-9]" * 10)  # `_CANDIDATE` without its non-ASCII forms
-_BLOCK = 1024  # bytes tested at a time for a candidate starting in them
-_REACH = 20  # a candidate spans at most 21 bytes (11 digits, 10 separators)
 _NUMBER_BYTES = frozenset(b"0123456789-+.eE")
 
 
-def _ascii_edits(data: bytes) -> list[Edit]:
-    """`mask_edits` of JSON text whose candidates are all ASCII (`_ascii_candidates_only`),
-    which holds one (`may_need_masking`) and no backslash (so every quote delimits a string),
-    worked out on the bytes: the regex runs only over the 1 KB blocks the byte test finds a
-    candidate starting in (a result holding one has 1-2 of ~10: the regex over all of it was
-    ~2/3 of its masking), and a token met twice (a finding's message and its basis) is masked
-    once. The same edits as decoding and walking the text (`_text_edits`): tested."""
+def _ascii_edits(data: bytes, runs: bytes, at: int) -> list[Edit]:
+    """`mask_edits` of JSON text whose candidates are all ASCII, without backslashes (so every
+    quote delimits a string), worked out on the bytes: the candidate regex runs only over the
+    runs of 11+ digits and separators (`runs`: `data.translate(_RUN_BYTES)`), from the first at
+    `at` (a result holding a candidate has ~2 such runs in ~10 KB: the regex over all of it
+    was ~2/3 of its masking), and a token met twice (a finding's message and its basis) is
+    masked once. The same edits as decoding and walking the text (`_text_edits`): tested."""
     from .. import fastjson
 
-    tested = len(data) <= _BLOCK  # one block: `mask_edits` has tested it
     edits: list[Edit] = []
     masked_tokens: dict[bytes, str] = {}
-    done = quotes = counted = 0  # quotes: how many quotes data[:counted] holds
-    for block in range(0, len(data), _BLOCK):
-        reach = block + _BLOCK + _REACH
-        if not tested and _ELEVEN_DIGITS not in data[block:reach].translate(_DIGIT_OR_NOT, b" -"):
-            continue
-        for match in _ASCII_CANDIDATE.finditer(data, max(block, done), reach):
+    quotes = counted = 0  # quotes: how many quotes data[:counted] holds
+    while at >= 0:
+        done = runs.find(b"x", at)  # the run's end
+        if done < 0:
+            done = len(data)
+        match = _ASCII_CANDIDATE.search(data, at, done)
+        if match is not None:
             at = match.start()
-            if at < done:
-                continue  # inside a token already seen
             quotes += data.count(b'"', counted, at)
             counted = at
             if quotes % 2:  # inside a string (a key is never masked)
-                start, end = data.rfind(b'"', 0, at), data.index(b'"', at) + 1
-                done = end
-                if data.startswith(b":", end):
-                    continue
-                token = data[start:end]
-                masked = masked_tokens.get(token)
-                if masked is None:
-                    masked = masked_tokens[token] = fastjson.dumps(mask(token[1:-1].decode()))
-                if masked.encode() != token:
-                    edits.append((start, end, masked))
-                continue
-            start = end = at  # inside a number: an integer of 11+ digits becomes a masked string
-            while start > 0 and data[start - 1] in _NUMBER_BYTES:
-                start -= 1
-            while end < len(data) and data[end] in _NUMBER_BYTES:
-                end += 1
-            done = end
-            number = data[start:end].decode()
-            if number.lstrip("-").isdigit() and abs(int(number)) >= 10**10:
-                edits.append((start, end, fastjson.dumps(mask(number))))
+                start, done = data.rfind(b'"', 0, at), data.index(b'"', at) + 1
+                token = data[start:done]
+                if not data.startswith(b":", done):
+                    masked = masked_tokens.get(token)
+                    if masked is None:
+                        masked = masked_tokens[token] = fastjson.dumps(mask(token[1:-1].decode()))
+                    if masked.encode() != token:
+                        edits.append((start, done, masked))
+            else:  # inside a number: an integer of 11+ digits becomes a masked string
+                start = done = at
+                while start > 0 and data[start - 1] in _NUMBER_BYTES:
+                    start -= 1
+                while done < len(data) and data[done] in _NUMBER_BYTES:
+                    done += 1
+                number = data[start:done].decode()
+                if number.lstrip("-").isdigit() and abs(int(number)) >= 10**10:
+                    edits.append((start, done, fastjson.dumps(mask(number))))
+        at = runs.find(_ELEVEN_DIGITS, done)
     return edits
 
 
