@@ -206,3 +206,42 @@ def test_entries_made_in_another_process_fold_into_the_same_analysis():
     assert result["rejected"] == [{"file": "bad.yaml", "reasons": ["bad.yaml:1：无法解析"]}]
     ranked = sorted((-(s.score or 0), s.counts["deduct"], s.file) for s in batch if s.reviewed)
     assert [r["file"] for r in result["ranking"]] == [file for _, _, file in ranked]
+
+
+def _result(findings: list[tuple[str, str, str]], file: str = "a.yaml"):
+    from casereview.evaluate.findings import Finding, Location
+    from casereview.review import CaseResult
+
+    return CaseResult(
+        file=file,
+        status="reviewed",
+        findings=[
+            Finding(
+                code=code,
+                rule_id=code,
+                title=title,
+                severity=severity,
+                severity_label=severity,
+                category="x",
+                message="m",
+                basis=[],
+                location=Location(file=file, field="case"),
+            )
+            for code, title, severity in findings
+        ],
+    )
+
+
+def test_a_summary_lists_each_code_once_and_counts_every_finding():
+    """Codes in the order first found, each with its own title and severity (a code seen again
+    with another title, in another file, keeps that title); the four severities counted."""
+    drawn = [("B-1", "乙", "deduct"), ("A-1", "甲", "veto"), ("B-1", "乙", "deduct"), ("C-1", "丙", "info")]
+    first = CaseSummary.of(_result(drawn), 0)
+    assert first.codes == [("B-1", "乙", "deduct"), ("A-1", "甲", "veto"), ("C-1", "丙", "info")]
+    assert first.counts == {"veto": 1, "deduct": 2, "warn": 0, "review": 0}
+    second = CaseSummary.of(_result([("A-1", "甲", "veto"), ("B-1", "乙（新）", "warn")], "b.yaml"), 1)
+    assert second.codes == [("A-1", "甲", "veto"), ("B-1", "乙（新）", "warn")]
+    assert second.counts == {"veto": 1, "deduct": 0, "warn": 1, "review": 0}
+    # one (code, title, severity) for every file: the summaries a worker sends together carry one
+    assert second.codes[0] is first.codes[1]
+    assert all(sys.intern(text) is text for entry in first.codes + second.codes for text in entry)

@@ -9,6 +9,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
@@ -275,6 +277,44 @@ def test_xlsx_cells_keep_their_text_and_type(tmp_path):
     details = list(openpyxl.load_workbook(path)["问题明细"].iter_rows(min_row=4, values_only=True))
     assert [r[3] for r in details] == ["CERT-001", "TS-001", "CERT-003"]
     assert all(r[0] == 1 for r in details)
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_xlsx_details_show_each_place_and_waiver(tmp_path, masked):
+    """问题明细: each finding's place (file:line:column field) and waiver note, masked unless masking
+    is off, an empty 豁免 for a finding not waived; the 汇总表 counts only findings not waived."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from casereview.evaluate.findings import WaiverNote
+
+    waived = finding("TS-001", "deduct", "扣分", "未公示")
+    waived.waiver = WaiverNote(reason=f"经批准 {MOBILE}", approver="李四", expires="2026-12-31")
+    other = finding("TS-002", "deduct", "扣分", "未公示")
+    other.location = Location(file=f"cases/{MOBILE}.yaml", field="party.id", line=7, column=None)
+    path = write_xlsx([reviewed(findings=[finding(), waived, other])], tmp_path / "r.xlsx", mask=masked)
+    book = openpyxl.load_workbook(path)
+    details = list(book["问题明细"].iter_rows(min_row=4, values_only=True))
+    shown = mask(MOBILE) if masked else MOBILE
+    assert [(r[10], r[11]) for r in details] == [
+        ("cases/a.yaml:78:5 acts[3].by", None),
+        ("cases/a.yaml:78:5 acts[3].by", f"已豁免：经批准 {shown}（李四，至 2026-12-31）"),
+        (f"cases/{shown}.yaml:7 party.id", None),
+    ]
+    header = [c.value for c in book["评查结果汇总表"][3]]
+    summary = dict(zip(header, [c.value for c in book["评查结果汇总表"][4]], strict=True))
+    assert summary["扣分项数"] == 1 and "TS-001 执法人员少于两人（已豁免）" in summary["主要问题"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers() | st.floats() | st.integers(-(2**54), 2**54) | st.sampled_from([2**53 - 1, 2**53]))
+def test_xlsx_number_cells_are_written_as_excel_reads_them(value):
+    """A number's cell holds it as `%.16g` writes it (what openpyxl writes), integers taken
+    a shorter way: the same digits."""
+    import math
+
+    from casereview.report.xlsx import _REFS, _cell
+
+    text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
+    assert _cell(_REFS[0], value) == f'{_REFS[0]} t="n"><v>{text}</v></c>'
 
 
 @pytest.mark.parametrize("kept", [0, 2])

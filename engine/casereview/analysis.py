@@ -14,9 +14,11 @@ which facts an item's tiers read passes `tier_facts={item: {"f_x", ...}}` and ex
 
 from __future__ import annotations
 
+import operator
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 from typing import Any
@@ -70,7 +72,7 @@ class CaseSummary:
             index,
             page,
             result,
-            [(f.code, f.title, f.severity) for f in result.findings],
+            map(_CODE_TITLE_SEVERITY, result.findings),
             [f"{where_of(e)}：{e.message}" for e in result.errors],
             result.facts_digest or {},
             (
@@ -118,20 +120,24 @@ class CaseSummary:
         index: int,
         page: str,
         case: Any,
-        findings: list[tuple[str, str, str]],
+        findings: Iterable[tuple[str, str, str]],
         rejection: list[str],
         digest: dict[str, Any],
         score: tuple[Any, ...] | None,
         label: str,
     ) -> CaseSummary:
         """`score`: (score, grade, vetoed, graded, three_systems, points deducted) or None."""
-        counts = Counter(severity for _, _, severity in findings)
+        counts = dict.fromkeys(_COUNTED, 0)
         seen: dict[str, tuple[str, str, str]] = {}
         for code, title, severity in findings:
-            seen.setdefault(code, (_intern(code), _intern(title), _intern(severity)))
+            if severity in counts:
+                counts[severity] += 1
+            if code not in seen:
+                seen[code] = _code_brief(code, title, severity)
+        intern = sys.intern
         penalties = [  # keys and codes interned: the unpickled copies would be kept per file
-            {sys.intern(k): _intern(v) if isinstance(v, str) else v for k, v in p.items()}
-            for p in digest.get("penalties") or []
+            {intern(k): intern(v) if v.__class__ is str else v for k, v in p.items()}
+            for p in digest.get("penalties") or ()
         ]
         stated = None
         if case.status == "reviewed" and digest.get("outcome") == "penalty" and penalties:
@@ -155,7 +161,7 @@ class CaseSummary:
             vetoed=bool(score and score[2]),
             graded=bool(score is None or score[3]),
             three_systems=score[4] if score else None,
-            counts={s: counts.get(s, 0) for s in ("veto", "deduct", "warn", "review")},
+            counts=counts,
             codes=list(seen.values()),
             rejection=rejection,
             penalties=penalties,
@@ -177,6 +183,23 @@ class CaseSummary:
 
 def _intern(text: str | None) -> str | None:
     return sys.intern(text) if text is not None else None
+
+
+_COUNTED = ("veto", "deduct", "warn", "review")  # the severities a summary counts
+_CODE_TITLE_SEVERITY = operator.attrgetter("code", "title", "severity")
+_CODE_BRIEFS: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+
+
+def _code_brief(code: str, title: str, severity: str) -> tuple[str, str, str]:
+    """(code, title, severity) interned, one tuple for all files: the summaries a worker sends
+    together (pickled as one message) then carry one copy of it, kept once by the parent."""
+    key = (code, title, severity)
+    brief = _CODE_BRIEFS.get(key)
+    if brief is None:
+        if len(_CODE_BRIEFS) > 4096:
+            _CODE_BRIEFS.clear()
+        brief = _CODE_BRIEFS[key] = (sys.intern(code), sys.intern(title), sys.intern(severity))
+    return brief
 
 
 _FINDING_BRIEF = ("code", "title", "severity", "severity_label", "waiver")

@@ -293,8 +293,13 @@ def _coded(field: str, kind: str) -> bool:
 
 
 _YES_NO = {True: "是", False: "否"}
-_set = object.__setattr__
 _FID = operator.itemgetter("fid")
+# the setters of the four slots every pydantic model has: called directly, they skip the
+# attribute lookup `object.__setattr__` makes on each call (~16 models a file)
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__pydantic_fields_set__.__set__  # type: ignore[attr-defined]
+_SET_EXTRA = BaseModel.__pydantic_extra__.__set__  # type: ignore[attr-defined]
+_SET_PRIVATE = BaseModel.__pydantic_private__.__set__  # type: ignore[attr-defined]
 
 
 def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
@@ -306,13 +311,13 @@ def trusted(cls: type[_Model], values: dict[str, Any]) -> _Model:
     was most of the cost): it holds every field, so setting an attribute (which adds its name)
     leaves it as it is."""
     model = cls.__new__(cls)
-    _set(model, "__dict__", values)
+    _SET_DICT(model, values)
     every = _EVERY_FIELD.get(cls)
     if every is None:
         every = _EVERY_FIELD[cls] = set(cls.model_fields)
-    _set(model, "__pydantic_fields_set__", every if len(values) == len(every) else set(values))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _SET_FIELDS_SET(model, every if len(values) == len(every) else set(values))
+    _SET_EXTRA(model, None)
+    _SET_PRIVATE(model, None)
     return model
 
 

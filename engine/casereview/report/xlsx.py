@@ -126,7 +126,7 @@ def _illegal(match: re.Match[str]) -> str:
 def _text(text: str) -> str:
     """A string as the content of an inline-text cell (XML-escaped, truncated to Excel's limit)."""
     text = text[:_MAX_TEXT]
-    if _ILLEGAL.search(text):
+    if not text.isprintable() and _ILLEGAL.search(text):  # printable: no control character, no surrogate
         text = _ILLEGAL.sub(_illegal, text)
     stripped = text.strip()
     space = ' xml:space="preserve"' if stripped and stripped != text else ""
@@ -139,6 +139,9 @@ def _text(text: str) -> str:
     return f"<is><t{space}>{text}</t></is></c>"
 
 
+_EXACT = 2**53  # an integer below this in size is a float exactly, written with all its digits
+
+
 def _cell(ref: str, value: Any) -> str:
     """One cell as SpreadsheetML, what openpyxl writes for the value (numbers `n`, text inline,
     nothing for None); `ref` is the cell's start, `<c r="A\x00"` with any style attribute."""
@@ -149,6 +152,8 @@ def _cell(ref: str, value: Any) -> str:
         return f'{ref} t="inlineStr" />' if not value else f'{ref} t="inlineStr">{_text(value)}'
     if cls is bool:
         return f'{ref} t="b"><v>{int(value)}</v></c>'
+    if cls is int and -_EXACT < value < _EXACT:  # most numbers (counts, points): digits as `.16g` writes them
+        return f'{ref} t="n"><v>{value}</v></c>'
     if cls is int or cls is float or isinstance(value, (int, float)):
         text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
         return f'{ref} t="n"><v>{text}</v></c>'
@@ -312,16 +317,19 @@ class XlsxReport:
         """The summary row and the detail rows of one file, ready to write (`add`): encoded
         where they are made (in the worker), so the parent only numbers and writes them."""
         score = result.score
-        counts = {
-            s: sum(f.severity == s and f.waiver is None for f in result.findings)
-            for s in ("veto", "deduct", "review")
-        }
+        deducts = reviews = 0  # findings not waived
+        seen: dict[str, str] = {}  # a rule's code → its title, as its first finding gives it
+        for f in result.findings:
+            if f.waiver is None:
+                if f.severity == "deduct":
+                    deducts += 1
+                elif f.severity == "review":
+                    reviews += 1
+            if f.code not in seen:
+                seen[f.code] = f"{f.code} {f.title}（已豁免）" if f.waiver else f"{f.code} {f.title}"
         if result.status == "rejected":
             problems = "无法评查：" + "；".join(e.message for e in result.errors)
         else:
-            seen: dict[str, str] = {}
-            for f in result.findings:
-                seen.setdefault(f.code, f"{f.code} {f.title}" + ("（已豁免）" if f.waiver else ""))
             problems = "；".join(seen.values()) or "未发现问题"
         by_category = {c.id: c.deducted for c in score.categories} if score else {}
         summary = self._row(
@@ -338,8 +346,8 @@ class XlsxReport:
                 sum(by_category.values()) if score else None,
                 *[by_category.get(cid) if score else None for cid, _ in self.categories],
                 "、".join(score.veto_codes) if score and score.vetoed else "",
-                counts["deduct"],
-                counts["review"],
+                deducts,
+                reviews,
                 problems,
                 self._file(result.file),
             ]
@@ -367,13 +375,18 @@ class XlsxReport:
                 if len(rules) >= _MADE_MAX:
                     rules.clear()
                 cells = rules[rule] = self._cells(rule, start=3)
-            rest = (
-                f.message,
-                "；".join(f.basis),
-                where(self._file(loc.file), loc.line, loc.column, loc.field),
-                f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）" if waiver else "",
-            )
-            details.append(f'<row r="{ROW}">{head}{cells}{self._cells(rest, start=8)}</row>')
+            texts = self._cells((f.message, "；".join(f.basis)), start=8)
+            # a place is on no other row: its cell is made, not kept
+            place = where(self._file(loc.file), loc.line, loc.column, loc.field)
+            if self.mask and len(place) >= 11:
+                place = mask_text(place)
+            if waiver:
+                note = self._cells(
+                    (f"已豁免：{waiver.reason}（{waiver.approver}，至 {waiver.expires}）",), start=11
+                )
+            else:
+                note = _NOT_WAIVED
+            details.append(f'<row r="{ROW}">{head}{cells}{texts}{_cell(_REFS[10], place)}{note}</row>')
         for e in result.errors:
             details.append(
                 self._row(
@@ -514,6 +527,7 @@ class XlsxReport:
 
 _COLUMNS = [get_column_letter(i) for i in range(1, 64)]
 _REFS = [f'<c r="{column}{ROW}"' for column in _COLUMNS]
+_NOT_WAIVED = _cell(_REFS[11], "")  # 问题明细's 豁免 of a finding not waived
 
 
 # The sheets' rows (~86 MB of XML per 10,000 files) are deflated by ISA-L (python-isal): 0.07 s
