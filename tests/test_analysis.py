@@ -231,3 +231,42 @@ def test_an_entry_from_the_result_equals_the_one_from_its_summary(tmp_path):
         assert batch.entry_of(result) == batch.entry(CaseSummary.of(result, index)), path.name
         kinds.add((result.status, result.score is not None and result.score.graded))
     assert {("rejected", False), ("reviewed", True)} <= kinds
+
+
+def _result(findings: list[tuple[str, str, str]], file: str = "a.yaml"):
+    from casereview.evaluate.findings import Finding, Location
+    from casereview.review import CaseResult
+
+    return CaseResult(
+        file=file,
+        status="reviewed",
+        findings=[
+            Finding(
+                code=code,
+                rule_id=code,
+                title=title,
+                severity=severity,
+                severity_label=severity,
+                category="x",
+                message="m",
+                basis=[],
+                location=Location(file=file, field="case"),
+            )
+            for code, title, severity in findings
+        ],
+    )
+
+
+def test_a_summary_lists_each_code_once_and_counts_every_finding():
+    """Codes in the order first found, each with its own title and severity (a code seen again
+    with another title, in another file, keeps that title); the four severities counted."""
+    drawn = [("B-1", "乙", "deduct"), ("A-1", "甲", "veto"), ("B-1", "乙", "deduct"), ("C-1", "丙", "info")]
+    first = CaseSummary.of(_result(drawn), 0)
+    assert first.codes == [("B-1", "乙", "deduct"), ("A-1", "甲", "veto"), ("C-1", "丙", "info")]
+    assert first.counts == {"veto": 1, "deduct": 2, "warn": 0, "review": 0}
+    second = CaseSummary.of(_result([("A-1", "甲", "veto"), ("B-1", "乙（新）", "warn")], "b.yaml"), 1)
+    assert second.codes == [("A-1", "甲", "veto"), ("B-1", "乙（新）", "warn")]
+    assert second.counts == {"veto": 1, "deduct": 0, "warn": 1, "review": 0}
+    # one (code, title, severity) for every file: the summaries a worker sends together carry one
+    assert second.codes[0] is first.codes[1]
+    assert all(sys.intern(text) is text for entry in first.codes + second.codes for text in entry)

@@ -92,6 +92,26 @@ def test_json_control_characters_refused_as_the_reader_refuses_them(
     assert _read_json(data, controls_first=False) == _read_json(data, controls_first=True)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a.json",
+        "A.JSON",
+        "..json",
+        ".json",
+        "d/.json",
+        "d.json/a.yaml",
+        "a.json.yaml",
+        "a.yml",
+        "a",
+        "a.jsonl",
+    ],
+)
+def test_a_file_is_json_by_its_suffix_as_path_says(name: str) -> None:
+    doc = read_document(name, data=b'{"a": 1}')
+    assert doc.format == ("json" if Path(name).suffix.lower() == ".json" else "yaml")
+
+
 def test_del_in_a_json_string_is_refused_where_it_is() -> None:
     with pytest.raises(InputRejected) as info:
         read_document("x.json", data=b'{"a":\n  "b\x7fc"}')

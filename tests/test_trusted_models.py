@@ -123,3 +123,21 @@ def test_models_sharing_a_fields_set_take_attribute_changes():
     finding = trusted(Finding, {name: None for name in Finding.model_fields})
     finding.waiver = WaiverNote(reason="r", approver="a", expires="2099-01-01")
     assert finding.model_fields_set == set(Finding.model_fields)
+
+
+def test_a_case_text_of_another_type_is_still_validated(book, example_roster):
+    """The result of a reviewed file is built without validation only when the case's texts
+    (number, title, agency, region, party, procedure) are text: anything else reaches
+    validation, which refuses it, as it always did (the file is then rejected)."""
+    from pydantic import ValidationError
+
+    from casereview.load import load_case
+    from casereview.review import _review_case
+
+    ctx = make_context(book, load_profile(), example_roster, "durable")
+    path = ROOT / "casefiles" / "01-qingshanhu-jingshi-biaozhi.yaml"
+    case, source = load_case(path)
+    assert _review_case(path, case, source, ctx).agency == case.case.agency.name
+    object.__setattr__(case.case.agency, "name", 42)  # as no loaded case can be
+    with pytest.raises(ValidationError):
+        _review_case(path, case, source, ctx)

@@ -14,9 +14,11 @@ which facts an item's tiers read passes `tier_facts={item: {"f_x", ...}}` and ex
 
 from __future__ import annotations
 
+import operator
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 from typing import Any
@@ -70,7 +72,7 @@ class CaseSummary:
             index,
             page,
             result,
-            [(f.code, f.title, f.severity) for f in result.findings],
+            map(_CODE_TITLE_SEVERITY, result.findings),
             [f"{where_of(e)}：{e.message}" for e in result.errors],
             result.facts_digest or {},
             (
@@ -118,20 +120,24 @@ class CaseSummary:
         index: int,
         page: str,
         case: Any,
-        findings: list[tuple[str, str, str]],
+        findings: Iterable[tuple[str, str, str]],
         rejection: list[str],
         digest: dict[str, Any],
         score: tuple[Any, ...] | None,
         label: str,
     ) -> CaseSummary:
         """`score`: (score, grade, vetoed, graded, three_systems, points deducted) or None."""
-        counts = Counter(severity for _, _, severity in findings)
+        counts = dict.fromkeys(_COUNTED, 0)
         seen: dict[str, tuple[str, str, str]] = {}
         for code, title, severity in findings:
-            seen.setdefault(code, (_intern(code), _intern(title), _intern(severity)))
+            if severity in counts:
+                counts[severity] += 1
+            if code not in seen:
+                seen[code] = _code_brief(code, title, severity)
+        intern = sys.intern
         penalties = [  # keys and codes interned: the unpickled copies would be kept per file
-            {sys.intern(k): _intern(v) if isinstance(v, str) else v for k, v in p.items()}
-            for p in digest.get("penalties") or []
+            {intern(k): intern(v) if v.__class__ is str else v for k, v in p.items()}
+            for p in digest.get("penalties") or ()
         ]
         stated = _benchmark_stated(digest.get("outcome"), penalties) if case.status == "reviewed" else None
         return cls(
@@ -150,7 +156,7 @@ class CaseSummary:
             vetoed=bool(score and score[2]),
             graded=bool(score is None or score[3]),
             three_systems=score[4] if score else None,
-            counts={s: counts.get(s, 0) for s in ("veto", "deduct", "warn", "review")},
+            counts=counts,
             codes=list(seen.values()),
             rejection=rejection,
             penalties=penalties,
@@ -181,6 +187,23 @@ def _benchmark_stated(outcome: str | None, penalties: list[dict[str, Any]]) -> b
 
 def _intern(text: str | None) -> str | None:
     return sys.intern(text) if text is not None else None
+
+
+_COUNTED = ("veto", "deduct", "warn", "review")  # the severities a summary counts
+_CODE_TITLE_SEVERITY = operator.attrgetter("code", "title", "severity")
+_CODE_BRIEFS: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+
+
+def _code_brief(code: str, title: str, severity: str) -> tuple[str, str, str]:
+    """(code, title, severity) interned, one tuple for all files: the summaries a worker sends
+    together (pickled as one message) then carry one copy of it, kept once by the parent."""
+    key = (code, title, severity)
+    brief = _CODE_BRIEFS.get(key)
+    if brief is None:
+        if len(_CODE_BRIEFS) > 4096:
+            _CODE_BRIEFS.clear()
+        brief = _CODE_BRIEFS[key] = (sys.intern(code), sys.intern(title), sys.intern(severity))
+    return brief
 
 
 _FINDING_BRIEF = ("code", "title", "severity", "severity_label", "waiver")
@@ -441,16 +464,13 @@ class BatchAnalysis:
         """`entry(CaseSummary.of(result, …))`, worked out from the result itself: a review with
         no summary page needs no summary (~6 µs a file instead of ~24). The test suite holds the
         two to the same tuple on every kind of result."""
-        seen: dict[
-            str, tuple[str, str, str]
-        ] = {}  # a rule's code, title and severity: one object each already
+        seen: dict[str, tuple[str, str, str]] = {}
         deducts = 0
-        for f in result.findings:
-            code, severity = f.code, f.severity
-            if code not in seen:
-                seen[code] = (code, f.title, severity)
+        for code, title, severity in map(_CODE_TITLE_SEVERITY, result.findings):
             if severity == "deduct":
                 deducts += 1
+            if code not in seen:
+                seen[code] = _code_brief(code, title, severity)
         agency, region, codes = _intern(result.agency), _intern(result.region), list(seen.values())
         if result.status != "reviewed":
             rejection = [f"{where_of(e)}：{e.message}" for e in result.errors]

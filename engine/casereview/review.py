@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from .derive.calendar import WorkCalendar, default_calendar
 from .derive.facts import derive
 from .derive.needs import fact_needs
-from .evaluate.findings import Finding, Location, NotRun, WaiverNote, build_findings
+from .evaluate.findings import Finding, Location, NotRun, WaiverNote, build_findings, trusted
 from .evaluate.model import EvalResult
 from .fastjson import orjson
 from .load import InputError, InputRejected, load_case
@@ -244,7 +244,7 @@ def _finish(item: _Case, ctx: ReviewContext) -> CaseResult:
     assert result is not None
     not_run: list[NotRun] = []
     findings = build_findings(
-        ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run
+        ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run, acts=derived.acts
     )
     not_run = [*_blocked_checks(ctx, derived), *not_run, *_rules_not_run(ctx, findings)]
     status, status_reason = grading_status(case)
@@ -258,23 +258,37 @@ def _finish(item: _Case, ctx: ReviewContext) -> CaseResult:
             if isinstance(v.discretion, Discretion) and isinstance(v.discretion.benchmark_item, str)
         }
     )
-    return CaseResult(
-        file=str(path),
-        status="reviewed",
-        case_number=case.case.label,
-        title=_text(case.case.title),
-        agency=case.case.agency.name,
-        region=_text(case.case.agency.region),
-        party=_text(case.party.name),
-        procedure=_label(case.case.procedure),
-        score=score_case(findings, ctx.profile, status, status_reason),
-        findings=findings,
-        not_run=not_run,
-        notes=[*source.notes, *derived.notes, *result.notes],
-        engine=result.engine,
-        benchmark_items=items,
-        facts_digest=_digest(derived.facts),
+    texts = (
+        case.case.label,
+        _text(case.case.title),
+        case.case.agency.name,
+        _text(case.case.agency.region),
+        _text(case.party.name),
+        _label(case.case.procedure),
     )
+    values = {
+        "file": str(path),
+        "status": "reviewed",
+        "case_number": texts[0],
+        "title": texts[1],
+        "agency": texts[2],
+        "region": texts[3],
+        "party": texts[4],
+        "procedure": texts[5],
+        "score": score_case(findings, ctx.profile, status, status_reason),
+        "findings": findings,
+        "errors": [],
+        "notes": [*source.notes, *derived.notes, *result.notes],
+        "not_run": not_run,
+        "engine": result.engine,
+        "benchmark_items": items,
+        "facts_digest": _digest(derived.facts),
+    }
+    if all(text is None or text.__class__ is str for text in texts):
+        # every other value is made by the review itself, of its field's type (tested against
+        # validation); a text of the case file that is not one is validated, as before
+        return trusted(CaseResult, values)
+    return CaseResult(**values)
 
 
 def grading_status(case: CaseFile) -> tuple[str | None, str]:

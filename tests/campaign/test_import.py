@@ -112,8 +112,8 @@ def test_ctrl_c_while_a_chunk_is_written_beside_the_review_leaves_no_trace(store
         interrupted.wait(30)  # the interrupt comes while this transaction is open
         write(self, session, chunk)
 
-    def interrupt_while_writing(items, size):
-        for number, chunk in enumerate(chunks(items, size)):
+    def interrupt_while_writing(items, size, total):
+        for number, chunk in enumerate(chunks(items, size, total)):
             if number == 1:
                 assert writing.wait(30)
                 interrupted.set()
@@ -283,3 +283,11 @@ def test_a_file_row_holds_the_file_as_read_and_the_result_as_pydantic_writes_it(
         assert row["content_hash"] == hashlib.sha256(data).hexdigest()
         assert row["result_json"] == result.model_dump_json()
         assert row["status"] == ("reviewed" if data else "rejected")
+
+
+@pytest.mark.parametrize("total", [0, 1, 9, 64, 65, 499, 500, 501, 1000, 10_000])
+def test_chunks_keep_every_row_in_order_and_the_last_written_after_the_review_is_small(total):
+    sizes = [len(chunk) for chunk in create.chunks(iter(range(total)), 500, total)]
+    assert [x for chunk in create.chunks(iter(range(total)), 500, total) for x in chunk] == list(range(total))
+    assert all(0 < size <= 500 for size in sizes)
+    assert not sizes or sizes[-1] <= create.LAST_CHUNK

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -81,7 +81,7 @@ def create_campaign(
     writer = ChunkWriter(begin)
     try:
         first = list(islice(stream, 1))  # the workers are forked: the store's turn, beside them
-        for chunk in chunks(chain(first, stream), CHUNK):
+        for chunk in chunks(chain(first, stream), CHUNK, len(paths)):
             writer.put(chunk)
         opened, loader = writer.finish()
         from .service import show_campaign
@@ -166,9 +166,18 @@ class ChunkWriter:
             discard_campaign(*self._began)
 
 
-def chunks(items: Any, size: int) -> Any:
-    while chunk := list(islice(items, size)):
+def chunks(items: Iterator[Any], size: int, total: int | None = None) -> Iterator[list[Any]]:
+    """`items` in lists of `size`; with their `total` known, the lists get smaller towards the end
+    (half of what is left, at least `LAST_CHUNK`), so the last one, written after the last result,
+    is small: each of the others is written while the next files are reviewed."""
+    left = total
+    while chunk := list(islice(items, size if left is None else min(size, max(LAST_CHUNK, (left + 1) // 2)))):
+        if left is not None:
+            left -= len(chunk)
         yield chunk
+
+
+LAST_CHUNK = 64
 
 
 def read_file(path: Path) -> tuple[str, str]:

@@ -175,7 +175,8 @@ def read_document(
     Raises `InputRejected` with Chinese messages; never anything else for bad input.
     """
     file = str(path)
-    fmt = "json" if os.path.splitext(file)[1].lower() == ".json" else "yaml"  # 4x faster than Path
+    name = os.path.basename(file)  # `Path(path).suffix.lower() == ".json"`, ~4x faster:
+    fmt = "json" if len(name) > 5 and name[-5:].lower() == ".json" else "yaml"
     # a JSON file is looked at for markers once parsed, and for control characters by its parse
     # (`parse_json`): JSON refuses all but one of them, found ~20x faster alone
     look = fmt != "json"
