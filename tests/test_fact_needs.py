@@ -1,7 +1,8 @@
 """Facts no rule can match are not built (speed work, issue 16; derive/needs.py).
 
 `derive` given the rule book's `FactNeeds` leaves out performer facts without unknowns that fail
-an equality test of every performer rule. Leaving them out must change nothing: the other facts
+an equality test of every performer rule, and act facts without unknowns of kinds no act rule
+tests for. Leaving them out must change nothing: the other facts
 and their sources are the same, both engines find the same matches, neither engine matches a
 left-out fact, and a rule added later gets the facts it may match.
 """
@@ -16,6 +17,7 @@ import pytest
 from casereview.derive.facts import derive
 from casereview.derive.needs import FactNeeds, fact_needs, necessary_tests
 from casereview.evaluate.durable_engine import DurableEngine
+from casereview.evaluate.findings import build_findings
 from casereview.evaluate.oracle import OracleEngine
 from casereview.generate import generate_cases
 from casereview.model.case import CaseFile
@@ -46,26 +48,42 @@ def cases() -> list[CaseFile]:
     return _cases(30, 2020)
 
 
-def _check_lean(book, cases, roster, engines, needs) -> tuple[int, int]:
+def _check_lean(book, cases, roster, engines, needs, findings: bool = True) -> tuple[int, int]:
     """Compares the facts and matches with and without `needs`; (facts left out, performer facts kept)."""
-    left, kept = 0, 0
+    left = kept = located = left_acts = 0
     for case in cases:
         full = derive(case, roster, tables=book.tables)
         lean = derive(case, roster, tables=book.tables, needs=needs)
         left_out = {f["fid"] for f in full.facts} - {f["fid"] for f in lean.facts}
         assert [f for f in full.facts if f["fid"] not in left_out] == lean.facts
         assert all(
-            f["kind"] == "performer" and not f["has_unknown"] for f in full.facts if f["fid"] in left_out
+            f["kind"] in ("performer", "act") and not f["has_unknown"]
+            for f in full.facts
+            if f["fid"] in left_out
         )
         assert {k: v for k, v in full.sources.items() if k not in left_out} == lean.sources
-        assert (lean.notes, lean.blocked) == (full.notes, full.blocked)
+        assert (lean.notes, lean.blocked, lean.acts) == (full.notes, full.blocked, full.acts)
         for engine in engines:
             matches = sorted(set(engine.evaluate(full.facts).matches))
             assert sorted(set(engine.evaluate(lean.facts).matches)) == matches
             assert not any(m.fid in left_out for m in matches)
+            if findings:  # the same findings, at the same places (`acts[kind=…]` reads the file's acts)
+                found = [_findings(book, engine, derived) for derived in (full, lean)]
+                assert found[0] == found[1]
+                located += sum(f.location.field.startswith("acts[") for f in found[0])
         left += len(left_out)
+        left_acts += sum(fid.count("[") == 1 for fid in left_out)  # acts[i], not acts[i].by[j]
         kept += sum(f["kind"] == "performer" for f in lean.facts)
+    assert located > 0 or not findings  # findings located at acts were compared
+    assert left_acts > 0  # act facts were left out too
     return left, kept
+
+
+def _findings(book, engine, derived) -> list:
+    result = engine.evaluate(derived.facts)
+    return build_findings(
+        book, result, derived.facts, derived.sources, "x.yaml", lambda _p: (None, None), acts=derived.acts
+    )
 
 
 def test_facts_left_out_change_no_match(book, durable, oracle, example_roster, cases):
@@ -85,7 +103,7 @@ def test_a_rule_added_later_gets_its_facts(book, example_roster, cases):
     rules = [*book.compiled, extra]
     needs = FactNeeds(rules)
     engines = (DurableEngine(rules), OracleEngine(rules))
-    left, _kept = _check_lean(book, cases[:30], example_roster, engines, needs)
+    left, _kept = _check_lean(book, cases[:30], example_roster, engines, needs, findings=False)
     lean = [derive(case, example_roster, tables=book.tables, needs=needs) for case in cases[:30]]
     assert any(f["kind"] == "performer" and f["cert_status"] == "valid" for d in lean for f in d.facts)
     shipped = [

@@ -244,7 +244,7 @@ def _finish(item: _Case, ctx: ReviewContext) -> CaseResult:
     assert result is not None
     not_run: list[NotRun] = []
     findings = build_findings(
-        ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run
+        ctx.book, result, derived.facts, derived.sources, str(path), source.locate, not_run, acts=derived.acts
     )
     not_run = [*_blocked_checks(ctx, derived), *not_run, *_rules_not_run(ctx, findings)]
     status, status_reason = grading_status(case)

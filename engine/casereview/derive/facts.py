@@ -56,6 +56,9 @@ class Derived:
     sources: dict[str, str] = field(default_factory=dict)
     # (topic, reason) of whole areas that could not be checked (e.g. acts marked unknown)
     blocked: list[tuple[str, str]] = field(default_factory=list)
+    # (kind, act) of each act of the file, in its order: findings locate `acts[kind=…]` by them
+    # (an act's fact is left out when no rule can match it)
+    acts: list[tuple[str, Act]] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=1024, typed=True)  # a batch cites a few laws, in a few spellings
@@ -161,6 +164,7 @@ class _Context:
     def __init__(self, case: CaseFile, roster: Roster | None, calendar: WorkCalendar):
         self.tables: Any = None
         self.keep_performer: Callable[[tuple[Any, ...]], bool] | None = None  # derive/needs.py
+        self.keep_act: Callable[[tuple[Any, ...]], bool] | None = None  # derive/needs.py
         self.case = case
         self.roster = _RosterIndex.of(roster) if roster else None
         self.calendar = calendar
@@ -413,7 +417,8 @@ def derive(
     ctx.tables = tables
     out = _Facts(ctx.common())
     ctx.keep_performer = _performer_filter(needs, out.performer_template)
-    derived = Derived(facts=out.facts, sources=out.sources)
+    ctx.keep_act = _act_filter(needs, out.act_template)
+    derived = Derived(facts=out.facts, sources=out.sources, acts=ctx.kinded)
     add = out.add
 
     for index, act in enumerate(ctx.acts):
@@ -586,6 +591,21 @@ def _performer_filter(
     return needs.complete_filter("performer", PERFORMER_PROBE, template)
 
 
+# the fields an act fact filled from its template gets, in `_ACT_FIELDS`' order (the rest are the
+# template's)
+ACT_PROBE = tuple(name for name in _ACT_FIELDS if name not in _NO_BODY)
+
+
+def _act_filter(
+    needs: FactNeeds | None, template: dict[str, Any] | None
+) -> Callable[[tuple[Any, ...]], bool] | None:
+    """The rule book's test of which act facts filled from `template` a rule may match (~45 % of
+    a generated file's acts are of kinds no act rule looks at, or fail its other tests)."""
+    if needs is None or template is None or template[HAS_UNKNOWN]:
+        return None
+    return needs.complete_filter("act", ACT_PROBE, template)
+
+
 _NO_EXTRA = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)  # only ever read
 
 
@@ -732,6 +752,28 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         and type(before_opening) is not Unsure
         and type(after_decision) is not Unsure
     ):
+        recorded = None if recorded is None else recorded._value_
+        result = None if result is None else result._value_
+        keep = ctx.keep_act
+        if keep is not None and not keep(  # the values of ACT_PROBE, in its order
+            (
+                kind,
+                on,
+                len(people),
+                officers,
+                valid_officers,
+                unverified,
+                countable,
+                non_officers,
+                recorded,
+                approved,
+                result,
+                before_opening,
+                after_decision,
+            )
+        ):
+            del facts[slot], sources[fid]  # no rule can match it (derive/needs.py)
+            return
         fact = act_template.copy()
         fact["act_kind"] = kind
         fact["on"] = on
@@ -745,7 +787,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         if recorded is None:
             del fact["recorded"]
         else:
-            fact["recorded"] = recorded._value_
+            fact["recorded"] = recorded
         if approved is None:
             del fact["approved"]
         else:
@@ -753,7 +795,7 @@ def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
         if result is None:
             del fact["result"]
         else:
-            fact["result"] = result._value_
+            fact["result"] = result
         if before_opening is None:
             del fact["before_opening"]
         else:

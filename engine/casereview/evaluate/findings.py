@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -211,17 +212,18 @@ def _param_note(book: RuleBook, name: str, param: Any, fact: dict) -> str | None
 _ACT_SELECTOR = re.compile(r"^acts\[kind=([\w|]+)\](.*)$")
 
 
-def _act_selector(locate: str, facts: list[dict[str, Any]], sources: dict[str, str]) -> str:
+def _act_selector(locate: str, acts: Sequence[tuple[str, Any]]) -> str:
     """`acts[kind=service|decision]`: the first act of the first kind the case has (so a finding
-    points at the specific act, not at the `acts:` line); `acts` when it has none of them."""
+    points at the specific act, not at the `acts:` line); `acts` when it has none of them.
+    `acts`: (kind, act) of each act of the file, in its order (`Derived.acts`)."""
     selector = _act_kinds(locate)
     if selector is None:
         return locate
     kinds, rest = selector
     for kind in kinds:
-        for fact in facts:
-            if fact["kind"] == "act" and fact.get("act_kind") == kind and fact["fid"] in sources:
-                return sources[fact["fid"]] + rest
+        for index, (act_kind, _act) in enumerate(acts):
+            if act_kind == kind:
+                return f"acts[{index}]{rest}"
     return "acts"
 
 
@@ -343,7 +345,10 @@ def build_findings(
     file: str,
     locate: Any,
     not_run: list[NotRun] | None = None,
+    *,
+    acts: Sequence[tuple[str, Any]],
 ) -> list[Finding]:
+    """`acts`: (kind, act) of each act of the file, in its order (`Derived.acts`)."""
     facts_by_fid = dict(zip(map(_FID, facts), facts, strict=True))
     findings: list[Finding] = []
     matches = result.sorted_matches()
@@ -371,7 +376,7 @@ def build_findings(
         if not parts.locate:
             field_path = source
         elif source == "case":
-            field_path = _act_selector(parts.locate, facts, sources)
+            field_path = _act_selector(parts.locate, acts)
         else:
             field_path = f"{source}.{parts.locate}"
         line, column = locate(field_path)

@@ -274,7 +274,9 @@ def explain_case(
     selected = sorted(codes) if codes else sorted(book.rules)
     variants = [v for v in book.compiled if v.code in selected]
     result = OracleEngine(variants).evaluate(derived.facts)
-    findings = build_findings(book, result, derived.facts, derived.sources, str(path), source.locate)
+    findings = build_findings(
+        book, result, derived.facts, derived.sources, str(path), source.locate, acts=derived.acts
+    )
 
     facts_out = []
     for fact in derived.facts:

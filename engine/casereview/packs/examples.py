@@ -92,7 +92,14 @@ def review_example(
     derived = derive(case, roster, tables=book.tables)
     result = engine.evaluate(derived.facts)
     findings = build_findings(
-        book, result, derived.facts, derived.sources, "example", lambda _p: (None, None), not_run
+        book,
+        result,
+        derived.facts,
+        derived.sources,
+        "example",
+        lambda _p: (None, None),
+        not_run,
+        acts=derived.acts,
     )
     return findings, derived, result
 
