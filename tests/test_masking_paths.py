@@ -34,8 +34,14 @@ _NUMBER = st.builds(
 )
 
 
+_ASCII = st.text(alphabet="0123456789  --Xxa:.", max_size=40)
+
+
 @settings(max_examples=600, deadline=None)
-@given(st.one_of(_NEAR, _NUMBER, st.builds(lambda a, b, c: a + b + c, _NEAR, _NUMBER, _NEAR)))
+@given(st.one_of(_NEAR, _ASCII, _NUMBER, st.builds(lambda a, b, c: a + b + c, _NEAR, _NUMBER, _NEAR)))
+@example("case-000001.yaml:145:5 decision.penalties[0].target")
+@example("a 138-1234-5678")
+@example("1 3 8 1 2 3 4 5 6 7 8")
 @example("１-3 8\u00a01２3－4-5 6\u00a07 8")
 @example("ID360102199001011234X5")
 @example("12-34-56-78-90-1X")
