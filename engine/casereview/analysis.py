@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 from typing import Any
 
-from .packs.tables.statute import BRANCH_LABELS
+from .packs.schema import BRANCH_LABELS
 from .report.labels import status_label
 from .report.location import where_of
 from .review import CaseResult

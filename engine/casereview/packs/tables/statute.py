@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ...model.factories import new_list
 from ..conditions import All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..expanders import Tables, Variant, expander, table_loader
+from ..schema import BRANCH_LABELS
 
 Shape = Literal["max_only", "interval", "percent_income", "gains_multiple", "daily"]
 Level = Literal["official", "copy", "secondary", "example", "unverified"]
@@ -56,13 +57,6 @@ NonFineType = Literal[
 ]
 ESCALATION_BRANCHES = ("overdue_uncorrected", "refused_execution", "refused_correction")
 
-BRANCH_LABELS = {
-    "initial": "首次查处",
-    "overdue_uncorrected": "逾期未改正",
-    "refused_execution": "拒不执行",
-    "refused_correction": "拒不改正",
-    "accident": "发生生产安全事故",
-}
 TARGET_LABELS = {"unit": "生产经营单位", "person": "个人"}
 GRADE_LABELS = {
     "ordinary": "一般事故",
