@@ -270,3 +270,25 @@ def test_a_summary_lists_each_code_once_and_counts_every_finding():
     # one (code, title, severity) for every file: the summaries a worker sends together carry one
     assert second.codes[0] is first.codes[1]
     assert all(sys.intern(text) is text for entry in first.codes + second.codes for text in entry)
+
+
+def test_analysis_imports_no_table_module() -> None:
+    """The analysis names a peer group's branch from packs.schema: importing it (a JSON-only
+    review's parent, before the workers start) loads none of the five table modules (~30 ms)."""
+    import subprocess
+
+    engine = str(ROOT / "engine")
+    code = "import sys, casereview.analysis; print(sorted(m for m in sys.modules if 'packs.tables' in m))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONPATH": engine}
+    )
+    assert out.stdout.strip() == "[]"
+    from casereview.analysis import describe_group
+    from casereview.packs.tables.statute import BRANCH_LABELS
+
+    assert (
+        describe_group({"branch": "refused_execution", "target": "unit"}).count(
+            BRANCH_LABELS["refused_execution"]
+        )
+        == 1
+    )
