@@ -275,11 +275,7 @@ def _ascii_edits(data: bytes, runs: bytes, at: int) -> list[Edit]:
                     if masked.encode() != token:
                         edits.append((start, done, masked))
             else:  # inside a number: an integer of 11+ digits becomes a masked string
-                start = done = at
-                while start > 0 and data[start - 1] in _NUMBER_BYTES:
-                    start -= 1
-                while done < len(data) and data[done] in _NUMBER_BYTES:
-                    done += 1
+                start, done = _number_around(data, at, _NUMBER_BYTES)
                 number = data[start:done].decode()
                 if number.lstrip("-").isdigit() and abs(int(number)) >= 10**10:
                     edits.append((start, done, fastjson.dumps(mask(number))))
@@ -313,11 +309,7 @@ def _edits(text: str) -> list[Edit]:
                 continue
             masked = fastjson.dumps(mask(fastjson.loads(text[start:end])))
         else:  # inside a number: an integer of 11+ digits becomes a masked string
-            start = end = at
-            while start > 0 and text[start - 1] in _NUMBER_CHAR:
-                start -= 1
-            while end < len(text) and text[end] in _NUMBER_CHAR:
-                end += 1
+            start, end = _number_around(text, at, _NUMBER_CHAR)
             number = text[start:end]
             if not number.lstrip("-").isdigit() or abs(int(number)) < 10**10:
                 continue
@@ -326,6 +318,17 @@ def _edits(text: str) -> list[Edit]:
         if masked != text[start:end]:
             edits.append((start, end, masked))
     return edits
+
+
+def _number_around(data: Any, at: int, chars: frozenset[Any]) -> tuple[int, int]:
+    """The span of the JSON number around `at` in `data` (text, or bytes with `chars` as byte
+    values): the run of `chars` it lies in."""
+    start = end = at
+    while start > 0 and data[start - 1] in chars:
+        start -= 1
+    while end < len(data) and data[end] in chars:
+        end += 1
+    return start, end
 
 
 def mask_result(result: Any) -> Any:
