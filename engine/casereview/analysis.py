@@ -452,13 +452,8 @@ class BatchAnalysis:
             s.three_systems,
             None if s.benchmark_stated is None else bool(s.benchmark_stated),
         )
-        fines = []
-        for p in s.penalties:
-            keyed = _group_key(p, self.tier_facts)
-            if keyed is not None:
-                fines.append((*keyed, p["amount"]))
         row = (-(score or 0), s.counts.get("deduct", 0), s.file, s.case_number, score, s.grade)
-        return s.agency, s.region, s.codes, figures, (row, fines)
+        return s.agency, s.region, s.codes, figures, (row, self._fines(s.penalties))
 
     def entry_of(self, result: CaseResult) -> tuple[Any, ...]:
         """`entry(CaseSummary.of(result, …))`, worked out from the result itself: a review with
@@ -491,13 +486,26 @@ class BatchAnalysis:
             score.three_systems if score else None,
             _benchmark_stated(outcome, penalties),
         )
+        row = (-(value or 0), deducts, result.file, result.case_number, value, grade)
+        return agency, region, codes, figures, (row, self._fines(penalties))
+
+    def _fines(self, penalties: list[dict[str, Any]]) -> list[tuple[Any, dict[str, Any], Any]]:
+        """(peer-group key, group, amount) of each of a file's penalties that has a peer group."""
         fines = []
         for p in penalties:
             keyed = _group_key(p, self.tier_facts)
             if keyed is not None:
                 fines.append((*keyed, p["amount"]))
-        row = (-(value or 0), deducts, result.file, result.case_number, value, grade)
-        return agency, region, codes, figures, (row, fines)
+        return fines
+
+    def _add_fines(
+        self, fines: list[tuple[Any, dict[str, Any], Any]], file: str, number: Any, agency: Any
+    ) -> None:
+        for key, group, amount in fines:
+            entry = self.groups.get(key)
+            if entry is None:
+                entry = self.groups[key] = (group, [])
+            entry[1].append((file, number, agency, amount))
 
     def add_entry(self, entry: tuple[Any, ...]) -> None:
         """One file's `entry` folded in; only its ranking row or rejection and its fines' peer-group
@@ -524,24 +532,11 @@ class BatchAnalysis:
         if figures[0] is not None:  # as the averages: reference scores are not counted
             self.bins[min(int(figures[0] // HISTOGRAM_WIDTH), len(self.bins) - 1)] += 1
         self.ranked.append((score, deducts, file, number, agency, shown, grade))
-        for key, group, amount in fines:
-            entry = self.groups.get(key)
-            if entry is None:
-                entry = self.groups[key] = (group, [])
-            entry[1].append((file, number, agency, amount))
+        self._add_fines(fines, file, number, agency)
 
     def add_penalties(self, s: CaseSummary) -> None:
-        if not s.reviewed:
-            return
-        for p in s.penalties:
-            keyed = _group_key(p, self.tier_facts)
-            if keyed is None:
-                continue
-            key, group = keyed
-            entry = self.groups.get(key)
-            if entry is None:
-                entry = self.groups[key] = (group, [])
-            entry[1].append((s.file, s.case_number, s.agency, p["amount"]))
+        if s.reviewed:
+            self._add_fines(self._fines(s.penalties), s.file, s.case_number, s.agency)
 
     def like_cases(self) -> tuple[list[Outlier], list[dict[str, Any]]]:
         outliers: list[Outlier] = []
