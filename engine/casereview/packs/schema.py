@@ -27,7 +27,7 @@ VERIFICATION_LABELS: dict[str, str] = {
     "unverified": "未核实",
 }
 # the statute tables' branches (packs/tables/statute.py), here so that the review's analysis names a
-# peer group's branch without importing the table modules (~25 ms of the review's serial start)
+# peer group's branch without importing the table modules (~10 ms of the review's serial start)
 BRANCH_LABELS: dict[str, str] = {
     "initial": "首次查处",
     "overdue_uncorrected": "逾期未改正",
