@@ -491,6 +491,8 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         if handle is not None:
             handle.close()
         shield.__exit__(None, None, None)
+    if _held_to_exit is not None:
+        _held_to_exit.append((sinks, analysis, batch_analysis, paths, found))
     if stdin:
         stdin[2].cleanup()
     for notice in notices:
@@ -522,6 +524,12 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     if interrupted:
         return interrupt.exit_code()
     return tally.code
+
+
+# What a review holds at its end (each file's summary, the analysis, the paths found) when `run`
+# ends the process without teardown (`exit_process`): freed object by object as `_run` returned,
+# it was ~0.03 s of CPU after the reports were written (10,000 files), with both cores idle.
+_held_to_exit: list[Any] | None = None
 
 
 REVIEW_GC_YOUNG = 20_000  # objects allocated (net) between young collections while results arrive
@@ -1068,8 +1076,13 @@ def run() -> NoReturn:
         finally:
             solo.release()  # what the child held (a check that ended before its review)
         exit_process(code, solo.exiting)
+    global _held_to_exit
+    fast = len(sys.argv) > 1 and sys.argv[1] in FAST_EXIT_COMMANDS
+    fast = fast or tuple(sys.argv[1:3]) in FAST_EXIT_SUBCOMMANDS
+    if fast:
+        _held_to_exit = []  # the process ends without teardown: what a review held need not be freed
     code = main()
-    if (sys.argv[1:2] and sys.argv[1] in FAST_EXIT_COMMANDS) or tuple(sys.argv[1:3]) in FAST_EXIT_SUBCOMMANDS:
+    if fast:
         exit_process(code)
     sys.exit(code)
 
