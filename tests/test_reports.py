@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -357,6 +358,25 @@ def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, 
     assert cell(len(report.summary_header) - 2, "；".join(labels)) in summary
     place = cell(10, where(ctx.display(name), line, column, field))
     assert all(place in row for row in details)
+
+
+def test_xlsx_columns_are_named_as_openpyxl_names_them_without_importing_it():
+    """Rows are made (in the workers) without openpyxl, which only lays the workbook out: the
+    column letters are openpyxl's."""
+    import subprocess
+
+    from openpyxl.utils import get_column_letter
+
+    from casereview.report.xlsx import _column_letters
+
+    assert [_column_letters(i) for i in range(1, 18279)] == [get_column_letter(i) for i in range(1, 18279)]
+    code = (
+        "import sys; from casereview.report.formats import ReportContext; from casereview.report.xlsx "
+        "import XlsxReport; XlsxReport('r.xlsx', ReportContext()); print('openpyxl' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("kept", [0, 2])
