@@ -94,7 +94,14 @@ MOBILE = "13807915678"
 text = st.lists(st.sampled_from([*"0123456789０１２３ -X<>&\"'案号第条a", ID_NO, MOBILE]), max_size=20).map(
     "".join
 )
-value = st.one_of(st.none(), text, st.integers(-(10**13), 10**13), st.floats(allow_nan=False), st.booleans())
+value = st.one_of(
+    st.none(),
+    text,
+    st.integers(-(10**13), 10**13),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.lists(st.one_of(text, st.integers()), max_size=2),  # shown as its text; cannot be a key
+)
 LABELS = {"party.id": "身份证<号>", "amount": "罚款", "f_13807915678": "电话"}
 
 
@@ -201,12 +208,37 @@ def test_texts_kept_for_reuse_show_as_masking_each_time_would(values):
 def test_texts_kept_for_reuse_are_bounded(monkeypatch):
     from casereview.report import finding_html
 
-    monkeypatch.setattr(finding_html, "_MASKED", {})
+    monkeypatch.setattr(finding_html, "_MASKED", finding_html._Html(finding_html._masked_html))
     monkeypatch.setattr(finding_html, "_MASKED_MAX", 3)
     texts = [f"电话 1380791567{i} <b>" for i in range(10)]
     shown = [finding_html.text_of(True)(t) for t in [*texts, "长" * (finding_html._MASKED_LONGEST + 1)]]
     assert shown[2] == "电话 138****5672 &lt;b&gt;" and len(finding_html._MASKED) <= 3
     assert all(len(t) <= finding_html._MASKED_LONGEST for t in finding_html._MASKED)
+
+
+@pytest.mark.parametrize("mask", [True, False])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"a": 1, "b": True, "c": 1.0, "d": "1", "e": 0, "f": False, "g": 0.0},  # equal keys, shown apart
+        {"a": 1, "b": True, "c": 1.0, "d": None, "e": "True"},  # None: each value as it is
+        {"a": [1, MOBILE], "b": None, "c": {"k": ID_NO}},  # a value that cannot be a key
+        {"a": int(MOBILE), "b": str(MOBILE), "c": 98},
+    ],
+)
+def test_values_that_are_equal_show_each_as_itself(values, mask):
+    """Values of the same page are shown from what was kept for other pages: 1, 1.0 and True
+    (equal as keys) each show as itself, None as nothing, lists and dicts as their text."""
+    found = [
+        hostile_finding(code="A-1", basis=["1"], values=values, notes=["True", "1.0"]),
+        hostile_finding(code="B-2", basis=[], values={"x": True, "y": 1.0}),
+    ]
+    for _ in range(2):  # the second time from what was kept
+        built = groups_html(a_result(found), LABELS, str, ["1", "True", "1.0"], mask)
+        assert built == tuple(
+            [(g["html"], len(g["places"])) for g in groups]
+            for groups in macro_groups(a_result(found), LABELS, str, ["1", "True", "1.0"], mask)
+        )
 
 
 def test_finding_groups_mask_and_escape():

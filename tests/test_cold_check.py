@@ -84,6 +84,37 @@ def test_a_review_process_ends_without_teardown_its_reports_whole(tmp_path, veto
     )
 
 
+def test_a_review_process_leaves_what_it_held_to_the_end_of_the_process(tmp_path, veto_case):
+    """A review's summaries, analysis and paths are not freed object by object after the reports
+    are written (~0.04 s of CPU with both cores idle at 10,000 files): `run` ends the process
+    without teardown, so the review leaves them in `cli._held_to_exit`. An in-process caller
+    (tests, the web app) holds nothing."""
+    folder = veto_case.parent
+    (folder / "general.yaml").write_bytes((EXAMPLES / "general.yaml").read_bytes())
+    out = tmp_path / "out"
+    argv = ["casereview", "review", str(folder), "-o", str(out), *ROSTER, "--no-cache", "-q"]
+    argv += ["--workers", "2"]
+    script = (
+        "import atexit, sys\nfrom casereview import cli\n"
+        "def told():\n"
+        "    (sinks, analysis, _, paths, _), = cli._held_to_exit\n"
+        "    print(sorted(type(s).__name__ for _, s in sinks), analysis['campaign']['files'], len(paths))\n"
+        f"atexit.register(told)\nsys.argv = {argv!r}\ncli.run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=300
+    )
+    assert (done.returncode, done.stderr) == (EXIT_FINDINGS, "")
+    assert done.stdout == "['HtmlSink', 'XlsxSink', '_Closing'] 2 2\n"
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert document["analysis"]["campaign"]["files"] == 2
+    assert (out / "index.html").is_file() and (out / "评查结果.xlsx").is_file()
+    from casereview import cli
+
+    assert main([*argv[1:3], "-o", str(tmp_path / "again"), *argv[5:-2], "--workers", "0"]) == EXIT_FINDINGS
+    assert cli._held_to_exit is None
+
+
 def _exit_script(body: str) -> subprocess.CompletedProcess:
     script = "import atexit, sys, threading, time\nfrom casereview.cli import exit_process\n" + body
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 
-from casereview.evaluate.findings import Finding, Location  # noqa: E402
+from casereview.evaluate.findings import Finding, Location, WaiverNote  # noqa: E402
 from casereview.report import formats  # noqa: E402
 from casereview.report.html import write_html  # noqa: E402
 from casereview.report.junit import dumps as junit_dumps  # noqa: E402
@@ -284,7 +285,6 @@ def test_xlsx_details_show_each_place_and_waiver(tmp_path, masked):
     """问题明细: each finding's place (file:line:column field) and waiver note, masked unless masking
     is off, an empty 豁免 for a finding not waived; the 汇总表 counts only findings not waived."""
     openpyxl = pytest.importorskip("openpyxl")
-    from casereview.evaluate.findings import WaiverNote
 
     waived = finding("TS-001", "deduct", "扣分", "未公示")
     waived.waiver = WaiverNote(reason=f"经批准 {MOBILE}", approver="李四", expires="2026-12-31")
@@ -315,6 +315,68 @@ def test_xlsx_number_cells_are_written_as_excel_reads_them(value):
 
     text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
     assert _cell(_REFS[0], value) == f'{_REFS[0]} t="n"><v>{text}</v></c>'
+
+
+_PIECES = st.lists(
+    st.sampled_from([*"0123456789 -Xx\u00a0－１案&<>\t\x01;：.", MOBILE, ID_NO, "1380791", "5678"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=_PIECES,
+    field=_PIECES,
+    titles=st.lists(_PIECES, min_size=1, max_size=3),
+    line=st.integers(0, 10**12),
+    column=st.none() | st.integers(0, 10**12),
+    masked=st.booleans(),
+)
+def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, titles, line, column, masked):
+    """问题明细's 位置 is made from the file's name and the rest of the place apart, 汇总表's 主要问题
+    from each rule's label apart, masked and escaped each (xlsx.rows): the cells are those of the
+    whole texts, masked and escaped."""
+    from casereview.report.formats import ReportContext
+    from casereview.report.location import where
+    from casereview.report.xlsx import _REFS, XlsxReport, _cell
+
+    findings = []
+    for i, title in enumerate(titles):
+        f = finding(f"R{i}-1", line=line)
+        f.title, f.location = title, Location(file=name, field=field, line=line, column=column)
+        findings.append(f)
+    findings[-1].waiver = WaiverNote(reason="经批准", approver="李四", expires="2026-12-31")
+    ctx = ReportContext(mask=masked)
+    report = XlsxReport(Path("unused.xlsx"), ctx)
+    summary, details = report.rows(reviewed(file=name, findings=findings), 0)
+
+    def cell(column: int, text: str) -> bytes:
+        return _cell(_REFS[column], mask(text) if masked else text).encode()
+
+    labels = [f"R{i}-1 {t}" for i, t in enumerate(titles)]
+    labels[-1] += "（已豁免）"
+    assert cell(len(report.summary_header) - 2, "；".join(labels)) in summary
+    place = cell(10, where(ctx.display(name), line, column, field))
+    assert all(place in row for row in details)
+
+
+def test_xlsx_columns_are_named_as_openpyxl_names_them_without_importing_it():
+    """Rows are made (in the workers) without openpyxl, which only lays the workbook out: the
+    column letters are openpyxl's."""
+    import subprocess
+
+    from openpyxl.utils import get_column_letter
+
+    from casereview.report.xlsx import _column_letters
+
+    assert [_column_letters(i) for i in range(1, 18279)] == [get_column_letter(i) for i in range(1, 18279)]
+    code = (
+        "import sys; from casereview.report.formats import ReportContext; from casereview.report.xlsx "
+        "import XlsxReport; XlsxReport('r.xlsx', ReportContext()); print('openpyxl' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("kept", [0, 2])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -61,6 +62,17 @@ def test_every_file_lands_with_its_own_content_and_result_across_chunks(store_ur
             c for c in cases if service.current_version(session, c).path.endswith("copy-" + FILES[0].name)
         )
         assert copy.case_key.endswith(f"（copy-{FILES[0].name}）")
+        stored = session.execute(  # the workers send the texts as UTF-8 bytes: stored as text
+            select(FileVersion.content, MachineResult.result_json).join(
+                MachineResult, MachineResult.version_id == FileVersion.id
+            )
+        ).all()
+        assert len(stored) == len(paths) and all(isinstance(t, str) for row in stored for t in row)
+        if store.engine.dialect.name == "sqlite":  # times in the text form the ORM writes too
+            times = session.scalars(
+                text("SELECT created_at FROM file_versions UNION SELECT created_at FROM campaigns")
+            )
+            assert len({re.sub("[0-9]", "0", t) for t in times}) == 1
 
 
 def _counts(store) -> dict[str, int]:
@@ -257,8 +269,8 @@ def test_the_create_command_ends_without_teardown_its_campaign_whole_and_the_sto
 
 
 def test_a_file_row_holds_the_file_as_read_and_the_result_as_pydantic_writes_it(tmp_path):
-    """What the worker stages of each file: its text (UTF-8 with or without BOM, GB 18030), the
-    SHA-256 of its bytes, and the result's JSON byte-equal to `model_dump_json`; what is not a
+    """What the worker stages of each file: its text as UTF-8 (read as UTF-8 with or without BOM,
+    GB 18030), the SHA-256 of its bytes, and the result's JSON byte-equal to `model_dump_json`; what is not a
     regular file (gone, a folder, a FIFO) is stored with an empty text, never blocks."""
     import hashlib
 
@@ -279,9 +291,9 @@ def test_a_file_row_holds_the_file_as_read_and_the_result_as_pydantic_writes_it(
     for path, result in zip(paths, review_batch(paths, options), strict=True):
         row = create.file_row(path, result)
         data = files.get(path.name, b"")
-        assert row["content"] == (text if data else "")
+        assert row["content"] == (text.encode() if data else b"")  # UTF-8, without the BOM
         assert row["content_hash"] == hashlib.sha256(data).hexdigest()
-        assert row["result_json"] == result.model_dump_json()
+        assert row["result_json"] == result.model_dump_json().encode()
         assert row["status"] == ("reviewed" if data else "rejected")
 
 

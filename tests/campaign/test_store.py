@@ -127,6 +127,33 @@ def test_sqlite_store_is_a_wal_file_in_the_campaign_folder(tmp_path):
     assert (tmp_path / "campaign.db").exists()
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA page_size")).scalar() == 8192  # a new store's pages
+
+
+def test_a_store_made_with_4_kb_pages_keeps_them_upgrades_and_takes_a_campaign(tmp_path):
+    """Stores made before new ones got 8 KB pages (SQLite's default 4 KB, first schema) open,
+    upgrade in place and import as before; their page size is left as it is."""
+    import sqlite3
+
+    from casereview.campaign.store import make_engine, migrate
+
+    path = tmp_path / "campaign.db"
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")  # what the store's connections did then: the file is made
+    old.close()
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine, "0001")
+    engine.dispose()
+
+    store = open_store(tmp_path)
+    paths = [CASEFILES / "13-qingshanhu-shenhe-chengban.json", CASEFILES / "11-qingshanhu-songda-chaoqi.yaml"]
+    summary = service.create_campaign(store, "旧库", tmp_path, paths, OPTIONS, actor="lead")
+    assert (summary.files, summary.reviewed) == (2, 2)
+    with store.session() as session:
+        assert len(service.final_rows(session, service.get_campaign(session, "旧库"))) == 2
+        assert session.execute(text("PRAGMA page_size")).scalar() == 4096
+    store.close()
 
 
 def test_create_keeps_every_file_its_content_and_machine_result(store_url, tmp_path):

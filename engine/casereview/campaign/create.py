@@ -11,6 +11,7 @@ reason; `service` does everything that touches the store.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import sys
 from collections import deque
@@ -180,22 +181,28 @@ def chunks(items: Iterator[Any], size: int, total: int | None = None) -> Iterato
 LAST_CHUNK = 64
 
 
-def read_file(path: Path) -> tuple[str, str]:
-    """The file's text (UTF-8 with or without BOM, else GB 18030) and the SHA-256 of its bytes;
-    an empty text for anything that is not a regular file it can read (its review says why).
-    Read as the review reads it (`reader.read_bytes`: half the system calls of `is_file` and
-    `read_bytes`, each ~10-17 us in a review worker), but with no size limit."""
+def read_file(path: Path) -> tuple[bytes, str]:
+    """The file's text as UTF-8 (its bytes as they are when they are UTF-8, without a BOM; else
+    decoded from GB 18030) and the SHA-256 of its bytes; an empty text for anything that is not a
+    regular file it can read (its review says why). Read as the review reads it
+    (`reader.read_bytes`: half the system calls of `is_file` and `read_bytes`, each ~10-17 us in a
+    review worker), but with no size limit. Bytes, not str: the store takes them as they are
+    (`bulk.UTF8`), so the parent neither unpickles nor encodes the text again."""
     try:
         data = read_bytes(path, max_bytes=sys.maxsize)
     except InputRejected:
         data = b""
     digest = hashlib.sha256(data).hexdigest()
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec), digest
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace"), digest
+    try:
+        data.decode("utf-8")  # the check that it is UTF-8
+        return data.removeprefix(codecs.BOM_UTF8), digest
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+    return text.encode(), digest
 
 
 def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
@@ -213,11 +220,12 @@ def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
 
 
 def result_fields(result: CaseResult) -> dict[str, Any]:
-    """A `machine_results` row without its ids: the result serialised once, score and grade beside it."""
+    """A `machine_results` row without its ids: the result serialised once (UTF-8 JSON), score and
+    grade beside it."""
     score = result.score
     return {
         "status": result.status,
         "score": score.score if score else None,
         "grade": score.grade if score else None,
-        "result_json": result_json(result).decode(),
+        "result_json": result_json(result),
     }

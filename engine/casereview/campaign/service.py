@@ -1075,7 +1075,7 @@ def rereview(
             number=before.number + 1,
             path=str(path),
             content_hash=digest,
-            content=text,
+            content=text.decode(),
             origin="rectified",
             created_by=actor,
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 DB_FILE = "campaign.db"
 DB_ENV = "CASEREVIEW_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
+PAGE_SIZE = 8192  # bytes a page of a new SQLite store
 
 
 class StoreError(Exception):
@@ -39,6 +40,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # transactions are begun by _sqlite_begin (BEGIN IMMEDIATE), not by the driver
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # A new store's page size (set before WAL mode writes the file's header; an existing store
+    # keeps the size it was made with): a file's text and its machine result (~6 KB each) mostly
+    # fit in one 8 KB page instead of spilling into an overflow page at SQLite's default 4 KB;
+    # importing 10,000 files costs ~10 % less CPU for a ~6 % larger file (bench/RESULTS.md).
+    cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")  # concurrent writers wait instead of failing
