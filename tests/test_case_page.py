@@ -518,24 +518,25 @@ RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encod
 
 @st.composite
 def summaries(draw: Any) -> Any:
-    from casereview.analysis import CaseSummary
+    from casereview.report.html import SummaryRow
 
     maybe_text = st.one_of(st.none(), text)
-    return CaseSummary(
-        index=0,
-        file=draw(text),
-        status="reviewed",
+    return SummaryRow(
         page=draw(text),
+        file=draw(text),
+        reviewed=True,
         case_number=draw(maybe_text),
         title=draw(maybe_text),
         agency=draw(maybe_text),
         party=draw(maybe_text),
         score=draw(st.floats(0, 100) | st.integers(0, 100)),
-        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
         graded=draw(st.booleans()),
         deducted=draw(st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))),
-        counts=draw(st.dictionaries(st.sampled_from(["veto", "review", "deduct"]), st.integers(0, 10**12))),
+        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
+        vetoes=draw(st.integers(0, 10**12)),
+        pending=draw(st.integers(0, 10**12)),
         status_label=draw(text),
+        rejection=[],
     )
 
 

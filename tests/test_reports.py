@@ -360,6 +360,52 @@ def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, 
     assert all(place in row for row in details)
 
 
+def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
+    """汇总表's score columns of files with the same points deducted (made once, xlsx._scored)
+    still show each file's own grade, vetoes and counts."""
+    openpyxl = pytest.importorskip("openpyxl")
+
+    def scored(grade, deducted, vetoes, score):
+        cats = [
+            CategoryScore(id="subject", name="主体与执法资格", max=15, deducted=deducted, score=15 - deducted)
+        ]
+        return Score(
+            score=score,
+            grade=grade,
+            vetoed=bool(vetoes),
+            categories=cats,
+            veto_codes=vetoes,
+            profile="example",
+        )
+
+    results = [
+        reviewed(score=scored("不合格", 0, ["CERT-001"], 0.0)),
+        reviewed(
+            score=scored("优秀", 0, [], 100.0), findings=[finding("TS-001", "deduct", "扣分", "未公示")]
+        ),
+        reviewed(score=scored("合格", 5, [], 92.5), findings=[]),
+        reviewed(score=scored("不合格", 0, ["CERT-001", "CERT-003"], 0.0)),
+        rejected_result(),
+    ]
+    sheet = openpyxl.load_workbook(write_xlsx(results, tmp_path / "r.xlsx"))["评查结果汇总表"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    col = {name: i for i, name in enumerate(rows[0])}
+    shown = [
+        tuple(
+            row[col[name]]
+            for name in ("得分", "等次", "扣分合计", "主体与执法资格扣分", "否决项", "扣分项数")
+        )
+        for row in rows[1:]
+    ]
+    assert shown == [
+        (0, "不合格", 0, 0, "CERT-001", 1),
+        (100, "优秀", 0, 0, None, 1),
+        (92.5, "合格", 5, 5, None, 0),
+        (0, "不合格", 0, 0, "CERT-001、CERT-003", 1),
+        (None, None, None, None, None, 0),
+    ]
+
+
 def test_xlsx_columns_are_named_as_openpyxl_names_them_without_importing_it():
     """Rows are made (in the workers) without openpyxl, which only lays the workbook out: the
     column letters are openpyxl's."""

@@ -326,7 +326,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
 
     # Everything a result goes through before it is counted runs in the worker that reviewed the
     # file, in parallel (`prepare`): the policy, HTML pages and workbook rows, the JSON text, the
-    # file's entry in the analysis (`BatchAnalysis.entry`). When no sink needs the result itself
+    # file's entry in the analysis (`BatchAnalysis.entry_of`). When no sink needs the result itself
     # (`needs_result`), only that comes back: the parent never receives, let alone rebuilds, the
     # result model.
     lean = not any(sink.needs_result for _, sink in sinks)
@@ -356,10 +356,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        entry = None
-        if batch_analysis is not None:  # the HTML sink's summary (naming the page) serves too
-            summary = next((x for x in ready if x.__class__ is CaseSummary), None)
-            entry = batch_analysis.entry(summary) if summary is not None else batch_analysis.entry_of(result)
+        entry = batch_analysis.entry_of(result) if batch_analysis is not None else None
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
