@@ -360,6 +360,52 @@ def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, 
     assert all(place in row for row in details)
 
 
+def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
+    """汇总表's score columns of files with the same points deducted (made once, xlsx._scored)
+    still show each file's own grade, vetoes and counts."""
+    openpyxl = pytest.importorskip("openpyxl")
+
+    def scored(grade, deducted, vetoes, score):
+        cats = [
+            CategoryScore(id="subject", name="主体与执法资格", max=15, deducted=deducted, score=15 - deducted)
+        ]
+        return Score(
+            score=score,
+            grade=grade,
+            vetoed=bool(vetoes),
+            categories=cats,
+            veto_codes=vetoes,
+            profile="example",
+        )
+
+    results = [
+        reviewed(score=scored("不合格", 0, ["CERT-001"], 0.0)),
+        reviewed(
+            score=scored("优秀", 0, [], 100.0), findings=[finding("TS-001", "deduct", "扣分", "未公示")]
+        ),
+        reviewed(score=scored("合格", 5, [], 92.5), findings=[]),
+        reviewed(score=scored("不合格", 0, ["CERT-001", "CERT-003"], 0.0)),
+        rejected_result(),
+    ]
+    sheet = openpyxl.load_workbook(write_xlsx(results, tmp_path / "r.xlsx"))["评查结果汇总表"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    col = {name: i for i, name in enumerate(rows[0])}
+    shown = [
+        tuple(
+            row[col[name]]
+            for name in ("得分", "等次", "扣分合计", "主体与执法资格扣分", "否决项", "扣分项数")
+        )
+        for row in rows[1:]
+    ]
+    assert shown == [
+        (0, "不合格", 0, 0, "CERT-001", 1),
+        (100, "优秀", 0, 0, None, 1),
+        (92.5, "合格", 5, 5, None, 0),
+        (0, "不合格", 0, 0, "CERT-001、CERT-003", 1),
+        (None, None, None, None, None, 0),
+    ]
+
+
 def test_xlsx_columns_are_named_as_openpyxl_names_them_without_importing_it():
     """Rows are made (in the workers) without openpyxl, which only lays the workbook out: the
     column letters are openpyxl's."""
@@ -679,16 +725,21 @@ def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
 
 def test_finish_all_finishes_every_sink_and_raises_the_first_error():
     """The workbook is finished in a thread beside the HTML pages (formats.finish_all): every
-    report is still finished, and a failure in either thread reaches the caller (exit code 4)."""
+    report is still finished, and a failure in either thread reaches the caller (exit code 4).
+    While both run, a thread taking the GIL back after a system call waits at most
+    TAIL_SWITCH_INTERVAL behind the other; the process's own interval is restored after."""
+    import sys
     import threading
 
-    from casereview.report.formats import Sink, finish_all
+    from casereview.report.formats import TAIL_SWITCH_INTERVAL, Sink, finish_all
 
     done: list[str] = []
+    switches: list[float] = []
 
     class Pages(Sink):
         def finish(self, analysis):
             done.append(("pages", threading.current_thread() is threading.main_thread()))
+            switches.append(sys.getswitchinterval())
 
     class Workbook(Sink):
         threaded_finish = True
@@ -701,12 +752,17 @@ def test_finish_all_finishes_every_sink_and_raises_the_first_error():
             if self.fail:
                 raise OSError(28, "No space left on device")
 
+    before = sys.getswitchinterval()
+    assert before > TAIL_SWITCH_INTERVAL
     finish_all([Pages(), Workbook(False)], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
     done.clear()
     with pytest.raises(OSError, match="No space"):
         finish_all([Workbook(True), Pages()], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
+    assert switches == [TAIL_SWITCH_INTERVAL] * 2 and sys.getswitchinterval() == before
+    finish_all([Pages()], None)  # no thread beside it: the interval is left alone
+    assert switches[-1] == before
 
 
 class _Written(formats.Sink):

@@ -222,6 +222,9 @@ class XlsxReport:
         self._made: dict[tuple[str, str], str] = {}  # (cell start, text) → the cell (`_row`)
         self._rules: dict[tuple[Any, ...], bytes] = {}  # a rule's columns of 问题明细 → their cells
         self._kept_cells: dict[tuple[int, str | None], bytes] = {}  # (column, text) → its cell (`_kept`)
+        self._scores: dict[tuple[Any, ...], bytes] = {}  # 汇总表's 等次 to the categories' (`_scored`)
+        tail = 10 + len(self.categories)  # 汇总表's 否决项, the column after the categories'
+        self._counts = f'{_REFS[tail + 1]} t="n"><v>%d</v></c>{_REFS[tail + 2]} t="n"><v>%d</v></c>'.encode()
         self._labels: dict[tuple[str, str, bool], str] = {}  # (code, title, not waived) → `_label`
         self._ends: dict[tuple[int, int | None, str], bytes | None] = {}  # a place after the name (`_end`)
 
@@ -397,19 +400,14 @@ class XlsxReport:
             problems = _own_cell(tail, "无法评查：" + "；".join(e.message for e in result.errors), masked)
         else:  # masking cannot run across "；": the labels masked are the list masked
             problems = _own_cell(tail, "；".join(seen.values()) or "未发现问题", False)
-        by_category = {c.id: c.deducted for c in score.categories} if score else {}
-        scored = self._cells(
-            (
-                score.score if score else None,
-                score.grade if score else None,
-                sum(by_category.values()) if score else None,
-                *[by_category.get(cid) if score else None for cid, _ in self.categories],
-                "、".join(score.veto_codes) if score and score.vetoed else "",
-                deducts,
-                reviews,
-            ),
-            start=7,
-        )
+        if score:
+            # 等次 to the categories' points recur (a few combinations of points deducted): made once
+            key = (score.grade, *[(c.id, c.deducted) for c in score.categories])
+            scored = _cell(_REFS[7], score.score).encode() + (self._scores.get(key) or self._scored(key))
+            scored += kept(tail - 3, "、".join(score.veto_codes) if score.vetoed else "")
+        else:
+            scored = kept(tail - 3, "")  # 否决项 alone
+        counts = self._counts % (deducts, reviews)
         summary = b"".join(
             (
                 _ROW_START,
@@ -418,7 +416,8 @@ class XlsxReport:
                 kept(4, result.party),
                 kept(5, result.procedure),
                 kept(6, status_label(result)),
-                scored.encode(),
+                scored,
+                counts,
                 problems,
                 _own_cell(tail + 1, shown, masked),
                 _ROW_END,
@@ -429,6 +428,16 @@ class XlsxReport:
             place = where(self._file(e.file), e.line, e.column, e.field)
             details.append(self._row((*row, place, "")).encode())
         return summary, details
+
+    def _scored(self, key: tuple[Any, ...]) -> bytes:
+        """汇总表's cells 等次 to the last category's points of (grade, *(category, points))."""
+        grade, *pairs = key
+        by_category = dict(pairs)
+        cells = (grade, sum(by_category.values()), *[by_category.get(cid) for cid, _ in self.categories])
+        if len(self._scores) >= _MADE_MAX:
+            self._scores.clear()
+        scored = self._scores[key] = self._cells(cells, start=8).encode()
+        return scored
 
     def _label(self, code: str, title: str, active: bool) -> str:
         """A rule as 主要问题 lists it, masked (kept: the same rules recur in every file)."""
