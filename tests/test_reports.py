@@ -725,16 +725,21 @@ def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
 
 def test_finish_all_finishes_every_sink_and_raises_the_first_error():
     """The workbook is finished in a thread beside the HTML pages (formats.finish_all): every
-    report is still finished, and a failure in either thread reaches the caller (exit code 4)."""
+    report is still finished, and a failure in either thread reaches the caller (exit code 4).
+    While both run, a thread taking the GIL back after a system call waits at most
+    TAIL_SWITCH_INTERVAL behind the other; the process's own interval is restored after."""
+    import sys
     import threading
 
-    from casereview.report.formats import Sink, finish_all
+    from casereview.report.formats import TAIL_SWITCH_INTERVAL, Sink, finish_all
 
     done: list[str] = []
+    switches: list[float] = []
 
     class Pages(Sink):
         def finish(self, analysis):
             done.append(("pages", threading.current_thread() is threading.main_thread()))
+            switches.append(sys.getswitchinterval())
 
     class Workbook(Sink):
         threaded_finish = True
@@ -747,12 +752,17 @@ def test_finish_all_finishes_every_sink_and_raises_the_first_error():
             if self.fail:
                 raise OSError(28, "No space left on device")
 
+    before = sys.getswitchinterval()
+    assert before > TAIL_SWITCH_INTERVAL
     finish_all([Pages(), Workbook(False)], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
     done.clear()
     with pytest.raises(OSError, match="No space"):
         finish_all([Workbook(True), Pages()], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
+    assert switches == [TAIL_SWITCH_INTERVAL] * 2 and sys.getswitchinterval() == before
+    finish_all([Pages()], None)  # no thread beside it: the interval is left alone
+    assert switches[-1] == before
 
 
 class _Written(formats.Sink):
