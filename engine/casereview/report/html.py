@@ -26,7 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..analysis import _intern, describe_group
-from ..load.source import recent_text
+from ..load.source import recent_lines, recent_text
 from ..packs.schema import SEVERITY_LABELS
 from ..review import CaseResult
 from .case_page import frame, page
@@ -138,7 +138,7 @@ def read_lines(path: str) -> list[str] | None:
     that may come from more than 5 MB is looked at on disk."""
     text = recent_text(path)
     if text is not None and len(text) <= 1_250_000:  # 4 bytes a character at most
-        return text.splitlines()
+        return recent_lines(path)
     try:
         raw = Path(path).read_bytes()
     except OSError:
