@@ -208,14 +208,16 @@ def test_entries_made_in_another_process_fold_into_the_same_analysis():
     assert [r["file"] for r in result["ranking"]] == [file for _, _, file in ranked]
 
 
-def test_an_entry_from_the_result_equals_the_one_from_its_summary(tmp_path):
-    """A review with no summary page makes each file's entry from the result itself
-    (`BatchAnalysis.entry_of`, no `CaseSummary`): it must be the tuple the summary gives, on
-    generated, partial (unknown facts), broken and sample files."""
+def test_an_entry_and_a_summary_row_from_the_result_equal_what_its_summary_gives(tmp_path):
+    """A review makes each file's entry from the result itself (`BatchAnalysis.entry_of`, no
+    `CaseSummary`), and the HTML sink its row for the summary pages (`html.summary_row`): each
+    must be what the summary gives, on generated, partial (unknown facts), broken and sample
+    files."""
     from casereview.analysis import BatchAnalysis
     from casereview.batch import make_context, review_one
     from casereview.load import load_roster
     from casereview.packs.loader import load_rulebook
+    from casereview.report.html import SummaryRow, summary_row
     from casereview.score.profile import load_profile
     from test_golden_results import write_golden_corpus
 
@@ -228,9 +230,16 @@ def test_an_entry_from_the_result_equals_the_one_from_its_summary(tmp_path):
         if roster not in contexts:
             contexts[roster] = make_context(book, profile, load_roster(roster), "oracle")
         result = review_one(path, contexts[roster])
-        assert batch.entry_of(result) == batch.entry(CaseSummary.of(result, index)), path.name
+        s = CaseSummary.of(result, index, f"cases/{index + 1}.html")
+        assert batch.entry_of(result) == batch.entry(s), path.name
+        row = SummaryRow._make(summary_row(result, s.page))
+        assert row._asdict() == {
+            **{k: getattr(s, k) for k in SummaryRow._fields if k not in ("vetoes", "pending")},
+            "vetoes": s.counts["veto"],
+            "pending": s.counts["review"],
+        }, path.name
         kinds.add((result.status, result.score is not None and result.score.graded))
-    assert {("rejected", False), ("reviewed", True)} <= kinds
+    assert {("rejected", False), ("reviewed", True), ("reviewed", False)} <= kinds
 
 
 def _result(findings: list[tuple[str, str, str]], file: str = "a.yaml"):

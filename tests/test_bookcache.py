@@ -175,6 +175,25 @@ def test_cached_tables_are_unpickled_at_first_use_and_equal_the_loaded_ones(cach
     assert again == fresh.tables
 
 
+def test_a_cached_book_carries_the_html_reports_circumstance_labels(cache):
+    """An HTML report's value labels (benchmark circumstances `f_<name>`) come with the cached
+    book: equal to those read from the tables (the first table's wording, the vocabulary's first),
+    and made without unpickling the tables before the review's workers start."""
+    from casereview.report.labels import _clean, _vocabulary, value_labels
+
+    fresh = bookcache.load_rulebook(cache)
+    expected = dict(_vocabulary())
+    for table in fresh.tables.of("benchmark"):
+        for item in table.items:
+            for name, var in item.variables.items():
+                expected.setdefault(f"f_{name}", _clean(var.label or name))
+    assert value_labels(fresh) == expected and any(k.startswith("f_") for k in expected)
+    bookcache.load_rulebook_cached(cache)  # stores
+    cached = bookcache.load_rulebook_cached(cache)
+    assert value_labels(cached) == expected
+    assert "by_type" not in cached.tables.__dict__
+
+
 def test_a_cached_book_of_the_default_rules_carries_the_default_profile(tmp_path, monkeypatch):
     """Its file is under the rules folder, so part of the book's key: the profile a check gets
     from the cached book equals the one loaded from its YAML, and a book of other rules has none."""

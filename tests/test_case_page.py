@@ -551,30 +551,48 @@ def test_case_pages_are_the_templates_byte_for_byte(
     assert {r.status for r in results} == {"reviewed", "rejected"}
 
 
+def test_a_category_row_is_kept_per_score_and_per_masking():
+    """The categories table's rows are made once per (shared, frozen) category score and way of
+    masking: each shows what making it afresh shows."""
+    from casereview.report import case_page
+    from casereview.report.finding_html import text_of
+
+    named = CategoryScore(id="x", name=f"事实<与>{MOBILE}", max=20, deducted=5, score=15)
+    other = named.model_copy(update={"deducted": 0, "score": 20})
+    shown = [
+        (c, m, case_page._category_row(c, text_of(m))) for m in (True, False) for c in (named, other, named)
+    ]
+    for c, mask, row in shown:
+        case_page._ROWS.clear()
+        assert row == case_page._category_row(c, text_of(mask))
+        assert (MOBILE in row) is not mask and f"{c.deducted} 分" in row and "&lt;与&gt;" in row
+
+
 # the ranking table's macro before its rows were built in Python (html.ranking_rows_of), the reference
 RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encoding="utf-8")
 
 
 @st.composite
 def summaries(draw: Any) -> Any:
-    from casereview.analysis import CaseSummary
+    from casereview.report.html import SummaryRow
 
     maybe_text = st.one_of(st.none(), text)
-    return CaseSummary(
-        index=0,
-        file=draw(text),
-        status="reviewed",
+    return SummaryRow(
         page=draw(text),
+        file=draw(text),
+        reviewed=True,
         case_number=draw(maybe_text),
         title=draw(maybe_text),
         agency=draw(maybe_text),
         party=draw(maybe_text),
         score=draw(st.floats(0, 100) | st.integers(0, 100)),
-        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
         graded=draw(st.booleans()),
         deducted=draw(st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))),
-        counts=draw(st.dictionaries(st.sampled_from(["veto", "review", "deduct"]), st.integers(0, 10**12))),
+        grade=draw(st.sampled_from(["优秀", "良好", "合格", "不合格", "未结案", "无法评分", "<x>"])),
+        vetoes=draw(st.integers(0, 10**12)),
+        pending=draw(st.integers(0, 10**12)),
         status_label=draw(text),
+        rejection=[],
     )
 
 

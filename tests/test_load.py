@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casereview.load import (
     CASE_SUFFIXES,
@@ -883,3 +886,41 @@ def test_the_texts_read_last_are_kept_for_the_report(tmp_path: Path, monkeypatch
     load_case(write(tmp_path, "d.yaml", MINIMAL.encode()))
     kept = [p for p in tmp_path.iterdir() if recent_text(str(p)) is not None]
     assert len(kept) == 3 and recent_text(str(tmp_path / "d.yaml")) == MINIMAL  # bounded in characters
+
+
+_LINE_PIECES = ["case:", "  number: 甲-1", "a: 1", "b: 文本", "# 注", "", "  - x", "k: |", "  块", "c: 'q'"]
+_BREAKS = ["\n", "\n", "\r\n", "\r", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_LINE_PIECES), st.sampled_from(_BREAKS)), max_size=12), st.booleans()
+)
+def test_the_lines_kept_for_excerpts_are_the_texts_lines(tmp_path_factory, pieces, last_break):
+    """`recent_lines` is `recent_text(...).splitlines()` whether the YAML fast path split the text
+    (its lines are taken) or not (other line breaks, a parse refused: the text is split)."""
+    from casereview.load import source
+
+    text = "".join(line + brk for line, brk in pieces)
+    if not last_break:
+        text = text.rstrip("\n")
+    path = tmp_path_factory.mktemp("lines") / "a.yaml"
+    path.write_bytes(text.encode())
+    with contextlib.suppress(InputRejected):
+        read_document(path)
+    kept = source.recent_text(str(path))
+    if kept is not None:
+        assert source.recent_lines(str(path)) == kept.splitlines()
+
+
+def test_the_lines_the_yaml_fast_path_split_are_kept_for_excerpts(tmp_path: Path) -> None:
+    from casereview.load import source
+
+    for text in (MINIMAL, MINIMAL.rstrip("\n"), MINIMAL + "\n\n"):
+        path = write(tmp_path, "a.yaml", text.encode())
+        read_document(path)
+        assert source._recent[str(path)][1] is not None  # the fast path's, not split again
+        lines = source.recent_lines(str(path))
+        assert lines == text.splitlines()
+        lines.append("changed by a caller")
+        assert source.recent_lines(str(path)) == text.splitlines()  # its own copy

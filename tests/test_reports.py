@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 
-from casereview.evaluate.findings import Finding, Location  # noqa: E402
+from casereview.evaluate.findings import Finding, Location, WaiverNote  # noqa: E402
 from casereview.report import formats  # noqa: E402
 from casereview.report.html import write_html  # noqa: E402
 from casereview.report.junit import dumps as junit_dumps  # noqa: E402
@@ -284,7 +285,6 @@ def test_xlsx_details_show_each_place_and_waiver(tmp_path, masked):
     """问题明细: each finding's place (file:line:column field) and waiver note, masked unless masking
     is off, an empty 豁免 for a finding not waived; the 汇总表 counts only findings not waived."""
     openpyxl = pytest.importorskip("openpyxl")
-    from casereview.evaluate.findings import WaiverNote
 
     waived = finding("TS-001", "deduct", "扣分", "未公示")
     waived.waiver = WaiverNote(reason=f"经批准 {MOBILE}", approver="李四", expires="2026-12-31")
@@ -315,6 +315,114 @@ def test_xlsx_number_cells_are_written_as_excel_reads_them(value):
 
     text = "" if math.isnan(value) or math.isinf(value) else f"{value:.16g}"
     assert _cell(_REFS[0], value) == f'{_REFS[0]} t="n"><v>{text}</v></c>'
+
+
+_PIECES = st.lists(
+    st.sampled_from([*"0123456789 -Xx\u00a0－１案&<>\t\x01;：.", MOBILE, ID_NO, "1380791", "5678"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=_PIECES,
+    field=_PIECES,
+    titles=st.lists(_PIECES, min_size=1, max_size=3),
+    line=st.integers(0, 10**12),
+    column=st.none() | st.integers(0, 10**12),
+    masked=st.booleans(),
+)
+def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, titles, line, column, masked):
+    """问题明细's 位置 is made from the file's name and the rest of the place apart, 汇总表's 主要问题
+    from each rule's label apart, masked and escaped each (xlsx.rows): the cells are those of the
+    whole texts, masked and escaped."""
+    from casereview.report.formats import ReportContext
+    from casereview.report.location import where
+    from casereview.report.xlsx import _REFS, XlsxReport, _cell
+
+    findings = []
+    for i, title in enumerate(titles):
+        f = finding(f"R{i}-1", line=line)
+        f.title, f.location = title, Location(file=name, field=field, line=line, column=column)
+        findings.append(f)
+    findings[-1].waiver = WaiverNote(reason="经批准", approver="李四", expires="2026-12-31")
+    ctx = ReportContext(mask=masked)
+    report = XlsxReport(Path("unused.xlsx"), ctx)
+    summary, details = report.rows(reviewed(file=name, findings=findings), 0)
+
+    def cell(column: int, text: str) -> bytes:
+        return _cell(_REFS[column], mask(text) if masked else text).encode()
+
+    labels = [f"R{i}-1 {t}" for i, t in enumerate(titles)]
+    labels[-1] += "（已豁免）"
+    assert cell(len(report.summary_header) - 2, "；".join(labels)) in summary
+    place = cell(10, where(ctx.display(name), line, column, field))
+    assert all(place in row for row in details)
+
+
+def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
+    """汇总表's score columns of files with the same points deducted (made once, xlsx._scored)
+    still show each file's own grade, vetoes and counts."""
+    openpyxl = pytest.importorskip("openpyxl")
+
+    def scored(grade, deducted, vetoes, score):
+        cats = [
+            CategoryScore(id="subject", name="主体与执法资格", max=15, deducted=deducted, score=15 - deducted)
+        ]
+        return Score(
+            score=score,
+            grade=grade,
+            vetoed=bool(vetoes),
+            categories=cats,
+            veto_codes=vetoes,
+            profile="example",
+        )
+
+    results = [
+        reviewed(score=scored("不合格", 0, ["CERT-001"], 0.0)),
+        reviewed(
+            score=scored("优秀", 0, [], 100.0), findings=[finding("TS-001", "deduct", "扣分", "未公示")]
+        ),
+        reviewed(score=scored("合格", 5, [], 92.5), findings=[]),
+        reviewed(score=scored("不合格", 0, ["CERT-001", "CERT-003"], 0.0)),
+        rejected_result(),
+    ]
+    sheet = openpyxl.load_workbook(write_xlsx(results, tmp_path / "r.xlsx"))["评查结果汇总表"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    col = {name: i for i, name in enumerate(rows[0])}
+    shown = [
+        tuple(
+            row[col[name]]
+            for name in ("得分", "等次", "扣分合计", "主体与执法资格扣分", "否决项", "扣分项数")
+        )
+        for row in rows[1:]
+    ]
+    assert shown == [
+        (0, "不合格", 0, 0, "CERT-001", 1),
+        (100, "优秀", 0, 0, None, 1),
+        (92.5, "合格", 5, 5, None, 0),
+        (0, "不合格", 0, 0, "CERT-001、CERT-003", 1),
+        (None, None, None, None, None, 0),
+    ]
+
+
+def test_xlsx_columns_are_named_as_openpyxl_names_them_without_importing_it():
+    """Rows are made (in the workers) without openpyxl, which only lays the workbook out: the
+    column letters are openpyxl's."""
+    import subprocess
+
+    from openpyxl.utils import get_column_letter
+
+    from casereview.report.xlsx import _column_letters
+
+    assert [_column_letters(i) for i in range(1, 18279)] == [get_column_letter(i) for i in range(1, 18279)]
+    code = (
+        "import sys; from casereview.report.formats import ReportContext; from casereview.report.xlsx "
+        "import XlsxReport; XlsxReport('r.xlsx', ReportContext()); print('openpyxl' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("kept", [0, 2])
@@ -617,16 +725,21 @@ def test_value_labels_are_chinese_for_facts_and_benchmark_circumstances():
 
 def test_finish_all_finishes_every_sink_and_raises_the_first_error():
     """The workbook is finished in a thread beside the HTML pages (formats.finish_all): every
-    report is still finished, and a failure in either thread reaches the caller (exit code 4)."""
+    report is still finished, and a failure in either thread reaches the caller (exit code 4).
+    While both run, a thread taking the GIL back after a system call waits at most
+    TAIL_SWITCH_INTERVAL behind the other; the process's own interval is restored after."""
+    import sys
     import threading
 
-    from casereview.report.formats import Sink, finish_all
+    from casereview.report.formats import TAIL_SWITCH_INTERVAL, Sink, finish_all
 
     done: list[str] = []
+    switches: list[float] = []
 
     class Pages(Sink):
         def finish(self, analysis):
             done.append(("pages", threading.current_thread() is threading.main_thread()))
+            switches.append(sys.getswitchinterval())
 
     class Workbook(Sink):
         threaded_finish = True
@@ -639,12 +752,17 @@ def test_finish_all_finishes_every_sink_and_raises_the_first_error():
             if self.fail:
                 raise OSError(28, "No space left on device")
 
+    before = sys.getswitchinterval()
+    assert before > TAIL_SWITCH_INTERVAL
     finish_all([Pages(), Workbook(False)], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
     done.clear()
     with pytest.raises(OSError, match="No space"):
         finish_all([Workbook(True), Pages()], None)
     assert sorted(done) == [("pages", True), ("workbook", False)]
+    assert switches == [TAIL_SWITCH_INTERVAL] * 2 and sys.getswitchinterval() == before
+    finish_all([Pages()], None)  # no thread beside it: the interval is left alone
+    assert switches[-1] == before
 
 
 class _Written(formats.Sink):

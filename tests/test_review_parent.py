@@ -248,7 +248,7 @@ def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector
     review fails."""
     import gc
 
-    from casereview import cli
+    from casereview import cli, cli_support
 
     seen: list[int] = []
     update = cli.Progress.update
@@ -260,7 +260,7 @@ def test_the_review_loop_runs_fewer_young_collections_and_restores_the_collector
     try:
         args = ["review", str(folder), "-o", str(tmp_path / "out"), "--format", "json", "--no-cache"]
         assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) == 2
-        assert seen == [cli.REVIEW_GC_YOUNG] * 5 and gc.get_threshold() == (555, *before[1:])
+        assert seen == [cli_support.REVIEW_GC_YOUNG] * 5 and gc.get_threshold() == (555, *before[1:])
         monkeypatch.setattr(cli.Progress, "update", lambda self, *a: 1 / 0)
         assert main([*args, "--roster", str(ROSTER), "--engine", "oracle", "--workers", "0"]) != 0
         assert gc.get_threshold() == (555, *before[1:])

@@ -35,7 +35,9 @@ FAILING_GRADE = "不合格"
 
 @dataclass(slots=True)
 class CaseSummary:
-    """What the summary page, the spreadsheet summary and the analysis need of one file.
+    """What the analysis needs of one file (`analyse`, and a result-cache hit's entry, `of_json`);
+    a review folds `BatchAnalysis.entry_of(result)` instead, and its summary pages keep only
+    `html.summary_row`.
 
     One is kept per file for the whole batch, so it is small: slots, and the strings that repeat
     across files (rule titles, agencies, grades) interned."""
@@ -456,9 +458,9 @@ class BatchAnalysis:
         return s.agency, s.region, s.codes, figures, (row, self._fines(s.penalties))
 
     def entry_of(self, result: CaseResult) -> tuple[Any, ...]:
-        """`entry(CaseSummary.of(result, …))`, worked out from the result itself: a review with
-        no summary page needs no summary (~6 µs a file instead of ~24). The test suite holds the
-        two to the same tuple on every kind of result."""
+        """`entry(CaseSummary.of(result, …))`, worked out from the result itself: a review needs
+        no summary (~6 µs a file instead of ~24; the summary pages take `html.summary_row`). The
+        test suite holds the two to the same tuple on every kind of result."""
         seen: dict[str, tuple[str, str, str]] = {}
         deducts = 0
         for code, title, severity in map(_CODE_TITLE_SEVERITY, result.findings):

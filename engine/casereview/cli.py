@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -26,6 +26,7 @@ from .cli_support import (
     Progress,
     collector_paused,
     colour_wanted,
+    few_young_collections,
     install_chinese_argparse,
     skip_plugin_lookup,
     usage_error,
@@ -325,7 +326,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
 
     # Everything a result goes through before it is counted runs in the worker that reviewed the
     # file, in parallel (`prepare`): the policy, HTML pages and workbook rows, the JSON text, the
-    # file's entry in the analysis (`BatchAnalysis.entry`). When no sink needs the result itself
+    # file's entry in the analysis (`BatchAnalysis.entry_of`). When no sink needs the result itself
     # (`needs_result`), only that comes back: the parent never receives, let alone rebuilds, the
     # result model.
     lean = not any(sink.needs_result for _, sink in sinks)
@@ -355,10 +356,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
         rejected_file = result.status == "rejected"
         failing = not rejected_file and any(fails(f, tally.fail_on) for f in result.findings)
         ungraded = result.score is not None and not result.score.graded
-        entry = None
-        if batch_analysis is not None:  # the HTML sink's summary (naming the page) serves too
-            summary = next((x for x in ready if x.__class__ is CaseSummary), None)
-            entry = batch_analysis.entry(summary) if summary is not None else batch_analysis.entry_of(result)
+        entry = batch_analysis.entry_of(result) if batch_analysis is not None else None
         active = (
             [(f.code, f.title, f.severity_label) for f in result.findings if f.waiver is None]
             if statistics
@@ -437,7 +435,7 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
     stream = run.each(prepare, prepare_stored if from_store else None)
 
     try:
-        with interrupt.interruptible(), _few_young_collections():
+        with interrupt.interruptible(), few_young_collections():
             for item in stream:
                 with interrupt.critical():  # a result is in every report or in none
                     add(count, item)
@@ -530,27 +528,6 @@ def _run(args: argparse.Namespace, folder: Path | None) -> int:
 # ends the process without teardown (`exit_process`): freed object by object as `_run` returned,
 # it was ~0.03 s of CPU after the reports were written (10,000 files), with both cores idle.
 _held_to_exit: list[Any] | None = None
-
-
-REVIEW_GC_YOUNG = 20_000  # objects allocated (net) between young collections while results arrive
-
-
-@contextlib.contextmanager
-def _few_young_collections() -> Iterator[None]:
-    """What the review loop frees is acyclic (each file's prepared tuple, bytes and summary;
-    reference counting frees it) and what it keeps (ranking rows, peer-group entries) is never
-    garbage: at 10,000 files the parent ran ~170 young and ~15 middle collections that found
-    nothing, 0.04-0.07 s of CPU taken from the workers' cores. As in the workers
-    (evaluate/runner.py), young collections wait for 20,000 new objects (~4 at 10,000 files);
-    a cycle is still collected, later."""
-    import gc
-
-    threshold = gc.get_threshold()
-    gc.set_threshold(REVIEW_GC_YOUNG, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
 
 
 def _policy_counts(policy: Any) -> list[int]:

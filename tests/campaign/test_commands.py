@@ -208,3 +208,30 @@ def test_create_forks_its_workers_before_loading_the_store(tmp_path):
     command = [sys.executable, "-c", WORKERS_FORKED_BEFORE_THE_STORE, *argv]
     proc = subprocess.run(command, capture_output=True, env=env, timeout=300)
     assert proc.stdout.decode().split()[-2:] == ["0", "False"], proc.stderr.decode()[-2000:]
+
+
+def test_create_collects_young_objects_seldom_while_importing_and_restores_the_collector(
+    capsys, tmp_path, monkeypatch
+):
+    """As in `review` (test_review_parent.py): while results arrive and chunks are written the
+    parent's young collections wait for REVIEW_GC_YOUNG new objects; the caller's collector is as
+    it was afterwards."""
+    import gc
+
+    from casereview import cli_support
+    from casereview.campaign import create
+
+    seen: list[int] = []
+    put = create.ChunkWriter.put
+    monkeypatch.setattr(
+        create.ChunkWriter, "put", lambda self, chunk: (seen.append(gc.get_threshold()[0]), put(self, chunk))
+    )
+    before = gc.get_threshold()
+    gc.set_threshold(555, *before[1:])
+    try:
+        files = [str(CASEFILES / name) for name in SAMPLE]
+        code, out, _ = run(capsys, "campaign", "create", "第一批", *files, *ENGINE, "--dir", str(tmp_path))
+        assert code == 0 and "3 个文件" in out
+        assert seen == [cli_support.REVIEW_GC_YOUNG] and gc.get_threshold() == (555, *before[1:])
+    finally:
+        gc.set_threshold(*before)

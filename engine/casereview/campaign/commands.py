@@ -170,7 +170,10 @@ def _run(fn, args: argparse.Namespace) -> int:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    return _run(_create, args)
+    from ..cli_support import few_young_collections
+
+    with few_young_collections():  # from the folder walk (10,000 paths kept) to the last chunk
+        return _run(_create, args)
 
 
 def _create(args: argparse.Namespace) -> int:

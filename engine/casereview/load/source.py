@@ -186,7 +186,7 @@ def read_document(
         decoded = decode_bytes(data, file, markers=look, controls=look)
     _keep_text(file, decoded.text)
     try:
-        return parse_text(
+        doc = parse_text(
             decoded.text,
             file,
             fmt=fmt,
@@ -208,14 +208,18 @@ def read_document(
         raise InputRejected(
             [InputError(file, None, None, None, f"无法解析文件（内部错误 {type(exc).__name__}：{exc}）")]
         ) from None
+    if type(doc._positions) is YamlPositions and file in _recent:  # the fast path split the text
+        _recent[file] = (decoded.text, doc._positions.lines)
+    return doc
 
 
 # The decoded texts of the documents read last, oldest first (`recent_text`): a worker makes the
 # pages of a whole chunk (up to `runner.LARGEST_CHUNK` files) after reviewing all of it, and
-# reading and decoding a file again for its excerpts cost ~40-90 µs a file.
+# reading and decoding a file again for its excerpts cost ~40-90 µs a file. Each text is kept
+# with its lines when the YAML fast path split it (`recent_lines`), else None.
 _RECENT_FILES = 64
 _RECENT_CHARS = 4_000_000  # a few MB at most
-_recent: dict[str, str] = {}
+_recent: dict[str, tuple[str, list[str] | None]] = {}
 _recent_chars = 0
 
 
@@ -223,18 +227,33 @@ def _keep_text(file: str, text: str) -> None:
     global _recent_chars
     old = _recent.pop(file, None)
     if old is not None:
-        _recent_chars -= len(old)
-    _recent[file] = text
+        _recent_chars -= len(old[0])
+    _recent[file] = (text, None)
     _recent_chars += len(text)
     while len(_recent) > _RECENT_FILES or _recent_chars > _RECENT_CHARS:
-        _recent_chars -= len(_recent.pop(next(iter(_recent))))
+        _recent_chars -= len(_recent.pop(next(iter(_recent)))[0])
 
 
 def recent_text(file: str) -> str | None:
     """The decoded text (line endings normalised to \\n) of `file` if it is one of the last
     documents this process read: a report made right after the review shows excerpts of the text
     reviewed without reading and decoding the file again."""
-    return _recent.get(file)
+    kept = _recent.get(file)
+    return kept[0] if kept is not None else None
+
+
+def recent_lines(file: str) -> list[str] | None:
+    """`recent_text(file).splitlines()` (None: not kept), without splitting the text again when
+    the YAML fast path did (~9 µs a file): that path takes only texts without the other line
+    breaks `splitlines` knows (CR, VT, FF, FS, GS, RS, NEL, LS, PS; `fastyaml._NOT_YAML`), so its
+    `split("\\n")` differs only by the empty string after a final line break."""
+    kept = _recent.get(file)
+    if kept is None:
+        return None
+    text, lines = kept
+    if lines is None:
+        return text.splitlines()
+    return lines[:-1] if lines[-1] == "" else lines[:]
 
 
 def _not_a_mapping(data: Any) -> str:

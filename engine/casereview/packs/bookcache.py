@@ -236,6 +236,9 @@ def _store(path: Path, key: str, secret: bytes, book: RuleBook) -> None:
     from ..load.facttypes import declared_fact_types
 
     declared_fact_types(book)  # so that reviewing a file need not unpickle the tables (StoredTables)
+    from ..report.labels import circumstance_labels
+
+    circumstance_labels(book)  # nor an HTML report's labels, before the workers start
     _keep_default_profile(book)
     with contextlib.suppress(Exception):
         from ..evaluate.durable_engine import book_reads, prepare_book

@@ -1,9 +1,9 @@
 """Self-contained offline HTML report: OUT/index.html, OUT/cases/<n>.html, OUT/style.css.
 
-Case pages are written as results arrive; only `CaseSummary` objects stay in memory for the
-summary pages. The ranking and the list of rejected files are paged (`ranking-<n>.html`,
-PAGE_SIZE rows each) and the 同案异罚 tables are capped on the index with the full list on
-`like-cases.html`, so index.html stays small at any batch size.
+Case pages are written as results arrive; only each file's row for the summary pages (a flat
+tuple, `SummaryRow`'s fields) stays in memory. The ranking and the list of rejected files are
+paged (`ranking-<n>.html`, PAGE_SIZE rows each) and the 同案异罚 tables are capped on the index
+with the full list on `like-cases.html`, so index.html stays small at any batch size.
 
 On a case page findings are grouped by rule (the places listed under it), groups sorted by
 severity then by their first position in the file; each place shows the case file's lines
@@ -19,20 +19,20 @@ import os
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from ..analysis import CaseSummary, describe_group
-from ..load.source import recent_text
+from ..analysis import _intern, describe_group
+from ..load.source import recent_lines, recent_text
 from ..packs.schema import SEVERITY_LABELS
 from ..review import CaseResult
 from .case_page import frame, page
 from .finding_html import Fragment, groups_html, text_of
 from .labels import status_label, value_labels
-from .location import where
+from .location import where, where_of
 from .masking import mask as mask_text
 from .outfile import open_sized
 
@@ -138,7 +138,7 @@ def read_lines(path: str) -> list[str] | None:
     that may come from more than 5 MB is looked at on disk."""
     text = recent_text(path)
     if text is not None and len(text) <= 1_250_000:  # 4 bytes a character at most
-        return text.splitlines()
+        return recent_lines(path)
     try:
         raw = Path(path).read_bytes()
     except OSError:
@@ -169,6 +169,53 @@ def write_file(path: str, data: bytes) -> None:
             os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
+
+
+class SummaryRow(NamedTuple):
+    """What the summary pages show of one file: its ranking row, or its line among the files that
+    could not be reviewed (`rejection`)."""
+
+    page: str
+    file: str
+    reviewed: bool
+    case_number: str | None
+    title: str | None
+    agency: str | None
+    party: str | None
+    score: float | None
+    graded: bool  # False: 未结案 / 无法评分 (ranked last, its score for reference only)
+    deducted: float | None  # points deducted (sum over the profile's categories)
+    grade: str | None
+    vetoes: int  # findings of severity veto
+    pending: int  # findings of severity review (待人工评查)
+    status_label: str
+    rejection: list[str]
+
+
+def summary_row(result: CaseResult, page: str) -> tuple[Any, ...]:
+    """`SummaryRow`'s fields for `result`, whose case page is `page`, as a plain tuple: made in
+    the worker that wrote the page and kept by the parent until the summary pages, where a
+    `CaseSummary` cost ~9 µs a file to pickle and unpickle and this ~0.5. Strings that repeat
+    across files are interned (one copy per message sent)."""
+    score = result.score
+    severities = [f.severity for f in result.findings]
+    return (
+        page,
+        result.file,
+        result.status == "reviewed",
+        result.case_number,
+        result.title,
+        _intern(result.agency),
+        result.party,
+        score.score if score else None,
+        score.graded if score else True,
+        sum(c.deducted for c in score.categories) if score else None,
+        _intern(score.grade) if score else None,
+        severities.count("veto"),
+        severities.count("review"),
+        _intern(status_label(result)),
+        [f"{where_of(e)}：{e.message}" for e in result.errors],
+    )
 
 
 def pages(items: list[Any], size: int = PAGE_SIZE) -> list[list[Any]]:
@@ -228,10 +275,13 @@ class HtmlReport:
         write_file(f"{self.out}/{page}", self.render(result).encode())
         return page
 
-    def add(self, result: CaseResult, index: int) -> CaseSummary:
-        return CaseSummary.of(result, index, self.write_page(result, index))
+    def add(self, result: CaseResult, index: int) -> tuple[Any, ...]:
+        """Writes the case page of the file at `index`; its row for the summary pages (`summary_row`)."""
+        return summary_row(result, self.write_page(result, index))
 
-    def finish(self, summaries: list[CaseSummary], analysis: dict[str, Any]) -> Path:
+    def finish(self, rows: list[tuple[Any, ...]], analysis: dict[str, Any]) -> Path:
+        """The summary pages of the files whose `add` gave `rows`, and the batch's `analysis`."""
+        summaries = list(map(SummaryRow._make, rows))
         for asset in (CSS_NAME, JS_NAME):
             write_file(str(self.out / asset), (self.templates / asset).read_bytes())
         ranked = sorted(  # a file not graded (未结案 / 无法评分) has no place among graded ones: last
@@ -356,7 +406,7 @@ def pager_of(mask: bool) -> Callable[[str, int, int, str], Fragment]:
     return pager
 
 
-def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[str], str]], Fragment]:
+def ranking_rows_of(mask: bool) -> Callable[[list[SummaryRow], int, Callable[[str], str]], Fragment]:
     """`ranking_rows(rows, offset, display)`: the ranking table's rows as HTML — thousands at
     10,000 files, a third of the summary pages' time through the template."""
     e = text_of(mask)
@@ -366,19 +416,18 @@ def ranking_rows_of(mask: bool) -> Callable[[list[CaseSummary], int, Callable[[s
         cls = "grade-fail" if g == "不合格" else ("grade-none" if g in ("未结案", "无法评分") else "grade-ok")
         return whole(f'<span class="{cls}">{e(g)}</span>')
 
-    def rows(summaries: list[CaseSummary], offset: int, display: Callable[[str], str]) -> Fragment:
+    def rows(summaries: list[SummaryRow], offset: int, display: Callable[[str], str]) -> Fragment:
         out = []
         for n, s in enumerate(summaries, offset + 1):
             score = e(f"{s.score:g}")
             if not s.graded:
                 score = f'<span class="grade-none">—</span> <span class="muted">参考 {score}</span>'
             deducted = "—" if s.deducted is None else f"{e(f'{s.deducted:g}')} 分"
-            counts = s.counts
             out.append(
                 f'<tr><td class="num">{n}</td><td><a href="{e(s.page)}">{e(s.case_number or display(s.file))}'
                 f"</a></td><td>{e(s.title)}</td><td>{e(s.agency)}</td><td>{e(s.party)}</td>"
                 f'<td class="num">{score}</td><td>{grade(s.grade)}</td><td class="num">{deducted}</td>'
-                f'<td class="num">{e(counts.get("veto"))}</td><td class="num">{e(counts.get("review"))}</td>'
+                f'<td class="num">{e(s.vetoes)}</td><td class="num">{e(s.pending)}</td>'
                 f"<td>{e(s.status_label)}</td></tr>\n"
             )
         return Fragment("".join(out))
@@ -415,7 +464,7 @@ def outlier_rows_of(mask: bool) -> Callable[..., Fragment]:
 class _PageLookup:
     """`pages.get(file)` for the few outliers on the index without a dict of every file."""
 
-    def __init__(self, summaries: list[CaseSummary]):
+    def __init__(self, summaries: list[SummaryRow]):
         self._summaries = summaries
         self._index: dict[str, str] | None = None
 
@@ -427,8 +476,8 @@ class _PageLookup:
 
 def write_html(results: list[CaseResult], out_dir: Path, meta: dict[str, Any], mask: bool = True) -> Path:
     """Non-streamed convenience: render a whole list."""
-    from ..analysis import analyse
+    from ..analysis import analyse_results
 
     report = HtmlReport(out_dir, meta, mask)
-    summaries = [report.add(r, i) for i, r in enumerate(results)]
-    return report.finish(summaries, analyse(summaries))
+    rows = [report.add(r, i) for i, r in enumerate(results)]
+    return report.finish(rows, analyse_results(results))

@@ -41,10 +41,26 @@ def value_labels(book: Any = None) -> dict[str, str]:
     """Fact name → Chinese label, including benchmark circumstances (`f_<name>`) of the book."""
     labels = dict(_vocabulary())
     if book is not None:
+        for name, label in circumstance_labels(book).items():
+            labels.setdefault(name, label)
+    return labels
+
+
+def circumstance_labels(book: Any) -> dict[str, str]:
+    """`f_<name>` → the label of each benchmark circumstance of the book (the first table's
+    wording). Made once per book and kept with it in the rule-book cache (packs/bookcache.py):
+    an HTML report otherwise imported and unpickled the benchmark tables for it before the
+    review's workers could start (~0.03 s of serial start, nothing else of a review needs them)."""
+    kept = getattr(book, "__dict__", {})
+    labels = kept.get("_circumstance_labels")
+    if labels is None:
+        labels = {}
         for table in book.tables.of("benchmark"):
             for item in getattr(table, "items", []):
                 for name, var in getattr(item, "variables", {}).items():
                     labels.setdefault(f"f_{name}", _clean(getattr(var, "label", "") or name))
+        if hasattr(book, "__dict__"):
+            book.__dict__["_circumstance_labels"] = labels
     return labels
 
 

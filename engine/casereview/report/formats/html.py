@@ -5,38 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TextIO
 
+from ...analysis import BatchAnalysis
 from ...review import CaseResult
 from . import ReportContext, Reporter, Sink
 
 
 class HtmlSink(Sink):
     parallel = True
-    needs_result = False  # the summary pages need only each file's summary, made by `prepare`
+    needs_result = False  # the summary pages need only each file's row, made by `prepare`
     forked_finish = True  # the summary pages are rendered (GIL-bound) and written by a child
 
     def __init__(self, folder: Path, ctx: ReportContext):
         from ..html import HtmlReport
 
         self.report = HtmlReport(folder, ctx)
-        self.summaries: list[Any] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.batch: BatchAnalysis | None = None  # the analysis of the results added here (for `finish(None)`)
 
     def prepare(self, result: CaseResult, index: int) -> Any:
-        """Writes the case page (in the worker that reviewed the file); the file's summary for the
-        ranking, naming the page, comes back."""
-        from ...analysis import CaseSummary
-
-        return CaseSummary.of(result, index, self.report.write_page(result, index))
+        """Writes the case page (in the worker that reviewed the file); the file's row for the
+        summary pages, naming the page, comes back (`html.summary_row`)."""
+        return self.report.add(result, index)
 
     def add(self, result: CaseResult | None, index: int, prepared: Any = None) -> None:
         if prepared is None:
             assert result is not None
             prepared = self.prepare(result, index)
-        self.summaries.append(prepared)
+            if self.batch is None:
+                self.batch = BatchAnalysis()
+            self.batch.add_entry(self.batch.entry_of(result))
+        self.rows.append(prepared)
 
     def finish(self, analysis: dict[str, Any] | None) -> None:
-        from ...analysis import analyse
-
-        self.report.finish(self.summaries, analysis if analysis is not None else analyse(self.summaries))
+        if analysis is None:  # only a caller that added the results themselves may leave it out
+            assert self.batch is not None or not self.rows, "HtmlSink.finish needs the batch analysis"
+            analysis = (self.batch or BatchAnalysis()).result()
+        self.report.finish(self.rows, analysis)
 
 
 class HtmlReporter(Reporter):
