@@ -280,6 +280,34 @@ def test_what_one_page_kept_shows_on_the_next_as_its_own():
                 ), (fields, places, mask)
 
 
+def test_places_in_one_file_show_each_its_line_and_column():
+    """A page's places in one file show the file's name once made: each its own line and
+    column (none, 0, negative, of an ID's length), on pages shown masked or not, by either name."""
+    spots = [(3, 5), (3, 0), (None, 4), (0, None), (4, 10**11), (-2, 3), (10**11, 1), (7, None), (8, 9)]
+    file = f"{ID_NO}.yaml"  # one text for all places, as a review gives them
+    found = [
+        Finding(
+            rule_id="r",
+            code=f"C-{i % 3}",
+            title="t",
+            severity="deduct",
+            severity_label="扣分",
+            category="subject",
+            message="m",
+            basis=[],
+            location=Location(file=file, field="f", line=line, column=column),
+        )
+        for i, (line, column) in enumerate(spots)
+    ]
+    for display in (str, str.upper):
+        for mask in (True, False):
+            result = a_result(found)
+            assert groups_html(result, LABELS, display, None, mask) == tuple(
+                [(g["html"], len(g["places"])) for g in groups]
+                for groups in macro_groups(result, LABELS, display, None, mask)
+            ), (display, mask)
+
+
 def test_finding_groups_mask_and_escape():
     finding = hostile_finding(code="A-1", basis=[], values={"party.id": ID_NO})
     lines = ["a: 1", "b: 2", f"  id: {ID_NO}"]

@@ -14,6 +14,7 @@ pages (a Python call per value cost ~0.15 µs, ~130 a page): the same HTML as th
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -137,13 +138,14 @@ def groups_html(
         order.append(
             ((-SEVERITY_RANK.get(first["severity"], 0), line or 10**9, first["code"]), first, places)
         )
-    order.sort(key=_first)
+    order.sort(key=_FIRST)
     categories = {(c := x.__dict__)["id"]: c["name"] for x in result.score.categories} if result.score else {}
     _e = text_of(mask)
     kept = _MASKED if mask else _SHOWN
     names = _names_shown(labels, _e, kept)
     parts: list[Any] = []
     ends = []
+    seen = [_NOTHING, ""]  # the file of the places last shown, its HTML (`_where`)
     for _, first, places in order:
         _group(
             parts,
@@ -154,6 +156,7 @@ def groups_html(
             display,
             lines,
             _e,
+            seen,
         )
         ends.append(len(parts))
     values = parts[1::2]
@@ -176,23 +179,26 @@ def _fragment(cls: type[Fragment], html: str) -> Fragment:
     return str.__new__(cls, html)
 
 
-def _where(loc: dict[str, Any], display: Callable[[str], str], _e: Callable[[Any], str]) -> str:
-    """`_e(where(display(file), line, column))` of a location's fields, the file's part shown once for all
-    its places: ":line:column" never changes what masking does to the file's name before it (a
+def _where(
+    loc: dict[str, Any], display: Callable[[str], str], _e: Callable[[Any], str], seen: list[Any]
+) -> str:
+    """`_e(where(display(file), line, column))` of a location's fields, the file's part shown once
+    a page (`seen`: the file last shown and its HTML, not kept for other pages: no other shows
+    it): ":line:column" never changes what masking does to the file's name before it (a
     personal number has no ":" in it, nor 11 digits in one number) and needs no escaping. Saves
     a candidate search per place on a text no other place has."""
     line, column = loc["line"], loc["column"]
     plain = line is None or (line.__class__ is int and 0 <= line < 10**10)
     if plain and (column is None or (column.__class__ is int and 0 <= column < 10**10)):
-        file = display(loc["file"])
-        last = _LAST_FILE
-        if last[0] != file or last[1] is not _e:
-            last[:] = file, _e, _e(file)
-        return last[2] + (f":{line}:{column}" if column else f":{line}") if line else last[2]
+        file = loc["file"]
+        if file is not seen[0]:
+            seen[:] = file, (_masked_html if _e is _masked else _shown)(display(file))
+        return seen[1] + (f":{line}:{column}" if column else f":{line}") if line else seen[1]
     return _e(where(display(loc["file"]), line, column))
 
 
-_LAST_FILE: list[Any] = [None, None, ""]  # the file last shown (`_where`), how, its HTML
+_FIRST = itemgetter(0)
+_NOTHING = object()
 _VALUE = '</span><span class="value"><span class="k">'
 
 
@@ -255,10 +261,6 @@ def _place_order(finding: dict[str, Any]) -> tuple[int, str]:
     return loc["line"] or 10**9, loc["field"]
 
 
-def _first(item: tuple[Any, ...]) -> Any:
-    return item[0]
-
-
 # an excerpt's lines lo..hi and the finding's → the HTML around them, a slot (None) for each
 # line: the same few ranges recur on every page
 _EXCERPTS: dict[tuple[int, Any, int], list[Any]] = {}
@@ -305,6 +307,7 @@ def _group(
     display: Callable[[str], str],
     lines: list[str] | None,
     _e: Callable[[Any], str],
+    seen: list[Any],
 ) -> None:
     """The <section> of one rule's findings (`places`' fields, sorted; `first`: the rule's first) added
     to `parts` as HTML and the values it shows, alternating (HTML first, then a value, ...; its
@@ -343,7 +346,17 @@ def _group(
             f'{html}    <li>\n      <div class="where">第 {shown_line} 行 <span class="mono">',
             loc["field"],
         )
-        html = f'</span> <span class="muted">（{_where(loc, display, _e)}）</span></div>\n'
+        column = loc["column"]
+        if (
+            loc["file"] is seen[0]
+            and line.__class__ is column.__class__ is int
+            and 0 < line < 10**10
+            and 0 < column < 10**10
+        ):  # most places: `_where`'s result without the call
+            where = f"{seen[1]}:{line}:{column}"
+        else:
+            where = _where(loc, display, _e, seen)
+        html = f'</span> <span class="muted">（{where}）</span></div>\n'
         if not message:
             parts += (html + '<div class="message">', f["message"])
             html = "</div>"
