@@ -208,7 +208,7 @@ def test_texts_kept_for_reuse_show_as_masking_each_time_would(values):
 def test_texts_kept_for_reuse_are_bounded(monkeypatch):
     from casereview.report import finding_html
 
-    monkeypatch.setattr(finding_html, "_MASKED", finding_html._Html(finding_html._masked_html))
+    monkeypatch.setattr(finding_html, "_MASKED", finding_html._Html(True))
     monkeypatch.setattr(finding_html, "_MASKED_MAX", 3)
     texts = [f"电话 1380791567{i} <b>" for i in range(10)]
     shown = [finding_html.text_of(True)(t) for t in [*texts, "长" * (finding_html._MASKED_LONGEST + 1)]]
@@ -239,6 +239,45 @@ def test_values_that_are_equal_show_each_as_itself(values, mask):
             [(g["html"], len(g["places"])) for g in groups]
             for groups in macro_groups(a_result(found), LABELS, str, ["1", "True", "1.0"], mask)
         )
+
+
+def test_what_one_page_kept_shows_on_the_next_as_its_own():
+    """A rule's heading and a finding's values are kept for the pages after (the same on most):
+    a page where the same rule is waived, has more places, another category or basis, or the
+    same value names other values (or the same texts other names) shows its own."""
+    waiver = WaiverNote(reason="r", approver="a", expires="2026-12-31")
+    variants = [
+        {},
+        {"waiver": waiver},
+        {"category": "procedure"},
+        {"basis": ["另一依据"]},
+        {"basis": []},
+        {"values": {"party.id": "2", "amount": 1}},
+        {"values": {"amount": "1", "party.id": 1}},
+        {"values": {"party.id": "1", "amount": None}},
+        {"severity_label": "扣分"},
+    ]
+    for mask in (True, False):
+        for fields in variants:
+            for places in (1, 2):
+                base = {
+                    "rule_id": "r",
+                    "code": "K-1",
+                    "title": f"规则 {MOBILE} <b>",
+                    "severity": "veto",
+                    "severity_label": "否决",
+                    "category": "subject",
+                    "message": "消息",
+                    "basis": ["依据"],
+                    "values": {"party.id": "1", "amount": 1},
+                    "location": Location(file="a.yaml", field="f", line=3, column=1),
+                }
+                found = [Finding(**{**base, **fields}) for _ in range(places)]
+                result = a_result(found)
+                assert groups_html(result, LABELS, str, None, mask) == tuple(
+                    [(g["html"], len(g["places"])) for g in groups]
+                    for groups in macro_groups(result, LABELS, str, None, mask)
+                ), (fields, places, mask)
 
 
 def test_finding_groups_mask_and_escape():

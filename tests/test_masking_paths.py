@@ -71,3 +71,17 @@ def test_the_quick_regexes_find_what_the_plain_ones_find(text):
 def test_a_one_group_number_is_masked_as_the_group_walk_masks_it(token):
     if len(token) >= 11 and token[:-1].isdigit():
         assert _mask_group(token) == _mask_groups(token)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_NEAR, _NUMBER), max_size=10), st.integers(1, 4))
+def test_a_text_masked_again_is_masked_as_the_first_time(texts, kept):
+    """`mask` keeps what it gave for the last texts (the HTML page and the workbook mask the same
+    messages): a text masked again, kept or not, is masked as the plain form masks it."""
+    texts = [*texts, *(t + "8" for t in texts), *texts[::-1]]  # texts again, and longer by a digit
+    before = masking._RECENT_MAX
+    masking._RECENT_MAX = kept
+    try:
+        assert [mask(t) for t in texts] == [_plain_mask(t) for t in texts]
+    finally:
+        masking._RECENT_MAX = before

@@ -57,31 +57,33 @@ _MASKED_LONGEST = 400  # characters of a text worth keeping
 
 
 class _Html(dict[Any, str]):
-    """A value → its HTML (`html`: masked or not), texts kept: most texts of a page are on other
-    pages too (rule messages and legal bases, field names, the case files' lines shown around a
-    finding), and a look-up in C (`map(kept.__getitem__, values)`) costs ~0.03 µs a value where
-    a Python call costs ~0.15 and masking's candidate search ~1-2 µs. Only `str` keys are kept:
-    no other value a finding holds equals a text (1, 1.0 and True are one key, and show apart);
-    a `str` subclass equal to a kept text shows as it (its `str()` is its text: the project's
-    enums say so)."""
+    """A value → its HTML (`mask`: masked or not, as `_masked_html` / `_shown` show it), texts
+    kept: most texts of a page are on other pages too (rule messages and legal bases, field
+    names, the case files' lines shown around a finding), and a look-up in C
+    (`map(kept.__getitem__, values)`) costs ~0.03 µs a value where a Python call costs ~0.15
+    and masking's candidate search ~1-2 µs. Only `str` keys are kept: no other value a finding
+    holds equals a text (1, 1.0 and True are one key, and show apart); a `str` subclass equal
+    to a kept text shows as it (its `str()` is its text: the project's enums say so)."""
 
-    __slots__ = ("html",)
+    __slots__ = ("mask",)
 
-    def __init__(self, html: Callable[[Any], str]):
+    def __init__(self, mask: bool):
         super().__init__()
-        self.html = html
+        self.mask = mask
 
     def __missing__(self, value: Any) -> str:
-        html = self.html(value)
-        if value.__class__ is str and len(value) <= _MASKED_LONGEST:
+        if value.__class__ is not str:
+            return _masked_html(value) if self.mask else _shown(value)
+        html = _escape(mask_text(value) if self.mask else value)
+        if len(value) <= _MASKED_LONGEST:
             if len(self) >= _MASKED_MAX:
                 self.clear()
             self[value] = html
         return html
 
 
-_MASKED = _Html(_masked_html)
-_SHOWN = _Html(_shown)
+_MASKED = _Html(True)
+_SHOWN = _Html(False)
 
 
 def _masked(value: Any) -> str:
@@ -114,35 +116,49 @@ def groups_html(
     the case file's (None: no excerpts).
 
     The page's groups are written as one list of HTML and values, alternating (`_group`); the
-    values are then shown all at once, mostly by look-ups in C (`_Html`), and each group joined."""
-    by_code: dict[str, list[Any]] = {}
+    values are then shown all at once, mostly by look-ups in C (`_Html`), and each group joined.
+    Findings and their locations are read from their models' `__dict__`, where pydantic keeps
+    the fields: an attribute of a model goes through its `__getattr__` hook (~0.1 µs, ~150 a
+    page)."""
+    by_code: dict[str, list[dict[str, Any]]] = {}
     for f in result.findings:
-        same = by_code.get(f.code)
+        d = f.__dict__
+        same = by_code.get(d["code"])
         if same is None:
-            by_code[f.code] = [f]
+            by_code[d["code"]] = [d]
         else:
-            same.append(f)
+            same.append(d)
     order = []
     for places in by_code.values():
         first = places[0]
         if len(places) > 1:
             places.sort(key=_place_order)
-        key = (-SEVERITY_RANK.get(first.severity, 0), places[0].location.line or 10**9, first.code)
-        order.append((key, first, places))
+        line = places[0]["location"].__dict__["line"]
+        order.append(
+            ((-SEVERITY_RANK.get(first["severity"], 0), line or 10**9, first["code"]), first, places)
+        )
     order.sort(key=_first)
-    categories = {c.id: c.name for c in result.score.categories} if result.score else {}
+    categories = {(c := x.__dict__)["id"]: c["name"] for x in result.score.categories} if result.score else {}
     _e = text_of(mask)
-    names = _names_shown(labels, _e)
+    kept = _MASKED if mask else _SHOWN
+    names = _names_shown(labels, _e, kept)
     parts: list[Any] = []
     ends = []
     for _, first, places in order:
         _group(
-            parts, first, places, categories.get(first.category, first.category), names, display, lines, _e
+            parts,
+            first,
+            places,
+            categories.get(first["category"], first["category"]),
+            names,
+            display,
+            lines,
+            _e,
         )
         ends.append(len(parts))
     values = parts[1::2]
     try:
-        parts[1::2] = map((_MASKED if mask else _SHOWN).__getitem__, values)
+        parts[1::2] = map(kept.__getitem__, values)
     except TypeError:  # a value that cannot be a key (a list): shown one by one
         parts[1::2] = map(_e, values)
     found: list[Group] = []
@@ -151,7 +167,7 @@ def groups_html(
     for (_, first, places), end in zip(order, ends, strict=True):
         html = _fragment(Fragment, "".join(parts[start:end]))
         start = end
-        (pending if first.severity == "review" else found).append((html, len(places)))
+        (pending if first["severity"] == "review" else found).append((html, len(places)))
     return found, pending
 
 
@@ -160,20 +176,20 @@ def _fragment(cls: type[Fragment], html: str) -> Fragment:
     return str.__new__(cls, html)
 
 
-def _where(loc: Any, display: Callable[[str], str], _e: Callable[[Any], str]) -> str:
-    """`_e(where(display(loc.file), loc.line, loc.column))`, the file's part shown once for all
+def _where(loc: dict[str, Any], display: Callable[[str], str], _e: Callable[[Any], str]) -> str:
+    """`_e(where(display(file), line, column))` of a location's fields, the file's part shown once for all
     its places: ":line:column" never changes what masking does to the file's name before it (a
     personal number has no ":" in it, nor 11 digits in one number) and needs no escaping. Saves
     a candidate search per place on a text no other place has."""
-    line, column = loc.line, loc.column
+    line, column = loc["line"], loc["column"]
     plain = line is None or (line.__class__ is int and 0 <= line < 10**10)
     if plain and (column is None or (column.__class__ is int and 0 <= column < 10**10)):
-        file = display(loc.file)
+        file = display(loc["file"])
         last = _LAST_FILE
         if last[0] != file or last[1] is not _e:
             last[:] = file, _e, _e(file)
         return last[2] + (f":{line}:{column}" if column else f":{line}") if line else last[2]
-    return _e(where(display(loc.file), line, column))
+    return _e(where(display(loc["file"]), line, column))
 
 
 _LAST_FILE: list[Any] = [None, None, ""]  # the file last shown (`_where`), how, its HTML
@@ -183,13 +199,30 @@ _VALUE = '</span><span class="value"><span class="k">'
 class _Names(dict[tuple[str, ...], list[Any]]):
     """A finding's value names → the HTML around its values: each name's label (`labels`,
     shown by `_e`) between the value before it and its own, a slot (None) for each value.
-    Made on first use: a page shows ~40 values, of a few dozen facts, in the same few sets."""
+    Made on first use: a page shows ~40 values, of a few dozen facts, in the same few sets.
+    `blocks`: the names and the values' texts → the HTML of the values (`block`, the texts
+    shown by `kept`)."""
 
-    __slots__ = ("e", "labels")
+    __slots__ = ("blocks", "e", "kept", "labels")
 
-    def __init__(self, labels: dict[str, str], _e: Callable[[Any], str]):
+    def __init__(self, labels: dict[str, str], _e: Callable[[Any], str], kept: _Html):
         super().__init__()
-        self.labels, self.e = labels, _e
+        self.labels, self.e, self.kept = labels, _e, kept
+        self.blocks: dict[tuple[str, ...], str] = {}
+
+    def block(self, key: tuple[str, ...], count: int) -> str:
+        """The HTML of a finding's `count` values (`key`: their names, then their texts), kept:
+        over half of the findings show the same values as one before them (a rule's legal
+        basis, kinds and statuses, the same officer)."""
+        html = self[key[:count]].copy()
+        html[1::2] = map(self.kept.__getitem__, key[count:])
+        html.append("</span></div>")
+        text = "".join(html)
+        if len(text) <= _BLOCK_LONGEST:
+            if len(self.blocks) >= 4096:
+                self.blocks.clear()
+            self.blocks[key] = text
+        return text
 
     def __missing__(self, names: tuple[str, ...]) -> list[Any]:
         if len(self) >= 4096:  # names come from the rule book: never reached, but bounded
@@ -206,18 +239,20 @@ class _Names(dict[tuple[str, ...], list[Any]]):
         return html
 
 
+_BLOCK_LONGEST = 2000  # characters of a block of values worth keeping
 _NAMES: list[_Names] = []  # the labels last shown, how, and their HTML (`_names_shown`)
 
 
-def _names_shown(labels: dict[str, str], _e: Callable[[Any], str]) -> _Names:
-    if _NAMES and _NAMES[0].labels is labels and _NAMES[0].e is _e:
+def _names_shown(labels: dict[str, str], _e: Callable[[Any], str], kept: _Html) -> _Names:
+    if _NAMES and _NAMES[0].labels is labels and _NAMES[0].e is _e and _NAMES[0].kept is kept:
         return _NAMES[0]
-    _NAMES[:] = [_Names(labels, _e)]
+    _NAMES[:] = [_Names(labels, _e, kept)]
     return _NAMES[0]
 
 
-def _place_order(finding: Any) -> tuple[int, str]:
-    return finding.location.line or 10**9, finding.location.field
+def _place_order(finding: dict[str, Any]) -> tuple[int, str]:
+    loc = finding["location"].__dict__
+    return loc["line"] or 10**9, loc["field"]
 
 
 def _first(item: tuple[Any, ...]) -> Any:
@@ -240,73 +275,90 @@ def _excerpt(lo: int, line: Any, hi: int) -> list[Any]:
     return html
 
 
+# how a rule's group begins (what `_head` is given) → the HTML before its message and after it
+# (its legal basis): the same on every page that shows the rule
+_HEADS: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+
+def _head(key: tuple[Any, ...]) -> tuple[str, str]:
+    e, severity, code, label, title, category, waived, count, *basis = key
+    if len(_HEADS) >= 4096:  # rules of the book, waived or not, a few counts: never reached
+        _HEADS.clear()
+    severity, code = e(severity), e(code)
+    head = (
+        f'<section class="finding {severity}{" waived" if waived else ""}" id="rule-{code}">\n'
+        f'  <div class="head"><span class="sev sev-{severity}">{e(label)}</span>'
+        f"{_WAIVED if waived else ''} <code>{code}</code> <strong>{e(title)}</strong> "
+        f'<span class="muted">（{e(category)}{f"；{count} 处" if count > 1 else ""}）</span></div>\n'
+    )
+    tail = f'<div class="basis">依据：{e("；".join(basis))}</div>' if basis else ""
+    _HEADS[key] = kept = (head, tail + '  <ol class="places">\n')
+    return kept
+
+
 def _group(
     parts: list[Any],
-    first: Any,
-    places: list[Any],
+    first: dict[str, Any],
+    places: list[dict[str, Any]],
     category: Any,
     names: _Names,
     display: Callable[[str], str],
     lines: list[str] | None,
     _e: Callable[[Any], str],
 ) -> None:
-    """The <section> of one rule's findings (`places`, sorted; `first`: the rule's first) added
+    """The <section> of one rule's findings (`places`' fields, sorted; `first`: the rule's first) added
     to `parts` as HTML and the values it shows, alternating (HTML first, then a value, ...; its
     last value ""), the values not yet shown."""
     if len(places) > 1:
-        messages = {f.message for f in places}
+        messages = {f["message"] for f in places}
         message = messages.pop() if len(messages) == 1 else None
-        waived = all(f.waiver for f in places)
-        count = f"；{len(places)} 处"
+        waived = all(f["waiver"] for f in places)
     else:
-        message, waived, count = first.message, bool(first.waiver), ""
-    severity, code = first.severity, first.code
-    parts += (
-        '<section class="finding ',
-        severity,
-        ' waived" id="rule-' if waived else '" id="rule-',
-        code,
-        '">\n  <div class="head"><span class="sev sev-',
-        severity,
-        '">',
-        first.severity_label,
-        f"</span>{_WAIVED if waived else ''} <code>",
-        code,
-        "</code> <strong>",
-        first.title,
-        '</strong> <span class="muted">（',
+        message, waived = first["message"], bool(first["waiver"])
+    count = len(places)
+    f = first
+    key = (
+        _e,
+        f["severity"],
+        f["code"],
+        f["severity_label"],
+        f["title"],
         category,
+        waived,
+        count,
+        *f["basis"],
     )
-    html = f"{count}）</span></div>\n"
+    head, tail = _HEADS.get(key) or _head(key)
     if message:
-        parts += (html + '<div class="message">', message)
-        html = "</div>"
-    if first.basis:
-        parts += (html + '<div class="basis">依据：', "；".join(first.basis))
-        html = "</div>"
-    html += '  <ol class="places">\n'
+        parts += (head + '<div class="message">', message)
+        html = "</div>" + tail
+    else:
+        html = head + tail
     last_line = len(lines) if lines else 0
     for f in places:
-        loc = f.location
-        line = loc.line
+        loc = f["location"].__dict__
+        line = loc["line"]
         shown_line = line if line.__class__ is int and 0 < line < 10**10 else _e(line or "?")  # no ID
         parts += (
             f'{html}    <li>\n      <div class="where">第 {shown_line} 行 <span class="mono">',
-            loc.field,
+            loc["field"],
         )
         html = f'</span> <span class="muted">（{_where(loc, display, _e)}）</span></div>\n'
         if not message:
-            parts += (html + '<div class="message">', f.message)
+            parts += (html + '<div class="message">', f["message"])
             html = "</div>"
-        values = f.values
+        values = f["values"]
         if values:
-            block = names[(*values,)].copy()
             shown = [*values.values()]
-            # a value shows as its text (`str`) does, None as nothing (left to `_Html`)
-            block[1::2] = shown if None in shown else map(str, shown)
-            block[0] = html + block[0]
-            parts += block
-            html = "</span></div>"
+            if None in shown:  # None shows as nothing, not as its text: each value left to `_Html`
+                block = names[(*values,)].copy()
+                block[1::2] = shown
+                block[0] = html + block[0]
+                parts += block
+                html = "</span></div>"
+            else:  # a value shows as its text (`str`) does
+                key = (*values, *map(str, shown))
+                html += names.blocks.get(key) or names.block(key, len(shown))
         if line:
             lo, hi = max(1, line - EXCERPT_CONTEXT), min(last_line, line + EXCERPT_CONTEXT)
             if lo <= hi and line <= last_line:
@@ -316,10 +368,10 @@ def _group(
                 block[0] = html + block[0]
                 parts += block
                 html = "</span></pre>"
-        for note in f.notes:
+        for note in f["notes"]:
             parts += (html + '<div class="muted">说明：', note)
             html = "</div>"
-        w = f.waiver
+        w = f["waiver"]
         if w:
             parts += (
                 html + '<div class="waiver">已豁免：',

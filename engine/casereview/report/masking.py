@@ -45,9 +45,20 @@ def mask(text: str) -> str:
     # and hyphens, which the bytes show at a third of the regex's cost
     if text.isascii() and text.encode().translate(_RUN_BYTES).find(_ELEVEN_DIGITS) < 0:
         return text
-    if not _CANDIDATE.search(text):
-        return text
-    return _STRETCH.sub(_mask_stretch, text)
+    masked = _RECENT.get(text)
+    if masked is None:
+        masked = _STRETCH.sub(_mask_stretch, text) if _CANDIDATE.search(text) else text
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        _RECENT[text] = masked
+    return masked
+
+
+# text → masked, for the last texts the regexes read (~11 K instructions a message): a review's
+# reports of a file mask the same texts (a finding's message on its HTML page, then in its row
+# of the workbook, in the same worker)
+_RECENT: dict[str, str] = {}
+_RECENT_MAX = 4096
 
 
 def _mask_stretch(match: re.Match[str]) -> str:
