@@ -596,6 +596,50 @@ def test_a_category_row_is_kept_per_score_and_per_masking():
         assert (MOBILE in row) is not mask and f"{c.deducted} 分" in row and "&lt;与&gt;" in row
 
 
+def test_score_cards_kept_by_what_they_show_are_each_scores_own():
+    """The score cards are made once per kind of score (`case_page._CARDS`): scores that differ in
+    any one thing the cards show (0.0 and -0.0 too) each show as made afresh."""
+    from casereview.report import case_page
+    from casereview.report.finding_html import text_of
+
+    cats = [CategoryScore(id="x", name="事实", max=20, deducted=5, score=15)]
+    base = Score(score=85, grade="良好", vetoed=False, categories=cats, profile="p", three_systems=0.5)
+    scores = [
+        base,
+        *(
+            base.model_copy(update=change)
+            for change in (
+                {"score": 85.5},
+                {"score": 0.0},
+                {"score": -0.0},
+                {"grade": "合格"},
+                {"graded": False, "status_reason": "未结案"},
+                {"graded": False, "status_reason": f"缺 {MOBILE}"},
+                {"vetoed": True, "veto_codes": ["A-1"]},
+                {"vetoed": True, "veto_codes": ["A-2"]},
+                {"categories": [cats[0].model_copy(update={"deducted": 6, "score": 14})]},
+                {"three_systems": None},
+                {"three_systems": 0.25},
+                {"pending_review": 2},
+                {"provisional": 1},
+                {"profile": "q"},
+            )
+        ),
+    ]
+    shown = [
+        (s, mask, profile, "".join(case_page._score(s, [], [], profile, text_of(mask), mask)))
+        for mask in (True, False)
+        for profile in ("", "标准")
+        for s in scores
+    ]
+    for mask in (True, False):  # each change shows (but the profile's name when one is given)
+        assert len({page for _, m, p, page in shown if m == mask and p == ""}) == len(scores)
+        assert len({page for _, m, p, page in shown if m == mask and p}) == len(scores) - 1
+    for s, mask, profile, page in shown:
+        case_page._CARDS.clear()
+        assert page == "".join(case_page._score(s, [], [], profile, text_of(mask), mask))
+
+
 # the ranking table's macro before its rows were built in Python (html.ranking_rows_of), the reference
 RANKING = (ROOT / "tests" / "data" / "ranking_table_macro.html").read_text(encoding="utf-8")
 
