@@ -267,7 +267,7 @@ _EXCERPTS: dict[tuple[int, Any, int], list[Any]] = {}
 
 
 def _excerpt(lo: int, line: Any, hi: int) -> list[Any]:
-    if len(_EXCERPTS) >= 16_384:
+    if len(_EXCERPTS) >= 4096:  # ~0.6 KB each: a few MB at most
         _EXCERPTS.clear()
     html: list[Any] = []
     for n in range(lo, hi + 1):  # a line's number has fewer than 11 digits: nothing to mask or escape
