@@ -85,3 +85,13 @@ def test_a_text_masked_again_is_masked_as_the_first_time(texts, kept):
         assert [mask(t) for t in texts] == [_plain_mask(t) for t in texts]
     finally:
         masking._RECENT_MAX = before
+
+
+def test_a_long_text_is_masked_but_not_kept():
+    """`mask` keeps short texts only: a minified case file shown as one line (megabytes) would
+    otherwise stay in the memo, thousands of them per worker."""
+    short = "电话 13812345678"
+    long = "说明" * 600 + " 13812345678 " + "x" * 10
+    assert mask(short) == _plain_mask(short) and mask(long) == _plain_mask(long)
+    assert "13812345678" not in mask(long)
+    assert short in masking._RECENT and long not in masking._RECENT

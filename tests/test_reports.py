@@ -360,6 +360,25 @@ def test_xlsx_cells_made_of_parts_are_the_cells_of_the_whole_texts(name, field, 
     assert all(place in row for row in details)
 
 
+def test_xlsx_keeps_cells_of_short_texts_only():
+    """A repeated cell (a message, a legal basis) is made once and kept (xlsx._kept), but a long
+    text (a message quoting a case text) is made again each time, so the kept cells stay small;
+    both are the cells of their masked texts."""
+    from casereview.report.formats import ReportContext
+    from casereview.report.xlsx import _REFS, XlsxReport, _cell
+
+    long = "当事人陈述：" + "说明" * 600 + " 13812345678"
+    short = "罚款金额超出裁量基准 13812345678"
+    findings = [finding("R1-1"), finding("R2-1")]
+    findings[0].message, findings[1].message = short, long
+    report = XlsxReport(Path("unused.xlsx"), ReportContext(mask=True))
+    _, details = report.rows(reviewed(findings=findings), 0)
+    for text in (short, long):
+        assert any(_cell(_REFS[8], mask(text)).encode() in row for row in details)
+    kept = {text for _, text in report._kept_cells}
+    assert short in kept and long not in kept
+
+
 def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
     """汇总表's score columns of files with the same points deducted (made once, xlsx._scored)
     still show each file's own grade, vetoes and counts."""

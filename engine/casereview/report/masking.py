@@ -48,9 +48,10 @@ def mask(text: str) -> str:
     masked = _RECENT.get(text)
     if masked is None:
         masked = _STRETCH.sub(_mask_stretch, text) if _CANDIDATE.search(text) else text
-        if len(_RECENT) >= _RECENT_MAX:
-            _RECENT.clear()
-        _RECENT[text] = masked
+        if len(text) <= _RECENT_LONGEST:
+            if len(_RECENT) >= _RECENT_MAX:
+                _RECENT.clear()
+            _RECENT[text] = masked
     return masked
 
 
@@ -59,6 +60,9 @@ def mask(text: str) -> str:
 # of the workbook, in the same worker)
 _RECENT: dict[str, str] = {}
 _RECENT_MAX = 4096
+# characters of a text worth keeping: messages and lines; a minified case file shown as one line
+# (up to megabytes) is not kept, so the memo stays a few MB at most
+_RECENT_LONGEST = 1000
 
 
 def _mask_stretch(match: re.Match[str]) -> str:

@@ -110,7 +110,8 @@ ROW = "\x00"  # stands for the row number in a prepared row (never in a cell: no
 _ROW = ROW.encode()
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allowed in XML 1.0
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
-_MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most)
+_MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most: ...)
+_KEPT_LONGEST = 1000  # ... of texts up to this long; a longer one (a quoted case text) is made again
 
 
 def _illegal(match: re.Match[str]) -> str:
@@ -475,9 +476,11 @@ class XlsxReport:
         legal basis) in `column`: made once."""
         cell = self._kept_cells.get((column, value))
         if cell is None:
-            if len(self._kept_cells) >= _MADE_MAX:
-                self._kept_cells.clear()
-            cell = self._kept_cells[column, value] = _own_cell(column, value, self.mask)
+            cell = _own_cell(column, value, self.mask)
+            if value is None or len(value) <= _KEPT_LONGEST:
+                if len(self._kept_cells) >= _MADE_MAX:
+                    self._kept_cells.clear()
+                self._kept_cells[column, value] = cell
         return cell
 
     def add(
