@@ -442,9 +442,10 @@ def test_a_check_started_with_children_reaped_by_the_kernel_still_returns_its_co
 def test_a_check_imports_no_module_it_does_not_use(tmp_path):
     """Modules only some inputs need are imported where used (each ~1-4 ms at every start):
     a YAML check with a YAML roster reads no CSV, suggests no field name, parses no TOML, makes
-    no temporary file, and formats no traceback."""
+    no temporary file, formats no traceback, and analyses no batch (the HTML format's module is
+    loaded with every format, its batch analysis only when used)."""
     unused = {"calendar", "csv", "difflib", "importlib.metadata", "locale", "shutil", "tempfile", "tomllib"}
-    unused.add("traceback")
+    unused |= {"traceback", "casereview.analysis", "statistics"}
     cmd = [
         sys.executable,
         "-X",

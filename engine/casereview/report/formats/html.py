@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ...analysis import BatchAnalysis
 from ...review import CaseResult
 from . import ReportContext, Reporter, Sink
+
+if TYPE_CHECKING:  # imported where used: every command loads the formats (a cold `check` too)
+    from ...analysis import BatchAnalysis
 
 
 class HtmlSink(Sink):
@@ -32,6 +34,8 @@ class HtmlSink(Sink):
             assert result is not None
             prepared = self.prepare(result, index)
             if self.batch is None:
+                from ...analysis import BatchAnalysis
+
                 self.batch = BatchAnalysis()
             self.batch.add_entry(self.batch.entry_of(result))
         self.rows.append(prepared)
@@ -39,6 +43,8 @@ class HtmlSink(Sink):
     def finish(self, analysis: dict[str, Any] | None) -> None:
         if analysis is None:  # only a caller that added the results themselves may leave it out
             assert self.batch is not None or not self.rows, "HtmlSink.finish needs the batch analysis"
+            from ...analysis import BatchAnalysis
+
             analysis = (self.batch or BatchAnalysis()).result()
         self.report.finish(self.rows, analysis)
 
