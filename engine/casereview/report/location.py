@@ -11,6 +11,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from ..memo import remember
+
 
 def where(
     file: str | None, line: int | None = None, column: int | None = None, field: str | None = None
@@ -66,10 +68,8 @@ def display_file_in(path: str, root: Path | None, dirs: dict[str, str]) -> str:
         pass
     base = dirs.get(head)
     if base is None:
-        if len(dirs) >= 4096:
-            dirs.clear()
         try:
-            base = dirs[head] = os.path.realpath(head or ".")
+            base = remember(dirs, head, os.path.realpath(head or "."), 4096)
         except OSError:  # the working folder is gone
             return display_file(path, root, resolved=True)
     prefix = str(root)
