@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cachesafe import read_rest
+from ..memo import remember
 from ..model.unknown import may_hold_marker
 from .errors import InputError, InputRejected
 
@@ -127,9 +128,7 @@ def _open(path: Path | str, name: str) -> int:
             if exc.errno != errno.ELOOP:  # ELOOP: a link (or a loop of them: the same error below)
                 raise
         else:
-            if len(_plain) >= _PLAIN_NAMES:
-                _plain.clear()
-            _plain[name] = None
+            remember(_plain, name, None, _PLAIN_NAMES)
             return fd
     _plain.pop(name, None)
     return os.open(path, _READ_FLAGS)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..load.reader import not_a_link
+from ..memo import remember
 
 
 def where(
@@ -70,10 +71,8 @@ def display_file_in(path: str, root: Path | None, dirs: dict[str, str]) -> str:
             pass
     base = dirs.get(head)
     if base is None:
-        if len(dirs) >= 4096:
-            dirs.clear()
         try:
-            base = dirs[head] = os.path.realpath(head or ".")
+            base = remember(dirs, head, os.path.realpath(head or "."), 4096)
         except OSError:  # the working folder is gone
             return display_file(path, root, resolved=True)
     prefix = str(root)
