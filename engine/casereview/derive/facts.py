@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..memo import remember
 from ..model.case import Act, ActingBody, CaseFile, Discretion, LegalRef, Penalty, Performer, Violation
 from ..model.enums import PerformerRole
 from ..model.roster import Certificate, Roster
@@ -1017,9 +1018,7 @@ def _remember(
     for value in key:
         if isinstance(value, Unknown):
             return
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = fields
+    remember(memo, key, fields, MEMO_SIZE)
 
 
 def _basis_fields(basis: Any, owner: str) -> dict[str, Any]:

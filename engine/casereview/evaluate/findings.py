@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 
 from ..derive.vocabulary import fields_of
+from ..memo import remember
 from ..model import enums
 from ..model.factories import new_dict, new_list
 from ..packs.loader import RuleBook
@@ -182,9 +183,7 @@ def _param_notes(
         try:
             text = kept[key]
         except KeyError:
-            text = kept[key] = _param_note(book, name, param, fact)
-            if len(kept) > PARAM_NOTES_KEPT:
-                kept.clear()
+            text = remember(kept, key, _param_note(book, name, param, fact), PARAM_NOTES_KEPT)
         except TypeError:  # an unhashable value
             text = _param_note(book, name, param, fact)
         if text is not None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from isal import isal_zlib
 
+from ..memo import remember
 from ..review import CaseResult
 from .labels import status_label
 from .location import where
@@ -309,10 +310,9 @@ class XlsxReport:
             key = (ref, value)
             cell = made.get(key)
             if cell is None:
-                if len(made) >= _MADE_MAX:  # bounded: the unique texts (messages) come and go
-                    made.clear()
                 masked = mask_text(value) if self.mask and len(value) >= 11 else value  # shorter: no ID
-                cell = made[key] = _cell(ref, masked)
+                # bounded: the unique texts (messages) come and go
+                cell = remember(made, key, _cell(ref, masked), _MADE_MAX)
             cells.append(cell)
         return "".join(cells)
 
@@ -363,9 +363,7 @@ class XlsxReport:
             )
             cells = rules.get(rule)
             if cells is None:
-                if len(rules) >= _MADE_MAX:
-                    rules.clear()
-                cells = rules[rule] = self._cells(rule, start=3).encode()
+                cells = remember(rules, rule, self._cells(rule, start=3).encode(), _MADE_MAX)
             loc = f.location
             line = loc.line
             if name is not None and line and loc.file == file:
@@ -435,18 +433,13 @@ class XlsxReport:
         grade, *pairs = key
         by_category = dict(pairs)
         cells = (grade, sum(by_category.values()), *[by_category.get(cid) for cid, _ in self.categories])
-        if len(self._scores) >= _MADE_MAX:
-            self._scores.clear()
-        scored = self._scores[key] = self._cells(cells, start=8).encode()
-        return scored
+        return remember(self._scores, key, self._cells(cells, start=8).encode(), _MADE_MAX)
 
     def _label(self, code: str, title: str, active: bool) -> str:
         """A rule as 主要问题 lists it, masked (kept: the same rules recur in every file)."""
         label = f"{code} {title}" if active else f"{code} {title}（已豁免）"
-        if len(self._labels) >= _MADE_MAX:
-            self._labels.clear()
-        self._labels[code, title, active] = label = mask_text(label) if self.mask else label
-        return label
+        label = mask_text(label) if self.mask else label
+        return remember(self._labels, (code, title, active), label, _MADE_MAX)
 
     def _name(self, shown: str) -> bytes | None:
         """The file's name as it starts each place's cell (位置), masked and escaped; None when
@@ -466,10 +459,7 @@ class XlsxReport:
             return None
         end = _escape(mask_text(end) if self.mask and len(end) >= 11 else end)
         cell = None if end[-1].isspace() else f"{end}</t></is></c>".encode()
-        if len(self._ends) >= _MADE_MAX:
-            self._ends.clear()
-        self._ends[line, column, field] = cell
-        return cell
+        return remember(self._ends, (line, column, field), cell, _MADE_MAX)
 
     def _kept(self, column: int, value: str | None) -> bytes:
         """The encoded cell of a text repeated from file to file (agency, procedure, status,
@@ -478,9 +468,7 @@ class XlsxReport:
         if cell is None:
             cell = _own_cell(column, value, self.mask)
             if value is None or len(value) <= _KEPT_LONGEST:
-                if len(self._kept_cells) >= _MADE_MAX:
-                    self._kept_cells.clear()
-                self._kept_cells[column, value] = cell
+                remember(self._kept_cells, (column, value), cell, _MADE_MAX)
         return cell
 
     def add(
