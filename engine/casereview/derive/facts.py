@@ -26,7 +26,6 @@ from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .needs import FactNeeds
 from .unsure import (
-    ANY_UNSURE,
     WHY,
     Settling,
     Unsure,
@@ -366,26 +365,26 @@ class _Facts:
         self.lead: dict[str, Any] = {"kind": None, "fid": None, **common}
 
     def add(self, kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
-        """`fact`: `{**self.lead, <the fact's own fields>}` — the merge with the common fields made
-        by the builder's own dict display (C), not by a second pass over ~50 values in Python."""
+        """`fact`: `{**self.lead, <the fact's own fields>}` — merged with the common fields by the
+        builder's own dict display, then one pass: absent keys deleted, or the generic path at
+        the first unsure value (`merged` copied the head and stored each value in Python)."""
         self.sources[fid] = source
         fact["kind"] = kind
         fact["fid"] = fid
-        values = fact.values()
-        if _GENERIC_ONLY or ANY_UNSURE in values:
-            self.facts.append(_clean(fact))  # the generic path: what `merged` gives as well
-            return
-        if None in values:  # absent values (~11 of ~50): their keys deleted, found by C scans
-            keys, found = list(fact), list(values)
-            at = found.index(None)
-            try:
-                while True:
-                    del fact[keys[at]]
-                    at = found.index(None, at + 1)
-            except ValueError:
-                pass
-        fact[HAS_UNKNOWN] = False
-        self.facts.append(fact)
+        if not _GENERIC_ONLY:
+            absent = []
+            for key, value in fact.items():
+                if value is None:
+                    absent.append(key)
+                elif type(value) is Unsure:
+                    break
+            else:
+                for key in absent:
+                    del fact[key]
+                fact[HAS_UNKNOWN] = False
+                self.facts.append(fact)
+                return
+        self.facts.append(_clean(fact))  # what `merged` gives as well
 
     def merged(self, kind: str, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
         """`fact` with the common fields, settled."""
