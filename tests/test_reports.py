@@ -375,8 +375,46 @@ def test_xlsx_keeps_cells_of_short_texts_only():
     _, details = report.rows(reviewed(findings=findings), 0)
     for text in (short, long):
         assert any(_cell(_REFS[8], mask(text)).encode() in row for row in details)
-    kept = {text for _, text in report._kept_cells}
+    kept = {key[1] for key in report._encoded if len(key) == 2}  # (column, text): `_kept`'s
     assert short in kept and long not in kept
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 4])
+def test_xlsx_rows_made_with_what_other_files_left_are_those_made_afresh(count):
+    """The workbook keeps the cells it made (a text's, a place's, a rule's columns, a score block)
+    in one memo keyed by what each shows: rows made after other files' are the rows a report made
+    afresh, whatever the number of score categories (0, 1, 2, 4 make a score block's key as long
+    as a text's, a place's or a rule's)."""
+    from casereview.report.formats import ReportContext
+    from casereview.report.xlsx import _REFS, XlsxReport, _cell
+
+    ids = ["subject", "procedure", "evidence", "law"][:count]
+    results = []
+    for i in range(6):
+        r = reviewed(file=f"cases/{i % 2}.yaml")
+        r.score.categories = [
+            CategoryScore(id=c, name=f"类{c}", max=10, deducted=(i + n) % 3, score=10 - (i + n) % 3)
+            for n, c in enumerate(ids)
+        ]
+        r.score.grade = ("合格", "不合格", "R1-1")[i % 3]
+        for n, f in enumerate(r.findings):
+            f.location = Location(file=r.file, field=f"subject.{n}", line=i + n + 1, column=i % 2 or None)
+            f.message = ("相同的说明", f"说明 {i}")[n % 2]
+            f.basis = ["相同的说明"]  # the same text in two columns: two cells
+        results.append(r)
+
+    def context() -> ReportContext:
+        ctx = ReportContext(mask=True)
+        ctx.categories = [(c, f"类{c}") for c in ids]
+        return ctx
+
+    shared = XlsxReport(Path("unused.xlsx"), context())
+    for _ in range(2):
+        for i, r in enumerate(results):
+            summary, details = shared.rows(r, i)
+            assert (summary, details) == XlsxReport(Path("unused.xlsx"), context()).rows(r, i), (count, i)
+            for column in (8, 9):
+                assert all(_cell(_REFS[column], "相同的说明").encode() in row for row in details[::2])
 
 
 def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
