@@ -118,7 +118,7 @@ def test_the_bytes_hashed_are_the_bytes_reviewed(ctx, case_file, tmp_path, monke
     def no_second_read(*args, **kwargs):
         raise AssertionError("the case file was read twice")
 
-    monkeypatch.setattr(source, "read_text", no_second_read)
+    monkeypatch.setattr(source, "read_bytes", no_second_read)
     cache = ResultCache(tmp_path / "c")
     result = cached_review(case_file, ctx, cache)
     assert result.status == "reviewed" and cache.misses == 1

@@ -375,8 +375,46 @@ def test_xlsx_keeps_cells_of_short_texts_only():
     _, details = report.rows(reviewed(findings=findings), 0)
     for text in (short, long):
         assert any(_cell(_REFS[8], mask(text)).encode() in row for row in details)
-    kept = {text for _, text in report._kept_cells}
+    kept = {key[1] for key in report._encoded if len(key) == 2}  # (column, text): `_kept`'s
     assert short in kept and long not in kept
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 4])
+def test_xlsx_rows_made_with_what_other_files_left_are_those_made_afresh(count):
+    """The workbook keeps the cells it made (a text's, a place's, a rule's columns, a score block)
+    in one memo keyed by what each shows: rows made after other files' are the rows a report made
+    afresh, whatever the number of score categories (0, 1, 2, 4 make a score block's key as long
+    as a text's, a place's or a rule's)."""
+    from casereview.report.formats import ReportContext
+    from casereview.report.xlsx import _REFS, XlsxReport, _cell
+
+    ids = ["subject", "procedure", "evidence", "law"][:count]
+    results = []
+    for i in range(6):
+        r = reviewed(file=f"cases/{i % 2}.yaml")
+        r.score.categories = [
+            CategoryScore(id=c, name=f"类{c}", max=10, deducted=(i + n) % 3, score=10 - (i + n) % 3)
+            for n, c in enumerate(ids)
+        ]
+        r.score.grade = ("合格", "不合格", "R1-1")[i % 3]
+        for n, f in enumerate(r.findings):
+            f.location = Location(file=r.file, field=f"subject.{n}", line=i + n + 1, column=i % 2 or None)
+            f.message = ("相同的说明", f"说明 {i}")[n % 2]
+            f.basis = ["相同的说明"]  # the same text in two columns: two cells
+        results.append(r)
+
+    def context() -> ReportContext:
+        ctx = ReportContext(mask=True)
+        ctx.categories = [(c, f"类{c}") for c in ids]
+        return ctx
+
+    shared = XlsxReport(Path("unused.xlsx"), context())
+    for _ in range(2):
+        for i, r in enumerate(results):
+            summary, details = shared.rows(r, i)
+            assert (summary, details) == XlsxReport(Path("unused.xlsx"), context()).rows(r, i), (count, i)
+            for column in (8, 9):
+                assert all(_cell(_REFS[column], "相同的说明").encode() in row for row in details[::2])
 
 
 def test_xlsx_summary_rows_show_each_files_own_score(tmp_path):
@@ -981,3 +1019,53 @@ def test_file_names_shown_with_folders_resolved_once_are_those_resolved_each_tim
         for path in paths * 2:  # the second time from the folders remembered
             assert display_file_in(path, resolved, dirs) == display_file(path, resolved, resolved=True), path
     assert os.path.realpath(root) in dirs.values()
+
+
+def test_file_names_of_files_just_read_are_shown_without_looking_again(tmp_path, monkeypatch):
+    """A case file the review has just read (`read_bytes`) and found no symbolic link is shown
+    without a second look at it (no `lstat`): the same names as `display_file`; a link read so,
+    or a file read once plain and then found a link, is still shown as its target."""
+    from casereview.load import reader
+    from casereview.report.location import display_file, display_file_in
+
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (root / "a.yaml").write_text("x", encoding="utf-8")
+    (root / "sub" / "b.yaml").write_text("x", encoding="utf-8")
+    (tmp_path / "out" / "c.yaml").write_text("x", encoding="utf-8")
+    (root / "inside.yaml").symlink_to(root / "sub" / "b.yaml")
+    (root / "outside.yaml").symlink_to(tmp_path / "out" / "c.yaml")
+    (root / "swapped.yaml").write_text("x", encoding="utf-8")
+    names = ["a.yaml", "sub/b.yaml", "inside.yaml", "outside.yaml", "swapped.yaml"]
+    paths = [str(root / n) for n in names]
+    resolved = root.resolve()
+    expected = {p: display_file(p, resolved, resolved=True) for p in paths}
+    assert expected[str(root / "inside.yaml")] == "sub/b.yaml"
+    for path in paths:
+        assert reader.read_bytes(path) == b"x"
+    assert [reader.not_a_link(p) for p in paths] == [True, True, False, False, True]
+    looked = []
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: looked.append(p) or real_lstat(p, *a, **k))
+    for path in paths:
+        assert display_file_in(path, resolved, {}) == expected[path], path
+    looked_at = {str(p) for p in looked}
+    assert {str(root / n) for n in ("inside.yaml", "outside.yaml")} <= looked_at  # links: looked at
+    assert not looked_at & {str(root / n) for n in ("a.yaml", "swapped.yaml")}  # read plain: not
+    # read plain, then made a link and read again: shown as the link's target
+    swapped = str(root / "swapped.yaml")
+    (root / "swapped.yaml").unlink()
+    (root / "swapped.yaml").symlink_to(root / "sub" / "b.yaml")
+    assert reader.read_bytes(swapped) == b"x"
+    assert not reader.not_a_link(swapped)
+    assert (
+        display_file_in(swapped, resolved, {})
+        == display_file(swapped, resolved, resolved=True)
+        == "sub/b.yaml"
+    )
+    # a dangling link is refused as before, and not taken for a plain file
+    (root / "dangling.yaml").symlink_to(tmp_path / "nothing.yaml")
+    with pytest.raises(reader.InputRejected, match="符号链接指向的文件不存在"):
+        reader.read_bytes(str(root / "dangling.yaml"))
+    assert not reader.not_a_link(str(root / "dangling.yaml"))

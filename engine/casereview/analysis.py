@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 from typing import Any
 
+from .memo import remember
 from .packs.schema import BRANCH_LABELS
 from .report.labels import status_label
 from .report.location import where_of
@@ -202,9 +203,7 @@ def _code_brief(code: str, title: str, severity: str) -> tuple[str, str, str]:
     key = (code, title, severity)
     brief = _CODE_BRIEFS.get(key)
     if brief is None:
-        if len(_CODE_BRIEFS) > 4096:
-            _CODE_BRIEFS.clear()
-        brief = _CODE_BRIEFS[key] = (sys.intern(code), sys.intern(title), sys.intern(severity))
+        brief = remember(_CODE_BRIEFS, key, (sys.intern(code), sys.intern(title), sys.intern(severity)), 4096)
     return brief
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..batch import BatchOptions, review_batch
 from ..load.errors import InputRejected
 from ..load.reader import read_bytes
+from ..load.source import keep_read_bytes, take_read_bytes
 from ..review import CaseResult, result_json
 from ..score.profile import load_profile
 
@@ -80,6 +81,7 @@ def create_campaign(
 
     stream = run.each(partial(_row_of, run.paths))
     writer = ChunkWriter(begin)
+    keep_read_bytes(True)  # each file's row stores the bytes its review read (`file_row`)
     try:
         first = list(islice(stream, 1))  # the workers are forked: the store's turn, beside them
         for chunk in chunks(chain(first, stream), CHUNK, len(paths)):
@@ -93,6 +95,8 @@ def create_campaign(
         writer.stop()  # and the chunk being written (committed or rolled back) before the cleanup
         writer.discard()
         raise
+    finally:
+        keep_read_bytes(False)
     return CreateSummary(
         name, loader.reviewed + loader.rejected, loader.reviewed, loader.rejected, loader.notes
     )
@@ -182,16 +186,21 @@ LAST_CHUNK = 64
 
 
 def read_file(path: Path) -> tuple[bytes, str]:
-    """The file's text as UTF-8 (its bytes as they are when they are UTF-8, without a BOM; else
-    decoded from GB 18030) and the SHA-256 of its bytes; an empty text for anything that is not a
-    regular file it can read (its review says why). Read as the review reads it
+    """The file's text and hash as stored (`stored_text`), read as the review reads it
     (`reader.read_bytes`: half the system calls of `is_file` and `read_bytes`, each ~10-17 us in a
-    review worker), but with no size limit. Bytes, not str: the store takes them as they are
-    (`bulk.UTF8`), so the parent neither unpickles nor encodes the text again."""
+    review worker), but with no size limit; an empty text for anything that is not a regular file
+    it can read (its review says why)."""
     try:
         data = read_bytes(path, max_bytes=sys.maxsize)
     except InputRejected:
         data = b""
+    return stored_text(data)
+
+
+def stored_text(data: bytes) -> tuple[bytes, str]:
+    """A file's text as UTF-8 (its bytes as they are when they are UTF-8, without a BOM; else
+    decoded from GB 18030) and the SHA-256 of its bytes `data`. Bytes, not str: the store takes
+    them as they are (`bulk.UTF8`), so the parent neither unpickles nor encodes the text again."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         data.decode("utf-8")  # the check that it is UTF-8
@@ -205,9 +214,27 @@ def read_file(path: Path) -> tuple[bytes, str]:
     return text.encode(), digest
 
 
+def reviewed_text(path: Path) -> tuple[bytes, str]:
+    """`stored_text` of the bytes the review of `path` read, kept by the loader while
+    `keep_read_bytes` is on (in the process that reviewed it); read now if it read none."""
+    data = take_read_bytes(str(path))
+    return read_file(path) if data is None else stored_text(data)
+
+
+def result_and_text(
+    paths: list[Path], result: CaseResult, index: int
+) -> tuple[CaseResult, tuple[bytes, str]]:
+    """A `BatchRun.each` step: the result with `reviewed_text` of its file (`rereview`)."""
+    return result, reviewed_text(paths[index])
+
+
 def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
-    """What campaign create stores of one reviewed file: its case, its text and its result."""
-    text, digest = read_file(path)
+    """What campaign create stores of one reviewed file: its case, its text and its result. The
+    text and its hash are those of the very bytes the review read (kept by the loader while
+    `create_campaign` runs): a file changed after its review is stored as reviewed, never with a
+    text its verdict is not about. A file whose bytes the review did not read (refused first: too
+    large, not a regular file, gone) is read here, as before."""
+    text, digest = reviewed_text(path)
     return {
         "path": str(path),
         "case_number": result.case_number,

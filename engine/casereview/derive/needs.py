@@ -17,6 +17,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..memo import remember
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import All, Cmp, Cond, Const, In
 
@@ -108,10 +109,7 @@ class FactNeeds:
         ]
         # a rule with no test left on the probe may match any such fact: no filter
         found = (_filter(live, probe) if live else _never) if all(live) else None
-        if len(self._filters) > MEMO_SIZE:
-            self._filters.clear()
-        self._filters[key] = found
-        return found
+        return remember(self._filters, key, found, MEMO_SIZE)
 
 
 def _never(values: tuple[Any, ...]) -> bool:
@@ -134,10 +132,8 @@ def _filter(live: list[Tests], probe: tuple[str, ...]) -> Callable[[tuple[Any, .
             pass
         except TypeError:  # an unhashable value: built, and the engines decide
             return True
-        if len(memo) > MEMO_SIZE:
-            memo.clear()
-        found = memo[key] = any(all(_passes(key[i], values) for i, values in rule) for rule in checks)
-        return found
+        found = any(all(_passes(key[i], values) for i, values in rule) for rule in checks)
+        return remember(memo, key, found, MEMO_SIZE)
 
     return may_match
 

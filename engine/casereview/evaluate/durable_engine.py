@@ -24,6 +24,7 @@ from typing import Any
 
 from ..fastjson import dumps as _dumps
 from ..fastjson import loads as _loads
+from ..memo import remember
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
@@ -747,9 +748,7 @@ class DurableEngine:
                 key = tuple(map(fact.get, tested, _NOTHING))  # the values `projected` reads
                 sent_fields = memo[key]
             except KeyError:
-                sent_fields = memo[key] = _sent_fields(tree, fact)
-                if len(memo) > MEMO_SIZE:
-                    memo.clear()
+                sent_fields = remember(memo, key, _sent_fields(tree, fact), MEMO_SIZE)
             except TypeError:  # an unhashable value
                 sent_fields = _sent_fields(tree, fact)
             if sent_fields is None:

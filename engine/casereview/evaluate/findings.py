@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 
 from ..derive.vocabulary import fields_of
+from ..memo import remember
 from ..model import enums
 from ..model.factories import new_dict, new_list
 from ..packs.loader import RuleBook
@@ -182,9 +184,7 @@ def _param_notes(
         try:
             text = kept[key]
         except KeyError:
-            text = kept[key] = _param_note(book, name, param, fact)
-            if len(kept) > PARAM_NOTES_KEPT:
-                kept.clear()
+            text = remember(kept, key, _param_note(book, name, param, fact), PARAM_NOTES_KEPT)
         except TypeError:  # an unhashable value
             text = _param_note(book, name, param, fact)
         if text is not None:
@@ -337,6 +337,28 @@ def _shown(parts: _Parts, fact: dict[str, Any], kind: str) -> dict[str, Any]:
     return shown
 
 
+FINDING_TEXTS_KEPT = 1 << 14  # messages and values remembered per book (a batch's values repeat)
+_ABSENT = object()  # an absent field in a memo key (not None: a field may hold None)
+_NO_VALUE = itertools.repeat(_ABSENT)
+_KNOWN = object()
+_SCALARS = frozenset((str, int, bool, type(None), object))  # not float: -0.0 == 0.0; `object`: _ABSENT
+
+
+def _message_and_values(parts: _Parts, fact: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    """A finding's message and its values (the fields the rule reads, as shown) for `fact`."""
+    if kind == parts.kind:
+        shown = _shown(parts, fact, kind)
+    else:  # not a fact of the rule's kind: every field through `display`
+        shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
+    if fact.get(HAS_UNKNOWN):
+        shown.update({k: display_uncertain(k, fact, kind) for k in parts.shown if fact.get(k + UNK) is True})
+    pieces = list(parts.pieces)  # `render`, its template split once per rule
+    quoted = {**shown, **parts.context} if parts.context else shown
+    for i in range(1, len(pieces), 2):
+        pieces[i] = str(quoted.get(pieces[i], "（未记载）"))
+    return "".join(pieces), {k: shown[k] for k in parts.read if k in fact}
+
+
 def build_findings(
     book: RuleBook,
     result: EvalResult,
@@ -355,23 +377,29 @@ def build_findings(
     if any(m.undecided for m in matches):
         matches = _undecided_findings(book, matches, facts_by_fid, sources, file, locate, findings, not_run)
     known = book.__dict__.get("_finding_parts", {})
+    texts = book.__dict__.get("_finding_texts")
+    if texts is None:
+        texts = book.__dict__["_finding_texts"] = {}
     for match in matches:
         parts = known.get(match.rule_id) or _parts(book, match.rule_id)
         fact = facts_by_fid[match.fid]
         kind = fact["kind"]
-        if kind == parts.kind:
-            shown = _shown(parts, fact, kind)
-        else:  # not a fact of the rule's kind: every field through `display`
-            shown = {k: display(k, fact[k], kind) for k in parts.shown if k in fact}
-        if fact.get(HAS_UNKNOWN):
-            shown.update(
-                {k: display_uncertain(k, fact, kind) for k in parts.shown if fact.get(k + UNK) is True}
-            )
-        pieces = list(parts.pieces)  # `render`, its template split once per rule
-        quoted = {**shown, **parts.context} if parts.context else shown
-        for i in range(1, len(pieces), 2):
-            pieces[i] = str(quoted.get(pieces[i], "（未记载）"))
-        message = "".join(pieces)
+        key = None
+        if kind == parts.kind and not fact.get(HAS_UNKNOWN):
+            # the message and values depend on the rule and the shown fields' values alone;
+            # their classes are in the key (1, 1.0 and True are equal keys, shown differently)
+            raw = tuple(map(fact.get, parts.shown, _NO_VALUE))
+            classes = tuple(map(type, raw))
+            if _SCALARS.issuperset(classes):  # else not remembered (a container, a subclass …)
+                key = (match.rule_id, raw, classes)
+                found = texts.get(key)
+                if found is not None:
+                    message, values = found
+                    key = _KNOWN
+        if key is not _KNOWN:
+            message, values = _message_and_values(parts, fact, kind)
+            if key is not None:
+                remember(texts, key, (message, values), FINDING_TEXTS_KEPT)
         source = sources.get(match.fid, match.fid)
         if not parts.locate:
             field_path = source
@@ -397,7 +425,7 @@ def build_findings(
                     "location": trusted(
                         Location, {"file": file, "field": field_path, "line": line, "column": column}
                     ),
-                    "values": {k: shown[k] for k in parts.read if k in fact},
+                    "values": values.copy(),
                     "notes": notes,
                     "unknown": False,
                     "rule_severity": None,

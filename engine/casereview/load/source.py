@@ -15,7 +15,7 @@ from .fastvalidate import may_be_padded
 from .fastyaml import YamlPositions, parse_yaml_fast
 from .jsonpos import JsonLocator, json_positions, parse_json
 from .paths import FieldPath, format_path, parse_path
-from .reader import DEFAULT_MAX_BYTES, decode_bytes, read_text
+from .reader import DEFAULT_MAX_BYTES, decode_bytes, read_bytes
 from .yamlpos import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Positions, parse_yaml
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -181,9 +181,10 @@ def read_document(
     # (`parse_json`): JSON refuses all but one of them, found ~20x faster alone
     look = fmt != "json"
     if data is None:
-        decoded = read_text(path, max_bytes=max_bytes, markers=look, controls=look)
-    else:
-        decoded = decode_bytes(data, file, markers=look, controls=look)
+        data = read_bytes(path, max_bytes=max_bytes)
+    if _read is not None:
+        note_read(file, data)
+    decoded = decode_bytes(data, file, markers=look, controls=look)
     _keep_text(file, decoded.text)
     try:
         doc = parse_text(
@@ -211,6 +212,42 @@ def read_document(
     if type(doc._positions) is YamlPositions and file in _recent:  # the fast path split the text
         _recent[file] = (decoded.text, doc._positions.lines)
     return doc
+
+
+# The bytes of each document read (`read_document`), by file, in the order read: kept only for a
+# caller that stores the very bytes it had reviewed (`campaign create`: `keep_read_bytes`), taken
+# back by it (`take_read_bytes`); None (a plain review) keeps nothing.
+_read: dict[str, list[bytes]] | None = None
+
+
+def keep_read_bytes(keep: bool) -> None:
+    """From now on keep (True) the bytes of each document this process reads, until taken, or
+    stop keeping them and drop those not taken (False). Worker processes forked meanwhile keep
+    them too."""
+    global _read
+    _read = {} if keep else None
+
+
+def note_read(file: str, data: bytes) -> None:
+    """Keep `data` as read of `file`, if keeping (`keep_read_bytes`): `read_document`'s reads, and
+    a result-cache hit's (its result is about the bytes hashed, not about a second read)."""
+    if _read is not None:
+        _read.setdefault(file, []).append(data)
+
+
+def take_read_bytes(file: str) -> bytes | None:
+    """The bytes `read_document` read of `file` (the first not yet taken, if it read it more than
+    once), no longer kept; None if none are kept (not keeping, or the file was not read: refused
+    before its bytes were, e.g. too large or not a regular file)."""
+    if _read is None:
+        return None
+    kept = _read.get(file)
+    if not kept:
+        return None
+    data = kept.pop(0)
+    if not kept:
+        del _read[file]
+    return data
 
 
 # The decoded texts of the documents read last, oldest first (`recent_text`): a worker makes the

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from ..memo import remember
 from .finding_html import Group
 from .location import where
 from .masking import mask as mask_text
@@ -77,9 +78,7 @@ def _category_row(c: Any, e: Callable[[Any], str]) -> str:
         f'<td class="num">{e(c.score)} 分</td><td class="noprint"><div class="bar"><span style="width: '
         f'{_bar(c)}%"></span></div></td></tr>\n'
     )
-    if len(_ROWS) >= _ROWS_MAX:
-        _ROWS.clear()
-    _ROWS[(e, id(c))] = (c, row)
+    remember(_ROWS, (e, id(c)), (c, row), _ROWS_MAX)
     return row
 
 
@@ -227,9 +226,7 @@ def _score(
     key += (points, three, s.pending_review, s.provisional, s.status_reason)
     cards = _CARDS.get(key)
     if cards is None:
-        if len(_CARDS) >= _CARDS_MAX:
-            _CARDS.clear()
-        cards = _CARDS[key] = _cards(s, score, points, three, profile, e, masked)
+        cards = remember(_CARDS, key, _cards(s, score, points, three, profile, e, masked), _CARDS_MAX)
     out = [cards]
     out.extend(_category_row(c, e) for c in s.categories)
     places = sum(n for _, n in found)

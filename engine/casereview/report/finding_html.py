@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..memo import remember
 from ..packs.schema import SEVERITY_RANK
 from .labels import value_label
 from .location import where
@@ -77,9 +78,7 @@ class _Html(dict[Any, str]):
             return _masked_html(value) if self.mask else _shown(value)
         html = _escape(mask_text(value) if self.mask else value)
         if len(value) <= _MASKED_LONGEST:
-            if len(self) >= _MASKED_MAX:
-                self.clear()
-            self[value] = html
+            remember(self, value, html, _MASKED_MAX)
         return html
 
 
@@ -225,14 +224,10 @@ class _Names(dict[tuple[str, ...], list[Any]]):
         html.append("</span></div>")
         text = "".join(html)
         if len(text) <= _BLOCK_LONGEST:
-            if len(self.blocks) >= 4096:
-                self.blocks.clear()
-            self.blocks[key] = text
+            remember(self.blocks, key, text, 4096)
         return text
 
     def __missing__(self, names: tuple[str, ...]) -> list[Any]:
-        if len(self) >= 4096:  # names come from the rule book: never reached, but bounded
-            self.clear()
         labels, e = self.labels, self.e
         html: list[Any] = []
         for name in names:
@@ -241,8 +236,7 @@ class _Names(dict[tuple[str, ...], list[Any]]):
                 None,
             )
         html[0] = f'<div class="values">{html[0][7:]}'  # the first: no value before it
-        self[names] = html
-        return html
+        return remember(self, names, html, 4096)  # names come from the rule book: never full, but bounded
 
 
 _BLOCK_LONGEST = 2000  # characters of a block of values worth keeping
@@ -267,14 +261,11 @@ _EXCERPTS: dict[tuple[int, Any, int], list[Any]] = {}
 
 
 def _excerpt(lo: int, line: Any, hi: int) -> list[Any]:
-    if len(_EXCERPTS) >= 4096:  # ~0.6 KB each: a few MB at most
-        _EXCERPTS.clear()
     html: list[Any] = []
     for n in range(lo, hi + 1):  # a line's number has fewer than 11 digits: nothing to mask or escape
         html += (f'</span><span class="{"hit" if n == line else ""}"><span class="ln">{n}</span>', None)
     html[0] = f'<pre class="excerpt">{html[0][7:]}'  # the first: no line before it
-    _EXCERPTS[lo, line, hi] = html
-    return html
+    return remember(_EXCERPTS, (lo, line, hi), html, 4096)  # ~0.6 KB each: a few MB at most
 
 
 # how a rule's group begins (what `_head` is given) → the HTML before its message and after it
@@ -284,8 +275,6 @@ _HEADS: dict[tuple[Any, ...], tuple[str, str]] = {}
 
 def _head(key: tuple[Any, ...]) -> tuple[str, str]:
     e, severity, code, label, title, category, waived, count, *basis = key
-    if len(_HEADS) >= 4096:  # rules of the book, waived or not, a few counts: never reached
-        _HEADS.clear()
     severity, code = e(severity), e(code)
     head = (
         f'<section class="finding {severity}{" waived" if waived else ""}" id="rule-{code}">\n'
@@ -294,8 +283,8 @@ def _head(key: tuple[Any, ...]) -> tuple[str, str]:
         f'<span class="muted">（{e(category)}{f"；{count} 处" if count > 1 else ""}）</span></div>\n'
     )
     tail = f'<div class="basis">依据：{e("；".join(basis))}</div>' if basis else ""
-    _HEADS[key] = kept = (head, tail + '  <ol class="places">\n')
-    return kept
+    # rules of the book, waived or not, a few counts: never full
+    return remember(_HEADS, key, (head, tail + '  <ol class="places">\n'), 4096)
 
 
 def _group(

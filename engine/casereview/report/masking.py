@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..memo import remember
+
 _FULL = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 _D = "[0-9０-９]"
 _SEP = "[ \\-\u00a0－]"
@@ -49,9 +51,7 @@ def mask(text: str) -> str:
     if masked is None:
         masked = _STRETCH.sub(_mask_stretch, text) if _CANDIDATE.search(text) else text
         if len(text) <= _RECENT_LONGEST:
-            if len(_RECENT) >= _RECENT_MAX:
-                _RECENT.clear()
-            _RECENT[text] = masked
+            remember(_RECENT, text, masked, _RECENT_MAX)
     return masked
 
 

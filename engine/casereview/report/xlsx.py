@@ -27,6 +27,7 @@ from typing import Any
 
 from isal import isal_zlib
 
+from ..memo import remember
 from ..review import CaseResult
 from .labels import status_label
 from .location import where
@@ -112,6 +113,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # not allow
 _MAX_TEXT = 32767  # Excel's limit on the characters of a cell (openpyxl truncates likewise)
 _MADE_MAX = 20_000  # text cells kept for reuse (a few MB at most: ...)
 _KEPT_LONGEST = 1000  # ... of texts up to this long; a longer one (a quoted case text) is made again
+_ENCODED_MAX = 4 * _MADE_MAX  # encoded cells kept (`XlsxReport._encoded`)
 
 
 def _illegal(match: re.Match[str]) -> str:
@@ -221,13 +223,17 @@ class XlsxReport:
         self.summary_width = len(self.summary_header)
         self.data: dict[str, _Rows] = {SUMMARY_SHEET: _Rows(), FINDINGS_SHEET: _Rows()}
         self._made: dict[tuple[str, str], str] = {}  # (cell start, text) → the cell (`_row`)
-        self._rules: dict[tuple[Any, ...], bytes] = {}  # a rule's columns of 问题明细 → their cells
-        self._kept_cells: dict[tuple[int, str | None], bytes] = {}  # (column, text) → its cell (`_kept`)
-        self._scores: dict[tuple[Any, ...], bytes] = {}  # 汇总表's 等次 to the categories' (`_scored`)
+        # encoded cells made once (one memo, bounded as the four it replaces were together); its keys
+        # are of four shapes no two of which can be equal:
+        # - (column: int, text) → the text's cell in that column (`_kept`),
+        # - (line: int, column, field: str) → a place's cell after the file's name, or None (`_end`),
+        # - (code, title, severity, category, points) → a rule's columns of 问题明细 (`rows`),
+        # - (grade, *(category, points)) → 汇总表's 等次 to the categories' (`_scored`): a pair (tuple)
+        #   second where a rule's key has its title (str)
+        self._encoded: dict[tuple[Any, ...], bytes | None] = {}
         tail = 10 + len(self.categories)  # 汇总表's 否决项, the column after the categories'
         self._counts = f'{_REFS[tail + 1]} t="n"><v>%d</v></c>{_REFS[tail + 2]} t="n"><v>%d</v></c>'.encode()
         self._labels: dict[tuple[str, str, bool], str] = {}  # (code, title, not waived) → `_label`
-        self._ends: dict[tuple[int, int | None, str], bytes | None] = {}  # a place after the name (`_end`)
 
     # -------------------------------------------------------------- sheet plumbing
 
@@ -309,10 +315,9 @@ class XlsxReport:
             key = (ref, value)
             cell = made.get(key)
             if cell is None:
-                if len(made) >= _MADE_MAX:  # bounded: the unique texts (messages) come and go
-                    made.clear()
                 masked = mask_text(value) if self.mask and len(value) >= 11 else value  # shorter: no ID
-                cell = made[key] = _cell(ref, masked)
+                # bounded: the unique texts (messages) come and go
+                cell = remember(made, key, _cell(ref, masked), _MADE_MAX)
             cells.append(cell)
         return "".join(cells)
 
@@ -338,7 +343,7 @@ class XlsxReport:
         names = {c.id: c.name for c in score.categories} if score else {}
         name = self._name(shown)
         points = self.points
-        rules = self._rules
+        encoded = self._encoded
         deducts = reviews = 0  # findings not waived
         seen: dict[str, str] = {}  # a rule's code → its label (`_label`), as its first finding gives it
         labels = self._labels
@@ -361,15 +366,13 @@ class XlsxReport:
                 names.get(f.category, f.category),
                 0 if waiver else points(code) if severity == "deduct" and points is not None else None,
             )
-            cells = rules.get(rule)
+            cells = encoded.get(rule)
             if cells is None:
-                if len(rules) >= _MADE_MAX:
-                    rules.clear()
-                cells = rules[rule] = self._cells(rule, start=3).encode()
+                cells = remember(encoded, rule, self._cells(rule, start=3).encode(), _ENCODED_MAX)
             loc = f.location
             line = loc.line
             if name is not None and line and loc.file == file:
-                end = self._ends.get((line, loc.column, loc.field)) or self._end(line, loc.column, loc.field)
+                end = encoded.get((line, loc.column, loc.field)) or self._end(line, loc.column, loc.field)
             else:
                 end = None
             if end is not None:  # most places: where(shown, …) is `shown` + `where("", …)`
@@ -404,7 +407,7 @@ class XlsxReport:
         if score:
             # 等次 to the categories' points recur (a few combinations of points deducted): made once
             key = (score.grade, *[(c.id, c.deducted) for c in score.categories])
-            scored = _cell(_REFS[7], score.score).encode() + (self._scores.get(key) or self._scored(key))
+            scored = _cell(_REFS[7], score.score).encode() + (self._encoded.get(key) or self._scored(key))
             scored += kept(tail - 3, "、".join(score.veto_codes) if score.vetoed else "")
         else:
             scored = kept(tail - 3, "")  # 否决项 alone
@@ -435,18 +438,15 @@ class XlsxReport:
         grade, *pairs = key
         by_category = dict(pairs)
         cells = (grade, sum(by_category.values()), *[by_category.get(cid) for cid, _ in self.categories])
-        if len(self._scores) >= _MADE_MAX:
-            self._scores.clear()
-        scored = self._scores[key] = self._cells(cells, start=8).encode()
+        scored = self._cells(cells, start=8).encode()
+        remember(self._encoded, key, scored, _ENCODED_MAX)
         return scored
 
     def _label(self, code: str, title: str, active: bool) -> str:
         """A rule as 主要问题 lists it, masked (kept: the same rules recur in every file)."""
         label = f"{code} {title}" if active else f"{code} {title}（已豁免）"
-        if len(self._labels) >= _MADE_MAX:
-            self._labels.clear()
-        self._labels[code, title, active] = label = mask_text(label) if self.mask else label
-        return label
+        label = mask_text(label) if self.mask else label
+        return remember(self._labels, (code, title, active), label, _MADE_MAX)
 
     def _name(self, shown: str) -> bytes | None:
         """The file's name as it starts each place's cell (位置), masked and escaped; None when
@@ -466,21 +466,16 @@ class XlsxReport:
             return None
         end = _escape(mask_text(end) if self.mask and len(end) >= 11 else end)
         cell = None if end[-1].isspace() else f"{end}</t></is></c>".encode()
-        if len(self._ends) >= _MADE_MAX:
-            self._ends.clear()
-        self._ends[line, column, field] = cell
-        return cell
+        return remember(self._encoded, (line, column, field), cell, _ENCODED_MAX)
 
     def _kept(self, column: int, value: str | None) -> bytes:
         """The encoded cell of a text repeated from file to file (agency, procedure, status,
         legal basis) in `column`: made once."""
-        cell = self._kept_cells.get((column, value))
+        cell = self._encoded.get((column, value))
         if cell is None:
             cell = _own_cell(column, value, self.mask)
             if value is None or len(value) <= _KEPT_LONGEST:
-                if len(self._kept_cells) >= _MADE_MAX:
-                    self._kept_cells.clear()
-                self._kept_cells[column, value] = cell
+                remember(self._encoded, (column, value), cell, _ENCODED_MAX)
         return cell
 
     def add(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..evaluate.findings import Finding, trusted
+from ..memo import remember
 from ..model.factories import new_list
 from .profile import Category, Profile
 
@@ -147,13 +148,12 @@ class _Sheet:
             deducted = self.nothing
         known = self.known.get(deducted)
         if known is None:
-            if len(self.known) > 4096:
-                self.known.clear()
             total = self.profile.total
             score = round(float(max(0, total - sum(deducted))) * 100 / total, 1)
             grade = next((g.name for g in self.profile.grades if score >= g.min), None)
             cats = self.profile.categories
-            known = self.known[deducted] = (tuple(map(_category_score, cats, deducted)), score, grade)
+            known = (tuple(map(_category_score, cats, deducted)), score, grade)
+            remember(self.known, deducted, known, 4096)
         return list(known[0]), known[1], known[2]
 
 
@@ -163,9 +163,7 @@ _SHEETS: dict[int, _Sheet] = {}  # by id of the profile, which its sheet holds (
 def _sheet(profile: Profile) -> _Sheet:
     sheet = _SHEETS.get(id(profile))
     if sheet is None:
-        if len(_SHEETS) > 16:
-            _SHEETS.clear()
-        sheet = _SHEETS[id(profile)] = _Sheet(profile)
+        sheet = remember(_SHEETS, id(profile), _Sheet(profile), 16)
     return sheet
 
 
