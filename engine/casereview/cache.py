@@ -33,6 +33,7 @@ from . import __version__, cachesafe
 from .discovery import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from .load import DEFAULT_MAX_BYTES, InputRejected
 from .load.reader import read_bytes
+from .load.source import note_read
 from .review import CaseResult, ReviewContext, result_json, review_files
 
 DEFAULT_CACHE_DIR = ".casereview-cache"
@@ -267,6 +268,7 @@ def cached_reviews(
         key = cache_key(data, path, ctx)
         hit = cache.lookup(key, uses[i])
         if hit is not None:
+            note_read(str(path), data)  # for a caller storing the bytes reviewed (`campaign create`)
             out[i] = hit
             continue
         todo.append((i, data, key, cache.last_tampered))

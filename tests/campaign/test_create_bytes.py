@@ -18,7 +18,7 @@ from casereview.campaign import service
 from casereview.campaign.models import CaseRecord
 from casereview.campaign.store import open_store
 
-from .helpers import CASEFILES, OPTIONS, SAMPLE
+from .helpers import CASEFILES, OPTIONS, SAMPLE, make_campaign
 
 CHANGED = "\n# 评查后修改：此行不在评查所读的文本中\n"
 
@@ -98,3 +98,63 @@ def test_each_file_is_read_once_and_files_not_read_are_stored_empty(tmp_path, mo
     assert stored["broken.yaml"][2] == "rejected"
     for path in (gone, folder):
         assert stored[path.name] == (b"", hashlib.sha256(b"").hexdigest(), "rejected")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_rectified_file_changed_after_its_rereview_is_stored_as_it_was_reviewed(
+    tmp_path, monkeypatch, workers
+):
+    """`campaign rereview`: the new version holds the bytes its machine result is about (and their
+    hash), not a text written after the review read the file."""
+    store = make_campaign(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "files")
+    fixed = tmp_path / "rectified.yaml"
+    reviewed = (CASEFILES / SAMPLE[0]).read_bytes() + "\n# 整改：补正\n".encode()
+    fixed.write_bytes(reviewed)
+    load_case = review.load_case
+
+    def read_then_changed(path, **kw):
+        loaded = load_case(path, **kw)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(CHANGED)
+        return loaded
+
+    monkeypatch.setattr(review, "load_case", read_then_changed)
+    summary = service.rereview(store, None, fixed, dataclasses.replace(OPTIONS, workers=workers), "lead")
+    monkeypatch.undo()
+    assert fixed.read_bytes() == reviewed + CHANGED.encode()  # the file did change
+    with store.session() as session:
+        case = service.get_case(session, service.get_campaign(session), summary.case_key)
+        version = service.current_version(session, case)
+        assert version.number == 2
+        assert version.content_hash == hashlib.sha256(reviewed).hexdigest()
+        assert version.content.encode() == reviewed
+    store.close()
+
+
+def test_a_result_cache_hit_stores_the_bytes_its_result_is_about(tmp_path, monkeypatch):
+    """With a result cache, a hit's bytes (those hashed for the key) are stored: the file is read
+    once by the create, and a change after that read is not stored."""
+    monkeypatch.delenv("CASEREVIEW_NO_CACHE", raising=False)
+    files = _copies(tmp_path / "files")
+    options = dataclasses.replace(OPTIONS, cache_dir=tmp_path / "cache")
+    first = open_store(url=f"sqlite:///{tmp_path / 'a.db'}")
+    service.create_campaign(first, "暖缓存", tmp_path / "files", list(files), options)  # fills the cache
+    first.close()
+    opened: list[str] = []
+    real_open = os.open
+
+    def counted_open(path, *args, **kw):
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", counted_open)
+    store = open_store(url=f"sqlite:///{tmp_path / 'b.db'}")
+    service.create_campaign(store, "缓存命中", tmp_path / "files", list(files), options)
+    monkeypatch.setattr(os, "open", real_open)
+    stored = _stored(store, "缓存命中")
+    store.close()
+    for path, data in files.items():
+        assert opened.count(str(path)) == 1, path
+        text, digest, status = stored[path.name]
+        assert (text, digest, status) == (data, hashlib.sha256(data).hexdigest(), "reviewed")
+    assert any(p.startswith(str(tmp_path / "cache")) for p in opened)  # the results came from the cache

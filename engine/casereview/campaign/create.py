@@ -214,14 +214,27 @@ def stored_text(data: bytes) -> tuple[bytes, str]:
     return text.encode(), digest
 
 
+def reviewed_text(path: Path) -> tuple[bytes, str]:
+    """`stored_text` of the bytes the review of `path` read, kept by the loader while
+    `keep_read_bytes` is on (in the process that reviewed it); read now if it read none."""
+    data = take_read_bytes(str(path))
+    return read_file(path) if data is None else stored_text(data)
+
+
+def result_and_text(
+    paths: list[Path], result: CaseResult, index: int
+) -> tuple[CaseResult, tuple[bytes, str]]:
+    """A `BatchRun.each` step: the result with `reviewed_text` of its file (`rereview`)."""
+    return result, reviewed_text(paths[index])
+
+
 def file_row(path: Path, result: CaseResult) -> dict[str, Any]:
     """What campaign create stores of one reviewed file: its case, its text and its result. The
     text and its hash are those of the very bytes the review read (kept by the loader while
     `create_campaign` runs): a file changed after its review is stored as reviewed, never with a
     text its verdict is not about. A file whose bytes the review did not read (refused first: too
     large, not a regular file, gone) is read here, as before."""
-    data = take_read_bytes(str(path))
-    text, digest = read_file(path) if data is None else stored_text(data)
+    text, digest = reviewed_text(path)
     return {
         "path": str(path),
         "case_number": result.case_number,

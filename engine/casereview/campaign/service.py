@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from .. import __version__
 from ..batch import BatchOptions, BatchRun, review_batch
+from ..load.source import keep_read_bytes
 from ..review import CaseResult
 from ..score.profile import Profile, VetoItem
 from .bulk import BulkImport, Staged, add_results, staged_row
-from .create import CreateSummary, create_campaign, read_file, result_fields  # noqa: F401 (the API)
+from .create import CreateSummary, create_campaign, read_file, result_and_text, result_fields  # noqa: F401 (the API)
 from .models import (
     RESOLUTION_SLOT,
     ROLES,
@@ -1052,11 +1053,14 @@ def rereview(
         campaign = get_campaign(session, campaign_name)
         profile = campaign_profile(campaign)
     run = review_batch([path], BatchOptions(**{**options.__dict__, "profile_model": profile}))
-    result = next(iter(run))
+    keep_read_bytes(True)  # the version stores the bytes its machine result is about
+    try:
+        result, (text, digest) = next(run.each(partial(result_and_text, [path])))
+    finally:
+        keep_read_bytes(False)
     if result.status == "rejected" or not result.case_number:
         reasons = "；".join(e.message for e in result.errors) or "未记载案号"
         raise CampaignError(f"{path}：无法作为整改后的案卷重新评查（{reasons}），数据库未改动")
-    text, digest = read_file(path)
     with store.write() as session:
         campaign = get_campaign(session, campaign_name)
         case = session.scalar(

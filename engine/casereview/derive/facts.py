@@ -354,10 +354,37 @@ class _Facts:
         self.why: dict[str, str] | None = self.settled_head.why if self.common_unsure else None
         self.act_template = self.template("act", _ACT_FIELDS)
         self.performer_template = self.template("performer", _PERFORMER_FIELDS)
+        # the same without the roster's fields: a certificate not in the roster, or none (every
+        # performer when no roster is given); deleting keys keeps the others' order
+        self.unlisted_template = self.performer_template
+        if self.unlisted_template is not None:
+            self.unlisted_template = self.unlisted_template.copy()
+            for name in _ROSTER_FIELDS:
+                del self.unlisted_template[name]
+        # what the builders of the case, violation and penalty facts start their dict with (`add`)
+        self.lead: dict[str, Any] = {"kind": None, "fid": None, **common}
 
     def add(self, kind: str, fid: str, source: str, fact: dict[str, Any]) -> None:
+        """`fact`: `{**self.lead, <the fact's own fields>}` — merged with the common fields by the
+        builder's own dict display, then one pass: absent keys deleted, or the generic path at
+        the first unsure value (`merged` copied the head and stored each value in Python)."""
         self.sources[fid] = source
-        self.facts.append(self.merged(kind, fid, fact))
+        fact["kind"] = kind
+        fact["fid"] = fid
+        if not _GENERIC_ONLY:
+            absent = []
+            for key, value in fact.items():
+                if value is None:
+                    absent.append(key)
+                elif type(value) is Unsure:
+                    break
+            else:
+                for key in absent:
+                    del fact[key]
+                fact[HAS_UNKNOWN] = False
+                self.facts.append(fact)
+                return
+        self.facts.append(_clean(fact))  # what `merged` gives as well
 
     def merged(self, kind: str, fid: str, fact: dict[str, Any]) -> dict[str, Any]:
         """`fact` with the common fields, settled."""
@@ -422,18 +449,20 @@ def derive(
     derived = Derived(facts=out.facts, sources=out.sources, acts=ctx.kinded)
     add = out.add
 
-    for index, act in enumerate(ctx.acts):
-        _add_act(ctx, out, index, act)
+    _add_acts(ctx, out)
+    lead = out.lead
     for index, violation in enumerate(case.violations):
-        add("violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation))
+        add(
+            "violation", f"violations[{index}]", f"violations[{index}]", _violation_fact(ctx, violation, lead)
+        )
     for index in range(len(ctx.penalties)):
         path = f"decision.penalties[{index}]"
-        add("penalty", path, path, _penalty_fact(ctx, index))
+        add("penalty", path, path, _penalty_fact(ctx, index, lead))
         # a combined fine decided 分别裁量: each violation's own amount is checked as a penalty of its own
         for vindex, part in _separate_parts(case, ctx.penalties[index]):
             source = f"violations[{vindex}].discretion"
-            add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, part))
-    add("case", "case", "case", _case_fact(ctx))
+            add("penalty", f"{path}<{part.violation_ids[0]}>", source, _penalty_fact(ctx, index, lead, part))
+    add("case", "case", "case", _case_fact(ctx, lead))
 
     if roster is None:
         derived.notes.append("未提供证件台账（--roster），执法人员证件无法核验，相关环节列为待人工评查")
@@ -564,7 +593,9 @@ _PERFORMER_FIELDS: dict[str, Any] = {
     ),
     **_NO_BODY,
 }
-# the fields a performer fact filled from its template gets, in the order `_add_act` asks
+# a performer's fields from the roster's entry of its certificate
+_ROSTER_FIELDS = ("roster_role", "cert_valid_from", "cert_valid_to", "legal_qualification", "name_mismatch")
+# the fields a performer fact filled from its template gets, in the order `_add_acts` asks
 # `FactNeeds.complete_filter` about them (the rest are the template's)
 PERFORMER_PROBE = (
     "act_kind",
@@ -610,205 +641,220 @@ def _act_filter(
 _NO_EXTRA = dict.fromkeys(("officers", "valid", "unverified", "countable", "non"), 0)  # only ever read
 
 
-def _add_act(ctx: _Context, out: _Facts, index: int, act: Act) -> None:
-    """The act's fact, then one fact per performer."""
-    fid = f"acts[{index}]"
+def _add_acts(ctx: _Context, out: _Facts) -> None:
+    """Each act's fact, then one fact per performer (one loop: the case's values read once)."""
     facts, sources = out.facts, out.sources
-    sources[fid] = fid
-    slot = len(facts)
-    facts.append(None)  # type: ignore[arg-type]  # the act's fact, known once its performers are counted
-    body = _body_facts(ctx, act) if act.body else _NO_BODY
-    plain_body = body is _NO_BODY
-    on = ctx.act_days[id(act)]
-    day_known = type(on) is int
-    kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
-    # officer counts: exact part and how many more there may be (unsure role or certificate)
-    officers = valid_officers = unverified = countable = non_officers = 0
-    extra = _NO_EXTRA  # copied at the first unsure performer
-    reasons: list[str] = []
-    by_unknown = isinstance(act.by, Unknown)
-    people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
     handlers, handlers_unknown = ctx.handlers, ctx.handlers_unknown
-    template = out.performer_template if plain_body and day_known else None
-    keep = ctx.keep_performer if template is not None else None
+    unlisted = out.unlisted_template
+    why = out.why
     spans = ctx.roster.spans if ctx.roster is not None else {}
+    opened, decided = ctx.opened, ctx.decided
+    performer_template, keep_performer = out.performer_template, ctx.keep_performer
+    act_template_, keep_act = out.act_template, ctx.keep_act
+    for index, act in enumerate(ctx.acts):
+        fid = f"acts[{index}]"
+        sources[fid] = fid
+        slot = len(facts)
+        facts.append(None)  # type: ignore[arg-type]  # the act's fact, known once its performers are counted
+        body = _body_facts(ctx, act) if act.body else _NO_BODY
+        plain_body = body is _NO_BODY
+        on = ctx.act_days[id(act)]
+        day_known = type(on) is int
+        kind = act.kind._value_  # the member's value without the property call (read ~200 times a case)
+        # officer counts: exact part and how many more there may be (unsure role or certificate)
+        officers = valid_officers = unverified = countable = non_officers = 0
+        extra = _NO_EXTRA  # copied at the first unsure performer
+        reasons: list[str] = []
+        by_unknown = isinstance(act.by, Unknown)
+        people: list[Performer] = [] if by_unknown else act.by  # type: ignore[assignment]
+        template = performer_template if plain_body and day_known else None
+        keep = keep_performer if template is not None else None
 
-    for pos, person in enumerate(people):
-        cert_no, role, name = person.cert, person.role, person.name
-        span = None
-        if day_known and type(cert_no) is str and cert_no:  # what cert_status gives, without the call
-            span = spans.get(cert_no)
-            if span is None:
-                status, cert = "not_in_roster", None
+        for pos, person in enumerate(people):
+            cert_no, role, name = person.cert, person.role, person.name
+            span = None
+            if day_known and type(cert_no) is str and cert_no:  # what cert_status gives, without the call
+                span = spans.get(cert_no)
+                if span is None:
+                    status, cert = "not_in_roster", None
+                else:
+                    cert = span.cert
+                    status = "valid" if span.first_valid <= on <= span.last_valid else span.status_on(on)  # type: ignore[operator]
             else:
-                cert = span.cert
-                status = "valid" if span.first_valid <= on <= span.last_valid else span.status_on(on)  # type: ignore[operator]
-        else:
-            status, cert = ctx.cert_status(cert_no, on)
-        role = role._value_ if type(role) is PerformerRole else _performer_role(person)
-        role_unsure = type(role) is Unsure
-        status_unsure = type(status) is Unsure
-        if role_unsure or status_unsure:
-            reasons.extend(why_of(role, status))
-            if extra is _NO_EXTRA:
-                extra = dict(_NO_EXTRA)
-            # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
-            valid = status_unsure or (status == "valid" and (cert is None or cert.role._value_ == "officer"))
-            unverifiable = status_unsure or status in ("not_in_roster", "no_cert")
-            if role_unsure:
-                extra["officers"] += 1
-                extra["valid"] += valid
-                extra["unverified"] += unverifiable
-                extra["countable"] += valid or unverifiable
-                extra["non"] += 1
-            elif role == "officer":  # the status is unsure
+                status, cert = ctx.cert_status(cert_no, on)
+            role = role._value_ if type(role) is PerformerRole else _performer_role(person)
+            role_unsure = type(role) is Unsure
+            status_unsure = type(status) is Unsure
+            if role_unsure or status_unsure:
+                reasons.extend(why_of(role, status))
+                if extra is _NO_EXTRA:
+                    extra = dict(_NO_EXTRA)
+                # an unsure certificate may be valid or unverified, and counts (it cannot be verified)
+                valid = status_unsure or (
+                    status == "valid" and (cert is None or cert.role._value_ == "officer")
+                )
+                unverifiable = status_unsure or status in ("not_in_roster", "no_cert")
+                if role_unsure:
+                    extra["officers"] += 1
+                    extra["valid"] += valid
+                    extra["unverified"] += unverifiable
+                    extra["countable"] += valid or unverifiable
+                    extra["non"] += 1
+                elif role == "officer":  # the status is unsure
+                    officers += 1
+                    extra["valid"] += valid
+                    extra["unverified"] += unverifiable
+                    countable += valid or unverifiable
+                else:
+                    non_officers += 1
+            elif role == "officer":  # the same counts for a sure role and status, without the flags
                 officers += 1
-                extra["valid"] += valid
-                extra["unverified"] += unverifiable
-                countable += valid or unverifiable
+                if status == "valid":
+                    if cert is None or cert.role._value_ == "officer":
+                        valid_officers += 1
+                        countable += 1
+                elif status == "not_in_roster" or status == "no_cert":
+                    unverified += 1
+                    countable += 1
             else:
                 non_officers += 1
-        elif role == "officer":  # the same counts for a sure role and status, without the flags
-            officers += 1
-            if status == "valid":
-                if cert is None or cert.role._value_ == "officer":
-                    valid_officers += 1
-                    countable += 1
-            elif status == "not_in_roster" or status == "no_cert":
-                unverified += 1
-                countable += 1
-        else:
-            non_officers += 1
+            if (
+                template is not None  # the day is known: `span` is the certificate's, if it has one
+                and isinstance(name, str)
+                and not (role_unsure or status_unsure or handlers_unknown or isinstance(cert_no, Unknown))
+            ):
+                is_handler = name in handlers
+                if keep is not None and not keep(
+                    (kind, on, name, cert_no, role, status, is_handler, None, None, None, None, None)
+                    if span is None
+                    else (
+                        kind,
+                        on,
+                        name,
+                        cert_no,
+                        role,
+                        status,
+                        is_handler,
+                        span.role,
+                        span.valid_from,
+                        span.valid_to,
+                        cert.legal_qualification,  # type: ignore[union-attr]
+                        cert.holder != name,  # type: ignore[union-attr]
+                    )
+                ):
+                    continue  # no rule can match it (derive/needs.py)
+                path = f"acts[{index}].by[{pos}]"
+                sources[path] = path
+                fact = template.copy() if span is not None else unlisted.copy()  # type: ignore[union-attr]
+                fact["fid"] = path
+                fact["act_kind"] = kind
+                fact["on"] = on
+                fact["name"] = name
+                fact["cert_status"] = status
+                fact["is_handler"] = is_handler
+                if cert_no is None:
+                    del fact["cert"]
+                else:
+                    fact["cert"] = cert_no
+                if role is None:
+                    del fact["role"]
+                else:
+                    fact["role"] = role
+                if span is not None:
+                    fact["roster_role"] = span.role
+                    fact["cert_valid_from"] = span.valid_from
+                    if span.valid_to is None:
+                        del fact["cert_valid_to"]
+                    else:
+                        fact["cert_valid_to"] = span.valid_to
+                    fact["legal_qualification"] = cert.legal_qualification  # type: ignore[union-attr]
+                    fact["name_mismatch"] = cert.holder != name  # type: ignore[union-attr]
+                if why is not None:  # what `filled` does, inline (~16 performers a case)
+                    fact[WHY] = why.copy()
+                facts.append(fact)
+            else:
+                path = f"acts[{index}].by[{pos}]"
+                sources[path] = path
+                facts.append(
+                    out.merged(
+                        "performer", path, _performer_fact(ctx, act, person, on, body, status, cert, role)
+                    )
+                )
+
+        recorded, approved, result = act.recorded, act.approved, act.result
+        # what compare gives for two known days, without the call
+        before_opening = (
+            on < opened if day_known and type(opened) is int else compare(on, opened, strict=True)
+        )  # type: ignore[operator]
+        after_decision = (
+            decided < on if day_known and type(decided) is int else compare(decided, on, strict=True)
+        )  # type: ignore[operator]
+        act_template = act_template_ if plain_body and day_known else None
         if (
-            template is not None  # the day is known: `span` is the certificate's, if it has one
-            and isinstance(name, str)
-            and not (role_unsure or status_unsure or handlers_unknown or isinstance(cert_no, Unknown))
+            act_template is not None
+            and not (by_unknown or reasons or isinstance(approved, Unknown))
+            and not (isinstance(recorded, Unknown) or isinstance(result, Unknown))
+            and type(before_opening) is not Unsure
+            and type(after_decision) is not Unsure
         ):
-            is_handler = name in handlers
-            if keep is not None and not keep(
-                (kind, on, name, cert_no, role, status, is_handler, None, None, None, None, None)
-                if span is None
-                else (
+            recorded = None if recorded is None else recorded._value_
+            result = None if result is None else result._value_
+            keep = keep_act
+            if keep is not None and not keep(  # the values of ACT_PROBE, in its order
+                (
                     kind,
                     on,
-                    name,
-                    cert_no,
-                    role,
-                    status,
-                    is_handler,
-                    span.role,
-                    span.valid_from,
-                    span.valid_to,
-                    cert.legal_qualification,  # type: ignore[union-attr]
-                    cert.holder != name,  # type: ignore[union-attr]
+                    len(people),
+                    officers,
+                    valid_officers,
+                    unverified,
+                    countable,
+                    non_officers,
+                    recorded,
+                    approved,
+                    result,
+                    before_opening,
+                    after_decision,
                 )
             ):
-                continue  # no rule can match it (derive/needs.py)
-            path = f"acts[{index}].by[{pos}]"
-            sources[path] = path
-            fact = template.copy()
+                del facts[slot], sources[fid]  # no rule can match it (derive/needs.py)
+                continue
+            fact = act_template.copy()
             fact["act_kind"] = kind
             fact["on"] = on
-            fact["name"] = name
-            fact["cert_status"] = status
-            fact["is_handler"] = is_handler
-            if cert_no is None:
-                del fact["cert"]
+            fact["n_performers"] = len(people)
+            fact["n_officers"] = officers
+            fact["n_valid_officers"] = valid_officers
+            fact["n_unverified_officers"] = unverified
+            fact["n_countable_officers"] = countable
+            fact["n_non_officers"] = non_officers
+            # an absent value is deleted, keeping the template's key order (unrolled: ~12 acts a case)
+            if recorded is None:
+                del fact["recorded"]
             else:
-                fact["cert"] = cert_no
-            if role is None:
-                del fact["role"]
+                fact["recorded"] = recorded
+            if approved is None:
+                del fact["approved"]
             else:
-                fact["role"] = role
-            if span is None:
-                del fact["roster_role"], fact["cert_valid_from"], fact["cert_valid_to"]
-                del fact["legal_qualification"], fact["name_mismatch"]
+                fact["approved"] = approved
+            if result is None:
+                del fact["result"]
             else:
-                fact["roster_role"] = span.role
-                fact["cert_valid_from"] = span.valid_from
-                if span.valid_to is None:
-                    del fact["cert_valid_to"]
-                else:
-                    fact["cert_valid_to"] = span.valid_to
-                fact["legal_qualification"] = cert.legal_qualification  # type: ignore[union-attr]
-                fact["name_mismatch"] = cert.holder != name  # type: ignore[union-attr]
-            facts.append(out.filled(path, fact))
+                fact["result"] = result
+            if before_opening is None:
+                del fact["before_opening"]
+            else:
+                fact["before_opening"] = before_opening
+            if after_decision is None:
+                del fact["after_decision"]
+            else:
+                fact["after_decision"] = after_decision
+            facts[slot] = out.filled(fid, fact)
         else:
-            path = f"acts[{index}].by[{pos}]"
-            sources[path] = path
-            facts.append(
-                out.merged("performer", path, _performer_fact(ctx, act, person, on, body, status, cert, role))
+            exact = dict(
+                zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True)
             )
-
-    recorded, approved, result = act.recorded, act.approved, act.result
-    opened, decided = ctx.opened, ctx.decided
-    # what compare gives for two known days, without the call
-    before_opening = on < opened if day_known and type(opened) is int else compare(on, opened, strict=True)  # type: ignore[operator]
-    after_decision = decided < on if day_known and type(decided) is int else compare(decided, on, strict=True)  # type: ignore[operator]
-    act_template = out.act_template if plain_body and day_known else None
-    if (
-        act_template is not None
-        and not (by_unknown or reasons or isinstance(approved, Unknown))
-        and not (isinstance(recorded, Unknown) or isinstance(result, Unknown))
-        and type(before_opening) is not Unsure
-        and type(after_decision) is not Unsure
-    ):
-        recorded = None if recorded is None else recorded._value_
-        result = None if result is None else result._value_
-        keep = ctx.keep_act
-        if keep is not None and not keep(  # the values of ACT_PROBE, in its order
-            (
-                kind,
-                on,
-                len(people),
-                officers,
-                valid_officers,
-                unverified,
-                countable,
-                non_officers,
-                recorded,
-                approved,
-                result,
-                before_opening,
-                after_decision,
-            )
-        ):
-            del facts[slot], sources[fid]  # no rule can match it (derive/needs.py)
-            return
-        fact = act_template.copy()
-        fact["act_kind"] = kind
-        fact["on"] = on
-        fact["n_performers"] = len(people)
-        fact["n_officers"] = officers
-        fact["n_valid_officers"] = valid_officers
-        fact["n_unverified_officers"] = unverified
-        fact["n_countable_officers"] = countable
-        fact["n_non_officers"] = non_officers
-        # an absent value is deleted, keeping the template's key order (unrolled: ~12 acts a case)
-        if recorded is None:
-            del fact["recorded"]
-        else:
-            fact["recorded"] = recorded
-        if approved is None:
-            del fact["approved"]
-        else:
-            fact["approved"] = approved
-        if result is None:
-            del fact["result"]
-        else:
-            fact["result"] = result
-        if before_opening is None:
-            del fact["before_opening"]
-        else:
-            fact["before_opening"] = before_opening
-        if after_decision is None:
-            del fact["after_decision"]
-        else:
-            fact["after_decision"] = after_decision
-        facts[slot] = out.filled(fid, fact)
-    else:
-        exact = dict(zip(extra, (officers, valid_officers, unverified, countable, non_officers), strict=True))
-        facts[slot] = out.merged("act", fid, _act_fact(ctx, act, body, exact, extra, reasons))
+            facts[slot] = out.merged("act", fid, _act_fact(ctx, act, body, exact, extra, reasons))
 
 
 def _performer_fact(
@@ -1033,7 +1079,7 @@ def _discretion(violation: Violation) -> tuple[Any, str]:
     return d, label
 
 
-def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
+def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -> dict[str, Any]:
     case = ctx.case
     vlabel = f"违法行为 {violation.id}"
     basis = _basis(violation)
@@ -1078,6 +1124,7 @@ def _violation_fact(ctx: _Context, violation: Violation) -> dict[str, Any]:
         penalties_unknown = unsure(DECISION_UNKNOWN)
     correction = [a for a in ctx.acts_by_kind.get("correction_order", []) if _concerns(a, violation)]
     return {
+        **lead,
         "violation_id": violation.id,
         **_basis_fields(basis, vlabel),
         "committed_on": committed,
@@ -1260,7 +1307,9 @@ def _cited_tier(ref: Any, tier: Any, dlabel: str) -> dict[str, Any]:
     return out
 
 
-def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dict[str, Any]:
+def _penalty_fact(
+    ctx: _Context, index: int, lead: dict[str, Any], part: Penalty | None = None
+) -> dict[str, Any]:
     case = ctx.case
     whole = ctx.penalties[index]
     penalty = part or whole
@@ -1329,6 +1378,7 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
         }
     basis_fields = _basis_fields(basis, plabel)
     fact = {
+        **lead,
         "target": target,
         "penalty_type": ptype,
         "amount": amount,
@@ -1365,9 +1415,20 @@ def _penalty_fact(ctx: _Context, index: int, part: Penalty | None = None) -> dic
 
 
 _HAS_PENALTY = tuple((f"has_penalty_{kind}", kind) for kind in PENALTY_TYPE_CODES)
+# the flags of each combination of known penalty types (a batch has a few dozen)
+_kinds_memo: dict[tuple[str, ...], dict[str, bool]] = {}
 
 
-def _case_fact(ctx: _Context) -> dict[str, Any]:
+def _kinds_present(types: tuple[str, ...]) -> dict[str, bool]:
+    """`has_penalty_<kind>` of a case whose penalties' types are `types`, all known. Shared by
+    cases alike: only ever read."""
+    found = _kinds_memo.get(types)
+    if found is None:
+        found = remember(_kinds_memo, types, {key: kind in types for key, kind in _HAS_PENALTY}, MEMO_SIZE)
+    return found
+
+
+def _case_fact(ctx: _Context, lead: dict[str, Any]) -> dict[str, Any]:
     case = ctx.case
     decision = ctx.decision
     decided = ctx.decided
@@ -1463,6 +1524,7 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
     service_after = compare(decided, service_on, strict=False) if service else None
     agency = case.case.agency
     fact: dict[str, Any] = {
+        **lead,
         "agency_level": code(agency.level, "执法机关层级（case.agency.level）"),
         "agency_devolution_recorded": True
         if agency.devolution is not None
@@ -1481,7 +1543,11 @@ def _case_fact(ctx: _Context) -> dict[str, Any]:
         "has_licence_revocation": kind_present("licence_revocation"),
         "has_closure": kind_present("closure"),
         # one flag per penalty kind: which kinds are "较重" (hearing, legal review) is said in the packs
-        **{key: kind_present(kind) for key, kind in _HAS_PENALTY},
+        **(
+            _kinds_present(tuple(types))
+            if pending is None and not unsure_types
+            else {key: kind_present(kind) for key, kind in _HAS_PENALTY}
+        ),
         "major_case": plain(decision.major_case, "是否认定为情节复杂或重大违法（decision.major_case）")
         if decision
         else pending,

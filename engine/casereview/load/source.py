@@ -183,7 +183,7 @@ def read_document(
     if data is None:
         data = read_bytes(path, max_bytes=max_bytes)
     if _read is not None:
-        _read.setdefault(file, []).append(data)
+        note_read(file, data)
     decoded = decode_bytes(data, file, markers=look, controls=look)
     _keep_text(file, decoded.text)
     try:
@@ -226,6 +226,13 @@ def keep_read_bytes(keep: bool) -> None:
     them too."""
     global _read
     _read = {} if keep else None
+
+
+def note_read(file: str, data: bytes) -> None:
+    """Keep `data` as read of `file`, if keeping (`keep_read_bytes`): `read_document`'s reads, and
+    a result-cache hit's (its result is about the bytes hashed, not about a second read)."""
+    if _read is not None:
+        _read.setdefault(file, []).append(data)
 
 
 def take_read_bytes(file: str) -> bytes | None:
