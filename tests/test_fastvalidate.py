@@ -382,6 +382,25 @@ def test_every_white_space_pydantic_strips_is_noticed() -> None:
     assert len(stripped) == 25  # Unicode's White_Space
 
 
+# white space Rust's trim strips beyond ASCII (a wide space counts anywhere in a string)
+_WIDE_SPACES = "\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"a中、。《》〔〕\u3001\u3000\u2000\u2010\u1680\u1690\xa0\xa1", "退"]), max_size=12
+    )
+)
+def test_padded_near_wide_spaces(chars: list[str]) -> None:
+    """Text of characters whose UTF-8 shares bytes with the wide spaces (CJK punctuation E3 80 ..,
+    E2 80 .., 退 E9 80 80): possibly padded exactly when it holds a wide space."""
+    value = "".join(chars)
+    expected = any(c in _WIDE_SPACES for c in value)
+    for data in ({"k": value}, {value: 1}, {"k": ["x", value]}):
+        assert may_be_padded(encode_compact(data)) is expected, value
+
+
 @pytest.mark.parametrize(
     "value, padded",
     [

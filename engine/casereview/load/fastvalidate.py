@@ -52,9 +52,9 @@ def fast_validator(
 
 # what Rust's str::trim (pydantic's str_strip_whitespace) removes beside ASCII white space, as
 # UTF-8: U+0085, U+00A0 (C2 ..), U+1680 (E1 ..), U+2000..U+200A, U+2028, U+2029, U+202F, U+205F
-# (E2 ..), U+3000 (E3 80 80). Patterns with a literal start: searched ~2x faster than with `in`.
+# (E2 ..), U+3000 (E3 80 80, found by `in`: ~40 % fewer instructions than a pattern in Chinese
+# text, where E3 starts CJK punctuation).
 _SPACE_E2 = re.compile(rb"\xe2(?:\x80[\x80-\x8a\xa8\xa9\xaf]|\x81\x9f)")
-_SPACE_E3 = re.compile(rb"\xe3\x80\x80")
 
 
 def may_be_padded(encoded: bytes) -> bool:
@@ -70,7 +70,7 @@ def may_be_padded(encoded: bytes) -> bool:
         return True
     if b"\xe1" in encoded and b"\xe1\x9a\x80" in encoded:
         return True
-    return _SPACE_E3.search(encoded) is not None
+    return b"\xe3\x80\x80" in encoded
 
 
 def data_may_be_padded(data: Any) -> bool:
