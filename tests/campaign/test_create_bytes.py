@@ -40,6 +40,19 @@ def _copies(folder: Path) -> dict[Path, bytes]:
     return {Path(shutil.copy(CASEFILES / n, folder / n)): (CASEFILES / n).read_bytes() for n in SAMPLE}
 
 
+def _count_opens(monkeypatch) -> list[str]:
+    """The paths `os.open` is given from now on (until `monkeypatch.undo()`), in order."""
+    opened: list[str] = []
+    real_open = os.open
+
+    def counted_open(path, *args, **kw):
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", counted_open)
+    return opened
+
+
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_file_changed_after_its_review_is_stored_as_it_was_reviewed(tmp_path, monkeypatch, workers):
     """Each file is rewritten right after the review has read it (in the worker that reviews it):
@@ -78,14 +91,7 @@ def test_each_file_is_read_once_and_files_not_read_are_stored_empty(tmp_path, mo
     files[broken] = b"case: [\n"
     gone, folder = tmp_path / "files" / "gone.yaml", tmp_path / "files" / "folder.yaml"
     folder.mkdir()
-    opened: list[str] = []
-    real_open = os.open
-
-    def counted_open(path, *args, **kw):
-        opened.append(os.fspath(path))
-        return real_open(path, *args, **kw)
-
-    monkeypatch.setattr(os, "open", counted_open)
+    opened = _count_opens(monkeypatch)
     store = open_store(url=f"sqlite:///{tmp_path / 'c.db'}")
     service.create_campaign(store, "读一次", tmp_path / "files", [*files, gone, folder], OPTIONS)
     monkeypatch.undo()
@@ -140,17 +146,10 @@ def test_a_result_cache_hit_stores_the_bytes_its_result_is_about(tmp_path, monke
     first = open_store(url=f"sqlite:///{tmp_path / 'a.db'}")
     service.create_campaign(first, "暖缓存", tmp_path / "files", list(files), options)  # fills the cache
     first.close()
-    opened: list[str] = []
-    real_open = os.open
-
-    def counted_open(path, *args, **kw):
-        opened.append(os.fspath(path))
-        return real_open(path, *args, **kw)
-
-    monkeypatch.setattr(os, "open", counted_open)
+    opened = _count_opens(monkeypatch)
     store = open_store(url=f"sqlite:///{tmp_path / 'b.db'}")
     service.create_campaign(store, "缓存命中", tmp_path / "files", list(files), options)
-    monkeypatch.setattr(os, "open", real_open)
+    monkeypatch.undo()
     stored = _stored(store, "缓存命中")
     store.close()
     for path, data in files.items():
