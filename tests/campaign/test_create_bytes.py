@@ -53,11 +53,8 @@ def _count_opens(monkeypatch) -> list[str]:
     return opened
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_a_file_changed_after_its_review_is_stored_as_it_was_reviewed(tmp_path, monkeypatch, workers):
-    """Each file is rewritten right after the review has read it (in the worker that reviews it):
-    the store holds the bytes reviewed and their SHA-256, never the text written afterwards."""
-    files = _copies(tmp_path / "files")
+def _change_after_read(monkeypatch) -> None:
+    """From now on, each case file the review loads is appended `CHANGED` right after its read."""
     load_case = review.load_case
 
     def read_then_changed(path, **kw):
@@ -67,6 +64,22 @@ def test_a_file_changed_after_its_review_is_stored_as_it_was_reviewed(tmp_path, 
         return loaded
 
     monkeypatch.setattr(review, "load_case", read_then_changed)
+
+
+def _assert_read_once_and_stored(opened: list[str], stored: dict, files: dict[Path, bytes]) -> None:
+    """Each of `files` was opened once and is stored with its bytes and their SHA-256."""
+    for path, data in files.items():
+        assert opened.count(str(path)) == 1, path
+        text, digest, _ = stored[path.name]
+        assert (text, digest) == (data, hashlib.sha256(data).hexdigest())
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_file_changed_after_its_review_is_stored_as_it_was_reviewed(tmp_path, monkeypatch, workers):
+    """Each file is rewritten right after the review has read it (in the worker that reviews it):
+    the store holds the bytes reviewed and their SHA-256, never the text written afterwards."""
+    files = _copies(tmp_path / "files")
+    _change_after_read(monkeypatch)
     store = open_store(url=f"sqlite:///{tmp_path / 'c.db'}")
     options = dataclasses.replace(OPTIONS, workers=workers)
     service.create_campaign(store, "评后改动", tmp_path / "files", list(files), options)
@@ -97,10 +110,7 @@ def test_each_file_is_read_once_and_files_not_read_are_stored_empty(tmp_path, mo
     monkeypatch.undo()
     stored = _stored(store, "读一次")
     store.close()
-    for path, data in files.items():
-        assert opened.count(str(path)) == 1, path
-        text, digest, _ = stored[path.name]
-        assert (text, digest) == (data, hashlib.sha256(data).hexdigest())
+    _assert_read_once_and_stored(opened, stored, files)
     assert stored["broken.yaml"][2] == "rejected"
     for path in (gone, folder):
         assert stored[path.name] == (b"", hashlib.sha256(b"").hexdigest(), "rejected")
@@ -116,15 +126,7 @@ def test_a_rectified_file_changed_after_its_rereview_is_stored_as_it_was_reviewe
     fixed = tmp_path / "rectified.yaml"
     reviewed = (CASEFILES / SAMPLE[0]).read_bytes() + "\n# 整改：补正\n".encode()
     fixed.write_bytes(reviewed)
-    load_case = review.load_case
-
-    def read_then_changed(path, **kw):
-        loaded = load_case(path, **kw)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(CHANGED)
-        return loaded
-
-    monkeypatch.setattr(review, "load_case", read_then_changed)
+    _change_after_read(monkeypatch)
     summary = service.rereview(store, None, fixed, dataclasses.replace(OPTIONS, workers=workers), "lead")
     monkeypatch.undo()
     assert fixed.read_bytes() == reviewed + CHANGED.encode()  # the file did change
@@ -139,7 +141,7 @@ def test_a_rectified_file_changed_after_its_rereview_is_stored_as_it_was_reviewe
 
 def test_a_result_cache_hit_stores_the_bytes_its_result_is_about(tmp_path, monkeypatch):
     """With a result cache, a hit's bytes (those hashed for the key) are stored: the file is read
-    once by the create, and a change after that read is not stored."""
+    once by the create, not a second time for its stored text."""
     monkeypatch.delenv("CASEREVIEW_NO_CACHE", raising=False)
     files = _copies(tmp_path / "files")
     options = dataclasses.replace(OPTIONS, cache_dir=tmp_path / "cache")
@@ -152,8 +154,6 @@ def test_a_result_cache_hit_stores_the_bytes_its_result_is_about(tmp_path, monke
     monkeypatch.undo()
     stored = _stored(store, "缓存命中")
     store.close()
-    for path, data in files.items():
-        assert opened.count(str(path)) == 1, path
-        text, digest, status = stored[path.name]
-        assert (text, digest, status) == (data, hashlib.sha256(data).hexdigest(), "reviewed")
+    _assert_read_once_and_stored(opened, stored, files)
+    assert all(stored[path.name][2] == "reviewed" for path in files)
     assert any(p.startswith(str(tmp_path / "cache")) for p in opened)  # the results came from the cache
