@@ -149,7 +149,7 @@ def test_case_outside_the_rules_folder_is_skipped_when_absent(rules_copy, capsys
 
 def test_expectation_may_only_name_the_packs_own_rules(rules_copy):
     pack = rules_copy / "packs" / "certificates.yaml"
-    _edit(pack, "expect: {findings: [CERT-003]}", "expect: {findings: [CERT-003, BM-001]}")
+    _edit(pack, "expect: {findings: [CERT-003], grade: 良好}", "expect: {findings: [CERT-003, BM-001]}")
     with pytest.raises(
         PackError, match=r"certificates\.yaml:\d+ pack\.example_cases\[2\]\.expect：BM-001 不是本规则包"
     ):

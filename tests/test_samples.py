@@ -22,23 +22,26 @@ EXPECTED = {
     "06": ({"AMT-002", "BM-011"}, "不合格"),  # personal fine under art. 97 in the first branch
     "07": ({"CERT-001", "TS-004", "BM-011"}, "不合格"),  # inquiry by one officer and a technical inspector
     "08": ({"CERT-001", "CERT-002"}, "不合格"),  # certificate expired the day before the inspection
-    "09": ({"CERT-003", "BM-011"}, "优秀"),  # officer not in the roster: 待人工评查, not a fail
+    # officer not in the roster: 待人工评查, not a fail; the certificate veto could not be checked: 暂定 良好
+    "09": ({"CERT-003", "BM-011"}, "良好"),
     "10": ({"AMT-013", "LR-001", "TS-003"}, "不合格"),  # no legal review after a hearing; art. 98: persons
     "11": ({"BM-003", "DEAD-002"}, "良好"),  # served on the 9th working day; tier not stated
     "12": ({"BM-001", "BM-002", "BM-011"}, "良好"),  # 4 locations claimed as tier 2
     "13": ({"AMT-013", "LR-004", "BM-011"}, "优秀"),  # reviewer is a case handler; art. 108 persons
     "14": (set(), "优秀"),  # exemption correctly applied
     "15": ({"EXM-003", "EXM-007"}, "良好"),  # exemption without its conditions, no education record
-    "16": ({"AMT-017", "TR-001"}, "优秀"),  # refused stop order on a major hazard, no transfer: 待人工评查
+    # refused stop order on a major hazard, no transfer: 待人工评查 (a veto only a person decides): 暂定
+    "16": ({"AMT-017", "TR-001"}, "良好"),
     "17": ({"DEAD-001", "DEAD-006", "BM-011"}, "优秀"),  # decision after 90 days without extension
     "18": ({"HEAR-003", "HEAR-005", "BM-011"}, "不合格"),  # hearing notified late, decided before it
     "19": ({"DEAD-002"}, "优秀"),  # 2026 case: late service, 令第18号 numbers unverified
     "20": ({"TS-002", "BM-011"}, "优秀"),  # seizure without audio-video record
     # a township office inspected and ordered correction for the county bureau: no 委托书 in the file,
     # the township's officers are not in the bureau's roster
-    "32": ({"BODY-004", "CERT-003"}, "优秀"),
-    # 应急〔2024〕90号 阶次A (rows not loaded) and Shanxi's expired 260号 applied in Jiangxi
-    "33": ({"BM-010", "BM-011", "BM-004"}, "优秀"),
+    "32": ({"BODY-004", "CERT-003"}, "良好"),
+    # 应急〔2024〕90号 阶次A (rows not loaded: the tier could not be checked, 暂定) and Shanxi's expired
+    # 260号 applied in Jiangxi
+    "33": ({"BM-010", "BM-011", "BM-004"}, "良好"),
 }
 
 

@@ -103,3 +103,42 @@ def test_a_veto_fails_the_file_on_a_sheet_whose_grades_stop_above_zero(profile):
     assert score_case(deductions, profile).score < 50
     with pytest.raises(StopIteration):
         score_case(deductions, sheet)
+
+
+def held_open(code: str, stands_for: str | None, unknown: bool = False) -> Finding:
+    """A 待人工评查 item: of an unknown fact (`unknown`) or of a rule reporting a check it could not
+    run, standing for a check of severity `stands_for` (None: standing for none)."""
+    return finding(code, "review").model_copy(update={"unknown": unknown, "rule_severity": stands_for})
+
+
+def test_a_check_that_could_not_run_makes_the_grade_provisional(profile):
+    """CERT-003 (a certificate not in the roster) stands for the veto CERT-002 could not give:
+    the grade is 暂定 and at most the profile's cap, never 优秀, and nothing is deducted."""
+    assert profile.provisional_max_grade == "良好"
+    for stands_for in ("veto", "deduct"):
+        result = score_case([held_open("CERT-003", stands_for)], profile)
+        assert (result.score, result.grade, result.provisional, result.vetoed) == (100, "良好", 1, False)
+        assert result.pending_review == 1
+    # the same as a veto rule held open by an unknown fact
+    unknown = score_case([held_open("CERT-002", "veto", unknown=True)], profile)
+    assert (unknown.grade, unknown.provisional) == ("良好", 1)
+
+
+def test_a_review_item_standing_for_no_veto_or_deduction_keeps_the_grade(profile):
+    for stands_for in (None, "warn", "review"):
+        result = score_case([held_open("BM-012", stands_for)], profile)
+        assert (result.grade, result.provisional) == ("优秀", 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(findings_strategy, st.lists(st.sampled_from(["veto", "deduct", None]), max_size=5))
+def test_held_open_checks_never_raise_the_grade_or_change_the_score(profile, findings, held):
+    """Items standing for checks that could not run cap the grade; they never deduct, never veto."""
+    grades = [g.name for g in profile.grades]
+    plain = score_case(findings, profile)
+    more = score_case(findings + [held_open("CERT-003", s) for s in held], profile)
+    assert (more.score, more.vetoed) == (plain.score, plain.vetoed)
+    assert grades.index(more.grade) >= grades.index(plain.grade)
+    assert more.provisional == plain.provisional + sum(s is not None for s in held)
+    if more.provisional and not more.vetoed:
+        assert grades.index(more.grade) >= grades.index(profile.provisional_max_grade)

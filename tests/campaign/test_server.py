@@ -161,3 +161,13 @@ def test_the_file_page_of_an_open_case_shows_no_grade(tmp_path):
     sign_overriding_all(store, case_id, li, result)
     signed = client.get(f"/files/{case_id}").get_data(as_text=True)
     assert "签署：未结案，不评定等次" in signed and " 分，未结案" not in signed
+
+
+def test_file_page_says_the_machine_grade_is_provisional(app, store):
+    """16 (a refused stop order on a major hazard, no transfer): TR-001 holds a veto open that only a
+    person can decide, so the machine pre-review is 良好 for now, never 优秀."""
+    case_id, _ = ids(store, "濂", "li")
+    client = app.test_client()
+    login(client, "li")
+    html = client.get(f"/files/{case_id}").get_data(as_text=True)
+    assert "良好（暂定：" in html and "TR-001" in html

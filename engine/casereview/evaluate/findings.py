@@ -86,7 +86,12 @@ class Finding(BaseModel):
     values: dict[str, Any] = Field(default_factory=new_dict)
     notes: list[str] = Field(default_factory=new_list)
     unknown: bool = Field(False, description="待人工评查 because facts the rule reads are unknown")
-    rule_severity: str | None = Field(None, description="for an unknown-fact item: the rule's own severity")
+    rule_severity: str | None = Field(
+        None,
+        description="the severity of the check a 待人工评查 item holds open: the rule's own for an "
+        "unknown-fact item, a review rule's `stands_for` (证件无法核验: veto); veto or deduct makes the "
+        "grade provisional",
+    )
     waiver: WaiverNote | None = None
 
 
@@ -254,6 +259,7 @@ class _Parts:
     locate: str | None
     params: tuple[str, ...]
     notes: tuple[str, ...]
+    stands_for: str | None  # the severity of the check a not-run rule's finding stands for
 
 
 def _parts(book: RuleBook, rule_id: str) -> _Parts:
@@ -281,6 +287,7 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
             locate=rule.locate,
             params=tuple(variant.context.get("_params", ())),
             notes=tuple(str(n) for n in variant.context.get("_notes", ())),
+            stands_for=rule.stands_for,
         )
     return parts
 
@@ -399,7 +406,7 @@ def build_findings(
                     "values": {k: shown[k] for k in parts.read if k in fact},
                     "notes": notes,
                     "unknown": False,
-                    "rule_severity": None,
+                    "rule_severity": parts.stands_for,
                     "waiver": None,
                 },
             )
@@ -478,7 +485,7 @@ def _undecided_findings(
                 values={k: shown[k] for k in read},
                 notes=["事实未载明：" + reason],
                 unknown=True,
-                rule_severity=rule.severity,
+                rule_severity=rule.stands_for or rule.severity,  # what a review rule's item holds open
             )
         )
     return decided

@@ -226,7 +226,22 @@ class Rule(PackModel):
         description="the finding says a check could not run (幅度未核查, 基准未加载, 证件无法核验 …): "
         "it is also listed among the result's checks that could not run",
     )
+    stands_for: Literal["veto", "deduct"] | None = Field(
+        None,
+        description="for a review rule: the severity of the check its 待人工评查 item holds open "
+        "(证件无法核验: the veto on an invalid certificate; 应移送未移送: a veto only a person can "
+        "decide); its findings make the grade provisional (暂定), as an unknown fact of a veto or "
+        "deduction rule does",
+    )
     examples: Examples
+
+    @model_validator(mode="after")
+    def _stands_for_a_review_item(self) -> Rule:
+        if self.stands_for is not None and self.severity != "review":
+            raise ValueError(
+                "stands_for 只用于 severity: review 的规则（其待人工评查事项代替的否决或扣分检查）"
+            )
+        return self
 
 
 RuleCode = Annotated[str, Field(pattern=r"^[A-Z]{2,6}-\d{3}$")]

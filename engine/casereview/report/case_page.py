@@ -200,7 +200,10 @@ def _cards(
         out.append(f'<p class="status-note">本案卷{e(s.grade)}。{reason}（参考分仅供参考）。</p>\n')
     elif s.provisional:
         n = e(s.provisional)
-        out.append(f'<p class="muted">等次为暂定：{n} 项否决或扣分检查因事实未载明待人工评查。</p>')
+        out.append(
+            f'<p class="muted">等次为暂定：{n} 项否决或扣分检查未能进行'
+            "（事实未载明、证件无法核验、基准或法条未载入等），待人工评查。</p>"
+        )
     out.append(
         f"<h3>分项得分（{e(profile or s.profile)}）</h3>\n"
         '<table class="narrow">\n<thead><tr><th>类别</th><th class="num">满分</th><th class="num">扣分</th>'

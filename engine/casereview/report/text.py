@@ -65,7 +65,7 @@ class TextWriter:
         if score.vetoed:
             line += f"　（否决项：{'、'.join(score.veto_codes)}）"
         elif score.graded and score.provisional:
-            line += f"（暂定：{score.provisional} 项否决或扣分检查因事实未载明待人工评查）"
+            line += f"（暂定：{score.provisional} 项否决或扣分检查未能进行，待人工评查）"
         if score.three_systems is not None:
             line += f"　三项制度执行率：{score.three_systems:.0%}"
         out.write(line + "\n")

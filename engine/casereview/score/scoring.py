@@ -26,6 +26,7 @@ class CategoryScore(BaseModel):
 
 OPEN = "未结案"
 UNGRADABLE = "无法评分"
+_HELD = ("veto", "deduct")  # a 待人工评查 item holding such a check open makes the grade provisional
 
 
 class Score(BaseModel):
@@ -44,8 +45,8 @@ class Score(BaseModel):
     profile: str
     provisional: int = Field(
         0,
-        description="veto or deduction checks that could not run because facts are unknown "
-        "(待人工评查): the grade holds only if a reviewer clears them",
+        description="veto or deduction checks that could not run (待人工评查: facts unknown, a certificate "
+        "not verifiable, a benchmark or law not loaded …): the grade holds only if a reviewer clears them",
     )
 
 
@@ -70,9 +71,10 @@ def score_case(
             pending += 1
         if finding.unknown:
             unknown.add(code)
-            provisional += finding.rule_severity in ("veto", "deduct")
         else:
             decided.add(code)
+        # a veto or deduction check held open: by an unknown fact, or a not-run rule standing for it
+        provisional += finding.rule_severity in _HELD
     categories, score, grade = sheet.scored(per_item)
     veto_codes = sorted(veto_set)
     vetoed = bool(veto_codes)
