@@ -119,8 +119,10 @@ def test_2027_degrades_to_weekdays_and_says_so(cal):
     assert cal.is_workday(d) == (True, False)
     assert cal.is_workday(D("2027-01-02")) == (False, False)
     count = cal.workdays_between(D("2026-12-30"), D("2027-01-05"))
-    # 2026-12-31 Thu, 2027-01-01 Fri, 01-04 Mon, 01-05 Tue
-    assert count == DayCount(4, False, (2027,))
+    # 2026-12-31 Thu, 2027-01-01 Fri, 01-04 Mon, 01-05 Tue; whatever 2027's holidays and 调休, the
+    # three 2027 weekdays may be rest days and its weekend (01-02, 01-03) working days: 1 to 6
+    assert count == DayCount(4, False, (2027,), below=3, above=2)
+    assert (count.lo, count.hi) == (1, 6)
     assert count.note == "日历数据缺失（2027年），按周一至周五估算"
     day, added = cal.add_workdays(D("2026-12-30"), 2)
     assert day == D("2027-01-01")
@@ -150,7 +152,7 @@ def test_override_yaml_for_2027_makes_it_complete(tmp_path):
 
 def test_override_yaml_with_date_of_another_year_is_rejected(tmp_path):
     (tmp_path / "2027.yaml").write_text("holidays: [2028-01-01]\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="outside year 2027"):
+    with pytest.raises(ValueError, match="不在 2027 年内"):
         WorkCalendar(extra_dir=tmp_path)
 
 
@@ -189,16 +191,21 @@ def _reference_counts(cal: WorkCalendar, start: date, end: date) -> tuple[DayCou
     days = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
     missing = {d.year for d in days if not cal.is_workday(d)[1]}
     worked = sum(cal.is_workday(d)[0] for d in days)
-    workdays = DayCount(worked, not missing, tuple(sorted(missing)))
-    run, rest_missing = 0, set()
-    for d in reversed(days[:-1]):  # the rest days just before `end`, inside (start, end)
-        working, known = cal.is_workday(d)
-        if not known:
-            rest_missing.add(d.year)
-        if working:
-            break
-        run += 1
-    natural = DayCount(max(len(days) - run, 0), not rest_missing, tuple(sorted(rest_missing)))
+    unknown = [d for d in days if not cal.is_workday(d)[1]]  # any of these may be either
+    below = sum(cal.is_workday(d)[0] for d in unknown)
+    above = sum(not cal.is_workday(d)[0] for d in unknown) if cal.count_in_lieu_workdays else 0
+    workdays = DayCount(worked, not missing, tuple(sorted(missing)), *((below, above) if missing else (0, 0)))
+    before = list(reversed(days[:-1]))  # the days just before `end`, inside (start, end)
+    run = next((i for i, d in enumerate(before) if cal.is_workday(d)[0]), len(before))
+    surely = next((i for i, d in enumerate(before) if cal.is_workday(d) != (False, True)), len(before))
+    longest = next((i for i, d in enumerate(before) if cal.is_workday(d) == (True, True)), len(before))
+    rest_missing = {d.year for d in before[:longest] if not cal.is_workday(d)[1]}
+    natural = DayCount(
+        max(len(days) - run, 0),
+        not rest_missing,
+        tuple(sorted(rest_missing)),
+        *((longest - run, run - surely) if rest_missing else (0, 0)),
+    )
     return workdays, natural
 
 

@@ -117,18 +117,33 @@ def test_decision_limit_exact_90_and_91(book, engine):
     assert "DEAD-001" not in codes(f90) and "DEAD-001" in codes(f91)
 
 
-def test_2027_deadline_uses_weekdays_and_says_so(book, engine):
-    # 2027 is not in the calendar package: Mon–Fri estimate; decided Fri 2027-03-05
+def test_2027_deadline_is_decided_only_when_every_possible_calendar_agrees(book, engine):
+    """2027 is not in the calendar package: the Mon–Fri estimate is shown, but which 2027 days are
+    holidays or 调休 workdays is not known, so the service deadline is a 待人工评查 item naming the
+    missing calendar — never a deduction, and not a pass either (the grade is 暂定)."""
     findings, derived, fact = review(
-        book, engine, **moved_decision("2027-03-05", "2027-03-16", opened="2027-02-01")
+        book, engine, **moved_decision("2027-03-05", "2027-03-17", opened="2027-02-01")
     )
     assert fact["calendar_incomplete"] is True
-    assert fact["service_workdays"] == 7  # 03-08..03-12 (5) + 03-15, 03-16 on weekdays
+    assert fact["service_workdays__unk"] is True
+    assert (fact["service_workdays__lo"], fact["service_workdays__hi"]) == (0, 12)  # estimate: 8
     assert any("2027" in n and "估算" in n for n in derived.notes)
-    assert "DEAD-002" not in codes(findings)
-    late, _, _ = review(book, engine, **moved_decision("2027-03-05", "2027-03-17", opened="2027-02-01"))
-    msg = next(f.message for f in late if f.code == "DEAD-002")
-    assert "估算" in msg and "2027" in msg
+    dead = [f for f in findings if f.code == "DEAD-002"]
+    assert dead and all(f.severity == "review" and f.unknown for f in dead)
+    assert "2027年的法定节假日和调休安排" in dead[0].message
+    on_time, _, _ = review(book, engine, **moved_decision("2027-03-05", "2027-03-12", opened="2027-02-01"))
+    assert "DEAD-002" not in codes(on_time)  # 7 natural days: within 7 working days on any calendar
+
+
+def test_a_deadline_missed_on_known_days_is_a_deduction_whatever_the_next_year_brings(book, engine):
+    # decided 2026-12-10; 2026-12-11..31 alone hold 15 working days, so service on 2027-01-05 is late
+    # on every possible 2027 calendar: the deduction stands, its message says the calendar was estimated
+    findings, _, fact = review(
+        book, engine, **moved_decision("2026-12-10", "2027-01-05", opened="2026-11-20")
+    )
+    assert fact["service_workdays__lo"] >= 15
+    dead = [f for f in findings if f.code == "DEAD-002"]
+    assert dead and dead[0].severity == "deduct" and "估算" in dead[0].message and "2027" in dead[0].message
 
 
 def test_2026_period_finding_says_measures_unverified(book, engine):

@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .derive.calendar import WorkCalendar
 from .evaluate import solo
 from .load import CASE_SUFFIXES, InputRejected, load_roster
 from .model.roster import Roster
@@ -60,6 +61,7 @@ class BatchOptions:
     packs: list[Path] = field(default_factory=list)  # extra pack files
     profile: Path | None = None  # scoring profile file (None: the example profile)
     roster: Path | None = None  # certificate roster (YAML/CSV)
+    calendar: Path | None = None  # folder of <YYYY>.yaml holiday files (years the package lacks)
     engine: str = "durable"  # "durable" | "oracle"
     workers: int | None = None  # None: CPU count; 0: in-process, no worker processes
     cache_dir: Path | None = None  # result cache folder; None: no cache
@@ -120,7 +122,12 @@ def _case_name(name: str) -> bool:
 
 
 def make_context(
-    book: RuleBook, profile: Profile, roster: Roster | None, engine: str, cache_dir: Path | None = None
+    book: RuleBook,
+    profile: Profile,
+    roster: Roster | None,
+    engine: str,
+    cache_dir: Path | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> ReviewContext:
     if engine == "durable":
         from .evaluate.durable_engine import DurableEngine
@@ -130,6 +137,8 @@ def make_context(
         from .evaluate.oracle import OracleEngine
 
         ctx = ReviewContext(book, profile, OracleEngine(book.compiled), roster)
+    if calendar is not None:
+        ctx.calendar = calendar
     if cache_dir is not None:
         from .cache import ResultCache
 
@@ -238,6 +247,17 @@ def load_setup(options: BatchOptions) -> tuple[RuleBook, Profile, Roster | None]
     return book, profile, roster
 
 
+def load_calendar(folder: Path | None) -> WorkCalendar | None:
+    """The working calendar with a folder's local year files, or None (the shared default);
+    BatchSetupError with the Chinese reason if the folder cannot be used."""
+    if folder is None:
+        return None
+    try:
+        return WorkCalendar(extra_dir=folder)
+    except ValueError as exc:
+        raise BatchSetupError(f"日历目录无法读取：\n{exc}") from None
+
+
 def review_batch(
     paths: Iterable[Path], options: BatchOptions | None = None, more: Callable[[], bool] | None = None
 ) -> BatchRun:
@@ -249,12 +269,13 @@ def review_batch(
     options = options or BatchOptions()
     paths = paths if more is not None and isinstance(paths, list) else list(paths)
     book, profile, roster = load_setup(options)
+    calendar = load_calendar(options.calendar)
     engine = options.engine
     notes: list[str] = []
     if engine == "durable" and not durable_available():
         engine = "oracle"
         notes.append("durable_rules 不可用，已改用参照引擎（oracle）")
-    fallback = make_context(book, profile, roster, "oracle")
+    fallback = make_context(book, profile, roster, "oracle", calendar=calendar)
     cache_dir = None if os.environ.get("CASEREVIEW_NO_CACHE") else options.cache_dir
 
     def results(prepare: Prepare | None, stored: Stored | None) -> Iterator[Any]:
@@ -273,19 +294,23 @@ def review_batch(
         if not here:
             solo.release()  # a supervised check reviewing in workers: its output is not held
         if options.workers == 0:
-            ctx = make_context(book, profile, roster, engine, cache_dir) if engine == "oracle" else fallback
+            ctx = (
+                make_context(book, profile, roster, engine, cache_dir, calendar)
+                if engine == "oracle"
+                else fallback
+            )
             stream: Iterator[Any] = (
                 _review_one_prepared(p, i, ctx, finish, stored) for i, p in enumerate(paths)
             )
         elif here:  # a one-file check, supervised (evaluate/solo.py)
-            ctx = make_context(book, profile, roster, engine, cache_dir)
+            ctx = make_context(book, profile, roster, engine, cache_dir, calendar)
             stream = solo.review_here(
                 paths[0], partial(_review_one_prepared, paths[0], 0, ctx, finish, stored)
             )
         else:  # worker processes for either engine: a batch is CPU-bound
             from .evaluate.runner import review_paths
 
-            factory = partial(make_context, book, profile, roster, engine, cache_dir)
+            factory = partial(make_context, book, profile, roster, engine, cache_dir, calendar)
             stream = review_paths(
                 paths,
                 factory,

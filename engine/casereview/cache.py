@@ -83,7 +83,7 @@ def context_fingerprint(ctx: ReviewContext) -> str:
         f"profile={ctx.profile.id}:{profile}",
         f"roster={roster}",
         f"engine={getattr(ctx.engine, 'name', type(ctx.engine).__name__)}",
-        f"calendar={_package_version('chinesecalendar')}",
+        f"calendar={_package_version('chinesecalendar')}{ctx.calendar.fingerprint}",
     ]
     fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     ctx.__dict__["_cache_fingerprint"] = fingerprint

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__, codecache
 from .cli_support import (
+    CALENDAR_HELP,
     ChineseArgumentParser,
     Progress,
     collector_paused,
@@ -94,6 +95,7 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
         packs=args.pack,
         profile=args.profile,
         roster=args.roster,
+        calendar=args.calendar,
         engine=args.engine,
         workers=args.workers,
         cache_dir=_cache_dir(args),
@@ -731,6 +733,7 @@ def _add_review_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cache", action="store_true", help="不使用结果缓存")
     parser.add_argument("--roster", type=Path, metavar="文件", help="证件台账（YAML 或 CSV）")
+    parser.add_argument("--calendar", type=Path, metavar="目录", help=CALENDAR_HELP)
     parser.add_argument("--profile", type=Path, metavar="文件", help="评查标准文件（默认：示例评查标准）")
     parser.add_argument(
         "--engine", choices=["durable", "oracle"], default=None, help="规则引擎（默认 durable）"

@@ -15,6 +15,12 @@ from typing import Any, NoReturn, TextIO
 
 from .exitcodes import EXIT_USAGE
 
+# `--calendar` of check, review and the campaign's reviewing commands
+CALENDAR_HELP = (
+    "日历目录：每年一个 YYYY.yaml（holidays: 休息的工作日；workdays: 调休上班的周末），"
+    "补充或更正节假日数据包没有的年份；缺少某年数据时，取决于该年放假安排的工作日期限列为待人工评查"
+)
+
 # argparse's own messages (Python 3.11), in Chinese
 _ZH = {
     "usage: ": "用法：",

@@ -8,6 +8,7 @@ ignores them. Paths are relative to the configuration file. Options on the comma
     select = ["CERT", "BM-001"]     # rule codes or prefixes
     ignore = ["TS-003"]
     roster = "台账/证件台账.csv"
+    calendar = "日历"               # <YYYY>.yaml per year the holiday package lacks
     profile = "评查标准.yaml"
     rules = "rules"                 # rules folder; packs = ["extra.yaml"]
     fail-on = "veto"
@@ -33,6 +34,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "ignore": ("codes", "ignore"),
     "extend-select": ("codes", "extend_select"),
     "roster": ("path", "roster"),
+    "calendar": ("path", "calendar"),
     "profile": ("path", "profile"),
     "rules": ("path", "rules"),
     "packs": ("paths", "pack"),

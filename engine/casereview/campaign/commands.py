@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli_support import CALENDAR_HELP
 from ..exitcodes import EXIT_INPUT, EXIT_OK, EXIT_USAGE
 
 EXIT_PROBLEMS = 1  # assign: some seats could not be filled
@@ -37,6 +38,7 @@ def _store_options(parser: argparse.ArgumentParser, campaign: bool = True) -> No
 
 def _review_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", type=Path, help="证件台账（YAML 或 CSV）")
+    parser.add_argument("--calendar", type=Path, default=None, metavar="目录", help=CALENDAR_HELP)
     parser.add_argument("--rules", type=Path, default=None, help="规则目录（默认：内置 rules/）")
     parser.add_argument("--pack", type=Path, action="append", default=[], help="追加规则包文件")
     parser.add_argument("--engine", choices=["durable", "oracle"], default="durable", help="规则引擎")
@@ -149,6 +151,7 @@ def _options(args: argparse.Namespace, profile: Path | None = None):
         packs=args.pack,
         profile=profile,
         roster=args.roster,
+        calendar=args.calendar,
         engine=args.engine,
         workers=args.workers,
     )

@@ -8,8 +8,11 @@ Legal basis (see domain research §8 and §C):
 
 Calendar data comes from ``chinesecalendar`` (import ``chinese_calendar``), which covers a fixed range of
 years and raises ``NotImplementedError`` outside it. Uncovered years degrade to a Mon–Fri approximation and
-every result says so (``DayCount.complete`` / ``missing_years``), so callers can mark findings unverified.
-Users may add or correct a year with ``<extra_dir>/<YYYY>.yaml``::
+every result says so (``DayCount.complete`` / ``missing_years``), with the bounds the true count lies within
+whatever that year's holidays and 调休 turn out to be (``DayCount.lo`` / ``hi``: any weekday may be a
+holiday, any weekend day a working day; no holiday rule is assumed), so that a deadline is decided only when
+every possible calendar gives the same answer.
+Users may add or correct a year with ``<extra_dir>/<YYYY>.yaml`` (``--calendar DIR``)::
 
     holidays: [2027-01-01, 2027-02-08]   # weekday rest days
     workdays: [2027-02-06]               # weekend days that are working days (调休)
@@ -29,9 +32,15 @@ from pathlib import Path
 import chinese_calendar
 import yaml
 
-__all__ = ["DayCount", "WorkCalendar", "default_calendar", "missing_calendar_note"]
+__all__ = ["DayCount", "WorkCalendar", "calendar_unknown_text", "default_calendar", "missing_calendar_note"]
 
 _ONE_DAY = timedelta(days=1)
+
+
+def calendar_unknown_text(missing_years: Iterable[int]) -> str:
+    """The missing fact a deadline that hangs on a year without calendar data names."""
+    years = "、".join(f"{y}年" for y in sorted(set(missing_years)))
+    return f"{years}的法定节假日和调休安排（日历数据缺失，可用 --calendar 目录补充）"
 
 
 def missing_calendar_note(missing_years: Iterable[int]) -> str | None:
@@ -47,6 +56,16 @@ class DayCount:
     days: int  # the count (meaning depends on the method that produced it)
     complete: bool  # False if any year consulted lacked calendar data (Mon–Fri approximation used)
     missing_years: tuple[int, ...] = ()
+    below: int = 0  # without calendar data the true count may be this much lower than `days` …
+    above: int = 0  # … or this much higher (0 and 0 when complete)
+
+    @property
+    def lo(self) -> int:
+        return self.days - self.below
+
+    @property
+    def hi(self) -> int:
+        return self.days + self.above
 
     @property
     def note(self) -> str | None:
@@ -54,10 +73,10 @@ class DayCount:
         return missing_calendar_note(self.missing_years)
 
 
-def _day_count(days: int, missing: Collection[int]) -> DayCount:
+def _day_count(days: int, missing: Collection[int], below: int = 0, above: int = 0) -> DayCount:
     if not missing:
         return _complete(days)
-    return DayCount(days=days, complete=False, missing_years=tuple(sorted(set(missing))))
+    return DayCount(days, False, tuple(sorted(set(missing))), below, above)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,16 +107,16 @@ def _parse_dates(raw: object, year: int, key: str, source: Path) -> frozenset[da
     if raw is None:
         return frozenset()
     if not isinstance(raw, list):
-        raise ValueError(f"{source}: '{key}' must be a list of dates")
+        raise ValueError(f"{source}：{key} 应为日期列表")
     out: set[date] = set()
     for item in raw:
         # PyYAML turns unquoted ISO dates into date objects; quoted ones stay strings.
         try:
             d = item if isinstance(item, date) else date.fromisoformat(str(item))
         except ValueError as exc:
-            raise ValueError(f"{source}: '{key}' has an invalid date {item!r}") from exc
+            raise ValueError(f"{source}：{key} 中的日期无效：{item!r}") from exc
         if d.year != year:
-            raise ValueError(f"{source}: '{key}' date {d} is outside year {year}")
+            raise ValueError(f"{source}：{key} 中的日期 {d} 不在 {year} 年内（文件名即年份）")
         out.add(d)
     return frozenset(out)
 
@@ -105,20 +124,23 @@ def _parse_dates(raw: object, year: int, key: str, source: Path) -> frozenset[da
 def _load_overrides(extra_dir: Path) -> dict[int, _Override]:
     overrides: dict[int, _Override] = {}
     if not extra_dir.is_dir():
-        raise ValueError(f"calendar override directory not found: {extra_dir}")
+        raise ValueError(f"日历目录不存在：{extra_dir}")
     for path in sorted(extra_dir.iterdir()):
         if path.suffix not in (".yaml", ".yml") or not path.stem.isdigit():
             continue
         year = int(path.stem)
         if year in overrides:
-            raise ValueError(f"{path}: duplicate calendar override for {year}")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raise ValueError(f"{path}：{year} 年的日历已由同目录另一文件给出")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}：无法读取（{type(exc).__name__}）") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping with 'holidays' and 'workdays'")
+            raise ValueError(f"{path}：应为含 holidays（休息的工作日）和 workdays（调休上班的周末）的映射")
         hol = _parse_dates(data.get("holidays"), year, "holidays", path)
         work = _parse_dates(data.get("workdays"), year, "workdays", path)
         if both := hol & work:
-            raise ValueError(f"{path}: dates listed as both holiday and workday: {sorted(both)}")
+            raise ValueError(f"{path}：这些日期同时列为休息日和工作日：{', '.join(map(str, sorted(both)))}")
         overrides[year] = _Override(hol, work)
     return overrides
 
@@ -146,6 +168,17 @@ class WorkCalendar:
         # An override file replaces the package data for its year (lets users correct or extend).
         self._overrides = _load_overrides(Path(extra_dir)) if extra_dir is not None else {}
         self._tables: dict[int, _YearTable] = {}
+
+    @property
+    def fingerprint(self) -> str:
+        """What the local calendar files say, as a digest ("" without any): part of the result
+        cache's key, so that adding a year's holidays reviews the files again."""
+        if not self._overrides:
+            return ""
+        import hashlib
+
+        text = repr(sorted((y, sorted(o.holidays), sorted(o.workdays)) for y, o in self._overrides.items()))
+        return hashlib.sha256(f"{self.count_in_lieu_workdays}{text}".encode()).hexdigest()
 
     @property
     def data_source(self) -> str:
@@ -211,18 +244,28 @@ class WorkCalendar:
         t = self._table(year)
         if first >= t.start:  # the usual case: one table, no list of missing years
             days = t.cum[end - t.start + 1] - t.cum[first - t.start]
-            return _complete(days) if t.known else _day_count(days, (year,))
+            if t.known:
+                return _complete(days)
+            return _day_count(days, (year,), days, self._may_work(end - first + 1 - days))
         first_year = date.fromordinal(first).year
         missing: list[int] = []
-        total = 0
+        total = below = above = 0
         for y in range(first_year, year + 1):
             t = self._table(y)
-            if not t.known:
-                missing.append(y)
             lo = first - t.start if y == first_year else 0
             hi = end - t.start + 1 if y == year else len(t.working)
-            total += t.cum[hi] - t.cum[lo]
-        return _day_count(total, missing)
+            days = t.cum[hi] - t.cum[lo]
+            total += days
+            if not t.known:  # each estimated working day may be a holiday, each rest day a 调休 workday
+                missing.append(y)
+                below += days
+                above += self._may_work(hi - lo - days)
+        return _day_count(total, missing, below, above)
+
+    def _may_work(self, rest_days: int) -> int:
+        """How many of `rest_days` estimated rest days (weekends) of a year without data may be
+        working days: all of them, unless 调休 weekend days are not counted at all."""
+        return rest_days if self.count_in_lieu_workdays else 0
 
     def add_workdays(self, start: date, n: int) -> tuple[date, DayCount]:
         """The n-th working day after ``start`` (start excluded). n == 0 returns start.
@@ -288,20 +331,31 @@ class WorkCalendar:
         if end <= start:
             return _complete(0)
         missing: list[int] = []
-        run = 0
+        run = 0  # the run of rest days before `end` on the estimated calendar
+        surely = 0  # the part of it on days with calendar data (a day without data may be working)
+        longest = 0  # the run were every day without data a rest day (up to a known working day)
+        open_run = open_surely = True
         d = end - 1
         t: _YearTable | None = None
         while d > start:
             if t is None or d < t.start:
                 year = date.fromordinal(d).year
                 t = self._table(year)
-            if not t.known:
+            working = t.working[d - t.start]
+            if t.known:
+                if working:
+                    break
+                surely += open_surely
+            else:
                 missing.append(year)
-            if t.working[d - t.start]:
-                break
-            run += 1
+                open_surely = False
+            open_run = open_run and not working
+            run += open_run
+            longest += 1
             d -= 1
-        return _day_count(end - start - run, missing)
+        if not missing:
+            return _day_count(end - start - run, missing)
+        return _day_count(end - start - run, missing, longest - run, run - surely)
 
     def gap_workdays_strict(self, earlier: date, later: date) -> DayCount:
         """Working days strictly between ``earlier`` and ``later`` (both excluded).

@@ -22,7 +22,7 @@ from ..model.enums import PerformerRole
 from ..model.roster import Certificate, Roster
 from ..model.unknown import Unknown
 from ..packs.uncertain import HAS_UNKNOWN
-from .calendar import DayCount, WorkCalendar, default_calendar, missing_calendar_note
+from .calendar import DayCount, WorkCalendar, calendar_unknown_text, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
 from .needs import FactNeeds
 from .unsure import (
@@ -259,17 +259,22 @@ class _Context:
             return True
         return unsure(ACTS_UNKNOWN) if self.acts_unknown else False
 
-    def count(self, result: DayCount) -> int:
-        if not result.complete:
-            self.missing_years.update(result.missing_years)
-        return result.days
+    def count(self, result: DayCount) -> int | Unsure:
+        """A day count; without calendar data for some of its days, the interval every possible
+        calendar of those years gives (a deadline is then decided only if all of them agree)."""
+        if result.complete:
+            return result.days
+        self.missing_years.update(result.missing_years)
+        if not (result.below or result.above):
+            return result.days
+        return Unsure(result.lo, result.hi, (calendar_unknown_text(result.missing_years),))
 
     def workdays(self, start: Any, end: Any) -> int | Unsure | None:
         if type(start) is int and type(end) is int:
             return self._workdays(start, end)
         return span_count(start, end, self._workdays)
 
-    def _workdays(self, a: int, b: int) -> int:
+    def _workdays(self, a: int, b: int) -> int | Unsure:
         return self.count(self.calendar.workdays_between_days(a, b))
 
     def natural_effective(self, start: Any, end: Any) -> int | Unsure | None:
@@ -277,7 +282,7 @@ class _Context:
             return self._natural(start, end)
         return span_count(start, end, self._natural)
 
-    def _natural(self, a: int, b: int) -> int:
+    def _natural(self, a: int, b: int) -> int | Unsure:
         return self.count(self.calendar.natural_days_effective_days(a, b))
 
     def common(self) -> dict[str, Any]:

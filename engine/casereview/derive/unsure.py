@@ -110,17 +110,18 @@ def compare(left: Any, right: Any, strict: bool) -> bool | Unsure | None:
     return Unsure(None, None, why_of(left, right))
 
 
-def span_count(start: Any, end: Any, count: Callable[[int, int], int | None]) -> int | Unsure | None:
-    """`count(start, end)` for a count that grows with `end` and shrinks with `start`."""
+def span_count(start: Any, end: Any, count: Callable[[int, int], int | Unsure | None]) -> int | Unsure | None:
+    """`count(start, end)` for a count that grows with `end` and shrinks with `start` (itself an
+    interval when the calendar of some of its days is not known)."""
     if start is None or end is None:
         return None
     if not isinstance(start, Unsure) and not isinstance(end, Unsure):
         return count(start, end)
     s_lo, s_hi = bounds(start)
     e_lo, e_hi = bounds(end)
-    lo = count(s_hi, e_lo) if s_hi is not None and e_lo is not None else None
-    hi = count(s_lo, e_hi) if s_lo is not None and e_hi is not None else None
-    return Unsure(lo, hi, why_of(start, end))
+    least = count(s_hi, e_lo) if s_hi is not None and e_lo is not None else None
+    most = count(s_lo, e_hi) if s_lo is not None and e_hi is not None else None
+    return Unsure(bounds(least)[0], bounds(most)[1], why_of(start, end, least, most))
 
 
 def any_unsure(values: Iterable[Any]) -> bool:
