@@ -132,7 +132,13 @@ def _load_overrides(extra_dir: Path) -> dict[int, _Override]:
         if year in overrides:
             raise ValueError(f"{path}：{year} 年的日历已由同目录另一文件给出")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            # the packs' loader: safe, and a repeated key (a second `holidays:`) is an error
+            from ..packs.loader import PackYamlLoader
+
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=PackYamlLoader) or {}
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+            raise ValueError(f"{path}:{line} {exc.problem}") from None
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ValueError(f"{path}：无法读取（{type(exc).__name__}）") from None
         if not isinstance(data, dict):

@@ -106,6 +106,10 @@ def load_tables(root: Path, problems: list[str]) -> Tables:
         except PackError as exc:
             problems.extend(exc.problems)
             continue
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+            problems.append(f"{path}:{line} YAML 错误：{exc.problem}")
+            continue
         except (yaml.YAMLError, KeyError, TypeError) as exc:
             problems.append(f"{path}:1 无法识别的表格文件：{exc}")
             continue

@@ -64,7 +64,25 @@ class RuleBook:
 
 
 class PackYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available
-    """Safe loader with YAML 1.2 booleans: `on`/`off`/`yes`/`no` stay strings (`on:` is a field)."""
+    """Safe loader with YAML 1.2 booleans: `on`/`off`/`yes`/`no` stay strings (`on:` is a field),
+    that refuses a key repeated in one mapping (YAML's loaders keep the last one silently: a
+    second `note:` or `value:` would replace the first unseen)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key, _ in node.value:
+            if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, yaml.ScalarNode):
+                continue
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"键「{key.value}」重复（第 {seen[key.value]} 行已有），请只保留一个",
+                    key.start_mark,
+                )
+            seen[key.value] = line
+        return super().construct_mapping(node, deep)
 
 
 PackYamlLoader.yaml_implicit_resolvers = {

@@ -161,14 +161,13 @@ def default_profile_path() -> Path:
 
 
 def load_profile(path: Path | None = None) -> Profile:
-    from ..packs.loader import PackError, _guard_pack_text
+    from ..packs.loader import PackError, PackYamlLoader, _guard_pack_text
 
     path = path or default_profile_path()
     try:
         text = path.read_text(encoding="utf-8")
         _guard_pack_text(path, text)  # as for packs: size, nesting, alias expansion, tags
-        # libyaml (~10x faster than pure-Python safe_load), same safe constructor and values
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return Profile.model_validate(yaml.load(text, Loader=loader))
+        # the packs' loader: libyaml, safe, and a repeated key is an error rather than a silent overwrite
+        return Profile.model_validate(yaml.load(text, Loader=PackYamlLoader))
     except (ValidationError, yaml.YAMLError, PackError) as exc:
         raise ValueError(f"评查标准文件 {path} 无效：{exc}") from None
