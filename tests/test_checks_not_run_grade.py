@@ -118,3 +118,22 @@ def test_every_review_rule_says_what_its_item_holds_open(book):
     so rule by rule. Only BM-012 (the region of a benchmark: a 提示, BM-011) holds none open."""
     silent = {c for c, d in book.rules.items() if d.rule.severity == "review" and d.rule.stands_for is None}
     assert silent == {"BM-012"}
+
+
+def test_the_case_page_marks_a_provisional_grade_but_never_a_veto(tmp_path):
+    """09 (officer not in the roster): the grade card says 暂定 and why. 07 without a roster: its
+    CERT-001 veto stands whatever the certificates turn out to be, so nothing says 暂定."""
+    out = tmp_path / "out"
+    files = [
+        CASEFILES / "09-xinjian-jianyi-weizhi-zhengjian.yaml",
+        CASEFILES / "07-lianxi-jishu-jianchayuan.yaml",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main(["review", *map(str, files), "-o", str(out), "--format", "html", "--no-cache", "--workers", "0"])
+    texts = [page.read_text(encoding="utf-8") for page in (out / "cases").glob("*.html")]
+    pages = {"09-xinjian" in text: text for text in texts}
+    held, vetoed = pages[True], pages[False]
+    assert '<div class="label">等次</div><div class="value"><span class="grade-ok">良好</span></div>' in held
+    assert '<span class="grade-ok">良好</span></div><div class="reference">暂定</div></div>' in held
+    assert "等次为暂定：" in held
+    assert "不合格" in vetoed and "暂定" not in vetoed

@@ -182,8 +182,10 @@ def _cards(
     rate = "—" if three is None else f"{e(three)}%"
     if masked:  # a macro's output is masked once more as a whole, as the template's `finalize` did
         grade, deducted, rate = mask_text(grade), mask_text(deducted), mask_text(rate)
+    # the grade holds only once a reviewer clears the open items (a veto stands regardless)
+    held = '<div class="reference">暂定</div>' if s.graded and s.provisional and not s.vetoed else ""
     out.append(
-        f'  <div class="card"><div class="label">等次</div><div class="value">{grade}</div></div>\n'
+        f'  <div class="card"><div class="label">等次</div><div class="value">{grade}</div>{held}</div>\n'
         f'  <div class="card"><div class="label">扣分</div><div class="value">{deducted}</div></div>\n'
         f'  <div class="card"><div class="label">否决项</div><div class="value">{vetoes}</div></div>\n'
         f'  <div class="card"><div class="label">三项制度执行率</div><div class="value">{rate}</div></div>\n'
@@ -198,7 +200,7 @@ def _cards(
     if not s.graded:
         reason = e(s.status_reason)
         out.append(f'<p class="status-note">本案卷{e(s.grade)}。{reason}（参考分仅供参考）。</p>\n')
-    elif s.provisional:
+    elif s.provisional and not s.vetoed:  # a veto stands whatever the open items turn out to be
         n = e(s.provisional)
         out.append(
             f'<p class="muted">等次为暂定：{n} 项否决或扣分检查未能进行'
