@@ -37,18 +37,21 @@ __all__ = ["DayCount", "WorkCalendar", "calendar_unknown_text", "default_calenda
 _ONE_DAY = timedelta(days=1)
 
 
+def _years_text(years: Iterable[int]) -> str:
+    return "、".join(f"{y}年" for y in sorted(set(years)))
+
+
 def calendar_unknown_text(missing_years: Iterable[int]) -> str:
     """The missing fact a deadline that hangs on a year without calendar data names."""
-    years = "、".join(f"{y}年" for y in sorted(set(missing_years)))
-    return f"{years}的法定节假日和调休安排（日历数据缺失，可用 --calendar 目录补充）"
+    return f"{_years_text(missing_years)}的法定节假日和调休安排（日历数据缺失，可用 --calendar 目录补充）"
 
 
 def missing_calendar_note(missing_years: Iterable[int]) -> str | None:
     """User-facing note for results computed without calendar data, or None if nothing was missing."""
-    years = sorted(set(missing_years))
+    years = set(missing_years)
     if not years:
         return None
-    return f"日历数据缺失（{'、'.join(f'{y}年' for y in years)}），按周一至周五估算"
+    return f"日历数据缺失（{_years_text(years)}），按周一至周五估算"
 
 
 @dataclass(frozen=True)

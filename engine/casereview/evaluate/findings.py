@@ -259,7 +259,7 @@ class _Parts:
     locate: str | None
     params: tuple[str, ...]
     notes: tuple[str, ...]
-    stands_for: str | None  # the severity of the check a not-run rule's finding stands for
+    stands_for: str | None  # the severity of the check a review rule's item holds open (`Rule.stands_for`)
 
 
 def _parts(book: RuleBook, rule_id: str) -> _Parts:

@@ -73,7 +73,6 @@ class PackYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml 
         for key, _ in node.value:
             if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, yaml.ScalarNode):
                 continue
-            line = key.start_mark.line + 1
             if key.value in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
@@ -81,7 +80,7 @@ class PackYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml 
                     f"键「{key.value}」重复（第 {seen[key.value]} 行已有），请只保留一个",
                     key.start_mark,
                 )
-            seen[key.value] = line
+            seen[key.value] = key.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
 

@@ -73,7 +73,7 @@ def score_case(
             unknown.add(code)
         else:
             decided.add(code)
-        # a veto or deduction check held open: by an unknown fact, or a not-run rule standing for it
+        # a veto or deduction check held open: by an unknown fact, or by a review rule standing for it
         provisional += finding.rule_severity in _HELD
     categories, score, grade = sheet.scored(per_item)
     veto_codes = sorted(veto_set)
