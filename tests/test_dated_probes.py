@@ -27,7 +27,8 @@ if str(ROOT / "engine") not in sys.path:
 from casereview.derive.vocabulary import DEFAULT_DATE_FIELD  # noqa: E402
 from casereview.evaluate.durable_engine import DurableEngine  # noqa: E402
 from casereview.evaluate.oracle import OracleEngine  # noqa: E402
-from casereview.packs.compile import dated_condition  # noqa: E402
+from casereview.derive.vocabulary import fields_of  # noqa: E402
+from casereview.packs.compile import param_condition  # noqa: E402
 from casereview.packs.compiled import CompiledRule  # noqa: E402
 from casereview.packs.conditions import All, Const, parse_condition  # noqa: E402
 from casereview.packs.loader import RuleBook, load_rulebook  # noqa: E402
@@ -97,34 +98,64 @@ def _days_of(start: str | None, nxt: str | None) -> list[dt.date]:
     return sorted({first, last})
 
 
+def _pinned(entries: list[dict[str, Any]], day: dt.date, region: dict[str, str]) -> Any:
+    """The pinned value in force on `day` for an agency in `region`: of the entries whose period
+    holds the day, one naming the area, else the province, else one for all regions; MISSING:
+    the pins hold none."""
+    found: dict[int, Any] = {}
+    for i, entry in enumerate(entries):
+        regions = entry["regions"]
+        if not regions:
+            rank = 2
+        elif region["agency_region"] in regions:
+            rank = 0
+        elif region["province"] in regions:
+            rank = 1
+        else:
+            continue
+        group = [e for e in entries[i + 1 :] if e["regions"] == regions]
+        start = dt.date.fromisoformat(entry["from"]) if entry["from"] else dt.date.min
+        end = dt.date.fromisoformat(group[0]["from"]) if group else dt.date.max
+        if start <= day < end:
+            found.setdefault(rank, entry["value"])
+    return found[min(found)] if found else MISSING
+
+
+MISSING = object()
+
+
 def parameter_probes(book: RuleBook, pins: dict[str, Any]):
-    """(probe rules, facts, expected (rule_id, fid) matches)."""
+    """(probe rules, facts, expected (rule_id, fid, undecided) matches): a pinned value decides
+    the comparison; a day or region the pins hold no value for (or `value: null`) gives only the
+    review form (a 待人工评查 item), whatever the compared number."""
     rules, facts, expected = [], [], set()
     for name, field, op, kind in sorted(usages(book)):
         param = book.parameters[name]
         rule_id = f"PROBE#{name}#{field}#{op}#{kind}"
-        rules.append(
-            CompiledRule(rule_id, "PROBE", kind, dated_condition(param, field, op, param.date_field))
-        )
+        cond = param_condition(param, name, field, op, fields_of(kind)[field])
+        rules.append(CompiledRule(rule_id, "PROBE", kind, cond, parameters=((name, param),)))
         entries = pins["parameters"].get(name, [])
         for i, entry in enumerate(entries):
             group = [e for e in entries[i + 1 :] if e["regions"] == entry["regions"]]
             nxt = group[0]["from"] if group else None
-            value = entry["value"]
-            for day in _days_of(entry["from"], nxt):
-                if value is None:
-                    samples = [(0, False), (10**9, False)]  # unknown law: the rule never fires on it
-                else:
-                    step = 1 if isinstance(value, int) else 0.01
-                    samples = [(v, OPS[op](v, value)) for v in (value - step, value, value + step)]
-                for x, hit in samples:
-                    fid = f"{rule_id}@{day}@{x}@{entry['regions']}"
-                    fact = {"kind": kind, "fid": fid, param.date_field: day.toordinal(), field: x}
-                    facts.append({**fact, **_region_fact(entry["regions"])})
-                    if hit:
-                        expected.add((rule_id, fid))
-                    if entry["regions"]:  # the same probe elsewhere: no regional value applies
-                        facts.append({**fact, "fid": fid + "@elsewhere", **_region_fact(None)})
+            first = dt.date.fromisoformat(entry["from"]) if entry["from"] else dt.date(2000, 1, 1)
+            days = [*_days_of(entry["from"], nxt), first - ONE]  # and the day before: another period or none
+            places = [_region_fact(entry["regions"])] + ([_region_fact(None)] if entry["regions"] else [])
+            for day in days:
+                for place in places:
+                    value = _pinned(entries, day, place)
+                    if value is None or value is MISSING:
+                        samples = [(0, None), (10**9, None)]  # no value: review whatever the number
+                    else:
+                        step = 1 if isinstance(value, int) else 0.01
+                        samples = [(v, OPS[op](v, value)) for v in (value - step, value, value + step)]
+                    for x, hit in samples:
+                        fid = f"{rule_id}@{day}@{x}@{place['agency_region']}"
+                        facts.append({"kind": kind, "fid": fid, param.date_field: day.toordinal(), field: x, **place})
+                        if hit is None:
+                            expected.add((rule_id, fid, True))
+                        elif hit:
+                            expected.add((rule_id, fid, False))
     return rules, facts, expected
 
 
@@ -154,7 +185,7 @@ def effective_probes(book: RuleBook, pins: dict[str, Any]):
             fid = f"{rule_id}@{day}"
             facts.append({"kind": kind, "fid": fid, date_field: day.toordinal(), "procedure": procedure})
             if hit:
-                expected.add((rule_id, fid))
+                expected.add((rule_id, fid, False))
     return rules, facts, expected
 
 
@@ -184,7 +215,7 @@ def statute_probes(book: RuleBook, pins: dict[str, Any]):
                 }
             )
             if hit:
-                expected.add((rule_id, fid))
+                expected.add((rule_id, fid, False))
     return rules, facts, expected
 
 
@@ -198,10 +229,13 @@ def probe_failures(book: RuleBook, engine_name: str) -> list[str]:
         facts += f
         expected |= e
     engine = OracleEngine(rules) if engine_name == "oracle" else DurableEngine(rules)
-    got = {(m.rule_id, m.fid) for m in engine.evaluate(facts).matches}
+    got = {(m.rule_id, m.fid, m.undecided) for m in engine.evaluate(facts).matches}
     probed = {r.rule_id for r in rules}
-    got = {(rule, fid) for rule, fid in got if fid.startswith(rule + "@") and rule in probed}
-    return sorted(f"{'多' if x in got else '缺'} {x[1]}" for x in got ^ expected)
+    got = {(rule, fid, u) for rule, fid, u in got if fid.startswith(rule + "@") and rule in probed}
+    # a fact another probe's missing value made uncertain shows both forms where the rule holds:
+    # findings keep the decided one (evaluate/findings.py)
+    got -= {(rule, fid, True) for rule, fid, u in got if not u}
+    return sorted(f"{'多' if x in got else '缺'} {x[1]}{'（待人工评查）' if x[2] else ''}" for x in got ^ expected)
 
 
 # ---------------------------------------------------------------- tests

@@ -231,7 +231,7 @@ class Settling:
             out[WHY] = why
             # every field says whether it is unknown: all flags set False at once (C-level), then
             # the unknown ones, whose flags were already set in place earlier, put back to True
-            flags = _flag_fields(out["kind"])
+            flags = flag_fields(out["kind"])
             out.update(flags)
             for name in why:
                 if name + UNK in flags:
@@ -248,7 +248,7 @@ _SUFFIXES = (UNK, LO, HI)
 
 
 @functools.cache
-def _flag_fields(kind: str) -> dict[str, bool]:
+def flag_fields(kind: str) -> dict[str, bool]:
     """The unknown flag of each field of `kind`, False (only ever read)."""
     from .vocabulary import fields_of
 

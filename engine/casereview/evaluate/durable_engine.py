@@ -31,6 +31,7 @@ from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
 from . import durable_prebuild
 from .model import EvalResult, Match
 from .oracle import OracleEngine, RulePredicates
+from .parameters import ParameterValues
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -634,6 +635,7 @@ class DurableEngine:
         self._dre = durable_rules_engine
         rules = list(rules)
         self._rules = rules
+        self._parameters = ParameterValues(rules)
         self.outside: list[CompiledRule] = []
         self._rebuilt = prepared is None  # the ruleset was prepared here (or some rule refused)
         self._handle = self._build(rules, prepared)
@@ -731,6 +733,7 @@ class DurableEngine:
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
         facts = flagged(facts)
+        self._parameters.apply(facts)
         sid = self._state()
         first = ident = self._next_id
         batch = []

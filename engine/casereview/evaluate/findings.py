@@ -16,10 +16,14 @@ from ..derive.vocabulary import fields_of
 from ..memo import remember
 from ..model import enums
 from ..model.factories import new_dict, new_list
+from ..packs.compiled import CompiledRule
+from ..packs.conditions import PARAM_PREFIX
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS
 from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
 from .model import EvalResult
+from .oracle import RulePredicates
+from .parameters import VALUE_MARK
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -112,6 +116,38 @@ def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
     why = fact.get(WHY) or {}
     # a field's reason may join several missing inputs ("A；B"): each is named once
     return list(dict.fromkeys(part for f in sorted(fields) if f in why for part in why[f].split("；")))
+
+
+def _values_read(rule: CompiledRule) -> tuple[str, ...]:
+    """The fields a finding quotes: those its rule reads, a parameter's value by the date that
+    selects it (the value and its source are in the finding's notes)."""
+    dates = {param.date_field for _, param in rule.parameters}
+    return tuple(sorted({f for f in rule.fields if not f.startswith(PARAM_PREFIX)} | dates))
+
+
+def _values_that_matter(
+    book: RuleBook, rule_ids: list[str], fact: dict[str, Any], fields: set[str]
+) -> set[str]:
+    """`fields` without the missing parameter values the rule's answer does not hang on.
+
+    A rule comparing the fine of a unit with one value and a citizen's with another reads both;
+    on a case that fines only a unit, only the first is worth naming. A value matters if, were it
+    absent, the rule could no longer hold on the fact; if none matters alone, all are named."""
+    unknown = [f for f in fields if f.startswith(PARAM_PREFIX) and fact.get(f + UNK) is True]
+    if len(unknown) < 2:
+        return fields
+    forms = book.__dict__.setdefault("_review_forms", {})
+    compiled = book.by_rule_id()
+    idle = set()
+    for name in unknown:
+        without = {k: v for k, v in fact.items() if k not in (name + LO, name + HI)}
+        without[name + UNK] = False
+        for rule_id in rule_ids:
+            form = forms.get(rule_id) or forms.setdefault(rule_id, RulePredicates(compiled[rule_id]))
+            if form.undecided(without):
+                idle.add(name)
+                break
+    return fields - idle if idle != set(unknown) else fields
 
 
 def display(field: str, value: Any, kind: str) -> Any:
@@ -268,7 +304,8 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
     if parts is None:
         variant = book.by_rule_id()[rule_id]
         rule = book.rules[variant.code].rule
-        shown = tuple(sorted(_placeholders(rule.message).union(variant.fields)))
+        read = _values_read(variant)
+        shown = tuple(sorted(_placeholders(rule.message).union(variant.fields, read)))
         parts = cache[rule_id] = _Parts(
             code=rule.code,
             title=rule.title,
@@ -283,7 +320,7 @@ def _parts(book: RuleBook, rule_id: str) -> _Parts:
             coded=tuple(k for k in shown if _coded(k, variant.kind)),
             plain=tuple(k for k in shown if not _coded(k, variant.kind)),
             pieces=_template(rule.message),
-            read=tuple(sorted(variant.fields)),
+            read=read,
             locate=rule.locate,
             params=tuple(variant.context.get("_params", ())),
             notes=tuple(str(n) for n in variant.context.get("_notes", ())),
@@ -444,18 +481,23 @@ def _undecided_findings(
     decided = [m for m in matches if not m.undecided]
     decided_keys = {(compiled[m.rule_id].code, m.fid) for m in decided}
     fields_by_key: dict[tuple[str, str], set[str]] = {}
+    variants_by_key: dict[tuple[str, str], list[str]] = {}
     for match in matches:
         if not match.undecided:
             continue
         key = (compiled[match.rule_id].code, match.fid)
         if key not in decided_keys:
             fields_by_key.setdefault(key, set()).update(compiled[match.rule_id].fields)
+            variants_by_key.setdefault(key, []).append(match.rule_id)
     for (code, fid), fields in fields_by_key.items():
         definition = book.rules[code]
         rule, spec = definition.rule, definition.unknown
         fact = facts_by_fid[fid]
+        fields = _values_that_matter(book, variants_by_key[code, fid], fact, fields)
         missing = missing_facts(fact, fields)
-        needed = missing_facts(fact, spec.needs) if spec.needs is not None else missing
+        # a value the packs do not hold is always needed: the rule cannot be judged without it
+        value_fields = [f for f in fields if f.startswith(PARAM_PREFIX)]
+        needed = missing_facts(fact, [*spec.needs, *value_fields]) if spec.needs is not None else missing
         source = sources.get(fid, fid)
         reason = "；".join(missing) or "相关事实未载明"
         if spec.mode == "note" or not needed:
@@ -463,7 +505,8 @@ def _undecided_findings(
                 not_run.append(NotRun(code=code, title=rule.title, reason=reason, field=source))
             continue
         kind = fact["kind"]
-        read = sorted(f for f in fields if f in fact)
+        quoted = set().union(*(_values_read(compiled[rule_id]) for rule_id in variants_by_key[code, fid]))
+        read = sorted(f for f in quoted if f in fact)
         shown = {
             k: display(k, fact[k], kind) for k in _placeholders(spec.message or "").union(read) if k in fact
         }
@@ -483,7 +526,10 @@ def _undecided_findings(
                 basis=[b.cite() for b in rule.basis],
                 location=Location.model_construct(file=file, field=source, line=line, column=column),
                 values={k: shown[k] for k in read},
-                notes=["事实未载明：" + reason],
+                notes=[
+                    ("规则库未载入所需取值或事实未载明：" if VALUE_MARK in reason else "事实未载明：")
+                    + reason
+                ],
                 unknown=True,
                 rule_severity=rule.stands_for or rule.severity,  # what a review rule's item holds open
             )

@@ -15,6 +15,7 @@ from ..packs.compiled import CompiledRule
 from ..packs.conditions import All, AnyOf, Cmp, Cond, Const, In, Not, Present
 from ..packs.uncertain import HAS_UNKNOWN, bound_source, flagged
 from .model import EvalResult, Match
+from .parameters import ParameterValues
 
 _OPS = {
     "eq": operator.eq,
@@ -173,12 +174,15 @@ class OracleEngine:
 
     def __init__(self, rules: Iterable[CompiledRule]):
         self._by_kind: dict[str, list[RulePredicates]] = {}
+        rules = list(rules)
+        self._parameters = ParameterValues(rules)
         for rule in rules:
             self._by_kind.setdefault(rule.kind, []).append(RulePredicates(rule))
 
     def evaluate(self, facts: list[dict[str, Any]]) -> EvalResult:
         result = EvalResult(engine=self.name)
         facts = flagged(facts)
+        self._parameters.apply(facts)
         matches, errors = result.matches, result.errors
         for fact in facts:
             unknowns, fid = fact[HAS_UNKNOWN], fact["fid"]

@@ -7,7 +7,21 @@ from typing import Any
 
 from ..derive.vocabulary import CIRCUMSTANCE_PREFIX, DEFAULT_DATE_FIELD, KINDS, FieldSpec, fields_of
 from .compiled import CompiledRule
-from .conditions import All, AnyOf, Cmp, Cond, ConditionError, Const, In, Not, Present, parse_condition
+from .conditions import (
+    PARAM_PREFIX,
+    All,
+    AnyOf,
+    Cmp,
+    Cond,
+    ConditionError,
+    Const,
+    In,
+    Not,
+    Present,
+    Ref,
+    param_field,
+    parse_condition,
+)
 from .expanders import EXPANDERS, Tables, Variant
 from .schema import Parameter, Rule
 
@@ -26,6 +40,8 @@ def check_fields(cond: Cond, fields: dict[str, FieldSpec]) -> None:
     def spec_of(name: str) -> FieldSpec | None:
         if name.startswith(CIRCUMSTANCE_PREFIX):
             return None  # circumstance facts are typed by the tables that declare them
+        if name.startswith(PARAM_PREFIX):
+            return None  # a parameter's values are checked against the field it is compared with
         if name not in fields:
             raise ConditionError(f"未知字段 {name}")
         return fields[name]
@@ -71,26 +87,15 @@ def region_condition(regions: list[str] | None) -> Cond | None:
     return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
 
 
-def dated_condition(param: Parameter, field_name: str, op: str, date_field: str) -> Cond:
-    """`field op $param`: one branch per dated (and regional) value, selected by the fact's date
-    field (and the agency's region)."""
-    branches: list[Cond] = []
-    for entry, nxt in param.periods():
-        parts: list[Cond] = []
-        region = region_condition(entry.regions)
-        if region is not None:
-            parts.append(region)
-        if entry.since:
-            parts.append(Cmp(date_field, "gte", value=_day(entry.since)))
-        if nxt is not None:
-            parts.append(Cmp(date_field, "lt", value=_day(nxt)))
-        if entry.value is None:
-            continue  # unknown law: the rule cannot fire on this period (the parameter says so)
-        parts.append(Cmp(field_name, op, value=entry.value))  # type: ignore[arg-type]
-        branches.append(All(tuple(parts)) if len(parts) > 1 else parts[0])
-    if not branches:
-        return Const(False)
-    return AnyOf(tuple(branches)) if len(branches) > 1 else branches[0]
+def param_condition(param: Parameter, name: str, field_name: str, op: str, spec: FieldSpec) -> Cond:
+    """`field op $name`: a comparison with the value in force for the fact, which both engines
+    put on it as `param_<name>` (evaluate/parameters.py); unknown where the packs hold none."""
+    for entry in param.values:
+        if entry.value is not None and not _literal_fits(spec, entry.value):
+            raise ConditionError(
+                f"字段 {field_name}（{spec.type}）不能与参数 ${name} 的取值 {entry.value!r} 比较"
+            )
+    return Cmp(field_name, op, ref=Ref(param_field(name)))  # type: ignore[arg-type]
 
 
 def rule_scope(rule: Rule, fields: dict[str, FieldSpec]) -> list[Cond]:
@@ -123,8 +128,10 @@ def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -
             raise ConditionError(
                 f"参数 ${name} 的 date_field {param.date_field} 不是 {rule.applies_to} 的字段"
             )
+        if field_name not in fields:
+            raise ConditionError(f"未知字段 {field_name}")
         used_params.append(name)
-        return dated_condition(param, field_name, op, param.date_field)
+        return param_condition(param, name, field_name, op, fields[field_name])
 
     try:
         when = parse_condition(
@@ -150,5 +157,6 @@ def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -
         rule_id = rule.code + (f"#{variant.suffix}" if variant.suffix else "")
         context = {**variant.context, "_params": tuple(used_params)}
         cond = All((*scope, variant.when, when))
-        compiled.append(CompiledRule(rule_id, rule.code, rule.applies_to, cond, context))
+        used = tuple((name, parameters[name]) for name in dict.fromkeys(used_params))
+        compiled.append(CompiledRule(rule_id, rule.code, rule.applies_to, cond, context, used))
     return compiled

@@ -24,6 +24,8 @@ class CompiledRule:
     kind: str
     when: Cond
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # (name, Parameter) of each `$name` the condition reads as `param_<name>` (evaluate/parameters.py)
+    parameters: tuple[tuple[str, Any], ...] = field(default=(), hash=False, compare=False)
 
     @functools.cached_property
     def fields(self) -> frozenset[str]:

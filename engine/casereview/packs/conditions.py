@@ -36,6 +36,14 @@ SYMBOL_OP: dict[str, CmpOp] = {"==": "eq", "!=": "ne", "<": "lt", "<=": "lte", "
 OP_SYMBOL: dict[str, str] = {v: k for k, v in SYMBOL_OP.items()}
 
 
+PARAM_PREFIX = "param_"  # the fact field holding a parameter's value (evaluate/parameters.py)
+
+
+def param_field(name: str) -> str:
+    """The fact field a rule's `$name` reads."""
+    return PARAM_PREFIX + name
+
+
 @dataclass(frozen=True)
 class Ref:
     """`field * times + plus` on the same fact."""
@@ -249,7 +257,7 @@ def describe(cond: Cond) -> str:
 
 
 def _describe_ref(ref: Ref) -> str:
-    text = ref.field
+    text = "$" + ref.field.removeprefix(PARAM_PREFIX) if ref.field.startswith(PARAM_PREFIX) else ref.field
     if ref.times != 1:
         text += f" * {ref.times}"
     if ref.plus:

@@ -137,15 +137,23 @@ class Parameter(PackModel):
         day = fact.get(self.date_field)
         if not isinstance(day, int):
             return None
-        province, area = fact.get("province"), fact.get("agency_region")
+        return self.entry_on(day, fact.get("province"), fact.get("agency_region"))
+
+    def entry_on(self, day: int, province: Any, area: Any) -> ParamValue | None:
+        """The entry in force on `day` (an ordinal) for an agency in `province` / `area`; None:
+        the packs hold none for that day and region. The most specific region wins, whatever
+        the order in the file: an entry naming the area, then the province, then one for all."""
+        best, rank = None, 3
         for entry, nxt in self.periods():
-            if entry.regions and province not in entry.regions and area not in entry.regions:
+            regions = entry.regions
+            here = 2 if not regions else 0 if area in regions else 1 if province in regions else 3
+            if here >= rank:
                 continue
             if (entry.since is None or day >= entry.since.toordinal()) and (
                 nxt is None or day < nxt.toordinal()
             ):
-                return entry
-        return None
+                best, rank = entry, here
+        return best
 
     def periods(self) -> list[tuple[ParamValue, dt.date | None]]:
         """(value, first day of the next period in the same regions or None), in file order."""

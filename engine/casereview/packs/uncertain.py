@@ -25,7 +25,7 @@ import functools
 import itertools
 import operator
 
-from .conditions import All, AnyOf, Cmp, Cond, In, Not, Present, Ref
+from .conditions import PARAM_PREFIX, All, AnyOf, Cmp, Cond, In, Not, Present, Ref
 
 UNK = "__unk"
 LO = "__lo"
@@ -99,7 +99,10 @@ def _scalar_leaf(cond: Cmp | In, sure: bool) -> Cond:
 
 def _leaf(cond: Cmp, boundable: frozenset[str], sure: bool) -> Cond:
     numeric = cond.field in boundable and not isinstance(cond.value, bool | str)
-    if numeric and (cond.ref is None or cond.ref.field in boundable):
+    # a parameter compared with a number or date is one (packs/compile.py checks its values)
+    if numeric and (
+        cond.ref is None or cond.ref.field in boundable or cond.ref.field.startswith(PARAM_PREFIX)
+    ):
         return _bounded_leaf(cond, boundable, sure)
     return _scalar_leaf(cond, sure)
 
