@@ -151,7 +151,9 @@ def parameter_probes(book: RuleBook, pins: dict[str, Any]):
                         samples = [(v, OPS[op](v, value)) for v in (value - step, value, value + step)]
                     for x, hit in samples:
                         fid = f"{rule_id}@{day}@{x}@{place['agency_region']}"
-                        facts.append({"kind": kind, "fid": fid, param.date_field: day.toordinal(), field: x, **place})
+                        facts.append(
+                            {"kind": kind, "fid": fid, param.date_field: day.toordinal(), field: x, **place}
+                        )
                         if hit is None:
                             expected.add((rule_id, fid, True))
                         elif hit:
@@ -235,7 +237,9 @@ def probe_failures(book: RuleBook, engine_name: str) -> list[str]:
     # a fact another probe's missing value made uncertain shows both forms where the rule holds:
     # findings keep the decided one (evaluate/findings.py)
     got -= {(rule, fid, True) for rule, fid, u in got if not u}
-    return sorted(f"{'多' if x in got else '缺'} {x[1]}{'（待人工评查）' if x[2] else ''}" for x in got ^ expected)
+    return sorted(
+        f"{'多' if x in got else '缺'} {x[1]}{'（待人工评查）' if x[2] else ''}" for x in got ^ expected
+    )
 
 
 # ---------------------------------------------------------------- tests

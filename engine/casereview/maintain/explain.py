@@ -14,6 +14,7 @@ from typing import Any
 
 from ..derive.calendar import WorkCalendar, default_calendar
 from ..derive.facts import derive
+from ..derive.unsure import WHY
 from ..derive.vocabulary import CIRCUMSTANCE_PREFIX, fields_of
 from ..evaluate.findings import build_findings, display
 from ..evaluate.oracle import OracleEngine
@@ -22,6 +23,7 @@ from ..model.roster import Roster
 from ..packs.conditions import OP_SYMBOL, All, AnyOf, Cmp, Cond, Const, In, Not, Present, describe
 from ..packs.loader import RuleBook
 from ..packs.schema import SEVERITY_LABELS, VERIFICATION_LABELS
+from ..packs.uncertain import UNK
 
 KIND_LABELS = {
     "case": "案件",
@@ -50,6 +52,8 @@ def _show(kind: str, name: str, value: Any) -> Any:
 
 def _value_text(kind: str, fact: dict[str, Any], name: str) -> str:
     if name not in fact:
+        if fact.get(name + UNK) is True:
+            return f"{name}=（未知：{(fact.get(WHY) or {}).get(name, '相关事实未载明')}）"
         return f"{name}=（无）"
     return f"{name}={_show(kind, name, fact[name])}"
 
@@ -167,15 +171,20 @@ def _parameters(
             entry["why"] = (
                 f"{entry['date_label']}缺失，无法选取参数值（条件不成立）"
                 if entry["date"] is None
-                else f"{entry['date']} 不在任何取值期间内（条件不成立）"
+                else f"{entry['date']} 或执法机关所在地区没有载入的取值（规则给出待人工评查事项）"
             )
         else:
             span = f"{chosen['from'] or '最早'} 起" + (
                 f"、{chosen['before']} 前" if chosen["before"] else "至今"
             )
+            value = (
+                "未载入（法定数额未核实）"
+                if chosen["value"] is None
+                else f"{chosen['value']}{param.unit or ''}"
+            )
             entry["why"] = (
                 f"按{entry['date_label']}（{param.date_field}）{entry['date']} 取 {span}的取值 "
-                f"{chosen['value']}{param.unit or ''}，依据 {'；'.join(chosen['basis'])}"
+                f"{value}，依据 {'；'.join(chosen['basis'])}"
             )
         out.append(entry)
     return out
