@@ -24,10 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "engine") not in sys.path:
     sys.path.insert(0, str(ROOT / "engine"))
 
-from casereview.derive.vocabulary import DEFAULT_DATE_FIELD  # noqa: E402
+from casereview.derive.vocabulary import DEFAULT_DATE_FIELD, fields_of  # noqa: E402
 from casereview.evaluate.durable_engine import DurableEngine  # noqa: E402
 from casereview.evaluate.oracle import OracleEngine  # noqa: E402
-from casereview.derive.vocabulary import fields_of  # noqa: E402
 from casereview.packs.compile import param_condition  # noqa: E402
 from casereview.packs.compiled import CompiledRule  # noqa: E402
 from casereview.packs.conditions import All, Const, parse_condition  # noqa: E402

@@ -250,3 +250,35 @@ def test_a_date_known_to_the_year_gives_the_interval_of_the_values():
     name = param_field("line")
     assert (out[name + UNK], out[name + LO], out[name + HI]) == (True, 100, 200)
     assert out["__why"][name] == "决定日期仅知「2021-2022」"
+
+
+def test_two_files_with_the_same_unknown_date_keep_their_own_reasons():
+    """The values are remembered by date and region: an unknown date's reason is part of that."""
+    values = ParameterValues(
+        [
+            CompiledRule(
+                "T", "T", "case", Cmp("fine", "gte", ref=Ref("param_line")), parameters=(("line", LINE),)
+            )
+        ]
+    )
+    name = param_field("line")
+    facts = []
+    for reason in ("决定日期（decision.decided_on）未记载", "处理决定（decision）未载明"):
+        facts.append(
+            {
+                "kind": "case",
+                "fid": "case",
+                HAS_UNKNOWN: True,
+                "province": "36",
+                "agency_region": "360111",
+                "decided_on__unk": True,
+                "decided_on__lo": -UNBOUNDED,
+                "decided_on__hi": UNBOUNDED,
+                "__why": {"decided_on": reason},
+            }
+        )
+        values.apply(facts[-1:])
+    assert [f["__why"][name] for f in facts] == [
+        "决定日期（decision.decided_on）未记载",
+        "处理决定（decision）未载明",
+    ]

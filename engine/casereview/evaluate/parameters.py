@@ -51,6 +51,11 @@ class ParameterValues:
             )
             for kind, used in self._used.items()
         }
+        # whose reasons an unknown value repeats (part of the memo key: two files may word them apart)
+        self._why = {
+            kind: tuple(sorted({p.date_field for _, p in used} | set(REGION_FIELDS)))
+            for kind, used in self._used.items()
+        }
         self._memo: dict[tuple[Any, ...], tuple[Value, ...]] = {}
 
     def apply(self, facts: list[dict[str, Any]]) -> None:
@@ -65,6 +70,9 @@ class ParameterValues:
         self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...]
     ) -> tuple[Value, ...]:
         key = (kind, *map(fact.get, self._read[kind]))
+        if fact[HAS_UNKNOWN]:
+            why = fact.get(WHY) or {}
+            key += tuple(map(why.get, self._why[kind]))
         try:
             return self._memo[key]
         except KeyError:
