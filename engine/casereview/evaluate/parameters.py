@@ -14,6 +14,7 @@ region is itself unknown and the values it may select differ, the field is an in
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -38,9 +39,14 @@ class ParameterValues:
 
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
         by_kind: dict[str, dict[str, Parameter]] = {}
+        windows: dict[tuple[str, str], list[Any]] = {}
         for rule in rules:
             for name, param in rule.parameters:
                 by_kind.setdefault(rule.kind, {})[name] = param
+                windows.setdefault((rule.kind, name), []).append(rule.window)
+        # when a value no rule in force reads is missing, it is not asked for: the fact stays
+        # certain (a fact with an unknown is judged by the slower three-valued forms)
+        self._windows = {key: None if None in found else tuple(found) for key, found in windows.items()}
         self._used = {kind: tuple(sorted(used.items())) for kind, used in by_kind.items()}
         # the fields a kind's values depend on (their dates and the region), with their bounds
         self._read = {
@@ -51,12 +57,22 @@ class ParameterValues:
             )
             for kind, used in self._used.items()
         }
-        # whose reasons an unknown value repeats (part of the memo key: two files may word them apart)
+        # the fields whose reasons an unknown value repeats (in the key: files word them apart)
         self._why = {
             kind: tuple(sorted({p.date_field for _, p in used} | set(REGION_FIELDS)))
             for kind, used in self._used.items()
         }
         self._memo: dict[tuple[Any, ...], tuple[Value, ...]] = {}
+        # a known date and region (nearly every fact): every value is constant between two days on
+        # which some period starts, so the entries are found once per such span, not per day
+        self._dates = {
+            kind: tuple(sorted({p.date_field for _, p in used})) for kind, used in self._used.items()
+        }
+        self._starts = {
+            kind: sorted({v.since.toordinal() for _, p in used for v in p.values if v.since is not None})
+            for kind, used in self._used.items()
+        }
+        self._entries: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def apply(self, facts: list[dict[str, Any]]) -> None:
         """Set the parameter fields of each fact in place, settled as derive settles a value."""
@@ -69,16 +85,72 @@ class ParameterValues:
     def _values(
         self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...]
     ) -> tuple[Value, ...]:
-        key = (kind, *map(fact.get, self._read[kind]))
-        if fact[HAS_UNKNOWN]:
-            why = fact.get(WHY) or {}
-            key += tuple(map(why.get, self._why[kind]))
+        if not fact[HAS_UNKNOWN] or not any(fact.get(f + UNK) is True for f in self._why[kind]):
+            return self._known(kind, fact, used)
+        why = fact.get(WHY) or {}
+        key = (kind, *map(fact.get, self._read[kind]), *map(why.get, self._why[kind]))
         try:
             return self._memo[key]
         except KeyError:
             return remember(self._memo, key, tuple(_value(n, p, fact) for n, p in used), MEMO_SIZE)
         except TypeError:  # an unhashable value
             return tuple(_value(n, p, fact) for n, p in used)
+
+    def _known(
+        self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...]
+    ) -> tuple[Value, ...]:
+        """The values on a fact whose dates and region are known (or absent)."""
+        starts = self._starts[kind]
+        key: tuple[Any, ...] = (kind, fact.get("province"), fact.get("agency_region"))
+        for date_field in self._dates[kind]:
+            day = fact.get(date_field)
+            key += (bisect.bisect_right(starts, day) if isinstance(day, int) else None,)
+        try:
+            found = self._entries[key]
+        except KeyError:
+            found = remember(self._entries, key, tuple(_entry(p, fact) for _, p in used), MEMO_SIZE)
+        except TypeError:  # an unhashable value
+            found = tuple(_entry(p, fact) for _, p in used)
+        values = tuple(_known_value(n, p, entry, fact) for (n, p), entry in zip(used, found, strict=True))
+        if all(reason is None for _, _, reason in values):
+            return values
+        return tuple(
+            value if value[2] is None or self._asked(kind, name, fact) else (value[0], None, None)
+            for (name, _), value in zip(used, values, strict=True)
+        )
+
+    def _asked(self, kind: str, name: str, fact: dict[str, Any]) -> bool:
+        """Whether a rule reading parameter `name` is in force on the fact's (known) date."""
+        windows = self._windows[kind, name]
+        if windows is None:
+            return True
+        for date_field, first, last in windows:
+            day = fact.get(date_field)
+            if not isinstance(day, int) or (
+                (first is None or day >= first) and (last is None or day <= last)
+            ):
+                return True
+        return False
+
+
+_NO_DATE = object()  # the fact has no date to select a value by
+
+
+def _entry(param: Parameter, fact: dict[str, Any]) -> Any:
+    day = fact.get(param.date_field)
+    if not isinstance(day, int):
+        return _NO_DATE
+    return param.entry_on(day, fact.get("province"), fact.get("agency_region"))
+
+
+def _known_value(name: str, param: Parameter, entry: Any, fact: dict[str, Any]) -> Value:
+    field = param_field(name)
+    if entry is _NO_DATE:
+        return field, None, None  # no date (e.g. no decision): no value, as no rule applies
+    if entry is not None and entry.value is not None:
+        return field, entry.value, None
+    place = (fact.get("province"), fact.get("agency_region"))
+    return field, (None, None), _missing_text(name, param, fact[param.date_field], place, entry, False)
 
 
 def _value(name: str, param: Parameter, fact: dict[str, Any]) -> Value:

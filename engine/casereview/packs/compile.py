@@ -152,11 +152,19 @@ def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -
     else:
         variants = [Variant("", Const(True), {})]
 
+    window = None
+    if rule.effective.since or rule.effective.until:
+        since, until = rule.effective.since, rule.effective.until
+        window = (
+            rule.effective.date_field or DEFAULT_DATE_FIELD[rule.applies_to],
+            _day(since) if since else None,
+            _day(until) if until else None,
+        )
     compiled = []
     for variant in variants:
         rule_id = rule.code + (f"#{variant.suffix}" if variant.suffix else "")
         context = {**variant.context, "_params": tuple(used_params)}
         cond = All((*scope, variant.when, when))
         used = tuple((name, parameters[name]) for name in dict.fromkeys(used_params))
-        compiled.append(CompiledRule(rule_id, rule.code, rule.applies_to, cond, context, used))
+        compiled.append(CompiledRule(rule_id, rule.code, rule.applies_to, cond, context, used, window))
     return compiled

@@ -26,6 +26,8 @@ class CompiledRule:
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     # (name, Parameter) of each `$name` the condition reads as `param_<name>` (evaluate/parameters.py)
     parameters: tuple[tuple[str, Any], ...] = field(default=(), hash=False, compare=False)
+    # (date field, first day, last day) the rule is in force (ordinals; None: open), or None: always
+    window: tuple[str, int | None, int | None] | None = field(default=None, hash=False, compare=False)
 
     @functools.cached_property
     def fields(self) -> frozenset[str]:
