@@ -73,20 +73,6 @@ def _day(value: dt.date) -> int:
     return value.toordinal()
 
 
-def region_condition(regions: list[str] | None) -> Cond | None:
-    """The agency is in one of `regions` (2-digit province or 6-digit area codes)."""
-    if not regions:
-        return None
-    provinces = tuple(r for r in regions if len(r) == 2)
-    areas = tuple(r for r in regions if len(r) == 6)
-    parts: list[Cond] = []
-    if provinces:
-        parts.append(In("province", provinces))
-    if areas:
-        parts.append(In("agency_region", areas))
-    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
-
-
 def param_condition(param: Parameter, name: str, field_name: str, op: str, spec: FieldSpec) -> Cond:
     """`field op $name`: a comparison with the value in force for the fact, which both engines
     put on it as `param_<name>` (evaluate/parameters.py); unknown where the packs hold none."""
