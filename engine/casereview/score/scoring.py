@@ -45,8 +45,9 @@ class Score(BaseModel):
     profile: str
     provisional: int = Field(
         0,
-        description="veto or deduction checks that could not run (待人工评查: facts unknown, a certificate "
-        "not verifiable, a benchmark or law not loaded …): the grade holds only if a reviewer clears them",
+        description="veto or deduction checks (rules) that could not run (待人工评查: facts unknown, a certificate "
+        "not verifiable, a benchmark or law not loaded …), each counted once however many items it gave; "
+        "the grade holds only if a reviewer clears them. 0 on a vetoed file (the veto stands)",
     )
 
 
@@ -59,7 +60,8 @@ def score_case(
     veto_set: set[str] = set()
     decided: set[str] = set()  # codes of findings the rules decided (not 待人工评查 items)
     unknown: set[str] = set()
-    provisional = pending = 0
+    pending = 0
+    held: set[str] = set()  # the checks held open: one per rule, however many items it gave
     for finding in findings:  # one pass: a batch scores every file
         severity, code = finding.severity, finding.code
         if severity == "deduct":
@@ -74,7 +76,8 @@ def score_case(
         else:
             decided.add(code)
         # a veto or deduction check held open: by an unknown fact, or by a review rule standing for it
-        provisional += finding.rule_severity in _HELD
+        if finding.rule_severity in _HELD:
+            held.add(code)
     categories, score, grade = sheet.scored(per_item)
     veto_codes = sorted(veto_set)
     vetoed = bool(veto_codes)
@@ -82,7 +85,8 @@ def score_case(
         score, grade = 0.0, profile.failing_grade
     elif grade is None:  # a score below every grade's minimum fails here, as it always did
         grade = next(g.name for g in profile.grades if score >= g.min)
-    if provisional and not vetoed and profile.provisional_max_grade:
+    provisional = 0 if vetoed else len(held)  # a veto stands whatever the open checks turn out to be
+    if provisional and profile.provisional_max_grade:
         grade = _at_most(profile, grade, profile.provisional_max_grade)
     if status is not None:
         grade = status
