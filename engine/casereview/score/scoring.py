@@ -45,9 +45,9 @@ class Score(BaseModel):
     profile: str
     provisional: int = Field(
         0,
-        description="veto or deduction checks (rules) that could not run (待人工评查: facts unknown, a certificate "
-        "not verifiable, a benchmark or law not loaded …), each counted once however many items it gave; "
-        "the grade holds only if a reviewer clears them. 0 on a vetoed file (the veto stands)",
+        description="veto or deduction checks (rules) that could not run (待人工评查: facts unknown, a "
+        "certificate not verifiable, a benchmark or law not loaded …), each counted once however many items "
+        "it gave; the grade holds only if a reviewer clears them. 0 on a vetoed file (the veto stands)",
     )
 
 
