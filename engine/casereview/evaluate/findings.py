@@ -118,6 +118,19 @@ def missing_facts(fact: dict[str, Any], fields: Any) -> list[str]:
     return list(dict.fromkeys(part for f in sorted(fields) if f in why for part in why[f].split("；")))
 
 
+# the review forms `_values_that_matter` evaluates, by rule (kept here, not on the book: the book is
+# pickled for the cache and for workers, and a predicate is a closure); a few rules ever need one
+_REVIEW_FORMS: dict[int, tuple[CompiledRule, RulePredicates]] = {}
+REVIEW_FORMS_KEPT = 256
+
+
+def _review_form(rule: CompiledRule) -> RulePredicates:
+    kept = _REVIEW_FORMS.get(id(rule))
+    if kept is None or kept[0] is not rule:  # the rule is held in the entry: its id is not reused
+        kept = remember(_REVIEW_FORMS, id(rule), (rule, RulePredicates(rule)), REVIEW_FORMS_KEPT)
+    return kept[1]
+
+
 def _values_read(rule: CompiledRule) -> tuple[str, ...]:
     """The fields a finding quotes: those its rule reads, a parameter's value by the date that
     selects it (the value and its source are in the finding's notes)."""
@@ -136,15 +149,13 @@ def _values_that_matter(
     unknown = [f for f in fields if f.startswith(PARAM_PREFIX) and fact.get(f + UNK) is True]
     if len(unknown) < 2:
         return fields
-    forms = book.__dict__.setdefault("_review_forms", {})
     compiled = book.by_rule_id()
     idle = set()
     for name in unknown:
         without = {k: v for k, v in fact.items() if k not in (name + LO, name + HI)}
         without[name + UNK] = False
         for rule_id in rule_ids:
-            form = forms.get(rule_id) or forms.setdefault(rule_id, RulePredicates(compiled[rule_id]))
-            if form.undecided(without):
+            if _review_form(compiled[rule_id]).undecided(without):
                 idle.add(name)
                 break
     return fields - idle if idle != set(unknown) else fields
