@@ -72,21 +72,35 @@ class ParameterValues:
             kind: sorted({v.since.toordinal() for _, p in used for v in p.values if v.since is not None})
             for kind, used in self._used.items()
         }
-        self._entries: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # span key -> (the fields to set when every value is held, else None; the entries found)
+        self._entries: dict[tuple[Any, ...], tuple[dict[str, Any] | None, tuple[Any, ...]]] = {}
+        self._flags = {
+            kind: {param_field(name) + UNK: False for name, _ in used} for kind, used in self._used.items()
+        }
 
     def apply(self, facts: list[dict[str, Any]]) -> None:
         """Set the parameter fields of each fact in place, settled as derive settles a value."""
         for fact in facts:
             kind = fact["kind"]
             used = self._used.get(kind)
-            if used:
-                _settle(fact, self._values(kind, fact, used))
+            if not used:
+                continue
+            if not fact[HAS_UNKNOWN] or not any(fact.get(f + UNK) is True for f in self._why[kind]):
+                held, found = self._found(kind, fact, used)
+                if held is not None:  # every value held (nearly every fact): set them at once
+                    fact.update(held)
+                    if fact[HAS_UNKNOWN]:
+                        fact.update(self._flags[kind])
+                    continue
+                values = self._known(kind, fact, used, found)
+            else:
+                values = self._uncertain(kind, fact, used)
+            _settle(fact, values)
 
-    def _values(
+    def _uncertain(
         self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...]
     ) -> tuple[Value, ...]:
-        if not fact[HAS_UNKNOWN] or not any(fact.get(f + UNK) is True for f in self._why[kind]):
-            return self._known(kind, fact, used)
+        """The values on a fact whose date or region is unknown or known in part."""
         why = fact.get(WHY) or {}
         key = (kind, *map(fact.get, self._read[kind]), *map(why.get, self._why[kind]))
         try:
@@ -96,24 +110,38 @@ class ParameterValues:
         except TypeError:  # an unhashable value
             return tuple(_value(n, p, fact) for n, p in used)
 
-    def _known(
+    def _found(
         self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...]
-    ) -> tuple[Value, ...]:
-        """The values on a fact whose dates and region are known (or absent)."""
+    ) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
+        """For a fact whose dates and region are known (or absent): the entry in force of each
+        parameter, and the fields to set if each of them holds a value (or there is no date)."""
         starts = self._starts[kind]
         key: tuple[Any, ...] = (kind, fact.get("province"), fact.get("agency_region"))
         for date_field in self._dates[kind]:
             day = fact.get(date_field)
             key += (bisect.bisect_right(starts, day) if isinstance(day, int) else None,)
         try:
-            found = self._entries[key]
+            return self._entries[key]
         except KeyError:
-            found = remember(self._entries, key, tuple(_entry(p, fact) for _, p in used), MEMO_SIZE)
+            pass
         except TypeError:  # an unhashable value
-            found = tuple(_entry(p, fact) for _, p in used)
+            return None, tuple(_entry(p, fact) for _, p in used)
+        found = tuple(_entry(p, fact) for _, p in used)
+        held: dict[str, Any] | None = {}
+        for (name, _), entry in zip(used, found, strict=True):
+            if entry is _NO_DATE:
+                continue
+            if entry is None or entry.value is None:
+                held = None
+                break
+            held[param_field(name)] = entry.value
+        return remember(self._entries, key, (held, found), MEMO_SIZE)
+
+    def _known(
+        self, kind: str, fact: dict[str, Any], used: tuple[tuple[str, Parameter], ...], found: tuple[Any, ...]
+    ) -> tuple[Value, ...]:
+        """The values on a fact whose dates and region are known, one of them not held."""
         values = tuple(_known_value(n, p, entry, fact) for (n, p), entry in zip(used, found, strict=True))
-        if all(reason is None for _, _, reason in values):
-            return values
         return tuple(
             value if value[2] is None or self._asked(kind, name, fact) else (value[0], None, None)
             for (name, _), value in zip(used, values, strict=True)
