@@ -204,7 +204,7 @@ def _cards(
         n = e(s.provisional)
         out.append(
             f'<p class="muted">等次为暂定：{n} 项否决或扣分检查未能进行'
-            "（事实未载明、证件无法核验、基准或法条未载入等），待人工评查。</p>"
+            "（事实未载明、证件无法核验、基准、法条或法定数额未载入等），待人工评查。</p>"
         )
     out.append(
         f"<h3>分项得分（{e(profile or s.profile)}）</h3>\n"
