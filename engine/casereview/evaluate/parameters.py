@@ -48,19 +48,15 @@ class ParameterValues:
         # certain (a fact with an unknown is judged by the slower three-valued forms)
         self._windows = {key: None if None in found else tuple(found) for key, found in windows.items()}
         self._used = {kind: tuple(sorted(used.items())) for kind, used in by_kind.items()}
-        # the fields a kind's values depend on (their dates and the region), with their bounds
-        self._read = {
-            kind: tuple(
-                f + suffix
-                for f in sorted({p.date_field for _, p in used} | set(REGION_FIELDS))
-                for suffix in ("", UNK, LO, HI)
-            )
-            for kind, used in self._used.items()
-        }
-        # the fields whose reasons an unknown value repeats (in the key: files word them apart)
+        # the fields a kind's values depend on (their dates and the region): in the memo key with
+        # their bounds, and with their reasons, which an unknown value repeats (files word them apart)
         self._why = {
             kind: tuple(sorted({p.date_field for _, p in used} | set(REGION_FIELDS)))
             for kind, used in self._used.items()
+        }
+        self._read = {
+            kind: tuple(f + suffix for f in fields for suffix in ("", UNK, LO, HI))
+            for kind, fields in self._why.items()
         }
         self._memo: dict[tuple[Any, ...], tuple[Value, ...]] = {}
         # a known date and region (nearly every fact): every value is constant between two days on

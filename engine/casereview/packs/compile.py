@@ -93,11 +93,24 @@ def rule_scope(rule: Rule, fields: dict[str, FieldSpec]) -> list[Cond]:
     date_field = rule.effective.date_field or DEFAULT_DATE_FIELD[rule.applies_to]
     if date_field not in fields or fields[date_field].type != "date":
         raise ConditionError(f"effective.date_field {date_field} 不是 {rule.applies_to} 的日期字段")
-    if rule.effective.since:
-        scope.append(Cmp(date_field, "gte", value=_day(rule.effective.since)))
-    if rule.effective.until:
-        scope.append(Cmp(date_field, "lte", value=_day(rule.effective.until)))
+    window = effective_window(rule)
+    if window is not None:
+        _, first, last = window
+        if first is not None:
+            scope.append(Cmp(date_field, "gte", value=first))
+        if last is not None:
+            scope.append(Cmp(date_field, "lte", value=last))
     return scope
+
+
+def effective_window(rule: Rule) -> tuple[str, int | None, int | None] | None:
+    """(date field, first day, last day) the rule is in force, as ordinals (None: open); None
+    when it is always in force."""
+    since, until = rule.effective.since, rule.effective.until
+    if since is None and until is None:
+        return None
+    date_field = rule.effective.date_field or DEFAULT_DATE_FIELD[rule.applies_to]
+    return date_field, _day(since) if since else None, _day(until) if until else None
 
 
 def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -> list[CompiledRule]:
@@ -138,14 +151,7 @@ def compile_rule(rule: Rule, parameters: dict[str, Parameter], tables: Tables) -
     else:
         variants = [Variant("", Const(True), {})]
 
-    window = None
-    if rule.effective.since or rule.effective.until:
-        since, until = rule.effective.since, rule.effective.until
-        window = (
-            rule.effective.date_field or DEFAULT_DATE_FIELD[rule.applies_to],
-            _day(since) if since else None,
-            _day(until) if until else None,
-        )
+    window = effective_window(rule)
     compiled = []
     for variant in variants:
         rule_id = rule.code + (f"#{variant.suffix}" if variant.suffix else "")
