@@ -24,6 +24,7 @@ from ..model.unknown import Unknown
 from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, calendar_unknown_text, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
+from .identity import party_age
 from .needs import FactNeeds
 from .unsure import (
     WHY,
@@ -46,7 +47,7 @@ from .unsure import (
     unsure,
     why_of,
 )
-from .vocabulary import CIRCUMSTANCE_PREFIX, PENALTY_TYPE_CODES
+from .vocabulary import CIRCUMSTANCE_PREFIX, GROUND_FIELDS, PENALTY_TYPE_CODES
 
 
 @dataclass
@@ -1170,6 +1171,8 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         "fined": penalties_unknown
         or (True if fines else (Unsure(None, None, maybe_why) if maybe_fines else False)),
         "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
+        **_grounds(discretion, dlabel),
+        "party_age": party_age(case.party, committed, discovered),
         "list_item": _discretion_field(discretion, "list_item", dlabel),
         "benchmark_item": _discretion_field(discretion, "benchmark_item", dlabel),
         "has_education": ctx.has("education"),
@@ -1188,6 +1191,24 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": ctx.stop_order_refused,
         **_circumstances(violation),
+    }
+
+
+def _grounds(discretion: Any, label: str) -> dict[str, Any]:
+    """`ground_<code>` for each mitigation ground the decision states (no field for one it does
+    not state), and their labels; every ground unsure when the grounds are unknown."""
+    if discretion is None:
+        return {}
+    if not isinstance(discretion, Unsure) and isinstance(discretion.grounds, Unknown):
+        discretion = unsure(unknown_text(f"{label}的从轻、减轻情节（grounds）", discretion.grounds))
+    if isinstance(discretion, Unsure):
+        return dict.fromkeys(GROUND_FIELDS.values(), discretion)
+    grounds = discretion.grounds
+    if not grounds:
+        return {}
+    return {
+        **{GROUND_FIELDS[g._value_]: True for g in grounds},
+        "grounds_text": "、".join(dict.fromkeys(g.label for g in grounds)),
     }
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..model.enums import PenaltyType
+from ..model.enums import MitigationGround, PenaltyType
 
 PENALTY_TYPE_CODES: tuple[str, ...] = tuple(PenaltyType._labels)  # type: ignore[attr-defined]
+# the fact field saying the decision states one mitigation ground (行政处罚法 arts. 30-32)
+GROUND_FIELDS: dict[str, str] = {code: f"ground_{code}" for code in MitigationGround._labels}  # type: ignore[attr-defined]
 
 FieldType = Literal["int", "number", "bool", "str", "date"]
 
@@ -259,6 +261,15 @@ VIOLATION: dict[str, FieldSpec] = {
     "separate_amount_stated": _spec("bool", "载明了本违法行为单独裁量的罚款数额（分别裁量）"),
     "fined": _spec("bool", "被处以罚款"),
     "adjustment": PENALTY["adjustment"],
+    **{
+        GROUND_FIELDS[code]: _spec("bool", f"裁量说明载明从轻、减轻情节：{label}（未载明该情节时无此字段）")
+        for code, label in MitigationGround._labels.items()  # type: ignore[attr-defined]
+    },
+    "grounds_text": _spec("str", "裁量说明载明的从轻、减轻情节（用于问题说明）"),
+    "party_age": _spec(
+        "int",
+        "当事人（公民）违法行为发生时的周岁年龄：party.age，或身份证号码中的出生日期（单位当事人无此字段）",
+    ),
     "list_item": _spec("str", "适用的减免责清单事项"),
     "benchmark_item": PENALTY["benchmark_item"],
     "has_education": _spec("bool", "有批评教育记录"),

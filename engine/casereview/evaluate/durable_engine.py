@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ..derive.unsure import WHY
 from ..fastjson import dumps as _dumps
 from ..fastjson import loads as _loads
 from ..memo import remember
@@ -32,6 +33,7 @@ from . import durable_prebuild
 from .model import EvalResult, Match
 from .oracle import OracleEngine, RulePredicates
 from .parameters import ParameterValues
+from .variant_index import VariantIndex
 
 SENTINEL_KIND = "__end__"
 SENTINEL_RULE = "__sentinel__"
@@ -652,10 +654,13 @@ class DurableEngine:
         self._sid_cases = 0  # cases completed in the current state (each ran the sentinel action)
 
     @functools.cached_property
-    def _review_outside(self) -> list[RulePredicates]:
-        """The Python-side forms as functions: built at the first fact with unknowns (building
-        them for every table variant would cost a one-file check ~0.3 s)."""
-        return [RulePredicates(r) for r in self.review_outside]
+    def _review_outside(self) -> dict[str, VariantIndex]:
+        """The Python-side forms as functions, indexed per fact kind: built at the first fact with
+        unknowns (building them for every table variant would cost a one-file check ~0.3 s)."""
+        by_kind: dict[str, list[RulePredicates]] = {}
+        for rule in self.review_outside:
+            by_kind.setdefault(rule.kind, []).append(RulePredicates(rule))
+        return {kind: VariantIndex(forms) for kind, forms in by_kind.items()}
 
     @classmethod
     def for_book(cls, book: Any) -> DurableEngine:
@@ -794,16 +799,22 @@ class DurableEngine:
             raise
         self._sid_cases += 1
         self._retract(sid, first, ident + 1)
-        if uncertain:
-            for forms in self._review_outside:  # forms for facts with unknowns (see review_in_python)
-                kind, rule_id = forms.rule.kind, forms.rule.rule_id
-                for fact in uncertain:
-                    if fact["kind"] != kind:
-                        continue
-                    if forms.definite(fact):
-                        seen.add(Match(rule_id, fact["fid"]))
-                    if forms.undecided(fact):
-                        seen.add(Match(rule_id, fact["fid"], True))
+        for fact in uncertain:  # forms for facts with unknowns (see review_in_python)
+            unknown, fid = fact[WHY], fact["fid"]
+            index = self._review_outside.get(fact["kind"])
+            for forms in index.candidates(fact, unknown) if index else ():
+                rule_id = forms.rule.rule_id
+                if forms.rule.fields.isdisjoint(unknown):
+                    # it reads no unknown field: its definite and review forms are the rule as
+                    # written (the review match is dropped by findings, as it always was)
+                    if forms.when(fact):
+                        seen.add(Match(rule_id, fid))
+                        seen.add(Match(rule_id, fid, True))
+                    continue
+                if forms.definite(fact):
+                    seen.add(Match(rule_id, fid))
+                if forms.undecided(fact):
+                    seen.add(Match(rule_id, fid, True))
         for forms in self._outside:  # rules beyond durable's limits: exact Python evaluation
             kind, rule_id = forms.rule.kind, forms.rule.rule_id
             for fact in facts:

@@ -1,5 +1,6 @@
 """Dated parameters check themselves: a value whose basis quotes state numbers in the parameter's
-unit must be one of those numbers (三千元 → 3000 元, 九十日 → 90 日, 二年 → 24 月, 七个工作日 → 7).
+unit must be one of those numbers (三千元 → 3000 元, 九十日 → 90 日, 二年 → 24 月, 七个工作日 → 7,
+十四周岁 → 14 周岁).
 
 Runs at pack load and in `rules lint`. A value whose quotes state no number in its unit is not
 checked here (its boundary probes in the tests pin it); a value that deliberately differs from its
@@ -15,7 +16,7 @@ from ..maintain.amounts import _money_tokens, cn_to_int, normalise
 from .schema import Parameter
 
 _NUM = r"([零〇一二两三四五六七八九十百千万]+|\d+(?:\.\d+)?)"
-_PERIOD = re.compile(_NUM + r"(个工作日|工作日|日|天|个月|月|年)")
+_PERIOD = re.compile(_NUM + r"(个工作日|工作日|日|天|个月|月|年|周岁)")
 
 
 def _number(text: str) -> float:
@@ -23,7 +24,7 @@ def _number(text: str) -> float:
 
 
 def stated_numbers(quote: str, unit: str | None) -> set[float]:
-    """Numbers the quote states in `unit` (元 / 日 / 个工作日 / 月)."""
+    """Numbers the quote states in `unit` (元 / 日 / 个工作日 / 月 / 周岁)."""
     unit = (unit or "").strip()
     if unit == "元":
         return {v for _s, _e, v, has_unit in _money_tokens(normalise(quote)) if has_unit and v is not None}
@@ -37,6 +38,8 @@ def stated_numbers(quote: str, unit: str | None) -> set[float]:
                 out.add(value)
             elif word == "年":
                 out.add(value * 12)
+        elif unit == word == "周岁":
+            out.add(value)
     return out
 
 
