@@ -22,13 +22,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..derive.unsure import WHY
 from ..fastjson import dumps as _dumps
 from ..fastjson import loads as _loads
 from ..memo import remember
 from ..packs.compiled import CompiledRule
 from ..packs.conditions import NEGATED_OP, All, AnyOf, Cmp, Cond, Const, In, Not, Present, Ref
-from ..packs.uncertain import HAS_UNKNOWN, bound_source, complete_form, flagged
+from ..packs.uncertain import HAS_UNKNOWN, UNK, bound_source, complete_form, flagged
 from . import durable_prebuild
 from .model import EvalResult, Match
 from .oracle import OracleEngine, RulePredicates
@@ -223,6 +222,9 @@ def _alpha_order(cond: Cond) -> int:
     if isinstance(cond, AnyOf):
         return 2
     return 3
+
+
+_UNK_LEN = len(UNK)
 
 
 def review_in_python(rule: CompiledRule) -> bool:
@@ -800,7 +802,11 @@ class DurableEngine:
         self._sid_cases += 1
         self._retract(sid, first, ident + 1)
         for fact in uncertain:  # forms for facts with unknowns (see review_in_python)
-            unknown, fid = fact[WHY], fact["fid"]
+            # the fields the forms read as unknown: those whose flag says so
+            unknown = {
+                name[:-_UNK_LEN] for name, value in fact.items() if value is True and name.endswith(UNK)
+            }
+            fid = fact["fid"]
             index = self._review_outside.get(fact["kind"])
             for forms in index.candidates(fact, unknown) if index else ():
                 rule_id = forms.rule.rule_id

@@ -183,7 +183,10 @@ def _value(name: str, param: Parameter, fact: dict[str, Any]) -> Value:
     unsure_fields = []
     if fact.get(date_field + UNK) is True:
         unsure_fields.append(date_field)
-        days = _candidate_days(param, fact[date_field + LO], fact[date_field + HI])
+        # bounds not on the fact (a fact built by hand): unbounded, as settling writes them
+        days = _candidate_days(
+            param, fact.get(date_field + LO, -UNBOUNDED), fact.get(date_field + HI, UNBOUNDED)
+        )
     else:
         day = fact.get(date_field)
         if not isinstance(day, int):

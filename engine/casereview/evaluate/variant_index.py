@@ -11,7 +11,7 @@ a condition, and all of a field's variants when that field is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 from ..packs.conditions import All, Cmp, Cond
@@ -45,8 +45,8 @@ class VariantIndex:
                 field, value = found
                 self.by_value.setdefault(field, {}).setdefault(value, []).append(form)
 
-    def candidates(self, fact: dict[str, Any], unknown: dict[str, Any]) -> Iterator[RulePredicates]:
-        """The forms that may match `fact` (`unknown`: its unknown fields, by name)."""
+    def candidates(self, fact: dict[str, Any], unknown: Container[str]) -> Iterator[RulePredicates]:
+        """The forms that may match `fact` (`unknown`: the names of its unknown fields)."""
         yield from self.unindexed
         for field, groups in self.by_value.items():
             if field in unknown:
