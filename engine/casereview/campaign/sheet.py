@@ -5,7 +5,8 @@ category maxima (扣完为止，不计负分) and grade lines.
 Semantics (what a reviewer expects):
 - a machine `veto`/`deduct` finding counts until a reviewer overrides it (with a reason);
 - a `review` finding (待人工评查) counts only when a reviewer confirms it: as the veto item that
-  links its rule, else as a deduction of its sheet item (or the default deduction);
+  links its rule (or its code) when it holds a veto open, else as a deduction of its sheet item
+  (or the default deduction);
 - `warn` findings never change the score;
 - human items start at full marks; a reviewer's deduction is at most the item's cap;
 - an added finding deducts its item's points (capped with the rest of the item), or vetoes;
@@ -120,9 +121,11 @@ def score_sheet(
         elif severity == "deduct":
             deduct_for(code)
         elif severity == "review" and action == "confirm":
+            # a confirmed item holding a veto open (an unknown fact of a veto rule, or a review rule
+            # standing for one) vetoes, whether or not the profile names the rule in a veto item
             veto = profile.veto_for(code)
-            if veto is not None:
-                vetoes.add(veto.id)
+            if veto is not None or f.get("rule_severity") == "veto":
+                vetoes.add(veto.id if veto else code)
             else:
                 deduct_for(code)
 
