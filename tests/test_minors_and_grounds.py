@@ -169,6 +169,21 @@ def test_the_age_on_the_day_the_violation_was_committed():
     assert party_age(organisation, _day("2025-05-31"), None) is None
     stated = Party.model_validate({"kind": "individual", "id_number": BORN_2007, "age": 40})
     assert party_age(stated, _day("2025-05-31"), None) == 40  # the file's stated age wins
+    # a birth date of its own wins over the number; known to the month, it is an interval
+    born = Party.model_validate({"kind": "individual", "born_on": "2007-06-01", "id_number": BORN_1985})
+    assert party_age(born, _day("2025-05-31"), None) == 17
+    month = Party.model_validate({"kind": "individual", "born_on": "2007-06"})
+    assert party_age(month, _day("2025-07-01"), None) == 18  # every day of June 2007 gives 18
+    spanning = party_age(month, _day("2025-06-15"), None)
+    assert isinstance(spanning, Unsure) and (spanning.lo, spanning.hi) == (17, 18)
+    assert "仅知「2007-06」" in spanning.why[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_birth_date_known_to_the_month_still_decides_when_it_can(tmp_path, engine):
+    party = "  kind: individual\n  name: 张某\n  born_on: 2010-05\n"  # 13 whatever the day
+    [finding] = _findings(_review(tmp_path, engine, party), "EXM-009")
+    assert finding["severity"] == "veto" and "13 周岁" in finding["message"]
 
 
 def test_an_age_that_disagrees_with_its_quoted_text_is_refused(tmp_path):

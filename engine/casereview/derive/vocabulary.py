@@ -268,7 +268,8 @@ VIOLATION: dict[str, FieldSpec] = {
     "grounds_text": _spec("str", "裁量说明载明的从轻、减轻情节（用于问题说明）"),
     "party_age": _spec(
         "int",
-        "当事人（公民）违法行为发生时的周岁年龄：party.age，或身份证号码中的出生日期（单位当事人无此字段）",
+        "当事人（公民）违法行为发生时的周岁年龄：party.age，或出生日期 party.born_on、"
+        "身份证号码中的出生日期（单位当事人无此字段）",
     ),
     "list_item": _spec("str", "适用的减免责清单事项"),
     "benchmark_item": PENALTY["benchmark_item"],

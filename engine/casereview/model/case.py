@@ -167,6 +167,7 @@ class Party(Strict):
     age: maybe(Annotated[StrictInt, Field(ge=0, le=150)] | None) = Field(
         None, description="违法行为发生时的年龄（公民）"
     )
+    born_on: maybe(Day | None) = Field(None, description="出生日期（公民；未写时取身份证号码中的出生日期）")
     flags: PartyFlags = Field(default_factory=instance_of(PartyFlags))
 
 
