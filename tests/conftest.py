@@ -83,6 +83,24 @@ def write_veto_case(target: Path) -> Path:
 
 
 @pytest.fixture
+def edited_rules(tmp_path: Path) -> Callable[[str, str, str, str], Path]:
+    """`edited_rules(pack, after, old, new)`: a copy of rules/ in which the first `old` following
+    the text `after` in packs/<pack>.yaml reads `new`; returns the copy's root (a planted change)."""
+
+    def edit(pack: str, after: str, old: str, new: str) -> Path:
+        root = tmp_path / "rules"
+        if not root.exists():
+            shutil.copytree(ROOT / "rules", root)
+        path = root / "packs" / f"{pack}.yaml"
+        text = path.read_text(encoding="utf-8")
+        at = text.index(old, text.index(after))
+        path.write_text(text[:at] + new + text[at + len(old) :], encoding="utf-8")
+        return root
+
+    return edit
+
+
+@pytest.fixture
 def veto_case(tmp_path: Path) -> Path:
     """The clean example with a one-officer interview: CERT-001 (veto)."""
     return write_veto_case(tmp_path / "cases" / "veto.yaml")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -270,42 +269,33 @@ def test_boundary_probes(book, engine_name):
     assert probe_failures(book, engine_name) == []
 
 
-def test_a_changed_dated_value_fails_a_probe(tmp_path):
+def test_a_changed_dated_value_fails_a_probe(edited_rules):
     """The 2026-02-01 service limit 7 → 8 working days (quoted text still 七日): a probe fails on
     both engines, and pack loading refuses it too (its quote says 七日)."""
-    root = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", root)
-    pack = root / "packs" / "procedure.yaml"
-    text = pack.read_text(encoding="utf-8")
     old = "      - from: 2026-02-01\n        value: 7\n"
-    start = text.index("  service_limit:")
-    at = text.index(old, start)
-    pack.write_text(text[:at] + old.replace("value: 7", "value: 8") + text[at + len(old) :], encoding="utf-8")
+    root = edited_rules("procedure", "  service_limit:", old, old.replace("value: 7", "value: 8"))
     from casereview.packs.loader import PackError
 
     with pytest.raises(PackError, match="service_limit"):
         load_rulebook(root)
     # with the quote check waived, the probes still catch it
-    waived = pack.read_text(encoding="utf-8").replace(
-        "        value: 8\n", "        value: 8\n        text_waiver: 测试\n", 1
-    )
-    pack.write_text(waived, encoding="utf-8")
+    waived = "        value: 8\n        text_waiver: 测试\n"
+    edited_rules("procedure", "  service_limit:", "        value: 8\n", waived)
     book = load_rulebook(root)
     for engine_name in ("oracle", "durable"):
         failures = probe_failures(book, engine_name)
         assert failures and all("service_limit" in f for f in failures), failures
 
 
-def test_a_changed_period_start_fails_a_probe(tmp_path):
+def test_a_changed_period_start_fails_a_probe(edited_rules):
     """The unverified 180-day cap ends 2026-01-31 (2026 办法 not obtained): moving the start of the
     unknown period makes the old value apply in February 2026, and a probe says so."""
-    root = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", root)
-    pack = root / "packs" / "procedure.yaml"
-    text = pack.read_text(encoding="utf-8")
-    start = text.index("  decision_extension_upper_max_days:")
-    at = text.index("      - from: 2026-02-01\n", start)
-    pack.write_text(text[:at] + "      - from: 2026-03-01\n" + text[at + 25 :], encoding="utf-8")
+    root = edited_rules(
+        "procedure",
+        "  decision_extension_upper_max_days:",
+        "      - from: 2026-02-01\n",
+        "      - from: 2026-03-01\n",
+    )
     book = load_rulebook(root)
     assert dated_values(book) != yaml.safe_load(PINS.read_text(encoding="utf-8"))
     failures = probe_failures(book, "oracle")

@@ -186,18 +186,10 @@ def test_a_birth_date_known_to_the_month_still_decides_when_it_can(tmp_path, eng
     assert finding["severity"] == "veto" and "13 周岁" in finding["message"]
 
 
-def test_an_age_that_disagrees_with_its_quoted_text_is_refused(tmp_path):
+def test_an_age_that_disagrees_with_its_quoted_text_is_refused(edited_rules):
     """十四周岁 in the quote, 16 in the value: the pack does not load (the 周岁 unit is checked)."""
-    import shutil
-
     from casereview.packs.loader import PackError, load_rulebook
 
-    root = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", root)
-    pack = root / "packs" / "lists.yaml"
-    text = pack.read_text(encoding="utf-8")
-    start = text.index("  minor_no_penalty_age:")
-    at = text.index("        value: 14\n", start)
-    pack.write_text(text[:at] + "        value: 16\n" + text[at + 18 :], encoding="utf-8")
+    root = edited_rules("lists", "  minor_no_penalty_age:", "        value: 14\n", "        value: 16\n")
     with pytest.raises(PackError, match="minor_no_penalty_age"):
         load_rulebook(root)

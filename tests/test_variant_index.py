@@ -13,11 +13,10 @@ import random
 from casereview.derive.facts import derive
 from casereview.evaluate.oracle import RulePredicates
 from casereview.evaluate.parameters import ParameterValues
-from casereview.evaluate.variant_index import VariantIndex, required_equality
+from casereview.evaluate.variant_index import VariantIndex
 from casereview.generate import generate_cases
 from casereview.load import InputRejected
 from casereview.model import CaseFile
-from casereview.packs.conditions import All, AnyOf, Cmp, In
 from casereview.packs.uncertain import HAS_UNKNOWN, UNK, flagged
 from test_golden_results import _unknown_variant
 
@@ -37,12 +36,18 @@ def _partial_facts(book, roster):
         yield from (f for f in facts if f[HAS_UNKNOWN])
 
 
-def test_required_equality_is_a_conjunct_only():
-    eq = Cmp("basis_article", "eq", value=99)
-    assert required_equality(All((Cmp("amount", "gt", value=5), All((eq,))))) == ("basis_article", 99)
-    assert required_equality(AnyOf((eq, Cmp("amount", "gt", value=5)))) is None  # either may hold
-    assert required_equality(In("basis_law", ("安全生产法",))) is None
-    assert required_equality(Cmp("amount", "gte", value=99)) is None
+def test_variants_are_kept_by_their_most_discriminating_equality(book):
+    from casereview.evaluate.durable_engine import review_in_python
+
+    forms = [RulePredicates(r) for r in book.compiled if review_in_python(r) and r.kind == "penalty"]
+    index = VariantIndex(forms)
+    assert "basis_article" in index.by_value  # not penalty_type, which every fine variant tests
+    assert len(index.unindexed) < len(forms) / 10
+    fact = {"kind": "penalty", "basis_article": 99, "penalty_type": "fine"}
+    kept = list(index.candidates(fact, ()))
+    assert 0 < len(kept) < len(forms) / 5
+    everything = list(index.candidates(fact, {"basis_article"}))  # unknown: every variant testing it
+    assert len(everything) == len({id(f) for f in everything}) > len(kept)
 
 
 def test_the_index_keeps_every_form_that_matches(book, example_roster):

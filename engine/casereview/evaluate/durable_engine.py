@@ -802,13 +802,15 @@ class DurableEngine:
         self._sid_cases += 1
         self._retract(sid, first, ident + 1)
         for fact in uncertain:  # forms for facts with unknowns (see review_in_python)
+            index = self._review_outside.get(fact["kind"])
+            if index is None:
+                continue
             # the fields the forms read as unknown: those whose flag says so
             unknown = {
                 name[:-_UNK_LEN] for name, value in fact.items() if value is True and name.endswith(UNK)
             }
             fid = fact["fid"]
-            index = self._review_outside.get(fact["kind"])
-            for forms in index.candidates(fact, unknown) if index else ():
+            for forms in index.candidates(fact, unknown):
                 rule_id = forms.rule.rule_id
                 if forms.rule.fields.isdisjoint(unknown):
                     # it reads no unknown field: its definite and review forms are the rule as
