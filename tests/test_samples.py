@@ -35,7 +35,9 @@ EXPECTED = {
     "17": ({"DEAD-001", "DEAD-006", "BM-011"}, "优秀"),  # decision after 90 days without extension
     "18": ({"HEAR-003", "HEAR-005", "BM-011"}, "不合格"),  # hearing notified late, decided before it
     "19": ({"DEAD-002"}, "优秀"),  # 2026 case: late service, 令第18号 numbers unverified
-    "20": ({"TS-002", "BM-011"}, "优秀"),  # seizure without audio-video record
+    # seizure without audio-video record; no release or handling of the seized cylinders recorded:
+    # the period (行政强制法 art. 25) could not be checked (CM-003, 待人工评查 → 暂定, at most 良好)
+    "20": ({"TS-002", "BM-011", "CM-003"}, "良好"),
     # a township office inspected and ordered correction for the county bureau: no 委托书 in the file,
     # the township's officers are not in the bureau's roster
     "32": ({"BODY-004", "CERT-003"}, "良好"),

@@ -24,9 +24,11 @@ from ..model.unknown import Unknown
 from ..packs.uncertain import HAS_UNKNOWN
 from .calendar import DayCount, WorkCalendar, calendar_unknown_text, default_calendar, missing_calendar_note
 from .citations import number_key, quoted_key, tier_key, tier_number, tier_text, title_key
+from .coercion import coercion_period
 from .identity import party_age
 from .needs import FactNeeds
 from .unsure import (
+    ACTS_UNKNOWN,
     WHY,
     Settling,
     Unsure,
@@ -93,7 +95,6 @@ def _code(value: Any) -> str | None:
     return value._value_ if value is not None and not isinstance(value, Unknown) else None
 
 
-ACTS_UNKNOWN = "执法环节记录（acts）未载明"
 DECISION_UNKNOWN = "处理决定（decision）未载明"
 
 
@@ -1420,6 +1421,13 @@ def _penalty_fact(
         "combined": len(penalty.violation_ids) > 1,
         "separate_part": part is not None,
     }
+    if part is None:  # what the notice said of this penalty as a whole (not of a combined fine's part)
+        if penalty.notified is not None:
+            fact["notified"] = plain(penalty.notified, f"{plabel}是否已在告知书中告知（notified）")
+        if penalty.notified_amount is not None:
+            fact["notified_amount"] = plain(
+                penalty.notified_amount, f"{plabel}告知书中的拟罚数额（notified_amount）"
+            )
     parts = [] if part is not None else _separate_parts(case, whole)
     if parts:
         fact["parts_amount_sum"] = sum(p.amount or 0 for _, p in parts)  # type: ignore[misc]
@@ -1694,6 +1702,7 @@ def _case_fact(ctx: _Context, lead: dict[str, Any]) -> dict[str, Any]:
             [plain(v.major_hazard, f"违法行为 {v.id} 是否构成重大事故隐患") for v in case.violations]
         ),
         **_hazard_order_refusal(ctx),
+        **coercion_period(ctx),
         **_procedure_extras(ctx, notice, hearing, hearing_request, fines, fine_amounts, target),
     }
     return fact

@@ -18,6 +18,7 @@ from ..model.unknown import PartialDate, Unknown
 from ..packs.uncertain import HAS_UNKNOWN, HI, LO, UNBOUNDED, UNK
 
 WHY = "__why"
+ACTS_UNKNOWN = "执法环节记录（acts）未载明"
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,13 @@ CASE: dict[str, FieldSpec] = {
     "decision_before_opening": _spec("bool", "决定早于立案"),
     "transfer_present": _spec("bool", "有移送司法机关记录"),
     "stop_order_refused": _spec("bool", "责令停产停业/停止使用后拒不执行"),
+    "coercion_on": _spec("date", "第一项查封、扣押的日期（没有查封、扣押时无此字段）"),
+    "coercion_days": _spec(
+        "int",
+        "查封、扣押至解除或作出处理决定的自然日数（多项时取最长；期末遇节假日顺延，扣除检测、检验期间）",
+    ),
+    "coercion_unended": _spec("bool", "有查封、扣押，案卷没有其后解除或作出处理决定（没收、销毁）的记录"),
+    "coercion_extended": _spec("bool", "有经负责人批准延长查封、扣押期限的记录"),
     "major_hazard_any": _spec("bool", "任一违法行为构成重大事故隐患"),
     "calendar_incomplete": _spec("bool", "工作日计算使用了估算日历"),
     # procedure / hearing / deadline / transfer packs (issue 3)
@@ -224,6 +231,8 @@ PENALTY: dict[str, FieldSpec] = {
     "combined_note": _spec("str", "合并处罚：各项违法行为的法定幅度"),
     "separate_part": _spec("bool", "合并处罚中某一违法行为分别裁量的部分（按单项处罚核对）"),
     "parts_amount_sum": _spec("int", "合并处罚：各违法行为分别裁量数额之和（元）"),
+    "notified": _spec("bool", "告知书告知了本项处罚（案卷未记载时无此字段）"),
+    "notified_amount": _spec("int", "告知书中本项罚款的拟罚数额（元；最后一次告知）"),
 }
 
 VIOLATION: dict[str, FieldSpec] = {

@@ -256,6 +256,9 @@ class Act(Strict):
     approved: maybe(bool | None) = Field(None, description="经负责人批准")
     method: maybe(ServiceMethod | None) = Field(None, description="送达方式")
     hearing_right_notified: maybe(bool | None) = Field(None, description="告知书是否告知听证权利")
+    testing_days: maybe(Annotated[StrictInt, Field(ge=0)] | None) = Field(
+        None, description="查封、扣押期间不计入期限的检测、检验、检疫或者技术鉴定期间（日）"
+    )
     reason: str | None = Field(None, description="事由（如集体讨论、法制审核的理由）")
     note: str | None = None
 
@@ -270,6 +273,12 @@ class Penalty(Strict):
     )
     violation_ids: list[str] = Field(default_factory=new_list, description="对应的违法行为（合并处罚可多项）")
     basis: maybe(LegalRef | None) = Field(None, description="本项处罚的依据（缺省取违法行为的处罚依据）")
+    notified: maybe(bool | None) = Field(
+        None, description="行政处罚告知书是否告知了本项处罚（拟作出的处罚内容）；不填：导出未记载"
+    )
+    notified_amount: maybe(Yuan | None) = Field(
+        None, description="告知书中本项罚款的拟罚数额（元；多次告知时为决定前最后一次告知的数额）"
+    )
 
 
 class Decision(Strict):

@@ -1,0 +1,188 @@
+"""A decision heavier than its notice (行政处罚法 arts. 44, 45 ¶2, 62) and the 查封/扣押 period and
+handling (行政强制法 arts. 25, 27), on both engines.
+
+Each case is the rule examples' base file with one change. What a reviewer would notice: the veto
+or deduction and its numbers; a 待人工评查 item (never a veto or deduction) when the fact the check
+needs is not known; nothing at all when the export does not carry the notice's content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from casereview.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "rules" / "examples"
+ENGINES = ["durable", "oracle"]
+OFFICERS = [{"name": "张明", "cert": "36011120200001"}, {"name": "李华", "cert": "36011120200002"}]
+
+
+def _review(tmp_path: Path, engine: str, change: Any) -> dict:
+    case = yaml.safe_load((EXAMPLES / "general.yaml").read_text(encoding="utf-8"))
+    for act in case["acts"]:  # YAML 1.1 reads the key `on` as true
+        act["on"] = act.pop(True)
+    change(case)
+    path = tmp_path / f"case-{engine}.json"
+    path.write_text(json.dumps(case, ensure_ascii=False, default=str), encoding="utf-8")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        roster = str(EXAMPLES / "roster.yaml")
+        main(["check", str(path), "--roster", roster, "--format", "json", "--no-cache", "--engine", engine])
+    return json.loads(buffer.getvalue())["results"][0]
+
+
+def _of(result: dict, code: str) -> list[dict]:
+    return [f for f in result["findings"] if f["code"] == code]
+
+
+def _penalty(**fields: Any) -> Any:
+    def change(case: dict) -> None:
+        case["decision"]["penalties"][0].update(fields)
+
+    return change
+
+
+# --- ORD-005: heavier than notified ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_fine_above_the_notified_amount_vetoes(tmp_path: Path, engine: str) -> None:
+    result = _review(tmp_path, engine, _penalty(notified_amount=10000))
+    [finding] = _of(result, "ORD-005")
+    assert finding["severity"] == "veto" and not finding["unknown"]
+    assert "15000" in finding["message"] and "10000" in finding["message"]
+    assert finding["location"]["field"] == "decision.penalties[0].notified_amount"
+    assert result["score"]["grade"] == "不合格"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_penalty_the_notice_did_not_state_vetoes(tmp_path: Path, engine: str) -> None:
+    def add_warning(case: dict) -> None:
+        case["decision"]["penalties"].append(
+            {"target": "unit", "type": "warning", "violation_ids": ["v1"], "notified": False}
+        )
+
+    [finding] = _of(_review(tmp_path, engine, add_warning), "ORD-005")
+    assert finding["severity"] == "veto"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("notified", [15000, 20000])
+def test_a_fine_equal_to_or_below_the_notice_passes(tmp_path: Path, engine: str, notified: int) -> None:
+    result = _review(tmp_path, engine, _penalty(notified=True, notified_amount=notified))
+    assert not _of(result, "ORD-005")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_export_without_the_notice_content_is_not_judged(tmp_path: Path, engine: str) -> None:
+    assert not _of(_review(tmp_path, engine, lambda case: None), "ORD-005")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_unknown_notified_amount_is_a_review_item(tmp_path: Path, engine: str) -> None:
+    result = _review(tmp_path, engine, _penalty(notified_amount="未载明"))
+    [finding] = _of(result, "ORD-005")
+    assert finding["severity"] == "review" and finding["unknown"]
+    assert "notified_amount" in finding["message"]
+    assert result["score"]["grade"] != "不合格"
+
+
+# --- CM-002 / CM-003: the seizure period and its end ----------------------------------------
+
+
+def _acts(*acts: dict) -> Any:
+    def change(case: dict) -> None:
+        for act in acts:
+            case["acts"].append({"by": OFFICERS, **act})
+
+    return change
+
+
+def _detention(on: str, **more: Any) -> dict:
+    return {"kind": "detention", "on": on, "approved": True, "recorded": "video", **more}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_detention_released_on_day_31_is_deducted(tmp_path: Path, engine: str) -> None:
+    result = _review(
+        tmp_path, engine, _acts(_detention("2024-02-20"), {"kind": "coercion_release", "on": "2024-03-22"})
+    )
+    [finding] = _of(result, "CM-002")
+    assert finding["severity"] == "deduct" and "31 日" in finding["message"]
+    assert not _of(result, "CM-003")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_day_30_passes_and_a_last_day_in_a_holiday_rolls_over(tmp_path: Path, engine: str) -> None:
+    on_time = _acts(_detention("2024-02-20"), {"kind": "coercion_release", "on": "2024-03-21"})
+    assert not _of(_review(tmp_path, engine, on_time), "CM-002")
+    # day 30 is 2024-10-01 (国庆): the period runs to the first working day, 10-08
+    rolled = _acts(_detention("2024-09-01"), {"kind": "coercion_release", "on": "2024-10-08"})
+    assert not _of(_review(tmp_path, engine, rolled), "CM-002")
+    late = _acts(_detention("2024-09-01"), {"kind": "coercion_release", "on": "2024-10-09"})
+    assert _of(_review(tmp_path, engine, late), "CM-002")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_testing_days_and_an_approved_extension_count(tmp_path: Path, engine: str) -> None:
+    release = {"kind": "coercion_release", "on": "2024-04-20"}  # day 46
+    tested = _acts(_detention("2024-03-05", testing_days=20), release)
+    assert not _of(_review(tmp_path, engine, tested), "CM-002")
+    extended = _acts(_detention("2024-03-05"), {"kind": "coercion_extension", "on": "2024-04-01"}, release)
+    assert not _of(_review(tmp_path, engine, extended), "CM-002")
+    refused = _acts(
+        _detention("2024-03-05"),
+        {"kind": "coercion_extension", "on": "2024-04-01", "approved": False},
+        release,
+    )
+    assert _of(_review(tmp_path, engine, refused), "CM-002")
+    beyond = _acts(
+        _detention("2024-03-05"),
+        {"kind": "coercion_extension", "on": "2024-04-01"},
+        {"kind": "coercion_disposal", "on": "2024-05-08"},  # day 64 (day 60 in the May holiday)
+    )
+    assert _of(_review(tmp_path, engine, beyond), "CM-002")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_extension_whose_approval_is_unknown_is_a_review_item(tmp_path: Path, engine: str) -> None:
+    change = _acts(
+        _detention("2024-03-05"),
+        {"kind": "coercion_extension", "on": "2024-04-01", "approved": "未载明"},
+        {"kind": "coercion_release", "on": "2024-04-20"},
+    )
+    result = _review(tmp_path, engine, change)
+    [finding] = _of(result, "CM-002")
+    assert finding["severity"] == "review" and finding["unknown"]
+    assert result["score"]["provisional"] >= 1 and result["score"]["grade"] != "优秀"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_detention_never_ended_is_a_check_that_could_not_run(tmp_path: Path, engine: str) -> None:
+    result = _review(tmp_path, engine, _acts(_detention("2024-03-05")))
+    [finding] = _of(result, "CM-003")
+    assert finding["severity"] == "review"
+    assert any(item["code"] == "CM-003" for item in result["not_run"])
+    assert not _of(result, "CM-002")
+    assert result["score"]["grade"] != "优秀"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_decision_that_confiscates_ends_the_measure(tmp_path: Path, engine: str) -> None:
+    def confiscate(case: dict) -> None:
+        _acts(_detention("2024-03-20"))(case)
+        case["decision"]["penalties"].append(
+            {"target": "unit", "type": "confiscation", "amount": 800, "violation_ids": ["v1"]}
+        )
+
+    result = _review(tmp_path, engine, confiscate)
+    assert not _of(result, "CM-003")
+    assert not _of(result, "CM-002")  # 03-20 to the decision on 04-10: 21 days
