@@ -1171,6 +1171,11 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         ),
         "fined": penalties_unknown
         or (True if fines else (Unsure(None, None, maybe_why) if maybe_fines else False)),
+        **(
+            _gains(violation, vlabel, ctx.penalties, penalties_unknown)
+            if violation.illegal_gains is not None
+            else {}
+        ),
         "adjustment": _discretion_field(discretion, "adjustment", dlabel, default="none"),
         **_grounds(discretion, dlabel),
         "party_age": party_age(case.party, committed, discovered),
@@ -1192,6 +1197,26 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         "transfer_present": ctx.has("transfer"),
         "stop_order_refused": ctx.stop_order_refused,
         **_circumstances(violation),
+    }
+
+
+def _gains(violation: Violation, vlabel: str, penalties: list[Penalty], unknown: Any) -> dict[str, Any]:
+    """The violation's illegal gains and whether the decision confiscates for it (行政处罚法 art. 28 ¶2
+    is read by the pack); a penalty naming no violation concerns them all."""
+    concerning = [p for p in penalties if violation.id in p.violation_ids or not p.violation_ids]
+    types = [_code(p.type) for p in concerning]
+    if unknown is not None:
+        confiscated: Any = unknown
+    elif "confiscation" in types:
+        confiscated = True
+    elif None in types:
+        confiscated = unsure(f"{vlabel}所受处罚的种类（decision.penalties[].type）未载明")
+    else:
+        confiscated = False
+    return {
+        "illegal_gains": plain(violation.illegal_gains, f"{vlabel}的违法所得（illegal_gains）"),
+        "confiscated": confiscated,
+        "gains_refund_due": plain(violation.gains_refund_due, f"{vlabel}的违法所得是否依法应当退赔"),
     }
 
 

@@ -269,6 +269,9 @@ VIOLATION: dict[str, FieldSpec] = {
     "in_combined_fine": _spec("bool", "本违法行为与其他违法行为合并处以一项罚款"),
     "separate_amount_stated": _spec("bool", "载明了本违法行为单独裁量的罚款数额（分别裁量）"),
     "fined": _spec("bool", "被处以罚款"),
+    "illegal_gains": _spec("int", "违法所得（元）"),
+    "confiscated": _spec("bool", "决定对本违法行为没收违法所得、非法财物（案卷未认定违法所得时无此字段）"),
+    "gains_refund_due": _spec("bool", "违法所得依法应当退赔"),
     "adjustment": PENALTY["adjustment"],
     **{
         GROUND_FIELDS[code]: _spec("bool", f"裁量说明载明从轻、减轻情节：{label}（未载明该情节时无此字段）")

@@ -226,6 +226,9 @@ class Violation(Strict):
         description="此前已就该违法行为作出罚款决定（加重情形下是否重复罚款、按日连续处罚的前提）",
     )
     illegal_gains: maybe(Yuan | None) = Field(None, description="违法所得（元）")
+    gains_refund_due: maybe(bool | None) = Field(
+        None, description="违法所得依法应当退赔（行政处罚法第二十八条第二款的除外情形）"
+    )
     facts: dict[str, maybe(FactValue)] = Field(
         default_factory=new_dict, description="裁量阶次读取的情节事实，如 locations_count、affected_share"
     )

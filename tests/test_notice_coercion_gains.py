@@ -1,5 +1,6 @@
-"""A decision heavier than its notice (行政处罚法 arts. 44, 45 ¶2, 62) and the 查封/扣押 period and
-handling (行政强制法 arts. 25, 27), on both engines.
+"""A decision heavier than its notice (行政处罚法 arts. 44, 45 ¶2, 62), the 查封/扣押 period and
+handling (行政强制法 arts. 25, 27), and illegal gains not confiscated (行政处罚法 art. 28 ¶2), on both
+engines.
 
 Each case is the rule examples' base file with one change. What a reviewer would notice: the veto
 or deduction and its numbers; a 待人工评查 item (never a veto or deduction) when the fact the check
@@ -186,3 +187,42 @@ def test_a_decision_that_confiscates_ends_the_measure(tmp_path: Path, engine: st
     result = _review(tmp_path, engine, confiscate)
     assert not _of(result, "CM-003")
     assert not _of(result, "CM-002")  # 03-20 to the decision on 04-10: 21 days
+
+
+# --- AMT-018: illegal gains not confiscated -------------------------------------------------
+
+
+def _gains(amount: Any, *penalties: dict, **violation: Any) -> Any:
+    def change(case: dict) -> None:
+        case["violations"][0].update(illegal_gains=amount, **violation)
+        case["decision"]["penalties"].extend(penalties)
+
+    return change
+
+
+CONFISCATION = {"target": "unit", "type": "confiscation", "amount": 8000, "violation_ids": ["v1"]}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_illegal_gains_not_confiscated_are_deducted(tmp_path: Path, engine: str) -> None:
+    [finding] = _of(_review(tmp_path, engine, _gains(8000)), "AMT-018")
+    assert finding["severity"] == "deduct" and "8000" in finding["message"]
+    assert finding["location"]["field"] == "violations[0].illegal_gains"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_confiscation_a_refund_due_or_no_gains_pass(tmp_path: Path, engine: str) -> None:
+    assert not _of(_review(tmp_path, engine, _gains(8000, CONFISCATION)), "AMT-018")
+    whole_case = {**CONFISCATION, "violation_ids": []}  # a penalty naming no violation concerns them all
+    assert not _of(_review(tmp_path, engine, _gains(8000, whole_case)), "AMT-018")
+    assert not _of(_review(tmp_path, engine, _gains(8000, gains_refund_due=True)), "AMT-018")
+    assert not _of(_review(tmp_path, engine, _gains(0)), "AMT-018")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unknown_gains_or_penalty_type_are_review_items(tmp_path: Path, engine: str) -> None:
+    for change in (_gains("未载明"), _gains(8000, {**CONFISCATION, "type": "未载明"})):
+        result = _review(tmp_path, engine, change)
+        [finding] = _of(result, "AMT-018")
+        assert finding["severity"] == "review" and finding["unknown"]
+        assert result["score"]["grade"] != "优秀"
