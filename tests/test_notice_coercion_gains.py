@@ -226,3 +226,22 @@ def test_unknown_gains_or_penalty_type_are_review_items(tmp_path: Path, engine: 
         [finding] = _of(result, "AMT-018")
         assert finding["severity"] == "review" and finding["unknown"]
         assert result["score"]["grade"] != "优秀"
+
+
+# --- CM-004: 先行登记保存 without approval --------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_preservation_without_approval_is_deducted_unless_unknown(tmp_path: Path, engine: str) -> None:
+    def preserved(**approval: Any) -> Any:
+        return _acts(
+            {"kind": "preservation", "on": "2024-03-07", **approval},
+            {"kind": "preservation_decision", "on": "2024-03-12"},
+        )
+
+    for missing in ({}, {"approved": False}):
+        [finding] = _of(_review(tmp_path, engine, preserved(**missing)), "CM-004")
+        assert finding["severity"] == "deduct"
+    assert not _of(_review(tmp_path, engine, preserved(approved=True)), "CM-004")
+    [unknown] = _of(_review(tmp_path, engine, preserved(approved="未载明")), "CM-004")
+    assert unknown["severity"] == "review" and unknown["unknown"]
