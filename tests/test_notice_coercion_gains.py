@@ -245,3 +245,19 @@ def test_a_preservation_without_approval_is_deducted_unless_unknown(tmp_path: Pa
     assert not _of(_review(tmp_path, engine, preserved(approved=True)), "CM-004")
     [unknown] = _of(_review(tmp_path, engine, preserved(approved="未载明")), "CM-004")
     assert unknown["severity"] == "review" and unknown["unknown"]
+
+
+def test_a_seizure_period_that_disagrees_with_its_quoted_text_is_refused(edited_rules):
+    """三十日 in the quote of 行政强制法 art. 25, 31 in the value: the pack does not load; the sixty
+    days (thirty plus thirty) load only because their `text_waiver` says why they are not quoted."""
+    from casereview.packs.loader import PackError, load_rulebook
+
+    root = edited_rules("coercion", "  coercion_limit_days:", "        value: 30\n", "        value: 31\n")
+    with pytest.raises(PackError, match="coercion_limit_days"):
+        load_rulebook(root)
+    edited_rules("coercion", "  coercion_limit_days:", "        value: 31\n", "        value: 30\n")  # undone
+    load_rulebook(root)
+    waiver = "        text_waiver: 三十日期限加不超过三十日的延长期限之和，条文未直接写出六十日\n"
+    unwaived = edited_rules("coercion", "  coercion_extended_limit_days:", waiver, "")
+    with pytest.raises(PackError, match="coercion_extended_limit_days"):
+        load_rulebook(unwaived)
