@@ -74,7 +74,7 @@ ActKind = labelled(
         "detention": "扣押",
         "coercion_extension": "延长查封、扣押期限",
         "coercion_release": "解除查封、扣押",
-        "coercion_disposal": "查封、扣押财物的处理决定（没收、销毁等）",
+        "coercion_disposal": "查封、扣押财物处理决定",
         "stop_order": "责令停产停业或停止使用",
         "correction_order": "责令限期改正",
         "reinspection": "复查",

@@ -39,6 +39,11 @@ class LabelledEnum(str, Enum):  # noqa: UP042 - str mix-in keeps the functional 
             for code, label in cls._labels.items():
                 if text == label:
                     return cls(code)
+            # 「解除查封扣押」 for 「解除查封、扣押」: exporters drop the enumeration comma
+            bare = text.replace("、", "")
+            for code, label in cls._labels.items():
+                if "、" in label and bare == label.replace("、", ""):
+                    return cls(code)
             # exporters write codes in any case and in US spelling (Organization)
             code = SPELLINGS.get(text.lower(), text.lower())
             if code in cls._labels:
