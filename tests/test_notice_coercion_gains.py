@@ -177,9 +177,10 @@ def test_a_detention_never_ended_is_a_check_that_could_not_run(tmp_path: Path, e
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("kind", ["解除查封、扣押", "解除查封扣押", "查封扣押财物处理决定"])
+@pytest.mark.parametrize("kind", ["解除查封、扣押", "解除查封扣押", "查封扣押财物处理决定", "transfer"])
 def test_an_end_written_as_a_chinese_label_ends_the_measure(tmp_path: Path, engine: str, kind: str) -> None:
-    """Exporters write the label, often without the enumeration comma."""
+    """Exporters write the label, often without the enumeration comma; a transfer to the police
+    takes the seized things with the case (行政强制法 art. 21) and ends the measure too."""
     result = _review(tmp_path, engine, _acts(_detention("2024-03-05"), {"kind": kind, "on": "2024-03-20"}))
     assert result["status"] == "reviewed"
     assert not _of(result, "CM-003") and not _of(result, "CM-002")

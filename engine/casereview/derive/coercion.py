@@ -1,7 +1,8 @@
 """How long each 查封/扣押 lasted, and whether the file shows it ended (行政强制法 arts. 25, 27).
 
 A measure ends with a release (coercion_release), a handling decision on the seized things
-(coercion_disposal: 没收、销毁), or a penalty decision that confiscates. Its length is counted in
+(coercion_disposal: 没收、销毁), a transfer to the judicial organs (the seized things go with the
+case, 行政强制法 art. 21), or a penalty decision that confiscates. Its length is counted in
 natural days from the day after the measure to its end, a last day on a rest day rolling over
 (the same count as the 90-day decision period), less the testing period the measure states
 (art. 25 ¶3). The periods themselves (thirty days, thirty more when extended) are pack
@@ -17,7 +18,7 @@ from ..model.unknown import Unknown
 from .unsure import ACTS_UNKNOWN, Unsure, any_of, bounds, compare, largest, plain, unsure, why_of
 
 MEASURES = ("seizure", "detention")
-ENDS = ("coercion_release", "coercion_disposal")
+ENDS = ("coercion_release", "coercion_disposal", "transfer")
 
 
 def coercion_period(ctx: Any) -> dict[str, Any]:
