@@ -1,6 +1,6 @@
 """A decision heavier than its notice (行政处罚法 arts. 44, 45 ¶2, 62), the 查封/扣押 period and
-handling (行政强制法 arts. 25, 27), and illegal gains not confiscated (行政处罚法 art. 28 ¶2), on both
-engines.
+handling (行政强制法 arts. 25, 27), illegal gains not confiscated (行政处罚法 art. 28 ¶2), and the
+hearing checks when one penalty's amount is unknown, on both engines.
 
 Each case is the rule examples' base file with one change. What a reviewer would notice: the veto
 or deduction and its numbers; a 待人工评查 item (never a veto or deduction) when the fact the check
@@ -271,3 +271,47 @@ def test_a_seizure_period_that_disagrees_with_its_quoted_text_is_refused(edited_
     unwaived = edited_rules("coercion", "  coercion_extended_limit_days:", waiver, "")
     with pytest.raises(PackError, match="coercion_extended_limit_days"):
         load_rulebook(unwaived)
+
+
+# --- amounts partly known: a penalty of unknown amount opens only its own kind's total ----------
+
+
+def _add_penalty(**fields: Any) -> Any:
+    def change(case: dict) -> None:
+        case["decision"]["penalties"].append({"target": "unit", "violation_ids": ["v1"], **fields})
+
+    return change
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_known_part_of_the_fines_above_the_hearing_line_still_vetoes(tmp_path: Path, engine: str) -> None:
+    def change(case: dict) -> None:
+        case["decision"]["penalties"][0]["amount"] = 25000
+        _add_penalty(type="fine", amount="未载明")(case)
+
+    result = _review(tmp_path, engine, change)
+    [finding] = _of(result, "HEAR-001")
+    assert finding["severity"] == "veto" and not finding["unknown"]
+    assert "至少 25000" in finding["message"]
+    assert not _of(result, "HEAR-007")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_fine_of_unknown_amount_leaves_the_confiscation_hearing_check_decided(
+    tmp_path: Path, engine: str
+) -> None:
+    result = _review(tmp_path, engine, _penalty(amount="未载明"))
+    [finding] = _of(result, "HEAR-001")
+    assert finding["severity"] == "review" and finding["unknown"]
+    assert not _of(result, "HEAR-007")  # nothing is confiscated: that check ran and passed
+    assert "HEAR-007" not in {n["code"] for n in result["not_run"]}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_confiscation_of_unknown_amount_is_a_review_item_only_for_its_own_check(
+    tmp_path: Path, engine: str
+) -> None:
+    result = _review(tmp_path, engine, _add_penalty(type="confiscation", amount="未载明"))
+    [finding] = _of(result, "HEAR-007")
+    assert finding["severity"] == "review" and finding["unknown"]
+    assert not _of(result, "HEAR-001")  # the 15,000 yuan fine is known and below the line

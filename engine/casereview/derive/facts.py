@@ -1145,9 +1145,7 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         "harm": code(violation.harm, f"{vlabel}的危害后果"),
         "corrected_in_time": plain(violation.corrected_in_time, f"{vlabel}是否及时改正"),
         "major_hazard": plain(violation.major_hazard, f"{vlabel}是否构成重大事故隐患"),
-        "health_safety_harm": plain(
-            violation.health_safety_harm, f"{vlabel}是否涉及生命健康安全且有危害后果"
-        ),
+        "health_safety_harm": _health_safety_harm(violation, vlabel),
         "serious_dishonesty": plain(flags.serious_dishonesty, "当事人是否列入严重失信主体名单"),
         "fatal_accident_within_3y": plain(flags.fatal_accident_within_3y, "当事人三年内是否发生死亡事故"),
         "major_hazard_source": plain(flags.major_hazard_source, "当事人是否存在重大危险源"),
@@ -1842,8 +1840,11 @@ _PER_PARTY_FIELDS = (
 
 
 def _per_party(ctx: _Context) -> dict[str, Any]:
-    """Amounts per party (the case's party, each fined person): limits apply per party, not summed."""
-    penalties = ctx.penalties
+    """Amounts per party (the case's party, each fined person): limits apply per party, not summed.
+
+    A penalty whose amount alone is unknown leaves only its own kind's total open, with the known
+    part as lower bound: a fine of unknown amount does not make the confiscations unknown, and a
+    known 25,000 yuan fine plus one of unknown amount is still at least 25,000."""
     why = _penalties_unsure(ctx)
     if why:
         return {
@@ -1852,27 +1853,75 @@ def _per_party(ctx: _Context) -> dict[str, Any]:
         }
     citizen_party = ctx.case.party.kind.value != "organisation"  # type: ignore[union-attr]
     # one pass: each person's total and the party's, of fines and of confiscations
-    per_person: dict[str, dict[str, int]] = {"fine": {}, "confiscation": {}}
-    party = {"fine": 0, "confiscation": 0}
+    per_person: dict[str, dict[str, _Total]] = {"fine": {}, "confiscation": {}}
+    party = {"fine": _Total(), "confiscation": _Total()}
     unit_penalized = False
-    for p in penalties:
-        kind, target, amount = p.type._value_, p.target._value_, p.amount or 0  # type: ignore[union-attr]
+    for p in ctx.penalties:
+        kind, target = p.type._value_, p.target._value_  # type: ignore[union-attr]
         if target == "unit":
             unit_penalized = True
             if kind in party:
-                party[kind] += amount
+                party[kind].add(p)
         elif target == "person" and p.person_id and kind in per_person:
-            totals = per_person[kind]
-            totals[p.person_id] = totals.get(p.person_id, 0) + amount
-    fine_person = max(per_person["fine"].values(), default=0)
-    confiscation_person = max(per_person["confiscation"].values(), default=0)
+            per_person[kind].setdefault(p.person_id, _Total()).add(p)
+    fine_person = _largest(per_person["fine"].values())
+    confiscation_person = _largest(per_person["confiscation"].values())
     return {
-        "fine_max_per_person": fine_person,
-        "fine_max_per_citizen": max(fine_person, party["fine"] if citizen_party else 0),
-        "confiscation_total_unit": party["confiscation"],
-        "confiscation_citizen_max": max(confiscation_person, party["confiscation"] if citizen_party else 0),
+        "fine_max_per_person": fine_person.value(),
+        "fine_max_per_citizen": _largest(
+            [fine_person, party["fine"]] if citizen_party else [fine_person]
+        ).value(),
+        "confiscation_total_unit": party["confiscation"].value(),
+        "confiscation_citizen_max": _largest(
+            [confiscation_person, party["confiscation"]] if citizen_party else [confiscation_person]
+        ).value(),
         "unit_penalized": unit_penalized,
     }
+
+
+class _Total:
+    """A sum of penalty amounts, some of which may be unknown (then it is at least the known part)."""
+
+    __slots__ = ("known", "why")
+
+    def __init__(self, known: int = 0, why: tuple[str, ...] = ()) -> None:
+        self.known, self.why = known, why
+
+    def add(self, penalty: Any) -> None:
+        amount = penalty.amount
+        if isinstance(amount, Unknown):
+            self.why += (unknown_text("处罚（decision.penalties）的金额", amount),)
+        elif amount is None and _code(penalty.type) == "fine":
+            self.why += ("罚款金额（decision.penalties[].amount）未记载",)
+        else:
+            self.known += amount or 0
+
+    def value(self) -> int | Unsure:
+        return Unsure(self.known, None, tuple(dict.fromkeys(self.why))) if self.why else self.known
+
+
+def _largest(totals: Iterable[_Total]) -> _Total:
+    """The largest of several totals: at least the largest known part, open if any is open."""
+    totals = list(totals)
+    return _Total(max((t.known for t in totals), default=0), tuple(w for t in totals for w in t.why))
+
+
+def _health_safety_harm(violation: Violation, vlabel: str) -> Any:
+    """Whether the violation concerns life or health and had harmful consequences (行政处罚法
+    art. 36: the five-year limit). Not stated while the file records a harm or an accident, or
+    leaves the harm 未载明, it is unknown rather than absent: the two-year limit may not apply."""
+    stated = violation.health_safety_harm
+    if stated is not None:
+        return plain(stated, f"{vlabel}是否涉及生命健康安全且有危害后果")
+    harm = violation.harm
+    harmed = _code(harm) in ("minor", "serious") or violation.accident_grade is not None
+    if harmed or isinstance(harm, Unknown):
+        if isinstance(harm, Unknown):
+            why = f"{vlabel}的危害后果未载明，是否涉及生命健康安全且有危害后果（health_safety_harm）亦未载明"
+        else:
+            why = f"{vlabel}载明了危害后果或事故，未载明是否涉及生命健康安全（health_safety_harm）"
+        return unsure(why)
+    return None
 
 
 def _min_day(ctx: _Context, acts: list[Act]) -> Any:
@@ -1907,10 +1956,6 @@ def _penalties_unsure(ctx: _Context) -> tuple[str, ...]:
         for value, what in ((p.type, "种类"), (p.target, "对象")):
             if value is None or isinstance(value, Unknown):
                 why.append(unknown_text(f"处罚（decision.penalties）的{what}", value))
-        if isinstance(p.amount, Unknown):
-            why.append(unknown_text("处罚（decision.penalties）的金额", p.amount))
-        elif _code(p.type) == "fine" and p.amount is None:
-            why.append("罚款金额（decision.penalties[].amount）未记载")
     return tuple(dict.fromkeys(why))
 
 

@@ -192,11 +192,24 @@ _display_cached = functools.lru_cache(maxsize=1 << 14, typed=True)(_display)
 
 
 def display_uncertain(field: str, fact: dict[str, Any], kind: str) -> str:
-    """An uncertain value as a reader expects it: its interval (dates as ISO), or 未载明."""
+    """An uncertain value as a reader expects it: its interval (dates as ISO), a one-sided bound
+    (至少 25000: a known part of a sum), or 未载明."""
     lo, hi = fact.get(field + LO), fact.get(field + HI)
-    if not isinstance(lo, int) or not isinstance(hi, int) or lo <= -UNBOUNDED or hi >= UNBOUNDED:
-        return "未载明"
-    return f"{display(field, lo, kind)}～{display(field, hi, kind)}"
+    has_lo = isinstance(lo, int) and lo > -UNBOUNDED
+    has_hi = isinstance(hi, int) and hi < UNBOUNDED
+    if has_lo and has_hi:
+        return f"{display(field, lo, kind)}～{display(field, hi, kind)}"
+    is_date = _is_date(field, kind)
+    if has_lo and (lo > 0 or is_date):
+        return f"{'不早于' if is_date else '至少'} {display(field, lo, kind)}"
+    if has_hi:
+        return f"{'不晚于' if is_date else '至多'} {display(field, hi, kind)}"
+    return "未载明"
+
+
+def _is_date(field: str, kind: str) -> bool:
+    spec = fields_of(kind).get(field)
+    return bool(spec and spec.type == "date")
 
 
 @functools.lru_cache(maxsize=4096)
