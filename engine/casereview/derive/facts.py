@@ -1145,7 +1145,10 @@ def _violation_fact(ctx: _Context, violation: Violation, lead: dict[str, Any]) -
         "harm": code(violation.harm, f"{vlabel}的危害后果"),
         "corrected_in_time": plain(violation.corrected_in_time, f"{vlabel}是否及时改正"),
         "major_hazard": plain(violation.major_hazard, f"{vlabel}是否构成重大事故隐患"),
-        "health_safety_harm": _health_safety_harm(violation, vlabel),
+        "health_safety_harm": plain(
+            violation.health_safety_harm, f"{vlabel}是否涉及生命健康安全且有危害后果"
+        ),
+        "accident_grade": code(violation.accident_grade, f"{vlabel}的事故等级"),
         "serious_dishonesty": plain(flags.serious_dishonesty, "当事人是否列入严重失信主体名单"),
         "fatal_accident_within_3y": plain(flags.fatal_accident_within_3y, "当事人三年内是否发生死亡事故"),
         "major_hazard_source": plain(flags.major_hazard_source, "当事人是否存在重大危险源"),
@@ -1904,24 +1907,6 @@ def _largest(totals: Iterable[_Total]) -> _Total:
     """The largest of several totals: at least the largest known part, open if any is open."""
     totals = list(totals)
     return _Total(max((t.known for t in totals), default=0), tuple(w for t in totals for w in t.why))
-
-
-def _health_safety_harm(violation: Violation, vlabel: str) -> Any:
-    """Whether the violation concerns life or health and had harmful consequences (行政处罚法
-    art. 36: the five-year limit). Not stated while the file records a harm or an accident, or
-    leaves the harm 未载明, it is unknown rather than absent: the two-year limit may not apply."""
-    stated = violation.health_safety_harm
-    if stated is not None:
-        return plain(stated, f"{vlabel}是否涉及生命健康安全且有危害后果")
-    harm = violation.harm
-    harmed = _code(harm) in ("minor", "serious") or violation.accident_grade is not None
-    if harmed or isinstance(harm, Unknown):
-        if isinstance(harm, Unknown):
-            why = f"{vlabel}的危害后果未载明，是否涉及生命健康安全且有危害后果（health_safety_harm）亦未载明"
-        else:
-            why = f"{vlabel}载明了危害后果或事故，未载明是否涉及生命健康安全（health_safety_harm）"
-        return unsure(why)
-    return None
 
 
 def _min_day(ctx: _Context, acts: list[Act]) -> Any:

@@ -259,6 +259,7 @@ VIOLATION: dict[str, FieldSpec] = {
     "corrected_in_time": _spec("bool", "及时改正"),
     "major_hazard": _spec("bool", "构成重大事故隐患"),
     "health_safety_harm": _spec("bool", "涉及生命健康安全且有危害后果"),
+    "accident_grade": PENALTY["accident_grade"],
     "serious_dishonesty": _spec("bool", "严重失信主体"),
     "fatal_accident_within_3y": _spec("bool", "三年内发生死亡事故"),
     "major_hazard_source": _spec("bool", "存在重大危险源"),
