@@ -9,39 +9,14 @@ needs is not known; nothing at all when the export does not carry the notice's c
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from casereview.cli import main
+from example_review import ENGINES, findings_of, review_example
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "rules" / "examples"
-ENGINES = ["durable", "oracle"]
 OFFICERS = [{"name": "张明", "cert": "36011120200001"}, {"name": "李华", "cert": "36011120200002"}]
-
-
-def _review(tmp_path: Path, engine: str, change: Any) -> dict:
-    case = yaml.safe_load((EXAMPLES / "general.yaml").read_text(encoding="utf-8"))
-    for act in case["acts"]:  # YAML 1.1 reads the key `on` as true
-        act["on"] = act.pop(True)
-    change(case)
-    path = tmp_path / f"case-{engine}.json"
-    path.write_text(json.dumps(case, ensure_ascii=False, default=str), encoding="utf-8")
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        roster = str(EXAMPLES / "roster.yaml")
-        main(["check", str(path), "--roster", roster, "--format", "json", "--no-cache", "--engine", engine])
-    return json.loads(buffer.getvalue())["results"][0]
-
-
-def _of(result: dict, code: str) -> list[dict]:
-    return [f for f in result["findings"] if f["code"] == code]
 
 
 def _penalty(**fields: Any) -> Any:
@@ -56,8 +31,8 @@ def _penalty(**fields: Any) -> Any:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_fine_above_the_notified_amount_vetoes(tmp_path: Path, engine: str) -> None:
-    result = _review(tmp_path, engine, _penalty(notified_amount=10000))
-    [finding] = _of(result, "ORD-005")
+    result = review_example(tmp_path, engine, _penalty(notified_amount=10000))
+    [finding] = findings_of(result, "ORD-005")
     assert finding["severity"] == "veto" and not finding["unknown"]
     assert "15000" in finding["message"] and "10000" in finding["message"]
     assert finding["location"]["field"] == "decision.penalties[0].notified_amount"
@@ -71,26 +46,26 @@ def test_a_penalty_the_notice_did_not_state_vetoes(tmp_path: Path, engine: str) 
             {"target": "unit", "type": "warning", "violation_ids": ["v1"], "notified": False}
         )
 
-    [finding] = _of(_review(tmp_path, engine, add_warning), "ORD-005")
+    [finding] = findings_of(review_example(tmp_path, engine, add_warning), "ORD-005")
     assert finding["severity"] == "veto"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("notified", [15000, 20000])
 def test_a_fine_equal_to_or_below_the_notice_passes(tmp_path: Path, engine: str, notified: int) -> None:
-    result = _review(tmp_path, engine, _penalty(notified=True, notified_amount=notified))
-    assert not _of(result, "ORD-005")
+    result = review_example(tmp_path, engine, _penalty(notified=True, notified_amount=notified))
+    assert not findings_of(result, "ORD-005")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_export_without_the_notice_content_is_not_judged(tmp_path: Path, engine: str) -> None:
-    assert not _of(_review(tmp_path, engine, lambda case: None), "ORD-005")
+    assert not findings_of(review_example(tmp_path, engine, lambda case: None), "ORD-005")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_unknown_notified_amount_is_a_review_item(tmp_path: Path, engine: str) -> None:
-    result = _review(tmp_path, engine, _penalty(notified_amount="未载明"))
-    [finding] = _of(result, "ORD-005")
+    result = review_example(tmp_path, engine, _penalty(notified_amount="未载明"))
+    [finding] = findings_of(result, "ORD-005")
     assert finding["severity"] == "review" and finding["unknown"]
     assert "notified_amount" in finding["message"]
     assert result["score"]["grade"] != "不合格"
@@ -113,44 +88,44 @@ def _detention(on: str, **more: Any) -> dict:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_detention_released_on_day_31_is_deducted(tmp_path: Path, engine: str) -> None:
-    result = _review(
+    result = review_example(
         tmp_path, engine, _acts(_detention("2024-02-20"), {"kind": "coercion_release", "on": "2024-03-22"})
     )
-    [finding] = _of(result, "CM-002")
+    [finding] = findings_of(result, "CM-002")
     assert finding["severity"] == "deduct" and "31 日" in finding["message"]
-    assert not _of(result, "CM-003")
+    assert not findings_of(result, "CM-003")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_day_30_passes_and_a_last_day_in_a_holiday_rolls_over(tmp_path: Path, engine: str) -> None:
     on_time = _acts(_detention("2024-02-20"), {"kind": "coercion_release", "on": "2024-03-21"})
-    assert not _of(_review(tmp_path, engine, on_time), "CM-002")
+    assert not findings_of(review_example(tmp_path, engine, on_time), "CM-002")
     # day 30 is 2024-10-01 (国庆): the period runs to the first working day, 10-08
     rolled = _acts(_detention("2024-09-01"), {"kind": "coercion_release", "on": "2024-10-08"})
-    assert not _of(_review(tmp_path, engine, rolled), "CM-002")
+    assert not findings_of(review_example(tmp_path, engine, rolled), "CM-002")
     late = _acts(_detention("2024-09-01"), {"kind": "coercion_release", "on": "2024-10-09"})
-    assert _of(_review(tmp_path, engine, late), "CM-002")
+    assert findings_of(review_example(tmp_path, engine, late), "CM-002")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_testing_days_and_an_approved_extension_count(tmp_path: Path, engine: str) -> None:
     release = {"kind": "coercion_release", "on": "2024-04-20"}  # day 46
     tested = _acts(_detention("2024-03-05", testing_days=20), release)
-    assert not _of(_review(tmp_path, engine, tested), "CM-002")
+    assert not findings_of(review_example(tmp_path, engine, tested), "CM-002")
     extended = _acts(_detention("2024-03-05"), {"kind": "coercion_extension", "on": "2024-04-01"}, release)
-    assert not _of(_review(tmp_path, engine, extended), "CM-002")
+    assert not findings_of(review_example(tmp_path, engine, extended), "CM-002")
     refused = _acts(
         _detention("2024-03-05"),
         {"kind": "coercion_extension", "on": "2024-04-01", "approved": False},
         release,
     )
-    assert _of(_review(tmp_path, engine, refused), "CM-002")
+    assert findings_of(review_example(tmp_path, engine, refused), "CM-002")
     beyond = _acts(
         _detention("2024-03-05"),
         {"kind": "coercion_extension", "on": "2024-04-01"},
         {"kind": "coercion_disposal", "on": "2024-05-08"},  # day 64 (day 60 in the May holiday)
     )
-    assert _of(_review(tmp_path, engine, beyond), "CM-002")
+    assert findings_of(review_example(tmp_path, engine, beyond), "CM-002")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -160,19 +135,19 @@ def test_an_extension_whose_approval_is_unknown_is_a_review_item(tmp_path: Path,
         {"kind": "coercion_extension", "on": "2024-04-01", "approved": "未载明"},
         {"kind": "coercion_release", "on": "2024-04-20"},
     )
-    result = _review(tmp_path, engine, change)
-    [finding] = _of(result, "CM-002")
+    result = review_example(tmp_path, engine, change)
+    [finding] = findings_of(result, "CM-002")
     assert finding["severity"] == "review" and finding["unknown"]
     assert result["score"]["provisional"] >= 1 and result["score"]["grade"] != "优秀"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_detention_never_ended_is_a_check_that_could_not_run(tmp_path: Path, engine: str) -> None:
-    result = _review(tmp_path, engine, _acts(_detention("2024-03-05")))
-    [finding] = _of(result, "CM-003")
+    result = review_example(tmp_path, engine, _acts(_detention("2024-03-05")))
+    [finding] = findings_of(result, "CM-003")
     assert finding["severity"] == "review"
     assert any(item["code"] == "CM-003" for item in result["not_run"])
-    assert not _of(result, "CM-002")
+    assert not findings_of(result, "CM-002")
     assert result["score"]["grade"] != "优秀"
 
 
@@ -181,9 +156,11 @@ def test_a_detention_never_ended_is_a_check_that_could_not_run(tmp_path: Path, e
 def test_an_end_written_as_a_chinese_label_ends_the_measure(tmp_path: Path, engine: str, kind: str) -> None:
     """Exporters write the label, often without the enumeration comma; a transfer to the police
     takes the seized things with the case (行政强制法 art. 21) and ends the measure too."""
-    result = _review(tmp_path, engine, _acts(_detention("2024-03-05"), {"kind": kind, "on": "2024-03-20"}))
+    result = review_example(
+        tmp_path, engine, _acts(_detention("2024-03-05"), {"kind": kind, "on": "2024-03-20"})
+    )
     assert result["status"] == "reviewed"
-    assert not _of(result, "CM-003") and not _of(result, "CM-002")
+    assert not findings_of(result, "CM-003") and not findings_of(result, "CM-002")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -194,9 +171,9 @@ def test_a_decision_that_confiscates_ends_the_measure(tmp_path: Path, engine: st
             {"target": "unit", "type": "confiscation", "amount": 800, "violation_ids": ["v1"]}
         )
 
-    result = _review(tmp_path, engine, confiscate)
-    assert not _of(result, "CM-003")
-    assert not _of(result, "CM-002")  # 03-20 to the decision on 04-10: 21 days
+    result = review_example(tmp_path, engine, confiscate)
+    assert not findings_of(result, "CM-003")
+    assert not findings_of(result, "CM-002")  # 03-20 to the decision on 04-10: 21 days
 
 
 # --- AMT-018: illegal gains not confiscated -------------------------------------------------
@@ -215,25 +192,25 @@ CONFISCATION = {"target": "unit", "type": "confiscation", "amount": 8000, "viola
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_illegal_gains_not_confiscated_are_deducted(tmp_path: Path, engine: str) -> None:
-    [finding] = _of(_review(tmp_path, engine, _gains(8000)), "AMT-018")
+    [finding] = findings_of(review_example(tmp_path, engine, _gains(8000)), "AMT-018")
     assert finding["severity"] == "deduct" and "8000" in finding["message"]
     assert finding["location"]["field"] == "violations[0].illegal_gains"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_confiscation_a_refund_due_or_no_gains_pass(tmp_path: Path, engine: str) -> None:
-    assert not _of(_review(tmp_path, engine, _gains(8000, CONFISCATION)), "AMT-018")
+    assert not findings_of(review_example(tmp_path, engine, _gains(8000, CONFISCATION)), "AMT-018")
     whole_case = {**CONFISCATION, "violation_ids": []}  # a penalty naming no violation concerns them all
-    assert not _of(_review(tmp_path, engine, _gains(8000, whole_case)), "AMT-018")
-    assert not _of(_review(tmp_path, engine, _gains(8000, gains_refund_due=True)), "AMT-018")
-    assert not _of(_review(tmp_path, engine, _gains(0)), "AMT-018")
+    assert not findings_of(review_example(tmp_path, engine, _gains(8000, whole_case)), "AMT-018")
+    assert not findings_of(review_example(tmp_path, engine, _gains(8000, gains_refund_due=True)), "AMT-018")
+    assert not findings_of(review_example(tmp_path, engine, _gains(0)), "AMT-018")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_unknown_gains_or_penalty_type_are_review_items(tmp_path: Path, engine: str) -> None:
     for change in (_gains("未载明"), _gains(8000, {**CONFISCATION, "type": "未载明"})):
-        result = _review(tmp_path, engine, change)
-        [finding] = _of(result, "AMT-018")
+        result = review_example(tmp_path, engine, change)
+        [finding] = findings_of(result, "AMT-018")
         assert finding["severity"] == "review" and finding["unknown"]
         assert result["score"]["grade"] != "优秀"
 
@@ -250,10 +227,10 @@ def test_a_preservation_without_approval_is_deducted_unless_unknown(tmp_path: Pa
         )
 
     for missing in ({}, {"approved": False}):
-        [finding] = _of(_review(tmp_path, engine, preserved(**missing)), "CM-004")
+        [finding] = findings_of(review_example(tmp_path, engine, preserved(**missing)), "CM-004")
         assert finding["severity"] == "deduct"
-    assert not _of(_review(tmp_path, engine, preserved(approved=True)), "CM-004")
-    [unknown] = _of(_review(tmp_path, engine, preserved(approved="未载明")), "CM-004")
+    assert not findings_of(review_example(tmp_path, engine, preserved(approved=True)), "CM-004")
+    [unknown] = findings_of(review_example(tmp_path, engine, preserved(approved="未载明")), "CM-004")
     assert unknown["severity"] == "review" and unknown["unknown"]
 
 
@@ -289,21 +266,21 @@ def test_a_known_part_of_the_fines_above_the_hearing_line_still_vetoes(tmp_path:
         case["decision"]["penalties"][0]["amount"] = 25000
         _add_penalty(type="fine", amount="未载明")(case)
 
-    result = _review(tmp_path, engine, change)
-    [finding] = _of(result, "HEAR-001")
+    result = review_example(tmp_path, engine, change)
+    [finding] = findings_of(result, "HEAR-001")
     assert finding["severity"] == "veto" and not finding["unknown"]
     assert "至少 25000" in finding["message"]
-    assert not _of(result, "HEAR-007")
+    assert not findings_of(result, "HEAR-007")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_fine_of_unknown_amount_leaves_the_confiscation_hearing_check_decided(
     tmp_path: Path, engine: str
 ) -> None:
-    result = _review(tmp_path, engine, _penalty(amount="未载明"))
-    [finding] = _of(result, "HEAR-001")
+    result = review_example(tmp_path, engine, _penalty(amount="未载明"))
+    [finding] = findings_of(result, "HEAR-001")
     assert finding["severity"] == "review" and finding["unknown"]
-    assert not _of(result, "HEAR-007")  # nothing is confiscated: that check ran and passed
+    assert not findings_of(result, "HEAR-007")  # nothing is confiscated: that check ran and passed
     assert "HEAR-007" not in {n["code"] for n in result["not_run"]}
 
 
@@ -311,7 +288,7 @@ def test_a_fine_of_unknown_amount_leaves_the_confiscation_hearing_check_decided(
 def test_a_confiscation_of_unknown_amount_is_a_review_item_only_for_its_own_check(
     tmp_path: Path, engine: str
 ) -> None:
-    result = _review(tmp_path, engine, _add_penalty(type="confiscation", amount="未载明"))
-    [finding] = _of(result, "HEAR-007")
+    result = review_example(tmp_path, engine, _add_penalty(type="confiscation", amount="未载明"))
+    [finding] = findings_of(result, "HEAR-007")
     assert finding["severity"] == "review" and finding["unknown"]
-    assert not _of(result, "HEAR-001")  # the 15,000 yuan fine is known and below the line
+    assert not findings_of(result, "HEAR-001")  # the 15,000 yuan fine is known and below the line

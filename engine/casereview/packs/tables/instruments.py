@@ -189,7 +189,7 @@ def unverified_range(tables: Tables) -> list[Variant]:
     variants = []
     for table in statutes(tables):
         for clause in table.clauses:
-            if table.vetoes(clause) or clause.cross_reference:
+            if table.vetoes(clause) or clause.cross_reference or clause.authority:
                 continue
             if clause.amounts_unknown:
                 ctx = _problem_ctx(table, clause, None, None, "该条罚款幅度未取得可靠文本，金额未核查")
@@ -589,7 +589,13 @@ def combined_bounds(tables: Tables, violations: list[Any], target: str) -> dict[
         table = table_for(tables, basis.law, basis.version, ended) if isinstance(article, int) else None
         clause = clause_for(table, article, basis.paragraph) if table else None
         label = f"{violation.id}（《{basis.law}》第{article}条）"
-        if table is None or clause is None or clause.amounts_unknown or clause.cross_reference:
+        if (
+            table is None
+            or clause is None
+            or clause.amounts_unknown
+            or clause.cross_reference
+            or clause.authority
+        ):
             parts.append(f"{label}：幅度未载入")
             known = False
             continue

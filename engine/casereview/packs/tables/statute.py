@@ -254,6 +254,11 @@ class Clause(_Model):
     quote: str
     branches: list[BranchRule] = Field(default_factory=new_list)
     cross_reference: bool = Field(False, description="依照其他法律、行政法规处罚，本表不判断")
+    authority: str | None = Field(
+        None,
+        description="由应急管理部门以外的部门实施处罚时写该部门（如 公安机关）：本表只录条文、不写罚款，"
+        "依据该条款的处罚不作否决，列为待人工评查（AMT-015）",
+    )
     note: str | None = None
     line: int = 0
     # additive (instrument coverage, law versions, 规章 vs upper law)
@@ -266,6 +271,12 @@ class Clause(_Model):
     overlaps: list[ClauseRef] = Field(
         default_factory=new_list, description="与其他法律规范重合的条款（行政处罚法第二十九条）"
     )
+
+    @model_validator(mode="after")
+    def _authority_without_fines(self) -> Clause:
+        if self.authority and any(b.fines for b in self.branches):
+            raise ValueError(f"第{self.article}条由{self.authority}处罚（authority），本表不写其罚款")
+        return self
 
     def cite(self, law: str) -> str:
         text = f"《{law}》第{self.article}条"
@@ -622,7 +633,7 @@ def no_fine_in_branch(tables: Tables) -> list[Variant]:
     return [
         no_fine_variant(table, clause)
         for table, clause in _veto_clauses(tables)
-        if not clause.cross_reference
+        if not clause.cross_reference and not clause.authority
     ]
 
 
@@ -732,12 +743,19 @@ def penalty_type_not_allowed(tables: Tables) -> list[Variant]:
 
 @expander("statute_penalty_type_unchecked")
 def penalty_type_unchecked(tables: Tables) -> list[Variant]:
-    """What the table cannot judge is said, not passed: any penalty under a cross-reference clause
-    (依照其他法律、行政法规处罚), a non-fine penalty under a clause whose table states no kinds."""
+    """What the table cannot judge is said, not passed: any penalty under a clause another department
+    applies (authority) or under a cross-reference clause (依照其他法律、行政法规处罚), a non-fine
+    penalty under a clause whose table states no kinds."""
     variants = []
     for table in tables.of("statute"):
         for clause in table.clauses:
-            if clause.cross_reference:
+            if clause.authority:
+                cond = clause_match(table, clause)
+                reason = (
+                    f"该条款由{clause.authority}实施处罚，不属应急管理部门的职权，本表不判断其处罚种类和幅度"
+                    "（请核对处罚主体）"
+                )
+            elif clause.cross_reference:
                 cond = clause_match(table, clause)
                 reason = "该条款依照其他法律、行政法规处罚，本表不判断其处罚种类和幅度"
             elif not clause.types_stated:
@@ -822,6 +840,36 @@ def sentence_unstated(tables: Tables) -> list[Variant]:
             ctx["_notes"] = [f"第{c.sentence}句：{c.quote}" for c in clauses]
             suffix = f"{table.id}-{article}" + (f"-{paragraph}" if paragraph else "")
             variants.append(Variant(suffix, All(tuple(parts)), ctx))
+    if not variants:
+        return [Variant("none", Const(False), {})]
+    return variants
+
+
+@expander("statute_paragraph_unstated")
+def paragraph_unstated(tables: Tables) -> list[Variant]:
+    """An article whose paragraphs carry different penalties and none is the default, cited
+    without the paragraph: no clause matches, so without this nothing would be checked."""
+    variants = []
+    for table in tables.of("statute"):
+        by_article: dict[int, list[Clause]] = {}
+        for clause in table.clauses:
+            if clause.paragraph is not None and clause.sentence is None:
+                by_article.setdefault(clause.article, []).append(clause)
+        for article, clauses in by_article.items():
+            if len(clauses) < 2 or any(c.paragraph_default for c in clauses):
+                continue
+            cond = All(
+                (
+                    Cmp("basis_article", "eq", value=article),
+                    law_match(table),
+                    Cmp("basis_paragraph_stated", "eq", value=False),
+                )
+            )
+            ctx = _context(table, clauses[0], None, None)
+            ctx["clause"] = f"《{table.law}》第{article}条"
+            ctx["paragraphs"] = "；".join(f"第{c.paragraph}款：{c.title}" for c in clauses)
+            ctx["_notes"] = [f"第{c.paragraph}款：{c.quote}" for c in clauses]
+            variants.append(Variant(f"{table.id}-{article}", cond, ctx))
     if not variants:
         return [Variant("none", Const(False), {})]
     return variants
