@@ -100,9 +100,11 @@ def test_a_refused_correction_fine_below_its_minimum_vetoes(tmp_path: Path, engi
     [
         _basis(78, 50000, paragraph=1, item=8),
         _basis(78, 60000, branch="refused_correction", item=8),
+        # 拒不改正 recorded as 逾期未改正 (the re-inspection after the order shows both): not a veto
+        _basis(78, 60000, branch="overdue_uncorrected", item=8),
         _basis(81, 10000),  # 未写款：第八十一条只有第二款由应急管理部门适用
     ],
-    ids=["78-at-max", "78-refused", "81-unstated-paragraph"],
+    ids=["78-at-max", "78-refused", "78-refused-labelled-overdue", "81-unstated-paragraph"],
 )
 def test_a_fine_inside_the_range_raises_nothing(tmp_path: Path, engine: str, change) -> None:
     result = review_example(tmp_path, engine, change)
